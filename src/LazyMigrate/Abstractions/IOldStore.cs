@@ -1,0 +1,38 @@
+namespace LazyMigrate;
+
+/// <summary>The store the entities are migrating away from.</summary>
+/// <typeparam name="TOld">The entity type of the old store.</typeparam>
+/// <remarks>Implementations are thread-safe. Ids are strings; an adapter converts them to its key type and throws
+/// <see cref="InvalidEntityIdException"/> for an id it cannot convert.</remarks>
+public interface IOldStore<TOld>
+    where TOld : class
+{
+    /// <summary>Finds one entity.</summary>
+    /// <param name="id">The entity id.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>The entity, or <see langword="null"/> when the store does not hold it.</returns>
+    ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds several entities in one call.</summary>
+    /// <param name="ids">Distinct entity ids.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>The entities found, by id; ids the store does not hold are left out.</returns>
+    ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>Enumerates the store in ascending ordinal id order, starting after a cursor.</summary>
+    /// <param name="afterId">The last id already seen, or <see langword="null"/> to start at the beginning.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>The entities with an id greater than <paramref name="afterId"/>, in id order.</returns>
+    IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts or replaces one entity (write-back of a save).</summary>
+    /// <param name="id">The entity id.</param>
+    /// <param name="entity">The entity to store.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes one entity if present (write-back of a delete).</summary>
+    /// <param name="id">The entity id.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default);
+}

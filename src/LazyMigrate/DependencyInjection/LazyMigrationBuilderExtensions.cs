@@ -1,0 +1,238 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Polly;
+
+namespace LazyMigrate;
+
+/// <summary>The <c>Use...</c> methods of the core package for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.</summary>
+public static class LazyMigrationBuilderExtensions
+{
+    /// <summary>Uses <paramref name="mapper"/> to map old entities to new ones.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="mapper">The mapper. To have it built by the container, use <c>services.AddMigrationMapper&lt;TMapper&gt;()</c>.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IMigrationMapper<TOld, TNew> mapper)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(mapper);
+        builder.Services.Replace(ServiceDescriptor.Singleton(mapper));
+        return builder;
+    }
+
+    /// <summary>Uses a function to map old entities to new ones.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="map">The mapping function.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<TOld, TNew> map)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return builder.UseMapper(new DelegateMigrationMapper<TOld, TNew>(map, null));
+    }
+
+    /// <summary>Uses <paramref name="mapper"/> to map new entities back for write-back.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="mapper">The reverse mapper.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IReverseMigrationMapper<TOld, TNew> mapper)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(mapper);
+        builder.Services.Replace(ServiceDescriptor.Singleton(mapper));
+        return builder;
+    }
+
+    /// <summary>Uses a function to map new entities back for write-back.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="mapBack">The reverse mapping function.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<TNew, TOld> mapBack)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(mapBack);
+        return builder.UseReverseMapper(new DelegateMigrationMapper<TOld, TNew>(null, mapBack));
+    }
+
+    /// <summary>Uses <paramref name="store"/> as the old store.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="store">The store.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseOldStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IOldStore<TOld> store)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return builder.UseOldStore(_ => store);
+    }
+
+    /// <summary>Uses the store the factory builds as the old store (a singleton).</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="factory">Builds the store from the container.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseOldStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IOldStore<TOld>> factory)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
+        return builder;
+    }
+
+    /// <summary>Uses <paramref name="store"/> as the new store.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="store">The store.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseNewStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, INewStore<TNew> store)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return builder.UseNewStore(_ => store);
+    }
+
+    /// <summary>Uses the store the factory builds as the new store (a singleton).</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="factory">Builds the store from the container.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseNewStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, INewStore<TNew>> factory)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
+        return builder;
+    }
+
+    /// <summary>Uses the lock provider the factory builds for this migration only (a keyed singleton).</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="factory">Builds the lock provider from the container.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>Without it, a migration uses the container's unkeyed <see cref="IMigrationLockProvider"/>, if any.</remarks>
+    public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IMigrationLockProvider> factory)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.RemoveAllKeyed(typeof(IMigrationLockProvider), builder.Name);
+        builder.Services.AddKeyedSingleton(builder.Name, (sp, _) => factory(sp));
+        return builder;
+    }
+
+    /// <summary>Uses <paramref name="lockProvider"/> for this migration only.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="lockProvider">The lock provider.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IMigrationLockProvider lockProvider)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(lockProvider);
+        return builder.UseLock(_ => lockProvider);
+    }
+
+    /// <summary>Adds a handler of <see cref="EntityMigrated{TOld, TNew}"/> built by the container (a singleton).</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="factory">Builds the handler from the container.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>Handlers registered directly as <see cref="IEntityMigratedHandler{TOld, TNew}"/> singletons are called too.</remarks>
+    public static ILazyMigrationBuilder<TOld, TNew> AddHandler<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IEntityMigratedHandler<TOld, TNew>> factory)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.AddSingleton(factory);
+        return builder;
+    }
+
+    /// <summary>Calls <paramref name="onMigrated"/> for every entity this process migrates.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="onMigrated">The callback; an exception it throws is logged and counted, never rethrown.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> OnMigrated<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<EntityMigrated<TOld, TNew>, CancellationToken, ValueTask> onMigrated)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(onMigrated);
+        return builder.AddHandler(_ => new DelegateEntityMigratedHandler<TOld, TNew>(onMigrated));
+    }
+
+    /// <summary>Replaces the default resilience pipeline of one role (retry of transient failures with backoff, and a timeout per attempt).</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="role">The role whose calls the pipeline wraps.</param>
+    /// <param name="configure">Adds strategies to an empty pipeline builder whose time provider is the container's.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseResilience<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, Action<ResiliencePipelineBuilder> configure)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return builder.Configure(options => options.PipelineOverrides[role] = configure);
+    }
+
+    /// <summary>Remembers ids found in neither store for <paramref name="duration"/>, in the container's <c>IMemoryCache</c>.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="duration">How long an absent id is remembered.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseNegativeCache<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, TimeSpan duration)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddMemoryCache();
+        return builder.Configure(options => options.NegativeCacheDuration = duration);
+    }
+
+    /// <summary>Configures the options of this migration.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> Configure<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Action<LazyMigrationOptions> configure)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(builder.Name, configure);
+        return builder;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace LazyMigrate;
+
+/// <summary>Registers migrations in an <see cref="IServiceCollection"/>.</summary>
+public static class LazyMigrationServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair. Several pairs can live in one
+    /// container. The options and the required services (mapper, stores, lock) are validated at start-up.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the options, if given.</param>
+    /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, Action<LazyMigrationOptions>? configure = null)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        string name = MigrationName<TOld, TNew>.Value;
+
+        OptionsBuilder<LazyMigrationOptions> options = services.AddOptionsWithValidateOnStart<LazyMigrationOptions>(name);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LazyMigrationOptions>, LazyMigrationOptionsValidator<TOld, TNew>>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<IMigratingRepository<TOld, TNew>>(MigratingRepositoryFactory.Create<TOld, TNew>);
+        return new LazyMigrationBuilder<TOld, TNew>(services, name);
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TMapper"/> as a singleton under every <see cref="IMigrationMapper{TOld, TNew}"/>
+    /// and <see cref="IReverseMigrationMapper{TOld, TNew}"/> it implements, so one class can map both ways.
+    /// </summary>
+    /// <typeparam name="TMapper">The mapper type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection.</returns>
+    /// <exception cref="ArgumentException"><typeparamref name="TMapper"/> implements no mapper interface.</exception>
+    public static IServiceCollection AddMigrationMapper<TMapper>(this IServiceCollection services)
+        where TMapper : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        Type[] mapperInterfaces = typeof(TMapper).GetInterfaces()
+            .Where(i => i.IsGenericType && (i.GetGenericTypeDefinition() == typeof(IMigrationMapper<,>) || i.GetGenericTypeDefinition() == typeof(IReverseMigrationMapper<,>)))
+            .ToArray();
+        if (mapperInterfaces.Length == 0)
+        {
+            throw new ArgumentException($"{typeof(TMapper).Name} implements neither IMigrationMapper<TOld, TNew> nor IReverseMigrationMapper<TOld, TNew>.", nameof(TMapper));
+        }
+
+        services.TryAddSingleton<TMapper>();
+        foreach (Type mapperInterface in mapperInterfaces)
+        {
+            services.Replace(ServiceDescriptor.Singleton(mapperInterface, static sp => sp.GetRequiredService<TMapper>()));
+        }
+
+        return services;
+    }
+}

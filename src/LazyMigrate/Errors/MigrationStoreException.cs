@@ -1,0 +1,28 @@
+namespace LazyMigrate;
+
+/// <summary>A store or lock call failed after its resilience pipeline gave up.</summary>
+public sealed class MigrationStoreException : LazyMigrationException
+{
+    /// <summary>Initializes a new instance of the <see cref="MigrationStoreException"/> class.</summary>
+    /// <param name="migrationName">The migration name.</param>
+    /// <param name="entityId">The entity id, or the first of the ids of a batched call.</param>
+    /// <param name="role">Which collaborator failed.</param>
+    /// <param name="operation">The operation, for example <c>find</c> or <c>insert</c>.</param>
+    /// <param name="innerException">The failure.</param>
+    public MigrationStoreException(string migrationName, string entityId, MigrationRole role, string operation, Exception innerException)
+        : base(entityId, $"Migration '{migrationName}': {role} {operation} failed for entity '{entityId}': {innerException?.Message}", innerException)
+    {
+        MigrationName = migrationName;
+        Role = role;
+        Operation = operation;
+    }
+
+    /// <summary>Gets the migration name.</summary>
+    public string MigrationName { get; }
+
+    /// <summary>Gets which collaborator failed.</summary>
+    public MigrationRole Role { get; }
+
+    /// <summary>Gets the operation that failed.</summary>
+    public string Operation { get; }
+}

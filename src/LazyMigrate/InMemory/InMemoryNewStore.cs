@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+
+namespace LazyMigrate.InMemory;
+
+/// <summary>A thread-safe new store in memory, with tombstones, for unit tests: easy to seed, easy to inspect.</summary>
+/// <typeparam name="TNew">The entity type of the new store.</typeparam>
+public sealed class InMemoryNewStore<TNew> : INewStore<TNew>
+    where TNew : class
+{
+    private readonly ConcurrentDictionary<string, NewStoreRead<TNew>> _entries = new(StringComparer.Ordinal);
+    private int _insertCount;
+
+    /// <summary>Gets the number of entities held, tombstones excluded.</summary>
+    public int Count => _entries.Count(e => e.Value.State == NewStoreState.Found);
+
+    /// <summary>Gets the number of successful inserts by insert-if-absent so far (migrations), saves excluded.</summary>
+    public int InsertCount => Volatile.Read(ref _insertCount);
+
+    /// <summary>Adds or replaces an entity, as a save would.</summary>
+    /// <param name="id">The entity id.</param>
+    /// <param name="entity">The entity.</param>
+    /// <returns>This store, to chain seeds.</returns>
+    public InMemoryNewStore<TNew> Seed(string id, TNew entity)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        _entries[id] = NewStoreRead<TNew>.Found(entity);
+        return this;
+    }
+
+    /// <summary>Gets what the store holds for an id.</summary>
+    /// <param name="id">The entity id.</param>
+    /// <returns>The entity, a tombstone or nothing.</returns>
+    public NewStoreRead<TNew> Peek(string id) => _entries.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
+
+    /// <summary>Copies the current content, tombstones included.</summary>
+    /// <returns>The entries by id.</returns>
+    public IReadOnlyDictionary<string, NewStoreRead<TNew>> Snapshot() => new Dictionary<string, NewStoreRead<TNew>>(_entries, StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<NewStoreRead<TNew>>(cancellationToken);
+        }
+
+        return new(Peek(id));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        var found = new Dictionary<string, NewStoreRead<TNew>>(ids.Count, StringComparer.Ordinal);
+        foreach (string id in ids)
+        {
+            if (_entries.TryGetValue(id, out NewStoreRead<TNew> read))
+            {
+                found[id] = read;
+            }
+        }
+
+        return new(found);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // TryAdd fails on a value and on a tombstone alike: both are entries.
+        bool inserted = _entries.TryAdd(id, NewStoreRead<TNew>.Found(entity));
+        if (inserted)
+        {
+            Interlocked.Increment(ref _insertCount);
+        }
+
+        return new(inserted);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, entity) in entities)
+        {
+            if (await InsertIfAbsentAsync(id, entity, cancellationToken).ConfigureAwait(false))
+            {
+                inserted.Add(id);
+            }
+        }
+
+        return inserted;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        cancellationToken.ThrowIfCancellationRequested();
+        Seed(id, entity);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _entries[id] = NewStoreRead<TNew>.Deleted;
+        return default;
+    }
+}

@@ -1,0 +1,28 @@
+namespace LazyMigrate;
+
+/// <summary>Checks the ids callers pass in before anything reaches a store.</summary>
+internal static class EntityIds
+{
+    public static void ThrowIfInvalid(string id, string paramName = "id")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id, paramName);
+    }
+
+    /// <summary>Validates the ids and drops duplicates, keeping the first order.</summary>
+    public static List<string> Distinct(IEnumerable<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var distinct = new List<string>();
+        foreach (string id in ids)
+        {
+            ThrowIfInvalid(id, nameof(ids));
+            if (seen.Add(id))
+            {
+                distinct.Add(id);
+            }
+        }
+
+        return distinct;
+    }
+}

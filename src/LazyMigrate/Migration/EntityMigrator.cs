@@ -1,0 +1,177 @@
+using System.Diagnostics;
+
+namespace LazyMigrate;
+
+/// <summary>
+/// Moves entities from the old store to the new one, exactly as DESIGN.md's read path says: single-flight in the
+/// process, the lock, a re-check of the new store, the old store, the mapper, insert-if-absent, a re-read when the
+/// insert lost, and the event raised by the winner only. One id is a batch of one, so both take the same path.
+/// </summary>
+internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> context)
+    where TOld : class
+    where TNew : class
+{
+    private readonly SingleFlight<MigrationResult<TNew>> _flights = new();
+
+    /// <summary>Gets the number of ids being migrated in this process right now.</summary>
+    public int InFlight => _flights.Count;
+
+    public async Task<MigrationResult<TNew>> MigrateAsync(string id, MigrationTrigger trigger, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<string, MigrationResult<TNew>> results = await MigrateManyAsync([id], trigger, cancellationToken).ConfigureAwait(false);
+        return results[id];
+    }
+
+    /// <summary>Migrates distinct ids; the result of each id may be a failure of that id alone.</summary>
+    public Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateManyAsync(IReadOnlyList<string> ids, MigrationTrigger trigger, CancellationToken cancellationToken) =>
+        _flights.RunAsync(ids, (Migrator: this, Trigger: trigger), static (s, batch, ct) => s.Migrator.MigrateBatchAsync(batch, s.Trigger, ct), cancellationToken);
+
+    private async Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateBatchAsync(IReadOnlyList<string> ids, MigrationTrigger trigger, CancellationToken cancellationToken)
+    {
+        using Activity? activity = MigrationActivity.Start("migrate", context.Name, ids.Count == 1 ? ids[0] : $"{ids.Count} entities");
+        long started = context.TimeProvider.GetTimestamp();
+        try
+        {
+            Dictionary<string, MigrationResult<TNew>> results;
+            await using (LockSet<TOld, TNew> locks = await LockSet<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false))
+            {
+                results = await MigrateLockedAsync(ids, trigger, locks, cancellationToken).ConfigureAwait(false);
+            }
+
+            Record(results, trigger, context.TimeProvider.GetElapsedTime(started));
+            return results;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            foreach (string id in ids)
+            {
+                Log.MigrationFailed(context.Logger, context.Name, id, exception);
+                context.Metrics.Failure(context.Name, FailureKinds.Of(exception));
+                context.Metrics.Migration(context.Name, trigger, "failed", context.TimeProvider.GetElapsedTime(started));
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<Dictionary<string, MigrationResult<TNew>>> MigrateLockedAsync(IReadOnlyList<string> ids, MigrationTrigger trigger, LockSet<TOld, TNew> locks, CancellationToken cancellationToken)
+    {
+        var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
+
+        // Another instance may have migrated, saved or deleted these ids while we waited for the locks.
+        List<string> stillMissing = await KeepMissingAsync(ids, results, cancellationToken).ConfigureAwait(false);
+        if (stillMissing.Count == 0)
+        {
+            return results;
+        }
+
+        IReadOnlyDictionary<string, TOld> oldValues = await context.Stores.FindManyOldAsync(stillMissing, cancellationToken).ConfigureAwait(false);
+        List<KeyValuePair<string, TNew>> mapped = MapAll(stillMissing, oldValues, results);
+        if (mapped.Count == 0)
+        {
+            return results;
+        }
+
+        locks.ReportLostLocks();
+        IReadOnlyCollection<string> inserted = await context.Stores.InsertManyNewAsync(mapped, cancellationToken).ConfigureAwait(false);
+        var insertedIds = inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
+
+        // A save, delete or migration got there first: return what the store holds, never the stale mapped value.
+        var lost = mapped.Where(m => !insertedIds.Contains(m.Key)).Select(m => m.Key).ToList();
+        if (lost.Count > 0)
+        {
+            await KeepMissingAsync(lost, results, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (id, newValue) in mapped)
+        {
+            if (insertedIds.Contains(id))
+            {
+                results[id] = MigrationResult<TNew>.Migrated(newValue);
+                await context.Events.PublishAsync(id, oldValues[id], newValue, trigger, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                results.TryAdd(id, MigrationResult<TNew>.Absent());
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Reads the new store; ids it holds (or tombstoned) get their result, the others are returned.</summary>
+    private async Task<List<string>> KeepMissingAsync(IReadOnlyList<string> ids, Dictionary<string, MigrationResult<TNew>> results, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
+        var missing = new List<string>(ids.Count);
+        foreach (string id in ids)
+        {
+            if (current.TryGetValue(id, out NewStoreRead<TNew> read) && read.State != NewStoreState.Missing)
+            {
+                results[id] = MigrationResult<TNew>.FromNewStore(read);
+            }
+            else
+            {
+                missing.Add(id);
+            }
+        }
+
+        return missing;
+    }
+
+    private List<KeyValuePair<string, TNew>> MapAll(List<string> ids, IReadOnlyDictionary<string, TOld> oldValues, Dictionary<string, MigrationResult<TNew>> results)
+    {
+        var mapped = new List<KeyValuePair<string, TNew>>(ids.Count);
+        foreach (string id in ids)
+        {
+            if (!oldValues.TryGetValue(id, out TOld? oldValue))
+            {
+                results[id] = MigrationResult<TNew>.Absent();
+                context.NegativeCache.Remember(id);
+                continue;
+            }
+
+            try
+            {
+                mapped.Add(new(id, Map(id, oldValue)));
+            }
+            catch (MigrationMappingException exception)
+            {
+                // This id fails alone; the rest of the batch still migrates.
+                results[id] = MigrationResult<TNew>.Failed(exception);
+                Log.MigrationFailed(context.Logger, context.Name, id, exception);
+            }
+        }
+
+        return mapped;
+    }
+
+    private TNew Map(string id, TOld oldValue)
+    {
+        TNew? mapped;
+        try
+        {
+            mapped = context.Mapper.Map(oldValue);
+        }
+        catch (Exception exception)
+        {
+            throw new MigrationMappingException(context.Name, id, $"the mapper threw {exception.GetType().Name}: {exception.Message}", exception);
+        }
+
+        return mapped ?? throw new MigrationMappingException(context.Name, id, "the mapper returned null");
+    }
+
+    private void Record(Dictionary<string, MigrationResult<TNew>> results, MigrationTrigger trigger, TimeSpan elapsed)
+    {
+        foreach (MigrationResult<TNew> result in results.Values)
+        {
+            if (result.IsFailure)
+            {
+                context.Metrics.Failure(context.Name, FailureKinds.Mapping);
+            }
+
+            context.Metrics.Migration(context.Name, trigger, result.OutcomeTag, elapsed);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Polly;
+
+namespace LazyMigrate;
+
+/// <summary>
+/// Every call LazyMigrate makes to a store or the lock provider: through the role's resilience pipeline, with a
+/// failure that outlives the pipeline turned into a <see cref="MigrationStoreException"/> naming the entity.
+/// </summary>
+internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TOld> oldStore, INewStore<TNew> newStore, IMigrationLockProvider? lockProvider, MigrationPipelines pipelines)
+    where TOld : class
+    where TNew : class
+{
+    public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken) =>
+        Run(MigrationRole.NewStore, "find", id, static (s, ct) => s.Store.FindAsync(s.Id, ct), (Store: newStore, Id: id), cancellationToken);
+
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyNewAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        Run(MigrationRole.NewStore, "find_many", ids[0], static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: newStore, Ids: ids), cancellationToken);
+
+    public ValueTask<IReadOnlyCollection<string>> InsertManyNewAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
+        Run(MigrationRole.NewStore, "insert_many", entities[0].Key, static (s, ct) => s.Store.InsertManyIfAbsentAsync(s.Entities, ct), (Store: newStore, Entities: entities), cancellationToken);
+
+    public ValueTask<bool> UpsertNewAsync(string id, TNew entity, CancellationToken cancellationToken) =>
+        Run(MigrationRole.NewStore, "upsert", id, static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: newStore, Id: id, Entity: entity), cancellationToken);
+
+    public ValueTask<bool> DeleteNewAsync(string id, CancellationToken cancellationToken) =>
+        Run(MigrationRole.NewStore, "delete", id, static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
+
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        Run(MigrationRole.OldStore, "find_many", ids[0], static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: oldStore, Ids: ids), cancellationToken);
+
+    public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
+        Run(MigrationRole.OldStore, "upsert", id, static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: oldStore, Id: id, Entity: entity), cancellationToken);
+
+    public ValueTask<bool> DeleteOldAsync(string id, CancellationToken cancellationToken) =>
+        Run(MigrationRole.OldStore, "delete", id, static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: oldStore, Id: id), cancellationToken);
+
+    public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Run(MigrationRole.Lock, "acquire", id, static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: LockKey(migration, id), Timeout: timeout), cancellationToken);
+
+    public ValueTask<bool> ReleaseLockAsync(string id, IMigrationLockHandle handle) =>
+        Run(MigrationRole.Lock, "release", id, static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
+
+    /// <summary>The lock key of an entity: the same on every instance, distinct per migration.</summary>
+    public static string LockKey(string migration, string id) => $"lazymigrate:{migration}:{id}";
+
+    private static async ValueTask<bool> Done(ValueTask pending)
+    {
+        await pending.ConfigureAwait(false);
+        return true;
+    }
+
+    private static bool IsPassedThrough(Exception exception) => exception is OperationCanceledException or LazyMigrationException;
+
+    private ValueTask<TResult> Run<TState, TResult>(MigrationRole role, string operation, string id, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
+    {
+        ValueTask<TResult> pending;
+        try
+        {
+            pending = pipelines.For(role).ExecuteAsync(call, state, cancellationToken);
+        }
+        catch (Exception exception) when (!IsPassedThrough(exception))
+        {
+            throw new MigrationStoreException(migration, id, role, operation, exception);
+        }
+
+        // The hot path: a call that completed at once returns without an await, a state machine or an allocation.
+        return pending.IsCompletedSuccessfully ? pending : ObserveAsync(pending, role, operation, id);
+    }
+
+    private async ValueTask<TResult> ObserveAsync<TResult>(ValueTask<TResult> pending, MigrationRole role, string operation, string id)
+    {
+        try
+        {
+            return await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!IsPassedThrough(exception))
+        {
+            throw new MigrationStoreException(migration, id, role, operation, exception);
+        }
+    }
+}

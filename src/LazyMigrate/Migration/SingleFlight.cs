@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+
+namespace LazyMigrate;
+
+/// <summary>
+/// Runs at most one piece of work per key at a time in this process; callers asking for a key already in flight wait
+/// for that work instead of starting their own. Work for several keys runs as one group (one batched migration).
+/// </summary>
+/// <remarks>
+/// A group runs under its own cancellation token, not a caller's: a caller that gives up stops waiting, and the group
+/// is cancelled only when every caller waiting on it has given up.
+/// </remarks>
+internal sealed class SingleFlight<TResult>
+{
+    private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+
+    /// <summary>Gets the number of keys in flight.</summary>
+    public int Count => _flights.Count;
+
+    /// <summary>Joins the flights of keys already in flight and starts one group of work for the others.</summary>
+    /// <param name="keys">Distinct keys.</param>
+    /// <param name="state">State passed to <paramref name="work"/>.</param>
+    /// <param name="work">Computes a result for every key it is given.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait only.</param>
+    public async Task<IReadOnlyDictionary<string, TResult>> RunAsync<TState>(
+        IReadOnlyList<string> keys,
+        TState state,
+        Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work,
+        CancellationToken cancellationToken)
+    {
+        var joined = new List<KeyValuePair<string, Flight>>(keys.Count);
+        var groups = new HashSet<FlightGroup>();
+        FlightGroup? started = null;
+        List<KeyValuePair<string, Flight>>? startedFlights = null;
+
+        foreach (string key in keys)
+        {
+            while (true)
+            {
+                if (_flights.TryGetValue(key, out Flight? existing))
+                {
+                    if (groups.Contains(existing.Group) || existing.Group.TryAddWaiter())
+                    {
+                        groups.Add(existing.Group);
+                        joined.Add(new(key, existing));
+                        break;
+                    }
+
+                    // Every waiter of that flight gave up and it is being cancelled: replace it.
+                    _flights.TryRemove(new KeyValuePair<string, Flight>(key, existing));
+                    continue;
+                }
+
+                started ??= new FlightGroup();
+                var flight = new Flight(started);
+                if (_flights.TryAdd(key, flight))
+                {
+                    groups.Add(started);
+                    joined.Add(new(key, flight));
+                    (startedFlights ??= []).Add(new(key, flight));
+                    break;
+                }
+            }
+        }
+
+        if (started is not null && startedFlights is not null)
+        {
+            _ = RunGroupAsync(started, startedFlights, state, work);
+        }
+
+        try
+        {
+            await WhenAll(joined).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            foreach (FlightGroup group in groups)
+            {
+                group.RemoveWaiter();
+            }
+
+            throw;
+        }
+
+        var results = new Dictionary<string, TResult>(joined.Count, StringComparer.Ordinal);
+        foreach (var (key, flight) in joined)
+        {
+            results[key] = flight.Completion.Task.Result;
+        }
+
+        return results;
+    }
+
+    private static Task WhenAll(List<KeyValuePair<string, Flight>> flights) =>
+        flights.Count == 1 ? flights[0].Value.Completion.Task : Task.WhenAll(flights.Select(f => f.Value.Completion.Task));
+
+    private async Task RunGroupAsync<TState>(
+        FlightGroup group,
+        List<KeyValuePair<string, Flight>> flights,
+        TState state,
+        Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
+    {
+        IReadOnlyDictionary<string, TResult>? results = null;
+        Exception? failure = null;
+        try
+        {
+            results = await work(state, flights.ConvertAll(f => f.Key), group.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            failure = exception;
+        }
+
+        group.Complete();
+        foreach (var (key, flight) in flights)
+        {
+            // Leave the map first: a caller arriving after this starts fresh and sees the stores' new state.
+            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            if (failure is OperationCanceledException)
+            {
+                flight.Completion.TrySetCanceled();
+            }
+            else if (failure is not null)
+            {
+                flight.Completion.TrySetException(failure);
+            }
+            else if (results!.TryGetValue(key, out TResult? result))
+            {
+                flight.Completion.TrySetResult(result);
+            }
+            else
+            {
+                flight.Completion.TrySetException(new InvalidOperationException($"The work of a flight returned no result for key '{key}'."));
+            }
+        }
+    }
+
+    private sealed class Flight(FlightGroup group)
+    {
+        public FlightGroup Group { get; } = group;
+
+        public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The shared cancellation of one group of work and the count of callers still waiting on it.</summary>
+    private sealed class FlightGroup
+    {
+        // Never disposed: it has no timer, so there is nothing to free, and a late Cancel must not meet a disposed source.
+        private readonly CancellationTokenSource _cancellation = new();
+        private readonly object _gate = new();
+        private int _waiters = 1;
+        private bool _abandoned;
+        private bool _completed;
+
+        public CancellationToken Token => _cancellation.Token;
+
+        public bool TryAddWaiter()
+        {
+            lock (_gate)
+            {
+                if (_abandoned)
+                {
+                    return false;
+                }
+
+                _waiters++;
+                return true;
+            }
+        }
+
+        public void RemoveWaiter()
+        {
+            lock (_gate)
+            {
+                if (--_waiters > 0 || _completed)
+                {
+                    return;
+                }
+
+                _abandoned = true;
+            }
+
+            _cancellation.Cancel();
+        }
+
+        public void Complete()
+        {
+            lock (_gate)
+            {
+                _completed = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace LazyMigrate;
+
+/// <summary>Options of one migration (one entity pair), validated at start-up.</summary>
+public sealed class LazyMigrationOptions
+{
+    /// <summary>Gets or sets whether a migration takes the lock for its entity before reading the old store.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    /// <remarks>
+    /// Without the lock, insert-if-absent alone keeps migrations correct (one row, one event), but concurrent
+    /// instances may each read the old store and run the mapper for the same entity: an option for low contention.
+    /// </remarks>
+    public bool UseLock { get; set; } = true;
+
+    /// <summary>Gets or sets how long a migration waits for the lock of its entity before failing.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how saves and deletes reach the old store.</summary>
+    /// <value>The default value is <see cref="WriteBackMode.None"/>.</value>
+    public WriteBackMode WriteBackMode { get; set; } = WriteBackMode.None;
+
+    /// <summary>
+    /// Gets or sets how long an id found in neither store is remembered as absent, so that a flood of reads of unknown
+    /// ids does not reach the old store. <see cref="TimeSpan.Zero"/> turns this off.
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/> (off).</value>
+    /// <remarks>Needs an <c>IMemoryCache</c>; <c>UseNegativeCache</c> on the builder registers one. A save of the id is seen at once.</remarks>
+    public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Gets or sets how many times the default resilience pipelines retry a transient failure.</summary>
+    /// <value>The default value is 3.</value>
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>Gets or sets the base delay of the default pipelines' exponential backoff (with jitter).</summary>
+    /// <value>The default value is 100 milliseconds.</value>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Gets or sets the timeout of one attempt of a store call in the default pipelines.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets the pipeline configurations that replace the defaults, by role.</summary>
+    internal Dictionary<MigrationRole, Action<Polly.ResiliencePipelineBuilder>> PipelineOverrides { get; } = [];
+}
