@@ -10,8 +10,20 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     where TOld : class
     where TNew : class
 {
-    public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "find", id, static (s, ct) => s.Store.FindAsync(s.Id, ct), (Store: newStore, Id: id), cancellationToken);
+    /// <summary>Stands for a tombstone while a read crosses the pipeline (see <see cref="FindNewAsync"/>).</summary>
+    private static readonly object TombstoneMarker = new();
+
+    /// <summary>Reads one entity of the new store: the hot path.</summary>
+    /// <remarks>
+    /// The read crosses the pipeline as a reference (the entity, a tombstone marker, or null when missing): a
+    /// non-generic Polly pipeline boxes a value-type result for its reactive strategies, which would cost every read
+    /// an allocation.
+    /// </remarks>
+    public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken)
+    {
+        ValueTask<object?> pending = Run(MigrationRole.NewStore, "find", id, static (s, ct) => Encode(s.Store.FindAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
+        return pending.IsCompletedSuccessfully ? new ValueTask<NewStoreRead<TNew>>(Decode(pending.Result)) : DecodeAsync(pending);
+    }
 
     public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyNewAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
         Run(MigrationRole.NewStore, "find_many", ids[0], static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: newStore, Ids: ids), cancellationToken);
@@ -42,6 +54,29 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
 
     /// <summary>The lock key of an entity: the same on every instance, distinct per migration.</summary>
     public static string LockKey(string migration, string id) => $"lazymigrate:{migration}:{id}";
+
+    private static ValueTask<object?> Encode(ValueTask<NewStoreRead<TNew>> read)
+    {
+        return read.IsCompletedSuccessfully ? new ValueTask<object?>(Encode(read.Result)) : EncodeAsync(read);
+
+        static async ValueTask<object?> EncodeAsync(ValueTask<NewStoreRead<TNew>> read) => Encode(await read.ConfigureAwait(false));
+    }
+
+    private static object? Encode(NewStoreRead<TNew> read) => read.State switch
+    {
+        NewStoreState.Found => read.Value,
+        NewStoreState.Deleted => TombstoneMarker,
+        _ => null,
+    };
+
+    private static NewStoreRead<TNew> Decode(object? read) => read switch
+    {
+        null => NewStoreRead<TNew>.Missing,
+        _ when ReferenceEquals(read, TombstoneMarker) => NewStoreRead<TNew>.Deleted,
+        _ => NewStoreRead<TNew>.Found((TNew)read),
+    };
+
+    private static async ValueTask<NewStoreRead<TNew>> DecodeAsync(ValueTask<object?> pending) => Decode(await pending.ConfigureAwait(false));
 
     private static async ValueTask<bool> Done(ValueTask pending)
     {

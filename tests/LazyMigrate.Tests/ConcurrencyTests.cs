@@ -1,0 +1,106 @@
+using LazyMigrate.Tests.Support;
+
+namespace LazyMigrate.Tests;
+
+/// <summary>Invariant 3: one migration per entity, in one process and across instances.</summary>
+public sealed class ConcurrencyTests
+{
+    [Fact]
+    public async Task GetAsync_1000ConcurrentReadersOfOneId_MigrateItOnce()
+    {
+        var shared = new SharedStores();
+        var gated = new GatedOldStore<OldCustomer>(shared.Old);
+        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<NewCustomer?>[] readers = Enumerable.Range(0, 1000)
+            .Select(_ => Task.Run(async () =>
+            {
+                await go.Task;
+                return await harness.Repository.GetAsync(MigrationHarness.Id(0));
+            }))
+            .ToArray();
+        go.SetResult();
+        await gated.Read;
+        gated.Release();
+        NewCustomer?[] results = await Task.WhenAll(readers);
+
+        Assert.All(results, r => Assert.Equal(MigrationHarness.Mapped(0), r));
+        Assert.Equal(1, harness.Old.ReadCount);
+        Assert.Equal(1, harness.Mapper.MapCount);
+        Assert.Equal(1, harness.New.InsertCount);
+        Assert.Single(harness.Events);
+    }
+
+    [Fact]
+    public async Task GetAsync_ConcurrentReadersOfDistinctIds_MigrateEachOnce()
+    {
+        const int Ids = 50;
+        await using var harness = MigrationHarness.Create().SeedLegacy(Ids);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<NewCustomer?>[] readers = Enumerable.Range(0, 1000)
+            .Select(i => Task.Run(async () =>
+            {
+                await go.Task;
+                return await harness.Repository.GetAsync(MigrationHarness.Id(i % Ids));
+            }))
+            .ToArray();
+        go.SetResult();
+        NewCustomer?[] results = await Task.WhenAll(readers);
+
+        Assert.All(results.Select((r, i) => (r, i)), x => Assert.Equal(MigrationHarness.Mapped(x.i % Ids), x.r));
+        Assert.Equal(Ids, harness.Old.ReadCount);
+        Assert.Equal(Ids, harness.Mapper.MapCount);
+        Assert.Equal(Ids, harness.New.InsertCount);
+        Assert.Equal(Ids, harness.Events.Select(e => e.EntityId).Distinct().Count());
+        Assert.Equal(Ids, harness.Events.Count);
+    }
+
+    [Fact]
+    public async Task GetAsync_TwoInstancesSharingStoresAndLock_InsertAndRaiseOncePerId()
+    {
+        const int Ids = 40;
+        var shared = new SharedStores();
+        await using var first = MigrationHarness.Create(shared).SeedLegacy(Ids);
+        await using var second = MigrationHarness.Create(shared);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<NewCustomer?>[] readers = Enumerable.Range(0, 400)
+            .Select(i => Task.Run(async () =>
+            {
+                await go.Task;
+                var instance = i % 2 == 0 ? first : second;
+                return await instance.Repository.GetAsync(MigrationHarness.Id(i % Ids));
+            }))
+            .ToArray();
+        go.SetResult();
+        NewCustomer?[] results = await Task.WhenAll(readers);
+
+        Assert.All(results, Assert.NotNull);
+        Assert.Equal(Ids, shared.New.InsertCount);
+        Assert.Equal(Ids, shared.AllEvents.Count);
+        Assert.Equal(Ids, shared.AllEvents.Select(e => e.EntityId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task GetAsync_TwoInstancesWithOnePaused_SecondWaitsForTheLockAndFindsItMigrated()
+    {
+        var shared = new SharedStores();
+        var gated = new GatedOldStore<OldCustomer>(shared.Old);
+        await using var first = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var second = MigrationHarness.Create(shared);
+
+        Task<NewCustomer?> firstRead = first.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
+        await gated.Read;
+        Task<NewCustomer?> secondRead = second.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
+        gated.Release();
+
+        Assert.Equal(MigrationHarness.Mapped(0), await firstRead);
+        Assert.Equal(MigrationHarness.Mapped(0), await secondRead);
+        Assert.Equal(1, shared.Old.ReadCount);
+        Assert.Equal(1, shared.New.InsertCount);
+        Assert.Single(shared.AllEvents);
+        Assert.Single(first.Events);
+    }
+}

@@ -1,0 +1,81 @@
+using LazyMigrate.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
+using Snapshooter.Xunit;
+
+namespace LazyMigrate.Tests;
+
+public sealed class EventTests
+{
+    private static readonly string Id = MigrationHarness.Id(0);
+
+    [Fact]
+    public async Task EntityMigrated_Payload_MatchesSnapshot()
+    {
+        await using var harness = MigrationHarness.Create().SeedLegacy(1);
+
+        await harness.Repository.GetAsync(Id);
+
+        Snapshot.Match(Assert.Single(harness.Events));
+    }
+
+    [Fact]
+    public void EventId_IsStableForAnEntityAndDistinctAcrossEntities()
+    {
+        Guid first = EntityMigratedEventId.For("Old->New", "42");
+
+        Assert.Equal(first, EntityMigratedEventId.For("Old->New", "42"));
+        Assert.NotEqual(first, EntityMigratedEventId.For("Old->New", "43"));
+        Assert.NotEqual(first, EntityMigratedEventId.For("Other->New", "42"));
+        Assert.Equal(8, first.ToByteArray(bigEndian: true)[6] >> 4);
+    }
+
+    [Fact]
+    public async Task HandlerThrows_ReadSucceeds_MigrationStands_OtherHandlersStillRun()
+    {
+        var throwing = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
+        throwing.HandleAsync(default!, default).ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException("downstream is down")));
+        var healthy = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
+        await using var harness = MigrationHarness.Create(configure: b => b.AddHandler(_ => throwing).AddHandler(_ => healthy)).SeedLegacy(1);
+
+        NewCustomer? customer = await harness.Repository.GetAsync(Id);
+
+        Assert.Equal(MigrationHarness.Mapped(0), customer);
+        Assert.Equal(NewStoreState.Found, harness.New.Peek(Id).State);
+        await throwing.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
+        await healthy.Received(1).HandleAsync(Arg.Is<EntityMigrated<OldCustomer, NewCustomer>>(e => e.EntityId == Id), Arg.Any<CancellationToken>());
+        Assert.Single(harness.Events);
+    }
+
+    [Fact]
+    public async Task HandlerThrowsSynchronously_ReadStillSucceeds()
+    {
+        var throwing = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
+        throwing.HandleAsync(default!, default).ThrowsForAnyArgs(new InvalidOperationException("boom"));
+        await using var harness = MigrationHarness.Create(configure: b => b.AddHandler(_ => throwing)).SeedLegacy(1);
+
+        Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
+    }
+
+    [Fact]
+    public async Task HandlersRegisteredDirectlyInDI_AreCalled()
+    {
+        var handler = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
+        await using var harness = MigrationHarness.Create(configure: b => b.Services.AddSingleton(handler)).SeedLegacy(1);
+
+        await harness.Repository.GetAsync(Id);
+
+        await handler.Received(1).HandleAsync(Arg.Is<EntityMigrated<OldCustomer, NewCustomer>>(e => e.NewValue == MigrationHarness.Mapped(0) && e.OldValue == MigrationHarness.Legacy(0)), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task LostInsert_RaisesNoEvent()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.UseLock = false).SeedLegacy(1);
+        harness.New.Seed(Id, MigrationHarness.Mapped(8));
+
+        Assert.Equal(MigrationOutcome.AlreadyMigrated, await harness.Repository.MigrateAsync(Id));
+        Assert.Empty(harness.Events);
+    }
+}

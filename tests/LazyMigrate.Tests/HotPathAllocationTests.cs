@@ -1,0 +1,47 @@
+using LazyMigrate.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LazyMigrate.Tests;
+
+/// <summary>Guards DESIGN.md's hot-path claim: reading an already migrated entity allocates nothing.</summary>
+public sealed class HotPathAllocationTests
+{
+    [Fact]
+    public async Task GetAsync_AlreadyMigrated_AllocatesZeroBytes()
+    {
+        // The system clock, as in production: Polly pools its timeout token sources only for TimeProvider.System.
+        await using var harness = MigrationHarness.Create(configure: b => b.Services.AddSingleton(TimeProvider.System));
+        harness.New.Seed("hot", MigrationHarness.Mapped(1));
+        harness.New.Seed("gone", MigrationHarness.Mapped(2));
+        await harness.Repository.DeleteAsync("gone");
+        var repository = harness.Repository;
+
+        // Warm up: JIT, Polly's pooled contexts, the metrics instruments.
+        for (int i = 0; i < 1_000; i++)
+        {
+            await repository.GetAsync("hot");
+            await repository.GetAsync("gone");
+        }
+
+        long allocated = MeasureSynchronousReads(repository, 10_000);
+
+        Assert.Equal(0, allocated);
+    }
+
+    /// <summary>Reads synchronously-completed ValueTasks on this thread only, so the counter sees nothing else.</summary>
+    private static long MeasureSynchronousReads(IMigratingRepository<OldCustomer, NewCustomer> repository, int reads)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < reads; i++)
+        {
+            ValueTask<NewCustomer?> hot = repository.GetAsync("hot");
+            ValueTask<NewCustomer?> gone = repository.GetAsync("gone");
+            if (!hot.IsCompletedSuccessfully || hot.Result is null || !gone.IsCompletedSuccessfully || gone.Result is not null)
+            {
+                throw new InvalidOperationException("The hot path did not complete synchronously with the expected values.");
+            }
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+}

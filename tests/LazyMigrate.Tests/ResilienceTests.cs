@@ -1,0 +1,103 @@
+using LazyMigrate.Tests.Support;
+using NSubstitute;
+using Polly;
+using Polly.Retry;
+
+namespace LazyMigrate.Tests;
+
+public sealed class ResilienceTests
+{
+    private static readonly string Id = MigrationHarness.Id(0);
+
+    private static IOldStore<OldCustomer> OldStoreFailingOnce(Exception failure)
+    {
+        var old = Substitute.For<IOldStore<OldCustomer>>();
+        old.FindManyAsync(Arg.Any<IReadOnlyCollection<string>>(), Arg.Any<CancellationToken>()).Returns(
+            ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(failure),
+            new ValueTask<IReadOnlyDictionary<string, OldCustomer>>(new Dictionary<string, OldCustomer> { [Id] = MigrationHarness.Legacy(0) }));
+        return old;
+    }
+
+    [Fact]
+    public async Task TransientFailure_IsRetriedByTheDefaultPipeline()
+    {
+        var old = OldStoreFailingOnce(new TransientStoreException("connection reset"));
+        await using var harness = MigrationHarness.Create(configure: b => b.UseOldStore(old));
+
+        Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
+        await old.ReceivedWithAnyArgs(2).FindManyAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task PermanentFailure_IsNotRetried_AndSurfacesAsTypedStoreError()
+    {
+        var old = OldStoreFailingOnce(new System.Text.Json.JsonException("corrupt legacy record"));
+        await using var harness = MigrationHarness.Create(configure: b => b.UseOldStore(old));
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+
+        Assert.Equal(Id, failure.EntityId);
+        Assert.Equal(MigrationRole.OldStore, failure.Role);
+        Assert.IsType<System.Text.Json.JsonException>(failure.InnerException);
+        Assert.Contains("corrupt legacy record", failure.Message, StringComparison.Ordinal);
+        await old.ReceivedWithAnyArgs(1).FindManyAsync(default!, default);
+        Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
+    }
+
+    [Fact]
+    public async Task InvalidIdFromAStore_PassesThroughUnchangedAndUnretried()
+    {
+        var newStore = Substitute.For<INewStore<NewCustomer>>();
+        newStore.FindAsync("not-a-number", Arg.Any<CancellationToken>())
+            .Returns(ValueTask.FromException<NewStoreRead<NewCustomer>>(new InvalidEntityIdException("not-a-number", "expected an integer key")));
+        await using var harness = MigrationHarness.Create(configure: b => b.UseNewStore(newStore));
+
+        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await harness.Repository.GetAsync("not-a-number"));
+
+        Assert.Equal("not-a-number", failure.EntityId);
+        await newStore.Received(1).FindAsync("not-a-number", Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task RetriesExhausted_SurfaceAsTypedStoreError()
+    {
+        var old = Substitute.For<IOldStore<OldCustomer>>();
+        old.FindManyAsync(Arg.Any<IReadOnlyCollection<string>>(), Arg.Any<CancellationToken>())
+            .Returns(_ => ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(new TimeoutException("no answer")));
+        await using var harness = MigrationHarness.Create(options: o => o.MaxRetryAttempts = 2, configure: b => b.UseOldStore(old));
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+
+        Assert.IsType<TimeoutException>(failure.InnerException);
+        await old.ReceivedWithAnyArgs(3).FindManyAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task UseResilience_ReplacesTheDefaultPipelineOfItsRole()
+    {
+        var old = OldStoreFailingOnce(new InvalidOperationException("flaky in a way only we know"));
+        await using var harness = MigrationHarness.Create(configure: b => b
+            .UseOldStore(old)
+            .UseResilience(MigrationRole.OldStore, p => p.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
+                Delay = TimeSpan.Zero,
+                MaxRetryAttempts = 1,
+            })));
+
+        Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
+    }
+
+    [Theory]
+    [InlineData(typeof(TransientStoreException), true)]
+    [InlineData(typeof(TimeoutException), true)]
+    [InlineData(typeof(IOException), true)]
+    [InlineData(typeof(InvalidOperationException), false)]
+    [InlineData(typeof(FormatException), false)]
+    public void TransientFailure_ClassifiesCommonExceptions(Type type, bool transient)
+    {
+        var exception = type == typeof(TransientStoreException) ? new TransientStoreException("x") : (Exception)Activator.CreateInstance(type)!;
+
+        Assert.Equal(transient, TransientFailure.IsTransient(exception));
+    }
+}

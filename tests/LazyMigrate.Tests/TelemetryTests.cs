@@ -1,0 +1,76 @@
+using LazyMigrate.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using NSubstitute;
+
+namespace LazyMigrate.Tests;
+
+public sealed class TelemetryTests
+{
+    private static MigrationHarness CreateWithMeterFactory(Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null) =>
+        MigrationHarness.Create(configure: b =>
+        {
+            b.Services.AddMetrics();
+            configure?.Invoke(b);
+        });
+
+    private static MetricCollector<long> Collect(MigrationHarness harness, string instrument) =>
+        new(harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), LazyMigrateTelemetry.MeterName, instrument);
+
+    [Fact]
+    public async Task Reads_AreCountedBySource()
+    {
+        await using var harness = CreateWithMeterFactory().SeedLegacy(2);
+        using var reads = Collect(harness, LazyMigrateTelemetry.ReadsInstrument);
+
+        await harness.Repository.GetAsync(MigrationHarness.Id(0)); // old
+        await harness.Repository.GetAsync(MigrationHarness.Id(0)); // new
+        await harness.Repository.GetAsync("nobody");               // none
+
+        var bySource = reads.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags["lazymigrate.source"]!).ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
+        Assert.Equal(new Dictionary<string, long> { ["old"] = 1, ["new"] = 1, ["none"] = 1 }, bySource);
+        Assert.All(reads.GetMeasurementSnapshot(), m => Assert.Equal("OldCustomer->NewCustomer", m.Tags["lazymigrate.migration"]));
+    }
+
+    [Fact]
+    public async Task Migrations_AreCountedByOutcome_AndFailuresByKind()
+    {
+        await using var harness = CreateWithMeterFactory().SeedLegacy(2);
+        using var migrations = Collect(harness, LazyMigrateTelemetry.MigrationsInstrument);
+        using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
+        harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
+
+        await harness.Repository.MigrateAsync(MigrationHarness.Id(0));
+        await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.MigrateAsync(MigrationHarness.Id(1)));
+
+        Assert.Contains(migrations.GetMeasurementSnapshot(), m => (string)m.Tags["lazymigrate.outcome"]! == "migrated" && (string)m.Tags["lazymigrate.trigger"]! == "on_demand");
+        Assert.Contains(migrations.GetMeasurementSnapshot(), m => (string)m.Tags["lazymigrate.outcome"]! == "failed");
+        Assert.Equal("mapping", Assert.Single(failures.GetMeasurementSnapshot()).Tags["lazymigrate.failure"]);
+    }
+
+    [Fact]
+    public async Task HandlerFailures_AreCounted()
+    {
+        var throwing = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
+        throwing.HandleAsync(default!, default).ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException()));
+        await using var harness = CreateWithMeterFactory(b => b.AddHandler(_ => throwing)).SeedLegacy(1);
+        using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
+
+        await harness.Repository.GetAsync(MigrationHarness.Id(0));
+
+        Assert.Equal("handler", Assert.Single(failures.GetMeasurementSnapshot()).Tags["lazymigrate.failure"]);
+    }
+
+    [Fact]
+    public async Task NoTag_EverCarriesAnEntityId()
+    {
+        await using var harness = CreateWithMeterFactory().SeedLegacy(3);
+        using var reads = Collect(harness, LazyMigrateTelemetry.ReadsInstrument);
+        using var migrations = Collect(harness, LazyMigrateTelemetry.MigrationsInstrument);
+
+        await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]);
+
+        var values = reads.GetMeasurementSnapshot().Concat(migrations.GetMeasurementSnapshot()).SelectMany(m => m.Tags.Values).Select(v => v?.ToString() ?? "");
+        Assert.DoesNotContain(values, v => v.StartsWith("customer-", StringComparison.Ordinal));
+    }
+}

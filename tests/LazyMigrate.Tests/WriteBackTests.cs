@@ -1,0 +1,135 @@
+using LazyMigrate.InMemory;
+using LazyMigrate.Tests.Support;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
+
+namespace LazyMigrate.Tests;
+
+/// <summary>Write-back and invariant 8: with write-back on, old readers (and a rollback to them) lose nothing.</summary>
+public sealed class WriteBackTests
+{
+    private static readonly string Id = MigrationHarness.Id(0);
+
+    [Fact]
+    public async Task SyncWriteBack_SaveReachesOldStoreBeforeReturning()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        var changed = new NewCustomer("Ada", "Lovelace", "ada@example.com");
+
+        await harness.Repository.SaveAsync(Id, changed);
+
+        Assert.Equal(new OldCustomer("Ada Lovelace", "ada@example.com"), harness.Old.Peek(Id));
+        Assert.Equal(changed, harness.New.Peek(Id).Value);
+    }
+
+    [Fact]
+    public async Task SyncWriteBack_DeleteReachesOldStoreAndStaysDeleted()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+
+        await harness.Repository.DeleteAsync(Id);
+
+        Assert.Null(harness.Old.Peek(Id));
+        Assert.Null(await harness.Repository.GetAsync(Id));
+        Assert.Equal(NewStoreState.Deleted, harness.New.Peek(Id).State);
+    }
+
+    [Fact]
+    public async Task NoWriteBack_OldStoreIsUntouched()
+    {
+        await using var harness = MigrationHarness.Create().SeedLegacy(1);
+
+        await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(9));
+        await harness.Repository.DeleteAsync(MigrationHarness.Id(0));
+
+        Assert.Equal(MigrationHarness.Legacy(0), harness.Old.Peek(Id));
+        Assert.Equal(0, harness.Old.WriteCount);
+    }
+
+    [Fact]
+    public async Task ReverseMapperThrows_NothingWrittenAnywhere()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        harness.Mapper.FailMapBack = true;
+
+        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(9)));
+
+        Assert.Equal(Id, failure.EntityId);
+        Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
+        Assert.Equal(MigrationHarness.Legacy(0), harness.Old.Peek(Id));
+    }
+
+    [Fact]
+    public async Task OldStoreWriteFails_SaveThrowsStoreError_RetryConverges()
+    {
+        var old = Substitute.For<IOldStore<OldCustomer>>();
+        old.UpsertAsync(Id, Arg.Any<OldCustomer>(), Arg.Any<CancellationToken>())
+            .Returns(ValueTask.FromException(new InvalidOperationException("old database is read-only")), ValueTask.CompletedTask);
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync, configure: b => b.UseOldStore(old));
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1)));
+        await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1));
+
+        Assert.Equal(MigrationRole.OldStore, failure.Role);
+        Assert.Equal(Id, failure.EntityId);
+        Assert.Equal(MigrationHarness.Mapped(1), harness.New.Peek(Id).Value);
+        await old.Received(2).UpsertAsync(Id, MigrationHarness.Legacy(1), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task RollbackToOldReads_AfterMixedTraffic_LosesNoWrite()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(30);
+        var expected = new Dictionary<string, OldCustomer?>();
+        for (int n = 0; n < 30; n++)
+        {
+            string id = MigrationHarness.Id(n);
+            switch (n % 3)
+            {
+                case 0:
+                    await harness.Repository.GetAsync(id); // migrated, unchanged
+                    expected[id] = MigrationHarness.Legacy(n);
+                    break;
+                case 1:
+                    await harness.Repository.SaveAsync(id, new NewCustomer("Renamed", $"N{n}", $"r{n}@example.com"));
+                    expected[id] = new OldCustomer($"Renamed N{n}", $"r{n}@example.com");
+                    break;
+                default:
+                    await harness.Repository.DeleteAsync(id);
+                    expected[id] = null;
+                    break;
+            }
+        }
+
+        await harness.Repository.SaveAsync("brand-new", new NewCustomer("Brand", "New", "b@example.com"));
+        expected["brand-new"] = new OldCustomer("Brand New", "b@example.com");
+
+        // Rolling reads back means old clients read the old store again: it must hold every write.
+        var oldReader = (IOldStore<OldCustomer>)harness.Old;
+        foreach (var (id, value) in expected)
+        {
+            Assert.Equal(value, await oldReader.FindAsync(id));
+        }
+    }
+
+    [Fact]
+    public async Task SaveAfterDelete_RecreatesTheEntity()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+
+        await harness.Repository.DeleteAsync(Id);
+        await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(3));
+
+        Assert.Equal(MigrationHarness.Mapped(3), await harness.Repository.GetAsync(Id));
+        Assert.Equal(MigrationHarness.Legacy(3), harness.Old.Peek(Id));
+    }
+
+    [Fact]
+    public void InMemoryOldStore_CanBeSeededFromPairs()
+    {
+        var store = new InMemoryOldStore<OldCustomer>([new("a", MigrationHarness.Legacy(1))]);
+
+        Assert.Equal(1, store.Count);
+        Assert.Equal(MigrationHarness.Legacy(1), store.Peek("a"));
+    }
+}
