@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test project of the solution and ends with one line of totals: `N passed, N failed, N skipped`.
+# Exits non-zero when anything failed: the restore, the build, a test, or a test project that reported nothing.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+dotnet restore LazyMigrate.sln || { echo "restore failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet build LazyMigrate.sln -c Release --no-restore || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+passed=0 failed=0 skipped=0 status=0
+
+# Reads one counter attribute of a TRX file's <Counters> element.
+counter() { grep -o "<Counters [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o "[0-9]*"; }
+
+for project in tests/*.Tests/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "=== $name"
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" || status=1
+  trx="$results/$name.trx"
+  if [[ ! -f "$trx" ]]; then
+    echo "$name produced no test results"
+    failed=$((failed + 1)); status=1
+    continue
+  fi
+  passed=$((passed + $(counter "$trx" passed)))
+  failed=$((failed + $(counter "$trx" failed) + $(counter "$trx" error) + $(counter "$trx" timeout) + $(counter "$trx" aborted)))
+  skipped=$((skipped + $(counter "$trx" notExecuted)))
+done
+
+[[ $failed -eq 0 ]] || status=1
+[[ $passed -gt 0 ]] || status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
