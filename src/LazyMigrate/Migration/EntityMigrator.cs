@@ -33,7 +33,8 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         try
         {
             Dictionary<string, MigrationResult<TNew>> results;
-            await using (LockSet<TOld, TNew> locks = await LockSet<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false))
+            LockSet<TOld, TNew> locks = await LockSet<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
+            await using (locks.ConfigureAwait(false))
             {
                 results = await MigrateLockedAsync(ids, trigger, locks, cancellationToken).ConfigureAwait(false);
             }
