@@ -10,8 +10,7 @@ public sealed class CancellationTests
     public async Task OneCallerCancels_SharedMigrationGoesOnForTheOthers()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         using var impatient = new CancellationTokenSource();
 
         Task<NewCustomer?> first = harness.Repository.GetAsync(Id, impatient.Token).AsTask();
@@ -31,8 +30,7 @@ public sealed class CancellationTests
     public async Task EveryCallerCancels_SharedMigrationIsCancelled_NextReadStartsAfresh()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         using var cancel = new CancellationTokenSource();
 
         Task<NewCustomer?> first = harness.Repository.GetAsync(Id, cancel.Token).AsTask();

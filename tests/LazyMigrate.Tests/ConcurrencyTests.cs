@@ -9,8 +9,7 @@ public sealed class ConcurrencyTests
     public async Task GetAsync_1000ConcurrentReadersOfOneId_MigrateItOnce()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task<NewCustomer?>[] readers = Enumerable.Range(0, 1000)
@@ -87,8 +86,7 @@ public sealed class ConcurrencyTests
     public async Task GetAsync_TwoInstancesWithOnePaused_SecondWaitsForTheLockAndFindsItMigrated()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var first = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var first = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         await using var second = MigrationHarness.Create(shared);
 
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();

@@ -11,8 +11,7 @@ public sealed class InvariantTests
     public async Task Migration_PausedAfterOldRead_DoesNotOverwriteAConcurrentSave()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         var saved = new NewCustomer("Saved", "Meanwhile", "saved@example.com");
 
         Task<NewCustomer?> migrating = harness.Repository.GetAsync(Id).AsTask();
@@ -48,8 +47,7 @@ public sealed class InvariantTests
     public async Task Migration_PausedAfterOldRead_DoesNotResurrectAConcurrentDelete()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
 
         Task<NewCustomer?> migrating = harness.Repository.GetAsync(Id).AsTask();
         await gated.Read;
@@ -113,8 +111,7 @@ public sealed class InvariantTests
     public async Task LockLostMidMigration_AnotherInstanceMigrates_StillOneRowAndOneEvent()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var first = MigrationHarness.Create(shared, configure: b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var first = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         await using var second = MigrationHarness.Create(shared);
         string key = ResilientStores<OldCustomer, NewCustomer>.LockKey(MigrationName<OldCustomer, NewCustomer>.Value, Id);
 
@@ -151,8 +148,7 @@ public sealed class InvariantTests
     public async Task WithoutLock_InsertIfAbsentAloneStillGivesOneRowAndOneEvent()
     {
         var shared = new SharedStores();
-        var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        await using var first = MigrationHarness.Create(shared, o => o.UseLock = false, b => b.UseOldStore(gated)).SeedLegacy(1);
+        await using var first = MigrationHarness.CreatePausingOldReads(shared, out var gated, o => o.UseLock = false).SeedLegacy(1);
         await using var second = MigrationHarness.Create(shared, o => o.UseLock = false);
 
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(Id).AsTask();

@@ -65,6 +65,14 @@ public sealed class MigrationHarness : IAsyncDisposable
         return new MigrationHarness(services.BuildServiceProvider(validateScopes: true), shared, mapper, events);
     }
 
+    /// <summary>Creates an instance whose old-store reads pause until the test releases <paramref name="gated"/>.</summary>
+    public static MigrationHarness CreatePausingOldReads(SharedStores shared, out GatedOldStore<OldCustomer> gated, Action<LazyMigrationOptions>? options = null)
+    {
+        var pausing = new GatedOldStore<OldCustomer>(shared.Old);
+        gated = pausing;
+        return Create(shared, options, b => b.UseOldStore(pausing));
+    }
+
     public static OldCustomer Legacy(int n) => new($"First{n} Last{n}", $"c{n}@example.com");
 
     public static NewCustomer Mapped(int n) => new($"First{n}", $"Last{n}", $"c{n}@example.com");
