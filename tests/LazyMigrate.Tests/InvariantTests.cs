@@ -73,7 +73,7 @@ public sealed class InvariantTests
         Assert.IsType<FormatException>(failure.InnerException);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
         Assert.Empty(harness.Events);
-        Assert.False(harness.Shared.Lock.IsHeld(ResilientStores<OldCustomer, NewCustomer>.LockKey(MigrationName<OldCustomer, NewCustomer>.Value, Id)));
+        Assert.False(harness.Shared.Lock.IsHeld(MigrationHarness.LockKey(Id)));
 
         harness.Mapper.FailWhen = _ => false;
 
@@ -113,7 +113,7 @@ public sealed class InvariantTests
         var shared = new SharedStores();
         await using var first = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         await using var second = MigrationHarness.Create(shared);
-        string key = ResilientStores<OldCustomer, NewCustomer>.LockKey(MigrationName<OldCustomer, NewCustomer>.Value, Id);
+        string key = MigrationHarness.LockKey(Id);
 
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(Id).AsTask();
         await gated.Read;
@@ -134,7 +134,7 @@ public sealed class InvariantTests
     public async Task LockHeldElsewhere_PastTheTimeout_ThrowsLockTimeoutNamingTheId()
     {
         await using var harness = MigrationHarness.Create(options: o => o.LockTimeout = TimeSpan.Zero).SeedLegacy(1);
-        string key = ResilientStores<OldCustomer, NewCustomer>.LockKey(MigrationName<OldCustomer, NewCustomer>.Value, Id);
+        string key = MigrationHarness.LockKey(Id);
         await using IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(key, TimeSpan.Zero);
 
         var failure = await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () => await harness.Repository.GetAsync(Id));

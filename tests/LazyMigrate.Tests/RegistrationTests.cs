@@ -10,7 +10,7 @@ namespace LazyMigrate.Tests;
 public sealed class RegistrationTests
 {
     private static ILazyMigrationBuilder<OldCustomer, NewCustomer> Complete(IServiceCollection services, Action<LazyMigrationOptions>? configure = null) =>
-        services.AddLazyMigration<OldCustomer, NewCustomer>(configure)
+        services.AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
             .UseMapper(new CustomerMapper())
             .UseInMemoryOldStore()
             .UseInMemoryNewStore()
@@ -195,5 +195,43 @@ public sealed class RegistrationTests
         Assert.Single(services, d => d.ServiceType == typeof(TimeProvider));
         Assert.Single(services, d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<LazyMigrationOptions>));
+    }
+
+    [Fact]
+    public async Task ExplicitName_IsUsedForOptionsLocksAndEvents()
+    {
+        var services = new ServiceCollection();
+        var locks = new InMemoryMigrationLockProvider();
+        var events = new List<EntityMigrated<OldCustomer, NewCustomer>>();
+        services.AddLazyMigration<OldCustomer, NewCustomer>("customers-v2", o => o.LockTimeout = TimeSpan.FromSeconds(3))
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)))
+            .UseInMemoryNewStore()
+            .UseLock(locks)
+            .OnMigrated((e, _) => { events.Add(e); return ValueTask.CompletedTask; });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+
+        Assert.Equal("customers-v2", Assert.Single(events).MigrationName);
+        Assert.Equal(EntityMigratedEventId.For("customers-v2", "c1"), events[0].EventId);
+        Assert.Equal(TimeSpan.FromSeconds(3), provider.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get("customers-v2").LockTimeout);
+    }
+
+    [Fact]
+    public void SamePair_UnderTwoNames_Throws()
+    {
+        var services = new ServiceCollection();
+        services.AddLazyMigration<OldCustomer, NewCustomer>("first");
+
+        var failure = Assert.Throws<InvalidOperationException>(() => services.AddLazyMigration<OldCustomer, NewCustomer>("second"));
+
+        Assert.Contains("'first'", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultName_SpellsOutGenericArguments()
+    {
+        Assert.Equal("List<OldOrder>->Dictionary<String,NewOrder>", MigrationName<List<OldOrder>, Dictionary<string, NewOrder>>.Default);
     }
 }

@@ -132,4 +132,20 @@ public sealed class WriteBackTests
         Assert.Equal(1, store.Count);
         Assert.Equal(MigrationHarness.Legacy(1), store.Peek("a"));
     }
+
+    [Fact]
+    public async Task SyncWriteBack_WaitsForTheEntityLock_SoWritesOfOneIdStayOrdered()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(MigrationHarness.LockKey(Id), TimeSpan.Zero);
+
+        Task saving = harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(5)).AsTask();
+
+        Assert.False(saving.IsCompleted);
+        Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
+        await held!.DisposeAsync();
+        await saving;
+        Assert.Equal(MigrationHarness.Mapped(5), harness.New.Peek(Id).Value);
+        Assert.Equal(MigrationHarness.Legacy(5), harness.Old.Peek(Id));
+    }
 }

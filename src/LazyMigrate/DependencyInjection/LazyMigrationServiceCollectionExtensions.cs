@@ -9,20 +9,50 @@ namespace LazyMigrate;
 public static class LazyMigrationServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair. Several pairs can live in one
-    /// container. The options and the required services (mapper, stores, lock) are validated at start-up.
+    /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types
+    /// (<c>TOld-&gt;TNew</c>). Several pairs can live in one container. The options and the required services
+    /// (mapper, stores, lock) are validated at start-up.
     /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="services">The service collection.</param>
+    /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services)
+        where TOld : class
+        where TNew : class => services.AddLazyMigration<TOld, TNew>(MigrationName<TOld, TNew>.Default);
+
+    /// <summary>Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types, and configures its options.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, Action<LazyMigrationOptions> configure)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddLazyMigration<TOld, TNew>(MigrationName<TOld, TNew>.Default, configure);
+    }
+
+    /// <summary>
+    /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair under an explicit name, for pairs
+    /// whose type names alone would collide. Every instance of a service must use the same name.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The migration name: options name, lock-key prefix, event-id seed and metrics tag.</param>
     /// <param name="configure">Configures the options, if given.</param>
     /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, Action<LazyMigrationOptions>? configure = null)
+    /// <exception cref="InvalidOperationException">The pair is already registered under another name.</exception>
+    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, string name, Action<LazyMigrationOptions>? configure = null)
         where TOld : class
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(services);
-        string name = MigrationName<TOld, TNew>.Value;
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        RegisterName<TOld, TNew>(services, name);
 
         OptionsBuilder<LazyMigrationOptions> options = services.AddOptionsWithValidateOnStart<LazyMigrationOptions>(name);
         if (configure is not null)
@@ -35,6 +65,19 @@ public static class LazyMigrationServiceCollectionExtensions
         services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IMigratingRepository<TOld, TNew>>(MigratingRepositoryFactory.Create<TOld, TNew>);
         return new LazyMigrationBuilder<TOld, TNew>(services, name);
+    }
+
+    private static void RegisterName<TOld, TNew>(IServiceCollection services, string name)
+        where TOld : class
+        where TNew : class
+    {
+        ServiceDescriptor? existing = services.FirstOrDefault(d => d.ServiceType == typeof(MigrationDescriptor<TOld, TNew>));
+        if (existing?.ImplementationInstance is MigrationDescriptor<TOld, TNew> registered && registered.Name != name)
+        {
+            throw new InvalidOperationException($"The migration {typeof(TOld).Name} -> {typeof(TNew).Name} is already registered under the name '{registered.Name}', not '{name}'.");
+        }
+
+        services.TryAddSingleton(new MigrationDescriptor<TOld, TNew>(name));
     }
 
     /// <summary>

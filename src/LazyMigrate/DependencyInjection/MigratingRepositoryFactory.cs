@@ -13,7 +13,7 @@ internal static class MigratingRepositoryFactory
         where TOld : class
         where TNew : class
     {
-        string name = MigrationName<TOld, TNew>.Value;
+        string name = services.GetRequiredService<MigrationDescriptor<TOld, TNew>>().Name;
         LazyMigrationOptions options = services.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get(name);
         TimeProvider timeProvider = services.GetRequiredService<TimeProvider>();
         MigrationMetrics metrics = services.GetRequiredService<MigrationMetrics>();

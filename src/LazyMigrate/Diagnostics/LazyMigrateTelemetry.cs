@@ -21,7 +21,7 @@ public static class LazyMigrateTelemetry
     /// <summary>Histogram of the time spent waiting for a migration lock, in seconds, tagged with whether it was acquired.</summary>
     public const string LockWaitInstrument = "lazymigrate.lock.wait";
 
-    /// <summary>Counter of failures, tagged with the migration and the kind (<c>mapping</c>, <c>lock_timeout</c>, <c>store</c>, <c>handler</c>).</summary>
+    /// <summary>Counter of failures, tagged with the migration and the kind (<c>mapping</c>, <c>lock_timeout</c>, <c>store</c>, <c>handler</c>, <c>write_back</c>).</summary>
     public const string FailuresInstrument = "lazymigrate.failures";
 
     /// <summary>Counter of writes through the new API, tagged with the migration, operation and write-back mode.</summary>

@@ -40,6 +40,11 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             }
 
             Record(results, trigger, context.TimeProvider.GetElapsedTime(started));
+            if (results.Values.Any(r => r.IsFailure))
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, nameof(MigrationMappingException));
+            }
+
             return results;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

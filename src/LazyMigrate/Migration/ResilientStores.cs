@@ -47,13 +47,10 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
         Run(MigrationRole.OldStore, "delete", id, static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: oldStore, Id: id), cancellationToken);
 
     public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Run(MigrationRole.Lock, "acquire", id, static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: LockKey(migration, id), Timeout: timeout), cancellationToken);
+        Run(MigrationRole.Lock, "acquire", id, static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Timeout: timeout), cancellationToken);
 
     public ValueTask<bool> ReleaseLockAsync(string id, IMigrationLockHandle handle) =>
         Run(MigrationRole.Lock, "release", id, static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
-
-    /// <summary>The lock key of an entity: the same on every instance, distinct per migration.</summary>
-    public static string LockKey(string migration, string id) => $"lazymigrate:{migration}:{id}";
 
     private static ValueTask<object?> Encode(ValueTask<NewStoreRead<TNew>> read)
     {

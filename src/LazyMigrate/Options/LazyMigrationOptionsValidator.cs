@@ -8,7 +8,7 @@ namespace LazyMigrate;
 /// Checks one migration's options and that everything it needs is registered, so that a missing mapper or store
 /// fails the application at start-up instead of the first read.
 /// </summary>
-internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProviderIsService services) : IValidateOptions<LazyMigrationOptions>
+internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProviderIsService services, MigrationDescriptor<TOld, TNew> descriptor) : IValidateOptions<LazyMigrationOptions>
     where TOld : class
     where TNew : class
 {
@@ -16,7 +16,7 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
 
     public ValidateOptionsResult Validate(string? name, LazyMigrationOptions options)
     {
-        string migration = MigrationName<TOld, TNew>.Value;
+        string migration = descriptor.Name;
         if (name != migration)
         {
             return ValidateOptionsResult.Skip;

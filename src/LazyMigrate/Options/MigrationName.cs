@@ -1,10 +1,14 @@
 namespace LazyMigrate;
 
 /// <summary>
-/// The name of a migration: its options name, its lock key prefix and its metrics tag. Derived from the two types so
-/// that every instance of a service computes the same name without configuration.
+/// The default name of a migration, derived from the two types so that every instance of a service computes the same
+/// name without configuration: <c>OldCustomer-&gt;Customer</c>, with generic arguments spelled out.
 /// </summary>
 internal static class MigrationName<TOld, TNew>
 {
-    public static readonly string Value = $"{typeof(TOld).Name}->{typeof(TNew).Name}";
+    public static readonly string Default = $"{Readable(typeof(TOld))}->{Readable(typeof(TNew))}";
+
+    private static string Readable(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(",", type.GetGenericArguments().Select(Readable))}>"
+        : type.Name;
 }

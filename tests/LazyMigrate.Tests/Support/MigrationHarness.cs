@@ -20,6 +20,9 @@ public sealed class MigrationHarness : IAsyncDisposable
         Repository = services.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>();
     }
 
+    /// <summary>The default name of the customer migration, derived from the two type names.</summary>
+    public const string MigrationName = "OldCustomer->NewCustomer";
+
     public ServiceProvider Services { get; }
 
     public SharedStores Shared { get; }
@@ -86,6 +89,8 @@ public sealed class MigrationHarness : IAsyncDisposable
 
         return this;
     }
+
+    public static string LockKey(string id) => MigrationLockKeys.For(MigrationName, id);
 
     public static string Id(int n) => $"customer-{n:D5}";
 
