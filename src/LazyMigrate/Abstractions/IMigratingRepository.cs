@@ -14,6 +14,9 @@ public interface IMigratingRepository<TOld, TNew>
     /// <param name="id">The entity id.</param>
     /// <param name="cancellationToken">Cancels this caller's wait; a migration shared with other callers goes on.</param>
     /// <returns>The entity, or <see langword="null"/> when it is deleted or exists in neither store.</returns>
+    /// <exception cref="MigrationMappingException">The mapper failed for this entity; nothing was written.</exception>
+    /// <exception cref="MigrationLockTimeoutException">The entity's lock was not acquired within the lock timeout.</exception>
+    /// <exception cref="MigrationStoreException">A store failed after its resilience pipeline gave up.</exception>
     ValueTask<TNew?> GetAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -22,6 +25,10 @@ public interface IMigratingRepository<TOld, TNew>
     /// <param name="ids">The entity ids; duplicates are read once.</param>
     /// <param name="cancellationToken">Cancels this caller's wait.</param>
     /// <returns>The entities found, by id; deleted and absent ids are left out.</returns>
+    /// <exception cref="MigrationMappingException">
+    /// The mapper failed for one of the ids: that id is named and left unmigrated, the others are migrated all the same
+    /// (a repeated call finds them in the new store).
+    /// </exception>
     ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default);
 
     /// <summary>Saves an entity to the new store and, when write-back is on, to the old store.</summary>
