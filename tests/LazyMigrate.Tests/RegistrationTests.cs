@@ -63,6 +63,19 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void SyncWriteBackWithoutLock_FailsValidation()
+    {
+        var services = new ServiceCollection();
+        Complete(services, o =>
+        {
+            o.WriteBackMode = WriteBackMode.Sync;
+            o.UseLock = false;
+        }).UseReverseMapper(new CustomerMapper());
+
+        Assert.Contains(ValidationFailure(services).Failures, f => f.Contains("WriteBackMode.Sync needs UseLock", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AsyncWriteBack_FailsAtHostStartUp()
     {
         var builder = Host.CreateApplicationBuilder();

@@ -35,6 +35,9 @@ public interface IMigratingRepository<TOld, TNew>
     /// <param name="id">The entity id.</param>
     /// <param name="entity">The entity to save.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
+    /// <exception cref="MigrationMappingException">The reverse mapper failed; nothing was written.</exception>
+    /// <exception cref="MigrationLockTimeoutException">With write-back on, the entity's lock was not acquired in time; nothing was written.</exception>
+    /// <exception cref="MigrationStoreException">A store failed after its resilience pipeline gave up.</exception>
     ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -202,7 +202,29 @@ public static class LazyMigrationBuilderExtensions
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(configure);
-        return builder.Configure(options => options.PipelineOverrides[role] = configure);
+        return builder.Configure(options => options.PipelineOverrides[role] = pipelineBuilder =>
+        {
+            configure(pipelineBuilder);
+            return pipelineBuilder.Build();
+        });
+    }
+
+    /// <summary>Uses <paramref name="pipeline"/> for the calls of one role.</summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="role">The role whose calls the pipeline wraps.</param>
+    /// <param name="pipeline">
+    /// The pipeline. <see cref="ResiliencePipeline.Empty"/> sends the calls straight to the store, which suits stores
+    /// that never fail transiently nor hang, such as the in-memory ones.
+    /// </param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseResilience<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, ResiliencePipeline pipeline)
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return builder.Configure(options => options.PipelineOverrides[role] = _ => pipeline);
     }
 
     /// <summary>Remembers ids found in neither store for <paramref name="duration"/>, in the container's <c>IMemoryCache</c>.</summary>

@@ -15,7 +15,7 @@ public static class LazyMigrateTelemetry
     /// <summary>Counter of migration attempts, tagged with the migration, trigger and outcome.</summary>
     public const string MigrationsInstrument = "lazymigrate.migrations";
 
-    /// <summary>Histogram of the duration of a migration under its lock, in seconds.</summary>
+    /// <summary>Histogram of the duration of a migration, lock wait included, in seconds: one value per entity, the duration of its batch.</summary>
     public const string MigrationDurationInstrument = "lazymigrate.migration.duration";
 
     /// <summary>Histogram of the time spent waiting for a migration lock, in seconds, tagged with whether it was acquired.</summary>

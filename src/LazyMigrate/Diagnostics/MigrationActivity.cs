@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace LazyMigrate;
 
-/// <summary>The <c>LazyMigrate</c> activity source. Activities start only off the hot path (a migration, a write).</summary>
+/// <summary>The <c>LazyMigrate</c> activity source. Activities start only off the hot path: one per migration batch.</summary>
 internal static class MigrationActivity
 {
     public static readonly ActivitySource Source = new(LazyMigrateTelemetry.ActivitySourceName);

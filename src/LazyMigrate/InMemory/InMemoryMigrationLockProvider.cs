@@ -132,8 +132,9 @@ public sealed class InMemoryMigrationLockProvider : IMigrationLockProvider
                 return false;
             }
 
-            owner.Release(key, entry, this);
+            // Tell the holder first, then free the key: a new holder must never start before the old one could know.
             _lost.Cancel();
+            owner.Release(key, entry, this);
             return true;
         }
 

@@ -32,11 +32,18 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         long started = context.TimeProvider.GetTimestamp();
         try
         {
-            Dictionary<string, MigrationResult<TNew>> results;
+            var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
+            var winners = new List<Winner>();
             LockSet<TOld, TNew> locks = await LockSet<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
             await using (locks.ConfigureAwait(false))
             {
-                results = await MigrateLockedAsync(ids, trigger, locks, cancellationToken).ConfigureAwait(false);
+                await MigrateLockedAsync(ids, locks, results, winners, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Raised once the locks are free, so that a handler may write the very entity it is told about.
+            foreach (Winner winner in winners)
+            {
+                await context.Events.PublishAsync(winner.Id, winner.OldValue, winner.NewValue, trigger, CancellationToken.None).ConfigureAwait(false);
             }
 
             Record(results, trigger, context.TimeProvider.GetElapsedTime(started));
@@ -50,9 +57,9 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
-            foreach (string id in ids)
+            Log.MigrationFailed(context.Logger, context.Name, ids.Count == 1 ? ids[0] : $"{ids[0]} (and {ids.Count - 1} more in its batch)", exception);
+            foreach (string _ in ids)
             {
-                Log.MigrationFailed(context.Logger, context.Name, id, exception);
                 context.Metrics.Failure(context.Name, FailureKinds.Of(exception));
                 context.Metrics.Migration(context.Name, trigger, "failed", context.TimeProvider.GetElapsedTime(started));
             }
@@ -61,33 +68,38 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         }
     }
 
-    private async Task<Dictionary<string, MigrationResult<TNew>>> MigrateLockedAsync(IReadOnlyList<string> ids, MigrationTrigger trigger, LockSet<TOld, TNew> locks, CancellationToken cancellationToken)
+    private async Task MigrateLockedAsync(IReadOnlyList<string> ids, LockSet<TOld, TNew> locks, Dictionary<string, MigrationResult<TNew>> results, List<Winner> winners, CancellationToken cancellationToken)
     {
-        var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
-
-        // Another instance may have migrated, saved or deleted these ids while we waited for the locks.
-        List<string> stillMissing = await KeepMissingAsync(ids, results, cancellationToken).ConfigureAwait(false);
+        // Under the lock, another instance may have migrated, saved or deleted these ids while we waited. Without a
+        // lock the re-check would exclude nothing that insert-if-absent does not fence anyway, so it is skipped.
+        List<string> stillMissing = context.Options.UseLock
+            ? await KeepMissingAsync(ids, results, cancellationToken).ConfigureAwait(false)
+            : [.. ids];
         if (stillMissing.Count == 0)
         {
-            return results;
+            return;
         }
 
         IReadOnlyDictionary<string, TOld> oldValues = await context.Stores.FindManyOldAsync(stillMissing, cancellationToken).ConfigureAwait(false);
         List<KeyValuePair<string, TNew>> mapped = MapAll(stillMissing, oldValues, results);
         if (mapped.Count == 0)
         {
-            return results;
+            return;
         }
 
         locks.ReportLostLocks();
-        IReadOnlyCollection<string> inserted = await context.Stores.InsertManyNewAsync(mapped, cancellationToken).ConfigureAwait(false);
+
+        // The last point to give up. Past it the work runs to its end even if every caller left: an insert whose event
+        // is never raised would lose that event for good.
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyCollection<string> inserted = await context.Stores.InsertManyNewAsync(mapped, CancellationToken.None).ConfigureAwait(false);
         var insertedIds = inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
 
         // A save, delete or migration got there first: return what the store holds, never the stale mapped value.
         var lost = mapped.Where(m => !insertedIds.Contains(m.Key)).Select(m => m.Key).ToList();
         if (lost.Count > 0)
         {
-            await KeepMissingAsync(lost, results, cancellationToken).ConfigureAwait(false);
+            await KeepMissingAsync(lost, results, CancellationToken.None).ConfigureAwait(false);
         }
 
         foreach (var (id, newValue) in mapped)
@@ -95,15 +107,13 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             if (insertedIds.Contains(id))
             {
                 results[id] = MigrationResult<TNew>.Migrated(newValue);
-                await context.Events.PublishAsync(id, oldValues[id], newValue, trigger, cancellationToken).ConfigureAwait(false);
+                winners.Add(new Winner(id, oldValues[id], newValue));
             }
             else
             {
                 results.TryAdd(id, MigrationResult<TNew>.Absent());
             }
         }
-
-        return results;
     }
 
     /// <summary>Reads the new store; ids it holds (or tombstoned) get their result, the others are returned.</summary>
@@ -140,7 +150,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 
             try
             {
-                mapped.Add(new(id, Map(id, oldValue)));
+                mapped.Add(new(id, Mapping.Run(context.Name, id, "mapper", context.Mapper.Map, oldValue)));
             }
             catch (MigrationMappingException exception)
             {
@@ -151,21 +161,6 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         }
 
         return mapped;
-    }
-
-    private TNew Map(string id, TOld oldValue)
-    {
-        TNew? mapped;
-        try
-        {
-            mapped = context.Mapper.Map(oldValue);
-        }
-        catch (Exception exception)
-        {
-            throw new MigrationMappingException(context.Name, id, $"the mapper threw {exception.GetType().Name}: {exception.Message}", exception);
-        }
-
-        return mapped ?? throw new MigrationMappingException(context.Name, id, "the mapper returned null");
     }
 
     private void Record(Dictionary<string, MigrationResult<TNew>> results, MigrationTrigger trigger, TimeSpan elapsed)
@@ -180,4 +175,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             context.Metrics.Migration(context.Name, trigger, result.OutcomeTag, elapsed);
         }
     }
+
+    /// <summary>An entity this batch inserted, whose event is raised once the locks are released.</summary>
+    private readonly record struct Winner(string Id, TOld OldValue, TNew NewValue);
 }

@@ -24,17 +24,14 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         EntityIds.ThrowIfInvalid(id);
         ValueTask<NewStoreRead<TNew>> pending = _context.Stores.FindNewAsync(id, cancellationToken);
 
-        // The hot path: the new store answered at once and holds the entity or its tombstone. No lock, no await.
-        if (pending.IsCompletedSuccessfully)
+        if (!pending.IsCompletedSuccessfully)
         {
-            NewStoreRead<TNew> read = pending.Result;
-            if (read.State != NewStoreState.Missing)
-            {
-                return new ValueTask<TNew?>(FromNewStore(read));
-            }
+            return GetSlowAsync(id, pending, cancellationToken);
         }
 
-        return GetSlowAsync(id, pending, cancellationToken);
+        // The hot path: the new store answered at once and holds the entity or its tombstone. No lock, no await.
+        NewStoreRead<TNew> read = pending.Result;
+        return read.State == NewStoreState.Missing ? MigrateOnReadAsync(id, cancellationToken) : new ValueTask<TNew?>(FromNewStore(read));
     }
 
     public async ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default)
@@ -116,11 +113,11 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
     private async ValueTask<TNew?> GetSlowAsync(string id, ValueTask<NewStoreRead<TNew>> pending, CancellationToken cancellationToken)
     {
         NewStoreRead<TNew> read = await pending.ConfigureAwait(false);
-        if (read.State != NewStoreState.Missing)
-        {
-            return FromNewStore(read);
-        }
+        return read.State == NewStoreState.Missing ? await MigrateOnReadAsync(id, cancellationToken).ConfigureAwait(false) : FromNewStore(read);
+    }
 
+    private async ValueTask<TNew?> MigrateOnReadAsync(string id, CancellationToken cancellationToken)
+    {
         if (IsKnownAbsent(id))
         {
             return null;

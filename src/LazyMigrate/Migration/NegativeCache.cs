@@ -20,7 +20,8 @@ internal sealed class NegativeCache(IMemoryCache? cache, string migration, TimeS
         if (Enabled)
         {
             // The expiry is checked against the injected clock; the cache's own expiry only evicts the entry later.
-            cache!.Set(_prefix + id, timeProvider.GetUtcNow() + duration, duration);
+            // Size 1 keeps a shared cache that has a SizeLimit from refusing the entry.
+            cache!.Set(_prefix + id, timeProvider.GetUtcNow() + duration, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = duration, Size = 1 });
         }
     }
 

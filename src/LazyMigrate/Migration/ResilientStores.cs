@@ -21,36 +21,36 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     /// </remarks>
     public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken)
     {
-        ValueTask<object?> pending = Run(MigrationRole.NewStore, "find", id, static (s, ct) => Encode(s.Store.FindAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
+        ValueTask<object?> pending = Run(MigrationRole.NewStore, "find", Batch.Of(id), static (s, ct) => Encode(s.Store.FindAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
         return pending.IsCompletedSuccessfully ? new ValueTask<NewStoreRead<TNew>>(Decode(pending.Result)) : DecodeAsync(pending);
     }
 
     public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyNewAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "find_many", ids[0], static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: newStore, Ids: ids), cancellationToken);
+        Run(MigrationRole.NewStore, "find_many", Batch.Of(ids), static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: newStore, Ids: ids), cancellationToken);
 
     public ValueTask<IReadOnlyCollection<string>> InsertManyNewAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "insert_many", entities[0].Key, static (s, ct) => s.Store.InsertManyIfAbsentAsync(s.Entities, ct), (Store: newStore, Entities: entities), cancellationToken);
+        Run(MigrationRole.NewStore, "insert_many", Batch.Of(entities[0].Key, entities.Count), static (s, ct) => s.Store.InsertManyIfAbsentAsync(s.Entities, ct), (Store: newStore, Entities: entities), cancellationToken);
 
     public ValueTask<bool> UpsertNewAsync(string id, TNew entity, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "upsert", id, static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: newStore, Id: id, Entity: entity), cancellationToken);
+        Run(MigrationRole.NewStore, "upsert", Batch.Of(id), static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: newStore, Id: id, Entity: entity), cancellationToken);
 
     public ValueTask<bool> DeleteNewAsync(string id, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "delete", id, static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
+        Run(MigrationRole.NewStore, "delete", Batch.Of(id), static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
 
     public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        Run(MigrationRole.OldStore, "find_many", ids[0], static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: oldStore, Ids: ids), cancellationToken);
+        Run(MigrationRole.OldStore, "find_many", Batch.Of(ids), static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: oldStore, Ids: ids), cancellationToken);
 
     public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
-        Run(MigrationRole.OldStore, "upsert", id, static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: oldStore, Id: id, Entity: entity), cancellationToken);
+        Run(MigrationRole.OldStore, "upsert", Batch.Of(id), static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: oldStore, Id: id, Entity: entity), cancellationToken);
 
     public ValueTask<bool> DeleteOldAsync(string id, CancellationToken cancellationToken) =>
-        Run(MigrationRole.OldStore, "delete", id, static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: oldStore, Id: id), cancellationToken);
+        Run(MigrationRole.OldStore, "delete", Batch.Of(id), static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: oldStore, Id: id), cancellationToken);
 
     public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Run(MigrationRole.Lock, "acquire", id, static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Timeout: timeout), cancellationToken);
+        Run(MigrationRole.Lock, "acquire", Batch.Of(id), static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Timeout: timeout), cancellationToken);
 
     public ValueTask<bool> ReleaseLockAsync(string id, IMigrationLockHandle handle) =>
-        Run(MigrationRole.Lock, "release", id, static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
+        Run(MigrationRole.Lock, "release", Batch.Of(id), static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
 
     private static ValueTask<object?> Encode(ValueTask<NewStoreRead<TNew>> read)
     {
@@ -81,33 +81,51 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
         return true;
     }
 
-    private static bool IsPassedThrough(Exception exception) => exception is OperationCanceledException or LazyMigrationException;
+    /// <summary>
+    /// Passes on LazyMigrate's own typed errors and the caller's cancellation; anything else, including a store's own
+    /// cancellation (an HTTP client timeout, say), becomes a typed store error.
+    /// </summary>
+    private static bool IsPassedThrough(Exception exception, CancellationToken cancellationToken) =>
+        exception is LazyMigrationException || (exception is OperationCanceledException && cancellationToken.IsCancellationRequested);
 
-    private ValueTask<TResult> Run<TState, TResult>(MigrationRole role, string operation, string id, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
+    private ValueTask<TResult> Run<TState, TResult>(MigrationRole role, string operation, Batch batch, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
     {
+        ResiliencePipeline pipeline = pipelines.For(role);
         ValueTask<TResult> pending;
         try
         {
-            pending = pipelines.For(role).ExecuteAsync(call, state, cancellationToken);
+            // An empty pipeline adds nothing but its own cost: call the store straight away.
+            pending = ReferenceEquals(pipeline, ResiliencePipeline.Empty) ? call(state, cancellationToken) : pipeline.ExecuteAsync(call, state, cancellationToken);
         }
-        catch (Exception exception) when (!IsPassedThrough(exception))
+        catch (Exception exception) when (!IsPassedThrough(exception, cancellationToken))
         {
-            throw new MigrationStoreException(migration, id, role, operation, exception);
+            throw batch.Failure(migration, role, operation, exception);
         }
 
         // The hot path: a call that completed at once returns without an await, a state machine or an allocation.
-        return pending.IsCompletedSuccessfully ? pending : ObserveAsync(pending, role, operation, id);
+        return pending.IsCompletedSuccessfully ? pending : ObserveAsync(pending, role, operation, batch, cancellationToken);
     }
 
-    private async ValueTask<TResult> ObserveAsync<TResult>(ValueTask<TResult> pending, MigrationRole role, string operation, string id)
+    private async ValueTask<TResult> ObserveAsync<TResult>(ValueTask<TResult> pending, MigrationRole role, string operation, Batch batch, CancellationToken cancellationToken)
     {
         try
         {
             return await pending.ConfigureAwait(false);
         }
-        catch (Exception exception) when (!IsPassedThrough(exception))
+        catch (Exception exception) when (!IsPassedThrough(exception, cancellationToken))
         {
-            throw new MigrationStoreException(migration, id, role, operation, exception);
+            throw batch.Failure(migration, role, operation, exception);
         }
+    }
+
+    /// <summary>The ids a call concerns, as its failure names them: the first id, and how many there were.</summary>
+    private readonly record struct Batch(string FirstId, int Count)
+    {
+        public static Batch Of(string id, int count = 1) => new(id, count);
+
+        public static Batch Of(IReadOnlyList<string> ids) => new(ids[0], ids.Count);
+
+        public MigrationStoreException Failure(string migration, MigrationRole role, string operation, Exception exception) =>
+            new(migration, FirstId, role, operation, exception, Count);
     }
 }

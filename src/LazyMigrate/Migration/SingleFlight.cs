@@ -28,6 +28,7 @@ internal sealed class SingleFlight<TResult>
         Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work,
         CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var joined = new List<KeyValuePair<string, Flight>>(keys.Count);
         var groups = new HashSet<FlightGroup>();
         FlightGroup? started = null;
@@ -65,7 +66,12 @@ internal sealed class SingleFlight<TResult>
 
         if (started is not null && startedFlights is not null)
         {
-            _ = RunGroupAsync(started, startedFlights, state, work);
+            // The work is shared, so it must not run in the first caller's execution context: its AsyncLocals (an
+            // ambient transaction, say) would leak into a result every waiter gets.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = Task.Run(() => RunGroupAsync(started, startedFlights, state, work));
+            }
         }
 
         try
@@ -116,7 +122,7 @@ internal sealed class SingleFlight<TResult>
         {
             // Leave the map first: a caller arriving after this starts fresh and sees the stores' new state.
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
-            if (failure is OperationCanceledException)
+            if (failure is OperationCanceledException && group.Token.IsCancellationRequested)
             {
                 flight.Completion.TrySetCanceled();
             }

@@ -39,6 +39,6 @@ public sealed class LazyMigrationOptions
     /// <value>The default value is 10 seconds.</value>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets the pipeline configurations that replace the defaults, by role.</summary>
-    internal Dictionary<MigrationRole, Action<Polly.ResiliencePipelineBuilder>> PipelineOverrides { get; } = [];
+    /// <summary>Gets the pipelines that replace the defaults, by role: each builds its pipeline from a builder that carries the container's clock.</summary>
+    internal Dictionary<MigrationRole, Func<Polly.ResiliencePipelineBuilder, Polly.ResiliencePipeline>> PipelineOverrides { get; } = [];
 }

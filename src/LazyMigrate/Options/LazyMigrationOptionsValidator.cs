@@ -63,6 +63,10 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
         {
             failures.Add("WriteBackMode.Async is not available in this version; choose WriteBackMode.Sync or WriteBackMode.None.");
         }
+        else if (options.WriteBackMode == WriteBackMode.Sync && !options.UseLock)
+        {
+            failures.Add("WriteBackMode.Sync needs UseLock: without the entity's lock, concurrent saves of one id could reach the two stores in different orders.");
+        }
     }
 
     private void CheckServices(LazyMigrationOptions options, string migration, List<string> failures)

@@ -30,10 +30,9 @@ internal sealed class MigrationPipelines
     private static ResiliencePipeline Build(MigrationRole role, LazyMigrationOptions options, TimeProvider timeProvider)
     {
         var builder = new ResiliencePipelineBuilder { Name = $"LazyMigrate.{role}", TimeProvider = timeProvider };
-        if (options.PipelineOverrides.TryGetValue(role, out var configure))
+        if (options.PipelineOverrides.TryGetValue(role, out var build))
         {
-            configure(builder);
-            return builder.Build();
+            return build(builder);
         }
 
         if (options.MaxRetryAttempts > 0)
