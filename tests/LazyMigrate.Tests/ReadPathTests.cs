@@ -1,4 +1,5 @@
 using LazyMigrate.Tests.Support;
+using LazyMigrate.TestKit;
 
 namespace LazyMigrate.Tests;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LazyMigrate.InMemory;
+using LazyMigrate.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,4 +1,4 @@
-namespace LazyMigrate.Tests.Support;
+namespace LazyMigrate.TestKit;
 
 /// <summary>
 /// An old store that pauses every read after reading: <see cref="Read"/> completes when a read has happened, and the

@@ -1,4 +1,4 @@
-namespace LazyMigrate.Tests.Support;
+namespace LazyMigrate.TestKit;
 
 /// <summary>Counts the calls made to a new store, by method.</summary>
 public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
@@ -7,12 +7,16 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TN
     private int _finds;
     private int _findManys;
     private int _insertManys;
+    private int _inserted;
 
     public int FindCalls => Volatile.Read(ref _finds);
 
     public int FindManyCalls => Volatile.Read(ref _findManys);
 
     public int InsertManyCalls => Volatile.Read(ref _insertManys);
+
+    /// <summary>Gets the number of ids the store reported as inserted by insert-if-absent, over all calls.</summary>
+    public int InsertedCount => Volatile.Read(ref _inserted);
 
     public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -26,12 +30,23 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TN
         return inner.FindManyAsync(ids, cancellationToken);
     }
 
-    public ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.InsertIfAbsentAsync(id, entity, cancellationToken);
+    public async ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    {
+        bool inserted = await inner.InsertIfAbsentAsync(id, entity, cancellationToken);
+        if (inserted)
+        {
+            Interlocked.Increment(ref _inserted);
+        }
 
-    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+        return inserted;
+    }
+
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _insertManys);
-        return inner.InsertManyIfAbsentAsync(entities, cancellationToken);
+        IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAsync(entities, cancellationToken);
+        Interlocked.Add(ref _inserted, inserted.Count);
+        return inserted;
     }
 
     public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);

@@ -1,0 +1,153 @@
+namespace LazyMigrate.TestKit.Conformance;
+
+/// <summary>
+/// What every <see cref="IMigrationLockProvider"/> must do: mutual exclusion across instances, timeouts, release, and
+/// a handle that learns of its loss. Each <see cref="CreateProviderAsync"/> call stands for another service instance.
+/// </summary>
+public abstract class LockConformanceTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    protected abstract Task<IMigrationLockProvider> CreateProviderAsync();
+
+    /// <summary>Makes the backend lose the lock <paramref name="handle"/> holds: kill its connection, delete its key, expire it.</summary>
+    protected abstract Task LoseAsync(string key, IMigrationLockHandle handle);
+
+    /// <summary>Gets whether the provider notices a lost lock and cancels <see cref="IMigrationLockHandle.HandleLostToken"/>.</summary>
+    protected virtual bool CanDetectLoss => true;
+
+    protected static string NewKey() => $"lazymigrate:conformance:{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task TryAcquire_AFreeKey_ReturnsAHandle()
+    {
+        var provider = await CreateProviderAsync();
+
+        await using IMigrationLockHandle? handle = await provider.TryAcquireAsync(NewKey(), TimeSpan.Zero);
+
+        Assert.NotNull(handle);
+    }
+
+    [Fact]
+    public async Task TryAcquire_AKeyHeldByAnotherInstance_TimesOutWithNull()
+    {
+        string key = NewKey();
+        var holder = await CreateProviderAsync();
+        var other = await CreateProviderAsync();
+        await using IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
+
+        IMigrationLockHandle? immediate = await other.TryAcquireAsync(key, TimeSpan.Zero);
+        IMigrationLockHandle? waited = await other.TryAcquireAsync(key, TimeSpan.FromMilliseconds(300));
+
+        Assert.NotNull(held);
+        Assert.Null(immediate);
+        Assert.Null(waited);
+    }
+
+    [Fact]
+    public async Task Release_LetsAnotherInstanceAcquire()
+    {
+        string key = NewKey();
+        var holder = await CreateProviderAsync();
+        var other = await CreateProviderAsync();
+        IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
+
+        await held!.DisposeAsync();
+        await using IMigrationLockHandle? next = await other.TryAcquireAsync(key, Patience);
+
+        Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task AWaitingInstance_GetsTheLockWhenItIsReleased()
+    {
+        string key = NewKey();
+        var holder = await CreateProviderAsync();
+        var waiter = await CreateProviderAsync();
+        IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
+
+        Task<IMigrationLockHandle?> waiting = waiter.TryAcquireAsync(key, Patience).AsTask();
+        Assert.False(waiting.IsCompleted);
+        await held!.DisposeAsync();
+        await using IMigrationLockHandle? acquired = await waiting;
+
+        Assert.NotNull(acquired);
+    }
+
+    [Fact]
+    public async Task DistinctKeys_DoNotBlockEachOther()
+    {
+        var first = await CreateProviderAsync();
+        var second = await CreateProviderAsync();
+
+        await using IMigrationLockHandle? a = await first.TryAcquireAsync(NewKey(), TimeSpan.Zero);
+        await using IMigrationLockHandle? b = await second.TryAcquireAsync(NewKey(), TimeSpan.Zero);
+
+        Assert.NotNull(a);
+        Assert.NotNull(b);
+    }
+
+    [Fact]
+    public async Task ManyInstancesContending_NeverHoldTheLockTogether()
+    {
+        string key = NewKey();
+        IMigrationLockProvider[] providers = [await CreateProviderAsync(), await CreateProviderAsync(), await CreateProviderAsync()];
+        int holders = 0;
+        int overlaps = 0;
+        int acquisitions = 0;
+
+        await StartingGate.RunAsync(6, async worker =>
+        {
+            for (int round = 0; round < 5; round++)
+            {
+                await using IMigrationLockHandle? handle = await providers[worker % providers.Length].TryAcquireAsync(key, Patience);
+                Assert.NotNull(handle);
+                if (Interlocked.Increment(ref holders) > 1)
+                {
+                    Interlocked.Increment(ref overlaps);
+                }
+
+                Interlocked.Increment(ref acquisitions);
+                await Task.Yield();
+                Interlocked.Decrement(ref holders);
+            }
+
+            return 0;
+        });
+
+        Assert.Equal(0, overlaps);
+        Assert.Equal(30, acquisitions);
+    }
+
+    [Fact]
+    public async Task ALostLock_IsNoticedAndFreesTheKey()
+    {
+        string key = NewKey();
+        var holder = await CreateProviderAsync();
+        var other = await CreateProviderAsync();
+        IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
+        Assert.NotNull(held);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = held.HandleLostToken.Register(() => lost.TrySetResult());
+
+        await LoseAsync(key, held);
+
+        if (CanDetectLoss)
+        {
+            await lost.Task.WaitAsync(Patience);
+            Assert.True(held.HandleLostToken.IsCancellationRequested);
+        }
+
+        await using IMigrationLockHandle? next = await other.TryAcquireAsync(key, Patience);
+        Assert.NotNull(next);
+        await held.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TryAcquire_WithACancelledToken_Throws()
+    {
+        var provider = await CreateProviderAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await provider.TryAcquireAsync(NewKey(), Patience, new CancellationToken(canceled: true)));
+    }
+}
