@@ -70,9 +70,10 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 
     private async Task MigrateLockedAsync(IReadOnlyList<string> ids, LockSet<TOld, TNew> locks, Dictionary<string, MigrationResult<TNew>> results, List<Winner> winners, CancellationToken cancellationToken)
     {
-        // Under the lock, another instance may have migrated, saved or deleted these ids while we waited. Without a
-        // lock the re-check would exclude nothing that insert-if-absent does not fence anyway, so it is skipped.
-        List<string> stillMissing = context.Options.UseLock
+        // Another instance may have migrated, saved or deleted these ids while we waited for a lock: read again. If no
+        // lock made us wait (or there is no lock), the re-check would rarely exclude anything that insert-if-absent does
+        // not fence anyway, so it is skipped and saves a round trip.
+        List<string> stillMissing = locks.WaitedForAny
             ? await KeepMissingAsync(ids, results, cancellationToken).ConfigureAwait(false)
             : [.. ids];
         if (stillMissing.Count == 0)

@@ -13,6 +13,13 @@ internal sealed class LockSet<TOld, TNew> : IAsyncDisposable
 
     private LockSet(MigrationContext<TOld, TNew> context) => _context = context;
 
+    /// <summary>
+    /// Gets whether any lock was held by someone else when first tried. Only then can another instance have migrated,
+    /// saved or deleted one of the ids since this caller missed it, so only then is a re-check of the new store worth a
+    /// round trip; otherwise insert-if-absent settles the rare race at the cost of one old-store read.
+    /// </summary>
+    public bool WaitedForAny { get; private set; }
+
     /// <summary>Takes the locks of <paramref name="ids"/>, or none when the migration runs without locks.</summary>
     /// <exception cref="MigrationLockTimeoutException">A lock was not acquired in time; those taken are released.</exception>
     public static async ValueTask<LockSet<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken)
@@ -73,7 +80,15 @@ internal sealed class LockSet<TOld, TNew> : IAsyncDisposable
     {
         long started = _context.TimeProvider.GetTimestamp();
         TimeSpan timeout = _context.Options.LockTimeout;
-        IMigrationLockHandle? handle = await _context.Stores.TryLockAsync(id, timeout, cancellationToken).ConfigureAwait(false);
+
+        // One try without waiting first tells a free lock from a contended one (see WaitedForAny).
+        IMigrationLockHandle? handle = await _context.Stores.TryLockAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        if (handle is null && timeout > TimeSpan.Zero)
+        {
+            WaitedForAny = true;
+            handle = await _context.Stores.TryLockAsync(id, timeout, cancellationToken).ConfigureAwait(false);
+        }
+
         _context.Metrics.LockWait(_context.Name, handle is not null, _context.TimeProvider.GetElapsedTime(started));
         if (handle is null)
         {
