@@ -1,7 +1,8 @@
 namespace LazyMigrate.TestKit;
 
 /// <summary>Counts the calls made to a new store, by method.</summary>
-public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
+/// <remarks>It passes <see cref="ILockingNewStore{TNew}"/> through when the inner store implements it.</remarks>
+public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : ILockingNewStore<TNew>
     where TNew : class
 {
     private int _finds;
@@ -49,7 +50,31 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TN
         return inserted;
     }
 
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var locking = inner as ILockingNewStore<TNew> ?? throw new NotSupportedException($"{inner.GetType().Name} cannot lock its entities.");
+        INewStoreLock<TNew>? held = await locking.TryLockAsync(ids, timeout, cancellationToken);
+        return held is null ? null : new CountingLock(this, held);
+    }
+
     public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);
 
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+
+    private sealed class CountingLock(CountingNewStore<TNew> owner, INewStoreLock<TNew> inner) : INewStoreLock<TNew>
+    {
+        public IReadOnlyDictionary<string, NewStoreRead<TNew>> Current => inner.Current;
+
+        public CancellationToken HandleLostToken => inner.HandleLostToken;
+
+        public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref owner._insertManys);
+            IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAndReleaseAsync(entities, cancellationToken);
+            Interlocked.Add(ref owner._inserted, inserted.Count);
+            return inserted;
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
 }

@@ -159,6 +159,22 @@ public static class LazyMigrationBuilderExtensions
         return builder.UseLock(_ => lockProvider);
     }
 
+    /// <summary>
+    /// Has the new store take the migration locks itself (it must implement <see cref="ILockingNewStore{TNew}"/>),
+    /// instead of a lock provider: fewer round trips per migration.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseNewStoreLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder)
+        where TOld : class
+        where TNew : class => builder.Configure(options =>
+        {
+            options.UseLock = true;
+            options.LockInNewStore = true;
+        });
+
     /// <summary>Adds a handler of <see cref="EntityMigrated{TOld, TNew}"/> built by the container (a singleton).</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>

@@ -18,9 +18,14 @@ internal static class MigratingRepositoryFactory
         TimeProvider timeProvider = services.GetRequiredService<TimeProvider>();
         MigrationMetrics metrics = services.GetRequiredService<MigrationMetrics>();
         ILogger logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("LazyMigrate.MigratingRepository");
-        IMigrationLockProvider? lockProvider = options.UseLock
+        IMigrationLockProvider? lockProvider = options.UseLock && !options.LockInNewStore
             ? services.GetKeyedService<IMigrationLockProvider>(name) ?? services.GetRequiredService<IMigrationLockProvider>()
             : null;
+        INewStore<TNew> newStore = services.GetRequiredService<INewStore<TNew>>();
+        if (options.UseLock && options.LockInNewStore && newStore is not ILockingNewStore<TNew>)
+        {
+            throw new InvalidOperationException($"Migration '{name}': LockInNewStore needs a new store that implements ILockingNewStore<{typeof(TNew).Name}>; {newStore.GetType().Name} does not.");
+        }
 
         var context = new MigrationContext<TOld, TNew>
         {
@@ -29,7 +34,7 @@ internal static class MigratingRepositoryFactory
             Stores = new ResilientStores<TOld, TNew>(
                 name,
                 services.GetRequiredService<IOldStore<TOld>>(),
-                services.GetRequiredService<INewStore<TNew>>(),
+                newStore,
                 lockProvider,
                 new MigrationPipelines(options, timeProvider)),
             Mapper = services.GetRequiredService<IMigrationMapper<TOld, TNew>>(),

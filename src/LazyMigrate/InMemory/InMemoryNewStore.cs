@@ -2,12 +2,16 @@ using System.Collections.Concurrent;
 
 namespace LazyMigrate.InMemory;
 
-/// <summary>A thread-safe new store in memory, with tombstones, for unit tests: easy to seed, easy to inspect.</summary>
+/// <summary>
+/// A thread-safe new store in memory, with tombstones, for unit tests: easy to seed, easy to inspect. It can also
+/// lock its own entities (<see cref="ILockingNewStore{TNew}"/>), for tests of <c>UseNewStoreLock</c>.
+/// </summary>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
-public sealed class InMemoryNewStore<TNew> : INewStore<TNew>
+public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     where TNew : class
 {
     private readonly ConcurrentDictionary<string, NewStoreRead<TNew>> _entries = new(StringComparer.Ordinal);
+    private readonly InMemoryMigrationLockProvider _locks = new();
     private int _insertCount;
 
     /// <summary>Gets the number of entities held, tombstones excluded.</summary>
@@ -111,5 +115,56 @@ public sealed class InMemoryNewStore<TNew> : INewStore<TNew>
         cancellationToken.ThrowIfCancellationRequested();
         _entries[id] = NewStoreRead<TNew>.Deleted;
         return default;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var held = new List<IMigrationLockHandle>(ids.Count);
+        foreach (string id in ids.Order(StringComparer.Ordinal))
+        {
+            IMigrationLockHandle? handle = await _locks.TryAcquireAsync(id, timeout, cancellationToken).ConfigureAwait(false);
+            if (handle is null)
+            {
+                await ReleaseAllAsync(held).ConfigureAwait(false);
+                return null;
+            }
+
+            held.Add(handle);
+        }
+
+        return new StoreLock(this, held, await FindManyAsync(ids.ToArray(), cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async ValueTask ReleaseAllAsync(List<IMigrationLockHandle> held)
+    {
+        foreach (IMigrationLockHandle handle in held)
+        {
+            await handle.DisposeAsync().ConfigureAwait(false);
+        }
+
+        held.Clear();
+    }
+
+    private sealed class StoreLock(InMemoryNewStore<TNew> store, List<IMigrationLockHandle> held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current) : INewStoreLock<TNew>
+    {
+        public IReadOnlyDictionary<string, NewStoreRead<TNew>> Current { get; } = current;
+
+        public CancellationToken HandleLostToken => CancellationToken.None;
+
+        public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await store.InsertManyIfAbsentAsync(entities, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await ReleaseAllAsync(held).ConfigureAwait(false);
+            }
+        }
+
+        public ValueTask DisposeAsync() => ReleaseAllAsync(held);
     }
 }

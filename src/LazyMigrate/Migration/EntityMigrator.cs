@@ -34,10 +34,10 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         {
             var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
             var winners = new List<Winner>();
-            LockSet<TOld, TNew> locks = await LockSet<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
-            await using (locks.ConfigureAwait(false))
+            MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
+            await using (lease.ConfigureAwait(false))
             {
-                await MigrateLockedAsync(ids, locks, results, winners, cancellationToken).ConfigureAwait(false);
+                await MigrateLockedAsync(ids, lease, results, winners, cancellationToken).ConfigureAwait(false);
             }
 
             // Raised once the locks are free, so that a handler may write the very entity it is told about.
@@ -68,14 +68,13 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         }
     }
 
-    private async Task MigrateLockedAsync(IReadOnlyList<string> ids, LockSet<TOld, TNew> locks, Dictionary<string, MigrationResult<TNew>> results, List<Winner> winners, CancellationToken cancellationToken)
+    private async Task MigrateLockedAsync(IReadOnlyList<string> ids, MigrationLease<TOld, TNew> lease, Dictionary<string, MigrationResult<TNew>> results, List<Winner> winners, CancellationToken cancellationToken)
     {
-        // Another instance may have migrated, saved or deleted these ids while we waited for a lock: read again. If no
-        // lock made us wait (or there is no lock), the re-check would rarely exclude anything that insert-if-absent does
-        // not fence anyway, so it is skipped and saves a round trip.
-        List<string> stillMissing = locks.WaitedForAny
-            ? await KeepMissingAsync(ids, results, cancellationToken).ConfigureAwait(false)
-            : [.. ids];
+        // Another instance may have migrated, saved or deleted these ids while we waited for a lock: unless the lease
+        // already knows (see KnownState), read again.
+        List<string> stillMissing = lease.KnownState is { } known
+            ? KeepMissing(ids, known, results)
+            : await KeepMissingAsync(ids, results, cancellationToken).ConfigureAwait(false);
         if (stillMissing.Count == 0)
         {
             return;
@@ -88,12 +87,12 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             return;
         }
 
-        locks.ReportLostLocks();
+        lease.ReportLostLocks();
 
         // The last point to give up. Past it the work runs to its end even if every caller left: an insert whose event
         // is never raised would lose that event for good.
         cancellationToken.ThrowIfCancellationRequested();
-        IReadOnlyCollection<string> inserted = await context.Stores.InsertManyNewAsync(mapped, CancellationToken.None).ConfigureAwait(false);
+        IReadOnlyCollection<string> inserted = await lease.InsertManyIfAbsentAsync(mapped).ConfigureAwait(false);
         var insertedIds = inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
 
         // A save, delete or migration got there first: return what the store holds, never the stale mapped value.
@@ -118,9 +117,12 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
     }
 
     /// <summary>Reads the new store; ids it holds (or tombstoned) get their result, the others are returned.</summary>
-    private async Task<List<string>> KeepMissingAsync(IReadOnlyList<string> ids, Dictionary<string, MigrationResult<TNew>> results, CancellationToken cancellationToken)
+    private async Task<List<string>> KeepMissingAsync(IReadOnlyList<string> ids, Dictionary<string, MigrationResult<TNew>> results, CancellationToken cancellationToken) =>
+        KeepMissing(ids, await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false), results);
+
+    /// <summary>Ids the new store holds (or tombstoned) get their result; the others are returned.</summary>
+    private static List<string> KeepMissing(IReadOnlyList<string> ids, IReadOnlyDictionary<string, NewStoreRead<TNew>> current, Dictionary<string, MigrationResult<TNew>> results)
     {
-        IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
         var missing = new List<string>(ids.Count);
         foreach (string id in ids)
         {

@@ -49,7 +49,13 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
         Run(MigrationRole.Lock, "acquire", Batch.Of(id), static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Timeout: timeout), cancellationToken);
 
-    public ValueTask<bool> ReleaseLockAsync(string id, IMigrationLockHandle handle) =>
+    public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Run(MigrationRole.Lock, "acquire_in_store", Batch.Of(ids), static (s, ct) => s.Store.TryLockAsync(s.Ids, s.Timeout, ct), (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Timeout: timeout), cancellationToken);
+
+    public ValueTask<IReadOnlyCollection<string>> InsertManyAndUnlockAsync(INewStoreLock<TNew> storeLock, IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
+        Run(MigrationRole.NewStore, "insert_many", Batch.Of(entities[0].Key, entities.Count), static (s, ct) => s.Lock.InsertManyIfAbsentAndReleaseAsync(s.Entities, ct), (Lock: storeLock, Entities: entities), cancellationToken);
+
+    public ValueTask<bool> ReleaseLockAsync(string id, IAsyncDisposable handle) =>
         Run(MigrationRole.Lock, "release", Batch.Of(id), static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
 
     private static ValueTask<object?> Encode(ValueTask<NewStoreRead<TNew>> read)

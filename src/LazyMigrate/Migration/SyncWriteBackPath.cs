@@ -38,8 +38,8 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(MigrationContext<TOld, TNew>
         Func<ResilientStores<TOld, TNew>, Write, ValueTask<bool>> writeOld,
         CancellationToken cancellationToken)
     {
-        LockSet<TOld, TNew> locks = await LockSet<TOld, TNew>.AcquireAsync(context, [write.Id], cancellationToken).ConfigureAwait(false);
-        await using (locks.ConfigureAwait(false))
+        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, [write.Id], cancellationToken).ConfigureAwait(false);
+        await using (lease.ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
             await writeNew(context.Stores, write).ConfigureAwait(false);

@@ -11,6 +11,15 @@ public sealed class LazyMigrationOptions
     /// </remarks>
     public bool UseLock { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets whether the migration locks are taken by the new store itself (it must implement
+    /// <see cref="ILockingNewStore{TNew}"/>) instead of an <see cref="IMigrationLockProvider"/>. The store then locks
+    /// and re-reads in one round trip, and inserts and unlocks in another.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    /// <remarks>Applies only when <see cref="UseLock"/> is on.</remarks>
+    public bool LockInNewStore { get; set; }
+
     /// <summary>Gets or sets how long a migration waits for the lock of its entity before failing.</summary>
     /// <value>The default value is 10 seconds.</value>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);

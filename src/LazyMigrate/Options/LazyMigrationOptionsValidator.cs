@@ -80,9 +80,9 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
             Require<IReverseMigrationMapper<TOld, TNew>>($"a reverse mapper for WriteBackMode.{options.WriteBackMode}: call UseReverseMapper", failures);
         }
 
-        if (options.UseLock && !HasLockProvider(migration))
+        if (options.UseLock && !options.LockInNewStore && !HasLockProvider(migration))
         {
-            failures.Add("needs a lock provider: call UseLock or UseInMemoryLock, or set UseLock to false to rely on insert-if-absent alone.");
+            failures.Add("needs a lock provider: call UseLock or UseInMemoryLock, UseNewStoreLock for a new store that locks itself, or set UseLock to false to rely on insert-if-absent alone.");
         }
 
         if (options.NegativeCacheDuration > TimeSpan.Zero)
