@@ -7,6 +7,22 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# The adapter tests start throwaway PostgreSQL 15 and Redis servers themselves: install the Debian packages if missing.
+if [[ ! -x /usr/lib/postgresql/15/bin/initdb || ! -x /usr/bin/redis-server ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  elif command -v sudo >/dev/null; then
+    as_root=(sudo)
+  else
+    echo "PostgreSQL 15 or Redis is missing and installing them needs root (or sudo): apt-get install postgresql redis-server"
+    echo "0 passed, 1 failed"; exit 1
+  fi
+  echo "Installing the test servers: apt-get update, then apt-get install -y postgresql redis-server"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update \
+    && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql redis-server \
+    || { echo "installing postgresql and redis-server failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
 dotnet restore LazyMigrate.sln || { echo "restore failed"; echo "0 passed, 1 failed"; exit 1; }
 dotnet build LazyMigrate.sln -c Release --no-restore || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
