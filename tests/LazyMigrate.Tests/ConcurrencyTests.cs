@@ -92,6 +92,7 @@ public sealed class ConcurrencyTests
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
         await gated.Read;
         Task<NewCustomer?> secondRead = second.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
+        await TestKit.Eventually.TrueAsync(() => shared.Lock.WaiterCount(MigrationHarness.LockKey(MigrationHarness.Id(0))) == 1);
         gated.Release();
 
         Assert.Equal(MigrationHarness.Mapped(0), await firstRead);

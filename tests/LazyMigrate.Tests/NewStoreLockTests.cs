@@ -1,3 +1,4 @@
+using LazyMigrate.InMemory;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using NSubstitute;
@@ -102,5 +103,16 @@ public sealed class NewStoreLockTests
         var failure = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
 
         Assert.Contains("ILockingNewStore", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UseLockAfterUseNewStoreLock_TheProviderWins()
+    {
+        var shared = new SharedStores();
+        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStoreLock().UseInMemoryLock(shared.Lock)).SeedLegacy(1);
+
+        await harness.Repository.GetAsync(Id);
+
+        Assert.Equal(1, shared.Lock.AcquireCount);
     }
 }

@@ -142,7 +142,9 @@ public static class LazyMigrationBuilderExtensions
         ArgumentNullException.ThrowIfNull(factory);
         builder.Services.RemoveAllKeyed(typeof(IMigrationLockProvider), builder.Name);
         builder.Services.AddKeyedSingleton(builder.Name, (sp, _) => factory(sp));
-        return builder;
+
+        // The last lock choice wins: a provider replaces the new store's own locks.
+        return builder.Configure(options => options.LockInNewStore = false);
     }
 
     /// <summary>Uses <paramref name="lockProvider"/> for this migration only.</summary>

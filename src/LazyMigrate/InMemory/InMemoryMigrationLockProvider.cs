@@ -24,6 +24,17 @@ public sealed class InMemoryMigrationLockProvider : IMigrationLockProvider
         }
     }
 
+    /// <summary>Gets how many callers are waiting for a key right now, so a test can act once a caller is blocked on it.</summary>
+    /// <param name="key">The lock key.</param>
+    /// <returns>The number of waiting callers.</returns>
+    public int WaiterCount(string key)
+    {
+        lock (_gate)
+        {
+            return _locks.TryGetValue(key, out LockEntry? entry) ? entry.References - (entry.Holder is null ? 0 : 1) : 0;
+        }
+    }
+
     /// <inheritdoc/>
     public async ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
     {

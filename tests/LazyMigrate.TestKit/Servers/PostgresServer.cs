@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace LazyMigrate.TestKit.Servers;
+
+/// <summary>
+/// A throwaway PostgreSQL 15 server for one test run: its own data folder in a temporary folder, 127.0.0.1 on a free
+/// port, fsync off, stopped and deleted at the end. Share it through an xunit collection fixture
+/// (<c>[CollectionDefinition("postgres")] public sealed class PostgresCollection : ICollectionFixture&lt;PostgresServer&gt;;</c>
+/// in the test assembly). It never skips: a server that cannot start fails the run with the reason.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    /// <summary>The database every test shares unless it asks for its own with <see cref="CreateDatabaseAsync"/>.</summary>
+    public const string DatabaseName = "lazymigrate";
+
+    private const string BinDirectory = "/usr/lib/postgresql/15/bin";
+    private const string SystemUser = "postgres";
+    private const string Superuser = "postgres";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly ServerOutput _output = new();
+    private DirectoryInfo? _folder;
+    private Process? _process;
+    private NpgsqlDataSource? _maintenance;
+    private NpgsqlDataSource? _dataSource;
+    private string? _connectionString;
+
+    /// <summary>Gets the port the server listens on.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Gets the connection string of <see cref="DatabaseName"/>: superuser, TCP, pooling on.</summary>
+    public string ConnectionString => _connectionString ?? throw NotStarted();
+
+    /// <summary>Gets a data source over <see cref="ConnectionString"/>.</summary>
+    public NpgsqlDataSource DataSource => _dataSource ?? throw NotStarted();
+
+    /// <summary>Starts the server and creates <see cref="DatabaseName"/>.</summary>
+    public async Task InitializeAsync()
+    {
+        RequireBinaries();
+        try
+        {
+            _folder = Directory.CreateTempSubdirectory("lazymigrate-postgres-");
+            if (SystemCommand.IsRoot)
+            {
+                // PostgreSQL refuses to run as root: the folder must belong to the user it runs as.
+                await SystemCommand.RunAsync(SystemCommand.StartInfo("chown", ["-R", $"{SystemUser}:{SystemUser}", _folder.FullName], null, _folder.FullName), StartTimeout);
+            }
+
+            string data = Path.Combine(_folder.FullName, "data");
+            await SystemCommand.RunAsync(Command("initdb", ["-D", data, "-U", Superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]), StartTimeout);
+
+            Port = FreeTcpPort.Find();
+            StartServer(data);
+            await WaitUntilAcceptingAsync();
+
+            _maintenance = NpgsqlDataSource.Create(ConnectionStringFor("postgres", pooling: true));
+            await using (var create = _maintenance.CreateCommand($"CREATE DATABASE \"{DatabaseName}\""))
+            {
+                await create.ExecuteNonQueryAsync();
+            }
+
+            _connectionString = ConnectionStringFor(DatabaseName, pooling: true);
+            _dataSource = NpgsqlDataSource.Create(_connectionString);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a fresh database with a unique name, for a test that needs isolation.</summary>
+    /// <returns>The connection string of the new database (superuser, TCP, pooling on).</returns>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        NpgsqlDataSource maintenance = _maintenance ?? throw NotStarted();
+        string name = $"lazymigrate_{Guid.NewGuid():N}";
+        await using (var create = maintenance.CreateCommand($"CREATE DATABASE \"{name}\""))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return ConnectionStringFor(name, pooling: true);
+    }
+
+    /// <summary>Stops the server at once (no checkpoint: its data is thrown away) and deletes its folder.</summary>
+    public async Task DisposeAsync()
+    {
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+
+        if (_maintenance is not null)
+        {
+            await _maintenance.DisposeAsync();
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await StopServerAsync();
+        if (_folder is not null)
+        {
+            try
+            {
+                _folder.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temporary folder is not worth failing a test run for.
+            }
+        }
+    }
+
+    private static void RequireBinaries()
+    {
+        foreach (string program in new[] { "initdb", "postgres", "pg_ctl" })
+        {
+            string path = Path.Combine(BinDirectory, program);
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL 15 is not installed: {path} is missing. Install the Debian package `postgresql` " +
+                    "(the README's test command, `bash scripts/test.sh`, installs it where it is missing).");
+            }
+        }
+    }
+
+    private static ProcessStartInfo Command(string program, IEnumerable<string> arguments) =>
+        SystemCommand.StartInfo(Path.Combine(BinDirectory, program), arguments, SystemUser, Path.GetTempPath());
+
+    private void StartServer(string data)
+    {
+        _process = new Process
+        {
+            StartInfo = Command("postgres",
+            [
+                "-D", data,
+                "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "-h", "127.0.0.1",
+                "-k", _folder!.FullName,
+                "-c", "fsync=off",
+                "-c", "synchronous_commit=off",
+                "-c", "full_page_writes=off",
+                // Each simulated service instance has its own connection pools: leave room for several.
+                "-c", "max_connections=300",
+            ]),
+        };
+        _process.Start();
+        _output.Follow(_process);
+    }
+
+    private async Task WaitUntilAcceptingAsync()
+    {
+        // Real connection attempts, not a guess at how long start-up takes; each failure waits a moment before the next.
+        string probe = ConnectionStringFor("postgres", pooling: false);
+        var clock = Stopwatch.StartNew();
+        Exception? lastError = null;
+        while (clock.Elapsed < StartTimeout)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"PostgreSQL exited with code {_process.ExitCode} while starting. Its log:{Environment.NewLine}{_output}");
+            }
+
+            try
+            {
+                await using var connection = new NpgsqlConnection(probe);
+                await connection.OpenAsync();
+                return;
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                lastError = exception;
+                await Task.Delay(50);
+            }
+        }
+
+        throw new TimeoutException(
+            $"PostgreSQL did not accept connections on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s " +
+            $"(last error: {lastError?.Message}). Its log:{Environment.NewLine}{_output}");
+    }
+
+    private async Task StopServerAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        using Process process = _process;
+        _process = null;
+        if (!process.HasExited)
+        {
+            try
+            {
+                // Immediate mode: the data is thrown away, so there is nothing to checkpoint.
+                await SystemCommand.RunAsync(Command("pg_ctl", ["stop", "-D", Path.Combine(_folder!.FullName, "data"), "-m", "immediate", "-w", "-t", "30"]), TimeSpan.FromSeconds(40));
+            }
+            catch (InvalidOperationException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        using var timer = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timer.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private string ConnectionStringFor(string database, bool pooling) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = Superuser,
+        Database = database,
+        Pooling = pooling,
+        Timeout = 5,
+        IncludeErrorDetail = true,
+    }.ConnectionString;
+
+    private static InvalidOperationException NotStarted() =>
+        new("The PostgreSQL server is not running: use it as an xunit fixture, which calls InitializeAsync first.");
+}
