@@ -1,0 +1,240 @@
+using System.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// Runs the statements of one document table: one round trip per call, a pooled connection from the data source held
+/// only for that call. Shared by the new-store and old-store facades, which differ in how they read tombstones.
+/// </summary>
+/// <remarks>Npgsql failures pass through unchanged: a transient one (<c>NpgsqlException.IsTransient</c>) is what the core's pipelines retry.</remarks>
+internal sealed class DocumentTable<T>
+    where T : class
+{
+    private static readonly IReadOnlyDictionary<string, NewStoreRead<T>> NoReads = new Dictionary<string, NewStoreRead<T>>();
+    private static readonly IReadOnlyDictionary<string, T> NoEntities = new Dictionary<string, T>();
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly DocumentStatements _sql;
+    private readonly DocumentSerializer<T> _serializer;
+    private readonly SchemaGate _schema;
+    private readonly int _scanPageSize;
+
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public DocumentTable(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        options ??= new PostgreSqlDocumentStoreOptions();
+        PostgreSqlDocumentStoreOptionsValidator.ThrowIfInvalid(options);
+        Name = DocumentTableName.For(options, typeof(T));
+        _dataSource = dataSource;
+        _sql = new DocumentStatements(Name);
+        _serializer = new DocumentSerializer<T>(options.JsonSerializerOptions, Name);
+        _scanPageSize = options.ScanPageSize;
+        ILogger logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+        _schema = new SchemaGate(dataSource, Name, options.CreateSchema, logger);
+    }
+
+    public DocumentTableName Name { get; }
+
+    /// <summary>Reads an id as the new store sees it: a value, a tombstone, or nothing.</summary>
+    public async ValueTask<NewStoreRead<T>> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.Find);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Text(id));
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return NewStoreRead<T>.Missing;
+                }
+
+                return reader.GetBoolean(0) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 1, id));
+            }
+        }
+    }
+
+    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<T>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return NoReads;
+        }
+
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindMany);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(TextArray(ids));
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var found = new Dictionary<string, NewStoreRead<T>>(ids.Count, StringComparer.Ordinal);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    string id = reader.GetString(0);
+                    found[id] = reader.GetBoolean(1) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
+                }
+
+                return found;
+            }
+        }
+    }
+
+    /// <summary>Reads an id as the old store sees it: a tombstone counts as absent.</summary>
+    public async ValueTask<T?> FindLiveAsync(string id, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindLive);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(Text(id));
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntity(reader, 0, id) : null;
+            }
+        }
+    }
+
+    public async ValueTask<IReadOnlyDictionary<string, T>> FindManyLiveAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return NoEntities;
+        }
+
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindManyLive);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(TextArray(ids));
+            List<KeyValuePair<string, T>> rows = await ReadEntitiesAsync(command, ids.Count, cancellationToken).ConfigureAwait(false);
+            var found = new Dictionary<string, T>(rows.Count, StringComparer.Ordinal);
+            foreach (var (id, entity) in rows)
+            {
+                found[id] = entity;
+            }
+
+            return found;
+        }
+    }
+
+    /// <summary>Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte) order.</summary>
+    public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(string? afterId, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(afterId is null ? _sql.ScanFirst : _sql.ScanAfter);
+        await using (command.ConfigureAwait(false))
+        {
+            if (afterId is not null)
+            {
+                command.Parameters.Add(Text(afterId));
+            }
+
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _scanPageSize });
+            return await ReadEntitiesAsync(command, _scanPageSize, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The size of a full page: a shorter one is the last.</summary>
+    public int ScanPageSize => _scanPageSize;
+
+    public async ValueTask<bool> InsertIfAbsentAsync(string id, T entity, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false) == 1;
+
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, T>> entities, CancellationToken cancellationToken)
+    {
+        if (entities.Count == 0)
+        {
+            return [];
+        }
+
+        string[] ids = new string[entities.Count];
+        byte[][] payloads = new byte[entities.Count][];
+        int i = 0;
+        foreach (var (id, entity) in entities)
+        {
+            PostgreSqlEntityIds.Validate(id);
+            ids[i] = id;
+            payloads[i++] = _serializer.Serialize(entity);
+        }
+
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.InsertManyIfAbsent);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var inserted = new List<string>(ids.Length);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    inserted.Add(reader.GetString(0));
+                }
+
+                return inserted;
+            }
+        }
+    }
+
+    public async ValueTask UpsertAsync(string id, T entity, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask TombstoneAsync(string id, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.Tombstone, Text(id), second: null, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.Delete, Text(id), second: null, cancellationToken).ConfigureAwait(false);
+
+    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+
+    private static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) => new() { TypedValue = values as string[] ?? [.. values] };
+
+    private static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) => new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    private async ValueTask<int> ExecuteAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(sql);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(first);
+            if (second is not null)
+            {
+                command.Parameters.Add(second);
+            }
+
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees them.</summary>
+    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(NpgsqlCommand command, int capacity, CancellationToken cancellationToken)
+    {
+        NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var rows = new List<KeyValuePair<string, T>>(capacity);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string id = reader.GetString(0);
+                rows.Add(new(id, ReadEntity(reader, 1, id)));
+            }
+
+            return rows;
+        }
+    }
+
+    private T ReadEntity(NpgsqlDataReader reader, int ordinal, string id) =>
+        reader.IsDBNull(ordinal) ? _serializer.MissingPayload(id) : _serializer.Deserialize(id, reader.GetFieldValue<byte[]>(ordinal));
+}

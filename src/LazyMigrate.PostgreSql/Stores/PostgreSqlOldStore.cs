@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// An old store in one PostgreSQL table, in the same layout as <see cref="PostgreSqlNewStore{TNew}"/>: a delete removes
+/// the row, and rows marked deleted (the table was a new store before) count as absent.
+/// </summary>
+/// <typeparam name="TOld">The entity type of the old store.</typeparam>
+/// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See docs/postgresql.md.</remarks>
+public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
+    where TOld : class
+{
+    private readonly DocumentTable<TOld> _table;
+
+    /// <summary>Initializes a new instance of the <see cref="PostgreSqlOldStore{TOld}"/> class.</summary>
+    /// <param name="dataSource">The data source; the store does not dispose it.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">The logger factory, if any.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public PostgreSqlOldStore(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        _table = new DocumentTable<TOld>(dataSource, options, loggerFactory);
+    }
+
+    /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."legacy_customer"</c>.</summary>
+    public string TableName => _table.Name.Qualified;
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
+    /// <exception cref="CorruptPayloadException">The stored payload does not deserialize.</exception>
+    public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        PostgreSqlEntityIds.Validate(id);
+        return _table.FindLiveAsync(id, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize.</exception>
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        PostgreSqlEntityIds.ValidateAll(ids);
+        return _table.FindManyLiveAsync(ids, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Pages through the table with <c>WHERE id &gt; $1 ORDER BY id LIMIT pageSize</c> in the "C" collation
+    /// (<see cref="PostgreSqlDocumentStoreOptions.ScanPageSize"/> rows a query). Each page is read whole and its connection
+    /// returned before its rows are yielded, so memory stays flat and no connection is held while the caller works.
+    /// "C" order is UTF-8 byte order: it equals .NET ordinal order except for ids mixing characters U+E000 to U+FFFF with
+    /// characters beyond U+FFFF at the same position.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">The cursor holds a NUL character or a lone surrogate.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; the scan stops there.</exception>
+    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default)
+    {
+        if (afterId is not null)
+        {
+            PostgreSqlEntityIds.Validate(afterId);
+        }
+
+        return ScanPagesAsync(afterId, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
+    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
+    {
+        PostgreSqlEntityIds.Validate(id);
+        ArgumentNullException.ThrowIfNull(entity);
+        return _table.UpsertAsync(id, entity, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        PostgreSqlEntityIds.Validate(id);
+        return _table.DeleteAsync(id, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<KeyValuePair<string, TOld>> ScanPagesAsync(string? afterId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? cursor = afterId;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            List<KeyValuePair<string, TOld>> page = await _table.ReadPageAsync(cursor, cancellationToken).ConfigureAwait(false);
+            foreach (KeyValuePair<string, TOld> row in page)
+            {
+                yield return row;
+            }
+
+            if (page.Count < _table.ScanPageSize)
+            {
+                yield break;
+            }
+
+            cursor = page[^1].Key;
+        }
+    }
+}
