@@ -101,7 +101,7 @@ public sealed class ReadPathTests
         Assert.Equal(MigrationHarness.Mapped(13), found[MigrationHarness.Id(13)]);
         Assert.Equal(1, harness.Old.ReadCount);
         Assert.Equal(0, counting.FindCalls);
-        Assert.Equal(1, counting.FindManyCalls); // the read; the locks were free, so no re-check
+        Assert.Equal(2, counting.FindManyCalls); // the read, then the re-check under the locks
         Assert.Equal(1, counting.InsertManyCalls);
         Assert.Equal(14, harness.Events.Count);
     }

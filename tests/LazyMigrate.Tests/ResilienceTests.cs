@@ -94,10 +94,14 @@ public sealed class ResilienceTests
     [InlineData(typeof(IOException), true)]
     [InlineData(typeof(InvalidOperationException), false)]
     [InlineData(typeof(FormatException), false)]
+    [InlineData(typeof(WrappedTimeout), true)]
     public void TransientFailure_ClassifiesCommonExceptions(Type type, bool transient)
     {
         var exception = type == typeof(TransientStoreException) ? new TransientStoreException("x") : (Exception)Activator.CreateInstance(type)!;
 
         Assert.Equal(transient, TransientFailure.IsTransient(exception));
     }
+
+    /// <summary>A failure that wraps a transient one, as EF Core's DbUpdateException wraps a DbException.</summary>
+    public sealed class WrappedTimeout() : Exception("save failed", new TimeoutException("no answer"));
 }

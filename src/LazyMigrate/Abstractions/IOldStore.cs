@@ -19,10 +19,13 @@ public interface IOldStore<TOld>
     /// <returns>The entities found, by id; ids the store does not hold are left out.</returns>
     ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
 
-    /// <summary>Enumerates the store in ascending ordinal id order, starting after a cursor.</summary>
+    /// <summary>
+    /// Enumerates the store in its id order, starting after a cursor: ordinal order for string keys (a binary
+    /// collation), key order for numeric keys. Resuming after any id it returned yields every later entity once.
+    /// </summary>
     /// <param name="afterId">The last id already seen, or <see langword="null"/> to start at the beginning.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
-    /// <returns>The entities with an id greater than <paramref name="afterId"/>, in id order.</returns>
+    /// <returns>The entities after <paramref name="afterId"/>, in the store's id order.</returns>
     IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default);
 
     /// <summary>Inserts or replaces one entity (write-back of a save).</summary>

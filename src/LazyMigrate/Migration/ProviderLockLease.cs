@@ -11,7 +11,6 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     private static readonly IReadOnlyDictionary<string, NewStoreRead<TNew>> NothingKnownToBeHeld = new Dictionary<string, NewStoreRead<TNew>>();
 
     private readonly List<KeyValuePair<string, IMigrationLockHandle>> _handles = [];
-    private bool _waited;
 
     private ProviderLockLease(MigrationContext<TOld, TNew> context)
         : base(context)
@@ -20,10 +19,11 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Known only when no lock made this caller wait: then nobody can have migrated, saved or deleted an id since the
-    /// caller missed it, short of a race that insert-if-absent settles at the cost of one old-store read.
+    /// Under a lock, never known: a caller may have missed the entity just before another migration (even one in this
+    /// process) committed it, so it reads again, and an instance reads the old store once at most. Without a lock
+    /// nothing is fenced but by insert-if-absent, so the re-check is skipped: it would cost a round trip and still race.
     /// </remarks>
-    public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState => _waited ? null : NothingKnownToBeHeld;
+    public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState => _handles.Count == 0 ? NothingKnownToBeHeld : null;
 
     public static new async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
@@ -76,15 +76,7 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     private async ValueTask<IMigrationLockHandle> AcquireOneAsync(string id, CancellationToken cancellationToken)
     {
         long started = Context.TimeProvider.GetTimestamp();
-        TimeSpan timeout = Context.Options.LockTimeout;
-
-        // One try without waiting first tells a free lock from a contended one (see KnownState).
-        IMigrationLockHandle? handle = await Context.Stores.TryLockAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        if (handle is null && timeout > TimeSpan.Zero)
-        {
-            _waited = true;
-            handle = await Context.Stores.TryLockAsync(id, timeout, cancellationToken).ConfigureAwait(false);
-        }
+        IMigrationLockHandle? handle = await Context.Stores.TryLockAsync(id, Context.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
 
         Context.Metrics.LockWait(Context.Name, handle is not null, Context.TimeProvider.GetElapsedTime(started));
         return handle ?? throw TimedOut(Context, id);

@@ -7,7 +7,21 @@ namespace LazyMigrate;
 /// <summary>Decides which failures the default pipelines retry: ones a second attempt can fix, never bad input.</summary>
 internal static class TransientFailure
 {
-    public static bool IsTransient(Exception exception) => exception switch
+    /// <summary>Tells whether the failure, or any failure it wraps (EF Core wraps a transient DbException), may pass on a retry.</summary>
+    public static bool IsTransient(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (IsTransientItself(current))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsTransientItself(Exception exception) => exception switch
     {
         TransientStoreException => true,
         TimeoutRejectedException => true,
