@@ -16,11 +16,11 @@ public sealed class CustomerMapper : IMigrationMapper<LegacyCustomer, Customer>,
             throw new FormatException($"'{entity.FullName}' is not a first and a last name");
         }
 
-        return new Customer(name[0], name[1], ToE164(entity.Phone));
+        return new Customer(entity.Id, name[0], name[1], ToE164(entity.Phone));
     }
 
     /// <inheritdoc/>
-    public LegacyCustomer MapBack(Customer entity) => new($"{entity.FirstName} {entity.LastName}", ToLegacyPhone(entity.Phone));
+    public LegacyCustomer MapBack(Customer entity) => new(entity.Id, $"{entity.FirstName} {entity.LastName}", ToLegacyPhone(entity.Phone));
 
     /// <summary>"(555) 010-0042" to "+15550100042".</summary>
     private static string ToE164(string legacyPhone)

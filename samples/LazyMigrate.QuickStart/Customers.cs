@@ -2,11 +2,11 @@ using System.Globalization;
 
 namespace LazyMigrate.QuickStart;
 
-/// <summary>The legacy model, as the old store and the old API know it: one name field, a formatted phone number.</summary>
-public sealed record LegacyCustomer(string FullName, string Phone);
+/// <summary>The legacy model, as the old database and the old API know it: one name field, a formatted phone number.</summary>
+public sealed record LegacyCustomer(string Id, string FullName, string Phone);
 
 /// <summary>The new model: the name split in two, the phone number in E.164 form.</summary>
-public sealed record Customer(string FirstName, string LastName, string Phone);
+public sealed record Customer(string Id, string FirstName, string LastName, string Phone);
 
 /// <summary>Makes up the legacy records the quick start seeds, and their ids.</summary>
 public static class LegacyCustomers
@@ -19,6 +19,7 @@ public static class LegacyCustomers
 
     /// <summary>The <paramref name="n"/>th legacy record, counting from 1.</summary>
     public static LegacyCustomer Create(int n) => new(
+        Id(n),
         $"{FirstNames[(n - 1) % FirstNames.Length]} {LastNames[(n - 1) / FirstNames.Length % LastNames.Length]}",
         string.Create(CultureInfo.InvariantCulture, $"(555) 010-{n % 10_000:D4}"));
 }

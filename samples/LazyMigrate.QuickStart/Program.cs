@@ -1,25 +1,31 @@
-// The LazyMigrate quick start: a legacy customer model moves to a new one, entity by entity, on the in-memory adapters.
-// Run it with: dotnet run --project samples/LazyMigrate.QuickStart [-- --records N]
+// The LazyMigrate quick start: a legacy customer model moves to a new one, entity by entity, from a legacy database to
+// a new one through the Entity Framework Core adapter: two SQLite files by default (no server needed), or PostgreSQL.
+// Run it with: dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection string>"]]
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using LazyMigrate;
+using LazyMigrate.EntityFrameworkCore;
 using LazyMigrate.InMemory;
 using LazyMigrate.QuickStart;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static LazyMigrate.QuickStart.LegacyCustomers;
 using static LazyMigrate.QuickStart.Story;
 
-const string Usage = "usage: LazyMigrate.QuickStart [--records N]   (N >= 10 legacy records to seed; default 5000)";
+const string Usage = "usage: LazyMigrate.QuickStart [--records N] [--postgres \"<connection string>\"]\n" +
+    "  --records N    legacy records to seed, N >= 10; default 5000\n" +
+    "  --postgres CS  use this PostgreSQL database (its schema " + SampleDatabase.PostgresSchema + " is created afresh) instead of two SQLite files";
 if (args is ["-h"] or ["--help"])
 {
     Console.WriteLine(Usage);
     return 0;
 }
 
-if (!TryParseRecords(args, out int records))
+if (!TryParseArguments(args, out int records, out string? postgres))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -29,9 +35,26 @@ var clock = Stopwatch.StartNew();
 using var readsBySource = new ReadsBySource();
 var story = new Story();
 
-// The two stores. In production they are your old and new databases; the in-memory adapters let us look inside.
-var old = new InMemoryOldStore<LegacyCustomer>();
-var neu = new InMemoryNewStore<Customer>();
+// The two databases: the legacy one is seeded with the old system's customers, the new one starts empty.
+await using SampleDatabase database = postgres is null ? SampleDatabase.Sqlite() : SampleDatabase.Postgres(postgres);
+try
+{
+    await database.CreateAsync(records);
+}
+catch (System.Data.Common.DbException failure)
+{
+    Console.Error.WriteLine($"Could not create the databases ({database.Description}): {failure.Message}");
+    return 1;
+}
+
+// The two stores: Entity Framework Core over the two databases, a context per call from a context factory. In an
+// application, `.UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, c => c.Id)` (and its NewStore twin)
+// builds them from the container's IDbContextFactory; here they are built by hand and wrapped in counters, so that
+// the story can show every call they get.
+var old = new CountingOldStore<LegacyCustomer>(new EntityFrameworkCoreOldStore<LegacyDb, LegacyCustomer, string>(
+    new PooledDbContextFactory<LegacyDb>(database.LegacyOptions), db => db.Customers, c => c.Id));
+var neu = new CountingNewStore<Customer>(new EntityFrameworkCoreNewStore<CustomerDb, Customer, string>(
+    new PooledDbContextFactory<CustomerDb>(database.NewOptions), db => db.Customers, c => c.Id));
 var events = new ConcurrentQueue<EntityMigrated<LegacyCustomer, Customer>>();
 
 // The whole set-up: one mapper class (both ways), one migration, its stores, its lock and an event callback.
@@ -39,9 +62,9 @@ var services = new ServiceCollection();
 services.AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
 services.AddMigrationMapper<CustomerMapper>();
 services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
-    .UseInMemoryOldStore(old)
-    .UseInMemoryNewStore(neu)
-    .UseInMemoryLock()
+    .UseOldStore(old)
+    .UseNewStore(neu)
+    .UseInMemoryLock() // one process: a distributed lock (LazyMigrate.DistributedLock) when several instances share the databases
     .OnMigrated((migrated, _) =>
     {
         events.Enqueue(migrated);
@@ -51,44 +74,44 @@ services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = Write
 await using ServiceProvider provider = BuildAndValidate(services);
 var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
 
-Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, in-memory stores, WriteBackMode.Sync");
+Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, EF Core stores, WriteBackMode.Sync");
+Console.WriteLine($"   {database.Description}");
 
-story.Step("Seed the old store (the legacy system's data)");
-for (int n = 1; n <= records; n++)
-{
-    old.Seed(Id(n), Create(n));
-}
+story.Step("The legacy database, seeded with the old system's data");
+Say($"legacy database: {N(await LegacyCountAsync())} legacy_customers rows, new database: {N(await NewCountAsync())} customers rows");
+Say($"{Id(1)} = {await OldPeekAsync(Id(1))}");
 
-Say($"old store: {N(old.Count)} LegacyCustomer records, new store: {N(neu.Count)} Customer records");
-Say($"{Id(1)} = {old.Peek(Id(1))}");
-
-int half = records / 2;
-story.Step($"First reads migrate on demand: GetAsync({Id(1)}) .. GetAsync({Id(half)})");
+// The first 500 (at most half): each read migrates its entity. The rest wait in the legacy database for their first
+// read, or for a backfill.
+int firstReads = Math.Min(records / 2, 500);
+story.Step($"First reads migrate on demand: GetAsync({Id(1)}) .. GetAsync({Id(firstReads)})");
 (int reads, int inserts, int raised) = Counters();
 int returned = 0;
-for (int n = 1; n <= half; n++)
+for (int n = 1; n <= firstReads; n++)
 {
     returned += await customers.GetAsync(Id(n)) is null ? 0 : 1;
 }
 
-Say($"{Id(1)} now reads as {neu.Peek(Id(1)).Value}");
-story.Expect(returned == half, $"{N(returned)} customers returned");
-story.Expect(old.ReadCount - reads == half, $"old-store reads: {N(old.ReadCount - reads)} (one per entity)");
-story.Expect(neu.InsertCount - inserts == half, $"new-store inserts: {N(neu.InsertCount - inserts)}");
+Say($"{Id(1)} now reads as {(await NewPeekAsync(Id(1))).Value}");
+story.Expect(returned == firstReads, $"{N(returned)} customers returned");
+story.Expect(old.ReadCount - reads == firstReads, $"old-store reads: {N(old.ReadCount - reads)} (one per entity)");
+story.Expect(neu.InsertCount - inserts == firstReads, $"new-store inserts: {N(neu.InsertCount - inserts)}");
 
 const int Readers = 50;
-string contested = Id(half + 1);
+string contested = Id(firstReads + 1);
 story.Step($"{Readers} concurrent first reads of {contested} migrate it once (single-flight, then the lock)");
 (reads, inserts, raised) = Counters();
 Customer?[] seen = await Task.WhenAll(Enumerable.Range(0, Readers).Select(_ => Task.Run(async () => await customers.GetAsync(contested))));
 story.Expect(seen.All(c => c is not null && c == seen[0]), $"all {Readers} readers got {seen[0]}");
-story.Expect(old.ReadCount - reads == 1, $"old-store reads: {old.ReadCount - reads}");
+// Readers that miss the new store while the migration is in flight join it; one that missed it just as the migration
+// finished takes the lock, reads the new store again and finds the entity there: one old-store read in all.
+story.Expect(old.ReadCount - reads == 1, $"old-store reads: {old.ReadCount - reads} (the readers shared one migration)");
 story.Expect(neu.InsertCount - inserts == 1, $"new-store inserts: {neu.InsertCount - inserts}");
 story.Expect(events.Count - raised == 1, $"EntityMigrated events: {events.Count - raised}");
 
-story.Step($"A second read is served by the new store: GetAsync({Id(1)}) .. GetAsync({Id(half)}) again");
+story.Step($"A second read is served by the new store: GetAsync({Id(1)}) .. GetAsync({Id(firstReads)}) again");
 (reads, inserts, raised) = Counters();
-for (int n = 1; n <= half; n++)
+for (int n = 1; n <= firstReads; n++)
 {
     await customers.GetAsync(Id(n));
 }
@@ -101,14 +124,15 @@ story.Step($"A save through the new API reaches old readers (WriteBackMode.Sync)
 Customer before = (await customers.GetAsync(ada))!;
 Customer changed = before with { LastName = "Byron", Phone = "+15550109999" };
 await customers.SaveAsync(ada, changed);
-LegacyCustomer? oldView = old.Peek(ada); // an old reader: it reads the old store directly, as the old API does
+LegacyCustomer? oldView = await OldPeekAsync(ada); // an old reader: it reads the legacy database directly, as the old API does
 Say($"new API saved   {changed}");
 Say($"old reader sees {oldView}");
-story.Expect(oldView == new LegacyCustomer($"{before.FirstName} Byron", "(555) 010-9999"), "the old store holds the change, mapped back by CustomerMapper.MapBack");
+story.Expect(oldView == new LegacyCustomer(ada, $"{before.FirstName} Byron", "(555) 010-9999"), "the legacy database holds the change, mapped back by CustomerMapper.MapBack");
 story.Expect(await customers.GetAsync(ada) == changed, "the new API reads the saved value");
 string created = Id(records + 1);
-await customers.SaveAsync(created, new Customer("Katherine", "Johnson", "+15550100000"));
-story.Expect(old.Peek(created) is not null, $"a customer created through the new API ({created}) reaches the old store too: {old.Peek(created)}");
+await customers.SaveAsync(created, new Customer(created, "Katherine", "Johnson", "+15550100000"));
+LegacyCustomer? createdView = await OldPeekAsync(created);
+story.Expect(createdView is not null, $"a customer created through the new API ({created}) reaches the legacy database too: {createdView}");
 
 string gone = Id(2);
 story.Step($"A delete stays deleted: DeleteAsync({gone})");
@@ -116,13 +140,13 @@ story.Step($"A delete stays deleted: DeleteAsync({gone})");
 await customers.DeleteAsync(gone);
 story.Expect(await customers.GetAsync(gone) is null, "GetAsync returns null");
 story.Expect(await customers.MigrateAsync(gone) == MigrationOutcome.Deleted, $"MigrateAsync returns {MigrationOutcome.Deleted}");
-story.Expect(neu.Peek(gone).State == NewStoreState.Deleted, "the new store keeps a tombstone, so no migration brings it back");
-story.Expect(old.Peek(gone) is null, "the old store no longer has it (write-back of the delete)");
+story.Expect((await NewPeekAsync(gone)).State == NewStoreState.Deleted, $"the new store keeps a tombstone, so no migration brings it back: {await EntryOfAsync(gone)}");
+story.Expect(await OldPeekAsync(gone) is null, "the legacy database no longer has it (write-back of the delete)");
 story.Expect(old.ReadCount == reads && neu.InsertCount == inserts, "the old store was not read, nothing was inserted");
 
-int side = Math.Min(100, half / 2);
-List<string> batch = [.. Enumerable.Range(half - side + 1, 2 * side).Select(Id), gone, "customer-unknown"];
-int alreadyThere = batch.Count(id => neu.Peek(id).State == NewStoreState.Found);
+int side = Math.Min(100, firstReads / 2);
+List<string> batch = [.. Enumerable.Range(firstReads - side + 1, 2 * side).Select(Id), gone, "customer-unknown"];
+int alreadyThere = (await neu.FindManyAsync(batch)).Values.Count(read => read.State == NewStoreState.Found);
 int toMigrate = 2 * side - alreadyThere;
 story.Step($"GetManyAsync of {batch.Count} ids: {alreadyThere} migrated, {toMigrate} not yet, 1 deleted, 1 unknown");
 (reads, inserts, raised) = Counters();
@@ -159,10 +183,10 @@ catch (OptionsValidationException failure)
     story.Expect(failure.Failures.Any(f => f.Contains("WriteBackMode.Async", StringComparison.Ordinal)), "OptionsValidationException at start-up, one line per problem");
 }
 
-int waiting = old.Snapshot().Keys.Count(id => neu.Peek(id).State == NewStoreState.Missing);
+int waiting = await NotYetMigratedAsync();
 Console.WriteLine();
 Console.WriteLine("Summary");
-Say($"legacy records        {N(records)} ({N(waiting)} not read yet: they stay in the old store until first read)");
+Say($"legacy records        {N(records)} ({N(waiting)} not read yet: they stay in the legacy database until first read)");
 Say($"migrated on demand    {N(neu.InsertCount)} (new-store inserts = EntityMigrated events: {N(events.Count)})");
 Say($"old-store reads       {N(old.ReadCount)}");
 Say($"old-store write-backs {N(old.WriteCount)} (every save and delete through the new API)");
@@ -171,6 +195,49 @@ Say($"{story.Checks - story.Failures} of {story.Checks} checks held, in {clock.E
 return story.Failures == 0 ? 0 : 1;
 
 (int OldReads, int NewInserts, int Events) Counters() => (old.ReadCount, neu.InsertCount, events.Count);
+
+// Looks into the databases the way other programs would: its own context, outside the migration and its counters.
+async Task<LegacyCustomer?> OldPeekAsync(string id)
+{
+    await using LegacyDb db = database.OpenLegacy();
+    return await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id);
+}
+
+async Task<NewStoreRead<Customer>> NewPeekAsync(string id)
+{
+    await using CustomerDb db = database.OpenNew();
+    Customer? customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id);
+    bool tombstone = await db.Entries.AnyAsync(e => e.EntityType == nameof(Customer) && e.EntityId == id && e.IsDeleted);
+    return customer is not null ? NewStoreRead<Customer>.Found(customer) : tombstone ? NewStoreRead<Customer>.Deleted : NewStoreRead<Customer>.Missing;
+}
+
+async Task<string> EntryOfAsync(string id)
+{
+    await using CustomerDb db = database.OpenNew();
+    LazyMigrateEntry entry = await db.Entries.AsNoTracking().SingleAsync(e => e.EntityId == id);
+    return $"{LazyMigrateModelBuilderExtensions.DefaultTableName} row ({entry.EntityType}, {entry.EntityId}, IsDeleted = {entry.IsDeleted})";
+}
+
+async Task<int> LegacyCountAsync()
+{
+    await using LegacyDb db = database.OpenLegacy();
+    return await db.Customers.CountAsync();
+}
+
+async Task<int> NewCountAsync()
+{
+    await using CustomerDb db = database.OpenNew();
+    return await db.Customers.CountAsync();
+}
+
+// Legacy ids the new database has never held: no entry row (an entry is written with every insert, save and delete).
+async Task<int> NotYetMigratedAsync()
+{
+    await using LegacyDb legacy = database.OpenLegacy();
+    await using CustomerDb neuDb = database.OpenNew();
+    var held = (await neuDb.Entries.Select(e => e.EntityId).ToListAsync()).ToHashSet(StringComparer.Ordinal);
+    return (await legacy.Customers.Select(c => c.Id).ToListAsync()).Count(id => !held.Contains(id));
+}
 
 // Builds the container the strict way and runs the start-up validation that IHost.StartAsync would run,
 // so a missing mapper, store or lock, or a bad option, fails here.
@@ -189,15 +256,23 @@ static ServiceProvider BuildAndValidate(IServiceCollection services)
     }
 }
 
-static bool TryParseRecords(string[] args, out int records)
+static bool TryParseArguments(string[] args, out int records, out string? postgres)
 {
     records = 5_000;
-    if (args.Length == 0)
+    postgres = null;
+    for (int i = 0; i < args.Length; i += 2)
     {
-        return true;
+        switch (args[i..])
+        {
+            case ["--records", string value, ..] when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out records) && records >= 10:
+                break;
+            case ["--postgres", string connectionString, ..] when !string.IsNullOrWhiteSpace(connectionString):
+                postgres = connectionString;
+                break;
+            default:
+                return false;
+        }
     }
 
-    return args is ["--records", string value]
-        && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out records)
-        && records >= 10;
+    return true;
 }

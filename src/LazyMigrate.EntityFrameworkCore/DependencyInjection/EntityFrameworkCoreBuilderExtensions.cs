@@ -1,0 +1,102 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LazyMigrate.EntityFrameworkCore;
+
+/// <summary>The <c>Use...</c> methods of the Entity Framework Core adapter for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.</summary>
+public static class EntityFrameworkCoreBuilderExtensions
+{
+    /// <summary>
+    /// Uses an entity set of <typeparamref name="TContext"/> as the old store, with a context from the container's
+    /// <see cref="IDbContextFactory{TContext}"/> per call (register it with <c>services.AddDbContextFactory</c>).
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <typeparam name="TContext">The context type; inferred from <paramref name="set"/>.</typeparam>
+    /// <typeparam name="TKey">The CLR type of the primary key; inferred from <paramref name="key"/>.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="set">Selects the entity set, with the context type written out: <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="key">Selects the primary key property: <c>customer =&gt; customer.Id</c>.</param>
+    /// <param name="configure">Configures the store's options (id conversion, scan page size, ...), if needed.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>The options and the context's model are validated at start-up.</remarks>
+    public static ILazyMigrationBuilder<TOld, TNew> UseEntityFrameworkCoreOldStore<TOld, TNew, TContext, TKey>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<TContext, DbSet<TOld>> set,
+        Expression<Func<TOld, TKey>> key,
+        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure = null)
+        where TOld : class
+        where TNew : class
+        where TContext : DbContext
+        where TKey : notnull
+    {
+        string name = AddOptions(builder, "old store", set, key, configure, needsEntries: false);
+        return builder.UseOldStore(services => new EntityFrameworkCoreOldStore<TContext, TOld, TKey>(
+            services.GetRequiredService<IDbContextFactory<TContext>>(), set, key, Options<TKey>(services, name), Logger(services)));
+    }
+
+    /// <summary>
+    /// Uses an entity set of <typeparamref name="TContext"/> as the new store, with a context from the container's
+    /// <see cref="IDbContextFactory{TContext}"/> per call (register it with <c>services.AddDbContextFactory</c>). The
+    /// context must map <see cref="LazyMigrateEntry"/>: call <c>modelBuilder.AddLazyMigrateEntries()</c> in its
+    /// <c>OnModelCreating</c>.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <typeparam name="TContext">The context type; inferred from <paramref name="set"/>.</typeparam>
+    /// <typeparam name="TKey">The CLR type of the primary key; inferred from <paramref name="key"/>.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="set">Selects the entity set, with the context type written out: <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="key">Selects the primary key property: <c>customer =&gt; customer.Id</c>.</param>
+    /// <param name="configure">Configures the store's options (id conversion, entity type name, ...), if needed.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>The options and the context's model are validated at start-up.</remarks>
+    public static ILazyMigrationBuilder<TOld, TNew> UseEntityFrameworkCoreNewStore<TOld, TNew, TContext, TKey>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<TContext, DbSet<TNew>> set,
+        Expression<Func<TNew, TKey>> key,
+        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure = null)
+        where TOld : class
+        where TNew : class
+        where TContext : DbContext
+        where TKey : notnull
+    {
+        string name = AddOptions(builder, "new store", set, key, configure, needsEntries: true);
+        return builder.UseNewStore(services => new EntityFrameworkCoreNewStore<TContext, TNew, TKey>(
+            services.GetRequiredService<IDbContextFactory<TContext>>(), set, key, Options<TKey>(services, name), Logger(services)));
+    }
+
+    /// <summary>Registers the store's named options, validated at start-up; returns their name.</summary>
+    private static string AddOptions<TOld, TNew, TContext, TEntity, TKey>(
+        ILazyMigrationBuilder<TOld, TNew> builder,
+        string role,
+        Func<TContext, DbSet<TEntity>> set,
+        Expression<Func<TEntity, TKey>> key,
+        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure,
+        bool needsEntries)
+        where TOld : class
+        where TNew : class
+        where TContext : DbContext
+        where TEntity : class
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(set);
+        string keyProperty = new EntityKey<TEntity, TKey>(key).PropertyName;
+        string name = $"{builder.Name}:{role}";
+        builder.Services.AddOptions<EntityFrameworkCoreStoreOptions<TKey>>(name).Configure(options => configure?.Invoke(options)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>>(services =>
+            new EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>(name, $"Migration '{builder.Name}', EF Core {role}", services, set, keyProperty, needsEntries));
+        return name;
+    }
+
+    private static EntityFrameworkCoreStoreOptions<TKey> Options<TKey>(IServiceProvider services, string name)
+        where TKey : notnull =>
+        services.GetRequiredService<IOptionsMonitor<EntityFrameworkCoreStoreOptions<TKey>>>().Get(name);
+
+    private static ILogger? Logger(IServiceProvider services) =>
+        services.GetService<ILoggerFactory>()?.CreateLogger(Log.CategoryName);
+}

@@ -1,0 +1,34 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace LazyMigrate.EntityFrameworkCore;
+
+/// <summary>Maps LazyMigrate's own entity in a user's <see cref="DbContext"/> model.</summary>
+public static class LazyMigrateModelBuilderExtensions
+{
+    /// <summary>The default table name of <see cref="LazyMigrateEntry"/>.</summary>
+    public const string DefaultTableName = "LazyMigrateEntries";
+
+    /// <summary>
+    /// Maps <see cref="LazyMigrateEntry"/>, the claims and tombstones of the new stores over this context. Call it in
+    /// <c>OnModelCreating</c> of every context a new store uses, then create the table with your usual migrations
+    /// (or <c>EnsureCreated</c>).
+    /// </summary>
+    /// <param name="modelBuilder">The model builder.</param>
+    /// <param name="tableName">The table name.</param>
+    /// <param name="schema">The schema, or <see langword="null"/> for the default one.</param>
+    /// <returns>The model builder.</returns>
+    public static ModelBuilder AddLazyMigrateEntries(this ModelBuilder modelBuilder, string tableName = DefaultTableName, string? schema = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(tableName);
+        modelBuilder.Entity<LazyMigrateEntry>(entry =>
+        {
+            entry.ToTable(tableName, schema);
+            entry.HasKey(e => new { e.EntityType, e.EntityId });
+            entry.Property(e => e.EntityType).HasMaxLength(LazyMigrateEntry.MaxEntityTypeLength).IsRequired().ValueGeneratedNever();
+            entry.Property(e => e.EntityId).HasMaxLength(LazyMigrateEntry.MaxEntityIdLength).IsRequired().ValueGeneratedNever();
+            entry.Property(e => e.IsDeleted).IsRequired();
+        });
+        return modelBuilder;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LazyMigrate.EntityFrameworkCore;
+
+/// <summary>An old store over an entity set of a user's <see cref="DbContext"/>, for any EF Core provider.</summary>
+/// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every call.</typeparam>
+/// <typeparam name="TEntity">The entity type of the old store.</typeparam>
+/// <typeparam name="TKey">The CLR type of the entity's primary key.</typeparam>
+/// <remarks>
+/// <see cref="ScanAsync"/> pages through the table by key (<c>WHERE key &gt; @cursor ORDER BY key</c>, a fresh context
+/// per page), so it follows the database's order of the key. For <see cref="string"/> keys that order must be ordinal,
+/// as <see cref="IOldStore{TOld}.ScanAsync"/> promises: give the key column a binary collation (SQLite's default
+/// <c>BINARY</c>, PostgreSQL <c>"C"</c>, SQL Server <c>Latin1_General_BIN2</c>); the scan throws
+/// <see cref="InvalidOperationException"/> the moment the database returns two ids out of ordinal order. Other key
+/// types scan in key order (numbers numerically, so <c>"9"</c> before <c>"10"</c>), and a scan resumed from the last id
+/// it returned still sees every later entity exactly once.
+/// </remarks>
+public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldStore<TEntity>
+    where TContext : DbContext
+    where TEntity : class
+    where TKey : notnull
+{
+    private readonly EntityTable<TContext, TEntity, TKey> _table;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class.</summary>
+    /// <param name="contextFactory">Creates a short-lived context for every call.</param>
+    /// <param name="set">Selects the entity set, for example <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not be generated.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The context's model does not fit (see <c>docs/entity-framework-core.md</c>).</exception>
+    public EntityFrameworkCoreOldStore(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        Expression<Func<TEntity, TKey>> key,
+        EntityFrameworkCoreStoreOptions<TKey>? options = null,
+        ILogger? logger = null)
+    {
+        _table = new EntityTable<TContext, TEntity, TKey>(contextFactory, set, key, options, needsEntries: false);
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<TEntity?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        TKey key = _table.Ids.ToKey(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            await using (context.ConfigureAwait(false))
+            {
+                return await _table.FindAsync(context, key, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "find", exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyDictionary<string, TEntity>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        TKey[] keys = _table.ToKeys(ids);
+        try
+        {
+            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            await using (context.ConfigureAwait(false))
+            {
+                return await _table.FindManyAsync(context, keys, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "find-many", exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<KeyValuePair<string, TEntity>> ScanAsync(string? afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        bool hasCursor = afterId is not null;
+        TKey cursor = hasCursor ? _table.Ids.ToKey(afterId!) : default!;
+        string? lastId = afterId;
+        while (true)
+        {
+            List<TEntity> page = await ReadPageAsync(hasCursor, cursor, cancellationToken).ConfigureAwait(false);
+            foreach (TEntity entity in page)
+            {
+                TKey key = _table.Key.Read(entity);
+                string id = _table.Ids.ToId(key);
+                if (typeof(TKey) == typeof(string) && lastId is not null && string.CompareOrdinal(id, lastId) <= 0)
+                {
+                    throw new InvalidOperationException(
+                        $"Entity Framework Core store of {_table.EntityTypeName}: the database ordered id '{id}' after '{lastId}', which is not ordinal order. " +
+                        "Give the key column a binary collation (SQLite BINARY, PostgreSQL \"C\", SQL Server Latin1_General_BIN2) so that a backfill can resume from its cursor.");
+                }
+
+                lastId = id;
+                cursor = key;
+                hasCursor = true;
+                yield return new(id, entity);
+            }
+
+            if (page.Count < _table.ScanPageSize)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask UpsertAsync(string id, TEntity entity, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        TKey key = _table.Ids.ToKey(id);
+        try
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+                await using (context.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await _table.WriteAsync(context, key, entity, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (DbUpdateException exception) when (attempt < _table.MaxWriteAttempts && !StoreFailures.IsTransient(exception))
+                    {
+                        // An update that found no row (deleted since we looked) or an insert that found one (inserted
+                        // since): a concurrent write of the id. Anything else is rethrown.
+                        bool raced = exception is DbUpdateConcurrencyException || await ExistsAsync(key, cancellationToken).ConfigureAwait(false);
+                        if (!raced)
+                        {
+                            throw;
+                        }
+
+                        Log.EntryRaced(_logger, _table.EntityTypeName, "upsert", id, attempt, _table.MaxWriteAttempts);
+                    }
+                }
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "upsert", exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        TKey key = _table.Ids.ToKey(id);
+        try
+        {
+            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            await using (context.ConfigureAwait(false))
+            {
+                await _table.Query(context).Where(_table.Key.EqualTo(key)).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "delete", exception);
+        }
+    }
+
+    private async Task<List<TEntity>> ReadPageAsync(bool hasCursor, TKey cursor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            await using (context.ConfigureAwait(false))
+            {
+                IQueryable<TEntity> query = _table.Query(context);
+                if (hasCursor)
+                {
+                    query = query.Where(_table.Key.After(cursor));
+                }
+
+                return await query.OrderBy(_table.Key.Selector).Take(_table.ScanPageSize).ToListAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "scan", exception);
+        }
+    }
+
+    private async Task<bool> ExistsAsync(TKey key, CancellationToken cancellationToken)
+    {
+        TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using (context.ConfigureAwait(false))
+        {
+            return await _table.Query(context).AnyAsync(_table.Key.EqualTo(key), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

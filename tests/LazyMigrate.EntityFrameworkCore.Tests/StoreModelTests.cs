@@ -1,0 +1,75 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace LazyMigrate.EntityFrameworkCore.Tests;
+
+/// <summary>A context that does not fit a store: a generated key and no entries table.</summary>
+public sealed class UnfitDb(DbContextOptions<UnfitDb> options) : DbContext(options)
+{
+    public DbSet<Order> Orders => Set<Order>();
+
+    public DbSet<Note> Notes => Set<Note>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Order>().HasKey(o => o.Number);
+        modelBuilder.Entity<Note>(e =>
+        {
+            e.HasKey(n => n.Id);
+            e.Property(n => n.Id).ValueGeneratedNever();
+        });
+    }
+}
+
+/// <summary>A store checks the context's model when it is built, before any database is touched.</summary>
+public sealed class StoreModelTests
+{
+    private static readonly ContextFactory<UnfitDb> Unfit = new(
+        new DbContextOptionsBuilder<UnfitDb>().UseSqlite("Data Source=never-opened.db").Options, o => new UnfitDb(o));
+
+    [Fact]
+    public void NewStore_OverAContextWithoutEntriesAndAGeneratedKey_FailsNamingBothFixes()
+    {
+        var failure = Assert.Throws<InvalidOperationException>(() => new EntityFrameworkCoreNewStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number));
+
+        Assert.Contains(".ValueGeneratedNever()", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("modelBuilder.AddLazyMigrateEntries()", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OldStore_NeedsNoEntries_ButANonGeneratedPrimaryKey()
+    {
+        _ = new EntityFrameworkCoreOldStore<UnfitDb, Note, long>(Unfit, db => db.Notes, n => n.Id);
+
+        var failure = Assert.Throws<InvalidOperationException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number));
+        Assert.Contains("Order.Number must not be generated", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KeySelector_ThatIsNotThePrimaryKeyOrNotAProperty_IsRejected()
+    {
+        var notTheKey = Assert.Throws<InvalidOperationException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Version));
+        var notAProperty = Assert.Throws<ArgumentException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number + 1));
+
+        Assert.Contains("it names 'Version', the primary key is (Number)", notTheKey.Message, StringComparison.Ordinal);
+        Assert.Contains("must read one property", notAProperty.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_OutOfRange_AreRejected()
+    {
+        var failure = Assert.Throws<ArgumentException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Note, long>(
+            Unfit, db => db.Notes, n => n.Id, new() { ScanPageSize = 0, MaxWriteAttempts = 0, EntityTypeName = " " }));
+
+        Assert.Contains("ScanPageSize", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxWriteAttempts", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("EntityTypeName", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KeyTypeWithoutADefaultConversion_NeedsParseIdAndFormatKey()
+    {
+        var failure = Assert.Throws<ArgumentException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Note, Uri>(Unfit, db => db.Notes, n => new Uri("x:" + n.Id)));
+
+        Assert.Contains("set both ParseId and FormatKey", failure.Message, StringComparison.Ordinal);
+    }
+}
