@@ -115,4 +115,23 @@ public sealed class NewStoreLockTests
 
         Assert.Equal(1, shared.Lock.AcquireCount);
     }
+
+    [Fact]
+    public async Task InsertAndUnlock_FailingTransiently_IsNotRetried_AndSurfacesTyped()
+    {
+        var storeLock = Substitute.For<INewStoreLock<NewCustomer>>();
+        storeLock.Current.Returns(new Dictionary<string, NewStoreRead<NewCustomer>>());
+        storeLock.InsertManyIfAbsentAndReleaseAsync(default!, default)
+            .ReturnsForAnyArgs(ValueTask.FromException<IReadOnlyCollection<string>>(new TransientStoreException("connection reset during commit")));
+        var store = Substitute.For<ILockingNewStore<NewCustomer>>();
+        store.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
+        store.TryLockAsync(default!, default, default).ReturnsForAnyArgs(new ValueTask<INewStoreLock<NewCustomer>?>(storeLock));
+        await using var harness = MigrationHarness.Create(configure: StoreLock(b => b.UseNewStore(store))).SeedLegacy(1);
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+
+        Assert.Equal(MigrationRole.NewStore, failure.Role);
+        await storeLock.ReceivedWithAnyArgs(1).InsertManyIfAbsentAndReleaseAsync(default!, default);
+        Assert.Empty(harness.Events);
+    }
 }

@@ -31,7 +31,16 @@ internal sealed class DocumentStatements
         Tombstone = $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, NULL, true, now()) " +
             "ON CONFLICT (id) DO UPDATE SET payload = NULL, deleted = true, updated_at = EXCLUDED.updated_at";
         Delete = $"DELETE FROM {t} WHERE id = $1";
+
+        // The migration locks a new store takes itself (UseNewStoreLock); see StoreLockSql.
+        LockKeyPrefix = $"lazymigrate:{t}:";
     }
+
+    /// <summary>
+    /// Gets what a migration-lock key starts with: the key of an id is <c>lazymigrate:"schema"."table":{id}</c>, so
+    /// that the same id in two tables has two locks (see <see cref="StoreLockSql"/>).
+    /// </summary>
+    public string LockKeyPrefix { get; }
 
     public string Find { get; }
 

@@ -34,11 +34,20 @@ internal sealed class DocumentTable<T>
         _sql = new DocumentStatements(Name);
         _serializer = new DocumentSerializer<T>(options.JsonSerializerOptions, Name);
         _scanPageSize = options.ScanPageSize;
-        ILogger logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
-        _schema = new SchemaGate(dataSource, Name, options.CreateSchema, logger);
+        Logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+        _schema = new SchemaGate(dataSource, Name, options.CreateSchema, Logger);
     }
 
     public DocumentTableName Name { get; }
+
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    public DocumentStatements Sql => _sql;
+
+    public ILogger Logger { get; }
+
+    /// <summary>Completes when the table is there (see <see cref="SchemaGate"/>).</summary>
+    public ValueTask EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 
     /// <summary>Reads an id as the new store sees it: a value, a tombstone, or nothing.</summary>
     public async ValueTask<NewStoreRead<T>> FindAsync(string id, CancellationToken cancellationToken)
@@ -76,16 +85,22 @@ internal sealed class DocumentTable<T>
             NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                var found = new Dictionary<string, NewStoreRead<T>>(ids.Count, StringComparer.Ordinal);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    string id = reader.GetString(0);
-                    found[id] = reader.GetBoolean(1) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
-                }
-
-                return found;
+                return await ReadNewStoreRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's current result.</summary>
+    public async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, NewStoreRead<T>>(capacity, StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string id = reader.GetString(0);
+            found[id] = reader.GetBoolean(1) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
+        }
+
+        return found;
     }
 
     /// <summary>Reads an id as the old store sees it: a tombstone counts as absent.</summary>
@@ -157,6 +172,25 @@ internal sealed class DocumentTable<T>
             return [];
         }
 
+        var (ids, payloads) = InsertManyParameters(entities);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.InsertManyIfAbsent);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(ids);
+            command.Parameters.Add(payloads);
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await ReadInsertedIdsAsync(reader, entities.Count, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Validates the ids and serializes the entities into the two parameters of <see cref="DocumentStatements.InsertManyIfAbsent"/>.</summary>
+    /// <exception cref="InvalidEntityIdException">An id PostgreSQL cannot store.</exception>
+    public (NpgsqlParameter<string[]> Ids, NpgsqlParameter<byte[][]> Payloads) InsertManyParameters(IReadOnlyCollection<KeyValuePair<string, T>> entities)
+    {
         string[] ids = new string[entities.Count];
         byte[][] payloads = new byte[entities.Count][];
         int i = 0;
@@ -167,24 +201,19 @@ internal sealed class DocumentTable<T>
             payloads[i++] = _serializer.Serialize(entity);
         }
 
-        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(_sql.InsertManyIfAbsent);
-        await using (command.ConfigureAwait(false))
-        {
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                var inserted = new List<string>(ids.Length);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    inserted.Add(reader.GetString(0));
-                }
+        return (new NpgsqlParameter<string[]> { TypedValue = ids }, new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+    }
 
-                return inserted;
-            }
+    /// <summary>Reads the ids <see cref="DocumentStatements.InsertManyIfAbsent"/> returned from the reader's current result.</summary>
+    public static async ValueTask<List<string>> ReadInsertedIdsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var inserted = new List<string>(capacity);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            inserted.Add(reader.GetString(0));
         }
+
+        return inserted;
     }
 
     public async ValueTask UpsertAsync(string id, T entity, CancellationToken cancellationToken) =>
@@ -196,9 +225,9 @@ internal sealed class DocumentTable<T>
     public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken) =>
         await ExecuteAsync(_sql.Delete, Text(id), second: null, cancellationToken).ConfigureAwait(false);
 
-    private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+    public static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
 
-    private static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) => new() { TypedValue = values as string[] ?? [.. values] };
+    public static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) => new() { TypedValue = values as string[] ?? [.. values] };
 
     private static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) => new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
 

@@ -8,11 +8,17 @@ namespace LazyMigrate.PostgreSql;
 /// insert-if-absent as <c>INSERT ... ON CONFLICT (id) DO NOTHING</c>, atomic in the database.
 /// </summary>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
-/// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See docs/postgresql.md.</remarks>
-public sealed class PostgreSqlNewStore<TNew> : INewStore<TNew>
+/// <remarks>
+/// <para>Thread-safe. Every call is one round trip on a pooled connection of the data source. See docs/postgresql.md.</para>
+/// <para>It can also take the migration locks of its entities (<see cref="ILockingNewStore{TNew}"/>, used with
+/// <c>UseNewStoreLock</c>): transaction-scoped advisory locks, taken with the re-read in one round trip and released
+/// with the insert's commit in another.</para>
+/// </remarks>
+public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     where TNew : class
 {
     private readonly DocumentTable<TNew> _table;
+    private readonly bool _multiplexing;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlNewStore{TNew}"/> class.</summary>
     /// <param name="dataSource">The data source; the store does not dispose it.</param>
@@ -22,6 +28,7 @@ public sealed class PostgreSqlNewStore<TNew> : INewStore<TNew>
     public PostgreSqlNewStore(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         _table = new DocumentTable<TNew>(dataSource, options, loggerFactory);
+        _multiplexing = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
     }
 
     /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."customer"</c>.</summary>
@@ -80,4 +87,49 @@ public sealed class PostgreSqlNewStore<TNew> : INewStore<TNew>
         PostgreSqlEntityIds.Validate(id);
         return _table.TombstoneAsync(id, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <para>One round trip on a connection the lock keeps until it is released: <c>BEGIN ISOLATION LEVEL READ COMMITTED</c>,
+    /// <c>SET LOCAL lock_timeout</c>, <c>pg_advisory_xact_lock</c> on the key of every id, then
+    /// <c>SELECT id, deleted, payload ... WHERE id = ANY($1)</c>. <see cref="TimeSpan.Zero"/> tries once with
+    /// <c>pg_try_advisory_xact_lock</c> instead; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout
+    /// applies to each lock the call waits for, as PostgreSQL's <c>lock_timeout</c> does.</para>
+    /// <para>The lock's <see cref="INewStoreLock{TNew}.InsertManyIfAbsentAndReleaseAsync"/> inserts and commits in one
+    /// round trip; disposing it unreleased rolls back. A lock lost with its connection makes that insert fail, with
+    /// nothing written; <see cref="INewStoreLock{TNew}.HandleLostToken"/> is <see cref="CancellationToken.None"/>.</para>
+    /// <para>The key of an id is <c>hashtextextended('lazymigrate:' || table || ':' || id, 0)</c>, with the quoted,
+    /// schema-qualified table (<see cref="TableName"/>). It never equals a key of <see cref="PostgreSqlAdvisoryLockProvider"/>,
+    /// which names the migration: the two kinds of lock do not exclude each other.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was locked.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; nothing stays locked.</exception>
+    /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open across calls.</exception>
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            throw new ArgumentException("At least one id is needed.", nameof(ids));
+        }
+
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative (Timeout.InfiniteTimeSpan waits without limit).");
+        }
+
+        PostgreSqlEntityIds.ValidateAll(ids);
+        if (_multiplexing)
+        {
+            throw new InvalidOperationException("Migration locks in the new store hold a transaction open on a connection of their own: use a data source without Multiplexing.");
+        }
+
+        string[] idArray = ids as string[] ?? [.. ids];
+        return await PostgreSqlNewStoreLock<TNew>.TryAcquireAsync(_table, idArray, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and operators.</summary>
+    internal string LockKey(string id) => _table.Sql.LockKeyPrefix + id;
 }

@@ -52,8 +52,12 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken) =>
         Run(MigrationRole.Lock, "acquire_in_store", Batch.Of(ids), static (s, ct) => s.Store.TryLockAsync(s.Ids, s.Timeout, ct), (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Timeout: timeout), cancellationToken);
 
+    /// <summary>
+    /// Inserts and unlocks through a store-held lock, once: the call ends the lock's transaction, so a retry could only
+    /// fail, and a timeout could cut a commit short and leave it unknown. A failure is a typed error; nothing is held.
+    /// </summary>
     public ValueTask<IReadOnlyCollection<string>> InsertManyAndUnlockAsync(INewStoreLock<TNew> storeLock, IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "insert_many", Batch.Of(entities[0].Key, entities.Count), static (s, ct) => s.Lock.InsertManyIfAbsentAndReleaseAsync(s.Entities, ct), (Lock: storeLock, Entities: entities), cancellationToken);
+        Run(MigrationRole.NewStore, "insert_many", Batch.Of(entities[0].Key, entities.Count), static (s, ct) => s.Lock.InsertManyIfAbsentAndReleaseAsync(s.Entities, ct), (Lock: storeLock, Entities: entities), cancellationToken, ResiliencePipeline.Empty);
 
     public ValueTask<bool> ReleaseLockAsync(string id, IAsyncDisposable handle) =>
         Run(MigrationRole.Lock, "release", Batch.Of(id), static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
@@ -94,9 +98,9 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     private static bool IsPassedThrough(Exception exception, CancellationToken cancellationToken) =>
         exception is LazyMigrationException || (exception is OperationCanceledException && cancellationToken.IsCancellationRequested);
 
-    private ValueTask<TResult> Run<TState, TResult>(MigrationRole role, string operation, Batch batch, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
+    private ValueTask<TResult> Run<TState, TResult>(MigrationRole role, string operation, Batch batch, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken, ResiliencePipeline? pipelineOverride = null)
     {
-        ResiliencePipeline pipeline = pipelines.For(role);
+        ResiliencePipeline pipeline = pipelineOverride ?? pipelines.For(role);
         ValueTask<TResult> pending;
         try
         {
