@@ -17,9 +17,6 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Migration {Migration} could not lock entity {EntityId} within {Timeout}", EventName = "LockTimeout")]
     public static partial void LockTimeout(ILogger logger, string migration, string entityId, TimeSpan timeout);
 
-    [LoggerMessage(5, LogLevel.Warning, "Migration {Migration} lost the lock of entity {EntityId}; insert-if-absent still fences the write", EventName = "LockLost")]
-    public static partial void LockLost(ILogger logger, string migration, string entityId);
-
     [LoggerMessage(6, LogLevel.Warning, "Migration {Migration} could not release the lock of entity {EntityId}", EventName = "LockReleaseFailed")]
     public static partial void LockReleaseFailed(ILogger logger, string migration, string entityId, Exception exception);
 

@@ -87,8 +87,6 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             return;
         }
 
-        lease.ReportLostLocks();
-
         // The last point to give up. Past it the work runs to its end even if every caller left: an insert whose event
         // is never raised would lose that event for good.
         cancellationToken.ThrowIfCancellationRequested();

@@ -29,9 +29,6 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     /// <summary>Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same call.</summary>
     public abstract ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities);
 
-    /// <summary>Logs every lock known to be lost. The write that follows stays safe: insert-if-absent fences it.</summary>
-    public abstract void ReportLostLocks();
-
     public abstract ValueTask DisposeAsync();
 
     /// <summary>Logs and builds the timeout of a lock on <paramref name="id"/>.</summary>

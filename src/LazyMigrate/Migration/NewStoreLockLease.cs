@@ -35,14 +35,6 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
         return await Context.Stores.InsertManyAndUnlockAsync(_storeLock, entities, CancellationToken.None).ConfigureAwait(false);
     }
 
-    public override void ReportLostLocks()
-    {
-        if (_storeLock.HandleLostToken.IsCancellationRequested)
-        {
-            Log.LockLost(Context.Logger, Context.Name, _firstId);
-        }
-    }
-
     public override async ValueTask DisposeAsync()
     {
         if (!_released)

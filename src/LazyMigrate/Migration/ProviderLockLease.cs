@@ -52,17 +52,6 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     public override ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities) =>
         Context.Stores.InsertManyNewAsync(entities, CancellationToken.None);
 
-    public override void ReportLostLocks()
-    {
-        foreach (var (id, handle) in _handles)
-        {
-            if (handle.HandleLostToken.IsCancellationRequested)
-            {
-                Log.LockLost(Context.Logger, Context.Name, id);
-            }
-        }
-    }
-
     public override async ValueTask DisposeAsync()
     {
         foreach (var (id, handle) in _handles)

@@ -12,6 +12,9 @@ namespace LazyMigrate;
 /// </remarks>
 internal sealed class SingleFlight<TResult>
 {
+    /// <summary>An execution context without any AsyncLocal value, captured once on a thread that has none.</summary>
+    private static readonly ExecutionContext EmptyContext = CaptureEmptyContext();
+
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
 
     /// <summary>Gets the number of keys in flight.</summary>
@@ -67,11 +70,10 @@ internal sealed class SingleFlight<TResult>
         if (started is not null && startedFlights is not null)
         {
             // The work is shared, so it must not run in the first caller's execution context: its AsyncLocals (an
-            // ambient transaction, say) would leak into a result every waiter gets.
-            using (ExecutionContext.SuppressFlow())
-            {
-                _ = Task.Run(() => RunGroupAsync(started, startedFlights, state, work));
-            }
+            // ambient transaction, say) would leak into a result every waiter gets. It starts inline, without a hop to
+            // the thread pool, in an empty context that its continuations then carry.
+            Action start = () => _ = RunGroupAsync(started, startedFlights, state, work);
+            ExecutionContext.Run(EmptyContext, static s => ((Action)s!)(), start);
         }
 
         try
@@ -95,6 +97,21 @@ internal sealed class SingleFlight<TResult>
         }
 
         return results;
+    }
+
+    private static ExecutionContext CaptureEmptyContext()
+    {
+        // A thread started with flow suppressed runs in the default, empty context. A dedicated thread, not the thread
+        // pool: a type initializer must not wait on a pool that its own callers may be starving.
+        ExecutionContext? empty = null;
+        using (ExecutionContext.SuppressFlow())
+        {
+            var capture = new Thread(() => empty = ExecutionContext.Capture()) { IsBackground = true, Name = "LazyMigrate context capture" };
+            capture.Start();
+            capture.Join();
+        }
+
+        return empty ?? throw new InvalidOperationException("Could not capture an empty execution context.");
     }
 
     private static Task WhenAll(List<KeyValuePair<string, Flight>> flights) =>
