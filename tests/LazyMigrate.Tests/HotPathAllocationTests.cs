@@ -4,6 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LazyMigrate.Tests;
 
 /// <summary>Guards DESIGN.md's hot-path claim: reading an already migrated entity allocates nothing.</summary>
+/// <remarks>
+/// Alone in its collection, with nothing running beside it: Polly's pools of contexts and timeout token sources are
+/// process-wide, and other tests emptying them would make this thread allocate a replacement now and then.
+/// </remarks>
+[Collection(HotPathCollection.Name)]
 public sealed class HotPathAllocationTests
 {
     [Fact]
@@ -44,4 +49,10 @@ public sealed class HotPathAllocationTests
 
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HotPathCollection
+{
+    public const string Name = "hot path, alone";
 }
