@@ -13,9 +13,6 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 {
     private readonly SingleFlight<MigrationResult<TNew>> _flights = new();
 
-    /// <summary>Gets the number of ids being migrated in this process right now.</summary>
-    public int InFlight => _flights.Count;
-
     public async Task<MigrationResult<TNew>> MigrateAsync(string id, MigrationTrigger trigger, CancellationToken cancellationToken)
     {
         IReadOnlyDictionary<string, MigrationResult<TNew>> results = await MigrateManyAsync([id], trigger, cancellationToken).ConfigureAwait(false);

@@ -16,9 +16,6 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         _writePath = writePath;
     }
 
-    /// <summary>Gets the migrator, for tests that watch the single-flight.</summary>
-    internal EntityMigrator<TOld, TNew> Migrator => _migrator;
-
     public ValueTask<TNew?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         EntityIds.ThrowIfInvalid(id);

@@ -17,9 +17,6 @@ internal sealed class SingleFlight<TResult>
 
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
 
-    /// <summary>Gets the number of keys in flight.</summary>
-    public int Count => _flights.Count;
-
     /// <summary>Joins the flights of keys already in flight and starts one group of work for the others.</summary>
     /// <param name="keys">Distinct keys.</param>
     /// <param name="state">State passed to <paramref name="work"/>.</param>
