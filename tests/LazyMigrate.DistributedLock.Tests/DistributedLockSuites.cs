@@ -1,0 +1,38 @@
+using LazyMigrate.InMemory;
+using LazyMigrate.TestKit;
+using LazyMigrate.TestKit.Conformance;
+
+namespace LazyMigrate.DistributedLock.Tests;
+
+/// <summary>The lock conformance suite on a DistributedLock provider over a real lock server.</summary>
+public abstract class DistributedLockConformanceTests(ILockBackend backend) : LockConformanceTests, IAsyncLifetime
+{
+    protected override async Task<IMigrationLockProvider> CreateProviderAsync() =>
+        new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync());
+
+    protected override Task LoseAsync(string key, IMigrationLockHandle handle) => backend.LoseAsync(key);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => backend.DisposeAsync().AsTask();
+}
+
+/// <summary>
+/// DESIGN.md's invariants with a DistributedLock lock on a real server between the instances. The stores are the
+/// in-memory ones, shared by the instances: the lock is what is under test here (the store adapters have their own runs).
+/// </summary>
+public abstract class DistributedLockInvariantTests(ILockBackend backend) : RepositoryInvariantTests, IAsyncLifetime
+{
+    protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() => Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
+
+    protected override Task<INewStore<Customer>> CreateNewStoreAsync() => Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
+
+    protected override async Task<IMigrationLockProvider> CreateLockProviderAsync() =>
+        new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync());
+
+    protected override Task LoseLockAsync(string key) => backend.LoseAsync(key);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => backend.DisposeAsync().AsTask();
+}
