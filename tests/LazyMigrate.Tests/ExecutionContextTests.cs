@@ -24,7 +24,11 @@ public sealed class ExecutionContextTests
 
     private sealed class SpyingOldStore(IOldStore<OldCustomer> inner, List<string?> seen) : IOldStore<OldCustomer>
     {
-        public ValueTask<OldCustomer?> FindAsync(string id, CancellationToken cancellationToken = default) => inner.FindAsync(id, cancellationToken);
+        public ValueTask<OldCustomer?> FindAsync(string id, CancellationToken cancellationToken = default)
+        {
+            seen.Add(Ambient.Value);
+            return inner.FindAsync(id, cancellationToken);
+        }
 
         public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
         {

@@ -12,9 +12,9 @@ public sealed class ResilienceTests
     private static IOldStore<OldCustomer> OldStoreFailingOnce(Exception failure)
     {
         var old = Substitute.For<IOldStore<OldCustomer>>();
-        old.FindManyAsync(Arg.Any<IReadOnlyCollection<string>>(), Arg.Any<CancellationToken>()).Returns(
-            ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(failure),
-            new ValueTask<IReadOnlyDictionary<string, OldCustomer>>(new Dictionary<string, OldCustomer> { [Id] = MigrationHarness.Legacy(0) }));
+        old.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(
+            ValueTask.FromException<OldCustomer?>(failure),
+            new ValueTask<OldCustomer?>(MigrationHarness.Legacy(0)));
         return old;
     }
 
@@ -25,7 +25,7 @@ public sealed class ResilienceTests
         await using var harness = MigrationHarness.Create(configure: b => b.UseOldStore(old));
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
-        await old.ReceivedWithAnyArgs(2).FindManyAsync(default!, default);
+        await old.ReceivedWithAnyArgs(2).FindAsync(default!, default);
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class ResilienceTests
         Assert.Equal(MigrationRole.OldStore, failure.Role);
         Assert.IsType<System.Text.Json.JsonException>(failure.InnerException);
         Assert.Contains("corrupt legacy record", failure.Message, StringComparison.Ordinal);
-        await old.ReceivedWithAnyArgs(1).FindManyAsync(default!, default);
+        await old.ReceivedWithAnyArgs(1).FindAsync(default!, default);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
     }
 
@@ -62,14 +62,14 @@ public sealed class ResilienceTests
     public async Task RetriesExhausted_SurfaceAsTypedStoreError()
     {
         var old = Substitute.For<IOldStore<OldCustomer>>();
-        old.FindManyAsync(Arg.Any<IReadOnlyCollection<string>>(), Arg.Any<CancellationToken>())
-            .Returns(_ => ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(new TimeoutException("no answer")));
+        old.FindAsync(Id, Arg.Any<CancellationToken>())
+            .Returns(_ => ValueTask.FromException<OldCustomer?>(new TimeoutException("no answer")));
         await using var harness = MigrationHarness.Create(options: o => o.MaxRetryAttempts = 2, configure: b => b.UseOldStore(old));
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
 
         Assert.IsType<TimeoutException>(failure.InnerException);
-        await old.ReceivedWithAnyArgs(3).FindManyAsync(default!, default);
+        await old.ReceivedWithAnyArgs(3).FindAsync(default!, default);
     }
 
     [Fact]

@@ -25,11 +25,13 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
         return pending.IsCompletedSuccessfully ? new ValueTask<NewStoreRead<TNew>>(Decode(pending.Result)) : DecodeAsync(pending);
     }
 
+    // A batch of one id (the migration of every single read) uses the store's single-id calls: on a database they are
+    // the plainer statements, the ones a hand-written decorator sends.
     public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyNewAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "find_many", Batch.Of(ids), static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: newStore, Ids: ids), cancellationToken);
+        Run(MigrationRole.NewStore, "find_many", Batch.Of(ids), static (s, ct) => s.Ids.Count == 1 ? OneRead(s.Ids[0], s.Store.FindAsync(s.Ids[0], ct)) : s.Store.FindManyAsync(s.Ids, ct), (Store: newStore, Ids: ids), cancellationToken);
 
     public ValueTask<IReadOnlyCollection<string>> InsertManyNewAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
-        Run(MigrationRole.NewStore, "insert_many", Batch.Of(entities[0].Key, entities.Count), static (s, ct) => s.Store.InsertManyIfAbsentAsync(s.Entities, ct), (Store: newStore, Entities: entities), cancellationToken);
+        Run(MigrationRole.NewStore, "insert_many", Batch.Of(entities[0].Key, entities.Count), static (s, ct) => s.Entities.Count == 1 ? OneInsert(s.Entities[0].Key, s.Store.InsertIfAbsentAsync(s.Entities[0].Key, s.Entities[0].Value, ct)) : s.Store.InsertManyIfAbsentAsync(s.Entities, ct), (Store: newStore, Entities: entities), cancellationToken);
 
     public ValueTask<bool> UpsertNewAsync(string id, TNew entity, CancellationToken cancellationToken) =>
         Run(MigrationRole.NewStore, "upsert", Batch.Of(id), static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: newStore, Id: id, Entity: entity), cancellationToken);
@@ -38,7 +40,7 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
         Run(MigrationRole.NewStore, "delete", Batch.Of(id), static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
 
     public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        Run(MigrationRole.OldStore, "find_many", Batch.Of(ids), static (s, ct) => s.Store.FindManyAsync(s.Ids, ct), (Store: oldStore, Ids: ids), cancellationToken);
+        Run(MigrationRole.OldStore, "find_many", Batch.Of(ids), static (s, ct) => s.Ids.Count == 1 ? OneOld(s.Ids[0], s.Store.FindAsync(s.Ids[0], ct)) : s.Store.FindManyAsync(s.Ids, ct), (Store: oldStore, Ids: ids), cancellationToken);
 
     public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
         Run(MigrationRole.OldStore, "upsert", Batch.Of(id), static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)), (Store: oldStore, Id: id, Entity: entity), cancellationToken);
@@ -84,6 +86,18 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     };
 
     private static async ValueTask<NewStoreRead<TNew>> DecodeAsync(ValueTask<object?> pending) => Decode(await pending.ConfigureAwait(false));
+
+    private static async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> OneRead(string id, ValueTask<NewStoreRead<TNew>> read)
+    {
+        NewStoreRead<TNew> found = await read.ConfigureAwait(false);
+        return found.State == NewStoreState.Missing ? new Dictionary<string, NewStoreRead<TNew>>() : new Dictionary<string, NewStoreRead<TNew>> { [id] = found };
+    }
+
+    private static async ValueTask<IReadOnlyDictionary<string, TOld>> OneOld(string id, ValueTask<TOld?> read) =>
+        await read.ConfigureAwait(false) is { } found ? new Dictionary<string, TOld> { [id] = found } : new Dictionary<string, TOld>();
+
+    private static async ValueTask<IReadOnlyCollection<string>> OneInsert(string id, ValueTask<bool> insert) =>
+        await insert.ConfigureAwait(false) ? [id] : [];
 
     private static async ValueTask<bool> Done(ValueTask pending)
     {

@@ -12,7 +12,12 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
 
     public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) => inner.FindManyAsync(ids, cancellationToken);
 
-    public ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.InsertIfAbsentAsync(id, entity, cancellationToken);
+    public async ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    {
+        bool inserted = await inner.InsertIfAbsentAsync(id, entity, cancellationToken);
+        AfterInsert?.Invoke();
+        return inserted;
+    }
 
     public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
     {
