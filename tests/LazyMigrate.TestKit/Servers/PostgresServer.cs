@@ -173,6 +173,8 @@ public sealed class PostgresServer : IAsyncLifetime
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {
                 lastError = exception;
+
+                // Start-up polling of a real server, bounded by the start timeout: no test waits on this to synchronise.
                 await Task.Delay(50);
             }
         }

@@ -126,6 +126,7 @@ public sealed class RedisServer : IAsyncLifetime
                 lastError = exception;
             }
 
+            // Start-up polling of a real server, bounded by the start timeout: no test waits on this to synchronise.
             await Task.Delay(50);
         }
 
