@@ -64,17 +64,27 @@ internal sealed class SingleFlight<TResult>
             }
         }
 
+        Task? startedWork = null;
         if (started is not null && startedFlights is not null)
         {
             // The work is shared, so it must not run in the first caller's execution context: its AsyncLocals (an
             // ambient transaction, say) would leak into a result every waiter gets. It starts inline, without a hop to
             // the thread pool, in an empty context that its continuations then carry.
-            Action start = () => _ = RunGroupAsync(started, startedFlights, state, work);
-            ExecutionContext.Run(EmptyContext, static s => ((Action)s!)(), start);
+            var start = new StartedWork<TState>(this, started, startedFlights, state, work);
+            ExecutionContext.Run(EmptyContext, static s => ((StartedWork<TState>)s!).Start(), start);
+            startedWork = start.Task;
         }
 
         try
         {
+            // A caller that waits on its own work alone continues straight from that work's end, which never faults:
+            // the flights' completions resume callers asynchronously, which would cost it a thread-pool hop. Then the
+            // flights (complete by then) give its results or the failure.
+            if (startedWork is not null && groups.Count == 1)
+            {
+                await startedWork.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await WhenAll(joined).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -153,6 +163,20 @@ internal sealed class SingleFlight<TResult>
                 flight.Completion.TrySetException(new InvalidOperationException($"The work of a flight returned no result for key '{key}'."));
             }
         }
+    }
+
+    /// <summary>The start of a group's work, run inside the empty execution context.</summary>
+    private sealed class StartedWork<TState>(
+        SingleFlight<TResult> owner,
+        FlightGroup group,
+        List<KeyValuePair<string, Flight>> flights,
+        TState state,
+        Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
+    {
+        /// <summary>Gets the work's task, which ends once every flight of the group has its outcome; it never faults.</summary>
+        public Task? Task { get; private set; }
+
+        public void Start() => Task = owner.RunGroupAsync(group, flights, state, work);
     }
 
     private sealed class Flight(FlightGroup group)
