@@ -190,52 +190,61 @@ public sealed class NewStoreLockTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task TryLock_AndInsertAndRelease_AreOneRoundTripEach()
+    public async Task TryLock_AndInsertAndRelease_AreOneRoundTripEach_WhenTheLocksAreFree()
     {
         var store = NewStore();
         await store.FindAsync("warm-up"); // creates the table: the schema gate's queries are not the lock's
-        using var source = new ActivitySource($"LazyMigrate.Tests.{Guid.NewGuid():N}");
-        var statements = new System.Collections.Concurrent.ConcurrentDictionary<string, List<string>>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == "Npgsql" || s.Name == source.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity =>
-            {
-                if (activity.Source.Name == "Npgsql" && activity.Parent is { } parent && parent.Source.Name == source.Name)
-                {
-                    lock (statements)
-                    {
-                        statements.GetOrAdd(parent.OperationName, _ => []).Add(activity.GetTagItem("db.statement") as string ?? "");
-                    }
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var recorder = new StatementRecorder();
 
         INewStoreLock<Customer>? held;
-        using (source.StartActivity("lock"))
+        using (recorder.Step("lock"))
         {
             held = await store.TryLockAsync(["a", "b"], TimeSpan.FromSeconds(5));
         }
 
-        using (source.StartActivity("insert"))
+        using (recorder.Step("insert"))
         {
             await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1)), new("b", Customer.Create("b", 1))]);
         }
 
-        using (source.StartActivity("try"))
+        using (recorder.Step("try"))
         {
             await using INewStoreLock<Customer>? again = await store.TryLockAsync(["a"], TimeSpan.Zero);
         }
 
-        string locking = Assert.Single(statements["lock"]);
-        Assert.Contains("pg_advisory_xact_lock", locking, StringComparison.Ordinal);
-        Assert.Contains("SELECT id, deleted, payload", locking, StringComparison.Ordinal);
-        string inserting = Assert.Single(statements["insert"]);
+        string locking = Assert.Single(recorder.Of("lock"));
+        Assert.Contains("pg_try_advisory_xact_lock", locking, StringComparison.Ordinal);
+        Assert.Contains("n.deleted, n.payload", locking, StringComparison.Ordinal);
+        string inserting = Assert.Single(recorder.Of("insert"));
         Assert.Contains("INSERT", inserting, StringComparison.Ordinal);
         Assert.Contains("COMMIT", inserting, StringComparison.Ordinal);
-        Assert.Equal(2, statements["try"].Count); // the lock, and the dispose's ROLLBACK
+        Assert.Equal(2, recorder.Of("try").Count); // the lock, and the dispose's ROLLBACK
+    }
+
+    [Fact]
+    public async Task TryLock_OnALockHeldElsewhere_TriesOnceThenWaitsInARoundTripOfItsOwn()
+    {
+        var (holder, waiter) = TwoStoresOverOneTable();
+        INewStoreLock<Customer>? held = await holder.TryLockAsync(["a"], TimeSpan.Zero);
+        await waiter.FindAsync("warm-up"); // the waiter's schema gate checks the table once: not the lock's round trip
+        using var recorder = new StatementRecorder();
+
+        Task<INewStoreLock<Customer>?> waiting;
+        using (recorder.Step("wait"))
+        {
+            waiting = waiter.TryLockAsync(["a"], Patience).AsTask();
+        }
+
+        await WaitUntilAsync(server.DataSource, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)", holder.LockKey("a"));
+        await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 4))]);
+        await using INewStoreLock<Customer>? next = await waiting.WaitAsync(Patience);
+
+        Assert.Equal(4, next!.Current["a"].Value!.Version);
+        IReadOnlyList<string> roundTrips = recorder.Of("wait");
+        Assert.Equal(2, roundTrips.Count);
+        Assert.Contains("pg_try_advisory_xact_lock", roundTrips[0], StringComparison.Ordinal);
+        Assert.Contains("lock_timeout", roundTrips[1], StringComparison.Ordinal);
+        Assert.Contains("pg_advisory_xact_lock", roundTrips[1], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,6 +29,24 @@ public sealed class NewStoreLockTests
     }
 
     [Fact]
+    public async Task AStoreLockThatReadTheOldStoreAlong_SavesTheMigrationItsOwnOldRead()
+    {
+        var shared = new SharedStores();
+        var readAlong = new ReadAlongNewStore(shared.New, shared.Old);
+        await using var harness = MigrationHarness.Create(shared, configure: StoreLock(b => b.UseNewStore(readAlong))).SeedLegacy(3);
+
+        Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
+        IReadOnlyDictionary<string, NewCustomer> many = await harness.Repository.GetManyAsync([MigrationHarness.Id(1), MigrationHarness.Id(2), "nowhere"]);
+
+        Assert.Equal(0, harness.Old.ReadCount);
+        Assert.Equal(2, readAlong.ReadAlongCount);
+        Assert.Equal(MigrationHarness.Mapped(2), many[MigrationHarness.Id(2)]);
+        Assert.Equal(2, many.Count);
+        Assert.Equal(3, harness.New.InsertCount);
+        Assert.Equal(3, harness.Events.Count);
+    }
+
+    [Fact]
     public async Task TwoInstances_OnePausedHoldingTheStoreLock_SecondWaitsAndFindsItMigrated()
     {
         var shared = new SharedStores();
@@ -125,7 +143,7 @@ public sealed class NewStoreLockTests
             .ReturnsForAnyArgs(ValueTask.FromException<IReadOnlyCollection<string>>(new TransientStoreException("connection reset during commit")));
         var store = Substitute.For<ILockingNewStore<NewCustomer>>();
         store.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
-        store.TryLockAsync(default!, default, default).ReturnsForAnyArgs(new ValueTask<INewStoreLock<NewCustomer>?>(storeLock));
+        store.TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default).ReturnsForAnyArgs(new ValueTask<INewStoreLock<NewCustomer>?>(storeLock));
         await using var harness = MigrationHarness.Create(configure: StoreLock(b => b.UseNewStore(store))).SeedLegacy(1);
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));

@@ -27,8 +27,8 @@ internal static class StoreLockSql
         "SELECT count(pg_advisory_xact_lock(k)) FROM " +
         "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
 
-    /// <summary>Tries every lock once, without waiting; true when all were granted. $1: the key prefix, $2: the ids.</summary>
-    public const string TryLock =
+    /// <summary>Tries every lock once, without waiting, in key order; true when all were granted. $1: the key prefix, $2: the ids.</summary>
+    public const string TryLockKeys =
         "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM " +
         "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
 

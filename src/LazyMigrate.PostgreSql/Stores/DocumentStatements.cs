@@ -22,6 +22,7 @@ internal sealed class DocumentStatements
 
         // Insert-if-absent: a value and a tombstone are both conflicts, so neither is ever overwritten.
         InsertIfAbsent = $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) ON CONFLICT (id) DO NOTHING";
+        InsertIfAbsentReturningId = InsertIfAbsent + " RETURNING id";
         InsertManyIfAbsent =
             $"INSERT INTO {t} (id, payload, deleted, updated_at) SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) " +
             "ON CONFLICT (id) DO NOTHING RETURNING id";
@@ -55,6 +56,9 @@ internal sealed class DocumentStatements
     public string ScanAfter { get; }
 
     public string InsertIfAbsent { get; }
+
+    /// <summary>Gets <see cref="InsertIfAbsent"/> returning the id when it inserted, as <see cref="InsertManyIfAbsent"/> does.</summary>
+    public string InsertIfAbsentReturningId { get; }
 
     public string InsertManyIfAbsent { get; }
 

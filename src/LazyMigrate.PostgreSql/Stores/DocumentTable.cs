@@ -18,6 +18,7 @@ internal sealed class DocumentTable<T>
     private static readonly IReadOnlyDictionary<string, T> NoEntities = new Dictionary<string, T>();
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly StatementRunner _statements;
     private readonly DocumentStatements _sql;
     private readonly DocumentSerializer<T> _serializer;
     private readonly SchemaGate _schema;
@@ -31,6 +32,7 @@ internal sealed class DocumentTable<T>
         PostgreSqlDocumentStoreOptionsValidator.ThrowIfInvalid(options);
         Name = DocumentTableName.For(options, typeof(T));
         _dataSource = dataSource;
+        _statements = new StatementRunner(dataSource, options.PrepareStatements);
         _sql = new DocumentStatements(Name);
         _serializer = new DocumentSerializer<T>(options.JsonSerializerOptions, Name);
         _scanPageSize = options.ScanPageSize;
@@ -44,6 +46,9 @@ internal sealed class DocumentTable<T>
 
     public DocumentStatements Sql => _sql;
 
+    /// <summary>Gets how this table's statements run (prepared or not).</summary>
+    public StatementRunner Statements => _statements;
+
     public ILogger Logger { get; }
 
     /// <summary>Completes when the table is there (see <see cref="SchemaGate"/>).</summary>
@@ -53,20 +58,15 @@ internal sealed class DocumentTable<T>
     public async ValueTask<NewStoreRead<T>> FindAsync(string id, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(_sql.Find);
-        await using (command.ConfigureAwait(false))
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.Find, Text(id), null, CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            command.Parameters.Add(Text(id));
-            NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    return NewStoreRead<T>.Missing;
-                }
-
-                return reader.GetBoolean(0) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 1, id));
+                return NewStoreRead<T>.Missing;
             }
+
+            return reader.GetBoolean(0) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 1, id));
         }
     }
 
@@ -78,15 +78,10 @@ internal sealed class DocumentTable<T>
         }
 
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindMany);
-        await using (command.ConfigureAwait(false))
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindMany, TextArray(ids), null, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            command.Parameters.Add(TextArray(ids));
-            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                return await ReadNewStoreRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
-            }
+            return await ReadNewStoreRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -103,19 +98,27 @@ internal sealed class DocumentTable<T>
         return found;
     }
 
+    /// <summary>Reads (id, payload) rows from the reader's current result, by id.</summary>
+    public async ValueTask<Dictionary<string, T>> ReadEntityRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, T>(capacity, StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string id = reader.GetString(0);
+            found[id] = ReadEntity(reader, 1, id);
+        }
+
+        return found;
+    }
+
     /// <summary>Reads an id as the old store sees it: a tombstone counts as absent.</summary>
     public async ValueTask<T?> FindLiveAsync(string id, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindLive);
-        await using (command.ConfigureAwait(false))
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindLive, Text(id), null, CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            command.Parameters.Add(Text(id));
-            NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntity(reader, 0, id) : null;
-            }
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntity(reader, 0, id) : null;
         }
     }
 
@@ -127,18 +130,10 @@ internal sealed class DocumentTable<T>
         }
 
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindManyLive);
-        await using (command.ConfigureAwait(false))
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindManyLive, TextArray(ids), null, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            command.Parameters.Add(TextArray(ids));
-            List<KeyValuePair<string, T>> rows = await ReadEntitiesAsync(command, ids.Count, cancellationToken).ConfigureAwait(false);
-            var found = new Dictionary<string, T>(rows.Count, StringComparer.Ordinal);
-            foreach (var (id, entity) in rows)
-            {
-                found[id] = entity;
-            }
-
-            return found;
+            return await ReadEntityRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -146,21 +141,17 @@ internal sealed class DocumentTable<T>
     public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(string? afterId, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(afterId is null ? _sql.ScanFirst : _sql.ScanAfter);
-        await using (command.ConfigureAwait(false))
-        {
-            if (afterId is not null)
-            {
-                command.Parameters.Add(Text(afterId));
-            }
-
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _scanPageSize });
-            return await ReadEntitiesAsync(command, _scanPageSize, cancellationToken).ConfigureAwait(false);
-        }
+        var pageSize = new NpgsqlParameter<int> { TypedValue = _scanPageSize };
+        return afterId is null
+            ? await ReadEntitiesAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken).ConfigureAwait(false)
+            : await ReadEntitiesAsync(_sql.ScanAfter, Text(afterId), pageSize, _scanPageSize, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The size of a full page: a shorter one is the last.</summary>
     public int ScanPageSize => _scanPageSize;
+
+    /// <summary>Serializes an entity into its <c>jsonb</c> payload.</summary>
+    public byte[] Serialize(T entity) => _serializer.Serialize(entity);
 
     public async ValueTask<bool> InsertIfAbsentAsync(string id, T entity, CancellationToken cancellationToken) =>
         await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false) == 1;
@@ -174,16 +165,10 @@ internal sealed class DocumentTable<T>
 
         var (ids, payloads) = InsertManyParameters(entities);
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(_sql.InsertManyIfAbsent);
-        await using (command.ConfigureAwait(false))
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.InsertManyIfAbsent, ids, payloads, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            command.Parameters.Add(ids);
-            command.Parameters.Add(payloads);
-            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                return await ReadInsertedIdsAsync(reader, entities.Count, cancellationToken).ConfigureAwait(false);
-            }
+            return await ReadInsertedIdsAsync(reader, entities.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -229,28 +214,18 @@ internal sealed class DocumentTable<T>
 
     public static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) => new() { TypedValue = values as string[] ?? [.. values] };
 
-    private static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) => new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
+    public static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) => new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
 
     private async ValueTask<int> ExecuteAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command = _dataSource.CreateCommand(sql);
-        await using (command.ConfigureAwait(false))
-        {
-            command.Parameters.Add(first);
-            if (second is not null)
-            {
-                command.Parameters.Add(second);
-            }
-
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        return await _statements.ExecuteNonQueryAsync(sql, first, second, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees them.</summary>
-    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(NpgsqlCommand command, int capacity, CancellationToken cancellationToken)
+    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, int capacity, CancellationToken cancellationToken)
     {
-        NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(sql, first, second, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             var rows = new List<KeyValuePair<string, T>>(capacity);
@@ -264,6 +239,7 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    private T ReadEntity(NpgsqlDataReader reader, int ordinal, string id) =>
+    /// <summary>Deserializes the payload at <paramref name="ordinal"/> of the current row (a null payload is a corrupt row).</summary>
+    public T ReadEntity(NpgsqlDataReader reader, int ordinal, string id) =>
         reader.IsDBNull(ordinal) ? _serializer.MissingPayload(id) : _serializer.Deserialize(id, reader.GetFieldValue<byte[]>(ordinal));
 }

@@ -32,6 +32,15 @@ public sealed class PostgreSqlDocumentStoreOptions
     /// <value>The default value is 1000.</value>
     public int ScanPageSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Gets or sets whether the store prepares its statements on each pooled connection (once per physical connection;
+    /// Npgsql keeps them across pool returns), so PostgreSQL parses and plans each statement once instead of on every
+    /// call. Turn it off behind a connection pooler that cannot keep prepared statements per client, such as PgBouncer
+    /// in transaction mode before version 1.21. A multiplexing data source never prepares.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool PrepareStatements { get; set; } = true;
+
     /// <summary>Gets or sets whether the data source comes from the container (set by the builder extensions), so validation checks one is registered.</summary>
     internal bool DataSourceFromContainer { get; set; }
 }

@@ -18,7 +18,11 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     where TNew : class
 {
     private readonly DocumentTable<TNew> _table;
+    private readonly StoreLockStatements _lockStatements;
     private readonly bool _multiplexing;
+
+    /// <summary>The last old store asked to be read along, with the answer (a <see cref="ReadAlongChoice{TOld}"/>).</summary>
+    private volatile object? _readAlong;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlNewStore{TNew}"/> class.</summary>
     /// <param name="dataSource">The data source; the store does not dispose it.</param>
@@ -28,6 +32,7 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     public PostgreSqlNewStore(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         _table = new DocumentTable<TNew>(dataSource, options, loggerFactory);
+        _lockStatements = new StoreLockStatements(_table.Name, oldTable: null);
         _multiplexing = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
     }
 
@@ -109,6 +114,42 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open across calls.</exception>
     public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        string[] idArray = ValidateLockArguments(ids, timeout);
+        return await PostgreSqlNewStoreLock<TNew, NoOldTable>.TryAcquireAsync(_table, _lockStatements, idArray, timeout, readAlong: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <para>As <see cref="TryLockAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>. When <paramref name="oldStore"/>
+    /// is a <see cref="PostgreSqlOldStore{TOld}"/> on the same database (the same data source, or one with the same
+    /// connection string), the lock's round trip also reads its table under the locks, for the ids this table holds
+    /// neither as a value nor as a tombstone, and the lock implements <see cref="IOldStoreReadAlong{TOld}"/>: a locked
+    /// migration then costs the round trips of an unlocked one. Any other old store is read by the migration as usual.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was locked.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload of either table does not deserialize; nothing stays locked.</exception>
+    /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open across calls.</exception>
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAndReadOldAsync<TOld>(IReadOnlyList<string> ids, TimeSpan timeout, IOldStore<TOld> oldStore, CancellationToken cancellationToken = default)
+        where TOld : class
+    {
+        ArgumentNullException.ThrowIfNull(oldStore);
+        OldTableReadAlong<TOld>? readAlong = ReadAlongOf(oldStore);
+        if (readAlong is null)
+        {
+            return await TryLockAsync(ids, timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        string[] idArray = ValidateLockArguments(ids, timeout);
+        return await PostgreSqlNewStoreLock<TNew, TOld>.TryAcquireAsync(_table, readAlong.Statements, idArray, timeout, readAlong, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and operators.</summary>
+    internal string LockKey(string id) => _table.Sql.LockKeyPrefix + id;
+
+    private string[] ValidateLockArguments(IReadOnlyList<string> ids, TimeSpan timeout)
+    {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0)
         {
@@ -126,10 +167,24 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
             throw new InvalidOperationException("Migration locks in the new store hold a transaction open on a connection of their own: use a data source without Multiplexing.");
         }
 
-        string[] idArray = ids as string[] ?? [.. ids];
-        return await PostgreSqlNewStoreLock<TNew>.TryAcquireAsync(_table, idArray, timeout, cancellationToken).ConfigureAwait(false);
+        return ids as string[] ?? [.. ids];
     }
 
-    /// <summary>Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and operators.</summary>
-    internal string LockKey(string id) => _table.Sql.LockKeyPrefix + id;
+    /// <summary>The read-along of an old store, made once and kept while the store stays the same (it does, in a migration).</summary>
+    private OldTableReadAlong<TOld>? ReadAlongOf<TOld>(IOldStore<TOld> oldStore)
+        where TOld : class
+    {
+        if (_readAlong is ReadAlongChoice<TOld> known && ReferenceEquals(known.OldStore, oldStore))
+        {
+            return known.ReadAlong;
+        }
+
+        var choice = new ReadAlongChoice<TOld>(oldStore, OldTableReadAlong<TOld>.For(oldStore, _table));
+        _readAlong = choice;
+        return choice.ReadAlong;
+    }
+
+    /// <summary>Whether an old store can be read along, as decided for it.</summary>
+    private sealed record ReadAlongChoice<TOld>(IOldStore<TOld> OldStore, OldTableReadAlong<TOld>? ReadAlong)
+        where TOld : class;
 }

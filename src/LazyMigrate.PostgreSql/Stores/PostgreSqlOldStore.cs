@@ -28,6 +28,9 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."legacy_customer"</c>.</summary>
     public string TableName => _table.Name.Qualified;
 
+    /// <summary>Gets the table, for a new store in the same database that reads it under its migration locks.</summary>
+    internal DocumentTable<TOld> Table => _table;
+
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
     /// <exception cref="CorruptPayloadException">The stored payload does not deserialize.</exception>

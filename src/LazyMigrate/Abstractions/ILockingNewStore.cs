@@ -15,4 +15,20 @@ public interface ILockingNewStore<TNew> : INewStore<TNew>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The held locks with the reads, or <see langword="null"/> when the wait timed out.</returns>
     ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Locks the ids and re-reads them like <see cref="TryLockAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>
+    /// and, where the store can do it in the same call, also reads <paramref name="oldStore"/> under the lock for the ids it
+    /// lacks: the lock it returns then implements <see cref="IOldStoreReadAlong{TOld}"/>, which saves the migration its own
+    /// old-store read. The default implementation reads nothing more.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <param name="ids">Distinct entity ids.</param>
+    /// <param name="timeout">How long to wait for locks held by others; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="oldStore">The migration's old store, as registered.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>The held locks with the reads, or <see langword="null"/> when the wait timed out.</returns>
+    ValueTask<INewStoreLock<TNew>?> TryLockAndReadOldAsync<TOld>(IReadOnlyList<string> ids, TimeSpan timeout, IOldStore<TOld> oldStore, CancellationToken cancellationToken = default)
+        where TOld : class =>
+        TryLockAsync(ids, timeout, cancellationToken);
 }

@@ -17,6 +17,12 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     /// </summary>
     public abstract IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState { get; }
 
+    /// <summary>
+    /// Gets the old store's entities for the ids that <see cref="KnownState"/> lacks, when the lock read them along
+    /// (<see cref="IOldStoreReadAlong{TOld}"/>); <see langword="null"/> means: read the old store.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, TOld>? OldEntities => null;
+
     protected MigrationContext<TOld, TNew> Context { get; }
 
     /// <summary>Takes the locks of <paramref name="ids"/> the way the options say.</summary>

@@ -21,6 +21,8 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
 
     public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState => _storeLock.Current;
 
+    public override IReadOnlyDictionary<string, TOld>? OldEntities => (_storeLock as IOldStoreReadAlong<TOld>)?.OldEntities;
+
     public static new async ValueTask<NewStoreLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         long started = context.TimeProvider.GetTimestamp();

@@ -52,7 +52,7 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
         Run(MigrationRole.Lock, "acquire", Batch.Of(id), static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Timeout: timeout), cancellationToken);
 
     public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Run(MigrationRole.Lock, "acquire_in_store", Batch.Of(ids), static (s, ct) => s.Store.TryLockAsync(s.Ids, s.Timeout, ct), (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Timeout: timeout), cancellationToken);
+        Run(MigrationRole.Lock, "acquire_in_store", Batch.Of(ids), static (s, ct) => s.Store.TryLockAndReadOldAsync(s.Ids, s.Timeout, s.OldStore, ct), (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Timeout: timeout, OldStore: oldStore), cancellationToken);
 
     /// <summary>
     /// Inserts and unlocks through a store-held lock, once: the call ends the lock's transaction, so a retry could only

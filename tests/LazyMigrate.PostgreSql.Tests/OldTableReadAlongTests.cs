@@ -1,0 +1,108 @@
+using LazyMigrate.InMemory;
+using LazyMigrate.TestKit;
+using LazyMigrate.TestKit.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Tests;
+
+/// <summary>
+/// A new store's lock reads an old table of the same database in its own round trip (<see cref="IOldStoreReadAlong{TOld}"/>),
+/// so that a migration under UseNewStoreLock costs the round trips of one without a lock.
+/// </summary>
+[Collection("postgres")]
+public sealed class OldTableReadAlongTests(PostgresServer server)
+{
+    [Fact]
+    public async Task TryLockAndReadOld_ReadsTheOldRowsOfExactlyTheIdsTheNewTableLacks()
+    {
+        var (oldStore, newStore) = Stores(server.DataSource);
+        await oldStore.UpsertAsync("only-old", LegacyCustomer.Create("only-old", 1));
+        await oldStore.UpsertAsync("both", LegacyCustomer.Create("both", 1));
+        await oldStore.UpsertAsync("deleted-new", LegacyCustomer.Create("deleted-new", 1));
+        await oldStore.UpsertAsync("deleted-old", LegacyCustomer.Create("deleted-old", 1));
+        await oldStore.DeleteAsync("deleted-old");
+        await newStore.UpsertAsync("both", Customer.Create("both", 2));
+        await newStore.DeleteAsync("deleted-new");
+
+        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["only-old", "both", "deleted-new", "deleted-old", "nowhere"], TimeSpan.Zero, oldStore);
+
+        var readAlong = Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(held);
+        Assert.Equal(["only-old"], readAlong.OldEntities.Keys);
+        Assert.Equal(1, readAlong.OldEntities["only-old"].Version);
+        Assert.Equal(["both", "deleted-new"], held!.Current.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(2, held.Current["both"].Value!.Version);
+        Assert.Equal(NewStoreState.Deleted, held.Current["deleted-new"].State);
+    }
+
+    [Fact]
+    public async Task TryLockAndReadOld_OfOneId_ReadsItsOldRow_AndHoldsItsLock()
+    {
+        var (oldStore, newStore) = Stores(server.DataSource);
+        await oldStore.UpsertAsync("a", LegacyCustomer.Create("a", 7));
+
+        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, oldStore);
+        INewStoreLock<Customer>? refused = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, oldStore);
+
+        Assert.Equal(7, Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(held).OldEntities["a"].Version);
+        Assert.Empty(held!.Current);
+        Assert.Null(refused);
+    }
+
+    [Fact]
+    public async Task TryLockAndReadOld_WithAnOldStoreOfAnotherDatabase_OrOfAnotherKind_ReadsNoOldRows()
+    {
+        await using NpgsqlDataSource otherDatabase = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        var (elsewhere, _) = Stores(otherDatabase);
+        var (_, newStore) = Stores(server.DataSource);
+        await elsewhere.UpsertAsync("a", LegacyCustomer.Create("a", 1));
+        var inMemory = new InMemoryOldStore<LegacyCustomer>().Seed("b", LegacyCustomer.Create("b", 1));
+
+        await using (INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, elsewhere))
+        {
+            Assert.NotNull(held);
+            Assert.False(held is IOldStoreReadAlong<LegacyCustomer>);
+        }
+
+        await using INewStoreLock<Customer>? other = await newStore.TryLockAndReadOldAsync(["b"], TimeSpan.Zero, inMemory);
+        Assert.NotNull(other);
+        Assert.False(other is IOldStoreReadAlong<LegacyCustomer>);
+        Assert.Equal(0, inMemory.ReadCount);
+    }
+
+    [Fact]
+    public async Task UseNewStoreLock_OnOneDatabase_MigratesInThreeRoundTrips_WithNoOldReadOfItsOwn()
+    {
+        string newTable = TestDatabase.UniqueTable();
+        var services = new ServiceCollection();
+        services.AddSingleton(server.DataSource);
+        services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true))
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (newTable, true))
+            .UseNewStoreLock();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var oldStore = provider.GetRequiredService<IOldStore<LegacyCustomer>>();
+        await oldStore.UpsertAsync("a", LegacyCustomer.Create("a", 5));
+        await oldStore.UpsertAsync("b", LegacyCustomer.Create("b", 6));
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        await repository.GetAsync("b"); // the first call of each statement on a connection prepares it
+        using var recorder = new StatementRecorder(table: newTable);
+
+        Customer? migrated;
+        using (recorder.Step("get"))
+        {
+            migrated = await repository.GetAsync("a");
+        }
+
+        Assert.Equal(5, migrated!.Version);
+        IReadOnlyList<string> roundTrips = recorder.Of("get");
+        Assert.Equal(3, roundTrips.Count); // the miss, the lock with both reads, the insert with the commit: no old read of its own
+        Assert.Contains("old_payload", roundTrips[1], StringComparison.Ordinal);
+        Assert.Contains("COMMIT", roundTrips[2], StringComparison.Ordinal);
+        Assert.Equal(5, (await provider.GetRequiredService<INewStore<Customer>>().FindAsync("a")).Value!.Version);
+    }
+
+    private static (PostgreSqlOldStore<LegacyCustomer> Old, PostgreSqlNewStore<Customer> New) Stores(NpgsqlDataSource dataSource) =>
+        (new(dataSource, TestDatabase.Options()), new(dataSource, TestDatabase.Options()));
+}
