@@ -97,18 +97,5 @@ public class PostgresLazyMigrationBenchmarks
         _read = naive ? new NaivePostgresMigrator(_bench.DataSource).GetAsync : id => repository.GetAsync(id).AsTask();
     }
 
-    private async Task ReadAllAsync()
-    {
-        int next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
-        {
-            for (int i = Interlocked.Increment(ref next); i < _ids.Length; i = Interlocked.Increment(ref next))
-            {
-                if (await _read(_ids[i]) is null)
-                {
-                    throw new InvalidOperationException($"{_ids[i]} was not found.");
-                }
-            }
-        })));
-    }
+    private Task ReadAllAsync() => ConcurrentReads.RunAsync(_ids, Concurrency, _read);
 }

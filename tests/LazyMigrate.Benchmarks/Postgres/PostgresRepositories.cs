@@ -25,7 +25,7 @@ public enum LockChoice
 /// <summary>Builds repositories over the benchmark tables exactly as a user would, with DI.</summary>
 internal static class PostgresRepositories
 {
-    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(PostgresBench bench, LockChoice locking)
+    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(PostgresBench bench, LockChoice locking, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
     {
         NpgsqlDataSource dataSource = bench.DataSource;
         var services = new ServiceCollection();
@@ -46,6 +46,7 @@ internal static class PostgresRepositories
                 break;
         }
 
+        configure?.Invoke(builder);
         ServiceProvider provider = services.BuildServiceProvider();
         var repository = provider.GetRequiredService<IMigratingRepository<OldProfile, NewProfile>>();
 

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using LazyMigrate.Benchmarks.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Polly;
+
+namespace LazyMigrate.Benchmarks.Probe;
+
+/// <summary>
+/// A quick, rough comparison for development, not a benchmark of record: every way of migrating runs in one process on
+/// one server, round after round in alternating order, so that the drift of a noisy machine hits all of them alike.
+/// The figures of record come from BenchmarkDotNet (docs/benchmarks.md).
+/// </summary>
+/// <remarks>
+/// <c>--probe [rounds]</c> prints the median time per entity of each way and its throughput against the naive
+/// decorator, at concurrency 1 and 8; <c>--only A,B</c> keeps some ways, <c>--concurrency N</c> one concurrency, and
+/// <c>--commands</c> prints instead the round trips of each way at concurrency 1 (<see cref="CommandTimings"/>).
+/// </remarks>
+internal static class InterleavedThroughputProbe
+{
+    private const int EntitiesPerRound = 400;
+
+    public static async Task RunAsync(string[] args)
+    {
+        int rounds = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out int given) ? given : 15;
+        await using PostgresBench bench = await PostgresBench.StartAsync();
+        await using NpgsqlDataSource autoPrepared = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(bench.DataSource.ConnectionString) { MaxAutoPrepare = 20, AutoPrepareMinUsages = 1 }.ConnectionString);
+        var services = new List<ServiceProvider>();
+        try
+        {
+            var ways = new List<(string Name, Func<string, Task<NewProfile?>> Read)>
+            {
+                ("Naive", new NaivePostgresMigrator(bench.DataSource).GetAsync),
+                ("NaiveAutoPrepared", new NaivePostgresMigrator(autoPrepared).GetAsync),
+            };
+            foreach (LockChoice choice in Enum.GetValues<LockChoice>())
+            {
+                ways.Add((choice.ToString(), await RepositoryAsync(bench, choice, services)));
+            }
+
+            ways.Add(("NoneEmptyPipelines", await RepositoryAsync(bench, LockChoice.None, services, b => b
+                .UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
+                .UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty))));
+            if (Array.IndexOf(args, "--only") is var only and >= 0)
+            {
+                string[] names = args[only + 1].Split(',');
+                ways.RemoveAll(w => !names.Contains(w.Name));
+            }
+
+            if (args.Contains("--commands"))
+            {
+                await PrintCommandsAsync(bench, ways);
+                return;
+            }
+
+            int[] concurrencies = Array.IndexOf(args, "--concurrency") is var c and >= 0 ? [int.Parse(args[c + 1], CultureInfo.InvariantCulture)] : [1, 8];
+            foreach (int concurrency in concurrencies)
+            {
+                await CompareAsync(bench, ways, concurrency, rounds);
+            }
+        }
+        finally
+        {
+            foreach (ServiceProvider provider in services)
+            {
+                await provider.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<Func<string, Task<NewProfile?>>> RepositoryAsync(PostgresBench bench, LockChoice choice, List<ServiceProvider> services, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
+    {
+        var (provider, repository) = await PostgresRepositories.BuildAsync(bench, choice, configure);
+        services.Add(provider);
+        return id => repository.GetAsync(id).AsTask();
+    }
+
+    private static async Task CompareAsync(PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways, int concurrency, int rounds)
+    {
+        var times = ways.ToDictionary(w => w.Name, _ => new List<double>());
+        for (int round = 0; round <= rounds; round++)
+        {
+            foreach (var (name, read) in round % 2 == 0 ? ways : Enumerable.Reverse(ways))
+            {
+                string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
+                long started = Stopwatch.GetTimestamp();
+                await ConcurrentReads.RunAsync(ids, concurrency, read);
+
+                // Round 0 warms every way up (JIT, pools, prepared statements) and is not counted.
+                if (round > 0)
+                {
+                    times[name].Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds / EntitiesPerRound);
+                }
+            }
+        }
+
+        double naive = times.TryGetValue("Naive", out List<double>? naiveTimes) ? Median(naiveTimes) : double.NaN;
+        foreach (var (name, list) in times)
+        {
+            double median = Median(list);
+            Console.WriteLine($"c={concurrency} {name,-18} median {median,8:F1} us/entity  throughput x{naive / median:F2} of Naive  (min {list.Min():F1}, max {list.Max():F1})");
+        }
+    }
+
+    private static async Task PrintCommandsAsync(PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways)
+    {
+        foreach (var (name, read) in ways)
+        {
+            string[] warmUp = await bench.SeedLegacyAsync(EntitiesPerRound);
+            await ConcurrentReads.RunAsync(warmUp, 1, read);
+            string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
+            using var timings = new CommandTimings();
+            await ConcurrentReads.RunAsync(ids, 1, read);
+            timings.Print(name, EntitiesPerRound);
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
