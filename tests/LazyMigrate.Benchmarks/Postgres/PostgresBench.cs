@@ -13,9 +13,14 @@ internal sealed class PostgresBench : IAsyncDisposable
     public const string NewTable = "new_profiles";
 
     private readonly PostgresServer _server = new();
+    private NpgsqlDataSource? _autoPreparing;
     private int _nextBatch;
 
     public NpgsqlDataSource DataSource => _server.DataSource;
+
+    /// <summary>Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto Prepare</c>).</summary>
+    public NpgsqlDataSource AutoPreparingDataSource => _autoPreparing ??= NpgsqlDataSource.Create(
+        new NpgsqlConnectionStringBuilder(_server.ConnectionString) { MaxAutoPrepare = 20, AutoPrepareMinUsages = 1 }.ConnectionString);
 
     public static async Task<PostgresBench> StartAsync()
     {
@@ -38,7 +43,15 @@ internal sealed class PostgresBench : IAsyncDisposable
         return ids;
     }
 
-    public ValueTask DisposeAsync() => new(_server.DisposeAsync());
+    public async ValueTask DisposeAsync()
+    {
+        if (_autoPreparing is not null)
+        {
+            await _autoPreparing.DisposeAsync();
+        }
+
+        await _server.DisposeAsync();
+    }
 }
 
 /// <summary>The JSON settings both sides use: the adapter's default.</summary>

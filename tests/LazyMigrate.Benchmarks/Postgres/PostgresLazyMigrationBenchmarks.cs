@@ -29,6 +29,9 @@ public class PostgresLazyMigrationBenchmarks
     [GlobalSetup(Target = nameof(NaiveDecorator))]
     public Task SetupNaiveAsync() => SetupAsync(naive: true, LockChoice.None);
 
+    [GlobalSetup(Target = nameof(NaiveDecoratorAutoPrepared))]
+    public Task SetupNaiveAutoPreparedAsync() => SetupAsync(naive: true, LockChoice.None, autoPrepare: true);
+
     [GlobalSetup(Target = nameof(RepositoryWithoutLock))]
     public Task SetupWithoutLockAsync() => SetupAsync(naive: false, LockChoice.None);
 
@@ -72,6 +75,13 @@ public class PostgresLazyMigrationBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = EntitiesPerInvocation)]
     public Task NaiveDecorator() => ReadAllAsync();
 
+    /// <summary>
+    /// The naive decorator on a data source that prepares its statements automatically (<c>Max Auto Prepare</c>), for
+    /// reference: the repository's stores prepare theirs on any data source.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = EntitiesPerInvocation)]
+    public Task NaiveDecoratorAutoPrepared() => ReadAllAsync();
+
     /// <summary>The repository on insert-if-absent alone (UseLock = false).</summary>
     [Benchmark(OperationsPerInvoke = EntitiesPerInvocation)]
     public Task RepositoryWithoutLock() => ReadAllAsync();
@@ -88,13 +98,13 @@ public class PostgresLazyMigrationBenchmarks
     [Benchmark(OperationsPerInvoke = EntitiesPerInvocation)]
     public Task RepositoryWithNewStoreLock() => ReadAllAsync();
 
-    private async Task SetupAsync(bool naive, LockChoice locking)
+    private async Task SetupAsync(bool naive, LockChoice locking, bool autoPrepare = false)
     {
         _bench = await PostgresBench.StartAsync();
 
         // For the naive code the repository only creates the tables; the naive code then reads and writes them directly.
         (_services, var repository) = await PostgresRepositories.BuildAsync(_bench, locking);
-        _read = naive ? new NaivePostgresMigrator(_bench.DataSource).GetAsync : id => repository.GetAsync(id).AsTask();
+        _read = naive ? new NaivePostgresMigrator(autoPrepare ? _bench.AutoPreparingDataSource : _bench.DataSource).GetAsync : id => repository.GetAsync(id).AsTask();
     }
 
     private Task ReadAllAsync() => ConcurrentReads.RunAsync(_ids, Concurrency, _read);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using LazyMigrate.Benchmarks.Postgres;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Polly;
 
 namespace LazyMigrate.Benchmarks.Probe;
@@ -25,15 +24,13 @@ internal static class InterleavedThroughputProbe
     {
         int rounds = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out int given) ? given : 15;
         await using PostgresBench bench = await PostgresBench.StartAsync();
-        await using NpgsqlDataSource autoPrepared = NpgsqlDataSource.Create(
-            new NpgsqlConnectionStringBuilder(bench.DataSource.ConnectionString) { MaxAutoPrepare = 20, AutoPrepareMinUsages = 1 }.ConnectionString);
         var services = new List<ServiceProvider>();
         try
         {
             var ways = new List<(string Name, Func<string, Task<NewProfile?>> Read)>
             {
                 ("Naive", new NaivePostgresMigrator(bench.DataSource).GetAsync),
-                ("NaiveAutoPrepared", new NaivePostgresMigrator(autoPrepared).GetAsync),
+                ("NaiveAutoPrepared", new NaivePostgresMigrator(bench.AutoPreparingDataSource).GetAsync),
             };
             foreach (LockChoice choice in Enum.GetValues<LockChoice>())
             {
