@@ -33,7 +33,7 @@ public sealed class NewStoreLockTests
     {
         var shared = new SharedStores();
         var readAlong = new ReadAlongNewStore(shared.New, shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: StoreLock(b => b.UseNewStore(readAlong))).SeedLegacy(3);
+        await using var harness = MigrationHarness.Create(shared, options: o => o.WriteBackMode = WriteBackMode.Sync, configure: StoreLock(b => b.UseNewStore(readAlong))).SeedLegacy(3);
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         IReadOnlyDictionary<string, NewCustomer> many = await harness.Repository.GetManyAsync([MigrationHarness.Id(1), MigrationHarness.Id(2), "nowhere"]);
@@ -44,6 +44,11 @@ public sealed class NewStoreLockTests
         Assert.Equal(2, many.Count);
         Assert.Equal(3, harness.New.InsertCount);
         Assert.Equal(3, harness.Events.Count);
+
+        // A write-back takes the same store lock, and reads nothing of the old store with it.
+        await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(7));
+        Assert.Equal(2, readAlong.ReadAlongCount);
+        Assert.Equal(MigrationHarness.Legacy(7), harness.Old.Peek(Id));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         {
             var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
             var winners = new List<Winner>();
-            MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
+            MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, ids, forMigration: true, cancellationToken).ConfigureAwait(false);
             await using (lease.ConfigureAwait(false))
             {
                 await MigrateLockedAsync(ids, lease, results, winners, cancellationToken).ConfigureAwait(false);

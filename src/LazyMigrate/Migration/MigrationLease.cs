@@ -26,10 +26,17 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     protected MigrationContext<TOld, TNew> Context { get; }
 
     /// <summary>Takes the locks of <paramref name="ids"/> the way the options say.</summary>
+    /// <param name="context">The migration.</param>
+    /// <param name="ids">Distinct ids.</param>
+    /// <param name="forMigration">
+    /// Whether the lease is for a migration, which reads the old store next: a store-held lock may then read it along
+    /// (<see cref="OldEntities"/>). A write-back's lease reads nothing of the old store.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="MigrationLockTimeoutException">A lock was not acquired in time; nothing is held.</exception>
-    public static async ValueTask<MigrationLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+    public static async ValueTask<MigrationLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, bool forMigration, CancellationToken cancellationToken) =>
         context.Options is { UseLock: true, LockInNewStore: true }
-            ? await NewStoreLockLease<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false)
+            ? await NewStoreLockLease<TOld, TNew>.AcquireAsync(context, ids, forMigration, cancellationToken).ConfigureAwait(false)
             : await ProviderLockLease<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same call.</summary>

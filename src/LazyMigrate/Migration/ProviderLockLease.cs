@@ -25,7 +25,7 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     /// </remarks>
     public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState => _handles.Count == 0 ? NothingKnownToBeHeld : null;
 
-    public static new async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    public static async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         var lease = new ProviderLockLease<TOld, TNew>(context);
         if (!context.Options.UseLock)

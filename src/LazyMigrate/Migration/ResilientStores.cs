@@ -51,8 +51,9 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
         Run(MigrationRole.Lock, "acquire", Batch.Of(id), static (s, ct) => s.Provider.TryAcquireAsync(s.Key, s.Timeout, ct), (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Timeout: timeout), cancellationToken);
 
-    public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Run(MigrationRole.Lock, "acquire_in_store", Batch.Of(ids), static (s, ct) => s.Store.TryLockAndReadOldAsync(s.Ids, s.Timeout, s.OldStore, ct), (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Timeout: timeout, OldStore: oldStore), cancellationToken);
+    /// <summary>Locks in the new store; a migration's lock also asks for the old store's entities (<see cref="IOldStoreReadAlong{TOld}"/>).</summary>
+    public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(IReadOnlyList<string> ids, TimeSpan timeout, bool readOldAlong, CancellationToken cancellationToken) =>
+        Run(MigrationRole.Lock, "acquire_in_store", Batch.Of(ids), static (s, ct) => s.ReadOldAlong ? s.Store.TryLockAndReadOldAsync(s.Ids, s.Timeout, s.OldStore, ct) : s.Store.TryLockAsync(s.Ids, s.Timeout, ct), (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Timeout: timeout, OldStore: oldStore, ReadOldAlong: readOldAlong), cancellationToken);
 
     /// <summary>
     /// Inserts and unlocks through a store-held lock, once: the call ends the lock's transaction, so a retry could only

@@ -38,7 +38,7 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(MigrationContext<TOld, TNew>
         Func<ResilientStores<TOld, TNew>, Write, ValueTask<bool>> writeOld,
         CancellationToken cancellationToken)
     {
-        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, [write.Id], cancellationToken).ConfigureAwait(false);
+        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, [write.Id], forMigration: false, cancellationToken).ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
