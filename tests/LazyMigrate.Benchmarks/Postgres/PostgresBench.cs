@@ -14,9 +14,16 @@ internal sealed class PostgresBench : IAsyncDisposable
 
     private readonly PostgresServer _server = new();
     private NpgsqlDataSource? _autoPreparing;
+    private NpgsqlDataSource? _separate;
     private int _nextBatch;
 
     public NpgsqlDataSource DataSource => _server.DataSource;
+
+    /// <summary>
+    /// Gets a data source over the same database with a pool of its own: code that shares a process with the
+    /// repositories runs on it so that it never gets their connections, which carry prepared statements.
+    /// </summary>
+    public NpgsqlDataSource SeparateDataSource => _separate ??= NpgsqlDataSource.Create(_server.ConnectionString);
 
     /// <summary>Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto Prepare</c>).</summary>
     public NpgsqlDataSource AutoPreparingDataSource => _autoPreparing ??= NpgsqlDataSource.Create(
@@ -45,9 +52,12 @@ internal sealed class PostgresBench : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_autoPreparing is not null)
+        foreach (NpgsqlDataSource? own in new[] { _autoPreparing, _separate })
         {
-            await _autoPreparing.DisposeAsync();
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
         }
 
         await _server.DisposeAsync();

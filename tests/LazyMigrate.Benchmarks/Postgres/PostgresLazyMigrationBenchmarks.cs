@@ -13,10 +13,10 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 10, invocationCount: 1)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 3, warmupCount: 3, iterationCount: 15, invocationCount: 1)]
 public class PostgresLazyMigrationBenchmarks
 {
-    private const int EntitiesPerInvocation = 400;
+    private const int EntitiesPerInvocation = 1000;
 
     private PostgresBench _bench = null!;
     private ServiceProvider? _services;

@@ -15,6 +15,9 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// <c>--probe [rounds]</c> prints the median time per entity of each way and its throughput against the naive
 /// decorator, at concurrency 1 and 8; <c>--only A,B</c> keeps some ways, <c>--concurrency N</c> one concurrency, and
 /// <c>--commands</c> prints instead the round trips of each way at concurrency 1 (<see cref="CommandTimings"/>).
+/// <c>--hot</c> compares instead reads of a migrated entity, direct and through the repository. The naive decorator
+/// has a pool of its own: the repositories' connections carry prepared statements, which changes how Npgsql resets a
+/// connection between uses.
 /// </remarks>
 internal static class InterleavedThroughputProbe
 {
@@ -29,7 +32,7 @@ internal static class InterleavedThroughputProbe
         {
             var ways = new List<(string Name, Func<string, Task<NewProfile?>> Read)>
             {
-                ("Naive", new NaivePostgresMigrator(bench.DataSource).GetAsync),
+                ("Naive", new NaivePostgresMigrator(bench.SeparateDataSource).GetAsync),
                 ("NaiveAutoPrepared", new NaivePostgresMigrator(bench.AutoPreparingDataSource).GetAsync),
             };
             foreach (LockChoice choice in Enum.GetValues<LockChoice>())
@@ -44,6 +47,12 @@ internal static class InterleavedThroughputProbe
             {
                 string[] names = args[only + 1].Split(',');
                 ways.RemoveAll(w => !names.Contains(w.Name));
+            }
+
+            if (args.Contains("--hot"))
+            {
+                await CompareHotPathAsync(bench, services, rounds);
+                return;
             }
 
             if (args.Contains("--commands"))
@@ -98,6 +107,47 @@ internal static class InterleavedThroughputProbe
         {
             double median = Median(list);
             Console.WriteLine($"c={concurrency} {name,-18} median {median,8:F1} us/entity  throughput x{naive / median:F2} of Naive  (min {list.Min():F1}, max {list.Max():F1})");
+        }
+    }
+
+    /// <summary>
+    /// Reads one migrated entity, directly from the store and through the repository, in alternating rounds of 2,000
+    /// reads each, and prints the median round of each with their ratio.
+    /// </summary>
+    private static async Task CompareHotPathAsync(PostgresBench bench, List<ServiceProvider> services, int rounds)
+    {
+        const int readsPerRound = 2000;
+        var (provider, repository) = await PostgresRepositories.BuildAsync(bench, LockChoice.NewStoreLock);
+        services.Add(provider);
+        INewStore<NewProfile> store = provider.GetRequiredService<INewStore<NewProfile>>();
+        await repository.SaveAsync("hot-1", new NewProfile("hot-1", "Ada", "Lovelace", 36));
+        var ways = new List<(string Name, Func<Task> Read)>
+        {
+            ("DirectStoreRead", async () => _ = (await store.FindAsync("hot-1")).Value ?? throw new InvalidOperationException("hot-1 is missing")),
+            ("RepositoryGet", async () => _ = await repository.GetAsync("hot-1") ?? throw new InvalidOperationException("hot-1 is missing")),
+        };
+        var times = ways.ToDictionary(w => w.Name, _ => new List<double>());
+        for (int round = 0; round <= rounds; round++)
+        {
+            foreach (var (name, read) in round % 2 == 0 ? ways : Enumerable.Reverse(ways))
+            {
+                long started = Stopwatch.GetTimestamp();
+                for (int i = 0; i < readsPerRound; i++)
+                {
+                    await read();
+                }
+
+                if (round > 0)
+                {
+                    times[name].Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds / readsPerRound);
+                }
+            }
+        }
+
+        double direct = Median(times["DirectStoreRead"]);
+        foreach (var (name, list) in times)
+        {
+            Console.WriteLine($"hot {name,-16} median {Median(list),7:F2} us/read  x{Median(list) / direct:F3} of the direct read  (min {list.Min():F2}, max {list.Max():F2})");
         }
     }
 
