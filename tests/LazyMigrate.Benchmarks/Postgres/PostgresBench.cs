@@ -13,17 +13,27 @@ internal sealed class PostgresBench : IAsyncDisposable
     public const string NewTable = "new_profiles";
 
     private readonly PostgresServer _server = new();
+    private readonly List<NpgsqlDataSource> _ownPools = [];
     private NpgsqlDataSource? _autoPreparing;
-    private NpgsqlDataSource? _separate;
     private int _nextBatch;
 
     public NpgsqlDataSource DataSource => _server.DataSource;
 
     /// <summary>
-    /// Gets a data source over the same database with a pool of its own: code that shares a process with the
-    /// repositories runs on it so that it never gets their connections, which carry prepared statements.
+    /// Creates a data source over the same database with a pool of its own, for one way of migrating among several in
+    /// one process: a pool that others used holds connections they prepared statements on and more idle connections,
+    /// and Npgsql hands idle connections out in turn, so each command would wake another server backend.
     /// </summary>
-    public NpgsqlDataSource SeparateDataSource => _separate ??= NpgsqlDataSource.Create(_server.ConnectionString);
+    public NpgsqlDataSource OwnPool()
+    {
+        NpgsqlDataSource pool = NpgsqlDataSource.Create(_server.ConnectionString);
+        lock (_ownPools)
+        {
+            _ownPools.Add(pool);
+        }
+
+        return pool;
+    }
 
     /// <summary>Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto Prepare</c>).</summary>
     public NpgsqlDataSource AutoPreparingDataSource => _autoPreparing ??= NpgsqlDataSource.Create(
@@ -52,12 +62,9 @@ internal sealed class PostgresBench : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (NpgsqlDataSource? own in new[] { _autoPreparing, _separate })
+        foreach (NpgsqlDataSource own in _autoPreparing is null ? _ownPools : [.. _ownPools, _autoPreparing])
         {
-            if (own is not null)
-            {
-                await own.DisposeAsync();
-            }
+            await own.DisposeAsync();
         }
 
         await _server.DisposeAsync();

@@ -25,9 +25,9 @@ public enum LockChoice
 /// <summary>Builds repositories over the benchmark tables exactly as a user would, with DI.</summary>
 internal static class PostgresRepositories
 {
-    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(PostgresBench bench, LockChoice locking, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
+    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(PostgresBench bench, LockChoice locking, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null, NpgsqlDataSource? dataSource = null)
     {
-        NpgsqlDataSource dataSource = bench.DataSource;
+        dataSource ??= bench.DataSource;
         var services = new ServiceCollection();
         var builder = services.AddLazyMigration<OldProfile, NewProfile>(o => o.UseLock = locking != LockChoice.None)
             .UseMapper(NewProfile.From)

@@ -15,9 +15,8 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// <c>--probe [rounds]</c> prints the median time per entity of each way and its throughput against the naive
 /// decorator, at concurrency 1 and 8; <c>--only A,B</c> keeps some ways, <c>--concurrency N</c> one concurrency, and
 /// <c>--commands</c> prints instead the round trips of each way at concurrency 1 (<see cref="CommandTimings"/>).
-/// <c>--hot</c> compares instead reads of a migrated entity, direct and through the repository. The naive decorator
-/// has a pool of its own: the repositories' connections carry prepared statements, which changes how Npgsql resets a
-/// connection between uses.
+/// <c>--hot</c> compares instead reads of a migrated entity, direct and through the repository. Every way has a
+/// connection pool of its own (<see cref="PostgresBench.OwnPool"/>), as it has in a process of its own.
 /// </remarks>
 internal static class InterleavedThroughputProbe
 {
@@ -32,7 +31,7 @@ internal static class InterleavedThroughputProbe
         {
             var ways = new List<(string Name, Func<string, Task<NewProfile?>> Read)>
             {
-                ("Naive", new NaivePostgresMigrator(bench.SeparateDataSource).GetAsync),
+                ("Naive", new NaivePostgresMigrator(bench.OwnPool()).GetAsync),
                 ("NaiveAutoPrepared", new NaivePostgresMigrator(bench.AutoPreparingDataSource).GetAsync),
             };
             foreach (LockChoice choice in Enum.GetValues<LockChoice>())
@@ -78,7 +77,7 @@ internal static class InterleavedThroughputProbe
 
     private static async Task<Func<string, Task<NewProfile?>>> RepositoryAsync(PostgresBench bench, LockChoice choice, List<ServiceProvider> services, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
     {
-        var (provider, repository) = await PostgresRepositories.BuildAsync(bench, choice, configure);
+        var (provider, repository) = await PostgresRepositories.BuildAsync(bench, choice, configure, bench.OwnPool());
         services.Add(provider);
         return id => repository.GetAsync(id).AsTask();
     }
