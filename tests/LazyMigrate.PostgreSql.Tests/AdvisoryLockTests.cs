@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LazyMigrate.TestKit.Servers;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
@@ -56,6 +57,41 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         await using IMigrationLockHandle? again = await provider.TryAcquireAsync(key, TimeSpan.Zero);
         Assert.NotNull(again);
         Assert.False(again.HandleLostToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task ALockReleasedWithinASlice_WasNeverWatched_AndItsKilledSessionReleasesQuietly()
+    {
+        // The clock stands still, so the watch never starts: nothing notices the kill until the release.
+        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, timeProvider: new FakeTimeProvider());
+        string key = NewKey();
+        IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
+
+        Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(key));
+        Assert.False(held!.HandleLostToken.IsCancellationRequested);
+        await held.DisposeAsync();
+
+        Assert.Equal(0, await CountHoldersAsync(key));
+        await using IMigrationLockHandle? again = await provider.TryAcquireAsync(key, TimeSpan.Zero);
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task ALockHeldForASlice_IsWatched_AndNoticesItsKilledSession()
+    {
+        var time = new FakeTimeProvider();
+        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, timeProvider: time);
+        string key = NewKey();
+        IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = held!.HandleLostToken.Register(lost.SetResult);
+
+        time.Advance(PostgreSqlAdvisoryLockHandle.Slice);
+        Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(key));
+
+        await lost.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.DisposeAsync();
+        Assert.Equal(0, await CountHoldersAsync(key));
     }
 
     [Fact]

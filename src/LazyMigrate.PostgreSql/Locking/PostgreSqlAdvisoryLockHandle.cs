@@ -1,19 +1,31 @@
+using System.Data;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql;
 
 /// <summary>
-/// A held advisory lock and the connection whose session holds it. While held, the connection waits for a message from
-/// the server (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>): a server that closes the session
-/// ends that wait at once, and a keep-alive query runs whenever the connection was silent for the keep-alive interval.
-/// Either failing cancels <see cref="HandleLostToken"/>.
+/// A held advisory lock and the connection whose session holds it. A lock held longer than <see cref="Slice"/> is
+/// watched: its connection waits for a message from the server (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>),
+/// so a server that closes the session ends that wait at once, and a keep-alive query runs whenever the connection was
+/// silent for the keep-alive interval. Either failing cancels <see cref="HandleLostToken"/>.
 /// </summary>
+/// <remarks>
+/// <para>A release must first stop the watch, since the connection runs one thing at a time, and Npgsql can miss a
+/// cancellation that lands just as a wait starts: the wait then runs to its own timeout. So the watch waits in slices
+/// of at most a second (a missed cancellation delays a release by that much at most, where a whole keep-alive interval
+/// of 15 seconds used to stall it), and starts only once the lock has been held for a slice: most migration locks are
+/// released within milliseconds, and never start a wait at all.</para>
+/// </remarks>
 internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
 {
+    /// <summary>The longest single wait of the watch, and how long a lock is held before the watch starts.</summary>
+    internal static readonly TimeSpan Slice = TimeSpan.FromSeconds(1);
+
     private readonly NpgsqlConnection _connection;
     private readonly string _key;
     private readonly TimeSpan _keepAliveInterval;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
     // Neither source is disposed: they own no timer, and a holder may still read or register on the token after release.
@@ -22,11 +34,12 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
     private readonly Task _watching;
     private int _released;
 
-    public PostgreSqlAdvisoryLockHandle(NpgsqlConnection connection, string key, TimeSpan keepAliveInterval, ILogger logger)
+    public PostgreSqlAdvisoryLockHandle(NpgsqlConnection connection, string key, TimeSpan keepAliveInterval, TimeProvider timeProvider, ILogger logger)
     {
         _connection = connection;
         _key = key;
         _keepAliveInterval = keepAliveInterval;
+        _timeProvider = timeProvider;
         _logger = logger;
         _watching = WatchAsync();
     }
@@ -50,6 +63,11 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
                 PostgreSqlLog.AdvisoryLockNotHeld(_logger, _key);
             }
         }
+        catch (Exception exception) when (_connection.State != ConnectionState.Open)
+        {
+            // The connection broke (a session killed before the watch noticed): the lock ended with the session.
+            PostgreSqlLog.AdvisoryLockLost(_logger, _key, exception);
+        }
         catch (Exception exception)
         {
             // The session may still hold the lock: make sure this connection is closed rather than pooled with it.
@@ -65,17 +83,23 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
 
     private async Task WatchAsync()
     {
-        // Yield first so that the acquisition returns its handle without waiting for the watch to start.
-        await Task.Yield();
+        TimeSpan slice = _keepAliveInterval > TimeSpan.Zero && _keepAliveInterval < Slice ? _keepAliveInterval : Slice;
         try
         {
-            TimeSpan wait = _keepAliveInterval > TimeSpan.Zero ? _keepAliveInterval : Timeout.InfiniteTimeSpan;
+            // A delay, unlike a pending read, is cancelled without a race; it also returns the handle to the acquirer first.
+            await Task.Delay(Slice, _timeProvider, _stopWatching.Token).ConfigureAwait(false);
+            long silentSince = _timeProvider.GetTimestamp();
             while (!_stopWatching.IsCancellationRequested)
             {
-                // True on a notice or notification: nothing to do but wait again.
-                if (!await _connection.WaitAsync(wait, _stopWatching.Token).ConfigureAwait(false))
+                // True on a notice or notification: the connection is alive.
+                if (await _connection.WaitAsync(slice, _stopWatching.Token).ConfigureAwait(false))
+                {
+                    silentSince = _timeProvider.GetTimestamp();
+                }
+                else if (_keepAliveInterval > TimeSpan.Zero && _timeProvider.GetElapsedTime(silentSince) >= _keepAliveInterval)
                 {
                     await KeepAliveAsync().ConfigureAwait(false);
+                    silentSince = _timeProvider.GetTimestamp();
                 }
             }
         }

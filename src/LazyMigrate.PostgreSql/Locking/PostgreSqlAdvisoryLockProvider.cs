@@ -85,7 +85,7 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationLockProvider
                 }
             }
 
-            var handle = new PostgreSqlAdvisoryLockHandle(connection, key, _options.KeepAliveInterval, _logger);
+            var handle = new PostgreSqlAdvisoryLockHandle(connection, key, _options.KeepAliveInterval, _timeProvider, _logger);
             connection = null;
             return handle;
         }
