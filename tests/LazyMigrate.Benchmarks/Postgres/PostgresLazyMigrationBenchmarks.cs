@@ -13,7 +13,7 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 3, warmupCount: 3, iterationCount: 15, invocationCount: 1)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 3, warmupCount: 8, iterationCount: 15, invocationCount: 1)]
 public class PostgresLazyMigrationBenchmarks
 {
     private const int EntitiesPerInvocation = 1000;
