@@ -91,18 +91,28 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         // is never raised would lose that event for good.
         cancellationToken.ThrowIfCancellationRequested();
         IReadOnlyCollection<string> inserted = await lease.InsertManyIfAbsentAsync(mapped).ConfigureAwait(false);
-        var insertedIds = inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
 
-        // A save, delete or migration got there first: return what the store holds, never the stale mapped value.
-        var lost = mapped.Where(m => !insertedIds.Contains(m.Key)).Select(m => m.Key).ToList();
-        if (lost.Count > 0)
+        // The store reports the distinct ids it inserted, so as many as were mapped means all of them (the common case):
+        // then there is no set to build and nothing lost to read again.
+        IReadOnlySet<string>? insertedIds = inserted.Count == mapped.Count ? null : inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
+        if (insertedIds is not null)
         {
+            // A save, delete or migration got there first: return what the store holds, never the stale mapped value.
+            var lost = new List<string>(mapped.Count - inserted.Count);
+            foreach (var (id, _) in mapped)
+            {
+                if (!insertedIds.Contains(id))
+                {
+                    lost.Add(id);
+                }
+            }
+
             await KeepMissingAsync(lost, results, CancellationToken.None).ConfigureAwait(false);
         }
 
         foreach (var (id, newValue) in mapped)
         {
-            if (insertedIds.Contains(id))
+            if (insertedIds is null || insertedIds.Contains(id))
             {
                 results[id] = MigrationResult<TNew>.Migrated(newValue);
                 winners.Add(new Winner(id, oldValues[id], newValue));
