@@ -16,7 +16,6 @@ internal sealed class StoreLockStatements
 {
     public StoreLockStatements(DocumentTableName newTable, DocumentTableName? oldTable)
     {
-        ReadsOld = oldTable is not null;
         string columns = "u.id, n.deleted, n.payload" + (oldTable is null ? string.Empty : ", o.payload AS old_payload");
         string joins = $"LEFT JOIN {newTable.Qualified} AS n ON n.id = u.id" +
             (oldTable is null ? string.Empty : $" LEFT JOIN {oldTable.Qualified} AS o ON o.id = u.id AND NOT o.deleted AND n.id IS NULL");
@@ -27,9 +26,6 @@ internal sealed class StoreLockStatements
         TryLockAndReadMany = $"SELECT ({StoreLockSql.TryLockKeys}) AS granted, {columns} FROM unnest($2::text[]) AS u(id) {joins}";
         ReadLocked = $"SELECT true AS granted, {columns} FROM unnest($1::text[]) AS u(id) {joins}";
     }
-
-    /// <summary>Gets whether the statements read an old table too (an <c>old_payload</c> column).</summary>
-    public bool ReadsOld { get; }
 
     /// <summary>Gets the statement that tries the lock of one id and reads it. $1: the key prefix, $2: the id.</summary>
     public string TryLockAndReadOne { get; }

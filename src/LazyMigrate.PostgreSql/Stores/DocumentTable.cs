@@ -86,7 +86,7 @@ internal sealed class DocumentTable<T>
     }
 
     /// <summary>Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's current result.</summary>
-    public async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
     {
         var found = new Dictionary<string, NewStoreRead<T>>(capacity, StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -99,7 +99,7 @@ internal sealed class DocumentTable<T>
     }
 
     /// <summary>Reads (id, payload) rows from the reader's current result, by id.</summary>
-    public async ValueTask<Dictionary<string, T>> ReadEntityRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, T>> ReadEntityRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
     {
         var found = new Dictionary<string, T>(capacity, StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

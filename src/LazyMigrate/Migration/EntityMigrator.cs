@@ -78,9 +78,8 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         }
 
         // A store-held lock may have read the old store along with its re-read, under the lock: then there is no old read left.
-        IReadOnlyDictionary<string, TOld> oldValues = lease.KnownState is not null && lease.OldEntities is { } readAlong
-            ? readAlong
-            : await context.Stores.FindManyOldAsync(stillMissing, cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<string, TOld> oldValues = lease.OldEntities
+            ?? await context.Stores.FindManyOldAsync(stillMissing, cancellationToken).ConfigureAwait(false);
         List<KeyValuePair<string, TNew>> mapped = MapAll(stillMissing, oldValues, results);
         if (mapped.Count == 0)
         {
