@@ -12,11 +12,13 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// The figures of record come from BenchmarkDotNet (docs/benchmarks.md).
 /// </summary>
 /// <remarks>
-/// <c>--probe [rounds]</c> prints the median time per entity of each way and its throughput against the naive
-/// decorator, at concurrency 1 and 8; <c>--only A,B</c> keeps some ways, <c>--concurrency N</c> one concurrency, and
-/// <c>--commands</c> prints instead the round trips of each way at concurrency 1 (<see cref="CommandTimings"/>).
-/// <c>--hot</c> compares instead reads of a migrated entity, direct and through the repository. Every way has a
-/// connection pool of its own (<see cref="PostgresBench.OwnPool"/>), as it has in a process of its own.
+/// <c>--probe [rounds]</c> prints the median time per entity of each way, its throughput against the naive decorator
+/// and the client's CPU time, at concurrency 1 and 8, after <see cref="AlternatingRounds.WarmUpRounds"/> uncounted
+/// rounds; <c>--only A,B</c> keeps some ways, <c>--concurrency N</c> one concurrency, <c>--rounds</c> also prints every
+/// round's time, and <c>--commands</c> prints instead the round trips of each way at concurrency 1
+/// (<see cref="CommandTimings"/>). <c>--hot</c> compares instead reads of a migrated entity, direct and through the
+/// repository. Every way has a connection pool of its own (<see cref="PostgresBench.OwnPool"/>), as it has in a
+/// process of its own.
 /// </remarks>
 internal static class InterleavedThroughputProbe
 {
@@ -63,7 +65,7 @@ internal static class InterleavedThroughputProbe
             int[] concurrencies = Array.IndexOf(args, "--concurrency") is var c and >= 0 ? [int.Parse(args[c + 1], CultureInfo.InvariantCulture)] : [1, 8];
             foreach (int concurrency in concurrencies)
             {
-                await CompareAsync(bench, ways, concurrency, rounds);
+                await CompareAsync(bench, ways, concurrency, rounds, args.Contains("--rounds"));
             }
         }
         finally
@@ -82,71 +84,64 @@ internal static class InterleavedThroughputProbe
         return id => repository.GetAsync(id).AsTask();
     }
 
-    private static async Task CompareAsync(PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways, int concurrency, int rounds)
+    private static async Task CompareAsync(PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways, int concurrency, int rounds, bool printRounds)
     {
-        var times = ways.ToDictionary(w => w.Name, _ => new List<double>());
-        for (int round = 0; round <= rounds; round++)
+        var reads = ways.ToDictionary(w => w.Name, w => w.Read);
+        AlternatingRounds measured = await AlternatingRounds.RunAsync([.. reads.Keys], rounds, EntitiesPerRound, async way =>
         {
-            foreach (var (name, read) in round % 2 == 0 ? ways : Enumerable.Reverse(ways))
+            string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
+            return () => ConcurrentReads.RunAsync(ids, concurrency, reads[way]);
+        });
+
+        double naive = reads.ContainsKey("Naive") ? measured.Median("Naive").Micros : double.NaN;
+        foreach (string way in reads.Keys)
+        {
+            var (micros, cpu, workItems) = measured.Median(way);
+            var (min, max) = measured.Range(way);
+            Console.WriteLine($"c={concurrency} {way,-18} median {micros,8:F1} us/entity  throughput x{naive / micros:F2} of Naive  (min {min:F1}, max {max:F1})  client CPU {cpu,6:F1} us/entity, {workItems:F1} thread-pool work items/entity");
+            if (printRounds)
             {
-                string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
-                long started = Stopwatch.GetTimestamp();
-                await ConcurrentReads.RunAsync(ids, concurrency, read);
-
-                // Round 0 warms every way up (JIT, pools, prepared statements) and is not counted.
-                if (round > 0)
-                {
-                    times[name].Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds / EntitiesPerRound);
-                }
+                Console.WriteLine($"  rounds: {measured.Rounds(way)}");
             }
-        }
-
-        double naive = times.TryGetValue("Naive", out List<double>? naiveTimes) ? Median(naiveTimes) : double.NaN;
-        foreach (var (name, list) in times)
-        {
-            double median = Median(list);
-            Console.WriteLine($"c={concurrency} {name,-18} median {median,8:F1} us/entity  throughput x{naive / median:F2} of Naive  (min {list.Min():F1}, max {list.Max():F1})");
         }
     }
 
     /// <summary>
-    /// Reads one migrated entity, directly from the store and through the repository, in alternating rounds of 2,000
-    /// reads each, and prints the median round of each with their ratio.
+    /// Reads one migrated entity directly from the store, through the repository, and through a repository without
+    /// resilience pipelines, in alternating rounds of 2,000 reads each, and prints the median round of each.
     /// </summary>
     private static async Task CompareHotPathAsync(PostgresBench bench, List<ServiceProvider> services, int rounds)
     {
         const int readsPerRound = 2000;
+        const string id = "hot-1";
         var (provider, repository) = await PostgresRepositories.BuildAsync(bench, LockChoice.NewStoreLock);
         services.Add(provider);
         INewStore<NewProfile> store = provider.GetRequiredService<INewStore<NewProfile>>();
-        await repository.SaveAsync("hot-1", new NewProfile("hot-1", "Ada", "Lovelace", 36));
-        var ways = new List<(string Name, Func<Task> Read)>
+        await repository.SaveAsync(id, new NewProfile(id, "Ada", "Lovelace", 36));
+        var (emptyProvider, withoutPipelines) = await PostgresRepositories.BuildAsync(bench, LockChoice.NewStoreLock, b => b
+            .UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
+            .UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty));
+        services.Add(emptyProvider);
+        var reads = new Dictionary<string, Func<Task<NewProfile?>>>
         {
-            ("DirectStoreRead", async () => _ = (await store.FindAsync("hot-1")).Value ?? throw new InvalidOperationException("hot-1 is missing")),
-            ("RepositoryGet", async () => _ = await repository.GetAsync("hot-1") ?? throw new InvalidOperationException("hot-1 is missing")),
+            ["DirectStoreRead"] = async () => (await store.FindAsync(id)).Value,
+            ["RepositoryGet"] = () => repository.GetAsync(id).AsTask(),
+            ["EmptyPipelines"] = () => withoutPipelines.GetAsync(id).AsTask(),
         };
-        var times = ways.ToDictionary(w => w.Name, _ => new List<double>());
-        for (int round = 0; round <= rounds; round++)
+        AlternatingRounds measured = await AlternatingRounds.RunAsync([.. reads.Keys], rounds, readsPerRound, way => Task.FromResult<Func<Task>>(async () =>
         {
-            foreach (var (name, read) in round % 2 == 0 ? ways : Enumerable.Reverse(ways))
+            for (int i = 0; i < readsPerRound; i++)
             {
-                long started = Stopwatch.GetTimestamp();
-                for (int i = 0; i < readsPerRound; i++)
-                {
-                    await read();
-                }
-
-                if (round > 0)
-                {
-                    times[name].Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds / readsPerRound);
-                }
+                _ = await reads[way]() ?? throw new InvalidOperationException($"{id} is missing.");
             }
-        }
+        }));
 
-        double direct = Median(times["DirectStoreRead"]);
-        foreach (var (name, list) in times)
+        double direct = measured.Median("DirectStoreRead").Micros;
+        foreach (string way in reads.Keys)
         {
-            Console.WriteLine($"hot {name,-16} median {Median(list),7:F2} us/read  x{Median(list) / direct:F3} of the direct read  (min {list.Min():F2}, max {list.Max():F2})");
+            var (micros, cpu, _) = measured.Median(way);
+            var (min, max) = measured.Range(way);
+            Console.WriteLine($"hot {way,-16} median {micros,7:F2} us/read  x{micros / direct:F3} of the direct read  (min {min:F2}, max {max:F2})  client CPU {cpu,6:F1} us/read");
         }
     }
 
@@ -154,18 +149,15 @@ internal static class InterleavedThroughputProbe
     {
         foreach (var (name, read) in ways)
         {
-            string[] warmUp = await bench.SeedLegacyAsync(EntitiesPerRound);
-            await ConcurrentReads.RunAsync(warmUp, 1, read);
+            for (int round = 0; round < AlternatingRounds.WarmUpRounds; round++)
+            {
+                await ConcurrentReads.RunAsync(await bench.SeedLegacyAsync(EntitiesPerRound), 1, read);
+            }
+
             string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
             using var timings = new CommandTimings();
             await ConcurrentReads.RunAsync(ids, 1, read);
             timings.Print(name, EntitiesPerRound);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
