@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using LazyMigrate.Benchmarks.Columns;
 using Microsoft.Extensions.DependencyInjection;
+using Polly;
 
 namespace LazyMigrate.Benchmarks.Postgres;
 
@@ -20,6 +21,8 @@ public class PostgresHotPathBenchmarks
     private PostgresBench _bench = null!;
     private ServiceProvider _services = null!;
     private IMigratingRepository<OldProfile, NewProfile> _repository = null!;
+    private IMigratingRepository<OldProfile, NewProfile> _withoutNewStorePipeline = null!;
+    private ServiceProvider _withoutPipelineServices = null!;
     private INewStore<NewProfile> _store = null!;
 
     [GlobalSetup]
@@ -29,12 +32,15 @@ public class PostgresHotPathBenchmarks
         (_services, _repository) = await PostgresRepositories.BuildAsync(_bench, LockChoice.AdvisoryLock);
         _store = _services.GetRequiredService<INewStore<NewProfile>>();
         await _repository.SaveAsync(Id, new NewProfile(Id, "Ada", "Lovelace", 36));
+        (_withoutPipelineServices, _withoutNewStorePipeline) = await PostgresRepositories.BuildAsync(
+            _bench, LockChoice.AdvisoryLock, b => b.UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty));
     }
 
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
         await _services.DisposeAsync();
+        await _withoutPipelineServices.DisposeAsync();
         await _bench.DisposeAsync();
     }
 
@@ -52,4 +58,12 @@ public class PostgresHotPathBenchmarks
     /// <summary>The same read through the repository, with the default options.</summary>
     [Benchmark]
     public async Task<NewProfile?> RepositoryGet() => await _repository.GetAsync(Id);
+
+    /// <summary>
+    /// The same read through a repository whose new store has <see cref="ResiliencePipeline.Empty"/> for its pipeline
+    /// (<c>UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)</c>): LazyMigrate's own cost, without the
+    /// default retry and per-attempt timeout.
+    /// </summary>
+    [Benchmark]
+    public async Task<NewProfile?> RepositoryGetWithEmptyNewStorePipeline() => await _withoutNewStorePipeline.GetAsync(Id);
 }
