@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
-using LazyMigrate.Benchmarks.Columns;
+using LazyMigrate.Benchmarks.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
 

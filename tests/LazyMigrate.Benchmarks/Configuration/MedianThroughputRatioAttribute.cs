@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 
-namespace LazyMigrate.Benchmarks.Columns;
+namespace LazyMigrate.Benchmarks.Configuration;
 
 /// <summary>Adds <see cref="MedianThroughputRatioColumn"/> to a benchmark class's summary.</summary>
 [AttributeUsage(AttributeTargets.Class)]

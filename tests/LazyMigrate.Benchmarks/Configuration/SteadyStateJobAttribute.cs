@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 
-namespace LazyMigrate.Benchmarks.Columns;
+namespace LazyMigrate.Benchmarks.Configuration;
 
 /// <summary>
 /// A job whose measured iterations all run fully optimized code: tiered compilation off in the benchmark process.

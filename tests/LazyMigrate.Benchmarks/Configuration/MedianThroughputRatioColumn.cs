@@ -2,7 +2,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
-namespace LazyMigrate.Benchmarks.Columns;
+namespace LazyMigrate.Benchmarks.Configuration;
 
 /// <summary>
 /// The baseline's median time divided by this case's: its throughput as a multiple of the baseline's, from medians.
