@@ -89,6 +89,40 @@ public sealed class ResilienceTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HotRead_AnsweredAfterAnAwait_ReturnsWhatTheNewStoreHolds(bool emptyPipeline)
+    {
+        // A database answers later: the read crosses the pipeline (or none) asynchronously, found and tombstone alike.
+        var newStore = Substitute.For<INewStore<NewCustomer>>();
+        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
+        newStore.FindAsync("gone", Arg.Any<CancellationToken>()).Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Deleted));
+        await using var harness = MigrationHarness.Create(configure: b => NewStoreWithPipeline(b, newStore, emptyPipeline));
+
+        Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
+        Assert.Null(await harness.Repository.GetAsync("gone"));
+        await newStore.DidNotReceiveWithAnyArgs().InsertIfAbsentAsync(default!, default!, default);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HotRead_FailingAfterAnAwait_IsATypedStoreErrorNamingTheEntity(bool emptyPipeline)
+    {
+        var newStore = Substitute.For<INewStore<NewCustomer>>();
+        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(_ => FailLater(new InvalidOperationException("disk on fire")));
+        await using var harness = MigrationHarness.Create(configure: b => NewStoreWithPipeline(b, newStore, emptyPipeline));
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+
+        Assert.Equal(Id, failure.EntityId);
+        Assert.Equal(MigrationRole.NewStore, failure.Role);
+        Assert.Equal("find", failure.Operation);
+        Assert.IsType<InvalidOperationException>(failure.InnerException);
+        await newStore.Received(1).FindAsync(Id, Arg.Any<CancellationToken>());
+    }
+
+    [Theory]
     [InlineData(typeof(TransientStoreException), true)]
     [InlineData(typeof(TimeoutException), true)]
     [InlineData(typeof(IOException), true)]
@@ -100,6 +134,21 @@ public sealed class ResilienceTests
         var exception = type == typeof(TransientStoreException) ? new TransientStoreException("x") : (Exception)Activator.CreateInstance(type)!;
 
         Assert.Equal(transient, TransientFailure.IsTransient(exception));
+    }
+
+    private static ILazyMigrationBuilder<OldCustomer, NewCustomer> NewStoreWithPipeline(ILazyMigrationBuilder<OldCustomer, NewCustomer> builder, INewStore<NewCustomer> newStore, bool emptyPipeline) =>
+        emptyPipeline ? builder.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty) : builder.UseNewStore(newStore);
+
+    private static async ValueTask<NewStoreRead<NewCustomer>> AnswerLater(NewStoreRead<NewCustomer> read)
+    {
+        await Task.Yield();
+        return read;
+    }
+
+    private static async ValueTask<NewStoreRead<NewCustomer>> FailLater(Exception failure)
+    {
+        await Task.Yield();
+        throw failure;
     }
 
     /// <summary>A failure that wraps a transient one, as EF Core's DbUpdateException wraps a DbException.</summary>

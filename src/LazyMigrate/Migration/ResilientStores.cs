@@ -21,8 +21,17 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
     /// </remarks>
     public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken)
     {
-        ValueTask<object?> pending = Run(MigrationRole.NewStore, "find", Batch.Of(id), static (s, ct) => Encode(s.Store.FindAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
-        return pending.IsCompletedSuccessfully ? new ValueTask<NewStoreRead<TNew>>(Decode(pending.Result)) : DecodeAsync(pending);
+        var batch = Batch.Of(id);
+        if (ReferenceEquals(pipelines.NewStore, ResiliencePipeline.Empty))
+        {
+            // Nothing crosses a pipeline, so nothing to encode: a store that answers later costs one await, not three.
+            return Run(MigrationRole.NewStore, "find", batch, static (s, ct) => s.Store.FindAsync(s.Id, ct), (Store: newStore, Id: id), cancellationToken, ResiliencePipeline.Empty);
+        }
+
+        ValueTask<object?> pending = Start(MigrationRole.NewStore, "find", batch, static (s, ct) => Encode(s.Store.FindAsync(s.Id, ct)), (Store: newStore, Id: id), cancellationToken);
+        return pending.IsCompletedSuccessfully
+            ? new ValueTask<NewStoreRead<TNew>>(Decode(pending.Result))
+            : ObserveAsync(pending, static read => Decode(read), MigrationRole.NewStore, "find", batch, cancellationToken);
     }
 
     // A batch of one id (the migration of every single read) uses the store's single-id calls: on a database they are
@@ -86,8 +95,6 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
         _ => NewStoreRead<TNew>.Found((TNew)read),
     };
 
-    private static async ValueTask<NewStoreRead<TNew>> DecodeAsync(ValueTask<object?> pending) => Decode(await pending.ConfigureAwait(false));
-
     private static async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> OneRead(string id, ValueTask<NewStoreRead<TNew>> read)
     {
         NewStoreRead<TNew> found = await read.ConfigureAwait(false);
@@ -115,27 +122,33 @@ internal sealed class ResilientStores<TOld, TNew>(string migration, IOldStore<TO
 
     private ValueTask<TResult> Run<TState, TResult>(MigrationRole role, string operation, Batch batch, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken, ResiliencePipeline? pipelineOverride = null)
     {
+        ValueTask<TResult> pending = Start(role, operation, batch, call, state, cancellationToken, pipelineOverride);
+
+        // The hot path: a call that completed at once returns without an await, a state machine or an allocation.
+        return pending.IsCompletedSuccessfully ? pending : ObserveAsync(pending, static result => result, role, operation, batch, cancellationToken);
+    }
+
+    /// <summary>Starts a call through its pipeline; a failure thrown before the call returns is already a typed error.</summary>
+    private ValueTask<TResult> Start<TState, TResult>(MigrationRole role, string operation, Batch batch, Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken, ResiliencePipeline? pipelineOverride = null)
+    {
         ResiliencePipeline pipeline = pipelineOverride ?? pipelines.For(role);
-        ValueTask<TResult> pending;
         try
         {
             // An empty pipeline adds nothing but its own cost: call the store straight away.
-            pending = ReferenceEquals(pipeline, ResiliencePipeline.Empty) ? call(state, cancellationToken) : pipeline.ExecuteAsync(call, state, cancellationToken);
+            return ReferenceEquals(pipeline, ResiliencePipeline.Empty) ? call(state, cancellationToken) : pipeline.ExecuteAsync(call, state, cancellationToken);
         }
         catch (Exception exception) when (!IsPassedThrough(exception, cancellationToken))
         {
             throw batch.Failure(migration, role, operation, exception);
         }
-
-        // The hot path: a call that completed at once returns without an await, a state machine or an allocation.
-        return pending.IsCompletedSuccessfully ? pending : ObserveAsync(pending, role, operation, batch, cancellationToken);
     }
 
-    private async ValueTask<TResult> ObserveAsync<TResult>(ValueTask<TResult> pending, MigrationRole role, string operation, Batch batch, CancellationToken cancellationToken)
+    /// <summary>Awaits a call that did not complete at once and converts its result, in one state machine.</summary>
+    private async ValueTask<TOut> ObserveAsync<TResult, TOut>(ValueTask<TResult> pending, Func<TResult, TOut> convert, MigrationRole role, string operation, Batch batch, CancellationToken cancellationToken)
     {
         try
         {
-            return await pending.ConfigureAwait(false);
+            return convert(await pending.ConfigureAwait(false));
         }
         catch (Exception exception) when (!IsPassedThrough(exception, cancellationToken))
         {
