@@ -105,12 +105,22 @@ public sealed class ResilienceTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task HotRead_FailingAfterAnAwait_IsATypedStoreErrorNamingTheEntity(bool emptyPipeline)
+    [InlineData(false, StoreFailure.Thrown)]
+    [InlineData(false, StoreFailure.FaultedAtOnce)]
+    [InlineData(false, StoreFailure.FaultedAfterAnAwait)]
+    [InlineData(true, StoreFailure.Thrown)]
+    [InlineData(true, StoreFailure.FaultedAtOnce)]
+    [InlineData(true, StoreFailure.FaultedAfterAnAwait)]
+    public async Task HotRead_Failing_IsATypedStoreErrorNamingTheEntity(bool emptyPipeline, StoreFailure how)
     {
         var newStore = Substitute.For<INewStore<NewCustomer>>();
-        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(_ => FailLater(new InvalidOperationException("disk on fire")));
+        var cause = new InvalidOperationException("disk on fire");
+        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(_ => how switch
+        {
+            StoreFailure.Thrown => throw cause,
+            StoreFailure.FaultedAtOnce => ValueTask.FromException<NewStoreRead<NewCustomer>>(cause),
+            _ => FailLater(cause),
+        });
         await using var harness = MigrationHarness.Create(configure: b => NewStoreWithPipeline(b, newStore, emptyPipeline));
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
@@ -118,7 +128,7 @@ public sealed class ResilienceTests
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(MigrationRole.NewStore, failure.Role);
         Assert.Equal("find", failure.Operation);
-        Assert.IsType<InvalidOperationException>(failure.InnerException);
+        Assert.Same(cause, failure.InnerException);
         await newStore.Received(1).FindAsync(Id, Arg.Any<CancellationToken>());
     }
 
@@ -149,6 +159,14 @@ public sealed class ResilienceTests
     {
         await Task.Yield();
         throw failure;
+    }
+
+    /// <summary>How a store's read fails: thrown by the call, returned already faulted, or faulted once it answers.</summary>
+    public enum StoreFailure
+    {
+        Thrown,
+        FaultedAtOnce,
+        FaultedAfterAnAwait,
     }
 
     /// <summary>A failure that wraps a transient one, as EF Core's DbUpdateException wraps a DbException.</summary>
