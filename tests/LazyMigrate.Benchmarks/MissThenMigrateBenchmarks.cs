@@ -48,19 +48,14 @@ public class MissThenMigrateBenchmarks
         _naive = new NaiveMigratingReader(SeededOldStore(), _naiveNew);
 
         _repositoryNew = new InMemoryNewStore<NewProfile>();
-        var services = new ServiceCollection();
-        services.AddLazyMigration<OldProfile, NewProfile>()
-            .UseMapper(NewProfile.From)
-            .UseInMemoryOldStore(SeededOldStore())
-            .UseInMemoryNewStore(_repositoryNew)
-            .UseInMemoryLock()
-            .OnMigrated((_, _) =>
+        (_services, _repository) = InMemoryRepositories.Build(
+            _repositoryNew,
+            builder => builder.OnMigrated((_, _) =>
             {
                 _events++;
                 return ValueTask.CompletedTask;
-            });
-        _services = services.BuildServiceProvider();
-        _repository = _services.GetRequiredService<IMigratingRepository<OldProfile, NewProfile>>();
+            }),
+            SeededOldStore());
 
         _next = 0;
         _events = 0;
