@@ -13,8 +13,9 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// </remarks>
 internal sealed class AlternatingRounds
 {
-    // The runtime needs seconds of steady calls to finish tiered compilation (instrumented tier, then tier 1); on these
-    // 2 cores the first ten rounds of each way ran up to twice as slow as the rest. They warm up and are not counted.
+    // Uncounted rounds first: they fill connection pools, prepared statements and the server's caches. With tiered
+    // compilation on (the runtime's default) they also let it finish; on these 2 cores the first ten rounds of each way
+    // then ran up to twice as slow as the rest. docs/benchmarks.md runs the probe with tiered compilation off.
     public const int WarmUpRounds = 10;
 
     private readonly Dictionary<string, List<Sample>> _samples = [];
