@@ -63,7 +63,8 @@ public static class LazyMigrationServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LazyMigrationOptions>, LazyMigrationOptionsValidator<TOld, TNew>>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
-        services.TryAddSingleton<IMigratingRepository<TOld, TNew>>(MigratingRepositoryFactory.Create<TOld, TNew>);
+        services.TryAddKeyedSingleton(name, static (sp, _) => MigratingRepositoryFactory.Create<TOld, TNew>(sp));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigratingRepository<TOld, TNew>>(name));
         return new LazyMigrationBuilder<TOld, TNew>(services, name);
     }
 
@@ -71,13 +72,30 @@ public static class LazyMigrationServiceCollectionExtensions
         where TOld : class
         where TNew : class
     {
-        ServiceDescriptor? existing = services.FirstOrDefault(d => d.ServiceType == typeof(MigrationDescriptor<TOld, TNew>));
-        if (existing?.ImplementationInstance is MigrationDescriptor<TOld, TNew> registered && registered.Name != name)
+        var descriptor = new MigrationDescriptor<TOld, TNew>(name);
+        IEnumerable<MigrationDescriptor> registeredMigrations = services
+            .Where(d => !d.IsKeyedService)
+            .Select(d => d.ImplementationInstance)
+            .OfType<MigrationDescriptor>();
+        foreach (MigrationDescriptor registered in registeredMigrations)
         {
-            throw new InvalidOperationException($"The migration {typeof(TOld).Name} -> {typeof(TNew).Name} is already registered under the name '{registered.Name}', not '{name}'.");
+            if (registered is MigrationDescriptor<TOld, TNew> same && same.Name != name)
+            {
+                throw new InvalidOperationException(
+                    $"The migration {descriptor.Pair} is already registered under the name '{same.Name}', not '{name}'.");
+            }
+
+            // One name, one pair: two pairs under one name would share options, lock keys and event ids.
+            if (registered is not MigrationDescriptor<TOld, TNew> && registered.Name == name)
+            {
+                throw new InvalidOperationException(
+                    $"The migration name '{name}' is used by two pairs: {registered.Pair} and {descriptor.Pair}. A name is the options " +
+                    "name, lock-key prefix and event-id seed of one pair, so name one of them explicitly: " +
+                    "services.AddLazyMigration<TOld, TNew>(\"name\", ...), the same name on every instance.");
+            }
         }
 
-        services.TryAddSingleton(new MigrationDescriptor<TOld, TNew>(name));
+        services.TryAddSingleton(descriptor);
     }
 
     /// <summary>
