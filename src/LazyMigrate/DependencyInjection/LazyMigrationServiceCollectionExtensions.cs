@@ -10,13 +10,15 @@ public static class LazyMigrationServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types
-    /// (<c>TOld-&gt;TNew</c>). Several pairs can live in one container. The options and the required services
-    /// (mapper, stores, lock) are validated at start-up.
+    /// (<c>TOld-&gt;TNew</c>), unkeyed and keyed by that name. Several pairs can live in one container. The options and
+    /// the required services (mapper, stores, lock) are validated at start-up.
     /// </summary>
+    /// <remarks>A pair whose type names are another registered pair's gets the same name and is refused: name it.</remarks>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="services">The service collection.</param>
     /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
+    /// <exception cref="InvalidOperationException">Another pair is registered under the same name.</exception>
     public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services)
         where TOld : class
         where TNew : class => services.AddLazyMigration<TOld, TNew>(MigrationName<TOld, TNew>.Default);
@@ -45,7 +47,9 @@ public static class LazyMigrationServiceCollectionExtensions
     /// <param name="name">The migration name: options name, lock-key prefix, event-id seed and metrics tag.</param>
     /// <param name="configure">Configures the options, if given.</param>
     /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
-    /// <exception cref="InvalidOperationException">The pair is already registered under another name.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The pair is already registered under another name, or another pair under this one.
+    /// </exception>
     public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, string name, Action<LazyMigrationOptions>? configure = null)
         where TOld : class
         where TNew : class
