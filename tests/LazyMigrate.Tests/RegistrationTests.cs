@@ -142,6 +142,16 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task WithoutALock_ANewStoreThatCannotBeBuilt_FailsAtHostStartUp_WithTheStoresError()
+    {
+        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(
+            b => b.UseNewStore(_ => throw new InvalidOperationException("the new store's server is unknown")));
+
+        string only = Assert.Single(failure.Failures);
+        Assert.Contains("could not be built: the new store's server is unknown", only, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WriteBackWithoutReverseMapper_FailsValidation()
     {
         var services = new ServiceCollection();
