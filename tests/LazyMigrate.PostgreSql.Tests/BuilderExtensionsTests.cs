@@ -1,3 +1,4 @@
+using LazyMigrate.InMemory;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,8 @@ namespace LazyMigrate.PostgreSql.Tests;
 [Collection("postgres")]
 public sealed class BuilderExtensionsTests(PostgresServer server)
 {
+    private const string Migration = "LegacyCustomer->Customer";
+
     [Fact]
     public async Task AllThree_WithTheContainersDataSource_MigrateOnDemand()
     {
@@ -24,9 +27,9 @@ public sealed class BuilderExtensionsTests(PostgresServer server)
             .UsePostgreSqlAdvisoryLock(o => o.KeepAliveInterval = TimeSpan.FromSeconds(1));
         await using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
-        Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(provider.GetRequiredService<IOldStore<LegacyCustomer>>());
-        Assert.IsType<PostgreSqlNewStore<Customer>>(provider.GetRequiredService<INewStore<Customer>>());
-        await provider.GetRequiredService<IOldStore<LegacyCustomer>>().UpsertAsync("a", LegacyCustomer.Create("a", 5));
+        Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>(Migration));
+        Assert.IsType<PostgreSqlNewStore<Customer>>(provider.GetRequiredKeyedService<INewStore<Customer>>(Migration));
+        await provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>(Migration).UpsertAsync("a", LegacyCustomer.Create("a", 5));
 
         Customer? migrated = await provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().GetAsync("a");
 
@@ -46,7 +49,7 @@ public sealed class BuilderExtensionsTests(PostgresServer server)
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         provider.GetRequiredService<IStartupValidator>().Validate();
-        Assert.Equal("\"public\".\"legacy_customer\"", ((PostgreSqlOldStore<LegacyCustomer>)provider.GetRequiredService<IOldStore<LegacyCustomer>>()).TableName);
+        Assert.Equal("\"public\".\"legacy_customer\"", ((PostgreSqlOldStore<LegacyCustomer>)provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>(Migration)).TableName);
         Assert.Equal(MigrationOutcome.Absent, await provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().MigrateAsync($"absent-{Guid.NewGuid():N}"));
     }
 
@@ -87,7 +90,7 @@ public sealed class BuilderExtensionsTests(PostgresServer server)
         Assert.Contains("ScanPageSize must be between 1 and 100000, not 0", messages, StringComparison.Ordinal);
         Assert.Contains("TableName 'customer\"; DROP TABLE x; --' is invalid", messages, StringComparison.Ordinal);
         Assert.Contains("MaxPollInterval must be at least PollInterval", messages, StringComparison.Ordinal);
-        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<INewStore<Customer>>());
+        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredKeyedService<INewStore<Customer>>(Migration));
     }
 
     [Fact]
@@ -108,8 +111,63 @@ public sealed class BuilderExtensionsTests(PostgresServer server)
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         provider.GetRequiredService<IStartupValidator>().Validate();
-        Assert.Equal("\"public\".\"first_old\"", ((PostgreSqlOldStore<LegacyCustomer>)provider.GetRequiredService<IOldStore<LegacyCustomer>>()).TableName);
-        Assert.Equal("\"public\".\"second_new\"", ((PostgreSqlNewStore<LegacyCustomer>)provider.GetRequiredService<INewStore<LegacyCustomer>>()).TableName);
+        var firstOld = (PostgreSqlOldStore<LegacyCustomer>)provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>(Migration);
+        var secondNew = (PostgreSqlNewStore<LegacyCustomer>)provider.GetRequiredKeyedService<INewStore<LegacyCustomer>>("Customer->LegacyCustomer");
+        Assert.Equal("\"public\".\"first_old\"", firstOld.TableName);
+        Assert.Equal("\"public\".\"second_new\"", secondNew.TableName);
+    }
+
+    [Fact]
+    public async Task UsePostgreSqlNewStore_WithNoLockConfigured_StartsAndMigratesUnderTheStoresOwnLock()
+    {
+        string newTable = TestDatabase.UniqueTable();
+        await using ServiceProvider provider = await StartedWithOneLegacyCustomerAsync(newTable);
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        using var recorder = new StatementRecorder(table: newTable);
+
+        using (recorder.Step("migrate"))
+        {
+            Assert.Equal(MigrationOutcome.Migrated, await repository.MigrateAsync("a"));
+        }
+
+        Assert.Equal(5, (await repository.GetAsync("a"))!.Version);
+        Assert.Contains(recorder.Of("migrate"), statement => statement.Contains("advisory", StringComparison.Ordinal));
+        Assert.Null(provider.GetKeyedService<IMigrationLockProvider>(Migration));
+        Assert.Null(provider.GetService<IMigrationLockProvider>());
+    }
+
+    [Fact]
+    public async Task AnExplicitLock_WinsOverThePostgreSqlNewStoresOwnLock()
+    {
+        string newTable = TestDatabase.UniqueTable();
+        var locks = new InMemoryMigrationLockProvider();
+        await using ServiceProvider provider = await StartedWithOneLegacyCustomerAsync(newTable, b => b.UseInMemoryLock(locks));
+        using var recorder = new StatementRecorder(table: newTable);
+
+        using (recorder.Step("migrate"))
+        {
+            await provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().MigrateAsync("a");
+        }
+
+        Assert.Equal(1, locks.AcquireCount);
+        Assert.DoesNotContain(recorder.Of("migrate"), statement => statement.Contains("advisory", StringComparison.Ordinal));
+    }
+
+    /// <summary>Starts a container with the PostgreSQL stores and no lock unless configured, and one old entity, <c>a</c>.</summary>
+    private async Task<ServiceProvider> StartedWithOneLegacyCustomerAsync(
+        string newTable, Action<ILazyMigrationBuilder<LegacyCustomer, Customer>>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(server.DataSource);
+        var migration = services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true))
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (newTable, true));
+        configure?.Invoke(migration);
+        ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        await provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>(Migration).UpsertAsync("a", LegacyCustomer.Create("a", 5));
+        return provider;
     }
 
     [Fact]

@@ -259,7 +259,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
             .UseNewStoreLock();
         await using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
-        await provider.GetRequiredService<IOldStore<LegacyCustomer>>().UpsertAsync("a", LegacyCustomer.Create("a", 5));
+        await provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer").UpsertAsync("a", LegacyCustomer.Create("a", 5));
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
 
         Assert.Equal(MigrationOutcome.Migrated, await repository.MigrateAsync("a"));

@@ -82,7 +82,7 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
             .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (newTable, true))
             .UseNewStoreLock();
         await using ServiceProvider provider = services.BuildServiceProvider();
-        var oldStore = provider.GetRequiredService<IOldStore<LegacyCustomer>>();
+        var oldStore = provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer");
         await oldStore.UpsertAsync("a", LegacyCustomer.Create("a", 5));
         await oldStore.UpsertAsync("b", LegacyCustomer.Create("b", 6));
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
@@ -100,7 +100,7 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         Assert.Equal(3, roundTrips.Count); // the miss, the lock with both reads, the insert with the commit: no old read of its own
         Assert.Contains("old_payload", roundTrips[1], StringComparison.Ordinal);
         Assert.Contains("COMMIT", roundTrips[2], StringComparison.Ordinal);
-        Assert.Equal(5, (await provider.GetRequiredService<INewStore<Customer>>().FindAsync("a")).Value!.Version);
+        Assert.Equal(5, (await provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer").FindAsync("a")).Value!.Version);
     }
 
     private static (PostgreSqlOldStore<LegacyCustomer> Old, PostgreSqlNewStore<Customer> New) Stores(NpgsqlDataSource dataSource) =>

@@ -116,16 +116,17 @@ public sealed class NewStoreLockTests
     }
 
     [Fact]
-    public void ANewStoreThatCannotLock_FailsWhenTheRepositoryIsBuilt()
+    public void ANewStoreThatCannotLock_FailsValidationWhenTheRepositoryIsBuilt()
     {
         var plain = Substitute.For<INewStore<NewCustomer>>();
         var services = new ServiceCollection();
         services.AddLazyMigration<OldCustomer, NewCustomer>().UseMapper(new CustomerMapper()).UseOldStore(new InMemory.InMemoryOldStore<OldCustomer>()).UseNewStore(plain).UseNewStoreLock();
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        var failure = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
+        var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
 
-        Assert.Contains("ILockingNewStore", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(failure.Failures, f => f.Contains("ILockingNewStore", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -22,6 +22,38 @@ public sealed class RegistrationTests
         return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
     }
 
+    /// <summary>A migration with no lock configured, over a new store that can lock itself and counts its locks.</summary>
+    private static ILazyMigrationBuilder<OldCustomer, NewCustomer> OverALockingNewStore(
+        IServiceCollection services, out LockCountingNewStore<NewCustomer> store, Action<LazyMigrationOptions>? configure = null)
+    {
+        store = new LockCountingNewStore<NewCustomer>(new InMemoryNewStore<NewCustomer>());
+        return services.AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)))
+            .UseNewStore(store);
+    }
+
+    /// <summary>Validates the registration as a host start would, then reads the one seeded customer.</summary>
+    private static async Task<NewCustomer?> ReadOneAsync(IServiceCollection services)
+    {
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        return await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+    }
+
+    private static async Task<OptionsValidationException> StartUpFailureOverANewStoreThatCannotLockAsync(
+        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var migration = builder.Services.AddLazyMigration<OldCustomer, NewCustomer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore()
+            .UseNewStore(new HookedNewStore<NewCustomer>(new InMemoryNewStore<NewCustomer>()));
+        configure?.Invoke(migration);
+        using IHost host = builder.Build();
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+    }
+
     [Fact]
     public void CompleteRegistration_ResolvesOneSingletonRepository()
     {
@@ -35,7 +67,7 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public void MissingMapperStoresAndLock_FailValidationNamingEach()
+    public void MissingMapperAndStores_FailValidationNamingEach()
     {
         var services = new ServiceCollection();
         services.AddLazyMigration<OldCustomer, NewCustomer>();
@@ -45,8 +77,78 @@ public sealed class RegistrationTests
         Assert.Contains(failure.Failures, f => f.Contains("UseMapper", StringComparison.Ordinal));
         Assert.Contains(failure.Failures, f => f.Contains("old store", StringComparison.Ordinal));
         Assert.Contains(failure.Failures, f => f.Contains("new store", StringComparison.Ordinal));
-        Assert.Contains(failure.Failures, f => f.Contains("lock provider", StringComparison.Ordinal));
         Assert.All(failure.Failures, f => Assert.StartsWith("Migration 'OldCustomer->NewCustomer'", f, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithoutALock_ANewStoreThatLocksItself_TakesTheLocks()
+    {
+        var services = new ServiceCollection();
+        OverALockingNewStore(services, out var store);
+
+        Assert.Equal(MigrationHarness.Mapped(1), await ReadOneAsync(services));
+        Assert.Equal(1, store.LockCount);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ALockProvider_ForTheMigrationOrTheContainer_WinsOverTheNewStoresOwnLock(bool forTheMigration)
+    {
+        var locks = new InMemoryMigrationLockProvider();
+        var services = new ServiceCollection();
+        var migration = OverALockingNewStore(services, out var store);
+        if (forTheMigration)
+        {
+            migration.UseInMemoryLock(locks);
+        }
+        else
+        {
+            services.AddSingleton<IMigrationLockProvider>(locks);
+        }
+
+        Assert.Equal(MigrationHarness.Mapped(1), await ReadOneAsync(services));
+        Assert.Equal(1, locks.AcquireCount);
+        Assert.Equal(0, store.LockCount);
+    }
+
+    [Fact]
+    public async Task UseLockOff_TakesNoLock_EvenFromANewStoreThatLocksItself()
+    {
+        var services = new ServiceCollection();
+        OverALockingNewStore(services, out var store, o => o.UseLock = false);
+
+        Assert.Equal(MigrationHarness.Mapped(1), await ReadOneAsync(services));
+        Assert.Equal(0, store.LockCount);
+    }
+
+    [Fact]
+    public async Task WithoutALock_ANewStoreThatCannotLockItself_FailsAtHostStartUp_SayingHowToLock()
+    {
+        string only = Assert.Single((await StartUpFailureOverANewStoreThatCannotLockAsync()).Failures);
+
+        Assert.Contains("HookedNewStore", only, StringComparison.Ordinal);
+        Assert.Contains("cannot lock", only, StringComparison.Ordinal);
+        Assert.Contains("UseLock", only, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UseNewStoreLock_OverANewStoreThatCannotLockItself_FailsAtHostStartUp()
+    {
+        string only = Assert.Single((await StartUpFailureOverANewStoreThatCannotLockAsync(b => b.UseNewStoreLock())).Failures);
+
+        Assert.Contains("HookedNewStore", only, StringComparison.Ordinal);
+        Assert.Contains("ILockingNewStore", only, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutALock_ANewStoreThatCannotBeBuilt_FailsAtHostStartUp_WithTheStoresError()
+    {
+        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(
+            b => b.UseNewStore(_ => throw new InvalidOperationException("the new store's server is unknown")));
+
+        string only = Assert.Single(failure.Failures);
+        Assert.Contains("could not be built: the new store's server is unknown", only, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -206,7 +308,9 @@ public sealed class RegistrationTests
         Complete(services);
 
         Assert.Single(services, d => d.ServiceType == typeof(TimeProvider));
-        Assert.Single(services, d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>));
+        Assert.Single(services, d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>) && !d.IsKeyedService);
+        Assert.Single(services, d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>) && d.IsKeyedService);
+        Assert.Single(services, d => d.ServiceType == typeof(IOldStore<OldCustomer>));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<LazyMigrationOptions>));
     }
 

@@ -3,7 +3,8 @@ namespace LazyMigrate;
 /// <summary>
 /// A new store that can take the migration locks of its entities itself, so that a migration locks and re-reads in
 /// one round trip and inserts and unlocks in another (for example PostgreSQL transaction-scoped advisory locks).
-/// Used instead of an <see cref="IMigrationLockProvider"/> when <see cref="LazyMigrationOptions.LockInNewStore"/> is on.
+/// Used instead of an <see cref="IMigrationLockProvider"/> when <see cref="LazyMigrationOptions.LockInNewStore"/> is on,
+/// and by default when the migration has no lock provider, of its own or the container's.
 /// </summary>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
 public interface ILockingNewStore<TNew> : INewStore<TNew>

@@ -12,6 +12,6 @@ public interface ILazyMigrationBuilder<TOld, TNew>
     /// <summary>Gets the service collection the migration is registered in.</summary>
     IServiceCollection Services { get; }
 
-    /// <summary>Gets the migration name: its options name, lock-key prefix and metrics tag.</summary>
+    /// <summary>Gets the migration name: its options name, lock-key prefix, metrics tag and the key of its parts in the container.</summary>
     string Name { get; }
 }

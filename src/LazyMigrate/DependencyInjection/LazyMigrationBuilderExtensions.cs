@@ -1,13 +1,17 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Polly;
 
 namespace LazyMigrate;
 
 /// <summary>The <c>Use...</c> methods of the core package for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.</summary>
+/// <remarks>
+/// Each registers its part for this migration only, keyed by <see cref="ILazyMigrationBuilder{TOld, TNew}.Name"/>, so
+/// two migrations that share an entity type keep their own parts; the last call for a part wins. A migration without a
+/// part of its own falls back to the unkeyed service of the container, if any.
+/// </remarks>
 public static class LazyMigrationBuilderExtensions
 {
-    /// <summary>Uses <paramref name="mapper"/> to map old entities to new ones.</summary>
+    /// <summary>Uses <paramref name="mapper"/> to map old entities to new ones, in this migration.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -19,7 +23,7 @@ public static class LazyMigrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(mapper);
-        builder.Services.Replace(ServiceDescriptor.Singleton(mapper));
+        MigrationServices.Replace(builder.Services, builder.Name, mapper);
         return builder;
     }
 
@@ -49,7 +53,7 @@ public static class LazyMigrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(mapper);
-        builder.Services.Replace(ServiceDescriptor.Singleton(mapper));
+        MigrationServices.Replace(builder.Services, builder.Name, mapper);
         return builder;
     }
 
@@ -81,7 +85,7 @@ public static class LazyMigrationBuilderExtensions
         return builder.UseOldStore(_ => store);
     }
 
-    /// <summary>Uses the store the factory builds as the old store (a singleton).</summary>
+    /// <summary>Uses the store the factory builds as the old store (a singleton keyed by the migration name).</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -93,7 +97,7 @@ public static class LazyMigrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
+        MigrationServices.Replace(builder.Services, builder.Name, factory);
         return builder;
     }
 
@@ -111,7 +115,7 @@ public static class LazyMigrationBuilderExtensions
         return builder.UseNewStore(_ => store);
     }
 
-    /// <summary>Uses the store the factory builds as the new store (a singleton).</summary>
+    /// <summary>Uses the store the factory builds as the new store (a singleton keyed by the migration name).</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -123,7 +127,7 @@ public static class LazyMigrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
+        MigrationServices.Replace(builder.Services, builder.Name, factory);
         return builder;
     }
 
@@ -133,15 +137,17 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="factory">Builds the lock provider from the container.</param>
     /// <returns>The builder.</returns>
-    /// <remarks>Without it, a migration uses the container's unkeyed <see cref="IMigrationLockProvider"/>, if any.</remarks>
+    /// <remarks>
+    /// Without it, a migration uses the container's unkeyed <see cref="IMigrationLockProvider"/>, if any, else the new
+    /// store's own locks when the store implements <see cref="ILockingNewStore{TNew}"/>.
+    /// </remarks>
     public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IMigrationLockProvider> factory)
         where TOld : class
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        builder.Services.RemoveAllKeyed(typeof(IMigrationLockProvider), builder.Name);
-        builder.Services.AddKeyedSingleton(builder.Name, (sp, _) => factory(sp));
+        MigrationServices.Replace(builder.Services, builder.Name, factory);
 
         // The last lock choice wins: a provider replaces the new store's own locks.
         return builder.Configure(options => options.LockInNewStore = false);
@@ -177,20 +183,26 @@ public static class LazyMigrationBuilderExtensions
             options.LockInNewStore = true;
         });
 
-    /// <summary>Adds a handler of <see cref="EntityMigrated{TOld, TNew}"/> built by the container (a singleton).</summary>
+    /// <summary>
+    /// Adds a handler of <see cref="EntityMigrated{TOld, TNew}"/> built by the container (a singleton keyed by the
+    /// migration name).
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="factory">Builds the handler from the container.</param>
     /// <returns>The builder.</returns>
-    /// <remarks>Handlers registered directly as <see cref="IEntityMigratedHandler{TOld, TNew}"/> singletons are called too.</remarks>
+    /// <remarks>
+    /// Handlers registered directly (unkeyed) as <see cref="IEntityMigratedHandler{TOld, TNew}"/> singletons are called
+    /// too, after these.
+    /// </remarks>
     public static ILazyMigrationBuilder<TOld, TNew> AddHandler<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IEntityMigratedHandler<TOld, TNew>> factory)
         where TOld : class
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        builder.Services.AddSingleton(factory);
+        builder.Services.AddKeyedSingleton(builder.Name, (sp, _) => factory(sp));
         return builder;
     }
 

@@ -10,13 +10,15 @@ public static class LazyMigrationServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types
-    /// (<c>TOld-&gt;TNew</c>). Several pairs can live in one container. The options and the required services
-    /// (mapper, stores, lock) are validated at start-up.
+    /// (<c>TOld-&gt;TNew</c>), unkeyed and keyed by that name. Several pairs can live in one container. The options and
+    /// the required services (mapper, stores, lock) are validated at start-up.
     /// </summary>
+    /// <remarks>A pair whose type names are another registered pair's gets the same name and is refused: name it.</remarks>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="services">The service collection.</param>
     /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
+    /// <exception cref="InvalidOperationException">Another pair is registered under the same name.</exception>
     public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services)
         where TOld : class
         where TNew : class => services.AddLazyMigration<TOld, TNew>(MigrationName<TOld, TNew>.Default);
@@ -45,7 +47,9 @@ public static class LazyMigrationServiceCollectionExtensions
     /// <param name="name">The migration name: options name, lock-key prefix, event-id seed and metrics tag.</param>
     /// <param name="configure">Configures the options, if given.</param>
     /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
-    /// <exception cref="InvalidOperationException">The pair is already registered under another name.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The pair is already registered under another name, or another pair under this one.
+    /// </exception>
     public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, string name, Action<LazyMigrationOptions>? configure = null)
         where TOld : class
         where TNew : class
@@ -63,7 +67,8 @@ public static class LazyMigrationServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LazyMigrationOptions>, LazyMigrationOptionsValidator<TOld, TNew>>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
-        services.TryAddSingleton<IMigratingRepository<TOld, TNew>>(MigratingRepositoryFactory.Create<TOld, TNew>);
+        services.TryAddKeyedSingleton(name, static (sp, _) => MigratingRepositoryFactory.Create<TOld, TNew>(sp));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigratingRepository<TOld, TNew>>(name));
         return new LazyMigrationBuilder<TOld, TNew>(services, name);
     }
 
@@ -71,13 +76,30 @@ public static class LazyMigrationServiceCollectionExtensions
         where TOld : class
         where TNew : class
     {
-        ServiceDescriptor? existing = services.FirstOrDefault(d => d.ServiceType == typeof(MigrationDescriptor<TOld, TNew>));
-        if (existing?.ImplementationInstance is MigrationDescriptor<TOld, TNew> registered && registered.Name != name)
+        var descriptor = new MigrationDescriptor<TOld, TNew>(name);
+        IEnumerable<MigrationDescriptor> registeredMigrations = services
+            .Where(d => !d.IsKeyedService)
+            .Select(d => d.ImplementationInstance)
+            .OfType<MigrationDescriptor>();
+        foreach (MigrationDescriptor registered in registeredMigrations)
         {
-            throw new InvalidOperationException($"The migration {typeof(TOld).Name} -> {typeof(TNew).Name} is already registered under the name '{registered.Name}', not '{name}'.");
+            if (registered is MigrationDescriptor<TOld, TNew> same && same.Name != name)
+            {
+                throw new InvalidOperationException(
+                    $"The migration {descriptor.Pair} is already registered under the name '{same.Name}', not '{name}'.");
+            }
+
+            // One name, one pair: two pairs under one name would share options, lock keys and event ids.
+            if (registered is not MigrationDescriptor<TOld, TNew> && registered.Name == name)
+            {
+                throw new InvalidOperationException(
+                    $"The migration name '{name}' is used by two pairs: {registered.Pair} and {descriptor.Pair}. A name is the options " +
+                    "name, lock-key prefix and event-id seed of one pair, so name one of them explicitly: " +
+                    "services.AddLazyMigration<TOld, TNew>(\"name\", ...), the same name on every instance.");
+            }
         }
 
-        services.TryAddSingleton(new MigrationDescriptor<TOld, TNew>(name));
+        services.TryAddSingleton(descriptor);
     }
 
     /// <summary>

@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace LazyMigrate;
 
-/// <summary>Builds a repository from the container: resolves (and so validates) the options, then wires the parts.</summary>
+/// <summary>
+/// Builds a repository from the container: resolves (and so validates) the options, then wires the parts registered
+/// for the migration (keyed by its name, else the container's, see <see cref="MigrationServices"/>).
+/// </summary>
 internal static class MigratingRepositoryFactory
 {
     public static IMigratingRepository<TOld, TNew> Create<TOld, TNew>(IServiceProvider services)
@@ -18,13 +21,19 @@ internal static class MigratingRepositoryFactory
         TimeProvider timeProvider = services.GetRequiredService<TimeProvider>();
         MigrationMetrics metrics = services.GetRequiredService<MigrationMetrics>();
         ILogger logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("LazyMigrate.MigratingRepository");
-        IMigrationLockProvider? lockProvider = options.UseLock && !options.LockInNewStore
-            ? services.GetKeyedService<IMigrationLockProvider>(name) ?? services.GetRequiredService<IMigrationLockProvider>()
-            : null;
-        INewStore<TNew> newStore = services.GetRequiredService<INewStore<TNew>>();
-        if (options.UseLock && options.LockInNewStore && newStore is not ILockingNewStore<TNew>)
+        INewStore<TNew> newStore = MigrationServices.Get<INewStore<TNew>>(services, name);
+        bool hasLockProvider = MigrationServices.IsRegistered(
+            services.GetRequiredService<IServiceProviderIsService>(), typeof(IMigrationLockProvider), name);
+        MigrationLockKind lockKind = MigrationLockChoice.Choose(options, hasLockProvider, newStore, out string? problem);
+        if (problem is not null)
         {
-            throw new InvalidOperationException($"Migration '{name}': LockInNewStore needs a new store that implements ILockingNewStore<{typeof(TNew).Name}>; {newStore.GetType().Name} does not.");
+            throw new InvalidOperationException($"Migration '{name}': {problem}");
+        }
+
+        // The new store's lock chosen by default reaches the migration as if UseNewStoreLock had asked for it.
+        if (lockKind == MigrationLockKind.NewStore && !options.LockInNewStore)
+        {
+            options = options.WithLockInNewStore();
         }
 
         var context = new MigrationContext<TOld, TNew>
@@ -33,13 +42,14 @@ internal static class MigratingRepositoryFactory
             Options = options,
             Stores = new ResilientStores<TOld, TNew>(
                 name,
-                services.GetRequiredService<IOldStore<TOld>>(),
+                MigrationServices.Get<IOldStore<TOld>>(services, name),
                 newStore,
-                lockProvider,
+                lockKind == MigrationLockKind.Provider ? MigrationServices.Get<IMigrationLockProvider>(services, name) : null,
                 new MigrationPipelines(options, timeProvider)),
-            Mapper = services.GetRequiredService<IMigrationMapper<TOld, TNew>>(),
-            ReverseMapper = services.GetService<IReverseMigrationMapper<TOld, TNew>>(),
-            Events = new EventPublisher<TOld, TNew>(name, services.GetServices<IEntityMigratedHandler<TOld, TNew>>().ToArray(), timeProvider, metrics, logger),
+            Mapper = MigrationServices.Get<IMigrationMapper<TOld, TNew>>(services, name),
+            ReverseMapper = MigrationServices.Find<IReverseMigrationMapper<TOld, TNew>>(services, name),
+            Events = new EventPublisher<TOld, TNew>(
+                name, MigrationServices.All<IEntityMigratedHandler<TOld, TNew>>(services, name).ToArray(), timeProvider, metrics, logger),
             NegativeCache = new NegativeCache(services.GetService<IMemoryCache>(), name, options.NegativeCacheDuration, timeProvider),
             Metrics = metrics,
             TimeProvider = timeProvider,

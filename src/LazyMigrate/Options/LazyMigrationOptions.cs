@@ -17,7 +17,11 @@ public sealed class LazyMigrationOptions
     /// and re-reads in one round trip, and inserts and unlocks in another.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
-    /// <remarks>Applies only when <see cref="UseLock"/> is on.</remarks>
+    /// <remarks>
+    /// Applies only when <see cref="UseLock"/> is on. When it is off and no lock provider is registered (for the
+    /// migration or the container), a new store that implements <see cref="ILockingNewStore{TNew}"/> takes the locks
+    /// anyway: the default lock.
+    /// </remarks>
     public bool LockInNewStore { get; set; }
 
     /// <summary>Gets or sets how long a migration waits for the lock of its entity before failing.</summary>
@@ -47,6 +51,18 @@ public sealed class LazyMigrationOptions
     /// <summary>Gets or sets the timeout of one attempt of a store call in the default pipelines.</summary>
     /// <value>The default value is 10 seconds.</value>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Copies these options with <see cref="LockInNewStore"/> on: the lock a migration takes by default when its new
+    /// store can lock itself and no lock provider is registered, without changing the options the container holds.
+    /// </summary>
+    internal LazyMigrationOptions WithLockInNewStore()
+    {
+        // A shallow copy keeps every setting, those added later included; the pipeline overrides are only read.
+        var copy = (LazyMigrationOptions)MemberwiseClone();
+        copy.LockInNewStore = true;
+        return copy;
+    }
 
     /// <summary>Gets the pipelines that replace the defaults, by role: each builds its pipeline from a builder that carries the container's clock.</summary>
     internal Dictionary<MigrationRole, Func<Polly.ResiliencePipelineBuilder, Polly.ResiliencePipeline>> PipelineOverrides { get; } = [];

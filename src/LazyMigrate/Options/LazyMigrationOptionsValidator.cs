@@ -5,10 +5,15 @@ using Microsoft.Extensions.Options;
 namespace LazyMigrate;
 
 /// <summary>
-/// Checks one migration's options and that everything it needs is registered, so that a missing mapper or store
-/// fails the application at start-up instead of the first read.
+/// Checks one migration's options and that everything it needs is registered for it (keyed by its name) or for the
+/// whole container, so that a missing mapper, store or lock fails the application at start-up instead of the first read.
 /// </summary>
-internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProviderIsService services, MigrationDescriptor<TOld, TNew> descriptor) : IValidateOptions<LazyMigrationOptions>
+/// <remarks>
+/// Whether the new store can lock itself is known only from the store, so when the lock depends on it the validator
+/// builds the new store (a singleton the repository uses next).
+/// </remarks>
+internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider provider, MigrationDescriptor<TOld, TNew> descriptor)
+    : IValidateOptions<LazyMigrationOptions>
     where TOld : class
     where TNew : class
 {
@@ -71,35 +76,64 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
 
     private void CheckServices(LazyMigrationOptions options, string migration, List<string> failures)
     {
-        Require<IMigrationMapper<TOld, TNew>>("a mapper: call UseMapper", failures);
-        Require<IOldStore<TOld>>("an old store: call an UseOldStore method (for example UseInMemoryOldStore)", failures);
-        Require<INewStore<TNew>>("a new store: call an UseNewStore method (for example UseInMemoryNewStore)", failures);
+        var services = provider.GetRequiredService<IServiceProviderIsService>();
+        Require<IMigrationMapper<TOld, TNew>>(services, migration, "a mapper: call UseMapper", failures);
+        Require<IOldStore<TOld>>(
+            services, migration, "an old store: call an UseOldStore method (for example UseInMemoryOldStore)", failures);
+        bool hasNewStore = Require<INewStore<TNew>>(
+            services, migration, "a new store: call an UseNewStore method (for example UseInMemoryNewStore)", failures);
 
         if (options.WriteBackMode != WriteBackMode.None)
         {
-            Require<IReverseMigrationMapper<TOld, TNew>>($"a reverse mapper for WriteBackMode.{options.WriteBackMode}: call UseReverseMapper", failures);
+            Require<IReverseMigrationMapper<TOld, TNew>>(
+                services, migration, $"a reverse mapper for WriteBackMode.{options.WriteBackMode}: call UseReverseMapper", failures);
         }
 
-        if (options.UseLock && !options.LockInNewStore && !HasLockProvider(migration))
+        if (hasNewStore)
         {
-            failures.Add("needs a lock provider: call UseLock or UseInMemoryLock, UseNewStoreLock for a new store that locks itself, or set UseLock to false to rely on insert-if-absent alone.");
+            CheckLock(options, migration, MigrationServices.IsRegistered(services, typeof(IMigrationLockProvider), migration), failures);
         }
 
         if (options.NegativeCacheDuration > TimeSpan.Zero)
         {
-            Require<IMemoryCache>("an IMemoryCache for NegativeCacheDuration: call UseNegativeCache or services.AddMemoryCache()", failures);
+            Require<IMemoryCache>(
+                services, migration, "an IMemoryCache for NegativeCacheDuration: call UseNegativeCache or services.AddMemoryCache()", failures);
         }
     }
 
-    private bool HasLockProvider(string migration) =>
-        (services is IServiceProviderIsKeyedService keyed && keyed.IsKeyedService(typeof(IMigrationLockProvider), migration))
-        || services.IsService(typeof(IMigrationLockProvider));
-
-    private void Require<TService>(string what, List<string> failures)
+    private void CheckLock(LazyMigrationOptions options, string migration, bool hasLockProvider, List<string> failures)
     {
-        if (!services.IsService(typeof(TService)))
+        if (!MigrationLockChoice.DependsOnNewStore(options, hasLockProvider))
         {
-            failures.Add($"needs {what}.");
+            return;
         }
+
+        INewStore<TNew> newStore;
+        try
+        {
+            newStore = MigrationServices.Get<INewStore<TNew>>(provider, migration);
+        }
+        catch (Exception exception)
+        {
+            failures.Add($"the new store, whose own lock the migration would take, could not be built: {exception.Message}");
+            return;
+        }
+
+        MigrationLockChoice.Choose(options, hasLockProvider, newStore, out string? problem);
+        if (problem is not null)
+        {
+            failures.Add(problem);
+        }
+    }
+
+    private static bool Require<TService>(IServiceProviderIsService services, string migration, string what, List<string> failures)
+    {
+        if (MigrationServices.IsRegistered(services, typeof(TService), migration))
+        {
+            return true;
+        }
+
+        failures.Add($"needs {what}.");
+        return false;
     }
 }

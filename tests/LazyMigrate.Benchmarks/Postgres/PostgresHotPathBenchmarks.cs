@@ -30,7 +30,7 @@ public class PostgresHotPathBenchmarks
     {
         _bench = await PostgresBench.StartAsync();
         (_services, _repository) = await PostgresRepositories.BuildAsync(_bench, LockChoice.AdvisoryLock);
-        _store = _services.GetRequiredService<INewStore<NewProfile>>();
+        _store = _services.GetRequiredKeyedService<INewStore<NewProfile>>("OldProfile->NewProfile");
         await _repository.SaveAsync(Id, new NewProfile(Id, "Ada", "Lovelace", 36));
         (_withoutPipelineServices, _withoutNewStorePipeline) = await PostgresRepositories.BuildAsync(
             _bench, LockChoice.AdvisoryLock, b => b.UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty));

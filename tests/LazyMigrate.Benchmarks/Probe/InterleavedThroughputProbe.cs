@@ -116,7 +116,7 @@ internal static class InterleavedThroughputProbe
         const string id = "hot-1";
         var (provider, repository) = await PostgresRepositories.BuildAsync(bench, LockChoice.NewStoreLock);
         services.Add(provider);
-        INewStore<NewProfile> store = provider.GetRequiredService<INewStore<NewProfile>>();
+        INewStore<NewProfile> store = provider.GetRequiredKeyedService<INewStore<NewProfile>>("OldProfile->NewProfile");
         await repository.SaveAsync(id, new NewProfile(id, "Ada", "Lovelace", 36));
         var (emptyProvider, withoutPipelines) = await PostgresRepositories.BuildAsync(bench, LockChoice.NewStoreLock, b => b
             .UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
