@@ -57,4 +57,32 @@ public sealed class BatchFailureTests
         await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.GetAsync(MigrationHarness.Id(0)));
         await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.MigrateAsync(MigrationHarness.Id(0)));
     }
+
+    [Fact]
+    public async Task GetManyAsync_CaughtAsTheReadmeShows_GivesEveryIdButTheFailedOnes()
+    {
+        await using var harness = MigrationHarness.Create().SeedLegacy(3);
+        harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
+        var repository = harness.Repository;
+        string[] ids = [MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)];
+        var failed = new List<string>();
+
+        // The README's "Errors" example, with customers for accounts.
+        IReadOnlyDictionary<string, NewCustomer> customers;
+        try
+        {
+            customers = await repository.GetManyAsync(ids);
+        }
+        catch (MigrationBatchException<NewCustomer> failure)
+        {
+            customers = failure.Found; // every id but the failed ones
+            foreach (var (id, _) in failure.Failures)
+            {
+                failed.Add(id);
+            }
+        }
+
+        Assert.Equal([MigrationHarness.Id(0), MigrationHarness.Id(2)], customers.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([MigrationHarness.Id(1)], failed);
+    }
 }
