@@ -1,5 +1,6 @@
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
@@ -48,6 +49,31 @@ public sealed class EntityIdTests(PostgresServer server)
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.UpsertAsync(id, LegacyCustomer.Create(id, 1)));
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.DeleteAsync(id));
         Assert.Throws<InvalidEntityIdException>(() => store.ScanAsync(id));
+    }
+
+    [Fact]
+    public async Task SaveAsync_WithSyncWriteBackAndTheAdvisoryLock_AnIdWithNul_IsAnInvalidEntityId_AndWritesNothing()
+    {
+        string oldTable = TestDatabase.UniqueTable();
+        string newTable = TestDatabase.UniqueTable();
+        var services = new ServiceCollection();
+        services.AddSingleton(server.DataSource);
+        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (oldTable, true))
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (newTable, true))
+            .UsePostgreSqlAdvisoryLock();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        const string Id = "nul\0inside";
+
+        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await repository.SaveAsync(Id, Customer.Create(Id, 1)));
+        await repository.SaveAsync("fine", Customer.Create("fine", 2));
+
+        Assert.Equal(Id, failure.EntityId);
+        Assert.Equal(1, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"{newTable}\""));
+        Assert.Equal(1, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"{oldTable}\""));
     }
 
     [Fact]

@@ -110,8 +110,13 @@ public sealed class EdgeCaseTests
             .Returns(ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(new InvalidOperationException("legacy database is down")));
         await using var harness = MigrationHarness.Create(configure: b => b.UseOldStore(old));
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetManyAsync(["a", "b", "c"]));
+        var batch = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
+            async () => await harness.Repository.GetManyAsync(["a", "b", "c"]));
 
+        Assert.Equal(["a", "b", "c"], batch.Failures.Keys);
+        var failure = Assert.IsType<MigrationStoreException>(batch.Failures["a"]);
+        Assert.All(batch.Failures.Values, f => Assert.Same(failure, f));
+        Assert.Empty(batch.Found);
         Assert.Equal(3, failure.EntityCount);
         Assert.Contains("a batch of 3 entities", failure.Message, StringComparison.Ordinal);
     }

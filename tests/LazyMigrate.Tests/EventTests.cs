@@ -32,6 +32,28 @@ public sealed class EventTests
     }
 
     [Fact]
+    public async Task PartlyInsertedBatch_WhoseLostIdsCannotBeReadAgain_StillRaisesTheWinnersEvents()
+    {
+        var shared = new SharedStores();
+        var store = new HookedNewStore<NewCustomer>(shared.New);
+        var saved = new NewCustomer("Saved", "Concurrently", "c1@example.com");
+        store.BeforeInsert = () => shared.New.Seed(MigrationHarness.Id(1), saved); // a save wins the race for c1
+        store.AfterInsert = () => store.BeforeFind = () => throw new InvalidOperationException("new store went away");
+        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)).SeedLegacy(2);
+
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
+            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+
+        EntityMigrated<OldCustomer, NewCustomer> migrated = Assert.Single(harness.Events);
+        Assert.Equal(MigrationHarness.Id(0), migrated.EntityId);
+        Assert.Equal(MigrationHarness.Mapped(0), failure.Found[MigrationHarness.Id(0)]);
+        var lost = Assert.IsType<MigrationStoreException>(Assert.Single(failure.Failures).Value);
+        Assert.Equal(MigrationHarness.Id(1), lost.EntityId);
+        Assert.Equal(MigrationHarness.Id(1), failure.EntityId);
+        Assert.Equal(saved, shared.New.Peek(MigrationHarness.Id(1)).Value);
+    }
+
+    [Fact]
     public async Task HandlerThrows_ReadSucceeds_MigrationStands_OtherHandlersStillRun()
     {
         var throwing = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();

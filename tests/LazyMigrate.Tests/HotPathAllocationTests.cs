@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>Guards DESIGN.md's hot-path claim: reading an already migrated entity allocates nothing.</summary>
+/// <summary>Guards the hot-path claim: reading an already migrated entity allocates nothing.</summary>
 /// <remarks>
 /// Alone in its collection, with nothing running beside it: Polly's pools of contexts and timeout token sources are
 /// process-wide, and other tests emptying them would make this thread allocate a replacement now and then.

@@ -87,9 +87,11 @@ public sealed class InvariantTests
         await using var harness = MigrationHarness.Create().SeedLegacy(3);
         harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
 
-        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
+            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]));
 
-        Assert.Equal(MigrationHarness.Id(1), failure.EntityId);
+        var mapping = Assert.IsType<MigrationMappingException>(Assert.Single(failure.Failures).Value);
+        Assert.Equal(MigrationHarness.Id(1), mapping.EntityId);
         Assert.Equal(NewStoreState.Found, harness.New.Peek(MigrationHarness.Id(0)).State);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(MigrationHarness.Id(1)).State);
         Assert.Equal(NewStoreState.Found, harness.New.Peek(MigrationHarness.Id(2)).State);

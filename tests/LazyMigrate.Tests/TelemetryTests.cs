@@ -62,6 +62,17 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task Meter_CarriesTheLibrarysVersion()
+    {
+        await using var harness = CreateWithMeterFactory().SeedLegacy(1);
+        using var reads = Collect(harness, LazyMigrateTelemetry.ReadsInstrument);
+
+        await harness.Repository.GetAsync(MigrationHarness.Id(0));
+
+        Assert.Equal(TracingTests.LibraryVersion(), reads.Instrument!.Meter.Version);
+    }
+
+    [Fact]
     public async Task NoTag_EverCarriesAnEntityId()
     {
         await using var harness = CreateWithMeterFactory().SeedLegacy(3);

@@ -23,7 +23,8 @@ internal sealed class MigrationMetrics : IDisposable
     public MigrationMetrics(IMeterFactory? meterFactory)
     {
         _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(LazyMigrateTelemetry.MeterName) ?? new Meter(LazyMigrateTelemetry.MeterName);
+        _meter = meterFactory?.Create(new MeterOptions(LazyMigrateTelemetry.MeterName) { Version = LibraryVersion.Value })
+            ?? new Meter(LazyMigrateTelemetry.MeterName, LibraryVersion.Value);
         _reads = _meter.CreateCounter<long>(LazyMigrateTelemetry.ReadsInstrument, "{read}", "Reads through a migrating repository, by the source that answered.");
         _migrations = _meter.CreateCounter<long>(LazyMigrateTelemetry.MigrationsInstrument, "{migration}", "Migration attempts, by outcome.");
         _migrationDuration = _meter.CreateHistogram<double>(LazyMigrateTelemetry.MigrationDurationInstrument, "s", "Duration of a migration under its lock.");

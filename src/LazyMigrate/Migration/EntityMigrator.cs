@@ -3,15 +3,19 @@ using System.Diagnostics;
 namespace LazyMigrate;
 
 /// <summary>
-/// Moves entities from the old store to the new one, exactly as DESIGN.md's read path says: single-flight in the
-/// process, the lock, a re-check of the new store, the old store, the mapper, insert-if-absent, a re-read when the
-/// insert lost, and the event raised by the winner only. One id is a batch of one, so both take the same path.
+/// Moves entities from the old store to the new one, the read path of docs/design.md: single-flight in the process,
+/// the lock, a re-check of the new store, the old store, the mapper, insert-if-absent, a re-read when the insert
+/// lost, and the event raised by the winner only. One id is a batch of one, so both take the same path.
 /// </summary>
+/// <remarks>
+/// Every id gets its own result: a failure (a mapper that throws, a lock timeout, a failed store call) is the result
+/// of the ids it concerns, never of ids the batch settled before it or without it.
+/// </remarks>
 internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> context)
     where TOld : class
     where TNew : class
 {
-    private readonly SingleFlight<MigrationResult<TNew>> _flights = new();
+    private readonly SingleFlight<MigrationResult<TNew>> _flights = new(context.Name, context.TimeProvider);
 
     public async Task<MigrationResult<TNew>> MigrateAsync(string id, MigrationTrigger trigger, CancellationToken cancellationToken)
     {
@@ -20,16 +24,23 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
     }
 
     /// <summary>Migrates distinct ids; the result of each id may be a failure of that id alone.</summary>
-    public Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateManyAsync(IReadOnlyList<string> ids, MigrationTrigger trigger, CancellationToken cancellationToken) =>
-        _flights.RunAsync(ids, (Migrator: this, Trigger: trigger), static (s, batch, ct) => s.Migrator.MigrateBatchAsync(batch, s.Trigger, ct), cancellationToken);
+    public Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateManyAsync(
+        IReadOnlyList<string> ids, MigrationTrigger trigger, CancellationToken cancellationToken) =>
+        _flights.RunAsync(
+            ids,
+            (Migrator: this, Trigger: trigger),
+            static (s, batch, trace, ct) => s.Migrator.MigrateBatchAsync(batch, s.Trigger, trace, ct),
+            cancellationToken);
 
-    private async Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateBatchAsync(IReadOnlyList<string> ids, MigrationTrigger trigger, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateBatchAsync(
+        IReadOnlyList<string> ids, MigrationTrigger trigger, FlightTrace trace, CancellationToken cancellationToken)
     {
-        using Activity? activity = MigrationActivity.Start("migrate", context.Name, ids.Count == 1 ? ids[0] : $"{ids.Count} entities");
+        // A child of the caller's activity, and the current activity of the work: the stores' spans nest beneath it.
+        using Activity? activity = trace.StartMigrate(context.Name, ids);
         long started = context.TimeProvider.GetTimestamp();
+        var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
         try
         {
-            var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
             var winners = new List<Winner>();
             MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, ids, forMigration: true, cancellationToken).ConfigureAwait(false);
             await using (lease.ConfigureAwait(false))
@@ -42,27 +53,27 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             {
                 await context.Events.PublishAsync(winner.Id, winner.OldValue, winner.NewValue, trigger, CancellationToken.None).ConfigureAwait(false);
             }
-
-            Record(results, trigger, context.TimeProvider.GetElapsedTime(started));
-            if (results.Values.Any(r => r.IsFailure))
+        }
+        catch (LazyMigrationException exception)
+        {
+            // The batch failed as a whole (the lock, a store call): the ids it had not settled fail with that error,
+            // the ones it had (found by the re-read under the lock) keep their result.
+            Log.MigrationFailed(context.Logger, context.Name, Describe(ids), exception);
+            foreach (string id in ids)
             {
-                activity?.SetStatus(ActivityStatusCode.Error, nameof(MigrationMappingException));
+                results.TryAdd(id, MigrationResult<TNew>.Failed(exception));
             }
-
-            return results;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            // Not a typed error: a defect, passed on to every caller as it is.
             activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
-            Log.MigrationFailed(context.Logger, context.Name, ids.Count == 1 ? ids[0] : $"{ids[0]} (and {ids.Count - 1} more in its batch)", exception);
-            foreach (string _ in ids)
-            {
-                context.Metrics.Failure(context.Name, FailureKinds.Of(exception));
-                context.Metrics.Migration(context.Name, trigger, "failed", context.TimeProvider.GetElapsedTime(started));
-            }
-
+            Log.MigrationFailed(context.Logger, context.Name, Describe(ids), exception);
             throw;
         }
+
+        Record(results, trigger, context.TimeProvider.GetElapsedTime(started), activity);
+        return results;
     }
 
     private async Task MigrateLockedAsync(IReadOnlyList<string> ids, MigrationLease<TOld, TNew> lease, Dictionary<string, MigrationResult<TNew>> results, List<Winner> winners, CancellationToken cancellationToken)
@@ -93,22 +104,12 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 
         // The store reports the distinct ids it inserted, so as many as were mapped means all of them (the common case):
         // then there is no set to build and nothing lost to read again.
-        IReadOnlySet<string>? insertedIds = inserted.Count == mapped.Count ? null : inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
-        if (insertedIds is not null)
-        {
-            // A save, delete or migration got there first: return what the store holds, never the stale mapped value.
-            var lost = new List<string>(mapped.Count - inserted.Count);
-            foreach (var (id, _) in mapped)
-            {
-                if (!insertedIds.Contains(id))
-                {
-                    lost.Add(id);
-                }
-            }
+        IReadOnlySet<string>? insertedIds = inserted.Count == mapped.Count
+            ? null
+            : inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
 
-            await KeepMissingAsync(lost, results, CancellationToken.None).ConfigureAwait(false);
-        }
-
+        // The winners first: they are in the store, so their results and events stand whatever happens next.
+        List<string>? lost = null;
         foreach (var (id, newValue) in mapped)
         {
             if (insertedIds is null || insertedIds.Contains(id))
@@ -118,7 +119,35 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             }
             else
             {
-                results.TryAdd(id, MigrationResult<TNew>.Absent());
+                (lost ??= new List<string>(mapped.Count - inserted.Count)).Add(id);
+            }
+        }
+
+        if (lost is not null)
+        {
+            await ReadLostAsync(lost, results).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A save, delete or migration got there first: the lost ids get what the store holds, never the stale mapped
+    /// value. If that read fails, only the lost ids fail.
+    /// </summary>
+    private async Task ReadLostAsync(List<string> lost, Dictionary<string, MigrationResult<TNew>> results)
+    {
+        try
+        {
+            foreach (string id in await KeepMissingAsync(lost, results, CancellationToken.None).ConfigureAwait(false))
+            {
+                results[id] = MigrationResult<TNew>.Absent();
+            }
+        }
+        catch (LazyMigrationException exception)
+        {
+            Log.MigrationFailed(context.Logger, context.Name, Describe(lost), exception);
+            foreach (string id in lost)
+            {
+                results[id] = MigrationResult<TNew>.Failed(exception);
             }
         }
     }
@@ -173,18 +202,26 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         return mapped;
     }
 
-    private void Record(Dictionary<string, MigrationResult<TNew>> results, MigrationTrigger trigger, TimeSpan elapsed)
+    /// <summary>Counts every id's outcome; a failed id sets the span's error status with its exception's type name.</summary>
+    private void Record(Dictionary<string, MigrationResult<TNew>> results, MigrationTrigger trigger, TimeSpan elapsed, Activity? activity)
     {
         foreach (MigrationResult<TNew> result in results.Values)
         {
-            if (result.IsFailure)
+            if (result.Failure is { } failure)
             {
-                context.Metrics.Failure(context.Name, FailureKinds.Mapping);
+                context.Metrics.Failure(context.Name, FailureKinds.Of(failure));
+                if (activity?.Status != ActivityStatusCode.Error)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
+                }
             }
 
             context.Metrics.Migration(context.Name, trigger, result.OutcomeTag, elapsed);
         }
     }
+
+    private static string Describe(IReadOnlyList<string> ids) =>
+        ids.Count == 1 ? ids[0] : $"{ids[0]} (and {ids.Count - 1} more in its batch)";
 
     /// <summary>An entity this batch inserted, whose event is raised once the locks are released.</summary>
     private readonly record struct Winner(string Id, TOld OldValue, TNew NewValue);

@@ -58,16 +58,28 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             }
         }
 
-        if (missing.Count > 0)
+        if (missing.Count == 0)
         {
-            IReadOnlyDictionary<string, MigrationResult<TNew>> migrated = await _migrator.MigrateManyAsync(missing, MigrationTrigger.OnDemand, cancellationToken).ConfigureAwait(false);
-            foreach (string id in missing)
-            {
-                Add(found, id, FromMigration(migrated[id]));
-            }
+            return found;
         }
 
-        return found;
+        IReadOnlyDictionary<string, MigrationResult<TNew>> migrated =
+            await _migrator.MigrateManyAsync(missing, MigrationTrigger.OnDemand, cancellationToken).ConfigureAwait(false);
+        Dictionary<string, LazyMigrationException>? failures = null;
+        foreach (string id in missing)
+        {
+            MigrationResult<TNew> result = migrated[id];
+            if (result.Failure is { } failure)
+            {
+                (failures ??= new Dictionary<string, LazyMigrationException>(StringComparer.Ordinal))[id] = failure;
+                continue;
+            }
+
+            Add(found, id, FromMigration(result));
+        }
+
+        // Loud, and the caller keeps what was read: it need not read again the ids that did not fail.
+        return failures is null ? found : throw new MigrationBatchException<TNew>(_context.Name, found, failures);
     }
 
     public async ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken = default)
@@ -96,7 +108,7 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         }
 
         MigrationResult<TNew> result = await _migrator.MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken).ConfigureAwait(false);
-        return result.ThrowIfFailed().Outcome;
+        return result.Outcome; // a failure throws
     }
 
     private static void Add(Dictionary<string, TNew> found, string id, TNew? value)
@@ -132,7 +144,7 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
 
     private TNew? FromMigration(MigrationResult<TNew> result)
     {
-        result.ThrowIfFailed();
+        result.ThrowIfFailed(); // before the read is counted
         _context.Metrics.Read(_context.Name, result.ReadSource);
         return result.Value;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace LazyMigrate;
 
@@ -7,10 +8,19 @@ namespace LazyMigrate;
 /// for that work instead of starting their own. Work for several keys runs as one group (one batched migration).
 /// </summary>
 /// <remarks>
+/// <para>
 /// A group runs under its own cancellation token, not a caller's: a caller that gives up stops waiting, and the group
 /// is cancelled only when every caller waiting on it has given up.
+/// </para>
+/// <para>
+/// A group keeps the trace of the caller that started it (<see cref="FlightTrace"/>). A caller with an activity that
+/// waits on groups others started records a <c>LazyMigrate join</c> span linked to theirs: their spans exist once,
+/// in the starter's trace, and a link is how OpenTelemetry ties work shared by several traces.
+/// </para>
 /// </remarks>
-internal sealed class SingleFlight<TResult>
+/// <param name="migration">The migration name, for the join span.</param>
+/// <param name="timeProvider">The clock of the join span.</param>
+internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeProvider)
 {
     /// <summary>An execution context without any AsyncLocal value, captured once on a thread that has none.</summary>
     private static readonly ExecutionContext EmptyContext = CaptureEmptyContext();
@@ -20,12 +30,12 @@ internal sealed class SingleFlight<TResult>
     /// <summary>Joins the flights of keys already in flight and starts one group of work for the others.</summary>
     /// <param name="keys">Distinct keys.</param>
     /// <param name="state">State passed to <paramref name="work"/>.</param>
-    /// <param name="work">Computes a result for every key it is given.</param>
+    /// <param name="work">Computes a result for every key it is given, in the trace it is given.</param>
     /// <param name="cancellationToken">Cancels this caller's wait only.</param>
     public async Task<IReadOnlyDictionary<string, TResult>> RunAsync<TState>(
         IReadOnlyList<string> keys,
         TState state,
-        Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work,
+        Func<TState, IReadOnlyList<string>, FlightTrace, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work,
         CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -52,7 +62,8 @@ internal sealed class SingleFlight<TResult>
                     continue;
                 }
 
-                started ??= new FlightGroup();
+                // The work's span is a child of this caller's activity, which the empty context below cannot carry.
+                started ??= new FlightGroup(new FlightTrace(Activity.Current?.Context ?? default));
                 var flight = new Flight(started);
                 if (_flights.TryAdd(key, flight))
                 {
@@ -69,12 +80,18 @@ internal sealed class SingleFlight<TResult>
         {
             // The work is shared, so it must not run in the first caller's execution context: its AsyncLocals (an
             // ambient transaction, say) would leak into a result every waiter gets. It starts inline, without a hop to
-            // the thread pool, in an empty context that its continuations then carry.
+            // the thread pool, in an empty context that its continuations then carry. Only the caller's activity goes
+            // in, by hand, as the parent of the work's span (FlightTrace).
             var start = new StartedWork<TState>(this, started, startedFlights, state, work);
             ExecutionContext.Run(EmptyContext, static s => ((StartedWork<TState>)s!).Start(), start);
             startedWork = start.Task;
         }
 
+        // Time spent waiting on others' work shows in this caller's trace; nothing to record without an activity.
+        bool joinsOthers = groups.Count > (started is null ? 0 : 1)
+            && Activity.Current is not null
+            && MigrationActivity.Source.HasListeners();
+        DateTimeOffset since = joinsOthers ? timeProvider.GetUtcNow() : default;
         try
         {
             // A caller that waits on its own work alone continues straight from that work's end, which never faults:
@@ -87,14 +104,27 @@ internal sealed class SingleFlight<TResult>
 
             await WhenAll(joined).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
-            foreach (FlightGroup group in groups)
+            if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
-                group.RemoveWaiter();
+                foreach (FlightGroup group in groups)
+                {
+                    group.RemoveWaiter();
+                }
+            }
+
+            if (joinsOthers)
+            {
+                RecordJoin(joined, started, since, exception);
             }
 
             throw;
+        }
+
+        if (joinsOthers)
+        {
+            RecordJoin(joined, started, since, failure: null);
         }
 
         var results = new Dictionary<string, TResult>(joined.Count, StringComparer.Ordinal);
@@ -121,6 +151,26 @@ internal sealed class SingleFlight<TResult>
         return empty ?? throw new InvalidOperationException("Could not capture an empty execution context.");
     }
 
+    private void RecordJoin(List<KeyValuePair<string, Flight>> joined, FlightGroup? started, DateTimeOffset since, Exception? failure)
+    {
+        var keys = new List<string>(joined.Count);
+        var spans = new HashSet<Activity>();
+        foreach (var (key, flight) in joined)
+        {
+            if (flight.Group != started)
+            {
+                keys.Add(key);
+                if (flight.Group.Trace.Span is { } span)
+                {
+                    spans.Add(span);
+                }
+            }
+        }
+
+        List<ActivityLink> links = spans.Select(s => new ActivityLink(s.Context)).ToList();
+        MigrationActivity.RecordJoin(migration, keys, links, since, timeProvider.GetUtcNow(), failure);
+    }
+
     private static Task WhenAll(List<KeyValuePair<string, Flight>> flights) =>
         flights.Count == 1 ? flights[0].Value.Completion.Task : Task.WhenAll(flights.Select(f => f.Value.Completion.Task));
 
@@ -128,13 +178,13 @@ internal sealed class SingleFlight<TResult>
         FlightGroup group,
         List<KeyValuePair<string, Flight>> flights,
         TState state,
-        Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
+        Func<TState, IReadOnlyList<string>, FlightTrace, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
     {
         IReadOnlyDictionary<string, TResult>? results = null;
         Exception? failure = null;
         try
         {
-            results = await work(state, flights.ConvertAll(f => f.Key), group.Token).ConfigureAwait(false);
+            results = await work(state, flights.ConvertAll(f => f.Key), group.Trace, group.Token).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -171,7 +221,7 @@ internal sealed class SingleFlight<TResult>
         FlightGroup group,
         List<KeyValuePair<string, Flight>> flights,
         TState state,
-        Func<TState, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
+        Func<TState, IReadOnlyList<string>, FlightTrace, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
     {
         /// <summary>Gets the work's task, which ends once every flight of the group has its outcome; it never faults.</summary>
         public Task? Task { get; private set; }
@@ -187,7 +237,7 @@ internal sealed class SingleFlight<TResult>
     }
 
     /// <summary>The shared cancellation of one group of work and the count of callers still waiting on it.</summary>
-    private sealed class FlightGroup
+    private sealed class FlightGroup(FlightTrace trace)
     {
         // Never disposed: it has no timer, so there is nothing to free, and a late Cancel must not meet a disposed source.
         private readonly CancellationTokenSource _cancellation = new();
@@ -197,6 +247,8 @@ internal sealed class SingleFlight<TResult>
         private bool _completed;
 
         public CancellationToken Token => _cancellation.Token;
+
+        public FlightTrace Trace { get; } = trace;
 
         public bool TryAddWaiter()
         {

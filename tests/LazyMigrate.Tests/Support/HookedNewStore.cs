@@ -1,19 +1,34 @@
 namespace LazyMigrate.Tests.Support;
 
-/// <summary>A new store that runs a test's code right after an insert or an upsert has been written.</summary>
+/// <summary>A new store that runs a test's code before a read or an insert, or right after an insert or an upsert.</summary>
 public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {
+    /// <summary>Gets or sets code run before every read (one id or many); it may throw to fail the read.</summary>
+    public Action? BeforeFind { get; set; }
+
+    /// <summary>Gets or sets code run before every insert, for example a concurrent save the insert then loses to.</summary>
+    public Action? BeforeInsert { get; set; }
+
     public Action? AfterInsert { get; set; }
 
     public Action? AfterUpsert { get; set; }
 
-    public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default) => inner.FindAsync(id, cancellationToken);
+    public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        BeforeFind?.Invoke();
+        return inner.FindAsync(id, cancellationToken);
+    }
 
-    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) => inner.FindManyAsync(ids, cancellationToken);
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        BeforeFind?.Invoke();
+        return inner.FindManyAsync(ids, cancellationToken);
+    }
 
     public async ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
     {
+        BeforeInsert?.Invoke();
         bool inserted = await inner.InsertIfAbsentAsync(id, entity, cancellationToken);
         AfterInsert?.Invoke();
         return inserted;
@@ -21,6 +36,7 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
 
     public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
     {
+        BeforeInsert?.Invoke();
         IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAsync(entities, cancellationToken);
         AfterInsert?.Invoke();
         return inserted;
