@@ -32,6 +32,8 @@ public sealed class PackageDependencyTests(PackedPackages packages)
 
             data.Add("LazyMigrate.PostgreSql", framework, "LazyMigrate", Version);
             data.Add("LazyMigrate.PostgreSql", framework, "Npgsql", "8.0.9");
+            data.Add("LazyMigrate.PostgreSql", framework, "Microsoft.Extensions.Hosting.Abstractions", "8.0.0");
+            data.Add("LazyMigrate.EntityFrameworkCore", framework, "Microsoft.Extensions.Hosting.Abstractions", "8.0.0");
             data.Add("LazyMigrate.EntityFrameworkCore", framework, "LazyMigrate", Version);
             data.Add("LazyMigrate.DistributedLock", framework, "LazyMigrate", Version);
             data.Add("LazyMigrate.DistributedLock", framework, "DistributedLock.Core", "1.0.9");
