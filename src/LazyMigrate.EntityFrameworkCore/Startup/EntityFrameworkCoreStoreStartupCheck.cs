@@ -43,7 +43,7 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
             {
                 throw new InvalidOperationException(
                     $"LazyMigrate migration '{migration}': the EF Core {role} ({typeof(TEntity).Name} in {typeof(TContext).Name}) "
-                    + $"failed its start-up check: {exception.Message} Create the tables with the context's migrations, or set "
+                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. Create the tables with the context's migrations, or set "
                     + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
                     exception);
             }

@@ -43,7 +43,7 @@ internal sealed class PostgreSqlStoreStartupCheck(
         {
             throw new InvalidOperationException(
                 $"LazyMigrate migration '{migration}': the {role} (PostgreSQL table {table.Qualified}) failed its start-up "
-                + $"check: {exception.Message} {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
+                + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
                 + "to skip this check.",
                 exception);
         }
@@ -55,6 +55,6 @@ internal sealed class PostgreSqlStoreStartupCheck(
             "Create the table (PostgreSqlDocumentStoreSchema.CreateScript gives the script) or set CreateSchema = true.",
         PostgresErrorCodes.UndefinedColumn => "The table lacks a column of the store's layout (see PostgreSqlDocumentStoreSchema.CreateScript).",
         null => "The database did not answer: check the connection string and that the server is up.",
-        _ => "",
+        _ => "See the cause.",
     };
 }
