@@ -36,6 +36,25 @@ public sealed class PackedPackages : IDisposable
     /// <summary>What <c>dotnet pack</c> printed, for all packages.</summary>
     public string PackOutput { get; }
 
+    /// <summary>The folders the packages were packed into, one per package: package sources for a consumer's restore.</summary>
+    public IEnumerable<string> Folders => Ids.Select(id => Path.Combine(_output, id));
+
+    /// <summary>Runs one dotnet command in <paramref name="directory"/>; returns its exit code and what it printed.</summary>
+    public static (int ExitCode, string Output) TryDotnet(string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = directory,
+        };
+        using Process process = Process.Start(start)!;
+        Task<string> standardOutput = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, standardOutput.Result + errors.Result);
+    }
+
     public static string FindRepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
@@ -57,21 +76,10 @@ public sealed class PackedPackages : IDisposable
     /// <summary>Runs one dotnet command, throws if it fails, and returns what it printed.</summary>
     private static string Dotnet(string[] arguments)
     {
-        var pack = new ProcessStartInfo("dotnet", arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process process = Process.Start(pack)!;
-        Task<string> standardOutput = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{standardOutput.Result}\n{errors.Result}");
-        }
-
-        return standardOutput.Result + errors.Result;
+        (int exitCode, string output) = TryDotnet(Environment.CurrentDirectory, arguments);
+        return exitCode == 0
+            ? output
+            : throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed ({exitCode}):\n{output}");
     }
 }
 
