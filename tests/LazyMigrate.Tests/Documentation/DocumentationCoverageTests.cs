@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace LazyMigrate.Tests.Documentation;
 
 /// <summary>
-/// Every C# block of README.md and docs/*.md appears, verbatim up to whitespace, in an example test: a file named
+/// Every C# block of README.md, docs/*.md and the packages' READMEs (src/*/README.md) appears, verbatim up to whitespace, in an example test: a file named
 /// <c>*ExamplesTests.cs</c> under tests/ (in-memory examples in this project, PostgreSQL, EF Core and DistributedLock
 /// ones in the adapter test projects, which have servers). The tests compile and run the examples and assert what the
 /// docs claim, so an example edited in a doc and not in its test fails here.
@@ -14,7 +14,7 @@ public sealed partial class DocumentationCoverageTests
 
     private static readonly Lazy<string[]> Examples = new(() => Directory
         .GetFiles(Path.Combine(Root, "tests"), "*ExamplesTests.cs", SearchOption.AllDirectories)
-        .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+        .Where(IsSource)
         .Select(path => Normalize(File.ReadAllText(path))).ToArray());
 
     /// <summary>Each block as (document, position, code), for example ("docs/testing.md", 3, "...").</summary>
@@ -35,6 +35,7 @@ public sealed partial class DocumentationCoverageTests
         // Guards the extraction itself: a change of fence style would otherwise leave nothing to check.
         Assert.True(ReadBlocks().Count() >= 20, $"only {ReadBlocks().Count()} csharp blocks found under {Root}");
         Assert.Contains(ReadBlocks(), block => block.Document == "README.md");
+        Assert.Contains(ReadBlocks(), block => block.Document == "src/LazyMigrate.PostgreSql/README.md");
     }
 
     [Theory]
@@ -50,7 +51,12 @@ public sealed partial class DocumentationCoverageTests
 
     private static IEnumerable<(string Document, int Position, string Code)> ReadBlocks()
     {
-        string[] documents = [Path.Combine(Root, "README.md"), .. Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Order()];
+        string[] documents =
+        [
+            Path.Combine(Root, "README.md"),
+            .. Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Order(),
+            .. Directory.GetFiles(Path.Combine(Root, "src"), "README.md", SearchOption.AllDirectories).Where(IsSource).Order(),
+        ];
         foreach (string path in documents)
         {
             string document = Path.GetRelativePath(Root, path).Replace(Path.DirectorySeparatorChar, '/');
@@ -61,6 +67,10 @@ public sealed partial class DocumentationCoverageTests
             }
         }
     }
+
+    /// <summary>Whether a file is a source file, not a copy in a build folder.</summary>
+    private static bool IsSource(string path) =>
+        !path.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj");
 
     private static string Normalize(string code) => Whitespace().Replace(code, " ").Trim();
 
