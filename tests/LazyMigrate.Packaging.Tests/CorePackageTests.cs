@@ -4,8 +4,11 @@ using System.Xml.Linq;
 namespace LazyMigrate.Packaging.Tests;
 
 /// <summary>The core package as <c>dotnet pack</c> makes it from LazyMigrate.nuspec.</summary>
-public sealed partial class CorePackageTests(PackedCorePackage package) : IClassFixture<PackedCorePackage>
+[Collection(PackagesCollection.Name)]
+public sealed partial class CorePackageTests(PackedPackages packages)
 {
+    private readonly PackedPackage package = packages.Packages["LazyMigrate"];
+
     private static readonly string[] Frameworks = ["net8.0", "net10.0"];
 
     private XNamespace Ns => package.Nuspec.Root!.Name.Namespace;
@@ -31,13 +34,6 @@ public sealed partial class CorePackageTests(PackedCorePackage package) : IClass
         string[] libFolders = package.Entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal)).Select(e => e.Split('/')[1]).Distinct().Order().ToArray();
 
         Assert.Equal(Frameworks.Order(), libFolders);
-    }
-
-    [Fact]
-    public void Package_HoldsTheReadmeAndPointsAtIt()
-    {
-        Assert.Contains("README.md", package.Entries);
-        Assert.Equal("README.md", package.Nuspec.Root!.Element(Ns + "metadata")!.Element(Ns + "readme")!.Value);
     }
 
     [Fact]
@@ -78,7 +74,7 @@ public sealed partial class CorePackageTests(PackedCorePackage package) : IClass
     /// <summary>Reads the resolved central versions of the library's dependencies from Directory.Packages.props.</summary>
     private static Dictionary<string, string> CentralVersions()
     {
-        var props = XDocument.Load(Path.Combine(PackedCorePackage.FindRepositoryRoot(), "Directory.Packages.props"));
+        var props = XDocument.Load(Path.Combine(PackedPackages.FindRepositoryRoot(), "Directory.Packages.props"));
         var properties = props.Descendants().Where(e => e.Parent?.Name == "PropertyGroup").ToDictionary(e => e.Name.LocalName, e => e.Value);
         return props.Descendants("PackageVersion").ToDictionary(
             p => p.Attribute("Include")!.Value,

@@ -2,7 +2,10 @@ using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>DESIGN.md's invariants 1, 2, 5 and 6 on the in-memory adapters, with gates instead of timing.</summary>
+/// <summary>
+/// The library's invariants (docs/design.md) no lost update, no resurrection, bad input is loud and lock loss is safe, on
+/// the in-memory adapters, with gates instead of timing.
+/// </summary>
 public sealed class InvariantTests
 {
     private static readonly string Id = MigrationHarness.Id(0);

@@ -90,6 +90,8 @@ public static class EntityFrameworkCoreBuilderExtensions
         builder.Services.AddOptions<EntityFrameworkCoreStoreOptions<TKey>>(name).Configure(options => configure?.Invoke(options)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>>(services =>
             new EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>(name, $"Migration '{builder.Name}', EF Core {role}", services, set, keyProperty, needsEntries));
+        EntityFrameworkCoreStartupChecks.Add(builder.Services, services =>
+            new EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(builder.Name, role, name, services, set, needsEntries));
         return name;
     }
 

@@ -44,4 +44,15 @@ public sealed class EntityFrameworkCoreStoreOptions<TKey>
     /// </summary>
     /// <value>The default value is 5. Between 1 and 100.</value>
     public int MaxWriteAttempts { get; set; } = 5;
+
+    /// <summary>
+    /// Gets or sets whether the host checks the store when it starts (registered through
+    /// <c>UseEntityFrameworkCoreOldStore</c> or <c>UseEntityFrameworkCoreNewStore</c>): the database opens and the
+    /// store's tables answer a query (the entity's table, and a new store's <see cref="LazyMigrateEntry"/> table). A
+    /// failed check fails <c>host.StartAsync()</c> with an <see cref="InvalidOperationException"/> naming the migration,
+    /// the store and the cause. Without a host (a provider built by hand) nothing runs the check. Turn it off where the
+    /// database may be down when the service starts.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CheckOnStart { get; set; } = true;
 }

@@ -20,7 +20,7 @@ public static class PostgreSqlBuilderExtensions
         where TOld : class
         where TNew : class
     {
-        string name = AddStoreOptions(builder, MigrationRole.NewStore, dataSource, configure);
+        string name = AddStoreOptions(builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure);
         return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
     }
 
@@ -35,7 +35,7 @@ public static class PostgreSqlBuilderExtensions
         where TOld : class
         where TNew : class
     {
-        string name = AddStoreOptions(builder, MigrationRole.OldStore, dataSource, configure);
+        string name = AddStoreOptions(builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure);
         return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
     }
 
@@ -68,7 +68,7 @@ public static class PostgreSqlBuilderExtensions
             sp.GetService<ILoggerFactory>()));
     }
 
-    private static string AddStoreOptions<TOld, TNew>(ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, NpgsqlDataSource? dataSource, Action<PostgreSqlDocumentStoreOptions>? configure)
+    private static string AddStoreOptions<TOld, TNew>(ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, Type entityType, NpgsqlDataSource? dataSource, Action<PostgreSqlDocumentStoreOptions>? configure)
         where TOld : class
         where TNew : class
     {
@@ -83,6 +83,7 @@ public static class PostgreSqlBuilderExtensions
 
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlDocumentStoreOptions>, PostgreSqlDocumentStoreOptionsValidator>());
+        PostgreSqlStartupChecks.Add(builder.Services, builder.Name, role, name, entityType, dataSource);
         return name;
     }
 

@@ -24,6 +24,16 @@ public sealed class PostgreSqlDocumentStoreOptions
     /// <value>The default value is <see langword="false"/>.</value>
     public bool CreateSchema { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether the host checks the store when it starts (registered through <c>UsePostgreSqlOldStore</c> or
+    /// <c>UsePostgreSqlNewStore</c>): the database answers and the table is there with the store's columns, or, with
+    /// <see cref="CreateSchema"/>, is created then. A failed check fails <c>host.StartAsync()</c> with an
+    /// <see cref="InvalidOperationException"/> naming the migration, the store and the cause. Without a host (a
+    /// provider built by hand) nothing runs the check. Turn it off where the database may be down when the service starts.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CheckOnStart { get; set; } = true;
+
     /// <summary>Gets or sets the System.Text.Json options of the <c>jsonb</c> payloads. The store makes them read-only.</summary>
     /// <value>The default value is a new instance with <see cref="JsonSerializerDefaults.Web"/> (camelCase names, case-insensitive reads).</value>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);

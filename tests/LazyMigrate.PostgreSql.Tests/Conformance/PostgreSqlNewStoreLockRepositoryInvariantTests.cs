@@ -4,7 +4,10 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>DESIGN.md's invariants with PostgreSQL stores whose new store takes the locks itself (<c>UseNewStoreLock</c>).</summary>
+/// <summary>
+/// The library's invariants (docs/design.md) with PostgreSQL stores whose new store takes the locks itself
+/// (<c>UseNewStoreLock</c>).
+/// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServer server) : RepositoryInvariantTests
 {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LazyMigrate.TestKit.Conformance;
 
 /// <summary>
-/// DESIGN.md's invariants on an adapter's real stores and lock: several repository instances (separate containers,
+/// The library's invariants (docs/design.md) on an adapter's real stores and lock: several repository instances (separate containers,
 /// as separate service instances would have) over the same stores and lock backend.
 /// </summary>
 public abstract class RepositoryInvariantTests

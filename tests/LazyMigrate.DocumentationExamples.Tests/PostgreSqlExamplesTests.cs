@@ -1,0 +1,74 @@
+using LazyMigrate.InMemory;
+using LazyMigrate.PostgreSql;
+using LazyMigrate.TestKit.Documentation;
+using LazyMigrate.TestKit.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace LazyMigrate.DocumentationExamples.Tests;
+
+/// <summary>The examples of docs/postgresql.md, verbatim; DocumentationCoverageTests checks that they stay so.</summary>
+[Collection("postgres")]
+public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerExample
+{
+    [Fact]
+    public async Task Usage_MigratesFromAnExistingTableIntoOneCreatedIfMissing()
+    {
+        string connectionString = await server.CreateDatabaseAsync();
+        await using (NpgsqlDataSource setup = NpgsqlDataSource.Create(connectionString))
+        {
+            await new PostgreSqlOldStore<LegacyCustomer>(setup, new() { TableName = "customers_v1", CreateSchema = true })
+                .UpsertAsync("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0001"));
+        }
+
+        services.AddNpgsqlDataSource(connectionString);   // Npgsql.DependencyInjection, or services.AddSingleton(dataSource)
+
+        services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")   // existing rows, in the layout below
+            .UsePostgreSqlNewStore(o => o.CreateSchema = true)          // table "public"."customer", created if missing
+            .UsePostgreSqlAdvisoryLock();
+
+        var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        Assert.Equal(new Customer("Ada", "Lovelace", "(555) 010-0001"), await customers.GetAsync("c1"));
+        var newStore = Assert.IsType<PostgreSqlNewStore<Customer>>(provider.GetRequiredService<INewStore<Customer>>());
+        Assert.Equal("\"public\".\"customer\"", newStore.TableName);
+    }
+
+    [Fact]
+    public void AGivenDataSource_NamesAnotherSchema()
+    {
+        using NpgsqlDataSource legacyDataSource = NpgsqlDataSource.Create(server.ConnectionString);
+
+        services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => o.Schema = "legacy", dataSource: legacyDataSource)
+            .UseInMemoryNewStore().UseInMemoryLock();
+
+        var oldStore = Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(provider.GetRequiredService<IOldStore<LegacyCustomer>>());
+        Assert.Equal("\"legacy\".\"legacy_customer\"", oldStore.TableName);
+    }
+
+    [Fact]
+    public async Task UseNewStoreLock_MigratesUnderTheNewStoresOwnLock()
+    {
+        string connectionString = await server.CreateDatabaseAsync();
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+        await dataSource.CreateCommand(PostgreSqlDocumentStoreSchema.CreateScript("public", "customers_v1")).ExecuteNonQueryAsync();
+        await dataSource.CreateCommand(PostgreSqlDocumentStoreSchema.CreateScript("public", "customer")).ExecuteNonQueryAsync();
+        await new PostgreSqlOldStore<LegacyCustomer>(dataSource, new() { TableName = "customers_v1" })
+            .UpsertAsync("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0001"));
+        services.AddSingleton(dataSource);
+
+        services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")
+            .UsePostgreSqlNewStore()
+            .UseNewStoreLock();                // instead of UsePostgreSqlAdvisoryLock()
+
+        var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        Assert.Equal(MigrationOutcome.Migrated, await customers.MigrateAsync("c1"));
+        await using var rows = dataSource.CreateCommand("SELECT count(*) FROM customer WHERE id = 'c1' AND NOT deleted");
+        Assert.Equal(1L, await rows.ExecuteScalarAsync());
+    }
+}

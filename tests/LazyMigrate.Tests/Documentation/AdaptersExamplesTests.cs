@@ -1,0 +1,26 @@
+using LazyMigrate.TestKit.Documentation;
+using LazyMigrate.InMemory;
+
+namespace LazyMigrate.Tests.Documentation;
+
+/// <summary>The examples of docs/adapters.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.</summary>
+public sealed class AdaptersExamplesTests
+{
+    [Fact]
+    public async Task LockProvider_IsAcquiredAndReleasedByDisposingItsHandle()
+    {
+        var locks = new InMemoryMigrationLockProvider();
+        IMigrationLockProvider provider = locks;
+        string key = MigrationLockKeys.For("LegacyCustomer->Customer", "c1");
+        TimeSpan timeout = TimeSpan.Zero;
+        CancellationToken cancellationToken = CancellationToken.None;
+
+        IMigrationLockHandle? handle = await provider.TryAcquireAsync(key, timeout, cancellationToken);
+        if (handle is null) { /* timed out */ }
+        await using (handle) { /* handle.HandleLostToken fires if the lock is known to be lost */ }
+
+        Assert.NotNull(handle);
+        Assert.Equal(1, locks.AcquireCount);
+        Assert.False(locks.IsHeld(key)); // disposing the handle released the lock
+    }
+}
