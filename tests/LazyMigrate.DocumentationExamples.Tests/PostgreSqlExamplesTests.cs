@@ -25,13 +25,12 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
 
         services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
-            .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")   // existing rows, in the layout below
-            .UsePostgreSqlNewStore(o => o.CreateSchema = true)          // table "public"."customer", created if missing
-            .UsePostgreSqlAdvisoryLock();
+            .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")   // existing rows, in LazyMigrate's document layout
+            .UsePostgreSqlNewStore(o => o.CreateSchema = true);         // table "public"."customer", created if missing
 
         var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         Assert.Equal(new Customer("Ada", "Lovelace", "(555) 010-0001"), await customers.GetAsync("c1"));
-        var newStore = Assert.IsType<PostgreSqlNewStore<Customer>>(provider.GetRequiredService<INewStore<Customer>>());
+        var newStore = Assert.IsType<PostgreSqlNewStore<Customer>>(provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer"));
         Assert.Equal("\"public\".\"customer\"", newStore.TableName);
     }
 
@@ -45,7 +44,7 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
             .UsePostgreSqlOldStore(o => o.Schema = "legacy", dataSource: legacyDataSource)
             .UseInMemoryNewStore().UseInMemoryLock();
 
-        var oldStore = Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(provider.GetRequiredService<IOldStore<LegacyCustomer>>());
+        var oldStore = Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer"));
         Assert.Equal("\"legacy\".\"legacy_customer\"", oldStore.TableName);
     }
 
@@ -64,7 +63,7 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")
             .UsePostgreSqlNewStore()
-            .UseNewStoreLock();                // instead of UsePostgreSqlAdvisoryLock()
+            .UseNewStoreLock();                // the default without a lock provider; instead of UsePostgreSqlAdvisoryLock()
 
         var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         Assert.Equal(MigrationOutcome.Migrated, await customers.MigrateAsync("c1"));
