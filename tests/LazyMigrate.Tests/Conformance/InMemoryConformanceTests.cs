@@ -14,6 +14,18 @@ public sealed class InMemoryNewStoreConformanceTests : NewStoreConformanceTests<
     protected override Task<INewStore<Customer>> CreateStoreAsync() => Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
 }
 
+public sealed class InMemoryNewStoreLockConformanceTests : NewStoreLockConformanceTests<Customer>
+{
+    public override Customer Create(string id, int version) => Customer.Create(id, version);
+
+    public override int VersionOf(Customer entity) => entity.Version;
+
+    protected override Task<ILockingNewStore<Customer>> CreateStoreAsync() => Task.FromResult<ILockingNewStore<Customer>>(new InMemoryNewStore<Customer>());
+
+    protected override Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id) =>
+        Eventually.TrueAsync(() => ((InMemoryNewStore<Customer>)store).LockWaiterCount(id) > 0);
+}
+
 public sealed class InMemoryOldStoreConformanceTests : OldStoreConformanceTests<LegacyCustomer>
 {
     public override LegacyCustomer Create(string id, int version) => LegacyCustomer.Create(id, version);
