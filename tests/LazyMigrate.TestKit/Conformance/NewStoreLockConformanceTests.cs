@@ -149,31 +149,11 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
         var store = await CreateStoreAsync();
         ILockingNewStore<TEntity>[] instances = [store, await AnotherInstanceAsync(store)];
         string[][] batches = [["a", "b", "c"], ["c", "b", "a"], ["b", "c"], ["c", "a"]];
-        int holders = 0;
-        int overlaps = 0;
-
-        int[] acquired = await StartingGate.RunAsync(batches.Length, async worker =>
-        {
-            int count = 0;
-            for (int round = 0; round < 5; round++)
-            {
-                await using INewStoreLock<TEntity>? held = await instances[worker % 2].TryLockAsync(batches[worker], Patience);
-                Assert.NotNull(held);
-                if (Interlocked.Increment(ref holders) > 1)
-                {
-                    Interlocked.Increment(ref overlaps);
-                }
-
-                count++;
-                await Task.Yield();
-                Interlocked.Decrement(ref holders);
-            }
-
-            return count;
-        }).WaitAsync(Patience * 2);
+        var (overlaps, acquisitions) = await Contenders.RunAsync(batches.Length, 5, async worker =>
+            await instances[worker % 2].TryLockAsync(batches[worker], Patience));
 
         // Every pair of these batches overlaps, so no two may ever hold their locks at once.
         Assert.Equal(0, overlaps);
-        Assert.Equal(20, acquired.Sum());
+        Assert.Equal(20, acquisitions);
     }
 }

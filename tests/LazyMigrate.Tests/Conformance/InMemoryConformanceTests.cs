@@ -47,6 +47,8 @@ public sealed class InMemoryLockConformanceTests : LockConformanceTests
         Assert.True(_backend.Expire(key));
         return Task.CompletedTask;
     }
+
+    protected override Task WaitUntilWaitingAsync(string key) => Eventually.TrueAsync(() => _backend.WaiterCount(key) > 0);
 }
 
 public sealed class InMemoryRepositoryInvariantTests : RepositoryInvariantTests
