@@ -11,7 +11,7 @@ public sealed class LockDeadlineTests
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
-    private static MigrationHarness Harness(SharedStores shared, ScriptedLockProvider locks) =>
+    private static MigrationHarness Harness(SharedStores shared, IMigrationLockProvider locks) =>
         MigrationHarness.Create(shared, o => o.LockTimeout = LockTimeout, b => b.UseLock(locks)).SeedLegacy(2);
 
     [Fact]
@@ -53,6 +53,28 @@ public sealed class LockDeadlineTests
         Assert.Equal(2, (await read).Count);
         Assert.Equal(LockTimeout, first.Timeout);
         Assert.Equal(TimeSpan.FromSeconds(3), second.Timeout);
+    }
+
+    [Fact]
+    public async Task ABatchLockedAtOnce_IsRetriedWithTheTimeLeft_AndTakesAllItsKeysInOneCall()
+    {
+        var shared = new SharedStores();
+        var locks = new ScriptedLockProvider();
+        await using var harness = Harness(shared, new ScriptedBatchLockProvider(locks));
+        string[] ids = [MigrationHarness.Id(1), MigrationHarness.Id(0)];
+
+        Task<IReadOnlyDictionary<string, NewCustomer>> read = harness.Repository.GetManyAsync(ids).AsTask();
+        ScriptedLockProvider.Attempt first = await locks.NextAsync();
+        shared.Time.Advance(TimeSpan.FromSeconds(6));
+        first.FailTransiently();
+        ScriptedLockProvider.Attempt second = await locks.NextAsync();
+        second.Grant();
+
+        Assert.Equal(2, (await read.WaitAsync(TimeSpan.FromSeconds(30))).Count);
+        Assert.Equal([.. ids.Select(MigrationHarness.LockKey)], first.Keys);
+        Assert.Equal(LockTimeout, first.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(4), second.Timeout);
+        Assert.Equal(2, locks.Count);
     }
 
     [Fact]

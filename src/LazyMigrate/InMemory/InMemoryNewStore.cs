@@ -132,41 +132,24 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var held = new List<IMigrationLockHandle>(ids.Count);
+        IMigrationLockHandle? held = await _locks.TryAcquireManyAsync(ids, timeout, cancellationToken).ConfigureAwait(false);
+        if (held is null)
+        {
+            return null;
+        }
+
         try
         {
-            foreach (string id in ids.Order(StringComparer.Ordinal))
-            {
-                IMigrationLockHandle? handle = await _locks.TryAcquireAsync(id, timeout, cancellationToken).ConfigureAwait(false);
-                if (handle is null)
-                {
-                    await ReleaseAllAsync(held).ConfigureAwait(false);
-                    return null;
-                }
-
-                held.Add(handle);
-            }
-
             return new StoreLock(this, held, await FindManyAsync(ids.ToArray(), cancellationToken).ConfigureAwait(false));
         }
         catch
         {
-            await ReleaseAllAsync(held).ConfigureAwait(false);
+            await held.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    private static async ValueTask ReleaseAllAsync(List<IMigrationLockHandle> held)
-    {
-        foreach (IMigrationLockHandle handle in held)
-        {
-            await handle.DisposeAsync().ConfigureAwait(false);
-        }
-
-        held.Clear();
-    }
-
-    private sealed class StoreLock(InMemoryNewStore<TNew> store, List<IMigrationLockHandle> held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current) : INewStoreLock<TNew>
+    private sealed class StoreLock(InMemoryNewStore<TNew> store, IMigrationLockHandle held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current) : INewStoreLock<TNew>
     {
         public IReadOnlyDictionary<string, NewStoreRead<TNew>> Current { get; } = current;
 
@@ -180,10 +163,10 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
             }
             finally
             {
-                await ReleaseAllAsync(held).ConfigureAwait(false);
+                await held.DisposeAsync().ConfigureAwait(false);
             }
         }
 
-        public ValueTask DisposeAsync() => ReleaseAllAsync(held);
+        public ValueTask DisposeAsync() => held.DisposeAsync();
     }
 }

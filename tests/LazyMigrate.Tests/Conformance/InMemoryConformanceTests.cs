@@ -35,12 +35,12 @@ public sealed class InMemoryOldStoreConformanceTests : OldStoreConformanceTests<
     protected override Task<IOldStore<LegacyCustomer>> CreateStoreAsync() => Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
 }
 
-public sealed class InMemoryLockConformanceTests : LockConformanceTests
+public sealed class InMemoryLockConformanceTests : BatchLockConformanceTests
 {
     // One process-wide provider stands for the shared backend; every "instance" gets the same one.
     private readonly InMemoryMigrationLockProvider _backend = new();
 
-    protected override Task<IMigrationLockProvider> CreateProviderAsync() => Task.FromResult<IMigrationLockProvider>(_backend);
+    protected override Task<IMigrationBatchLockProvider> CreateBatchProviderAsync() => Task.FromResult<IMigrationBatchLockProvider>(_backend);
 
     protected override Task LoseAsync(string key, IMigrationLockHandle handle)
     {

@@ -18,18 +18,22 @@ public sealed class ScriptedLockProvider : IMigrationLockProvider
     public async Task<Attempt> NextAsync() => await _attempts.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
     /// <inheritdoc/>
-    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Start([key], timeout, cancellationToken);
+
+    /// <summary>Starts an acquire of one key or of a batch (<see cref="Batch"/>), answered by the test.</summary>
+    internal ValueTask<IMigrationLockHandle?> Start(IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _count);
-        var attempt = new Attempt(key, timeout);
+        var attempt = new Attempt(keys, timeout);
         _attempts.Writer.TryWrite(attempt);
         return new(attempt.Answer.Task.WaitAsync(cancellationToken));
     }
 
     /// <summary>One acquire, waiting for its answer.</summary>
-    public sealed class Attempt(string key, TimeSpan timeout)
+    public sealed class Attempt(IReadOnlyList<string> keys, TimeSpan timeout)
     {
-        public string Key { get; } = key;
+        public IReadOnlyList<string> Keys { get; } = keys;
 
         public TimeSpan Timeout { get; } = timeout;
 
@@ -48,4 +52,16 @@ public sealed class ScriptedLockProvider : IMigrationLockProvider
 
         public ValueTask DisposeAsync() => default;
     }
+}
+
+/// <summary>The same scripted acquires, through a provider that takes a batch's keys at once.</summary>
+public sealed class ScriptedBatchLockProvider(ScriptedLockProvider script) : IMigrationBatchLockProvider
+{
+    /// <inheritdoc/>
+    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        script.TryAcquireAsync(key, timeout, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        script.Start(keys, timeout, cancellationToken);
 }
