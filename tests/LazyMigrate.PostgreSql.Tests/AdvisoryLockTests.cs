@@ -162,7 +162,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         await other!.DisposeAsync();
         IMigrationLockHandle? batch = await provider.TryAcquireManyAsync(keys, TimeSpan.Zero);
         long sessions = await server.DataSource.ScalarAsync<long>(
-            $"SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
+            "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 " +
+            "AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
             (object)keys);
         await batch!.DisposeAsync();
 
@@ -188,7 +189,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
             await old.UpsertAsync(id, LegacyCustomer.Create(id, 1));
         }
 
-        IReadOnlyDictionary<string, Customer> migrated = await services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().GetManyAsync(ids);
+        var repository = services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        IReadOnlyDictionary<string, Customer> migrated = await repository.GetManyAsync(ids);
 
         Assert.Equal(ids.Length, migrated.Count);
     }
@@ -210,7 +212,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
 
     /// <summary>A pool of a few connections that gives up waiting for one after a second.</summary>
     private NpgsqlDataSource SmallPool(int maxPoolSize) =>
-        NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = maxPoolSize, Timeout = 1 }.ConnectionString);
+        NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = maxPoolSize, Timeout = 1 }.ConnectionString);
 
     private static ServiceProvider AdvisoryLockedMigration(NpgsqlDataSource stores, NpgsqlDataSource locks)
     {

@@ -43,7 +43,8 @@ public sealed class LockDeadlineTests
         var locks = new ScriptedLockProvider();
         await using var harness = Harness(shared, locks);
 
-        Task<IReadOnlyDictionary<string, NewCustomer>> read = harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]).AsTask();
+        Task<IReadOnlyDictionary<string, NewCustomer>> read =
+            harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]).AsTask();
         ScriptedLockProvider.Attempt first = await locks.NextAsync();
         shared.Time.Advance(TimeSpan.FromSeconds(7));
         first.Grant();
@@ -85,8 +86,10 @@ public sealed class LockDeadlineTests
         var store = Substitute.For<ILockingNewStore<NewCustomer>>();
         store.FindAsync(default!, default).ReturnsForAnyArgs(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
         store.TryLockAsync(default!, default, default).ReturnsForAnyArgs(call => WaitThenFail(call.ArgAt<TimeSpan>(1)));
-        store.TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default).ReturnsForAnyArgs(call => WaitThenFail(call.ArgAt<TimeSpan>(1)));
-        await using var harness = MigrationHarness.Create(shared, o => o.LockTimeout = LockTimeout, b => b.UseNewStore(store).UseNewStoreLock()).SeedLegacy(1);
+        store.TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default)
+            .ReturnsForAnyArgs(call => WaitThenFail(call.ArgAt<TimeSpan>(1)));
+        await using var harness = MigrationHarness.Create(
+            shared, o => o.LockTimeout = LockTimeout, b => b.UseNewStore(store).UseNewStoreLock()).SeedLegacy(1);
 
         await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () => await harness.Repository.GetAsync(MigrationHarness.Id(0)));
 

@@ -5,10 +5,10 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql;
 
 /// <summary>
-/// A held advisory lock, or the locks of a batch of keys, and the connection whose session holds them. A lock held longer than <see cref="Slice"/> is
-/// watched: its connection waits for a message from the server (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>),
-/// so a server that closes the session ends that wait at once, and a keep-alive query runs whenever the connection was
-/// silent for the keep-alive interval. Either failing cancels <see cref="HandleLostToken"/>.
+/// A held advisory lock, or the locks of a batch of keys, and the connection whose session holds them. A lock held
+/// longer than <see cref="Slice"/> is watched: its connection waits for a message from the server
+/// (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>), so a server that closes the session ends
+/// that wait at once, and a keep-alive query runs whenever the connection was silent for the keep-alive interval. Either failing cancels <see cref="HandleLostToken"/>.
 /// </summary>
 /// <remarks>
 /// <para>A release must first stop the watch, since the connection runs one thing at a time, and Npgsql can miss a
@@ -34,7 +34,8 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
     private readonly Task _watching;
     private int _released;
 
-    public PostgreSqlAdvisoryLockHandle(NpgsqlConnection connection, string[] keys, TimeSpan keepAliveInterval, TimeProvider timeProvider, ILogger logger)
+    public PostgreSqlAdvisoryLockHandle(
+        NpgsqlConnection connection, string[] keys, TimeSpan keepAliveInterval, TimeProvider timeProvider, ILogger logger)
     {
         _connection = connection;
         _keys = keys;
@@ -126,13 +127,15 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
 
     private ValueTask<bool> UnlockAsync() => UnlockAsync(_connection, _keys);
 
-    /// <summary>Releases the locks of <paramref name="keys"/> held by the session of <paramref name="connection"/>; true when it held them all.</summary>
+    /// <summary>Releases <paramref name="keys"/> in the session of <paramref name="connection"/>; true when it held them all.</summary>
     internal static async ValueTask<bool> UnlockAsync(NpgsqlConnection connection, string[] keys)
     {
         NpgsqlCommand unlock = keys.Length == 1 ? new(AdvisoryLockSql.Unlock, connection) : new(AdvisoryLockSql.UnlockMany, connection);
         await using (unlock.ConfigureAwait(false))
         {
-            unlock.Parameters.Add(keys.Length == 1 ? new NpgsqlParameter<string> { TypedValue = keys[0] } : new NpgsqlParameter<string[]> { TypedValue = keys });
+            unlock.Parameters.Add(keys.Length == 1
+                ? new NpgsqlParameter<string> { TypedValue = keys[0] }
+                : new NpgsqlParameter<string[]> { TypedValue = keys });
             return (bool)(await unlock.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
         }
     }

@@ -70,7 +70,8 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
     /// the server, so two sessions with overlapping keys cannot deadlock; the sleeps' jitter keeps them from taking
     /// turns at failing. The handle releases every key on dispose, and its lost token covers them all.
     /// </remarks>
-    public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
+        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
@@ -119,7 +120,7 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
         return false;
     }
 
-    /// <summary>Releases the keys of a try that did not get them all; a session that fails it must not go back to the pool holding them.</summary>
+    /// <summary>Releases the keys of a try that did not get them all; a session that fails to is not pooled with them.</summary>
     private static async ValueTask ReleasePartialGrantAsync(NpgsqlConnection connection, string[] granted)
     {
         try

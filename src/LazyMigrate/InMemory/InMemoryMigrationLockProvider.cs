@@ -83,7 +83,8 @@ public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
     /// One key after the other in ordinal order, each waiting for what is left of <paramref name="timeout"/>; whatever
     /// ends the call early (a timeout, a cancellation) releases the keys it took. <see cref="AcquireCount"/> counts each key.
     /// </remarks>
-    public async ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
+        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         string[] sorted = SortedKeys(keys);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, System.Threading.Timeout.InfiniteTimeSpan);

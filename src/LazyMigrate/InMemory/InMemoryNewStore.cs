@@ -36,7 +36,7 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     /// <returns>The entity, a tombstone or nothing.</returns>
     public NewStoreRead<TNew> Peek(string id) => _entries.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
 
-    /// <summary>Gets how many callers wait for the migration lock of an id right now, so a test can act once one is blocked on it.</summary>
+    /// <summary>Gets how many callers wait for the migration lock of an id right now, so a test can act once one is blocked.</summary>
     /// <param name="id">The entity id.</param>
     /// <returns>The number of waiting callers.</returns>
     public int LockWaiterCount(string id) => _locks.WaiterCount(id);
@@ -149,7 +149,9 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
         }
     }
 
-    private sealed class StoreLock(InMemoryNewStore<TNew> store, IMigrationLockHandle held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current) : INewStoreLock<TNew>
+    private sealed class StoreLock(
+        InMemoryNewStore<TNew> store, IMigrationLockHandle held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current)
+        : INewStoreLock<TNew>
     {
         public IReadOnlyDictionary<string, NewStoreRead<TNew>> Current { get; } = current;
 

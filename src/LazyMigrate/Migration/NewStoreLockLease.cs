@@ -27,7 +27,8 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     {
         long started = context.TimeProvider.GetTimestamp();
         var deadline = LockDeadline.Start(context.TimeProvider, context.Options.LockTimeout);
-        INewStoreLock<TNew>? storeLock = await context.Stores.TryLockInNewStoreAsync(ids, deadline, readOldAlong, cancellationToken).ConfigureAwait(false);
+        INewStoreLock<TNew>? storeLock =
+            await context.Stores.TryLockInNewStoreAsync(ids, deadline, readOldAlong, cancellationToken).ConfigureAwait(false);
         context.Metrics.LockWait(context.Name, storeLock is not null, context.TimeProvider.GetElapsedTime(started));
         return storeLock is null ? throw TimedOut(context, ids[0]) : new NewStoreLockLease<TOld, TNew>(context, storeLock, ids[0]);
     }

@@ -73,7 +73,8 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     }
 
     /// <summary>Locks one id, or a batch at once; a timeout names the first id.</summary>
-    private async ValueTask<IMigrationLockHandle> AcquireAsync(IReadOnlyList<string> ids, LockDeadline deadline, CancellationToken cancellationToken)
+    private async ValueTask<IMigrationLockHandle> AcquireAsync(
+        IReadOnlyList<string> ids, LockDeadline deadline, CancellationToken cancellationToken)
     {
         long started = Context.TimeProvider.GetTimestamp();
         IMigrationLockHandle? handle = ids.Count == 1

@@ -3,7 +3,10 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>The lock contract, batches included, on <see cref="PostgreSqlAdvisoryLockProvider"/>; a lock is lost by terminating its backend.</summary>
+/// <summary>
+/// The lock contract, batches included, on <see cref="PostgreSqlAdvisoryLockProvider"/>; a lock is lost by terminating
+/// its backend.
+/// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlAdvisoryLockConformanceTests(PostgresServer server) : BatchLockConformanceTests
 {

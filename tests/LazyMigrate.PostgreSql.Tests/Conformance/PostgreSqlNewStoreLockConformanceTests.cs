@@ -12,7 +12,8 @@ namespace LazyMigrate.PostgreSql.Tests.Conformance;
 public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server) : NewStoreLockConformanceTests<Customer>
 {
     private const string WaitingFor =
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted " +
+        "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
 
     public override Customer Create(string id, int version) => Customer.Create(id, version);
 
@@ -22,7 +23,8 @@ public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server
         Task.FromResult<ILockingNewStore<Customer>>(new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options()));
 
     protected override Task<ILockingNewStore<Customer>> AnotherInstanceAsync(ILockingNewStore<Customer> store) =>
-        Task.FromResult<ILockingNewStore<Customer>>(new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options(TableOf(store))));
+        Task.FromResult<ILockingNewStore<Customer>>(
+            new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options(TableOf(store))));
 
     protected override async Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id)
     {
@@ -34,5 +36,6 @@ public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server
         }
     }
 
-    private static string TableOf(ILockingNewStore<Customer> store) => ((PostgreSqlNewStore<Customer>)store).TableName.Split('.')[1].Trim('"');
+    private static string TableOf(ILockingNewStore<Customer> store) =>
+        ((PostgreSqlNewStore<Customer>)store).TableName.Split('.')[1].Trim('"');
 }

@@ -22,7 +22,8 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
         var other = await CreateBatchProviderAsync();
 
         IMigrationLockHandle? held = await holder.TryAcquireManyAsync(keys, TimeSpan.Zero);
-        IMigrationLockHandle?[] whileHeld = [await other.TryAcquireAsync(keys[0], TimeSpan.Zero), await other.TryAcquireAsync(keys[2], TimeSpan.Zero)];
+        IMigrationLockHandle?[] whileHeld =
+            [await other.TryAcquireAsync(keys[0], TimeSpan.Zero), await other.TryAcquireAsync(keys[2], TimeSpan.Zero)];
         await held!.DisposeAsync();
         await held.DisposeAsync();
 
@@ -92,8 +93,10 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireManyAsync(null!, TimeSpan.Zero));
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireManyAsync([], TimeSpan.Zero));
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireManyAsync([NewKey(), string.Empty], TimeSpan.Zero));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await provider.TryAcquireManyAsync(NewKeys(2), TimeSpan.FromSeconds(-2)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await provider.TryAcquireManyAsync([NewKey(), string.Empty], TimeSpan.Zero));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await provider.TryAcquireManyAsync(NewKeys(2), TimeSpan.FromSeconds(-2)));
     }
 
     [Fact]

@@ -162,7 +162,8 @@ public abstract class LockConformanceTests
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireAsync(null!, TimeSpan.Zero));
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireAsync(string.Empty, TimeSpan.Zero));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await provider.TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await provider.TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2)));
     }
 
     [Fact]

@@ -103,7 +103,8 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
         await store.UpsertAsync("saved", Create("saved", 1));
         INewStoreLock<TEntity>? held = await store.TryLockAsync(["new", "saved"], TimeSpan.Zero);
 
-        IReadOnlyCollection<string> inserted = await held!.InsertManyIfAbsentAndReleaseAsync([new("new", Create("new", 2)), new("saved", Create("saved", 2))]);
+        IReadOnlyCollection<string> inserted =
+            await held!.InsertManyIfAbsentAndReleaseAsync([new("new", Create("new", 2)), new("saved", Create("saved", 2))]);
 
         Assert.Equal(["new"], inserted);
         Assert.Equal(2, VersionOf((await store.FindAsync("new")).Value!));
@@ -119,7 +120,8 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
         INewStoreLock<TEntity>? held = await store.TryLockAsync(["a", "b"], TimeSpan.Zero);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-            await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Create("a", 1)), new("b", Create("b", 1))], new CancellationToken(canceled: true)));
+            await held!.InsertManyIfAbsentAndReleaseAsync(
+                [new("a", Create("a", 1)), new("b", Create("b", 1))], new CancellationToken(canceled: true)));
 
         Assert.Equal(NewStoreState.Missing, (await store.FindAsync("a")).State);
         await using INewStoreLock<TEntity>? after = await store.TryLockAsync(["a", "b"], TimeSpan.Zero);

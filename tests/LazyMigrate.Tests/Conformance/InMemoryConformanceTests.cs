@@ -20,7 +20,8 @@ public sealed class InMemoryNewStoreLockConformanceTests : NewStoreLockConforman
 
     public override int VersionOf(Customer entity) => entity.Version;
 
-    protected override Task<ILockingNewStore<Customer>> CreateStoreAsync() => Task.FromResult<ILockingNewStore<Customer>>(new InMemoryNewStore<Customer>());
+    protected override Task<ILockingNewStore<Customer>> CreateStoreAsync() =>
+        Task.FromResult<ILockingNewStore<Customer>>(new InMemoryNewStore<Customer>());
 
     protected override Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id) =>
         Eventually.TrueAsync(() => ((InMemoryNewStore<Customer>)store).LockWaiterCount(id) > 0);
@@ -40,7 +41,8 @@ public sealed class InMemoryLockConformanceTests : BatchLockConformanceTests
     // One process-wide provider stands for the shared backend; every "instance" gets the same one.
     private readonly InMemoryMigrationLockProvider _backend = new();
 
-    protected override Task<IMigrationBatchLockProvider> CreateBatchProviderAsync() => Task.FromResult<IMigrationBatchLockProvider>(_backend);
+    protected override Task<IMigrationBatchLockProvider> CreateBatchProviderAsync() =>
+        Task.FromResult<IMigrationBatchLockProvider>(_backend);
 
     protected override Task LoseAsync(string key, IMigrationLockHandle handle)
     {

@@ -62,6 +62,7 @@ public sealed class ScriptedBatchLockProvider(ScriptedLockProvider script) : IMi
         script.TryAcquireAsync(key, timeout, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+    public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
+        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         script.Start(keys, timeout, cancellationToken);
 }
