@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using LazyMigrate.TestKit.Servers;
+using LazyMigrate.TestKit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -146,6 +148,82 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         Assert.Throws<ArgumentException>(() => new PostgreSqlAdvisoryLockProvider(dataSource, new PostgreSqlAdvisoryLockOptions { PollInterval = TimeSpan.Zero }));
         Assert.Throws<ArgumentException>(() => new PostgreSqlAdvisoryLockProvider(dataSource, new PostgreSqlAdvisoryLockOptions { KeepAliveInterval = TimeSpan.FromSeconds(-1) }));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await new PostgreSqlAdvisoryLockProvider(dataSource).TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2)));
+    }
+
+    [Fact]
+    public async Task ABatch_IsHeldByOneSession_AndAPartlyGrantedTryKeepsNone()
+    {
+        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        string[] keys = [NewKey(), NewKey(), NewKey()];
+        await using IMigrationLockHandle? other = await provider.TryAcquireAsync(keys[2], TimeSpan.Zero);
+
+        IMigrationLockHandle? refused = await provider.TryAcquireManyAsync(keys, TimeSpan.Zero);
+        long heldAfterRefusal = await CountHoldersAsync(keys[0]) + await CountHoldersAsync(keys[1]);
+        await other!.DisposeAsync();
+        IMigrationLockHandle? batch = await provider.TryAcquireManyAsync(keys, TimeSpan.Zero);
+        long sessions = await server.DataSource.ScalarAsync<long>(
+            "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 " +
+            "AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
+            (object)keys);
+        await batch!.DisposeAsync();
+
+        Assert.Null(refused);
+        Assert.Equal(0, heldAfterRefusal);
+        Assert.Equal(1, sessions);
+        Assert.Equal(0, await CountHoldersAsync(keys[0]) + await CountHoldersAsync(keys[1]) + await CountHoldersAsync(keys[2]));
+    }
+
+    // As many ids as connections: the locks used to take them all, and the re-read under them failed as the new store.
+    // More ids than connections: a lock itself used to wait for a connection, and fail.
+    [Theory]
+    [InlineData(10)]
+    [InlineData(30)]
+    public async Task GetMany_OfAsManyOrMoreMissingIdsThanThePoolHasConnections_MigratesThemAll(int count)
+    {
+        await using NpgsqlDataSource small = SmallPool(maxPoolSize: 10);
+        await using ServiceProvider services = AdvisoryLockedMigration(small, small);
+        string[] ids = [.. Enumerable.Range(0, count).Select(n => $"pool-{n:D2}")];
+        var old = services.GetRequiredService<IOldStore<LegacyCustomer>>();
+        foreach (string id in ids)
+        {
+            await old.UpsertAsync(id, LegacyCustomer.Create(id, 1));
+        }
+
+        var repository = services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        IReadOnlyDictionary<string, Customer> migrated = await repository.GetManyAsync(ids);
+
+        Assert.Equal(ids.Length, migrated.Count);
+    }
+
+    [Fact]
+    public async Task ALockThatCannotGetAConnection_FailsAsTheLock_NotAsAStore()
+    {
+        await using NpgsqlDataSource small = SmallPool(maxPoolSize: 1);
+        await using ServiceProvider services = AdvisoryLockedMigration(server.DataSource, small);
+        await services.GetRequiredService<IOldStore<LegacyCustomer>>().UpsertAsync("starved", LegacyCustomer.Create("starved", 1));
+        await using NpgsqlConnection taken = await small.OpenConnectionAsync();
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().GetAsync("starved"));
+
+        Assert.Equal(MigrationRole.Lock, failure.Role);
+        Assert.Contains("Lock", failure.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A pool of a few connections that gives up waiting for one after a second.</summary>
+    private NpgsqlDataSource SmallPool(int maxPoolSize) =>
+        NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = maxPoolSize, Timeout = 1 }.ConnectionString);
+
+    private static ServiceProvider AdvisoryLockedMigration(NpgsqlDataSource stores, NpgsqlDataSource locks)
+    {
+        var services = new ServiceCollection();
+        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.MaxRetryAttempts = 0)
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true), stores)
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true), stores)
+            .UsePostgreSqlAdvisoryLock(dataSource: locks);
+        return services.BuildServiceProvider();
     }
 
     private async Task<long> CountHoldersAsync(string key) =>

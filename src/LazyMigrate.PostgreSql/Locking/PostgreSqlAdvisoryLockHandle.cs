@@ -5,10 +5,10 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql;
 
 /// <summary>
-/// A held advisory lock and the connection whose session holds it. A lock held longer than <see cref="Slice"/> is
-/// watched: its connection waits for a message from the server (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>),
-/// so a server that closes the session ends that wait at once, and a keep-alive query runs whenever the connection was
-/// silent for the keep-alive interval. Either failing cancels <see cref="HandleLostToken"/>.
+/// A held advisory lock, or the locks of a batch of keys, and the connection whose session holds them. A lock held
+/// longer than <see cref="Slice"/> is watched: its connection waits for a message from the server
+/// (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>), so a server that closes the session ends
+/// that wait at once, and a keep-alive query runs whenever the connection was silent for the keep-alive interval. Either failing cancels <see cref="HandleLostToken"/>.
 /// </summary>
 /// <remarks>
 /// <para>A release must first stop the watch, since the connection runs one thing at a time, and Npgsql can miss a
@@ -23,7 +23,7 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
     internal static readonly TimeSpan Slice = TimeSpan.FromSeconds(1);
 
     private readonly NpgsqlConnection _connection;
-    private readonly string _key;
+    private readonly string[] _keys;
     private readonly TimeSpan _keepAliveInterval;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -34,10 +34,11 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
     private readonly Task _watching;
     private int _released;
 
-    public PostgreSqlAdvisoryLockHandle(NpgsqlConnection connection, string key, TimeSpan keepAliveInterval, TimeProvider timeProvider, ILogger logger)
+    public PostgreSqlAdvisoryLockHandle(
+        NpgsqlConnection connection, string[] keys, TimeSpan keepAliveInterval, TimeProvider timeProvider, ILogger logger)
     {
         _connection = connection;
-        _key = key;
+        _keys = keys;
         _keepAliveInterval = keepAliveInterval;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -60,18 +61,18 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
         {
             if (!_lost.IsCancellationRequested && !await UnlockAsync().ConfigureAwait(false))
             {
-                PostgreSqlLog.AdvisoryLockNotHeld(_logger, _key);
+                PostgreSqlLog.AdvisoryLockNotHeld(_logger, _keys[0]);
             }
         }
         catch (Exception exception) when (_connection.State != ConnectionState.Open)
         {
             // The connection broke (a session killed before the watch noticed): the lock ended with the session.
-            PostgreSqlLog.AdvisoryLockLost(_logger, _key, exception);
+            PostgreSqlLog.AdvisoryLockLost(_logger, _keys[0], exception);
         }
         catch (Exception exception)
         {
             // The session may still hold the lock: make sure this connection is closed rather than pooled with it.
-            PostgreSqlLog.AdvisoryLockReleaseFailed(_logger, _key, exception);
+            PostgreSqlLog.AdvisoryLockReleaseFailed(_logger, _keys[0], exception);
             NpgsqlConnection.ClearPool(_connection);
             throw;
         }
@@ -109,7 +110,7 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
         }
         catch (Exception exception)
         {
-            PostgreSqlLog.AdvisoryLockLost(_logger, _key, exception);
+            PostgreSqlLog.AdvisoryLockLost(_logger, _keys[0], exception);
             await _lost.CancelAsync().ConfigureAwait(false);
         }
     }
@@ -124,12 +125,17 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
         }
     }
 
-    private async ValueTask<bool> UnlockAsync()
+    private ValueTask<bool> UnlockAsync() => UnlockAsync(_connection, _keys);
+
+    /// <summary>Releases <paramref name="keys"/> in the session of <paramref name="connection"/>; true when it held them all.</summary>
+    internal static async ValueTask<bool> UnlockAsync(NpgsqlConnection connection, string[] keys)
     {
-        NpgsqlCommand unlock = new(AdvisoryLockSql.Unlock, _connection);
+        NpgsqlCommand unlock = keys.Length == 1 ? new(AdvisoryLockSql.Unlock, connection) : new(AdvisoryLockSql.UnlockMany, connection);
         await using (unlock.ConfigureAwait(false))
         {
-            unlock.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _key });
+            unlock.Parameters.Add(keys.Length == 1
+                ? new NpgsqlParameter<string> { TypedValue = keys[0] }
+                : new NpgsqlParameter<string[]> { TypedValue = keys });
             return (bool)(await unlock.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
         }
     }

@@ -2,9 +2,10 @@ namespace LazyMigrate.InMemory;
 
 /// <summary>
 /// A lock provider for one process, for unit tests: share one instance between repositories to stand in for a
-/// distributed lock, and call <see cref="Expire"/> to simulate a lost lock.
+/// distributed lock, and call <see cref="Expire"/> to simulate a lost lock. A batch's keys are taken one by one in
+/// ordinal order (<see cref="TryAcquireManyAsync"/>).
 /// </summary>
-public sealed class InMemoryMigrationLockProvider : IMigrationLockProvider
+public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, LockEntry> _locks = new(StringComparer.Ordinal);
@@ -77,6 +78,41 @@ public sealed class InMemoryMigrationLockProvider : IMigrationLockProvider
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One key after the other in ordinal order, each waiting for what is left of <paramref name="timeout"/>; whatever
+    /// ends the call early (a timeout, a cancellation) releases the keys it took. <see cref="AcquireCount"/> counts each key.
+    /// </remarks>
+    public async ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
+        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        string[] sorted = SortedKeys(keys);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        long started = TimeProvider.System.GetTimestamp();
+        var held = new List<IMigrationLockHandle>(sorted.Length);
+        try
+        {
+            foreach (string key in sorted)
+            {
+                IMigrationLockHandle? handle = await TryAcquireAsync(key, Left(timeout, started), cancellationToken).ConfigureAwait(false);
+                if (handle is null)
+                {
+                    await BatchHandle.ReleaseAllAsync(held).ConfigureAwait(false);
+                    return null;
+                }
+
+                held.Add(handle);
+            }
+
+            return new BatchHandle(held);
+        }
+        catch
+        {
+            await BatchHandle.ReleaseAllAsync(held).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>
     /// Simulates the loss of a held lock (an expiry, a dead connection): the holder's
     /// <see cref="IMigrationLockHandle.HandleLostToken"/> is cancelled and the key is free for another caller.
@@ -92,6 +128,35 @@ public sealed class InMemoryMigrationLockProvider : IMigrationLockProvider
         }
 
         return holder?.Lose() ?? false;
+    }
+
+    private static string[] SortedKeys(IReadOnlyList<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            throw new ArgumentException("At least one key is needed.", nameof(keys));
+        }
+
+        string[] sorted = [.. keys];
+        foreach (string key in sorted)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(key, nameof(keys));
+        }
+
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return sorted;
+    }
+
+    private static TimeSpan Left(TimeSpan timeout, long started)
+    {
+        if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            return timeout;
+        }
+
+        TimeSpan left = timeout - TimeProvider.System.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private void Release(string key, LockEntry entry, Handle handle)
@@ -158,5 +223,33 @@ public sealed class InMemoryMigrationLockProvider : IMigrationLockProvider
 
             return default;
         }
+    }
+
+    /// <summary>The locks of a batch, released together; lost when any of them is.</summary>
+    private sealed class BatchHandle : IMigrationLockHandle
+    {
+        private readonly List<IMigrationLockHandle> _held;
+
+        public BatchHandle(List<IMigrationLockHandle> held)
+        {
+            _held = held;
+
+            // Not disposed: it owns no timer, and a holder may still read the token after release.
+            HandleLostToken = CancellationTokenSource.CreateLinkedTokenSource([.. held.Select(h => h.HandleLostToken)]).Token;
+        }
+
+        public CancellationToken HandleLostToken { get; }
+
+        public static async ValueTask ReleaseAllAsync(List<IMigrationLockHandle> held)
+        {
+            foreach (IMigrationLockHandle handle in held)
+            {
+                await handle.DisposeAsync().ConfigureAwait(false);
+            }
+
+            held.Clear();
+        }
+
+        public ValueTask DisposeAsync() => ReleaseAllAsync(_held);
     }
 }

@@ -36,6 +36,16 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     /// <returns>The entity, a tombstone or nothing.</returns>
     public NewStoreRead<TNew> Peek(string id) => _entries.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
 
+    /// <summary>Gets how many callers wait for the migration lock of an id right now, so a test can act once one is blocked.</summary>
+    /// <param name="id">The entity id.</param>
+    /// <returns>The number of waiting callers.</returns>
+    public int LockWaiterCount(string id) => _locks.WaiterCount(id);
+
+    /// <summary>Tells whether the migration lock of an id is held right now.</summary>
+    /// <param name="id">The entity id.</param>
+    /// <returns><see langword="true"/> when a lock holds the id.</returns>
+    public bool IsLocked(string id) => _locks.IsHeld(id);
+
     /// <summary>Copies the current content, tombstones included.</summary>
     /// <returns>The entries by id.</returns>
     public IReadOnlyDictionary<string, NewStoreRead<TNew>> Snapshot() => new Dictionary<string, NewStoreRead<TNew>>(_entries, StringComparer.Ordinal);
@@ -118,36 +128,30 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     }
 
     /// <inheritdoc/>
+    /// <remarks>Whatever ends the call early (a timeout, a cancellation, a failed read) releases every lock it took.</remarks>
     public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var held = new List<IMigrationLockHandle>(ids.Count);
-        foreach (string id in ids.Order(StringComparer.Ordinal))
+        IMigrationLockHandle? held = await _locks.TryAcquireManyAsync(ids, timeout, cancellationToken).ConfigureAwait(false);
+        if (held is null)
         {
-            IMigrationLockHandle? handle = await _locks.TryAcquireAsync(id, timeout, cancellationToken).ConfigureAwait(false);
-            if (handle is null)
-            {
-                await ReleaseAllAsync(held).ConfigureAwait(false);
-                return null;
-            }
-
-            held.Add(handle);
+            return null;
         }
 
-        return new StoreLock(this, held, await FindManyAsync(ids.ToArray(), cancellationToken).ConfigureAwait(false));
-    }
-
-    private static async ValueTask ReleaseAllAsync(List<IMigrationLockHandle> held)
-    {
-        foreach (IMigrationLockHandle handle in held)
+        try
         {
-            await handle.DisposeAsync().ConfigureAwait(false);
+            return new StoreLock(this, held, await FindManyAsync(ids.ToArray(), cancellationToken).ConfigureAwait(false));
         }
-
-        held.Clear();
+        catch
+        {
+            await held.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
-    private sealed class StoreLock(InMemoryNewStore<TNew> store, List<IMigrationLockHandle> held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current) : INewStoreLock<TNew>
+    private sealed class StoreLock(
+        InMemoryNewStore<TNew> store, IMigrationLockHandle held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current)
+        : INewStoreLock<TNew>
     {
         public IReadOnlyDictionary<string, NewStoreRead<TNew>> Current { get; } = current;
 
@@ -161,10 +165,10 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
             }
             finally
             {
-                await ReleaseAllAsync(held).ConfigureAwait(false);
+                await held.DisposeAsync().ConfigureAwait(false);
             }
         }
 
-        public ValueTask DisposeAsync() => ReleaseAllAsync(held);
+        public ValueTask DisposeAsync() => held.DisposeAsync();
     }
 }

@@ -26,7 +26,9 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     public static new async ValueTask<NewStoreLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, bool readOldAlong, CancellationToken cancellationToken)
     {
         long started = context.TimeProvider.GetTimestamp();
-        INewStoreLock<TNew>? storeLock = await context.Stores.TryLockInNewStoreAsync(ids, context.Options.LockTimeout, readOldAlong, cancellationToken).ConfigureAwait(false);
+        var deadline = LockDeadline.Start(context.TimeProvider, context.Options.LockTimeout);
+        INewStoreLock<TNew>? storeLock =
+            await context.Stores.TryLockInNewStoreAsync(ids, deadline, readOldAlong, cancellationToken).ConfigureAwait(false);
         context.Metrics.LockWait(context.Name, storeLock is not null, context.TimeProvider.GetElapsedTime(started));
         return storeLock is null ? throw TimedOut(context, ids[0]) : new NewStoreLockLease<TOld, TNew>(context, storeLock, ids[0]);
     }

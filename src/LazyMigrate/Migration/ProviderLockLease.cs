@@ -1,8 +1,11 @@
 namespace LazyMigrate;
 
 /// <summary>
-/// Locks from an <see cref="IMigrationLockProvider"/>, one per id, taken one by one in ordinal order (so that two
-/// instances locking overlapping batches cannot deadlock) and all released on dispose. With locking off it holds none.
+/// Locks from an <see cref="IMigrationLockProvider"/>: a batch's all at once from a provider that can
+/// (<see cref="IMigrationBatchLockProvider"/>, one session for the batch), otherwise one per id, taken one by one in
+/// ordinal order (so that two instances locking overlapping batches cannot deadlock). Either way the whole batch waits
+/// at most <see cref="LazyMigrationOptions.LockTimeout"/>, and everything is released on dispose. With locking off it
+/// holds none.
 /// </summary>
 internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     where TOld : class
@@ -33,11 +36,18 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
             return lease;
         }
 
+        var deadline = LockDeadline.Start(context.TimeProvider, context.Options.LockTimeout);
         try
         {
+            if (ids.Count > 1 && context.Stores.CanLockMany)
+            {
+                lease._handles.Add(new(ids[0], await lease.AcquireAsync(ids, deadline, cancellationToken).ConfigureAwait(false)));
+                return lease;
+            }
+
             foreach (string id in ids.Order(StringComparer.Ordinal))
             {
-                lease._handles.Add(new(id, await lease.AcquireOneAsync(id, cancellationToken).ConfigureAwait(false)));
+                lease._handles.Add(new(id, await lease.AcquireAsync([id], deadline, cancellationToken).ConfigureAwait(false)));
             }
 
             return lease;
@@ -62,12 +72,16 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
         _handles.Clear();
     }
 
-    private async ValueTask<IMigrationLockHandle> AcquireOneAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Locks one id, or a batch at once; a timeout names the first id.</summary>
+    private async ValueTask<IMigrationLockHandle> AcquireAsync(
+        IReadOnlyList<string> ids, LockDeadline deadline, CancellationToken cancellationToken)
     {
         long started = Context.TimeProvider.GetTimestamp();
-        IMigrationLockHandle? handle = await Context.Stores.TryLockAsync(id, Context.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        IMigrationLockHandle? handle = ids.Count == 1
+            ? await Context.Stores.TryLockAsync(ids[0], deadline, cancellationToken).ConfigureAwait(false)
+            : await Context.Stores.TryLockManyAsync(ids, deadline, cancellationToken).ConfigureAwait(false);
 
         Context.Metrics.LockWait(Context.Name, handle is not null, Context.TimeProvider.GetElapsedTime(started));
-        return handle ?? throw TimedOut(Context, id);
+        return handle ?? throw TimedOut(Context, ids[0]);
     }
 }

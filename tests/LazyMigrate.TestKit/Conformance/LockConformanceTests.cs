@@ -1,12 +1,13 @@
 namespace LazyMigrate.TestKit.Conformance;
 
 /// <summary>
-/// What every <see cref="IMigrationLockProvider"/> must do: mutual exclusion across instances, timeouts, release, and
-/// a handle that learns of its loss. Each <see cref="CreateProviderAsync"/> call stands for another service instance.
+/// What every <see cref="IMigrationLockProvider"/> must do: mutual exclusion across instances, timeouts, release, an
+/// idempotent dispose, bad arguments refused, a cancellable wait, and a handle that learns of its loss. Each
+/// <see cref="CreateProviderAsync"/> call stands for another service instance.
 /// </summary>
 public abstract class LockConformanceTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     protected abstract Task<IMigrationLockProvider> CreateProviderAsync();
 
@@ -17,6 +18,12 @@ public abstract class LockConformanceTests
     protected virtual bool CanDetectLoss => true;
 
     protected static string NewKey() => $"lazymigrate:conformance:{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// Returns once a caller waits for <paramref name="key"/>, where the backend can tell; the default returns at once
+    /// (the key is held by another handle, so the caller can only be waiting or about to).
+    /// </summary>
+    protected virtual Task WaitUntilWaitingAsync(string key) => Task.CompletedTask;
 
     [Fact]
     public async Task TryAcquire_AFreeKey_ReturnsAHandle()
@@ -92,28 +99,8 @@ public abstract class LockConformanceTests
     {
         string key = NewKey();
         IMigrationLockProvider[] providers = [await CreateProviderAsync(), await CreateProviderAsync(), await CreateProviderAsync()];
-        int holders = 0;
-        int overlaps = 0;
-        int acquisitions = 0;
-
-        await StartingGate.RunAsync(6, async worker =>
-        {
-            for (int round = 0; round < 5; round++)
-            {
-                await using IMigrationLockHandle? handle = await providers[worker % providers.Length].TryAcquireAsync(key, Patience);
-                Assert.NotNull(handle);
-                if (Interlocked.Increment(ref holders) > 1)
-                {
-                    Interlocked.Increment(ref overlaps);
-                }
-
-                Interlocked.Increment(ref acquisitions);
-                await Task.Yield();
-                Interlocked.Decrement(ref holders);
-            }
-
-            return 0;
-        });
+        var (overlaps, acquisitions) = await Contenders.RunAsync(6, 5, async worker =>
+            await providers[worker % providers.Length].TryAcquireAsync(key, Patience));
 
         Assert.Equal(0, overlaps);
         Assert.Equal(30, acquisitions);
@@ -149,5 +136,54 @@ public abstract class LockConformanceTests
         var provider = await CreateProviderAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await provider.TryAcquireAsync(NewKey(), Patience, new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public async Task Dispose_Twice_IsHarmless_AndTheKeyIsFree()
+    {
+        string key = NewKey();
+        var holder = await CreateProviderAsync();
+        var other = await CreateProviderAsync();
+        IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
+
+        await held!.DisposeAsync();
+        await held.DisposeAsync();
+
+        await using IMigrationLockHandle? next = await other.TryAcquireAsync(key, Patience);
+        Assert.NotNull(next);
+        await held.DisposeAsync();
+        Assert.Null(await holder.TryAcquireAsync(key, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task TryAcquire_WithANullOrEmptyKey_OrANegativeTimeout_Throws()
+    {
+        var provider = await CreateProviderAsync();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireAsync(null!, TimeSpan.Zero));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireAsync(string.Empty, TimeSpan.Zero));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await provider.TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2)));
+    }
+
+    [Fact]
+    public async Task TryAcquire_CancelledWhileWaiting_Throws_AndTheLockStillWorks()
+    {
+        string key = NewKey();
+        var holder = await CreateProviderAsync();
+        var waiter = await CreateProviderAsync();
+        IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
+        using var cancel = new CancellationTokenSource();
+
+        Task<IMigrationLockHandle?> waiting = waiter.TryAcquireAsync(key, Patience, cancel.Token).AsTask();
+        await WaitUntilWaitingAsync(key);
+        Assert.False(waiting.IsCompleted);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Patience));
+        Assert.Null(await waiter.TryAcquireAsync(key, TimeSpan.Zero));
+        await held!.DisposeAsync();
+        await using IMigrationLockHandle? next = await waiter.TryAcquireAsync(key, Patience);
+        Assert.NotNull(next);
     }
 }

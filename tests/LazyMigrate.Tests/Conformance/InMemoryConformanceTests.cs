@@ -14,6 +14,19 @@ public sealed class InMemoryNewStoreConformanceTests : NewStoreConformanceTests<
     protected override Task<INewStore<Customer>> CreateStoreAsync() => Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
 }
 
+public sealed class InMemoryNewStoreLockConformanceTests : NewStoreLockConformanceTests<Customer>
+{
+    public override Customer Create(string id, int version) => Customer.Create(id, version);
+
+    public override int VersionOf(Customer entity) => entity.Version;
+
+    protected override Task<ILockingNewStore<Customer>> CreateStoreAsync() =>
+        Task.FromResult<ILockingNewStore<Customer>>(new InMemoryNewStore<Customer>());
+
+    protected override Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id) =>
+        Eventually.TrueAsync(() => ((InMemoryNewStore<Customer>)store).LockWaiterCount(id) > 0);
+}
+
 public sealed class InMemoryOldStoreConformanceTests : OldStoreConformanceTests<LegacyCustomer>
 {
     public override LegacyCustomer Create(string id, int version) => LegacyCustomer.Create(id, version);
@@ -23,18 +36,21 @@ public sealed class InMemoryOldStoreConformanceTests : OldStoreConformanceTests<
     protected override Task<IOldStore<LegacyCustomer>> CreateStoreAsync() => Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
 }
 
-public sealed class InMemoryLockConformanceTests : LockConformanceTests
+public sealed class InMemoryLockConformanceTests : BatchLockConformanceTests
 {
     // One process-wide provider stands for the shared backend; every "instance" gets the same one.
     private readonly InMemoryMigrationLockProvider _backend = new();
 
-    protected override Task<IMigrationLockProvider> CreateProviderAsync() => Task.FromResult<IMigrationLockProvider>(_backend);
+    protected override Task<IMigrationBatchLockProvider> CreateBatchProviderAsync() =>
+        Task.FromResult<IMigrationBatchLockProvider>(_backend);
 
     protected override Task LoseAsync(string key, IMigrationLockHandle handle)
     {
         Assert.True(_backend.Expire(key));
         return Task.CompletedTask;
     }
+
+    protected override Task WaitUntilWaitingAsync(string key) => Eventually.TrueAsync(() => _backend.WaiterCount(key) > 0);
 }
 
 public sealed class InMemoryRepositoryInvariantTests : RepositoryInvariantTests
