@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// Creates a store's table before its first command when <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/> is
+/// on: once per store, concurrent first callers wait for the one creating it. Costs one field read afterwards.
+/// </summary>
+internal sealed class SchemaGate
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly DocumentTableName _table;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _creating = new(1, 1);
+    private volatile bool _ready;
+
+    public SchemaGate(NpgsqlDataSource dataSource, DocumentTableName table, bool createSchema, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _table = table;
+        _logger = logger;
+        _ready = !createSchema;
+    }
+
+    /// <summary>Completes when the table is there; also where every store call observes a token cancelled before it started.</summary>
+    public ValueTask EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        return _ready ? default : CreateAsync(cancellationToken);
+    }
+
+    private async ValueTask CreateAsync(CancellationToken cancellationToken)
+    {
+        await _creating.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_ready)
+            {
+                return;
+            }
+
+            if (await PostgreSqlDocumentStoreSchema.CreateAsync(_dataSource, _table, cancellationToken).ConfigureAwait(false))
+            {
+                PostgreSqlLog.TableCreated(_logger, _table.Qualified);
+            }
+
+            _ready = true;
+        }
+        finally
+        {
+            _creating.Release();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// Runs every registered <see cref="PostgreSqlStoreStartupCheck"/> when the host starts (in
+/// <see cref="IHostedLifecycleService.StartingAsync"/>, after options validation and before any hosted service starts
+/// serving), so that a missing table or an unreachable database fails <c>host.StartAsync()</c>, not the first read.
+/// </summary>
+internal sealed class PostgreSqlStartupChecks(IEnumerable<PostgreSqlStoreStartupCheck> checks, IServiceProvider services)
+    : IHostedLifecycleService
+{
+    /// <summary>Registers the check of one store, and this service once.</summary>
+    public static void Add(
+        IServiceCollection services, string migration, MigrationRole role, string optionsName, Type entityType, NpgsqlDataSource? dataSource)
+    {
+        services.AddSingleton(new PostgreSqlStoreStartupCheck(migration, role, optionsName, entityType, dataSource));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlStartupChecks>());
+    }
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        foreach (PostgreSqlStoreStartupCheck check in checks)
+        {
+            await check.RunAsync(services, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

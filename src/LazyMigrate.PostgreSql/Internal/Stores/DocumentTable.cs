@@ -1,0 +1,245 @@
+using System.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// Runs the statements of one document table: one round trip per call, a pooled connection from the data source held
+/// only for that call. Shared by the new-store and old-store facades, which differ in how they read tombstones.
+/// </summary>
+/// <remarks>Npgsql failures pass through unchanged: a transient one (<c>NpgsqlException.IsTransient</c>) is what the core's pipelines retry.</remarks>
+internal sealed class DocumentTable<T>
+    where T : class
+{
+    private static readonly IReadOnlyDictionary<string, NewStoreRead<T>> NoReads = new Dictionary<string, NewStoreRead<T>>();
+    private static readonly IReadOnlyDictionary<string, T> NoEntities = new Dictionary<string, T>();
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly StatementRunner _statements;
+    private readonly DocumentStatements _sql;
+    private readonly DocumentSerializer<T> _serializer;
+    private readonly SchemaGate _schema;
+    private readonly int _scanPageSize;
+
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public DocumentTable(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        options ??= new PostgreSqlDocumentStoreOptions();
+        PostgreSqlDocumentStoreOptionsValidator.ThrowIfInvalid(options);
+        Name = DocumentTableName.For(options, typeof(T));
+        _dataSource = dataSource;
+        _statements = new StatementRunner(dataSource, options.PrepareStatements);
+        _sql = new DocumentStatements(Name);
+        _serializer = new DocumentSerializer<T>(options.JsonSerializerOptions, Name);
+        _scanPageSize = options.ScanPageSize;
+        Logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+        _schema = new SchemaGate(dataSource, Name, options.CreateSchema, Logger);
+    }
+
+    public DocumentTableName Name { get; }
+
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    public DocumentStatements Sql => _sql;
+
+    /// <summary>Gets how this table's statements run (prepared or not).</summary>
+    public StatementRunner Statements => _statements;
+
+    public ILogger Logger { get; }
+
+    /// <summary>Completes when the table is there (see <see cref="SchemaGate"/>).</summary>
+    public ValueTask EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
+
+    /// <summary>Reads an id as the new store sees it: a value, a tombstone, or nothing.</summary>
+    public async ValueTask<NewStoreRead<T>> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.Find, Text(id), null, CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return NewStoreRead<T>.Missing;
+            }
+
+            return reader.GetBoolean(0) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 1, id));
+        }
+    }
+
+    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<T>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return NoReads;
+        }
+
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindMany, TextArray(ids), null, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await ReadNewStoreRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's current result.</summary>
+    private async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, NewStoreRead<T>>(capacity, StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string id = reader.GetString(0);
+            found[id] = reader.GetBoolean(1) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
+        }
+
+        return found;
+    }
+
+    /// <summary>Reads (id, payload) rows from the reader's current result, by id.</summary>
+    private async ValueTask<Dictionary<string, T>> ReadEntityRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, T>(capacity, StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string id = reader.GetString(0);
+            found[id] = ReadEntity(reader, 1, id);
+        }
+
+        return found;
+    }
+
+    /// <summary>Reads an id as the old store sees it: a tombstone counts as absent.</summary>
+    public async ValueTask<T?> FindLiveAsync(string id, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindLive, Text(id), null, CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntity(reader, 0, id) : null;
+        }
+    }
+
+    public async ValueTask<IReadOnlyDictionary<string, T>> FindManyLiveAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return NoEntities;
+        }
+
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindManyLive, TextArray(ids), null, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await ReadEntityRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte) order.</summary>
+    public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(string? afterId, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var pageSize = new NpgsqlParameter<int> { TypedValue = _scanPageSize };
+        return afterId is null
+            ? await ReadEntitiesAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken).ConfigureAwait(false)
+            : await ReadEntitiesAsync(_sql.ScanAfter, Text(afterId), pageSize, _scanPageSize, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The size of a full page: a shorter one is the last.</summary>
+    public int ScanPageSize => _scanPageSize;
+
+    /// <summary>Serializes an entity into its <c>jsonb</c> payload.</summary>
+    public byte[] Serialize(T entity) => _serializer.Serialize(entity);
+
+    public async ValueTask<bool> InsertIfAbsentAsync(string id, T entity, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false) == 1;
+
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, T>> entities, CancellationToken cancellationToken)
+    {
+        if (entities.Count == 0)
+        {
+            return [];
+        }
+
+        var (ids, payloads) = InsertManyParameters(entities);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.InsertManyIfAbsent, ids, payloads, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await ReadInsertedIdsAsync(reader, entities.Count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Validates the ids and serializes the entities into the two parameters of <see cref="DocumentStatements.InsertManyIfAbsent"/>.</summary>
+    /// <exception cref="InvalidEntityIdException">An id PostgreSQL cannot store.</exception>
+    public (NpgsqlParameter<string[]> Ids, NpgsqlParameter<byte[][]> Payloads) InsertManyParameters(IReadOnlyCollection<KeyValuePair<string, T>> entities)
+    {
+        string[] ids = new string[entities.Count];
+        byte[][] payloads = new byte[entities.Count][];
+        int i = 0;
+        foreach (var (id, entity) in entities)
+        {
+            PostgreSqlEntityIds.Validate(id);
+            ids[i] = id;
+            payloads[i++] = _serializer.Serialize(entity);
+        }
+
+        return (new NpgsqlParameter<string[]> { TypedValue = ids }, new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+    }
+
+    /// <summary>Reads the ids <see cref="DocumentStatements.InsertManyIfAbsent"/> returned from the reader's current result.</summary>
+    public static async ValueTask<List<string>> ReadInsertedIdsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var inserted = new List<string>(capacity);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            inserted.Add(reader.GetString(0));
+        }
+
+        return inserted;
+    }
+
+    public async ValueTask UpsertAsync(string id, T entity, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask TombstoneAsync(string id, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.Tombstone, Text(id), second: null, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.Delete, Text(id), second: null, cancellationToken).ConfigureAwait(false);
+
+    public static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
+
+    public static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) => new() { TypedValue = values as string[] ?? [.. values] };
+
+    public static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) => new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    private async ValueTask<int> ExecuteAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        return await _statements.ExecuteNonQueryAsync(sql, first, second, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees them.</summary>
+    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, int capacity, CancellationToken cancellationToken)
+    {
+        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(sql, first, second, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var rows = new List<KeyValuePair<string, T>>(capacity);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string id = reader.GetString(0);
+                rows.Add(new(id, ReadEntity(reader, 1, id)));
+            }
+
+            return rows;
+        }
+    }
+
+    /// <summary>Deserializes the payload at <paramref name="ordinal"/> of the current row (a null payload is a corrupt row).</summary>
+    public T ReadEntity(NpgsqlDataReader reader, int ordinal, string id) =>
+        reader.IsDBNull(ordinal) ? _serializer.MissingPayload(id) : _serializer.Deserialize(id, reader.GetFieldValue<byte[]>(ordinal));
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>Checks <see cref="PostgreSqlDocumentStoreOptions"/> at start-up, and that a data source is registered when the store takes the container's.</summary>
+internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIsService? services = null) : IValidateOptions<PostgreSqlDocumentStoreOptions>
+{
+    public const int MaxScanPageSize = 100_000;
+
+    public ValidateOptionsResult Validate(string? name, PostgreSqlDocumentStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!PostgreSqlIdentifier.IsValid(options.Schema))
+        {
+            failures.Add($"Schema '{options.Schema}' is invalid: it must be {PostgreSqlIdentifier.Rule}.");
+        }
+        else if (options.Schema.StartsWith("pg_", StringComparison.Ordinal))
+        {
+            failures.Add($"Schema '{options.Schema}' is invalid: the prefix pg_ is reserved for PostgreSQL's system schemas.");
+        }
+
+        if (options.TableName is not null && !PostgreSqlIdentifier.IsValid(options.TableName))
+        {
+            failures.Add($"TableName '{options.TableName}' is invalid: it must be {PostgreSqlIdentifier.Rule}.");
+        }
+
+        if (options.JsonSerializerOptions is null)
+        {
+            failures.Add("JsonSerializerOptions must not be null.");
+        }
+
+        if (options.ScanPageSize is < 1 or > MaxScanPageSize)
+        {
+            failures.Add($"ScanPageSize must be between 1 and {MaxScanPageSize}, not {options.ScanPageSize}.");
+        }
+
+        if (options.DataSourceFromContainer && services is not null && !services.IsService(typeof(NpgsqlDataSource)))
+        {
+            failures.Add("needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method.");
+        }
+
+        string prefix = string.IsNullOrEmpty(name) ? "PostgreSQL store" : $"PostgreSQL store '{name}'";
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Select(f => $"{prefix}: {f}"));
+    }
+
+    /// <summary>Throws when <paramref name="options"/> are invalid: for stores built without the container.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static void ThrowIfInvalid(PostgreSqlDocumentStoreOptions options)
+    {
+        ValidateOptionsResult result = new PostgreSqlDocumentStoreOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new ArgumentException(result.FailureMessage, nameof(options));
+        }
+    }
+}

@@ -1,9 +1,0 @@
-namespace LazyMigrate;
-
-/// <summary>The values of the read-source metrics tag.</summary>
-internal static class ReadSources
-{
-    public const string New = "new";
-    public const string Old = "old";
-    public const string None = "none";
-}
