@@ -9,8 +9,8 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// Lazy migration on PostgreSQL: every read asks for an id only the old table holds, so every read migrates it.
 /// Each invocation migrates <see cref="EntitiesPerInvocation"/> fresh ids with <see cref="Concurrency"/> concurrent
 /// readers; the reported time is per entity (its inverse is entities per second). The baseline is the hand-written
-/// naive decorator of DESIGN.md; the repository runs once per way of locking. DESIGN.md: at least 0.75 times the naive
-/// code with a lock, and no slower than it without one.
+/// naive decorator (<see cref="NaivePostgresMigrator"/>); the repository runs once per way of locking. The targets
+/// (docs/benchmarks.md): at least 0.75 times the naive code with a lock, and no slower than it without one.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
