@@ -136,6 +136,14 @@ internal sealed class ResilientStores<TOld, TNew>(
         return true;
     }
 
+    /// <summary>Observes the failure of a call no longer awaited whenever it comes, so that it never goes unobserved.</summary>
+    private static void ObserveLater(Task attempt) =>
+        _ = attempt.ContinueWith(
+            static t => t.Exception,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
     /// <summary>
     /// Passes on LazyMigrate's own typed errors and the caller's cancellation; anything else, including a store's own
     /// cancellation (an HTTP client timeout, say), becomes a typed store error.
@@ -208,14 +216,14 @@ internal sealed class ResilientStores<TOld, TNew>(
                 }
                 catch (TimeoutException) when (!attempt.IsCompleted)
                 {
-                    // Observe the call's own failure whenever it comes, so that it never surfaces as an unobserved one.
-                    _ = attempt.ContinueWith(
-                        static t => t.Exception,
-                        CancellationToken.None,
-                        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                        TaskScheduler.Default);
+                    ObserveLater(attempt);
                     TimeSpan timeout = pipelines.AttemptTimeout;
                     throw new TimeoutRejectedException($"The first attempt did not complete within AttemptTimeout ({timeout}).", timeout);
+                }
+                catch (OperationCanceledException) when (!attempt.IsCompleted)
+                {
+                    ObserveLater(attempt);
+                    throw;
                 }
             }
             catch (Exception exception) when (pipelines.RetriesAfter(exception, cancellationToken))
