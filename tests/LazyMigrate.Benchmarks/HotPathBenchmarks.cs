@@ -94,7 +94,10 @@ public class HotPathBenchmarks
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]
     public Task RepositoryGet() => ReadAllAsync(_repository);
 
-    /// <summary>The same reads with <see cref="ResiliencePipeline.Empty"/> for the new store: the call goes straight to the store.</summary>
+    /// <summary>
+    /// The same reads with <see cref="ResiliencePipeline.Empty"/> for the new store: the call goes straight to the store,
+    /// with no bound on a call that answers later.
+    /// </summary>
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]
     public Task RepositoryGetWithEmptyNewStorePipeline() => ReadAllAsync(_repositoryWithoutResilience);
 

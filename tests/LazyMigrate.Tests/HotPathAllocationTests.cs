@@ -56,7 +56,8 @@ public sealed class HotPathAllocationTests
 
         string measured = string.Join(", ", rounds);
         Assert.True(rounds.Contains(0), $"Every round of 20,000 hot reads allocated: {measured} bytes.");
-        Assert.All(rounds, bytes => Assert.True(bytes <= OneOff, $"A round of 20,000 hot reads allocated more than a one-off object: {measured} bytes."));
+        Assert.All(rounds, bytes => Assert.True(
+            bytes <= OneOff, $"A round of 20,000 hot reads allocated more than a one-off object: {measured} bytes."));
     }
 
     /// <summary>Reads synchronously-completed ValueTasks on this thread only, so the counter sees nothing else.</summary>

@@ -49,7 +49,8 @@ public sealed class ResilienceTests
     {
         var newStore = Substitute.For<INewStore<NewCustomer>>();
         newStore.FindAsync("not-a-number", Arg.Any<CancellationToken>())
-            .Returns(ValueTask.FromException<NewStoreRead<NewCustomer>>(new InvalidEntityIdException("not-a-number", "expected an integer key")));
+            .Returns(ValueTask.FromException<NewStoreRead<NewCustomer>>(
+                new InvalidEntityIdException("not-a-number", "expected an integer key")));
         await using var harness = MigrationHarness.Create(configure: b => b.UseNewStore(newStore));
 
         var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await harness.Repository.GetAsync("not-a-number"));
@@ -78,12 +79,7 @@ public sealed class ResilienceTests
         var old = OldStoreFailingOnce(new InvalidOperationException("flaky in a way only we know"));
         await using var harness = MigrationHarness.Create(configure: b => b
             .UseOldStore(old)
-            .UseResilience(MigrationRole.OldStore, p => p.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
-                Delay = TimeSpan.Zero,
-                MaxRetryAttempts = 1,
-            })));
+            .UseResilience(MigrationRole.OldStore, RetryingInvalidOperationOnce));
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
     }
@@ -95,7 +91,8 @@ public sealed class ResilienceTests
     {
         // A database answers later: the read crosses the pipeline (or none) asynchronously, found and tombstone alike.
         var newStore = Substitute.For<INewStore<NewCustomer>>();
-        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
+        newStore.FindAsync(Id, Arg.Any<CancellationToken>())
+            .Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
         newStore.FindAsync("gone", Arg.Any<CancellationToken>()).Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Deleted));
         await using var harness = MigrationHarness.Create(configure: b => NewStoreWithPipeline(b, newStore, emptyPipeline));
 
@@ -260,12 +257,7 @@ public sealed class ResilienceTests
             : AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
         await using var harness = MigrationHarness.Create(configure: b => b
             .UseNewStore(newStore)
-            .UseResilience(MigrationRole.NewStore, p => p.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
-                Delay = TimeSpan.Zero,
-                MaxRetryAttempts = 1,
-            })));
+            .UseResilience(MigrationRole.NewStore, RetryingInvalidOperationOnce));
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         Assert.Equal(2, newStore.Calls);
@@ -280,13 +272,27 @@ public sealed class ResilienceTests
     [InlineData(typeof(WrappedTimeout), true)]
     public void TransientFailure_ClassifiesCommonExceptions(Type type, bool transient)
     {
-        var exception = type == typeof(TransientStoreException) ? new TransientStoreException("x") : (Exception)Activator.CreateInstance(type)!;
+        var exception = type == typeof(TransientStoreException)
+            ? new TransientStoreException("x")
+            : (Exception)Activator.CreateInstance(type)!;
 
         Assert.Equal(transient, TransientFailure.IsTransient(exception));
     }
 
-    private static ILazyMigrationBuilder<OldCustomer, NewCustomer> NewStoreWithPipeline(ILazyMigrationBuilder<OldCustomer, NewCustomer> builder, INewStore<NewCustomer> newStore, bool emptyPipeline) =>
-        emptyPipeline ? builder.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty) : builder.UseNewStore(newStore);
+    /// <summary>A pipeline the user configures: one retry of a failure that the default pipelines do not retry.</summary>
+    private static void RetryingInvalidOperationOnce(ResiliencePipelineBuilder builder) =>
+        builder.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
+            Delay = TimeSpan.Zero,
+            MaxRetryAttempts = 1,
+        });
+
+    private static ILazyMigrationBuilder<OldCustomer, NewCustomer> NewStoreWithPipeline(
+        ILazyMigrationBuilder<OldCustomer, NewCustomer> builder, INewStore<NewCustomer> newStore, bool emptyPipeline) =>
+        emptyPipeline
+            ? builder.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)
+            : builder.UseNewStore(newStore);
 
     /// <summary>
     /// Advances the fake clock a second at a time until the condition holds, letting the awaits that a step completed
