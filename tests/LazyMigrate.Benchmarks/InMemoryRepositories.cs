@@ -3,10 +3,16 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.Benchmarks;
 
-/// <summary>Builds repositories over in-memory stores exactly as a user does: AddLazyMigration, the Use... calls, BuildServiceProvider.</summary>
+/// <summary>
+/// Builds repositories over in-memory stores exactly as a user does: AddLazyMigration, the Use... calls,
+/// BuildServiceProvider.
+/// </summary>
 internal static class InMemoryRepositories
 {
-    public static (ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository) Build(INewStore<NewProfile> newStore, Action<ILazyMigrationBuilder<OldProfile, NewProfile>> configure, InMemoryOldStore<OldProfile>? oldStore = null)
+    public static (ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository) Build(
+        INewStore<NewProfile> newStore,
+        Action<ILazyMigrationBuilder<OldProfile, NewProfile>> configure,
+        InMemoryOldStore<OldProfile>? oldStore = null)
     {
         var services = new ServiceCollection();
         ILazyMigrationBuilder<OldProfile, NewProfile> builder = services.AddLazyMigration<OldProfile, NewProfile>()

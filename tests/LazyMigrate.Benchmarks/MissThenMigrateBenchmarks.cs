@@ -61,14 +61,17 @@ public class MissThenMigrateBenchmarks
         _events = 0;
     }
 
-    /// <summary>Fails the run unless every read of the iteration inserted its entity and the repository raised one event per insert.</summary>
+    /// <summary>
+    /// Fails the run unless every read of the iteration inserted its entity and the repository raised one event per insert.
+    /// </summary>
     [IterationCleanup]
     public void CheckEveryReadMigrated()
     {
         int inserts = _naiveNew.InsertCount + _repositoryNew.InsertCount;
         if (inserts != _next || _events != _repositoryNew.InsertCount)
         {
-            throw new InvalidOperationException($"{_next} reads made {inserts} inserts; {_events} events for {_repositoryNew.InsertCount} repository inserts.");
+            throw new InvalidOperationException(
+                $"{_next} reads made {inserts} inserts; {_events} events for {_repositoryNew.InsertCount} repository inserts.");
         }
     }
 

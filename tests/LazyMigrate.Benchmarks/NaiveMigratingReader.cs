@@ -3,7 +3,7 @@ using LazyMigrate.InMemory;
 namespace LazyMigrate.Benchmarks;
 
 /// <summary>
-/// The hand-written decorator DESIGN.md compares against: read new, on a miss read old, map, insert-if-absent.
+/// The hand-written decorator the benchmarks compare against: read new, on a miss read old, map, insert-if-absent.
 /// No lock, no single-flight, no re-read when the insert loses, no event, no resilience, no metrics.
 /// </summary>
 public sealed class NaiveMigratingReader(InMemoryOldStore<OldProfile> oldStore, InMemoryNewStore<NewProfile> newStore)

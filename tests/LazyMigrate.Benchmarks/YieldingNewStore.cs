@@ -15,7 +15,8 @@ internal sealed class YieldingNewStore<TNew>(InMemoryNewStore<TNew> inner) : INe
         return await inner.FindAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
     {
         await Task.Yield();
         return await inner.FindManyAsync(ids, cancellationToken).ConfigureAwait(false);
@@ -24,10 +25,12 @@ internal sealed class YieldingNewStore<TNew>(InMemoryNewStore<TNew> inner) : INe
     public ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
         inner.InsertIfAbsentAsync(id, entity, cancellationToken);
 
-    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default) =>
+    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default) =>
         inner.InsertManyIfAbsentAsync(entities, cancellationToken);
 
-    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);
+    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
+        inner.UpsertAsync(id, entity, cancellationToken);
 
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
 }

@@ -35,7 +35,9 @@ internal sealed class PostgresBench : IAsyncDisposable
         return pool;
     }
 
-    /// <summary>Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto Prepare</c>).</summary>
+    /// <summary>
+    /// Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto Prepare</c>).
+    /// </summary>
     public NpgsqlDataSource AutoPreparingDataSource => _autoPreparing ??= NpgsqlDataSource.Create(
         new NpgsqlConnectionStringBuilder(_server.ConnectionString) { MaxAutoPrepare = 20, AutoPrepareMinUsages = 1 }.ConnectionString);
 
@@ -51,11 +53,18 @@ internal sealed class PostgresBench : IAsyncDisposable
     {
         int batch = Interlocked.Increment(ref _nextBatch);
         string[] ids = Enumerable.Range(0, count).Select(i => $"b{batch:D4}-{i:D6}").ToArray();
-        string[] payloads = ids.Select(id => System.Text.Json.JsonSerializer.Serialize(new OldProfile(id, "Ada Lovelace", 36), Json.Options)).ToArray();
+        string[] payloads = ids
+            .Select(id => System.Text.Json.JsonSerializer.Serialize(new OldProfile(id, "Ada Lovelace", 36), Json.Options))
+            .ToArray();
         await using NpgsqlCommand insert = DataSource.CreateCommand(
-            $"INSERT INTO {OldTable} (id, payload, deleted, updated_at) SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload)");
+            $"INSERT INTO {OldTable} (id, payload, deleted, updated_at) "
+            + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload)");
         insert.Parameters.Add(new NpgsqlParameter { Value = ids });
-        insert.Parameters.Add(new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Jsonb });
+        insert.Parameters.Add(new NpgsqlParameter
+        {
+            Value = payloads,
+            NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Jsonb,
+        });
         await insert.ExecuteNonQueryAsync();
         return ids;
     }

@@ -9,8 +9,8 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// Lazy migration on PostgreSQL: every read asks for an id only the old table holds, so every read migrates it.
 /// Each invocation migrates <see cref="EntitiesPerInvocation"/> fresh ids with <see cref="Concurrency"/> concurrent
 /// readers; the reported time is per entity (its inverse is entities per second). The baseline is the hand-written
-/// naive decorator of DESIGN.md; the repository runs once per way of locking. DESIGN.md: at least 0.75 times the naive
-/// code with a lock, and no slower than it without one.
+/// naive decorator (<see cref="NaivePostgresMigrator"/>); the repository runs once per way of locking. The targets
+/// (docs/benchmarks.md): at least 0.75 times the naive code with a lock, and no slower than it without one.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -67,7 +67,8 @@ public class PostgresLazyMigrationBenchmarks
     public void CheckEveryIdMigrated()
     {
         // Count what the new table holds for this iteration's ids: every read must have migrated its entity.
-        using var count = _bench.DataSource.CreateCommand($"SELECT count(*) FROM {PostgresBench.NewTable} WHERE id = ANY($1) AND NOT deleted");
+        using var count = _bench.DataSource.CreateCommand(
+            $"SELECT count(*) FROM {PostgresBench.NewTable} WHERE id = ANY($1) AND NOT deleted");
         count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _ids });
         long migrated = (long)count.ExecuteScalar()!;
         if (migrated != _ids.Length)
@@ -116,7 +117,9 @@ public class PostgresLazyMigrationBenchmarks
 
         // For the naive code the repository only creates the tables; the naive code then reads and writes them directly.
         (_services, var repository) = await PostgresRepositories.BuildAsync(_bench, locking);
-        _read = naive ? new NaivePostgresMigrator(autoPrepare ? _bench.AutoPreparingDataSource : _bench.DataSource).GetAsync : id => repository.GetAsync(id).AsTask();
+        _read = naive
+            ? new NaivePostgresMigrator(autoPrepare ? _bench.AutoPreparingDataSource : _bench.DataSource).GetAsync
+            : id => repository.GetAsync(id).AsTask();
     }
 
     private Task ReadAllAsync() => ConcurrentReads.RunAsync(_ids, Concurrency, _read);

@@ -25,7 +25,11 @@ public enum LockChoice
 /// <summary>Builds repositories over the benchmark tables exactly as a user would, with DI.</summary>
 internal static class PostgresRepositories
 {
-    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(PostgresBench bench, LockChoice locking, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null, NpgsqlDataSource? dataSource = null)
+    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(
+        PostgresBench bench,
+        LockChoice locking,
+        Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null,
+        NpgsqlDataSource? dataSource = null)
     {
         dataSource ??= bench.DataSource;
         var services = new ServiceCollection();

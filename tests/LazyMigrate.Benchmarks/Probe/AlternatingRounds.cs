@@ -35,8 +35,11 @@ internal sealed class AlternatingRounds
     /// <param name="ways">The names of the ways, in the order of the first round.</param>
     /// <param name="rounds">Rounds counted after the warm-up.</param>
     /// <param name="operationsPerRound">Operations each round does, to cost one.</param>
-    /// <param name="prepareRound">Prepares a round of a way outside the measurement (fresh rows, say) and returns the measured work.</param>
-    public static async Task<AlternatingRounds> RunAsync(IReadOnlyList<string> ways, int rounds, int operationsPerRound, Func<string, Task<Func<Task>>> prepareRound)
+    /// <param name="prepareRound">
+    /// Prepares a round of a way outside the measurement (fresh rows, say) and returns the measured work.
+    /// </param>
+    public static async Task<AlternatingRounds> RunAsync(
+        IReadOnlyList<string> ways, int rounds, int operationsPerRound, Func<string, Task<Func<Task>>> prepareRound)
     {
         var result = new AlternatingRounds();
         foreach (string way in ways)

@@ -17,9 +17,11 @@ internal sealed class CommandTimings : IDisposable
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
             ActivityStopped = activity =>
             {
-                string key = (activity.GetTagItem("db.statement") ?? activity.GetTagItem("db.query.text") ?? activity.DisplayName)?.ToString() ?? "?";
+                object? statement = activity.GetTagItem("db.statement") ?? activity.GetTagItem("db.query.text");
+                string key = (statement ?? activity.DisplayName)?.ToString() ?? "?";
                 key = key.Length > 90 ? key[..90] : key;
-                _totals.AddOrUpdate(key, (1, activity.Duration.TotalMicroseconds), (_, t) => (t.Count + 1, t.Micros + activity.Duration.TotalMicroseconds));
+                double micros = activity.Duration.TotalMicroseconds;
+                _totals.AddOrUpdate(key, (1, micros), (_, t) => (t.Count + 1, t.Micros + micros));
             },
         };
         ActivitySource.AddActivityListener(_listener);

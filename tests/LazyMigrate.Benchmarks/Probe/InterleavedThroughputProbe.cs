@@ -62,7 +62,9 @@ internal static class InterleavedThroughputProbe
                 return;
             }
 
-            int[] concurrencies = Array.IndexOf(args, "--concurrency") is var c and >= 0 ? [int.Parse(args[c + 1], CultureInfo.InvariantCulture)] : [1, 8];
+            int[] concurrencies = Array.IndexOf(args, "--concurrency") is var c and >= 0
+                ? [int.Parse(args[c + 1], CultureInfo.InvariantCulture)]
+                : [1, 8];
             foreach (int concurrency in concurrencies)
             {
                 await CompareAsync(bench, ways, concurrency, rounds, args.Contains("--rounds"));
@@ -77,14 +79,19 @@ internal static class InterleavedThroughputProbe
         }
     }
 
-    private static async Task<Func<string, Task<NewProfile?>>> RepositoryAsync(PostgresBench bench, LockChoice choice, List<ServiceProvider> services, Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
+    private static async Task<Func<string, Task<NewProfile?>>> RepositoryAsync(
+        PostgresBench bench,
+        LockChoice choice,
+        List<ServiceProvider> services,
+        Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
     {
         var (provider, repository) = await PostgresRepositories.BuildAsync(bench, choice, configure, bench.OwnPool());
         services.Add(provider);
         return id => repository.GetAsync(id).AsTask();
     }
 
-    private static async Task CompareAsync(PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways, int concurrency, int rounds, bool printRounds)
+    private static async Task CompareAsync(
+        PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways, int concurrency, int rounds, bool printRounds)
     {
         var reads = ways.ToDictionary(w => w.Name, w => w.Read);
         AlternatingRounds measured = await AlternatingRounds.RunAsync([.. reads.Keys], rounds, EntitiesPerRound, async way =>
@@ -98,7 +105,9 @@ internal static class InterleavedThroughputProbe
         {
             var (micros, cpu, workItems) = measured.Median(way);
             var (min, max) = measured.Range(way);
-            Console.WriteLine($"c={concurrency} {way,-18} median {micros,8:F1} us/entity  throughput x{naive / micros:F2} of Naive  (min {min:F1}, max {max:F1})  client CPU {cpu,6:F1} us/entity, {workItems:F1} thread-pool work items/entity");
+            Console.WriteLine(
+                $"c={concurrency} {way,-18} median {micros,8:F1} us/entity  throughput x{naive / micros:F2} of Naive  "
+                + $"(min {min:F1}, max {max:F1})  client CPU {cpu,6:F1} us/entity, {workItems:F1} thread-pool work items/entity");
             if (printRounds)
             {
                 Console.WriteLine($"  rounds: {measured.Rounds(way)}");
@@ -107,8 +116,9 @@ internal static class InterleavedThroughputProbe
     }
 
     /// <summary>
-    /// Reads one migrated entity directly from the store, through the repository, and through a repository without
-    /// resilience pipelines, in alternating rounds of 2,000 reads each, and prints the median round of each.
+    /// Reads one migrated entity directly from the store (twice: the second way is an A/A control), through the
+    /// repository with the default options, and through a repository without resilience pipelines, in alternating rounds
+    /// of 2,000 reads each, and prints the median round of each.
     /// </summary>
     private static async Task CompareHotPathAsync(PostgresBench bench, List<ServiceProvider> services, int rounds)
     {
@@ -125,23 +135,29 @@ internal static class InterleavedThroughputProbe
         var reads = new Dictionary<string, Func<Task<NewProfile?>>>
         {
             ["DirectStoreRead"] = async () => (await store.FindAsync(id)).Value,
+            ["DirectControl"] = async () => (await store.FindAsync(id)).Value,
             ["RepositoryGet"] = () => repository.GetAsync(id).AsTask(),
             ["EmptyPipelines"] = () => withoutPipelines.GetAsync(id).AsTask(),
         };
-        AlternatingRounds measured = await AlternatingRounds.RunAsync([.. reads.Keys], rounds, readsPerRound, way => Task.FromResult<Func<Task>>(async () =>
+        AlternatingRounds measured = await AlternatingRounds.RunAsync(
+            [.. reads.Keys], rounds, readsPerRound, way => Task.FromResult<Func<Task>>(() => ReadRoundAsync(reads[way])));
+
+        async Task ReadRoundAsync(Func<Task<NewProfile?>> read)
         {
             for (int i = 0; i < readsPerRound; i++)
             {
-                _ = await reads[way]() ?? throw new InvalidOperationException($"{id} is missing.");
+                _ = await read() ?? throw new InvalidOperationException($"{id} is missing.");
             }
-        }));
+        }
 
         double direct = measured.Median("DirectStoreRead").Micros;
         foreach (string way in reads.Keys)
         {
             var (micros, cpu, _) = measured.Median(way);
             var (min, max) = measured.Range(way);
-            Console.WriteLine($"hot {way,-16} median {micros,7:F2} us/read  x{micros / direct:F3} of the direct read  (min {min:F2}, max {max:F2})  client CPU {cpu,6:F1} us/read");
+            Console.WriteLine(
+                $"hot {way,-16} median {micros,7:F2} us/read  x{micros / direct:F3} of the direct read  "
+                + $"(min {min:F2}, max {max:F2})  client CPU {cpu,6:F1} us/read");
         }
     }
 
