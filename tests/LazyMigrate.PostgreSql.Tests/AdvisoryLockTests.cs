@@ -200,7 +200,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     {
         await using NpgsqlDataSource small = SmallPool(maxPoolSize: 1);
         await using ServiceProvider services = AdvisoryLockedMigration(server.DataSource, small);
-        await services.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer").UpsertAsync("starved", LegacyCustomer.Create("starved", 1));
+        await services.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer")
+            .UpsertAsync("starved", LegacyCustomer.Create("starved", 1));
         await using NpgsqlConnection taken = await small.OpenConnectionAsync();
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>

@@ -87,7 +87,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                     return null;
                 }
 
-                result = await RunLockBatchAsync(table, statements, connection, ids, wait.Left, readAlong, cancellationToken).ConfigureAwait(false);
+                result = await RunLockBatchAsync(table, statements, connection, ids, wait.Left, readAlong, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             // Only once the batch has completed: from here on the connection and its locks belong to the lock object.
