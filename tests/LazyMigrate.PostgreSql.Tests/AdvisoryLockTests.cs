@@ -183,7 +183,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         await using NpgsqlDataSource small = SmallPool(maxPoolSize: 10);
         await using ServiceProvider services = AdvisoryLockedMigration(small, small);
         string[] ids = [.. Enumerable.Range(0, count).Select(n => $"pool-{n:D2}")];
-        var old = services.GetRequiredService<IOldStore<LegacyCustomer>>();
+        var old = services.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer");
         foreach (string id in ids)
         {
             await old.UpsertAsync(id, LegacyCustomer.Create(id, 1));
@@ -200,7 +200,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     {
         await using NpgsqlDataSource small = SmallPool(maxPoolSize: 1);
         await using ServiceProvider services = AdvisoryLockedMigration(server.DataSource, small);
-        await services.GetRequiredService<IOldStore<LegacyCustomer>>().UpsertAsync("starved", LegacyCustomer.Create("starved", 1));
+        await services.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer")
+            .UpsertAsync("starved", LegacyCustomer.Create("starved", 1));
         await using NpgsqlConnection taken = await small.OpenConnectionAsync();
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>

@@ -244,6 +244,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
         Assert.Equal(2, roundTrips.Count);
         Assert.Contains("pg_try_advisory_xact_lock", roundTrips[0], StringComparison.Ordinal);
         Assert.Contains("lock_timeout", roundTrips[1], StringComparison.Ordinal);
+        Assert.Contains("statement_timeout", roundTrips[1], StringComparison.Ordinal);
         Assert.Contains("pg_advisory_xact_lock", roundTrips[1], StringComparison.Ordinal);
     }
 
@@ -280,12 +281,14 @@ public sealed class NewStoreLockTests(PostgresServer server)
     }
 
     [Fact]
-    public void LockTimeout_IsWholeMillisecondsAndNeverZero_ExceptForNoLimit()
+    public void LockAndStatementTimeouts_AreWholeMillisecondsAndNeverZero_ExceptForNoLimit()
     {
         Assert.Equal("SET LOCAL lock_timeout = 1", StoreLockSql.SetLockTimeout(TimeSpan.FromTicks(1)));
         Assert.Equal("SET LOCAL lock_timeout = 1501", StoreLockSql.SetLockTimeout(TimeSpan.FromMilliseconds(1500.2)));
         Assert.Equal("SET LOCAL lock_timeout = 0", StoreLockSql.SetLockTimeout(Timeout.InfiniteTimeSpan));
         Assert.Equal("SET LOCAL lock_timeout = 2147483647", StoreLockSql.SetLockTimeout(TimeSpan.FromDays(30)));
+        Assert.Equal("SET LOCAL statement_timeout = 1501", StoreLockSql.SetStatementTimeout(TimeSpan.FromMilliseconds(1500.2)));
+        Assert.Equal("SET LOCAL statement_timeout = 1", StoreLockSql.SetStatementTimeout(TimeSpan.FromTicks(1)));
     }
 
     private PostgreSqlNewStore<Customer> NewStore() => new(server.DataSource, TestDatabase.Options());

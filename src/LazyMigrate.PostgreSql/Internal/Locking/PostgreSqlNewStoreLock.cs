@@ -1,4 +1,5 @@
 using System.Data;
+using System.Diagnostics;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Internal;
@@ -55,10 +56,15 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     /// <param name="statements">The statements that lock and read: <paramref name="readAlong"/>'s, or the new table's alone.</param>
     /// <param name="readAlong">The old table in the same database to read under the lock; or <see langword="null"/>.</param>
     /// <param name="ids">Valid ids, at least one.</param>
-    /// <param name="timeout">How long each lock may wait: zero tries once, <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.</param>
+    /// <param name="timeout">
+    /// How long the call may wait for all the locks, counted from its start: zero tries once,
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.
+    /// </param>
     /// <param name="cancellationToken">Cancels the wait; whatever was granted is rolled back.</param>
     public static async ValueTask<PostgreSqlNewStoreLock<T, TOld>?> TryAcquireAsync(DocumentTable<T> table, StoreLockStatements statements, string[] ids, TimeSpan timeout, OldTableReadAlong<TOld>? readAlong, CancellationToken cancellationToken)
     {
+        // The server's timeouts run on the real clock, so the time left is measured on it, not on an injected TimeProvider.
+        long started = Stopwatch.GetTimestamp();
         await table.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         if (readAlong is not null)
         {
@@ -67,6 +73,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
         NpgsqlConnection connection = await table.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         PostgreSqlNewStoreLock<T, TOld>? held = null;
+        var wait = default(WaitBound);
         try
         {
             // Free locks, the common case, are taken in a batch of prepared statements without a lock_timeout to set.
@@ -74,16 +81,24 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             LockBatchResult result = await RunLockBatchAsync(table, statements, connection, ids, waitFor: null, readAlong, cancellationToken).ConfigureAwait(false);
             if (!result.Granted && timeout != TimeSpan.Zero)
             {
-                result = await RunLockBatchAsync(table, statements, connection, ids, waitFor: timeout, readAlong, cancellationToken).ConfigureAwait(false);
+                wait = WaitBound.Start(timeout, started);
+                if (wait.Left == TimeSpan.Zero)
+                {
+                    return null;
+                }
+
+                result = await RunLockBatchAsync(table, statements, connection, ids, wait.Left, readAlong, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             // Only once the batch has completed: from here on the connection and its locks belong to the lock object.
             held = result.Granted ? new PostgreSqlNewStoreLock<T, TOld>(table, connection, result.Current, result.OldEntities) : null;
             return held;
         }
-        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable)
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable || wait.TimedOut(exception))
         {
-            // lock_timeout: a lock stayed held by another transaction for the whole timeout.
+            // lock_timeout: a lock stayed held by another transaction for the whole timeout; statement_timeout: the
+            // locks, each granted in time, were not all granted within it.
             return null;
         }
         finally
@@ -166,9 +181,10 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     /// <summary>
     /// One round trip. Without <paramref name="waitFor"/>: <c>BEGIN</c>, then the locks tried once and the reads in one
-    /// statement, prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL lock_timeout</c>,
-    /// a wait for every lock in key order, then the reads in a statement of their own, whose snapshot follows the locks.
-    /// The reads count only when the locks were granted.
+    /// statement, prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL lock_timeout</c>
+    /// and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>, a wait for every lock
+    /// in key order, both settings back to the database's, then the reads in a statement of their own, whose snapshot
+    /// follows the locks. The reads count only when the locks were granted.
     /// </summary>
     private static async ValueTask<LockBatchResult> RunLockBatchAsync(DocumentTable<T> table, StoreLockStatements statements, NpgsqlConnection connection, string[] ids, TimeSpan? waitFor, OldTableReadAlong<TOld>? readAlong, CancellationToken cancellationToken)
     {
@@ -179,8 +195,20 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Rollback));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Begin));
+                bool bounded = timeout != Timeout.InfiniteTimeSpan;
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.SetLockTimeout(timeout)));
+                if (bounded)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.SetStatementTimeout(timeout)));
+                }
+
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Lock) { Parameters = { DocumentTable<T>.Text(table.Sql.LockKeyPrefix), DocumentTable<T>.TextArray(ids) } });
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.ResetLockTimeout));
+                if (bounded)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.ResetStatementTimeout));
+                }
+
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(statements.ReadLocked) { Parameters = { DocumentTable<T>.TextArray(ids) } });
                 batch.Timeout = CommandTimeout(connection, timeout);
             }
@@ -196,7 +224,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                // ROLLBACK, BEGIN and SET return no result; the wait's count comes before the reads.
+                // ROLLBACK, BEGIN and the SETs return no result; the wait's count comes before the reads.
                 if (waitFor is not null)
                 {
                     await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -273,6 +301,35 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         {
             PostgreSqlLog.StoreLockRollbackFailed(table.Logger, table.Name.Qualified, failure);
         }
+    }
+
+    /// <summary>
+    /// The bound of a wait for locks: the time left of the call's timeout when the wait starts, which becomes the wait's
+    /// <c>statement_timeout</c>. The default is no wait at all.
+    /// </summary>
+    private readonly record struct WaitBound(TimeSpan Left, long Started)
+    {
+        public static WaitBound Start(TimeSpan timeout, long callStarted)
+        {
+            if (timeout == Timeout.InfiniteTimeSpan)
+            {
+                return new WaitBound(timeout, Stopwatch.GetTimestamp());
+            }
+
+            TimeSpan left = timeout - Stopwatch.GetElapsedTime(callStarted);
+            return new WaitBound(left > TimeSpan.Zero ? left : TimeSpan.Zero, Stopwatch.GetTimestamp());
+        }
+
+        /// <summary>
+        /// Gets whether <paramref name="exception"/> is this wait's <c>statement_timeout</c>: 57014 once the bound has
+        /// passed. Npgsql reports its own cancellation (the token, its command timeout) as another exception; a 57014
+        /// before the bound is someone else's cancel request (<c>pg_cancel_backend</c>), a failure, not a timeout.
+        /// </summary>
+        public bool TimedOut(PostgresException exception) =>
+            exception.SqlState == PostgresErrorCodes.QueryCanceled
+            && Left > TimeSpan.Zero
+            && Left != Timeout.InfiniteTimeSpan
+            && Stopwatch.GetElapsedTime(Started) >= Left;
     }
 
     /// <summary>What one lock batch found: whether every lock was granted, and the reads made under them.</summary>

@@ -22,7 +22,10 @@ internal static class StoreLockSql
     /// </summary>
     public const string Begin = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
-    /// <summary>Waits for every lock, each up to <c>lock_timeout</c> (55P03 <c>lock_not_available</c> past it). $1: the key prefix, $2: the ids.</summary>
+    /// <summary>
+    /// Waits for every lock, each up to <c>lock_timeout</c> (55P03 <c>lock_not_available</c> past it), all of them up to
+    /// <c>statement_timeout</c> (57014 <c>query_canceled</c>). $1: the key prefix, $2: the ids.
+    /// </summary>
     public const string Lock =
         "SELECT count(pg_advisory_xact_lock(k)) FROM " +
         "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
@@ -36,17 +39,40 @@ internal static class StoreLockSql
 
     public const string Rollback = "ROLLBACK";
 
-    /// <summary>The longest <c>lock_timeout</c> PostgreSQL accepts, in milliseconds.</summary>
-    private const long MaxLockTimeoutMilliseconds = int.MaxValue;
+    /// <summary>
+    /// Ends a bound of the wait once the locks are held: the reads and the insert that follow in the transaction run
+    /// under the database's own setting (<c>LOCAL</c> either way: nothing outlives the transaction).
+    /// </summary>
+    public const string ResetLockTimeout = "SET LOCAL lock_timeout TO DEFAULT";
+
+    /// <inheritdoc cref="ResetLockTimeout"/>
+    public const string ResetStatementTimeout = "SET LOCAL statement_timeout TO DEFAULT";
+
+    /// <summary>The longest <c>lock_timeout</c> or <c>statement_timeout</c> PostgreSQL accepts, in milliseconds.</summary>
+    private const long MaxTimeoutMilliseconds = int.MaxValue;
 
     /// <summary>
     /// Sets how long each lock waits, for this transaction only. <c>SET</c> takes no parameter; the value is an integer
-    /// this class formats. <see cref="Timeout.InfiniteTimeSpan"/> is 0, PostgreSQL's "no limit"; any other timeout is
-    /// rounded up to whole milliseconds and at least 1 ms, since 0 would wait forever.
+    /// this class formats (<see cref="Milliseconds"/>).
     /// </summary>
-    public static string SetLockTimeout(TimeSpan timeout)
+    public static string SetLockTimeout(TimeSpan timeout) => "SET LOCAL lock_timeout = " + Milliseconds(timeout);
+
+    /// <summary>
+    /// Sets how long the next statements may run, for this transaction only: PostgreSQL (13 and later) times each
+    /// statement of a batch on its own, so the wait for all the locks, which <c>lock_timeout</c> bounds only lock by lock,
+    /// ends at the timeout with 57014 <c>query_canceled</c>.
+    /// </summary>
+    public static string SetStatementTimeout(TimeSpan timeout) => "SET LOCAL statement_timeout = " + Milliseconds(timeout);
+
+    /// <summary>
+    /// A timeout as PostgreSQL reads it: <see cref="Timeout.InfiniteTimeSpan"/> is 0, its "no limit"; any other timeout
+    /// is rounded up to whole milliseconds and at least 1 ms, since 0 would wait forever.
+    /// </summary>
+    private static string Milliseconds(TimeSpan timeout)
     {
-        long milliseconds = timeout == Timeout.InfiniteTimeSpan ? 0 : Math.Clamp((long)Math.Ceiling(timeout.TotalMilliseconds), 1, MaxLockTimeoutMilliseconds);
-        return "SET LOCAL lock_timeout = " + milliseconds.ToString(CultureInfo.InvariantCulture);
+        long milliseconds = timeout == Timeout.InfiniteTimeSpan
+            ? 0
+            : Math.Clamp((long)Math.Ceiling(timeout.TotalMilliseconds), 1, MaxTimeoutMilliseconds);
+        return milliseconds.ToString(CultureInfo.InvariantCulture);
     }
 }
