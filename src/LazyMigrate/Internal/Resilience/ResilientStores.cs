@@ -131,40 +131,40 @@ internal sealed class ResilientStores<TOld, TNew>(
             ResiliencePipeline.Empty);
 
     public ValueTask<bool> ReleaseLockAsync(string id, IAsyncDisposable handle) =>
-    /// <summary>
-    /// Locks one id; each attempt, a retry too, waits only for what is left of <paramref name="deadline"/>, and a retry
-    /// with nothing left is a timeout (<see langword="null"/>), not another try.
-    /// </summary>
-    public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, LockDeadline deadline, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.Lock, "acquire", id),
-            static (s, ct) => AcquireOne(s.Provider, s.Key, s.Attempts, ct),
-            (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Attempts: deadline.StartAcquire()),
-            cancellationToken);
+        Run(Site.Of(MigrationRole.Lock, "release", id), static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
 
-    /// <summary>Gets whether the lock provider takes a batch's locks at once (<see cref="TryLockManyAsync"/>).</summary>
-    public bool CanLockMany => lockProvider is IMigrationBatchLockProvider;
+    private static ValueTask<IMigrationLockHandle?> AcquireOne(
+        IMigrationLockProvider provider, string key, LockDeadline.Attempts attempts, CancellationToken cancellationToken) =>
+        attempts.Next() is { } wait ? provider.TryAcquireAsync(key, wait, cancellationToken) : default;
 
-    /// <summary>
-    /// Locks a batch of ids at once through a provider that can (<see cref="IMigrationBatchLockProvider"/>), bounded by
-    /// <paramref name="deadline"/> as <see cref="TryLockAsync"/> is.
-    /// </summary>
-    public ValueTask<IMigrationLockHandle?> TryLockManyAsync(
-        IReadOnlyList<string> ids, LockDeadline deadline, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.Lock, "acquire_many", ids),
-            static (s, ct) => s.Attempts.Next() is { } wait ? s.Provider.TryAcquireManyAsync(s.Keys, wait, ct) : default,
-            (Provider: (IMigrationBatchLockProvider)lockProvider!, Keys: LockKeys(migration, ids), Attempts: deadline.StartAcquire()),
-            cancellationToken);
+    private static string[] LockKeys(string migration, IReadOnlyList<string> ids)
+    {
+        var keys = new string[ids.Count];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            keys[i] = MigrationLockKeys.For(migration, ids[i]);
+        }
 
-    /// <summary>
-    /// Locks in the new store, bounded by <paramref name="deadline"/> as <see cref="TryLockAsync"/> is; a migration's lock
-    /// also asks for the old store's entities (<see cref="IOldStoreReadAlong{TOld}"/>).
-    /// </summary>
-    public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(
-        IReadOnlyList<string> ids, LockDeadline deadline, bool readOldAlong, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.Lock, "acquire_in_store", ids),
-            static (s, ct) => LockInStore(s.Store, s.Ids, s.Attempts, s.OldStore, s.ReadOldAlong, ct),
-            (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Attempts: deadline.StartAcquire(), OldStore: oldStore,
-                ReadOldAlong: readOldAlong),
+        return keys;
+    }
+
+    private static ValueTask<INewStoreLock<TNew>?> LockInStore(
+        ILockingNewStore<TNew> store,
+        IReadOnlyList<string> ids,
+        LockDeadline.Attempts attempts,
+        IOldStore<TOld> oldStore,
+        bool readOldAlong,
+        CancellationToken cancellationToken)
+    {
+        if (attempts.Next() is not { } wait)
+        {
+            return default;
+        }
+
+        return readOldAlong
+            ? store.TryLockAndReadOldAsync(ids, wait, oldStore, cancellationToken)
+            : store.TryLockAsync(ids, wait, cancellationToken);
+    }
 
     private static async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> OneRead(string id, ValueTask<NewStoreRead<TNew>> read)
     {
