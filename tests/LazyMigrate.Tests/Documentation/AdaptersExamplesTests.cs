@@ -23,4 +23,21 @@ public sealed class AdaptersExamplesTests
         Assert.Equal(1, locks.AcquireCount);
         Assert.False(locks.IsHeld(key)); // disposing the handle released the lock
     }
+
+    [Fact]
+    public async Task BatchLockProvider_HoldsEveryKeyOfTheBatchOnOneHandle()
+    {
+        var locks = new InMemoryMigrationLockProvider();
+        IMigrationBatchLockProvider provider = locks;
+        string[] keys = [MigrationLockKeys.For("LegacyCustomer->Customer", "c1"), MigrationLockKeys.For("LegacyCustomer->Customer", "c2")];
+        TimeSpan timeout = TimeSpan.Zero;
+        CancellationToken cancellationToken = CancellationToken.None;
+
+        IMigrationLockHandle? handle = await provider.TryAcquireManyAsync(keys, timeout, cancellationToken);
+
+        Assert.NotNull(handle);
+        Assert.All(keys, key => Assert.True(locks.IsHeld(key)));
+        await handle.DisposeAsync();
+        Assert.All(keys, key => Assert.False(locks.IsHeld(key)));
+    }
 }
