@@ -10,7 +10,8 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
     /// <summary>Gets the number of <see cref="FindAsync"/> and <see cref="FindManyAsync"/> calls so far.</summary>
     public int ReadCount => Volatile.Read(ref _reads);
 
-    /// <summary>Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far: the write-backs.</summary>
+    /// <summary>Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far: the
+    /// write-backs.</summary>
     public int WriteCount => Volatile.Read(ref _writes);
 
     public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default)
@@ -19,13 +20,19 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
         return inner.FindAsync(id, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         Interlocked.Increment(ref _reads);
         return inner.FindManyAsync(ids, cancellationToken);
     }
 
-    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default) => inner.ScanAsync(afterId, cancellationToken);
+    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        CancellationToken cancellationToken = default
+    ) => inner.ScanAsync(afterId, cancellationToken);
 
     public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
     {
@@ -40,21 +47,30 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
     }
 }
 
-/// <summary>Counts the entities the repository inserted with insert-if-absent (its migrations), so the quick start can show them.</summary>
+/// <summary>Counts the entities the repository inserted with insert-if-absent (its migrations), so the quick start can
+/// show them.</summary>
 public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {
     private int _inserts;
 
-    /// <summary>Gets the number of entities inserted by insert-if-absent so far: the migrations, saves excluded.</summary>
+    /// <summary>Gets the number of entities inserted by insert-if-absent so far: the migrations, saves
+    /// excluded.</summary>
     public int InsertCount => Volatile.Read(ref _inserts);
 
-    public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default) => inner.FindAsync(id, cancellationToken);
+    public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.FindAsync(id, cancellationToken);
 
-    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
-        inner.FindManyAsync(ids, cancellationToken);
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    ) => inner.FindManyAsync(ids, cancellationToken);
 
-    public async ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> InsertIfAbsentAsync(
+        string id,
+        TNew entity,
+        CancellationToken cancellationToken = default
+    )
     {
         bool inserted = await inner.InsertIfAbsentAsync(id, entity, cancellationToken);
         if (inserted)
@@ -65,14 +81,19 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TN
         return inserted;
     }
 
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAsync(entities, cancellationToken);
         Interlocked.Add(ref _inserts, inserted.Count);
         return inserted;
     }
 
-    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);
+    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
+        inner.UpsertAsync(id, entity, cancellationToken);
 
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(id, cancellationToken);
 }

@@ -4,12 +4,18 @@ namespace LazyMigrate.QuickStart;
 /// Maps legacy customers to the new model, and back for write-back. Registered once with
 /// <c>services.AddMigrationMapper&lt;CustomerMapper&gt;()</c>, it serves both interfaces.
 /// </summary>
-public sealed class CustomerMapper : IMigrationMapper<LegacyCustomer, Customer>, IReverseMigrationMapper<LegacyCustomer, Customer>
+public sealed class CustomerMapper
+    : IMigrationMapper<LegacyCustomer, Customer>,
+        IReverseMigrationMapper<LegacyCustomer, Customer>
 {
     /// <inheritdoc/>
     public Customer Map(LegacyCustomer entity)
     {
-        string[] name = entity.FullName.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] name = entity.FullName.Split(
+            ' ',
+            2,
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries
+        );
         if (name.Length != 2)
         {
             // LazyMigrate turns this into a MigrationMappingException naming the id; nothing is written.
@@ -20,13 +26,16 @@ public sealed class CustomerMapper : IMigrationMapper<LegacyCustomer, Customer>,
     }
 
     /// <inheritdoc/>
-    public LegacyCustomer MapBack(Customer entity) => new(entity.Id, $"{entity.FirstName} {entity.LastName}", ToLegacyPhone(entity.Phone));
+    public LegacyCustomer MapBack(Customer entity) =>
+        new(entity.Id, $"{entity.FirstName} {entity.LastName}", ToLegacyPhone(entity.Phone));
 
     /// <summary>"(555) 010-0042" to "+15550100042".</summary>
     private static string ToE164(string legacyPhone)
     {
         string digits = string.Concat(legacyPhone.Where(char.IsAsciiDigit));
-        return digits.Length == 10 ? "+1" + digits : throw new FormatException($"'{legacyPhone}' is not a 10-digit phone number");
+        return digits.Length == 10
+            ? "+1" + digits
+            : throw new FormatException($"'{legacyPhone}' is not a 10-digit phone number");
     }
 
     /// <summary>"+15550100042" to "(555) 010-0042".</summary>

@@ -44,10 +44,12 @@ public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext
     }
 }
 
-/// <summary>Where the two databases live: two SQLite files in a temporary folder (the default), or one PostgreSQL database.</summary>
+/// <summary>Where the two databases live: two SQLite files in a temporary folder (the default), or one PostgreSQL
+/// database.</summary>
 public abstract class SampleDatabase : IAsyncDisposable
 {
-    /// <summary>The PostgreSQL schema the quick start owns: dropped and created again at every run, nothing else is touched.</summary>
+    /// <summary>The PostgreSQL schema the quick start owns: dropped and created again at every run, nothing else is
+    /// touched.</summary>
     public const string PostgresSchema = "lazymigrate_quickstart";
 
     public abstract string Description { get; }
@@ -64,7 +66,8 @@ public abstract class SampleDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>Ids scan in ordinal order only under a binary collation: SQLite's default is one, PostgreSQL's is "C".</summary>
+    /// <summary>Ids scan in ordinal order only under a binary collation: SQLite's default is one, PostgreSQL's is
+    /// "C".</summary>
     public static string? BinaryCollation(DatabaseFacade database) => database.IsNpgsql() ? "C" : null;
 
     /// <summary>Gets the options of the legacy database's contexts.</summary>
@@ -73,7 +76,8 @@ public abstract class SampleDatabase : IAsyncDisposable
     /// <summary>Gets the options of the new database's contexts.</summary>
     public DbContextOptions<CustomerDb> NewOptions => field ??= Options<CustomerDb>(ConfigureNew);
 
-    /// <summary>Creates both databases empty, then seeds the legacy one with <paramref name="records"/> customers in one transaction.</summary>
+    /// <summary>Creates both databases empty, then seeds the legacy one with <paramref name="records"/> customers in
+    /// one transaction.</summary>
     public async Task CreateAsync(int records)
     {
         await using LegacyDb legacy = OpenLegacy();
@@ -112,13 +116,16 @@ public abstract class SampleDatabase : IAsyncDisposable
     {
         private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("lazymigrate-quickstart-");
 
-        public override string Description => $"SQLite files {Path.Combine(_folder.FullName, "legacy.db")} and customers.db next to it";
+        public override string Description =>
+            $"SQLite files {Path.Combine(_folder.FullName, "legacy.db")} and customers.db next to it";
 
         private readonly SynchronousNormal _synchronousNormal = new();
 
-        protected override void ConfigureLegacy(DbContextOptionsBuilder options) => options.UseSqlite(ConnectionString("legacy.db")).AddInterceptors(_synchronousNormal);
+        protected override void ConfigureLegacy(DbContextOptionsBuilder options) =>
+            options.UseSqlite(ConnectionString("legacy.db")).AddInterceptors(_synchronousNormal);
 
-        protected override void ConfigureNew(DbContextOptionsBuilder options) => options.UseSqlite(ConnectionString("customers.db")).AddInterceptors(_synchronousNormal);
+        protected override void ConfigureNew(DbContextOptionsBuilder options) =>
+            options.UseSqlite(ConnectionString("customers.db")).AddInterceptors(_synchronousNormal);
 
         public override ValueTask DisposeAsync()
         {
@@ -139,10 +146,15 @@ public abstract class SampleDatabase : IAsyncDisposable
         }
 
         private string ConnectionString(string file) =>
-            new SqliteConnectionStringBuilder { DataSource = Path.Combine(_folder.FullName, file), Pooling = true }.ToString();
+            new SqliteConnectionStringBuilder
+            {
+                DataSource = Path.Combine(_folder.FullName, file),
+                Pooling = true,
+            }.ToString();
     }
 
-    /// <summary>Both tables in the schema <see cref="PostgresSchema"/> of the database the connection string names.</summary>
+    /// <summary>Both tables in the schema <see cref="PostgresSchema"/> of the database the connection string
+    /// names.</summary>
     private sealed class PostgresSchemaDatabase(string connectionString) : SampleDatabase
     {
         public override string Description =>
@@ -161,7 +173,9 @@ public abstract class SampleDatabase : IAsyncDisposable
 
         protected override async Task CreateTablesAsync(LegacyDb legacy, CustomerDb customers)
         {
-            await legacy.Database.ExecuteSqlRawAsync($"DROP SCHEMA IF EXISTS {PostgresSchema} CASCADE; CREATE SCHEMA {PostgresSchema};");
+            await legacy.Database.ExecuteSqlRawAsync(
+                $"DROP SCHEMA IF EXISTS {PostgresSchema} CASCADE; CREATE SCHEMA {PostgresSchema};"
+            );
             foreach (DbContext db in new DbContext[] { legacy, customers })
             {
                 await db.GetService<IRelationalDatabaseCreator>().CreateTablesAsync();

@@ -1,6 +1,7 @@
 // The LazyMigrate quick start: a legacy customer model moves to a new one, entity by entity, from a legacy database to
 // a new one through the Entity Framework Core adapter: two SQLite files by default (no server needed), or PostgreSQL.
-// Run it with: dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection string>"]]
+// Run it with: dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection
+// string>"]]
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -16,9 +17,12 @@ using Microsoft.Extensions.Options;
 using static LazyMigrate.QuickStart.LegacyCustomers;
 using static LazyMigrate.QuickStart.Story;
 
-const string Usage = "usage: LazyMigrate.QuickStart [--records N] [--postgres \"<connection string>\"]\n" +
-    "  --records N    legacy records to seed, N >= 10; default 5000\n" +
-    "  --postgres CS  use this PostgreSQL database (its schema " + SampleDatabase.PostgresSchema + " is created afresh) instead of two SQLite files";
+const string Usage =
+    "usage: LazyMigrate.QuickStart [--records N] [--postgres \"<connection string>\"]\n"
+    + "  --records N    legacy records to seed, N >= 10; default 5000\n"
+    + "  --postgres CS  use this PostgreSQL database (its schema "
+    + SampleDatabase.PostgresSchema
+    + " is created afresh) instead of two SQLite files";
 if (args is ["-h"] or ["--help"])
 {
     Console.WriteLine(Usage);
@@ -51,25 +55,40 @@ catch (System.Data.Common.DbException failure)
 // application, `.UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, c => c.Id)` (and its NewStore twin)
 // builds them from the container's IDbContextFactory; here they are built by hand and wrapped in counters, so that
 // the story can show every call they get.
-var old = new CountingOldStore<LegacyCustomer>(new EntityFrameworkCoreOldStore<LegacyDb, LegacyCustomer, string>(
-    new PooledDbContextFactory<LegacyDb>(database.LegacyOptions), db => db.Customers, c => c.Id));
-var neu = new CountingNewStore<Customer>(new EntityFrameworkCoreNewStore<CustomerDb, Customer, string>(
-    new PooledDbContextFactory<CustomerDb>(database.NewOptions), db => db.Customers, c => c.Id));
+var old = new CountingOldStore<LegacyCustomer>(
+    new EntityFrameworkCoreOldStore<LegacyDb, LegacyCustomer, string>(
+        new PooledDbContextFactory<LegacyDb>(database.LegacyOptions),
+        db => db.Customers,
+        c => c.Id
+    )
+);
+var neu = new CountingNewStore<Customer>(
+    new EntityFrameworkCoreNewStore<CustomerDb, Customer, string>(
+        new PooledDbContextFactory<CustomerDb>(database.NewOptions),
+        db => db.Customers,
+        c => c.Id
+    )
+);
 var events = new ConcurrentQueue<EntityMigrated<LegacyCustomer, Customer>>();
 
 // The whole set-up: one mapper class (both ways), one migration, its stores, its lock and an event callback.
 var services = new ServiceCollection();
-services.AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+services.AddLogging(logging =>
+    logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+);
 services.AddMigrationMapper<CustomerMapper>();
-services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+services
+    .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
     .UseOldStore(old)
     .UseNewStore(neu)
     .UseInMemoryLock() // one process: a distributed lock (LazyMigrate.DistributedLock) when several instances share the databases
-    .OnMigrated((migrated, _) =>
-    {
-        events.Enqueue(migrated);
-        return ValueTask.CompletedTask;
-    });
+    .OnMigrated(
+        (migrated, _) =>
+        {
+            events.Enqueue(migrated);
+            return ValueTask.CompletedTask;
+        }
+    );
 
 await using ServiceProvider provider = BuildAndValidate(services);
 var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
@@ -78,7 +97,9 @@ Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, EF C
 Console.WriteLine($"   {database.Description}");
 
 story.Step("The legacy database, seeded with the old system's data");
-Say($"legacy database: {N(await LegacyCountAsync())} legacy_customers rows, new database: {N(await NewCountAsync())} customers rows");
+Say(
+    $"legacy database: {N(await LegacyCountAsync())} legacy_customers rows, new database: {N(await NewCountAsync())} customers rows"
+);
 Say($"{Id(1)} = {await OldPeekAsync(Id(1))}");
 
 // The first 500 (at most half): each read migrates its entity. The rest wait in the legacy database for their first
@@ -101,11 +122,17 @@ const int Readers = 50;
 string contested = Id(firstReads + 1);
 story.Step($"{Readers} concurrent first reads of {contested} migrate it once (single-flight, then the lock)");
 (reads, inserts, raised) = Counters();
-Customer?[] seen = await Task.WhenAll(Enumerable.Range(0, Readers).Select(_ => Task.Run(async () => await customers.GetAsync(contested))));
+Customer?[] seen = await Task.WhenAll(
+    Enumerable.Range(0, Readers).Select(_ => Task.Run(async () => await customers.GetAsync(contested)))
+);
 story.Expect(seen.All(c => c is not null && c == seen[0]), $"all {Readers} readers got {seen[0]}");
+
 // Readers that miss the new store while the migration is in flight join it; one that missed it just as the migration
 // finished takes the lock, reads the new store again and finds the entity there: one old-store read in all.
-story.Expect(old.ReadCount - reads == 1, $"old-store reads: {old.ReadCount - reads} (the readers shared one migration)");
+story.Expect(
+    old.ReadCount - reads == 1,
+    $"old-store reads: {old.ReadCount - reads} (the readers shared one migration)"
+);
 story.Expect(neu.InsertCount - inserts == 1, $"new-store inserts: {neu.InsertCount - inserts}");
 story.Expect(events.Count - raised == 1, $"EntityMigrated events: {events.Count - raised}");
 
@@ -116,8 +143,14 @@ for (int n = 1; n <= firstReads; n++)
     await customers.GetAsync(Id(n));
 }
 
-story.Expect(old.ReadCount == reads && neu.InsertCount == inserts, $"old-store reads: +{old.ReadCount - reads}, new-store inserts: +{neu.InsertCount - inserts}");
-story.Expect(await customers.MigrateAsync(Id(1)) == MigrationOutcome.AlreadyMigrated, $"MigrateAsync({Id(1)}) returns {MigrationOutcome.AlreadyMigrated}");
+story.Expect(
+    old.ReadCount == reads && neu.InsertCount == inserts,
+    $"old-store reads: +{old.ReadCount - reads}, new-store inserts: +{neu.InsertCount - inserts}"
+);
+story.Expect(
+    await customers.MigrateAsync(Id(1)) == MigrationOutcome.AlreadyMigrated,
+    $"MigrateAsync({Id(1)}) returns {MigrationOutcome.AlreadyMigrated}"
+);
 
 string ada = Id(1);
 story.Step($"A save through the new API reaches old readers (WriteBackMode.Sync): SaveAsync({ada})");
@@ -127,20 +160,32 @@ await customers.SaveAsync(ada, changed);
 LegacyCustomer? oldView = await OldPeekAsync(ada); // an old reader: it reads the legacy database directly, as the old API does
 Say($"new API saved   {changed}");
 Say($"old reader sees {oldView}");
-story.Expect(oldView == new LegacyCustomer(ada, $"{before.FirstName} Byron", "(555) 010-9999"), "the legacy database holds the change, mapped back by CustomerMapper.MapBack");
+story.Expect(
+    oldView == new LegacyCustomer(ada, $"{before.FirstName} Byron", "(555) 010-9999"),
+    "the legacy database holds the change, mapped back by CustomerMapper.MapBack"
+);
 story.Expect(await customers.GetAsync(ada) == changed, "the new API reads the saved value");
 string created = Id(records + 1);
 await customers.SaveAsync(created, new Customer(created, "Katherine", "Johnson", "+15550100000"));
 LegacyCustomer? createdView = await OldPeekAsync(created);
-story.Expect(createdView is not null, $"a customer created through the new API ({created}) reaches the legacy database too: {createdView}");
+story.Expect(
+    createdView is not null,
+    $"a customer created through the new API ({created}) reaches the legacy database too: {createdView}"
+);
 
 string gone = Id(2);
 story.Step($"A delete stays deleted: DeleteAsync({gone})");
 (reads, inserts, raised) = Counters();
 await customers.DeleteAsync(gone);
 story.Expect(await customers.GetAsync(gone) is null, "GetAsync returns null");
-story.Expect(await customers.MigrateAsync(gone) == MigrationOutcome.Deleted, $"MigrateAsync returns {MigrationOutcome.Deleted}");
-story.Expect((await NewPeekAsync(gone)).State == NewStoreState.Deleted, $"the new store keeps a tombstone, so no migration brings it back: {await EntryOfAsync(gone)}");
+story.Expect(
+    await customers.MigrateAsync(gone) == MigrationOutcome.Deleted,
+    $"MigrateAsync returns {MigrationOutcome.Deleted}"
+);
+story.Expect(
+    (await NewPeekAsync(gone)).State == NewStoreState.Deleted,
+    $"the new store keeps a tombstone, so no migration brings it back: {await EntryOfAsync(gone)}"
+);
 story.Expect(await OldPeekAsync(gone) is null, "the legacy database no longer has it (write-back of the delete)");
 story.Expect(old.ReadCount == reads && neu.InsertCount == inserts, "the old store was not read, nothing was inserted");
 
@@ -151,22 +196,39 @@ int toMigrate = 2 * side - alreadyThere;
 story.Step($"GetManyAsync of {batch.Count} ids: {alreadyThere} migrated, {toMigrate} not yet, 1 deleted, 1 unknown");
 (reads, inserts, raised) = Counters();
 IReadOnlyDictionary<string, Customer> found = await customers.GetManyAsync(batch);
-story.Expect(found.Count == 2 * side, $"{N(found.Count)} customers returned; the deleted and the unknown id are left out");
-story.Expect(old.ReadCount - reads == 1, $"old-store reads: {old.ReadCount - reads} (one batched call for every id the new store lacks)");
+story.Expect(
+    found.Count == 2 * side,
+    $"{N(found.Count)} customers returned; the deleted and the unknown id are left out"
+);
+story.Expect(
+    old.ReadCount - reads == 1,
+    $"old-store reads: {old.ReadCount - reads} (one batched call for every id the new store lacks)"
+);
 story.Expect(neu.InsertCount - inserts == toMigrate, $"new-store inserts: {neu.InsertCount - inserts}");
 
 story.Step("EntityMigrated events (OnMigrated callback)");
-story.Expect(events.Count == neu.InsertCount, $"{N(events.Count)} events: one per new-store insert; saves and deletes raise none");
-story.Expect(events.Select(e => e.EventId).Distinct().Count() == events.Count, "each event has its own EventId (derived from the migration name and the entity id)");
+story.Expect(
+    events.Count == neu.InsertCount,
+    $"{N(events.Count)} events: one per new-store insert; saves and deletes raise none"
+);
+story.Expect(
+    events.Select(e => e.EventId).Distinct().Count() == events.Count,
+    "each event has its own EventId (derived from the migration name and the entity id)"
+);
 EntityMigrated<LegacyCustomer, Customer> example = events.First();
 Say($"e.g. EventId {example.EventId}");
-Say($"     MigrationName {example.MigrationName}, EntityId {example.EntityId}, Trigger {example.Trigger}, MigratedAt {example.MigratedAt.ToString("O", CultureInfo.InvariantCulture)}");
+Say(
+    $"     MigrationName {example.MigrationName}, EntityId {example.EntityId}, Trigger {example.Trigger}, MigratedAt {example.MigratedAt.ToString("O", CultureInfo.InvariantCulture)}"
+);
 Say($"     OldValue {example.OldValue}");
 Say($"     NewValue {example.NewValue}");
 
 story.Step("A misconfiguration fails at start-up, not at the first read");
 var broken = new ServiceCollection();
-broken.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Async).UseInMemoryOldStore().UseInMemoryNewStore();
+broken
+    .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Async)
+    .UseInMemoryOldStore()
+    .UseInMemoryNewStore();
 Say("AddLazyMigration with WriteBackMode.Async, no mapper, no lock:");
 try
 {
@@ -180,18 +242,27 @@ catch (OptionsValidationException failure)
         Say($"  {reason}");
     }
 
-    story.Expect(failure.Failures.Any(f => f.Contains("WriteBackMode.Async", StringComparison.Ordinal)), "OptionsValidationException at start-up, one line per problem");
+    story.Expect(
+        failure.Failures.Any(f => f.Contains("WriteBackMode.Async", StringComparison.Ordinal)),
+        "OptionsValidationException at start-up, one line per problem"
+    );
 }
 
 int waiting = await NotYetMigratedAsync();
 Console.WriteLine();
 Console.WriteLine("Summary");
-Say($"legacy records        {N(records)} ({N(waiting)} not read yet: they stay in the legacy database until first read)");
+Say(
+    $"legacy records        {N(records)} ({N(waiting)} not read yet: they stay in the legacy database until first read)"
+);
 Say($"migrated on demand    {N(neu.InsertCount)} (new-store inserts = EntityMigrated events: {N(events.Count)})");
 Say($"old-store reads       {N(old.ReadCount)}");
 Say($"old-store write-backs {N(old.WriteCount)} (every save and delete through the new API)");
-Say($"lazymigrate.reads     new={N(readsBySource["new"])} old={N(readsBySource["old"])} none={N(readsBySource["none"])}");
-Say($"{story.Checks - story.Failures} of {story.Checks} checks held, in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
+Say(
+    $"lazymigrate.reads     new={N(readsBySource["new"])} old={N(readsBySource["old"])} none={N(readsBySource["none"])}"
+);
+Say(
+    $"{story.Checks - story.Failures} of {story.Checks} checks held, in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s"
+);
 return story.Failures == 0 ? 0 : 1;
 
 (int OldReads, int NewInserts, int Events) Counters() => (old.ReadCount, neu.InsertCount, events.Count);
@@ -207,8 +278,12 @@ async Task<NewStoreRead<Customer>> NewPeekAsync(string id)
 {
     await using CustomerDb db = database.OpenNew();
     Customer? customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id);
-    bool tombstone = await db.Entries.AnyAsync(e => e.EntityType == nameof(Customer) && e.EntityId == id && e.IsDeleted);
-    return customer is not null ? NewStoreRead<Customer>.Found(customer) : tombstone ? NewStoreRead<Customer>.Deleted : NewStoreRead<Customer>.Missing;
+    bool tombstone = await db.Entries.AnyAsync(e =>
+        e.EntityType == nameof(Customer) && e.EntityId == id && e.IsDeleted
+    );
+    return customer is not null ? NewStoreRead<Customer>.Found(customer)
+        : tombstone ? NewStoreRead<Customer>.Deleted
+        : NewStoreRead<Customer>.Missing;
 }
 
 async Task<string> EntryOfAsync(string id)
@@ -243,7 +318,9 @@ async Task<int> NotYetMigratedAsync()
 // so a missing mapper, store or lock, or a bad option, fails here.
 static ServiceProvider BuildAndValidate(IServiceCollection services)
 {
-    ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    ServiceProvider provider = services.BuildServiceProvider(
+        new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }
+    );
     try
     {
         provider.GetRequiredService<IStartupValidator>().Validate();
@@ -264,7 +341,8 @@ static bool TryParseArguments(string[] args, out int records, out string? postgr
     {
         switch (args[i..])
         {
-            case ["--records", string value, ..] when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out records) && records >= 10:
+            case ["--records", string value, ..]
+                when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out records) && records >= 10:
                 break;
             case ["--postgres", string connectionString, ..] when !string.IsNullOrWhiteSpace(connectionString):
                 postgres = connectionString;

@@ -16,21 +16,26 @@ public sealed class ReadsBySource : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == LazyMigrateTelemetry.MeterName && instrument.Name == LazyMigrateTelemetry.ReadsInstrument)
+            if (
+                instrument.Meter.Name == LazyMigrateTelemetry.MeterName
+                && instrument.Name == LazyMigrateTelemetry.ReadsInstrument
+            )
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (KeyValuePair<string, object?> tag in tags)
+        _listener.SetMeasurementEventCallback<long>(
+            (_, value, tags, _) =>
             {
-                if (tag.Key == "lazymigrate.source" && tag.Value is string source)
+                foreach (KeyValuePair<string, object?> tag in tags)
                 {
-                    _counts.AddOrUpdate(source, value, (_, total) => total + value);
+                    if (tag.Key == "lazymigrate.source" && tag.Value is string source)
+                    {
+                        _counts.AddOrUpdate(source, value, (_, total) => total + value);
+                    }
                 }
             }
-        });
+        );
         _listener.Start();
     }
 

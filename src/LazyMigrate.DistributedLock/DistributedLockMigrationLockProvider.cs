@@ -25,13 +25,20 @@ public sealed class DistributedLockMigrationLockProvider : IMigrationLockProvide
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async ValueTask<IMigrationLockHandle?> TryAcquireAsync(
+        string key,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
 
         // Providers differ in when they look at the token; a caller that already gave up never takes a lock.
         cancellationToken.ThrowIfCancellationRequested();
-        IDistributedSynchronizationHandle? handle = await _provider.CreateLock(key).TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+        IDistributedSynchronizationHandle? handle = await _provider
+            .CreateLock(key)
+            .TryAcquireAsync(timeout, cancellationToken)
+            .ConfigureAwait(false);
         return handle is null ? null : new DistributedLockMigrationLockHandle(handle);
     }
 }

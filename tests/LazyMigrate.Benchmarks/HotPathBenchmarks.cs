@@ -57,7 +57,9 @@ public class HotPathBenchmarks
 
         (_services, _repository) = InMemoryRepositories.Build(_store, _ => { });
         (_servicesWithoutResilience, _repositoryWithoutResilience) = InMemoryRepositories.Build(
-            _store, builder => builder.UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty));
+            _store,
+            builder => builder.UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)
+        );
     }
 
     [GlobalCleanup]
@@ -90,12 +92,14 @@ public class HotPathBenchmarks
         }
     }
 
-    /// <summary>The same reads through <see cref="IMigratingRepository{TOld, TNew}.GetAsync"/>, with the default options.</summary>
+    /// <summary>The same reads through <see cref="IMigratingRepository{TOld, TNew}.GetAsync"/>, with the default
+    /// options.</summary>
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]
     public Task RepositoryGet() => ReadAllAsync(_repository);
 
     /// <summary>
-    /// The same reads with <see cref="ResiliencePipeline.Empty"/> for the new store: the call goes straight to the store,
+    /// The same reads with <see cref="ResiliencePipeline.Empty"/> for the new store: the call goes straight to the
+    /// store,
     /// with no bound on a call that answers later.
     /// </summary>
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]

@@ -12,10 +12,12 @@ internal static class InMemoryRepositories
     public static (ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository) Build(
         INewStore<NewProfile> newStore,
         Action<ILazyMigrationBuilder<OldProfile, NewProfile>> configure,
-        InMemoryOldStore<OldProfile>? oldStore = null)
+        InMemoryOldStore<OldProfile>? oldStore = null
+    )
     {
         var services = new ServiceCollection();
-        ILazyMigrationBuilder<OldProfile, NewProfile> builder = services.AddLazyMigration<OldProfile, NewProfile>()
+        ILazyMigrationBuilder<OldProfile, NewProfile> builder = services
+            .AddLazyMigration<OldProfile, NewProfile>()
             .UseMapper(NewProfile.From)
             .UseInMemoryOldStore(oldStore ?? new InMemoryOldStore<OldProfile>())
             .UseNewStore(newStore)

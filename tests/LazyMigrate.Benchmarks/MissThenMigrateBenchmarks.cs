@@ -13,7 +13,13 @@ namespace LazyMigrate.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10, invocationCount: ReadsPerIteration)]
+[SimpleJob(
+    RunStrategy.Throughput,
+    launchCount: 1,
+    warmupCount: 3,
+    iterationCount: 10,
+    invocationCount: ReadsPerIteration
+)]
 public class MissThenMigrateBenchmarks
 {
     private const int ReadsPerIteration = 65_536;
@@ -50,19 +56,24 @@ public class MissThenMigrateBenchmarks
         _repositoryNew = new InMemoryNewStore<NewProfile>();
         (_services, _repository) = InMemoryRepositories.Build(
             _repositoryNew,
-            builder => builder.OnMigrated((_, _) =>
-            {
-                _events++;
-                return ValueTask.CompletedTask;
-            }),
-            SeededOldStore());
+            builder =>
+                builder.OnMigrated(
+                    (_, _) =>
+                    {
+                        _events++;
+                        return ValueTask.CompletedTask;
+                    }
+                ),
+            SeededOldStore()
+        );
 
         _next = 0;
         _events = 0;
     }
 
     /// <summary>
-    /// Fails the run unless every read of the iteration inserted its entity and the repository raised one event per insert.
+    /// Fails the run unless every read of the iteration inserted its entity and the repository raised one event per
+    /// insert.
     /// </summary>
     [IterationCleanup]
     public void CheckEveryReadMigrated()
@@ -71,7 +82,8 @@ public class MissThenMigrateBenchmarks
         if (inserts != _next || _events != _repositoryNew.InsertCount)
         {
             throw new InvalidOperationException(
-                $"{_next} reads made {inserts} inserts; {_events} events for {_repositoryNew.InsertCount} repository inserts.");
+                $"{_next} reads made {inserts} inserts; {_events} events for {_repositoryNew.InsertCount} repository inserts."
+            );
         }
     }
 

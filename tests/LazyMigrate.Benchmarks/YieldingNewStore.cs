@@ -16,7 +16,9 @@ internal sealed class YieldingNewStore<TNew>(InMemoryNewStore<TNew> inner) : INe
     }
 
     public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
-        IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         await Task.Yield();
         return await inner.FindManyAsync(ids, cancellationToken).ConfigureAwait(false);
@@ -26,11 +28,13 @@ internal sealed class YieldingNewStore<TNew>(InMemoryNewStore<TNew> inner) : INe
         inner.InsertIfAbsentAsync(id, entity, cancellationToken);
 
     public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
-        IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default) =>
-        inner.InsertManyIfAbsentAsync(entities, cancellationToken);
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    ) => inner.InsertManyIfAbsentAsync(entities, cancellationToken);
 
     public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
         inner.UpsertAsync(id, entity, cancellationToken);
 
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(id, cancellationToken);
 }

@@ -15,7 +15,9 @@ public sealed class DistributedLockBuilderExtensionsTests
         Configure(services).UseDistributedLock();
         using ServiceProvider instance = services.BuildServiceProvider();
 
-        var error = Assert.Throws<InvalidOperationException>(() => instance.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>());
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            instance.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>()
+        );
 
         Assert.Contains(nameof(IDistributedLockProvider), error.Message, StringComparison.Ordinal);
     }
@@ -27,7 +29,9 @@ public sealed class DistributedLockBuilderExtensionsTests
         Configure(services).UseDistributedLock(_ => null!);
         using ServiceProvider instance = services.BuildServiceProvider();
 
-        var error = Assert.Throws<InvalidOperationException>(() => instance.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>());
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            instance.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>()
+        );
 
         Assert.Contains("factory", error.Message, StringComparison.Ordinal);
     }
@@ -52,12 +56,17 @@ public sealed class DistributedLockBuilderExtensionsTests
         var builder = Configure(new ServiceCollection());
 
         Assert.Throws<ArgumentNullException>(() => builder.UseDistributedLock((IDistributedLockProvider)null!));
-        Assert.Throws<ArgumentNullException>(() => builder.UseDistributedLock((Func<IServiceProvider, IDistributedLockProvider>)null!));
+        Assert.Throws<ArgumentNullException>(() =>
+            builder.UseDistributedLock((Func<IServiceProvider, IDistributedLockProvider>)null!)
+        );
     }
 
     private static ILazyMigrationBuilder<LegacyCustomer, Customer> Configure(IServiceCollection services) =>
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
-            .UseInMemoryOldStore(new InMemoryOldStore<LegacyCustomer>().Seed("customer-1", LegacyCustomer.Create("customer-1", 1)))
+            .UseInMemoryOldStore(
+                new InMemoryOldStore<LegacyCustomer>().Seed("customer-1", LegacyCustomer.Create("customer-1", 1))
+            )
             .UseInMemoryNewStore();
 }

@@ -1,6 +1,7 @@
 namespace LazyMigrate.DistributedLock.Tests;
 
-/// <summary>The adapter passes everything through unchanged; the conformance suites prove the locking on real servers.</summary>
+/// <summary>The adapter passes everything through unchanged; the conformance suites prove the locking on real
+/// servers.</summary>
 public sealed class DistributedLockMigrationLockProviderTests
 {
     [Fact]
@@ -11,7 +12,11 @@ public sealed class DistributedLockMigrationLockProviderTests
         using var caller = new CancellationTokenSource();
         string key = "lazymigrate:Legacy->Customer:" + new string('x', 300) + ":ü/é";
 
-        await using IMigrationLockHandle? handle = await provider.TryAcquireAsync(key, TimeSpan.FromSeconds(7), caller.Token);
+        await using IMigrationLockHandle? handle = await provider.TryAcquireAsync(
+            key,
+            TimeSpan.FromSeconds(7),
+            caller.Token
+        );
 
         Assert.NotNull(handle);
         var call = Assert.Single(recording.Calls);
@@ -34,7 +39,9 @@ public sealed class DistributedLockMigrationLockProviderTests
         var recording = new RecordingLockProvider();
         var provider = new DistributedLockMigrationLockProvider(recording);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await provider.TryAcquireAsync("key", TimeSpan.Zero, new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await provider.TryAcquireAsync("key", TimeSpan.Zero, new CancellationToken(canceled: true))
+        );
         Assert.Empty(recording.Calls);
     }
 
@@ -50,7 +57,10 @@ public sealed class DistributedLockMigrationLockProviderTests
     public async Task Handle_ExposesTheProvidersHandleLostToken()
     {
         var recording = new RecordingLockProvider();
-        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync("key", TimeSpan.Zero);
+        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync(
+            "key",
+            TimeSpan.Zero
+        );
 
         recording.Handles[0].Lost.Cancel();
 
@@ -63,7 +73,10 @@ public sealed class DistributedLockMigrationLockProviderTests
     public async Task DisposeAsync_ReleasesTheProvidersHandle()
     {
         var recording = new RecordingLockProvider();
-        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync("key", TimeSpan.Zero);
+        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync(
+            "key",
+            TimeSpan.Zero
+        );
 
         await handle!.DisposeAsync();
 
@@ -74,7 +87,10 @@ public sealed class DistributedLockMigrationLockProviderTests
     public async Task DisposeAsync_OfALockKnownToBeLost_IgnoresAFailedRelease()
     {
         var recording = new RecordingLockProvider();
-        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync("key", TimeSpan.Zero);
+        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync(
+            "key",
+            TimeSpan.Zero
+        );
         CancellationToken lost = handle!.HandleLostToken;
         recording.Handles[0].Lost.Cancel();
         recording.Handles[0].FailsToRelease = true;
@@ -89,7 +105,10 @@ public sealed class DistributedLockMigrationLockProviderTests
     public async Task DisposeAsync_OfALockNotKnownToBeLost_ReportsAFailedRelease()
     {
         var recording = new RecordingLockProvider();
-        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync("key", TimeSpan.Zero);
+        IMigrationLockHandle? handle = await new DistributedLockMigrationLockProvider(recording).TryAcquireAsync(
+            "key",
+            TimeSpan.Zero
+        );
         _ = handle!.HandleLostToken;
         recording.Handles[0].FailsToRelease = true;
 

@@ -18,14 +18,18 @@ public abstract class DistributedLockConformanceTests(ILockBackend backend) : Lo
 }
 
 /// <summary>
-/// The repository invariants (docs/design.md) with a DistributedLock lock on a real server between the instances. The stores are the
-/// in-memory ones, shared by the instances: the lock is what is under test here (the store adapters have their own runs).
+/// The repository invariants (docs/design.md) with a DistributedLock lock on a real server between the instances. The
+/// stores are the
+/// in-memory ones, shared by the instances: the lock is what is under test here (the store adapters have their own
+/// runs).
 /// </summary>
 public abstract class DistributedLockInvariantTests(ILockBackend backend) : RepositoryInvariantTests, IAsyncLifetime
 {
-    protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() => Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
+    protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
+        Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
 
-    protected override Task<INewStore<Customer>> CreateNewStoreAsync() => Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
+    protected override Task<INewStore<Customer>> CreateNewStoreAsync() =>
+        Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
 
     protected override async Task<IMigrationLockProvider> CreateLockProviderAsync() =>
         new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync());

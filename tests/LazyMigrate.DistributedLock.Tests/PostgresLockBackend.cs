@@ -27,15 +27,19 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
             _connectionStrings.Add(connectionString);
         }
 
-        return Task.FromResult<IDistributedLockProvider>(new PostgresDistributedSynchronizationProvider(connectionString));
+        return Task.FromResult<IDistributedLockProvider>(
+            new PostgresDistributedSynchronizationProvider(connectionString)
+        );
     }
 
-    /// <summary>Terminates the backend that holds the advisory lock of <paramref name="key"/>: its session and every lock in it die.</summary>
+    /// <summary>Terminates the backend that holds the advisory lock of <paramref name="key"/>: its session and every
+    /// lock in it die.</summary>
     public async Task LoseAsync(string key)
     {
         var (high, low) = AdvisoryKeyOf(key);
         await using var terminate = server.DataSource.CreateCommand(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = $1 AND objid = $2");
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = $1 AND objid = $2"
+        );
         terminate.Parameters.Add(new NpgsqlParameter { Value = high, NpgsqlDbType = NpgsqlDbType.Oid });
         terminate.Parameters.Add(new NpgsqlParameter { Value = low, NpgsqlDbType = NpgsqlDbType.Oid });
         int terminated = 0;
@@ -49,7 +53,9 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
 
         if (terminated != 1)
         {
-            throw new InvalidOperationException($"Expected one backend to hold the advisory lock of '{key}', terminated {terminated}.");
+            throw new InvalidOperationException(
+                $"Expected one backend to hold the advisory lock of '{key}', terminated {terminated}."
+            );
         }
     }
 
@@ -74,9 +80,14 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
     private static (uint High, uint Low) AdvisoryKeyOf(string name)
     {
         string text = new PostgresAdvisoryLockKey(name, allowHashing: true).ToString();
-        if (text.Length != 16 || !long.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long key))
+        if (
+            text.Length != 16
+            || !long.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long key)
+        )
         {
-            throw new InvalidOperationException($"'{name}' does not map to a hashed 64-bit advisory key (it maps to '{text}').");
+            throw new InvalidOperationException(
+                $"'{name}' does not map to a hashed 64-bit advisory key (it maps to '{text}')."
+            );
         }
 
         return ((uint)(key >>> 32), unchecked((uint)key));

@@ -4,4 +4,5 @@ namespace LazyMigrate.DistributedLock.Tests;
 
 /// <summary>The repository invariants with a DistributedLock.Postgres lock between the instances.</summary>
 [Collection("postgres")]
-public sealed class PostgresLockInvariantTests(PostgresServer server) : DistributedLockInvariantTests(new PostgresLockBackend(server));
+public sealed class PostgresLockInvariantTests(PostgresServer server)
+    : DistributedLockInvariantTests(new PostgresLockBackend(server));

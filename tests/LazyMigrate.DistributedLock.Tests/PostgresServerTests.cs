@@ -12,7 +12,10 @@ public sealed class PostgresServerTests(PostgresServer server)
     {
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT current_setting('server_version_num')::int / 10000, current_database()", connection);
+        await using var query = new NpgsqlCommand(
+            "SELECT current_setting('server_version_num')::int / 10000, current_database()",
+            connection
+        );
         await using var reader = await query.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
 
@@ -34,7 +37,10 @@ public sealed class PostgresServerTests(PostgresServer server)
             await new NpgsqlCommand($"CREATE TABLE {table} (id int)", create).ExecuteNonQueryAsync();
         }
 
-        Assert.NotEqual(new NpgsqlConnectionStringBuilder(first).Database, new NpgsqlConnectionStringBuilder(second).Database);
+        Assert.NotEqual(
+            new NpgsqlConnectionStringBuilder(first).Database,
+            new NpgsqlConnectionStringBuilder(second).Database
+        );
         Assert.True(await TableExistsAsync(first, table));
         Assert.False(await TableExistsAsync(second, table));
         Assert.False(await TableExistsAsync(server.ConnectionString, table));

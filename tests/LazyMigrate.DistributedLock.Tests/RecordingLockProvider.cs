@@ -22,7 +22,8 @@ internal sealed class RecordingLockProvider(bool grant = true) : IDistributedLoc
 
         public int Disposals { get; private set; }
 
-        /// <summary>Gets or sets whether releasing fails, as DistributedLock.Postgres does on a connection that died.</summary>
+        /// <summary>Gets or sets whether releasing fails, as DistributedLock.Postgres does on a connection that
+        /// died.</summary>
         public bool FailsToRelease { get; set; }
 
         public CancellationToken HandleLostToken => Lost.Token;
@@ -32,7 +33,9 @@ internal sealed class RecordingLockProvider(bool grant = true) : IDistributedLoc
         public ValueTask DisposeAsync()
         {
             Disposals++;
-            return FailsToRelease ? ValueTask.FromException(new InvalidOperationException("Connection is not open")) : default;
+            return FailsToRelease
+                ? ValueTask.FromException(new InvalidOperationException("Connection is not open"))
+                : default;
         }
     }
 
@@ -40,13 +43,20 @@ internal sealed class RecordingLockProvider(bool grant = true) : IDistributedLoc
     {
         public string Name => name;
 
-        public IDistributedSynchronizationHandle? TryAcquire(TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("The adapter must use the async API.");
+        public IDistributedSynchronizationHandle? TryAcquire(
+            TimeSpan timeout = default,
+            CancellationToken cancellationToken = default
+        ) => throw new InvalidOperationException("The adapter must use the async API.");
 
-        public IDistributedSynchronizationHandle Acquire(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("The adapter must use the async API.");
+        public IDistributedSynchronizationHandle Acquire(
+            TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default
+        ) => throw new InvalidOperationException("The adapter must use the async API.");
 
-        public ValueTask<IDistributedSynchronizationHandle?> TryAcquireAsync(TimeSpan timeout = default, CancellationToken cancellationToken = default)
+        public ValueTask<IDistributedSynchronizationHandle?> TryAcquireAsync(
+            TimeSpan timeout = default,
+            CancellationToken cancellationToken = default
+        )
         {
             owner.Calls.Add((name, timeout, cancellationToken));
             if (!owner.Grants)
@@ -59,7 +69,12 @@ internal sealed class RecordingLockProvider(bool grant = true) : IDistributedLoc
             return ValueTask.FromResult<IDistributedSynchronizationHandle?>(handle);
         }
 
-        public ValueTask<IDistributedSynchronizationHandle> AcquireAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("The adapter must use TryAcquireAsync: a timeout is an answer, not an error.");
+        public ValueTask<IDistributedSynchronizationHandle> AcquireAsync(
+            TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default
+        ) =>
+            throw new InvalidOperationException(
+                "The adapter must use TryAcquireAsync: a timeout is an answer, not an error."
+            );
     }
 }

@@ -5,7 +5,8 @@ using StackExchange.Redis;
 
 namespace LazyMigrate.DistributedLock.Tests;
 
-/// <summary>DistributedLock.Redis on the real server, each instance with its own multiplexer (its own connection).</summary>
+/// <summary>DistributedLock.Redis on the real server, each instance with its own multiplexer (its own
+/// connection).</summary>
 public sealed class RedisLockBackend(RedisServer server) : ILockBackend
 {
     private readonly List<ConnectionMultiplexer> _connections = [];
@@ -39,10 +40,11 @@ public sealed class RedisLockBackend(RedisServer server) : ILockBackend
     /// The lease is renewed (and so checked) every 100 ms, so a deleted key is noticed at once; waiters retry every
     /// 5 to 50 ms. The defaults (30 s lease, renewed every 9 s) would only make the tests slow.
     /// </summary>
-    private static void Options(RedisDistributedSynchronizationOptionsBuilder options) => options
-        .Expiry(TimeSpan.FromSeconds(5))
-        .ExtensionCadence(TimeSpan.FromMilliseconds(100))
-        .BusyWaitSleepTime(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(50));
+    private static void Options(RedisDistributedSynchronizationOptionsBuilder options) =>
+        options
+            .Expiry(TimeSpan.FromSeconds(5))
+            .ExtensionCadence(TimeSpan.FromMilliseconds(100))
+            .BusyWaitSleepTime(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(50));
 
     private async Task<ConnectionMultiplexer> ConnectAsync()
     {

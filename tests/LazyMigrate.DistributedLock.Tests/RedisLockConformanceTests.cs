@@ -4,4 +4,5 @@ namespace LazyMigrate.DistributedLock.Tests;
 
 /// <summary>The lock conformance suite on DistributedLock.Redis; a lock is lost by deleting its key.</summary>
 [Collection("redis")]
-public sealed class RedisLockConformanceTests(RedisServer server) : DistributedLockConformanceTests(new RedisLockBackend(server));
+public sealed class RedisLockConformanceTests(RedisServer server)
+    : DistributedLockConformanceTests(new RedisLockBackend(server));

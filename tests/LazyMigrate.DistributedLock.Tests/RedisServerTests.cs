@@ -10,7 +10,9 @@ public sealed class RedisServerTests(RedisServer server)
     [Fact]
     public async Task ConnectionString_ReachesARedisThatStoresValues()
     {
-        await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(
+            server.ConnectionString
+        );
         IDatabase database = connection.GetDatabase();
         string key = $"fixture:{Guid.NewGuid():N}";
 
@@ -23,7 +25,9 @@ public sealed class RedisServerTests(RedisServer server)
     [Fact]
     public async Task Server_KeepsNothingOnDisk()
     {
-        await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync($"{server.ConnectionString},allowAdmin=true");
+        await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(
+            $"{server.ConnectionString},allowAdmin=true"
+        );
         IServer redis = connection.GetServer(server.ConnectionString);
 
         KeyValuePair<string, string>[] save = await redis.ConfigGetAsync("save");

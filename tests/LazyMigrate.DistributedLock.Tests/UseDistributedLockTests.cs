@@ -22,7 +22,8 @@ public abstract class UseDistributedLockTests : IAsyncLifetime
         var counting = new CountingNewStore<Customer>(new InMemoryNewStore<Customer>());
         int events = 0;
         var services = new ServiceCollection();
-        var builder = services.AddLazyMigration<LegacyCustomer, Customer>(o =>
+        var builder = services
+            .AddLazyMigration<LegacyCustomer, Customer>(o =>
             {
                 o.LockTimeout = TimeSpan.FromMilliseconds(300);
                 o.RetryDelay = TimeSpan.FromMilliseconds(10);
@@ -30,11 +31,13 @@ public abstract class UseDistributedLockTests : IAsyncLifetime
             .UseMapper(new CustomerMapper())
             .UseOldStore(old)
             .UseNewStore(counting)
-            .OnMigrated((_, _) =>
-            {
-                Interlocked.Increment(ref events);
-                return ValueTask.CompletedTask;
-            });
+            .OnMigrated(
+                (_, _) =>
+                {
+                    Interlocked.Increment(ref events);
+                    return ValueTask.CompletedTask;
+                }
+            );
         IDistributedLockProvider provider = await Backend.CreateInstanceAsync();
         _ = registration switch
         {
@@ -51,7 +54,11 @@ public abstract class UseDistributedLockTests : IAsyncLifetime
         var repository = instance.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         IDistributedLockProvider anotherInstance = await Backend.CreateInstanceAsync();
 
-        await using (IDistributedSynchronizationHandle? held = await anotherInstance.CreateLock(MigrationLockKeys.For(builder.Name, Id)).TryAcquireAsync())
+        await using (
+            IDistributedSynchronizationHandle? held = await anotherInstance
+                .CreateLock(MigrationLockKeys.For(builder.Name, Id))
+                .TryAcquireAsync()
+        )
         {
             Assert.NotNull(held);
             await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () => await repository.GetAsync(Id));

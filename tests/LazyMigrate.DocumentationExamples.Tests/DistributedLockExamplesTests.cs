@@ -1,10 +1,9 @@
-using LazyMigrate;
 using LazyMigrate.DistributedLock;
-using Medallion.Threading;
-using Medallion.Threading.Postgres;
 using LazyMigrate.InMemory;
 using LazyMigrate.TestKit.Documentation;
 using LazyMigrate.TestKit.Servers;
+using Medallion.Threading;
+using Medallion.Threading.Postgres;
 using Medallion.Threading.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +11,8 @@ using StackExchange.Redis;
 
 namespace LazyMigrate.DocumentationExamples.Tests;
 
-/// <summary>The examples of docs/distributed-lock.md, verbatim; DocumentationCoverageTests checks that they stay so.</summary>
+/// <summary>The examples of docs/distributed-lock.md, verbatim; DocumentationCoverageTests checks that they stay
+/// so.</summary>
 public abstract class DistributedLockExample : ContainerExample
 {
     protected InMemoryOldStore<LegacyCustomer> oldStore { get; } =
@@ -24,7 +24,8 @@ public abstract class DistributedLockExample : ContainerExample
     protected async Task AssertMigratesUnderTheLockAsync()
     {
         Assert.IsType<DistributedLockMigrationLockProvider>(
-            provider.GetRequiredKeyedService<IMigrationLockProvider>("LegacyCustomer->Customer"));
+            provider.GetRequiredKeyedService<IMigrationLockProvider>("LegacyCustomer->Customer")
+        );
         var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         Assert.Equal(MigrationOutcome.Migrated, await customers.MigrateAsync("c1"));
         Assert.Equal(1, newStore.InsertCount);
@@ -40,7 +41,8 @@ public sealed class DistributedLockPostgresExamplesTests(PostgresServer server) 
     public async Task AProviderYouBuild()
     {
         // 1. A provider you build.
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseOldStore(oldStore)
             .UseNewStore(newStore)
@@ -52,16 +54,19 @@ public sealed class DistributedLockPostgresExamplesTests(PostgresServer server) 
     [Fact]
     public async Task AProviderBuiltFromTheContainer()
     {
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
-            .AddInMemoryCollection([new("ConnectionStrings:locks", connectionString)]).Build());
+        services.AddSingleton<IConfiguration>(
+            new ConfigurationBuilder().AddInMemoryCollection([new("ConnectionStrings:locks", connectionString)]).Build()
+        );
 
         // 2. A provider built from the container (once: a singleton).
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseOldStore(oldStore)
             .UseNewStore(newStore)
             .UseDistributedLock(services => new PostgresDistributedSynchronizationProvider(
-                services.GetRequiredService<IConfiguration>().GetConnectionString("locks")!));
+                services.GetRequiredService<IConfiguration>().GetConnectionString("locks")!
+            ));
 
         await AssertMigratesUnderTheLockAsync();
     }
@@ -70,8 +75,11 @@ public sealed class DistributedLockPostgresExamplesTests(PostgresServer server) 
     public async Task TheContainersOwnProvider()
     {
         // 3. The container's own IDistributedLockProvider, for applications that register one anyway.
-        services.AddSingleton<IDistributedLockProvider>(new PostgresDistributedSynchronizationProvider(connectionString));
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services.AddSingleton<IDistributedLockProvider>(
+            new PostgresDistributedSynchronizationProvider(connectionString)
+        );
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseOldStore(oldStore)
             .UseNewStore(newStore)
@@ -90,7 +98,8 @@ public sealed class DistributedLockRedisExamplesTests(RedisServer server) : Dist
         string redisConnectionString = server.ConnectionString;
 
         var redis = await ConnectionMultiplexer.ConnectAsync(redisConnectionString); // "redis-host:6379"
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseOldStore(oldStore)
             .UseNewStore(newStore)

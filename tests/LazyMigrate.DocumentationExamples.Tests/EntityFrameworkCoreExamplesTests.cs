@@ -25,7 +25,9 @@ public sealed class Customer
     public string LastName { get; set; } = "";
 }
 
-public sealed class CustomerMapper : IMigrationMapper<LegacyCustomer, Customer>, IReverseMigrationMapper<LegacyCustomer, Customer>
+public sealed class CustomerMapper
+    : IMigrationMapper<LegacyCustomer, Customer>,
+        IReverseMigrationMapper<LegacyCustomer, Customer>
 {
     public Customer Map(LegacyCustomer entity)
     {
@@ -90,20 +92,28 @@ public sealed class EntityFrameworkCoreExamplesTests : ContainerExample, IAsyncL
         services.AddDbContextFactory<LegacyDb>(o => o.UseSqlite("Data Source=legacy.db"));
         services.AddDbContextFactory<CustomerDb>(o => o.UseSqlite("Data Source=customers.db"));
 
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
-            .UseMapper(new CustomerMapper()).UseReverseMapper(new CustomerMapper())
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
             .UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, customer => customer.Number)
             .UseEntityFrameworkCoreNewStore((CustomerDb db) => db.Customers, customer => customer.Id)
             .UseInMemoryLock(); // one instance; instances that share the databases share a lock (UseDistributedLock, ...)
 
-        await using (LegacyDb legacy = await provider.GetRequiredService<IDbContextFactory<LegacyDb>>().CreateDbContextAsync())
+        await using (
+            LegacyDb legacy = await provider.GetRequiredService<IDbContextFactory<LegacyDb>>().CreateDbContextAsync()
+        )
         {
             await legacy.Database.EnsureCreatedAsync();
             legacy.Customers.Add(new LegacyCustomer { Number = 42, FullName = "Ada Lovelace" });
             await legacy.SaveChangesAsync();
         }
 
-        await using (CustomerDb created = await provider.GetRequiredService<IDbContextFactory<CustomerDb>>().CreateDbContextAsync())
+        await using (
+            CustomerDb created = await provider
+                .GetRequiredService<IDbContextFactory<CustomerDb>>()
+                .CreateDbContextAsync()
+        )
         {
             await created.Database.EnsureCreatedAsync();
         }
@@ -113,7 +123,9 @@ public sealed class EntityFrameworkCoreExamplesTests : ContainerExample, IAsyncL
         Assert.Equal(("42", "Lovelace"), (customer?.Id, customer?.LastName)); // the store set the key from the id
         await customers.SaveAsync("42", new Customer { FirstName = "Ada", LastName = "King" });
 
-        await using LegacyDb after = await provider.GetRequiredService<IDbContextFactory<LegacyDb>>().CreateDbContextAsync();
+        await using LegacyDb after = await provider
+            .GetRequiredService<IDbContextFactory<LegacyDb>>()
+            .CreateDbContextAsync();
         Assert.Equal("Ada King", (await after.Customers.SingleAsync(c => c.Number == 42)).FullName); // written back
     }
 

@@ -9,22 +9,30 @@ using OpenTelemetry.Trace;
 
 namespace LazyMigrate.DocumentationExamples.Tests;
 
-/// <summary>The OpenTelemetry example of docs/observability.md, verbatim; DocumentationCoverageTests checks that it stays so.</summary>
+/// <summary>The OpenTelemetry example of docs/observability.md, verbatim; DocumentationCoverageTests checks that it
+/// stays so.</summary>
 public sealed class ObservabilityExamplesTests
 {
     [Fact]
     public async Task OpenTelemetry_ListensToLazyMigratesMeterAndActivitySource()
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore().UseInMemoryNewStore().UseInMemoryLock();
+        builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore()
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
 
-        builder.Services.AddOpenTelemetry()
+        builder
+            .Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics.AddMeter(LazyMigrateTelemetry.MeterName))
             .WithTracing(tracing => tracing.AddSource(LazyMigrateTelemetry.ActivitySourceName));
 
         var exported = new CollectingExporter(); // what an exporter package would send on
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(new BaseExportingMetricReader(exported)));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+            metrics.AddReader(new BaseExportingMetricReader(exported))
+        );
         using IHost host = builder.Build();
         MeterProvider meters = host.Services.GetRequiredService<MeterProvider>(); // the host disposes both
         host.Services.GetRequiredService<TracerProvider>();
@@ -32,9 +40,9 @@ public sealed class ObservabilityExamplesTests
         await host.Services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().GetAsync("c1");
         meters.ForceFlush();
 
-        Assert.Contains(LazyMigrateTelemetry.ReadsInstrument, exported.Names);  // the LazyMigrate meter is read
+        Assert.Contains(LazyMigrateTelemetry.ReadsInstrument, exported.Names); // the LazyMigrate meter is read
         using var source = new ActivitySource(LazyMigrateTelemetry.ActivitySourceName);
-        Assert.True(source.HasListeners());                                     // and its activity source listened to
+        Assert.True(source.HasListeners()); // and its activity source listened to
     }
 
     private sealed class CollectingExporter : BaseExporter<Metric>

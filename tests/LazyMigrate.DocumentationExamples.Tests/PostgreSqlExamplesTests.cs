@@ -7,7 +7,8 @@ using Npgsql;
 
 namespace LazyMigrate.DocumentationExamples.Tests;
 
-/// <summary>The examples of docs/postgresql.md, verbatim; DocumentationCoverageTests checks that they stay so.</summary>
+/// <summary>The examples of docs/postgresql.md, verbatim; DocumentationCoverageTests checks that they stay
+/// so.</summary>
 [Collection("postgres")]
 public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerExample
 {
@@ -17,20 +18,25 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
         string connectionString = await server.CreateDatabaseAsync();
         await using (NpgsqlDataSource setup = NpgsqlDataSource.Create(connectionString))
         {
-            await new PostgreSqlOldStore<LegacyCustomer>(setup, new() { TableName = "customers_v1", CreateSchema = true })
-                .UpsertAsync("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0001"));
+            await new PostgreSqlOldStore<LegacyCustomer>(
+                setup,
+                new() { TableName = "customers_v1", CreateSchema = true }
+            ).UpsertAsync("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0001"));
         }
 
-        services.AddNpgsqlDataSource(connectionString);   // Npgsql.DependencyInjection, or services.AddSingleton(dataSource)
+        services.AddNpgsqlDataSource(connectionString); // Npgsql.DependencyInjection, or services.AddSingleton(dataSource)
 
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
-            .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")   // existing rows, in LazyMigrate's document layout
-            .UsePostgreSqlNewStore(o => o.CreateSchema = true);         // table "public"."customer", created if missing
+            .UsePostgreSqlOldStore(o => o.TableName = "customers_v1") // existing rows, in LazyMigrate's document layout
+            .UsePostgreSqlNewStore(o => o.CreateSchema = true); // table "public"."customer", created if missing
 
         var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         Assert.Equal(new Customer("Ada", "Lovelace", "(555) 010-0001"), await customers.GetAsync("c1"));
-        var newStore = Assert.IsType<PostgreSqlNewStore<Customer>>(provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer"));
+        var newStore = Assert.IsType<PostgreSqlNewStore<Customer>>(
+            provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer")
+        );
         Assert.Equal("\"public\".\"customer\"", newStore.TableName);
     }
 
@@ -39,12 +45,16 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
     {
         using NpgsqlDataSource legacyDataSource = NpgsqlDataSource.Create(server.ConnectionString);
 
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => o.Schema = "legacy", dataSource: legacyDataSource)
-            .UseInMemoryNewStore().UseInMemoryLock();
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
 
-        var oldStore = Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer"));
+        var oldStore = Assert.IsType<PostgreSqlOldStore<LegacyCustomer>>(
+            provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer")
+        );
         Assert.Equal("\"legacy\".\"legacy_customer\"", oldStore.TableName);
     }
 
@@ -53,21 +63,30 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
     {
         string connectionString = await server.CreateDatabaseAsync();
         await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
-        await dataSource.CreateCommand(PostgreSqlDocumentStoreSchema.CreateScript("public", "customers_v1")).ExecuteNonQueryAsync();
-        await dataSource.CreateCommand(PostgreSqlDocumentStoreSchema.CreateScript("public", "customer")).ExecuteNonQueryAsync();
-        await new PostgreSqlOldStore<LegacyCustomer>(dataSource, new() { TableName = "customers_v1" })
-            .UpsertAsync("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0001"));
+        await dataSource
+            .CreateCommand(PostgreSqlDocumentStoreSchema.CreateScript("public", "customers_v1"))
+            .ExecuteNonQueryAsync();
+        await dataSource
+            .CreateCommand(PostgreSqlDocumentStoreSchema.CreateScript("public", "customer"))
+            .ExecuteNonQueryAsync();
+        await new PostgreSqlOldStore<LegacyCustomer>(dataSource, new() { TableName = "customers_v1" }).UpsertAsync(
+            "c1",
+            new LegacyCustomer("Ada Lovelace", "(555) 010-0001")
+        );
         services.AddSingleton(dataSource);
 
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => o.TableName = "customers_v1")
             .UsePostgreSqlNewStore()
-            .UseNewStoreLock();                // the default without a lock provider; instead of UsePostgreSqlAdvisoryLock()
+            .UseNewStoreLock(); // the default without a lock provider; instead of UsePostgreSqlAdvisoryLock()
 
         var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         Assert.Equal(MigrationOutcome.Migrated, await customers.MigrateAsync("c1"));
-        await using var rows = dataSource.CreateCommand("SELECT count(*) FROM customer WHERE id = 'c1' AND NOT deleted");
+        await using var rows = dataSource.CreateCommand(
+            "SELECT count(*) FROM customer WHERE id = 'c1' AND NOT deleted"
+        );
         Assert.Equal(1L, await rows.ExecuteScalarAsync());
     }
 }

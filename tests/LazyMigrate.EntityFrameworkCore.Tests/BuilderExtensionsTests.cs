@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>The <c>UseEntityFrameworkCore...Store</c> extensions: a repository over EF Core stores from DI, validated at start-up.</summary>
+/// <summary>The <c>UseEntityFrameworkCore...Store</c> extensions: a repository over EF Core stores from DI, validated
+/// at start-up.</summary>
 public sealed class BuilderExtensionsTests : IAsyncLifetime
 {
     private readonly SqliteFiles _files = new(writeAheadLog: true);
@@ -21,7 +22,8 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
         ContextFactory<StoreDb> db = await _files.CreateAsync();
         var services = new ServiceCollection();
         services.AddDbContextFactory<StoreDb>(o => o.UseSqlite(db.ConnectionString));
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
             .UseMapper(new CustomerMapper())
             .UseReverseMapper(new CustomerMapper())
             .UseEntityFrameworkCoreOldStore((StoreDb d) => d.LegacyCustomers, c => c.Id)
@@ -29,7 +31,11 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
             .UseInMemoryLock();
         await using ServiceProvider provider = BuildAndValidate(services);
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
-        var old = new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(db, d => d.LegacyCustomers, c => c.Id);
+        var old = new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(
+            db,
+            d => d.LegacyCustomers,
+            c => c.Id
+        );
         await old.UpsertAsync("a", LegacyCustomer.Create("a", 1));
         await old.UpsertAsync("b", LegacyCustomer.Create("b", 2));
 
@@ -46,7 +52,8 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
     public void Validation_AtStartUp_NamesTheMissingFactoryAndTheBadOption()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseEntityFrameworkCoreOldStore((StoreDb d) => d.LegacyCustomers, c => c.Id, o => o.ScanPageSize = 0)
             .UseEntityFrameworkCoreNewStore((StoreDb d) => d.Customers, c => c.Id)
@@ -54,8 +61,18 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
 
         IEnumerable<string> failures = ValidationFailures(() => BuildAndValidate(services));
 
-        Assert.Contains(failures, f => f.Contains("EF Core old store", StringComparison.Ordinal) && f.Contains("ScanPageSize", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.Contains("EF Core new store", StringComparison.Ordinal) && f.Contains("AddDbContextFactory<StoreDb>", StringComparison.Ordinal));
+        Assert.Contains(
+            failures,
+            f =>
+                f.Contains("EF Core old store", StringComparison.Ordinal)
+                && f.Contains("ScanPageSize", StringComparison.Ordinal)
+        );
+        Assert.Contains(
+            failures,
+            f =>
+                f.Contains("EF Core new store", StringComparison.Ordinal)
+                && f.Contains("AddDbContextFactory<StoreDb>", StringComparison.Ordinal)
+        );
     }
 
     [Fact]
@@ -63,7 +80,8 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddDbContextFactory<UnfitDb>(o => o.UseSqlite("Data Source=never-opened.db"));
-        services.AddLazyMigration<Order, Order>()
+        services
+            .AddLazyMigration<Order, Order>()
             .UseMapper(o => o)
             .UseEntityFrameworkCoreOldStore((UnfitDb d) => d.Orders, o => o.Number)
             .UseEntityFrameworkCoreNewStore((UnfitDb d) => d.Orders, o => o.Number)
@@ -71,11 +89,22 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
 
         IEnumerable<string> failures = ValidationFailures(() => BuildAndValidate(services));
 
-        Assert.Contains(failures, f => f.Contains("new store", StringComparison.Ordinal) && f.Contains("AddLazyMigrateEntries", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.Contains("old store", StringComparison.Ordinal) && f.Contains("ValueGeneratedNever", StringComparison.Ordinal));
+        Assert.Contains(
+            failures,
+            f =>
+                f.Contains("new store", StringComparison.Ordinal)
+                && f.Contains("AddLazyMigrateEntries", StringComparison.Ordinal)
+        );
+        Assert.Contains(
+            failures,
+            f =>
+                f.Contains("old store", StringComparison.Ordinal)
+                && f.Contains("ValueGeneratedNever", StringComparison.Ordinal)
+        );
     }
 
-    /// <summary>The failures start-up validation reports: one options instance failing, or several (an aggregate).</summary>
+    /// <summary>The failures start-up validation reports: one options instance failing, or several (an
+    /// aggregate).</summary>
     private static IEnumerable<string> ValidationFailures(Action start)
     {
         Exception thrown = Assert.ThrowsAny<Exception>(start);
@@ -85,7 +114,9 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
 
     private static ServiceProvider BuildAndValidate(IServiceCollection services)
     {
-        ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        ServiceProvider provider = services.BuildServiceProvider(
+            new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }
+        );
         try
         {
             provider.GetRequiredService<IStartupValidator>().Validate();

@@ -5,12 +5,14 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>What the EF Core stores do beyond the conformance suites: races of many rounds, numeric keys, keys set from ids.</summary>
+/// <summary>What the EF Core stores do beyond the conformance suites: races of many rounds, numeric keys, keys set from
+/// ids.</summary>
 public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAsyncLifetime
 {
     private const int Rounds = 60;
 
-    public static TheoryData<string> NotAnOrderNumber => ["abc", "+5", "05", " 5", "5 ", "1e3", "99999999999", "", "5\0"];
+    public static TheoryData<string> NotAnOrderNumber =>
+        ["abc", "+5", "05", " 5", "5 ", "1e3", "99999999999", "", "5\0"];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -24,16 +26,19 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
         for (int round = 0; round < Rounds; round++)
         {
             string id = $"race-{round:D3}";
-            bool[] inserted = await StartingGate.RunAsync(2, async i =>
-            {
-                if (i == 0)
+            bool[] inserted = await StartingGate.RunAsync(
+                2,
+                async i =>
                 {
-                    return await store.InsertIfAbsentAsync(id, Customer.Create(id, round));
-                }
+                    if (i == 0)
+                    {
+                        return await store.InsertIfAbsentAsync(id, Customer.Create(id, round));
+                    }
 
-                await store.DeleteAsync(id);
-                return false;
-            });
+                    await store.DeleteAsync(id);
+                    return false;
+                }
+            );
 
             Assert.Equal(NewStoreState.Deleted, (await store.FindAsync(id)).State);
             Assert.False(await store.InsertIfAbsentAsync(id, Customer.Create(id, round)));
@@ -53,28 +58,34 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
         for (int round = 0; round < Rounds; round++)
         {
             string id = $"race-{round:D3}";
-            await StartingGate.RunAsync(3, async i =>
-            {
-                switch (i)
+            await StartingGate.RunAsync(
+                3,
+                async i =>
                 {
-                    case 0:
-                        await store.InsertIfAbsentAsync(id, Customer.Create(id, 1));
-                        break;
-                    case 1:
-                        await store.UpsertAsync(id, Customer.Create(id, 2));
-                        break;
-                    default:
-                        await store.DeleteAsync(id);
-                        break;
-                }
+                    switch (i)
+                    {
+                        case 0:
+                            await store.InsertIfAbsentAsync(id, Customer.Create(id, 1));
+                            break;
+                        case 1:
+                            await store.UpsertAsync(id, Customer.Create(id, 2));
+                            break;
+                        default:
+                            await store.DeleteAsync(id);
+                            break;
+                    }
 
-                return 0;
-            });
+                    return 0;
+                }
+            );
 
             // Whatever the order, the save (version 2) or the delete came last: the inserted value never stands.
             NewStoreRead<Customer> read = await store.FindAsync(id);
             endings.Add(read.State);
-            Assert.True(read.State == NewStoreState.Deleted || read is { State: NewStoreState.Found, Value.Version: 2 }, $"round {round}: {read.State} {read.Value?.Version}");
+            Assert.True(
+                read.State == NewStoreState.Deleted || read is { State: NewStoreState.Found, Value.Version: 2 },
+                $"round {round}: {read.State} {read.Value?.Version}"
+            );
         }
 
         await AssertEntriesAgreeWithEntitiesAsync(db);
@@ -87,25 +98,30 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
         string[] ids = Enumerable.Range(0, 30).Select(i => $"batch-{i:D2}").ToArray();
         string[] contested = ids.Where((_, i) => i % 3 == 0).ToArray();
 
-        IReadOnlyCollection<string>[] inserted = await StartingGate.RunAsync(1 + contested.Length, async i =>
-        {
-            if (i == 0)
+        IReadOnlyCollection<string>[] inserted = await StartingGate.RunAsync(
+            1 + contested.Length,
+            async i =>
             {
-                return await store.InsertManyIfAbsentAsync(ids.Select(id => new KeyValuePair<string, Customer>(id, Customer.Create(id, 1))).ToArray());
-            }
+                if (i == 0)
+                {
+                    return await store.InsertManyIfAbsentAsync(
+                        ids.Select(id => new KeyValuePair<string, Customer>(id, Customer.Create(id, 1))).ToArray()
+                    );
+                }
 
-            string id = contested[i - 1];
-            if (i % 2 == 0)
-            {
-                await store.UpsertAsync(id, Customer.Create(id, 2));
-            }
-            else
-            {
-                await store.DeleteAsync(id);
-            }
+                string id = contested[i - 1];
+                if (i % 2 == 0)
+                {
+                    await store.UpsertAsync(id, Customer.Create(id, 2));
+                }
+                else
+                {
+                    await store.DeleteAsync(id);
+                }
 
-            return (IReadOnlyCollection<string>)[];
-        });
+                return (IReadOnlyCollection<string>)[];
+            }
+        );
 
         IReadOnlyDictionary<string, NewStoreRead<Customer>> reads = await store.FindManyAsync(ids);
         Assert.Equal(ids, reads.Keys.Order(StringComparer.Ordinal));
@@ -164,10 +180,18 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
     public async Task NumericKey_ScansInKeyOrderAcrossPages_AndResumesAfterAnId()
     {
         ContextFactory<StoreDb> db = await database.CreateAsync();
-        var old = new EntityFrameworkCoreOldStore<StoreDb, Order, int>(db, d => d.Orders, o => o.Number, new() { ScanPageSize = 2 });
+        var old = new EntityFrameworkCoreOldStore<StoreDb, Order, int>(
+            db,
+            d => d.Orders,
+            o => o.Number,
+            new() { ScanPageSize = 2 }
+        );
         foreach (int number in new[] { 100, 9, 1, 11, 10, 2, -3 })
         {
-            await old.UpsertAsync(number.ToString(System.Globalization.CultureInfo.InvariantCulture), new Order { Version = number });
+            await old.UpsertAsync(
+                number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                new Order { Version = number }
+            );
         }
 
         List<string> all = (await old.ScanAsync(null).ToListAsync()).ConvertAll(e => e.Key);
@@ -198,33 +222,49 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
     public async Task OldStore_UpsertsRacingOnANewId_EndWithOneRowHoldingOneOfTheValues()
     {
         ContextFactory<StoreDb> db = await database.CreateAsync();
-        var old = new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(db, d => d.LegacyCustomers, c => c.Id);
+        var old = new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(
+            db,
+            d => d.LegacyCustomers,
+            c => c.Id
+        );
 
-        await StartingGate.RunAsync(8, async i =>
-        {
-            await old.UpsertAsync("contested", LegacyCustomer.Create("contested", i));
-            return 0;
-        });
+        await StartingGate.RunAsync(
+            8,
+            async i =>
+            {
+                await old.UpsertAsync("contested", LegacyCustomer.Create("contested", i));
+                return 0;
+            }
+        );
 
         LegacyCustomer? stored = await old.FindAsync("contested");
         Assert.InRange(stored!.Version, 0, 7);
         Assert.Single(await old.ScanAsync(null).ToListAsync());
     }
 
-    private async Task<(ContextFactory<StoreDb> Db, EntityFrameworkCoreNewStore<StoreDb, Customer, string> Store)> CustomersAsync()
+    private async Task<(
+        ContextFactory<StoreDb> Db,
+        EntityFrameworkCoreNewStore<StoreDb, Customer, string> Store
+    )> CustomersAsync()
     {
         ContextFactory<StoreDb> db = await database.CreateAsync();
         return (db, new EntityFrameworkCoreNewStore<StoreDb, Customer, string>(db, d => d.Customers, c => c.Id));
     }
 
-    /// <summary>The two tables never contradict each other: no entity beside a tombstone, no entity without its live entry.</summary>
+    /// <summary>The two tables never contradict each other: no entity beside a tombstone, no entity without its live
+    /// entry.</summary>
     private static async Task AssertEntriesAgreeWithEntitiesAsync(ContextFactory<StoreDb> db)
     {
         await using StoreDb check = db.CreateDbContext();
-        Dictionary<string, bool> deleted = await check.Entries.Where(e => e.EntityType == nameof(Customer)).ToDictionaryAsync(e => e.EntityId, e => e.IsDeleted);
+        Dictionary<string, bool> deleted = await check
+            .Entries.Where(e => e.EntityType == nameof(Customer))
+            .ToDictionaryAsync(e => e.EntityId, e => e.IsDeleted);
         foreach (string id in await check.Customers.Select(c => c.Id).ToListAsync())
         {
-            Assert.True(deleted.TryGetValue(id, out bool isDeleted) && !isDeleted, $"entity {id} stands beside a tombstone or without an entry");
+            Assert.True(
+                deleted.TryGetValue(id, out bool isDeleted) && !isDeleted,
+                $"entity {id} stands beside a tombstone or without an entry"
+            );
         }
     }
 }
@@ -234,4 +274,5 @@ public sealed class SqliteStoreTests() : EntityFrameworkCoreStoreTests(new Sqlit
 public sealed class SqliteWalStoreTests() : EntityFrameworkCoreStoreTests(new SqliteFiles(writeAheadLog: true));
 
 [Collection("postgres")]
-public sealed class PostgresStoreTests(PostgresServer server) : EntityFrameworkCoreStoreTests(new PostgresDatabases(server));
+public sealed class PostgresStoreTests(PostgresServer server)
+    : EntityFrameworkCoreStoreTests(new PostgresDatabases(server));

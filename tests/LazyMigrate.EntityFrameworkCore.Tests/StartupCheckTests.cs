@@ -6,7 +6,8 @@ using Microsoft.Extensions.Hosting;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>A store whose tables are missing, or whose database cannot be opened, fails the host's start, not the first read.</summary>
+/// <summary>A store whose tables are missing, or whose database cannot be opened, fails the host's start, not the first
+/// read.</summary>
 public sealed class StartupCheckTests : IAsyncLifetime
 {
     private readonly SqliteFiles _files = new(writeAheadLog: false);
@@ -82,11 +83,18 @@ public sealed class StartupCheckTests : IAsyncLifetime
 
     private static IHost Host(string connectionString, bool checkOnStart = true)
     {
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
+            new HostApplicationBuilderSettings()
+        );
         builder.Services.AddDbContextFactory<StoreDb>(o => o.UseSqlite(connectionString));
-        builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
+        builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
-            .UseEntityFrameworkCoreOldStore((StoreDb d) => d.LegacyCustomers, c => c.Id, o => o.CheckOnStart = checkOnStart)
+            .UseEntityFrameworkCoreOldStore(
+                (StoreDb d) => d.LegacyCustomers,
+                c => c.Id,
+                o => o.CheckOnStart = checkOnStart
+            )
             .UseEntityFrameworkCoreNewStore((StoreDb d) => d.Customers, c => c.Id, o => o.CheckOnStart = checkOnStart)
             .UseInMemoryLock();
         return builder.Build();

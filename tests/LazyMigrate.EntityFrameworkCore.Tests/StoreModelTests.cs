@@ -24,12 +24,16 @@ public sealed class UnfitDb(DbContextOptions<UnfitDb> options) : DbContext(optio
 public sealed class StoreModelTests
 {
     private static readonly ContextFactory<UnfitDb> Unfit = new(
-        new DbContextOptionsBuilder<UnfitDb>().UseSqlite("Data Source=never-opened.db").Options, o => new UnfitDb(o));
+        new DbContextOptionsBuilder<UnfitDb>().UseSqlite("Data Source=never-opened.db").Options,
+        o => new UnfitDb(o)
+    );
 
     [Fact]
     public void NewStore_OverAContextWithoutEntriesAndAGeneratedKey_FailsNamingBothFixes()
     {
-        var failure = Assert.Throws<InvalidOperationException>(() => new EntityFrameworkCoreNewStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number));
+        var failure = Assert.Throws<InvalidOperationException>(() =>
+            new EntityFrameworkCoreNewStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number)
+        );
 
         Assert.Contains(".ValueGeneratedNever()", failure.Message, StringComparison.Ordinal);
         Assert.Contains("modelBuilder.AddLazyMigrateEntries()", failure.Message, StringComparison.Ordinal);
@@ -40,15 +44,21 @@ public sealed class StoreModelTests
     {
         _ = new EntityFrameworkCoreOldStore<UnfitDb, Note, long>(Unfit, db => db.Notes, n => n.Id);
 
-        var failure = Assert.Throws<InvalidOperationException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number));
+        var failure = Assert.Throws<InvalidOperationException>(() =>
+            new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number)
+        );
         Assert.Contains("Order.Number must not be generated", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void KeySelector_ThatIsNotThePrimaryKeyOrNotAProperty_IsRejected()
     {
-        var notTheKey = Assert.Throws<InvalidOperationException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Version));
-        var notAProperty = Assert.Throws<ArgumentException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number + 1));
+        var notTheKey = Assert.Throws<InvalidOperationException>(() =>
+            new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Version)
+        );
+        var notAProperty = Assert.Throws<ArgumentException>(() =>
+            new EntityFrameworkCoreOldStore<UnfitDb, Order, int>(Unfit, db => db.Orders, o => o.Number + 1)
+        );
 
         Assert.Contains("it names 'Version', the primary key is (Number)", notTheKey.Message, StringComparison.Ordinal);
         Assert.Contains("must read one property", notAProperty.Message, StringComparison.Ordinal);
@@ -57,8 +67,19 @@ public sealed class StoreModelTests
     [Fact]
     public void Options_OutOfRange_AreRejected()
     {
-        var failure = Assert.Throws<ArgumentException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Note, long>(
-            Unfit, db => db.Notes, n => n.Id, new() { ScanPageSize = 0, MaxWriteAttempts = 0, EntityTypeName = " " }));
+        var failure = Assert.Throws<ArgumentException>(() =>
+            new EntityFrameworkCoreOldStore<UnfitDb, Note, long>(
+                Unfit,
+                db => db.Notes,
+                n => n.Id,
+                new()
+                {
+                    ScanPageSize = 0,
+                    MaxWriteAttempts = 0,
+                    EntityTypeName = " ",
+                }
+            )
+        );
 
         Assert.Contains("ScanPageSize", failure.Message, StringComparison.Ordinal);
         Assert.Contains("MaxWriteAttempts", failure.Message, StringComparison.Ordinal);
@@ -68,7 +89,9 @@ public sealed class StoreModelTests
     [Fact]
     public void KeyTypeWithoutADefaultConversion_NeedsParseIdAndFormatKey()
     {
-        var failure = Assert.Throws<ArgumentException>(() => new EntityFrameworkCoreOldStore<UnfitDb, Note, Uri>(Unfit, db => db.Notes, n => new Uri("x:" + n.Id)));
+        var failure = Assert.Throws<ArgumentException>(() =>
+            new EntityFrameworkCoreOldStore<UnfitDb, Note, Uri>(Unfit, db => db.Notes, n => new Uri("x:" + n.Id))
+        );
 
         Assert.Contains("set both ParseId and FormatKey", failure.Message, StringComparison.Ordinal);
     }

@@ -17,11 +17,14 @@ public sealed class ConsumerRestoreTests(PackedPackages packages)
         try
         {
             string version = packages.Packages[package].Metadata("version")!;
-            string globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            string globalPackages =
+                Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
             // Its own packages folder, so that a package packed earlier under the same version is never taken from the
             // cache; the global folder serves the rest without a download.
-            File.WriteAllText(Path.Combine(consumer.FullName, "Consumer.csproj"), $"""
+            File.WriteAllText(
+                Path.Combine(consumer.FullName, "Consumer.csproj"),
+                $"""
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup>
                     <TargetFramework>{framework}</TargetFramework>
@@ -29,7 +32,10 @@ public sealed class ConsumerRestoreTests(PackedPackages packages)
                     <NuGetAudit>false</NuGetAudit>
                     <RestorePackagesPath>{Path.Combine(consumer.FullName, "packages")}</RestorePackagesPath>
                     <RestoreFallbackFolders>{globalPackages}</RestoreFallbackFolders>
-                    <RestoreAdditionalProjectSources>{string.Join(';', packages.Folders)}</RestoreAdditionalProjectSources>
+                    <RestoreAdditionalProjectSources>{string.Join(
+                    ';',
+                    packages.Folders
+                )}</RestoreAdditionalProjectSources>
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="{package}" Version="{version}" />
@@ -37,7 +43,8 @@ public sealed class ConsumerRestoreTests(PackedPackages packages)
                     <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="{extensions}" />
                   </ItemGroup>
                 </Project>
-                """);
+                """
+            );
 
             (int exitCode, string output) = PackedPackages.TryDotnet(consumer.FullName, "restore", "--nologo");
 

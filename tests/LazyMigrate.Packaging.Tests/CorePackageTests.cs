@@ -31,7 +31,12 @@ public sealed partial class CorePackageTests(PackedPackages packages)
     [Fact]
     public void Package_HoldsOnlyTheTwoFrameworks()
     {
-        string[] libFolders = package.Entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal)).Select(e => e.Split('/')[1]).Distinct().Order().ToArray();
+        string[] libFolders = package
+            .Entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal))
+            .Select(e => e.Split('/')[1])
+            .Distinct()
+            .Order()
+            .ToArray();
 
         Assert.Equal(Frameworks.Order(), libFolders);
     }
@@ -50,17 +55,30 @@ public sealed partial class CorePackageTests(PackedPackages packages)
     [Fact]
     public void Package_DeclaresTheSameDependenciesForEachFramework_AtTheCentralVersions()
     {
-        var groups = package.Nuspec.Descendants(Ns + "group").ToDictionary(
-            g => g.Attribute("targetFramework")!.Value,
-            g => g.Elements(Ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value));
+        var groups = package
+            .Nuspec.Descendants(Ns + "group")
+            .ToDictionary(
+                g => g.Attribute("targetFramework")!.Value,
+                g =>
+                    g.Elements(Ns + "dependency")
+                        .ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value)
+            );
         var central = CentralVersions();
 
         Assert.Equal(Frameworks.Order(), groups.Keys.Select(k => k.ToLowerInvariant()).Order());
         foreach (var dependencies in groups.Values)
         {
             Assert.Equal(
-                ["Microsoft.Extensions.Caching.Memory", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Diagnostics.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.Options", "Polly.Core"],
-                dependencies.Keys.Order());
+                [
+                    "Microsoft.Extensions.Caching.Memory",
+                    "Microsoft.Extensions.DependencyInjection.Abstractions",
+                    "Microsoft.Extensions.Diagnostics.Abstractions",
+                    "Microsoft.Extensions.Logging.Abstractions",
+                    "Microsoft.Extensions.Options",
+                    "Polly.Core",
+                ],
+                dependencies.Keys.Order()
+            );
             Assert.All(dependencies, d => Assert.Equal(central[d.Key], d.Value));
         }
     }
@@ -71,14 +89,21 @@ public sealed partial class CorePackageTests(PackedPackages packages)
         Assert.DoesNotContain("$", package.Nuspec.ToString(), StringComparison.Ordinal);
     }
 
-    /// <summary>Reads the resolved central versions of the library's dependencies from Directory.Packages.props.</summary>
+    /// <summary>Reads the resolved central versions of the library's dependencies from
+    /// Directory.Packages.props.</summary>
     private static Dictionary<string, string> CentralVersions()
     {
         var props = XDocument.Load(Path.Combine(PackedPackages.FindRepositoryRoot(), "Directory.Packages.props"));
-        var properties = props.Descendants().Where(e => e.Parent?.Name == "PropertyGroup").ToDictionary(e => e.Name.LocalName, e => e.Value);
-        return props.Descendants("PackageVersion").ToDictionary(
-            p => p.Attribute("Include")!.Value,
-            p => PropertyReference().Replace(p.Attribute("Version")!.Value, m => properties[m.Groups[1].Value]));
+        var properties = props
+            .Descendants()
+            .Where(e => e.Parent?.Name == "PropertyGroup")
+            .ToDictionary(e => e.Name.LocalName, e => e.Value);
+        return props
+            .Descendants("PackageVersion")
+            .ToDictionary(
+                p => p.Attribute("Include")!.Value,
+                p => PropertyReference().Replace(p.Attribute("Version")!.Value, m => properties[m.Groups[1].Value])
+            );
     }
 
     [GeneratedRegex(@"^LazyMigrate\.\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\.nupkg$")]

@@ -7,9 +7,12 @@ public sealed class PackOutputTests(PackedPackages packages)
     [Fact]
     public void Pack_PrintsNoWarning()
     {
-        string[] warnings = packages.PackOutput.Split('\n')
+        string[] warnings = packages
+            .PackOutput.Split('\n')
             .Where(line => line.Contains("warning", StringComparison.OrdinalIgnoreCase))
-            .Where(line => !line.TrimStart().StartsWith("0 Warning", StringComparison.Ordinal)).Distinct().ToArray();
+            .Where(line => !line.TrimStart().StartsWith("0 Warning", StringComparison.Ordinal))
+            .Distinct()
+            .ToArray();
 
         Assert.Empty(warnings);
     }

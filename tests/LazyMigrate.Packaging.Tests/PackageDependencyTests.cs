@@ -33,7 +33,12 @@ public sealed class PackageDependencyTests(PackedPackages packages)
             data.Add("LazyMigrate.PostgreSql", framework, "LazyMigrate", Version);
             data.Add("LazyMigrate.PostgreSql", framework, "Npgsql", "8.0.9");
             data.Add("LazyMigrate.PostgreSql", framework, "Microsoft.Extensions.Hosting.Abstractions", "8.0.0");
-            data.Add("LazyMigrate.EntityFrameworkCore", framework, "Microsoft.Extensions.Hosting.Abstractions", "8.0.0");
+            data.Add(
+                "LazyMigrate.EntityFrameworkCore",
+                framework,
+                "Microsoft.Extensions.Hosting.Abstractions",
+                "8.0.0"
+            );
             data.Add("LazyMigrate.EntityFrameworkCore", framework, "LazyMigrate", Version);
             data.Add("LazyMigrate.DistributedLock", framework, "LazyMigrate", Version);
             data.Add("LazyMigrate.DistributedLock", framework, "DistributedLock.Core", "1.0.9");
@@ -53,7 +58,10 @@ public sealed class PackageDependencyTests(PackedPackages packages)
         var groups = packages.Packages[package].DependencyGroups();
 
         Assert.True(groups.TryGetValue(framework, out var dependencies), $"{package} has no {framework} group");
-        Assert.True(dependencies!.TryGetValue(dependency, out string? actual), $"{package} {framework} lacks {dependency}");
+        Assert.True(
+            dependencies!.TryGetValue(dependency, out string? actual),
+            $"{package} {framework} lacks {dependency}"
+        );
         Assert.Equal(version, actual);
     }
 
@@ -64,11 +72,19 @@ public sealed class PackageDependencyTests(PackedPackages packages)
     [InlineData("LazyMigrate.DistributedLock")]
     public void Package_HasNoDependencyBesidesItsFloors(string package)
     {
-        var expected = Floors().Select(row => ((string)row[0], (string)row[1], (string)row[2]))
-            .Where(row => row.Item1 == package).Select(row => (row.Item2, row.Item3)).Order().ToArray();
+        var expected = Floors()
+            .Select(row => ((string)row[0], (string)row[1], (string)row[2]))
+            .Where(row => row.Item1 == package)
+            .Select(row => (row.Item2, row.Item3))
+            .Order()
+            .ToArray();
 
-        var actual = packages.Packages[package].DependencyGroups()
-            .SelectMany(g => g.Value.Keys.Select(d => (g.Key, d))).Order().ToArray();
+        var actual = packages
+            .Packages[package]
+            .DependencyGroups()
+            .SelectMany(g => g.Value.Keys.Select(d => (g.Key, d)))
+            .Order()
+            .ToArray();
 
         Assert.Equal(expected, actual);
     }

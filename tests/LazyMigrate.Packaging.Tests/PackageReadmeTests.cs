@@ -2,7 +2,8 @@ using System.Text.RegularExpressions;
 
 namespace LazyMigrate.Packaging.Tests;
 
-/// <summary>Each package carries a readme of its own for its NuGet page, whose links work outside the repository.</summary>
+/// <summary>Each package carries a readme of its own for its NuGet page, whose links work outside the
+/// repository.</summary>
 [Collection(PackagesCollection.Name)]
 public sealed partial class PackageReadmeTests(PackedPackages packages)
 {
@@ -34,8 +35,11 @@ public sealed partial class PackageReadmeTests(PackedPackages packages)
     {
         string readme = packages.Packages[id].Readme!;
 
-        string[] targets = MarkdownLinkTarget().Matches(readme).Select(m => m.Groups[1].Value)
-            .Concat(HtmlLinkTarget().Matches(readme).Select(m => m.Groups[1].Value)).ToArray();
+        string[] targets = MarkdownLinkTarget()
+            .Matches(readme)
+            .Select(m => m.Groups[1].Value)
+            .Concat(HtmlLinkTarget().Matches(readme).Select(m => m.Groups[1].Value))
+            .ToArray();
 
         Assert.All(targets, target => Assert.StartsWith("https://", target, StringComparison.Ordinal));
     }
@@ -45,11 +49,17 @@ public sealed partial class PackageReadmeTests(PackedPackages packages)
     public void Readme_LinksIntoTheRepositoryOnlyAtItsUrl(string id)
     {
         PackedPackage package = packages.Packages[id];
-        string repository = package.Nuspec.Root!.Element(package.Ns + "metadata")!.Element(package.Ns + "repository")!
-            .Attribute("url")!.Value;
+        string repository = package
+            .Nuspec.Root!.Element(package.Ns + "metadata")!
+            .Element(package.Ns + "repository")!
+            .Attribute("url")!
+            .Value;
 
-        string[] intoRepository = MarkdownLinkTarget().Matches(package.Readme!).Select(m => m.Groups[1].Value)
-            .Where(t => t.Contains("lazymigrate", StringComparison.OrdinalIgnoreCase)).ToArray();
+        string[] intoRepository = MarkdownLinkTarget()
+            .Matches(package.Readme!)
+            .Select(m => m.Groups[1].Value)
+            .Where(t => t.Contains("lazymigrate", StringComparison.OrdinalIgnoreCase))
+            .ToArray();
 
         Assert.All(intoRepository, target => Assert.StartsWith(repository + "/", target, StringComparison.Ordinal));
     }
@@ -63,7 +73,8 @@ public sealed partial class PackageReadmeTests(PackedPackages packages)
         Assert.Contains("Npgsql.DependencyInjection", readme, StringComparison.Ordinal);
     }
 
-    /// <summary>The target of an inline markdown link or image: <c>[text](target)</c>, <c>![alt](target "title")</c>.</summary>
+    /// <summary>The target of an inline markdown link or image: <c>[text](target)</c>, <c>![alt](target
+    /// "title")</c>.</summary>
     [GeneratedRegex(@"\]\(\s*<?([^)\s>]+)")]
     private static partial Regex MarkdownLinkTarget();
 

@@ -4,12 +4,18 @@ using System.Xml.Linq;
 
 namespace LazyMigrate.Packaging.Tests;
 
-/// <summary>Runs <c>dotnet pack</c> on each shipped library once and keeps the packages for the tests to open.</summary>
+/// <summary>Runs <c>dotnet pack</c> on each shipped library once and keeps the packages for the tests to
+/// open.</summary>
 public sealed class PackedPackages : IDisposable
 {
     /// <summary>The shipped packages, named after their projects under src/.</summary>
     public static readonly string[] Ids =
-        ["LazyMigrate", "LazyMigrate.PostgreSql", "LazyMigrate.EntityFrameworkCore", "LazyMigrate.DistributedLock"];
+    [
+        "LazyMigrate",
+        "LazyMigrate.PostgreSql",
+        "LazyMigrate.EntityFrameworkCore",
+        "LazyMigrate.DistributedLock",
+    ];
 
     private readonly string _output = Directory.CreateTempSubdirectory("lazymigrate-pack-").FullName;
 
@@ -22,7 +28,9 @@ public sealed class PackedPackages : IDisposable
         output.Add(Dotnet(["build", Project(repository, Ids[0]), "-c", "Release", "--nologo", "--no-incremental"]));
         foreach (string id in Ids)
         {
-            output.Add(Dotnet(["pack", Project(repository, id), "-c", "Release", "-o", Path.Combine(_output, id), "--nologo"]));
+            output.Add(
+                Dotnet(["pack", Project(repository, id), "-c", "Release", "-o", Path.Combine(_output, id), "--nologo"])
+            );
             packages[id] = new PackedPackage(id, Path.Combine(_output, id));
         }
 
@@ -36,10 +44,12 @@ public sealed class PackedPackages : IDisposable
     /// <summary>What <c>dotnet pack</c> printed, for all packages.</summary>
     public string PackOutput { get; }
 
-    /// <summary>The folders the packages were packed into, one per package: package sources for a consumer's restore.</summary>
+    /// <summary>The folders the packages were packed into, one per package: package sources for a consumer's
+    /// restore.</summary>
     public IEnumerable<string> Folders => Ids.Select(id => Path.Combine(_output, id));
 
-    /// <summary>Runs one dotnet command in <paramref name="directory"/>; returns its exit code and what it printed.</summary>
+    /// <summary>Runs one dotnet command in <paramref name="directory"/>; returns its exit code and what it
+    /// printed.</summary>
     public static (int ExitCode, string Output) TryDotnet(string directory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
@@ -57,7 +67,11 @@ public sealed class PackedPackages : IDisposable
 
     public static string FindRepositoryRoot()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        for (
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            directory is not null;
+            directory = directory.Parent
+        )
         {
             if (File.Exists(Path.Combine(directory.FullName, "LazyMigrate.nuspec")))
             {
@@ -66,7 +80,8 @@ public sealed class PackedPackages : IDisposable
         }
 
         throw new InvalidOperationException(
-            "The repository root (the folder with LazyMigrate.nuspec) was not found above " + AppContext.BaseDirectory);
+            "The repository root (the folder with LazyMigrate.nuspec) was not found above " + AppContext.BaseDirectory
+        );
     }
 
     public void Dispose() => Directory.Delete(_output, recursive: true);
@@ -79,7 +94,9 @@ public sealed class PackedPackages : IDisposable
         (int exitCode, string output) = TryDotnet(Environment.CurrentDirectory, arguments);
         return exitCode == 0
             ? output
-            : throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed ({exitCode}):\n{output}");
+            : throw new InvalidOperationException(
+                $"dotnet {string.Join(' ', arguments)} failed ({exitCode}):\n{output}"
+            );
     }
 }
 
@@ -124,7 +141,8 @@ public sealed class PackedPackage
 
     public XDocument Nuspec { get; }
 
-    /// <summary>The text of the file the nuspec names as its readme, or <c>null</c> if it names none or it is missing.</summary>
+    /// <summary>The text of the file the nuspec names as its readme, or <c>null</c> if it names none or it is
+    /// missing.</summary>
     public string? Readme { get; }
 
     public XNamespace Ns => Nuspec.Root!.Name.Namespace;
@@ -134,7 +152,12 @@ public sealed class PackedPackage
 
     /// <summary>The dependency groups: framework (lower case) to dependency id to version.</summary>
     public Dictionary<string, Dictionary<string, string>> DependencyGroups() =>
-        Nuspec.Descendants(Ns + "group").ToDictionary(
-            g => g.Attribute("targetFramework")!.Value.ToLowerInvariant(),
-            g => g.Elements(Ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value));
+        Nuspec
+            .Descendants(Ns + "group")
+            .ToDictionary(
+                g => g.Attribute("targetFramework")!.Value.ToLowerInvariant(),
+                g =>
+                    g.Elements(Ns + "dependency")
+                        .ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value)
+            );
 }

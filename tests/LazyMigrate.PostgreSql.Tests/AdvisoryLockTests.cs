@@ -1,13 +1,14 @@
 using System.Diagnostics;
-using LazyMigrate.TestKit.Servers;
 using LazyMigrate.TestKit;
+using LazyMigrate.TestKit.Servers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>What the advisory lock does beyond the lock contract: one session per lock, release that frees at once, loss noticed.</summary>
+/// <summary>What the advisory lock does beyond the lock contract: one session per lock, release that frees at once,
+/// loss noticed.</summary>
 [Collection("postgres")]
 public sealed class AdvisoryLockTests(PostgresServer server)
 {
@@ -105,7 +106,9 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         await using IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
         using var cancellation = new CancellationTokenSource();
 
-        Task<IMigrationLockHandle?> waiting = waiter.TryAcquireAsync(key, Timeout.InfiniteTimeSpan, cancellation.Token).AsTask();
+        Task<IMigrationLockHandle?> waiting = waiter
+            .TryAcquireAsync(key, Timeout.InfiniteTimeSpan, cancellation.Token)
+            .AsTask();
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
@@ -123,14 +126,20 @@ public sealed class AdvisoryLockTests(PostgresServer server)
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
             ActivityStopped = activity =>
             {
-                if (activity.GetTagItem("db.statement") as string == AdvisoryLockSql.KeepAlive && Interlocked.Increment(ref seen) == 3)
+                if (
+                    activity.GetTagItem("db.statement") as string == AdvisoryLockSql.KeepAlive
+                    && Interlocked.Increment(ref seen) == 3
+                )
                 {
                     keepAlives.TrySetResult();
                 }
             },
         };
         ActivitySource.AddActivityListener(listener);
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, new PostgreSqlAdvisoryLockOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(50) });
+        var provider = new PostgreSqlAdvisoryLockProvider(
+            server.DataSource,
+            new PostgreSqlAdvisoryLockOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(50) }
+        );
         string key = NewKey();
 
         await using IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
@@ -145,9 +154,21 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     {
         await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(server.ConnectionString);
 
-        Assert.Throws<ArgumentException>(() => new PostgreSqlAdvisoryLockProvider(dataSource, new PostgreSqlAdvisoryLockOptions { PollInterval = TimeSpan.Zero }));
-        Assert.Throws<ArgumentException>(() => new PostgreSqlAdvisoryLockProvider(dataSource, new PostgreSqlAdvisoryLockOptions { KeepAliveInterval = TimeSpan.FromSeconds(-1) }));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await new PostgreSqlAdvisoryLockProvider(dataSource).TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2)));
+        Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlAdvisoryLockProvider(
+                dataSource,
+                new PostgreSqlAdvisoryLockOptions { PollInterval = TimeSpan.Zero }
+            )
+        );
+        Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlAdvisoryLockProvider(
+                dataSource,
+                new PostgreSqlAdvisoryLockOptions { KeepAliveInterval = TimeSpan.FromSeconds(-1) }
+            )
+        );
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await new PostgreSqlAdvisoryLockProvider(dataSource).TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2))
+        );
     }
 
     [Fact]
@@ -162,15 +183,19 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         await other!.DisposeAsync();
         IMigrationLockHandle? batch = await provider.TryAcquireManyAsync(keys, TimeSpan.Zero);
         long sessions = await server.DataSource.ScalarAsync<long>(
-            "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 " +
-            "AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
-            (object)keys);
+            "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                + "AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
+            (object)keys
+        );
         await batch!.DisposeAsync();
 
         Assert.Null(refused);
         Assert.Equal(0, heldAfterRefusal);
         Assert.Equal(1, sessions);
-        Assert.Equal(0, await CountHoldersAsync(keys[0]) + await CountHoldersAsync(keys[1]) + await CountHoldersAsync(keys[2]));
+        Assert.Equal(
+            0,
+            await CountHoldersAsync(keys[0]) + await CountHoldersAsync(keys[1]) + await CountHoldersAsync(keys[2])
+        );
     }
 
     // As many ids as connections: the locks used to take them all, and the re-read under them failed as the new store.
@@ -200,12 +225,14 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     {
         await using NpgsqlDataSource small = SmallPool(maxPoolSize: 1);
         await using ServiceProvider services = AdvisoryLockedMigration(server.DataSource, small);
-        await services.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer")
+        await services
+            .GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer")
             .UpsertAsync("starved", LegacyCustomer.Create("starved", 1));
         await using NpgsqlConnection taken = await small.OpenConnectionAsync();
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
-            await services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().GetAsync("starved"));
+            await services.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>().GetAsync("starved")
+        );
 
         Assert.Equal(MigrationRole.Lock, failure.Role);
         Assert.Contains("Lock", failure.Message, StringComparison.Ordinal);
@@ -214,12 +241,18 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     /// <summary>A pool of a few connections that gives up waiting for one after a second.</summary>
     private NpgsqlDataSource SmallPool(int maxPoolSize) =>
         NpgsqlDataSource.Create(
-            new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = maxPoolSize, Timeout = 1 }.ConnectionString);
+            new NpgsqlConnectionStringBuilder(server.ConnectionString)
+            {
+                MaxPoolSize = maxPoolSize,
+                Timeout = 1,
+            }.ConnectionString
+        );
 
     private static ServiceProvider AdvisoryLockedMigration(NpgsqlDataSource stores, NpgsqlDataSource locks)
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.MaxRetryAttempts = 0)
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.MaxRetryAttempts = 0)
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true), stores)
             .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true), stores)

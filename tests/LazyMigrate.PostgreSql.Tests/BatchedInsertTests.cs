@@ -14,8 +14,7 @@ public sealed class BatchedInsertTests(PostgresServer server)
         await store.UpsertAsync("saved", Customer.Create("saved", 1));
         await store.DeleteAsync("deleted");
 
-        IReadOnlyCollection<string> inserted = await store.InsertManyIfAbsentAsync(
-        [
+        IReadOnlyCollection<string> inserted = await store.InsertManyIfAbsentAsync([
             new("new-b", Customer.Create("new-b", 9)),
             new("saved", Customer.Create("saved", 9)),
             new("new-a", Customer.Create("new-a", 9)),
@@ -34,14 +33,20 @@ public sealed class BatchedInsertTests(PostgresServer server)
     {
         var options = TestDatabase.Options();
         var store = new PostgreSqlNewStore<Customer>(server.DataSource, options);
-        KeyValuePair<string, Customer>[] entities = Enumerable.Range(0, 5_000).Select(i => new KeyValuePair<string, Customer>($"c-{i:D5}", Customer.Create($"c-{i:D5}", i))).ToArray();
+        KeyValuePair<string, Customer>[] entities = Enumerable
+            .Range(0, 5_000)
+            .Select(i => new KeyValuePair<string, Customer>($"c-{i:D5}", Customer.Create($"c-{i:D5}", i)))
+            .ToArray();
 
         IReadOnlyCollection<string> first = await store.InsertManyIfAbsentAsync(entities);
         IReadOnlyCollection<string> second = await store.InsertManyIfAbsentAsync(entities);
 
         Assert.Equal(entities.Select(e => e.Key), first.Order(StringComparer.Ordinal));
         Assert.Empty(second);
-        Assert.Equal(5_000L, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"{options.TableName}\""));
+        Assert.Equal(
+            5_000L,
+            await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"{options.TableName}\"")
+        );
     }
 
     [Fact]

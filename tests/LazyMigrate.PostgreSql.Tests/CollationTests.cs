@@ -17,8 +17,12 @@ public sealed class CollationTests(PostgresServer server) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         string database = $"lazymigrate_icu_{Guid.NewGuid():N}";
-        await server.DataSource.ExecuteAsync($"CREATE DATABASE \"{database}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'");
-        _linguistic = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = database }.ConnectionString);
+        await server.DataSource.ExecuteAsync(
+            $"CREATE DATABASE \"{database}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'"
+        );
+        _linguistic = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = database }.ConnectionString
+        );
     }
 
     public async Task DisposeAsync() => await _linguistic.DisposeAsync();
@@ -26,14 +30,22 @@ public sealed class CollationTests(PostgresServer server) : IAsyncLifetime
     [Fact]
     public async Task Scan_InALinguisticDatabase_IsStillInOrdinalOrder_AcrossPagesAndFromACursor()
     {
-        var store = new PostgreSqlOldStore<LegacyCustomer>(_linguistic, TestDatabase.Options(configure: o => o.ScanPageSize = 2));
+        var store = new PostgreSqlOldStore<LegacyCustomer>(
+            _linguistic,
+            TestDatabase.Options(configure: o => o.ScanPageSize = 2)
+        );
         foreach (string id in MixedIds)
         {
             await store.UpsertAsync(id, LegacyCustomer.Create(id, 1));
         }
 
         string[] ordinal = MixedIds.Order(StringComparer.Ordinal).ToArray();
-        string[] databaseDefault = (await _linguistic.ScalarAsync<string[]>("SELECT array_agg(x ORDER BY x) FROM unnest($1::text[]) AS x", (object)MixedIds))!;
+        string[] databaseDefault = (
+            await _linguistic.ScalarAsync<string[]>(
+                "SELECT array_agg(x ORDER BY x) FROM unnest($1::text[]) AS x",
+                (object)MixedIds
+            )
+        )!;
 
         Assert.NotEqual(ordinal, databaseDefault);
         Assert.Equal(ordinal, await store.ScanAsync(null).Select(e => e.Key).ToListAsync());

@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>A payload that does not deserialize fails loudly, naming the entity and the table, and nothing is written.</summary>
+/// <summary>A payload that does not deserialize fails loudly, naming the entity and the table, and nothing is
+/// written.</summary>
 [Collection("postgres")]
 public sealed class CorruptPayloadTests(PostgresServer server)
 {
@@ -19,17 +20,24 @@ public sealed class CorruptPayloadTests(PostgresServer server)
         await InsertRawAsync(options.TableName!, "bad", CorruptJson);
 
         var find = await Assert.ThrowsAsync<CorruptPayloadException>(async () => await store.FindAsync("bad"));
-        var findMany = await Assert.ThrowsAsync<CorruptPayloadException>(async () => await store.FindManyAsync(["good", "bad"]));
-        var scan = await Assert.ThrowsAsync<CorruptPayloadException>(async () => await store.ScanAsync(null).ToListAsync());
+        var findMany = await Assert.ThrowsAsync<CorruptPayloadException>(async () =>
+            await store.FindManyAsync(["good", "bad"])
+        );
+        var scan = await Assert.ThrowsAsync<CorruptPayloadException>(async () =>
+            await store.ScanAsync(null).ToListAsync()
+        );
 
-        Assert.All([find, findMany, scan], e =>
-        {
-            Assert.Equal("bad", e.EntityId);
-            Assert.Equal(store.TableName, e.TableName);
-            Assert.Contains("'bad'", e.Message, StringComparison.Ordinal);
-            Assert.Contains(store.TableName, e.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("not a number", e.Message, StringComparison.Ordinal);
-        });
+        Assert.All(
+            [find, findMany, scan],
+            e =>
+            {
+                Assert.Equal("bad", e.EntityId);
+                Assert.Equal(store.TableName, e.TableName);
+                Assert.Contains("'bad'", e.Message, StringComparison.Ordinal);
+                Assert.Contains(store.TableName, e.Message, StringComparison.Ordinal);
+                Assert.DoesNotContain("not a number", e.Message, StringComparison.Ordinal);
+            }
+        );
         Assert.Equal(1, (await store.FindAsync("good"))!.Version);
     }
 
@@ -58,7 +66,8 @@ public sealed class CorruptPayloadTests(PostgresServer server)
         var newStore = new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options());
         await InsertRawAsync(oldOptions.TableName!, "bad", CorruptJson);
         var services = new ServiceCollection();
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.RetryDelay = TimeSpan.FromMilliseconds(1))
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.RetryDelay = TimeSpan.FromMilliseconds(1))
             .UseMapper(new CustomerMapper())
             .UseOldStore(oldStore)
             .UseNewStore(newStore)
@@ -75,7 +84,10 @@ public sealed class CorruptPayloadTests(PostgresServer server)
     /// <summary>Writes a row behind the store's back (creating the table first if the store has not yet).</summary>
     private async Task InsertRawAsync(string table, string id, string json)
     {
-        await PostgreSqlDocumentStoreSchema.CreateAsync<LegacyCustomer>(server.DataSource, new PostgreSqlDocumentStoreOptions { TableName = table });
+        await PostgreSqlDocumentStoreSchema.CreateAsync<LegacyCustomer>(
+            server.DataSource,
+            new PostgreSqlDocumentStoreOptions { TableName = table }
+        );
         await server.DataSource.ExecuteAsync($"INSERT INTO \"{table}\" (id, payload) VALUES ($1, $2::jsonb)", id, json);
     }
 }

@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>Ids PostgreSQL text cannot hold fail as <see cref="InvalidEntityIdException"/> naming the id, before any command.</summary>
+/// <summary>Ids PostgreSQL text cannot hold fail as <see cref="InvalidEntityIdException"/> naming the id, before any
+/// command.</summary>
 [Collection("postgres")]
 public sealed class EntityIdTests(PostgresServer server)
 {
@@ -28,9 +29,18 @@ public sealed class EntityIdTests(PostgresServer server)
 
         var find = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.FindAsync(id));
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.FindManyAsync(["fine", id]));
-        await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.InsertIfAbsentAsync(id, Customer.Create(id, 1)));
-        await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.InsertManyIfAbsentAsync([new("fine", Customer.Create("fine", 1)), new(id, Customer.Create(id, 1))]));
-        await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.UpsertAsync(id, Customer.Create(id, 1)));
+        await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await store.InsertIfAbsentAsync(id, Customer.Create(id, 1))
+        );
+        await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await store.InsertManyIfAbsentAsync([
+                new("fine", Customer.Create("fine", 1)),
+                new(id, Customer.Create(id, 1)),
+            ])
+        );
+        await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await store.UpsertAsync(id, Customer.Create(id, 1))
+        );
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.DeleteAsync(id));
 
         Assert.Equal(id, find.EntityId);
@@ -46,7 +56,9 @@ public sealed class EntityIdTests(PostgresServer server)
 
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.FindAsync(id));
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.FindManyAsync([id]));
-        await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.UpsertAsync(id, LegacyCustomer.Create(id, 1)));
+        await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await store.UpsertAsync(id, LegacyCustomer.Create(id, 1))
+        );
         await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.DeleteAsync(id));
         Assert.Throws<InvalidEntityIdException>(() => store.ScanAsync(id));
     }
@@ -58,7 +70,8 @@ public sealed class EntityIdTests(PostgresServer server)
         string newTable = TestDatabase.UniqueTable();
         var services = new ServiceCollection();
         services.AddSingleton(server.DataSource);
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
             .UseMapper(new CustomerMapper())
             .UseReverseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (oldTable, true))
@@ -68,7 +81,9 @@ public sealed class EntityIdTests(PostgresServer server)
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         const string Id = "nul\0inside";
 
-        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await repository.SaveAsync(Id, Customer.Create(Id, 1)));
+        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await repository.SaveAsync(Id, Customer.Create(Id, 1))
+        );
         await repository.SaveAsync("fine", Customer.Create("fine", 2));
 
         Assert.Equal(Id, failure.EntityId);
@@ -87,6 +102,9 @@ public sealed class EntityIdTests(PostgresServer server)
             Assert.True(await store.InsertIfAbsentAsync(id, Customer.Create(id, 1)));
         }
 
-        Assert.Equal(ids.Order(StringComparer.Ordinal), (await store.FindManyAsync(ids)).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ids.Order(StringComparer.Ordinal),
+            (await store.FindManyAsync(ids)).Keys.Order(StringComparer.Ordinal)
+        );
     }
 }

@@ -3,29 +3,35 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>Schema and table names reach SQL text only after a check, and always quoted. No server needed: bad names fail before any command.</summary>
+/// <summary>Schema and table names reach SQL text only after a check, and always quoted. No server needed: bad names
+/// fail before any command.</summary>
 public sealed class IdentifierValidationTests
 {
-    private static readonly NpgsqlDataSource Unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=nobody");
+    private static readonly NpgsqlDataSource Unreachable = NpgsqlDataSource.Create(
+        "Host=127.0.0.1;Port=1;Username=nobody"
+    );
 
-    public static TheoryData<string> BadNames => new()
-    {
-        "",
-        "1table",
-        "with-dash",
-        "with space",
-        "quote\"d",
-        "customer; DROP TABLE customer; --",
-        "trailing_newline\n",
-        "tablé",
-        new string('a', 64),
-    };
+    public static TheoryData<string> BadNames =>
+        new()
+        {
+            "",
+            "1table",
+            "with-dash",
+            "with space",
+            "quote\"d",
+            "customer; DROP TABLE customer; --",
+            "trailing_newline\n",
+            "tablé",
+            new string('a', 64),
+        };
 
     [Theory]
     [MemberData(nameof(BadNames))]
     public void Store_WithABadTableName_ThrowsNamingTheTableAndTheRule(string table)
     {
-        var exception = Assert.Throws<ArgumentException>(() => new PostgreSqlNewStore<Customer>(Unreachable, new PostgreSqlDocumentStoreOptions { TableName = table }));
+        var exception = Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlNewStore<Customer>(Unreachable, new PostgreSqlDocumentStoreOptions { TableName = table })
+        );
 
         Assert.Contains($"TableName '{table}' is invalid", exception.Message, StringComparison.Ordinal);
         Assert.Contains("ASCII letters, digits and underscores", exception.Message, StringComparison.Ordinal);
@@ -35,7 +41,9 @@ public sealed class IdentifierValidationTests
     [MemberData(nameof(BadNames))]
     public void Store_WithABadSchemaName_Throws(string schema)
     {
-        var exception = Assert.Throws<ArgumentException>(() => new PostgreSqlOldStore<LegacyCustomer>(Unreachable, new PostgreSqlDocumentStoreOptions { Schema = schema }));
+        var exception = Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlOldStore<LegacyCustomer>(Unreachable, new PostgreSqlDocumentStoreOptions { Schema = schema })
+        );
 
         Assert.Contains($"Schema '{schema}' is invalid", exception.Message, StringComparison.Ordinal);
     }
@@ -43,7 +51,9 @@ public sealed class IdentifierValidationTests
     [Fact]
     public void Schema_WithTheReservedPgPrefix_IsRejected()
     {
-        var exception = Assert.Throws<ArgumentException>(() => new PostgreSqlNewStore<Customer>(Unreachable, new PostgreSqlDocumentStoreOptions { Schema = "pg_temp" }));
+        var exception = Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlNewStore<Customer>(Unreachable, new PostgreSqlDocumentStoreOptions { Schema = "pg_temp" })
+        );
 
         Assert.Contains("reserved", exception.Message, StringComparison.Ordinal);
     }
@@ -64,7 +74,9 @@ public sealed class IdentifierValidationTests
     [Fact]
     public void Script_WithABadName_Throws()
     {
-        Assert.Throws<ArgumentException>(() => PostgreSqlDocumentStoreSchema.CreateScript("public", "x\"; DROP TABLE y; --"));
+        Assert.Throws<ArgumentException>(() =>
+            PostgreSqlDocumentStoreSchema.CreateScript("public", "x\"; DROP TABLE y; --")
+        );
         Assert.Throws<ArgumentException>(() => PostgreSqlDocumentStoreSchema.CreateScript("bad schema", "x"));
     }
 
@@ -74,7 +86,11 @@ public sealed class IdentifierValidationTests
         Assert.Equal("\"public\".\"legacy_customer\"", new PostgreSqlOldStore<LegacyCustomer>(Unreachable).TableName);
         Assert.Equal("\"public\".\"customer\"", new PostgreSqlNewStore<Customer>(Unreachable).TableName);
         Assert.Equal("\"public\".\"envelope\"", new PostgreSqlNewStore<Envelope<Customer>>(Unreachable).TableName);
-        Assert.Contains("\"public\".\"legacy_customer\"", PostgreSqlDocumentStoreSchema.CreateScript<LegacyCustomer>(new PostgreSqlDocumentStoreOptions()), StringComparison.Ordinal);
+        Assert.Contains(
+            "\"public\".\"legacy_customer\"",
+            PostgreSqlDocumentStoreSchema.CreateScript<LegacyCustomer>(new PostgreSqlDocumentStoreOptions()),
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
@@ -83,7 +99,13 @@ public sealed class IdentifierValidationTests
         var exception = Assert.Throws<ArgumentException>(() => new PostgreSqlNewStore<Größe>(Unreachable));
 
         Assert.Contains("set PostgreSqlDocumentStoreOptions.TableName", exception.Message, StringComparison.Ordinal);
-        Assert.Equal("\"public\".\"size\"", new PostgreSqlNewStore<Größe>(Unreachable, new PostgreSqlDocumentStoreOptions { TableName = "size" }).TableName);
+        Assert.Equal(
+            "\"public\".\"size\"",
+            new PostgreSqlNewStore<Größe>(
+                Unreachable,
+                new PostgreSqlDocumentStoreOptions { TableName = "size" }
+            ).TableName
+        );
     }
 
     [Theory]
@@ -92,7 +114,12 @@ public sealed class IdentifierValidationTests
     [InlineData(100_001)]
     public void ScanPageSize_OutOfRange_IsRejected(int pageSize)
     {
-        var exception = Assert.Throws<ArgumentException>(() => new PostgreSqlOldStore<LegacyCustomer>(Unreachable, new PostgreSqlDocumentStoreOptions { ScanPageSize = pageSize }));
+        var exception = Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlOldStore<LegacyCustomer>(
+                Unreachable,
+                new PostgreSqlDocumentStoreOptions { ScanPageSize = pageSize }
+            )
+        );
 
         Assert.Contains("ScanPageSize must be between 1 and 100000", exception.Message, StringComparison.Ordinal);
     }
@@ -100,7 +127,12 @@ public sealed class IdentifierValidationTests
     [Fact]
     public void NullJsonOptions_AreRejected()
     {
-        var exception = Assert.Throws<ArgumentException>(() => new PostgreSqlOldStore<LegacyCustomer>(Unreachable, new PostgreSqlDocumentStoreOptions { JsonSerializerOptions = null! }));
+        var exception = Assert.Throws<ArgumentException>(() =>
+            new PostgreSqlOldStore<LegacyCustomer>(
+                Unreachable,
+                new PostgreSqlDocumentStoreOptions { JsonSerializerOptions = null! }
+            )
+        );
 
         Assert.Contains("JsonSerializerOptions must not be null", exception.Message, StringComparison.Ordinal);
     }

@@ -17,21 +17,42 @@ public sealed class JsonOptionsTests(PostgresServer server)
 
         await store.UpsertAsync("a", Customer.Create("a", 7));
 
-        Assert.Equal("First7", await server.DataSource.ScalarAsync<string>($"SELECT payload->>'firstName' FROM \"{options.TableName}\" WHERE id = 'a'"));
+        Assert.Equal(
+            "First7",
+            await server.DataSource.ScalarAsync<string>(
+                $"SELECT payload->>'firstName' FROM \"{options.TableName}\" WHERE id = 'a'"
+            )
+        );
     }
 
     [Fact]
     public async Task ConfiguredOptions_AreHonouredBothWays()
     {
-        var json = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString };
+        var json = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            NumberHandling = JsonNumberHandling.WriteAsString | JsonNumberHandling.AllowReadingFromString,
+        };
         var options = TestDatabase.Options(configure: o => o.JsonSerializerOptions = json);
         var store = new PostgreSqlNewStore<Customer>(server.DataSource, options);
 
         await store.UpsertAsync("a", Customer.Create("a", 7));
-        await server.DataSource.ExecuteAsync($"INSERT INTO \"{options.TableName}\" (id, payload) VALUES ('written-by-hand', '{{\"first_name\": \"Ada\", \"last_name\": \"L\", \"version\": \"3\"}}')");
+        await server.DataSource.ExecuteAsync(
+            $"INSERT INTO \"{options.TableName}\" (id, payload) VALUES ('written-by-hand', '{{\"first_name\": \"Ada\", \"last_name\": \"L\", \"version\": \"3\"}}')"
+        );
 
-        Assert.Equal("First7", await server.DataSource.ScalarAsync<string>($"SELECT payload->>'first_name' FROM \"{options.TableName}\" WHERE id = 'a'"));
-        Assert.Equal("string", await server.DataSource.ScalarAsync<string>($"SELECT jsonb_typeof(payload->'version') FROM \"{options.TableName}\" WHERE id = 'a'"));
+        Assert.Equal(
+            "First7",
+            await server.DataSource.ScalarAsync<string>(
+                $"SELECT payload->>'first_name' FROM \"{options.TableName}\" WHERE id = 'a'"
+            )
+        );
+        Assert.Equal(
+            "string",
+            await server.DataSource.ScalarAsync<string>(
+                $"SELECT jsonb_typeof(payload->'version') FROM \"{options.TableName}\" WHERE id = 'a'"
+            )
+        );
         Assert.Equal(7, (await store.FindAsync("a")).Value!.Version);
         Customer byHand = (await store.FindAsync("written-by-hand")).Value!;
         Assert.Equal(("Ada", 3), (byHand.FirstName, byHand.Version));

@@ -23,7 +23,10 @@ public sealed class NewStoreLockTests(PostgresServer server)
         await store.UpsertAsync("saved", Customer.Create("saved", 3));
         await store.DeleteAsync("deleted");
 
-        await using INewStoreLock<Customer>? held = await store.TryLockAsync(["saved", "deleted", "missing"], TimeSpan.Zero);
+        await using INewStoreLock<Customer>? held = await store.TryLockAsync(
+            ["saved", "deleted", "missing"],
+            TimeSpan.Zero
+        );
 
         Assert.NotNull(held);
         Assert.Equal(["deleted", "saved"], held.Current.Keys.Order(StringComparer.Ordinal));
@@ -75,8 +78,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
         await store.DeleteAsync("deleted");
         INewStoreLock<Customer>? held = await store.TryLockAsync(["new", "saved", "deleted"], TimeSpan.Zero);
 
-        IReadOnlyCollection<string> inserted = await held!.InsertManyIfAbsentAndReleaseAsync(
-        [
+        IReadOnlyCollection<string> inserted = await held!.InsertManyIfAbsentAndReleaseAsync([
             new("new", Customer.Create("new", 9)),
             new("saved", Customer.Create("saved", 9)),
             new("deleted", Customer.Create("deleted", 9)),
@@ -84,7 +86,10 @@ public sealed class NewStoreLockTests(PostgresServer server)
         await held.DisposeAsync();
 
         Assert.Equal(["new"], inserted);
-        await using INewStoreLock<Customer>? again = await other.TryLockAsync(["new", "saved", "deleted"], TimeSpan.Zero);
+        await using INewStoreLock<Customer>? again = await other.TryLockAsync(
+            ["new", "saved", "deleted"],
+            TimeSpan.Zero
+        );
         Assert.NotNull(again);
         Assert.Equal(9, again.Current["new"].Value!.Version);
         Assert.Equal(1, again.Current["saved"].Value!.Version);
@@ -104,7 +109,9 @@ public sealed class NewStoreLockTests(PostgresServer server)
         await using INewStoreLock<Customer>? again = await other.TryLockAsync(["b", "a"], TimeSpan.Zero);
         Assert.NotNull(again);
         Assert.Empty(again.Current);
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await held.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1))]));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await held.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1))])
+        );
         Assert.Empty(await store.FindManyAsync(["a", "b"]));
     }
 
@@ -113,7 +120,9 @@ public sealed class NewStoreLockTests(PostgresServer server)
     {
         // Under repeatable read the re-read would use the snapshot taken before the wait, and miss the holder's insert.
         string connectionString = await server.CreateDatabaseAsync();
-        await server.DataSource.ExecuteAsync($"ALTER DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" SET default_transaction_isolation = 'repeatable read'");
+        await server.DataSource.ExecuteAsync(
+            $"ALTER DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" SET default_transaction_isolation = 'repeatable read'"
+        );
         await using NpgsqlDataSource repeatableRead = NpgsqlDataSource.Create(connectionString);
         string table = TestDatabase.UniqueTable();
         var holder = new PostgreSqlNewStore<Customer>(repeatableRead, TestDatabase.Options(table));
@@ -122,7 +131,11 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
         INewStoreLock<Customer>? held = await holder.TryLockAsync(["a"], TimeSpan.Zero);
         Task<INewStoreLock<Customer>?> waiting = waiter.TryLockAsync(["a"], Patience).AsTask();
-        await WaitUntilAsync(repeatableRead, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)", holder.LockKey("a"));
+        await WaitUntilAsync(
+            repeatableRead,
+            $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+            holder.LockKey("a")
+        );
         Assert.False(waiting.IsCompleted);
         await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 5))]);
         await using INewStoreLock<Customer>? next = await waiting.WaitAsync(Patience);
@@ -139,8 +152,14 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
         Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(store.LockKey("a")));
         var failure = await Assert.ThrowsAnyAsync<NpgsqlException>(async () =>
-            await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1)), new("b", Customer.Create("b", 1))]));
-        var retried = await Assert.ThrowsAsync<InvalidOperationException>(async () => await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1))]));
+            await held!.InsertManyIfAbsentAndReleaseAsync([
+                new("a", Customer.Create("a", 1)),
+                new("b", Customer.Create("b", 1)),
+            ])
+        );
+        var retried = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1))])
+        );
         await held!.DisposeAsync();
 
         Assert.True(failure.IsTransient);
@@ -170,8 +189,14 @@ public sealed class NewStoreLockTests(PostgresServer server)
         await using INewStoreLock<Customer>? held = await holder.TryLockAsync(["a"], TimeSpan.Zero);
         using var cancellation = new CancellationTokenSource();
 
-        Task<INewStoreLock<Customer>?> waiting = waiter.TryLockAsync(["b", "a"], Timeout.InfiniteTimeSpan, cancellation.Token).AsTask();
-        await WaitUntilAsync(server.DataSource, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)", holder.LockKey("a"));
+        Task<INewStoreLock<Customer>?> waiting = waiter
+            .TryLockAsync(["b", "a"], Timeout.InfiniteTimeSpan, cancellation.Token)
+            .AsTask();
+        await WaitUntilAsync(
+            server.DataSource,
+            $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+            holder.LockKey("a")
+        );
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
@@ -204,7 +229,10 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
         using (recorder.Step("insert"))
         {
-            await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 1)), new("b", Customer.Create("b", 1))]);
+            await held!.InsertManyIfAbsentAndReleaseAsync([
+                new("a", Customer.Create("a", 1)),
+                new("b", Customer.Create("b", 1)),
+            ]);
         }
 
         using (recorder.Step("try"))
@@ -235,7 +263,11 @@ public sealed class NewStoreLockTests(PostgresServer server)
             waiting = waiter.TryLockAsync(["a"], Patience).AsTask();
         }
 
-        await WaitUntilAsync(server.DataSource, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)", holder.LockKey("a"));
+        await WaitUntilAsync(
+            server.DataSource,
+            $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+            holder.LockKey("a")
+        );
         await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 4))]);
         await using INewStoreLock<Customer>? next = await waiting.WaitAsync(Patience);
 
@@ -253,14 +285,17 @@ public sealed class NewStoreLockTests(PostgresServer server)
     {
         var services = new ServiceCollection();
         services.AddSingleton(server.DataSource);
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true))
             .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true))
             .UseNewStoreLock();
         await using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
-        await provider.GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer").UpsertAsync("a", LegacyCustomer.Create("a", 5));
+        await provider
+            .GetRequiredKeyedService<IOldStore<LegacyCustomer>>("LegacyCustomer->Customer")
+            .UpsertAsync("a", LegacyCustomer.Create("a", 5));
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
 
         Assert.Equal(MigrationOutcome.Migrated, await repository.MigrateAsync("a"));
@@ -272,12 +307,23 @@ public sealed class NewStoreLockTests(PostgresServer server)
     public async Task TryLock_RejectsBadInputBeforeAnyCommand()
     {
         var store = NewStore();
-        await using NpgsqlDataSource multiplexing = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Multiplexing = true }.ConnectionString);
+        await using NpgsqlDataSource multiplexing = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { Multiplexing = true }.ConnectionString
+        );
 
-        await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await store.TryLockAsync(["ok", "bad\0id"], TimeSpan.Zero));
+        await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await store.TryLockAsync(["ok", "bad\0id"], TimeSpan.Zero)
+        );
         await Assert.ThrowsAsync<ArgumentException>(async () => await store.TryLockAsync([], TimeSpan.Zero));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.TryLockAsync(["a"], TimeSpan.FromSeconds(-2)));
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await new PostgreSqlNewStore<Customer>(multiplexing, TestDatabase.Options()).TryLockAsync(["a"], TimeSpan.Zero));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await store.TryLockAsync(["a"], TimeSpan.FromSeconds(-2))
+        );
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await new PostgreSqlNewStore<Customer>(multiplexing, TestDatabase.Options()).TryLockAsync(
+                ["a"],
+                TimeSpan.Zero
+            )
+        );
     }
 
     [Fact]
@@ -287,7 +333,10 @@ public sealed class NewStoreLockTests(PostgresServer server)
         Assert.Equal("SET LOCAL lock_timeout = 1501", StoreLockSql.SetLockTimeout(TimeSpan.FromMilliseconds(1500.2)));
         Assert.Equal("SET LOCAL lock_timeout = 0", StoreLockSql.SetLockTimeout(Timeout.InfiniteTimeSpan));
         Assert.Equal("SET LOCAL lock_timeout = 2147483647", StoreLockSql.SetLockTimeout(TimeSpan.FromDays(30)));
-        Assert.Equal("SET LOCAL statement_timeout = 1501", StoreLockSql.SetStatementTimeout(TimeSpan.FromMilliseconds(1500.2)));
+        Assert.Equal(
+            "SET LOCAL statement_timeout = 1501",
+            StoreLockSql.SetStatementTimeout(TimeSpan.FromMilliseconds(1500.2))
+        );
         Assert.Equal("SET LOCAL statement_timeout = 1", StoreLockSql.SetStatementTimeout(TimeSpan.FromTicks(1)));
     }
 
@@ -297,7 +346,10 @@ public sealed class NewStoreLockTests(PostgresServer server)
     private (PostgreSqlNewStore<Customer> First, PostgreSqlNewStore<Customer> Second) TwoStoresOverOneTable()
     {
         string table = TestDatabase.UniqueTable();
-        return (new(server.DataSource, TestDatabase.Options(table)), new(server.DataSource, TestDatabase.Options(table)));
+        return (
+            new(server.DataSource, TestDatabase.Options(table)),
+            new(server.DataSource, TestDatabase.Options(table))
+        );
     }
 
     private async Task<long> CountHoldersAsync(string key) =>

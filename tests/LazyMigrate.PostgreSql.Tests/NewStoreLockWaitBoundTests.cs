@@ -28,7 +28,9 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
         string[] ids = ["a", "b", "c"];
         await using var blockers = await Blockers.HoldAsync(server.DataSource, ids.Select(store.LockKey));
 
-        Task<(INewStoreLock<Customer>? Lock, TimeSpan Elapsed)> waiting = TimedAsync(() => waiter.TryLockAsync(ids, timeout));
+        Task<(INewStoreLock<Customer>? Lock, TimeSpan Elapsed)> waiting = TimedAsync(() =>
+            waiter.TryLockAsync(ids, timeout)
+        );
 
         // The first two holders each let go once the waiter has waited 0.8 x timeout for them (the server's own
         // record of when that wait began); the last one never does.
@@ -45,8 +47,14 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
 
         var (granted, elapsed) = await waiting.WaitAsync(Patience);
         Assert.Null(granted);
-        Assert.True(elapsed < timeout * 2, $"gave up after {elapsed.TotalMilliseconds:F0} ms, more than twice the timeout of {timeout}");
-        Assert.True(elapsed >= timeout * 0.9, $"gave up after {elapsed.TotalMilliseconds:F0} ms, before the timeout of {timeout}");
+        Assert.True(
+            elapsed < timeout * 2,
+            $"gave up after {elapsed.TotalMilliseconds:F0} ms, more than twice the timeout of {timeout}"
+        );
+        Assert.True(
+            elapsed >= timeout * 0.9,
+            $"gave up after {elapsed.TotalMilliseconds:F0} ms, before the timeout of {timeout}"
+        );
         await blockers.ReleaseAllAsync();
         await using INewStoreLock<Customer>? after = await store.TryLockAsync(ids, TimeSpan.Zero);
         Assert.NotNull(after);
@@ -56,7 +64,11 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
     public async Task TryLock_OnIdsHeldByThreeTransactions_IsGrantedWhenTheyLetGoInTime_AndLeavesNoTimeoutOnItsConnection()
     {
         // One pooled connection, never reset by Npgsql: a timeout left on the session would show in the SHOWs below.
-        var pooled = new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = 1, NoResetOnClose = true };
+        var pooled = new NpgsqlConnectionStringBuilder(server.ConnectionString)
+        {
+            MaxPoolSize = 1,
+            NoResetOnClose = true,
+        };
         await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(pooled.ConnectionString);
         string table = TestDatabase.UniqueTable();
         var store = new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options(table));
@@ -76,8 +88,11 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
 
         INewStoreLock<Customer>? granted = await waiting.WaitAsync(Patience);
         Assert.NotNull(granted);
-        IReadOnlyCollection<string> inserted = await granted.InsertManyIfAbsentAndReleaseAsync(
-            [new("a", Customer.Create("a", 1)), new("b", Customer.Create("b", 1)), new("c", Customer.Create("c", 1))]);
+        IReadOnlyCollection<string> inserted = await granted.InsertManyIfAbsentAndReleaseAsync([
+            new("a", Customer.Create("a", 1)),
+            new("b", Customer.Create("b", 1)),
+            new("c", Customer.Create("c", 1)),
+        ]);
         await granted.DisposeAsync();
 
         Assert.Equal(ids, inserted.Order(StringComparer.Ordinal));
@@ -107,7 +122,9 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
         Assert.NotNull(after);
     }
 
-    private static async Task<(INewStoreLock<Customer>? Lock, TimeSpan Elapsed)> TimedAsync(Func<ValueTask<INewStoreLock<Customer>?>> call)
+    private static async Task<(INewStoreLock<Customer>? Lock, TimeSpan Elapsed)> TimedAsync(
+        Func<ValueTask<INewStoreLock<Customer>?>> call
+    )
     {
         long started = Stopwatch.GetTimestamp();
         INewStoreLock<Customer>? result = await call();
@@ -134,7 +151,8 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
 
         /// <summary>
         /// Queries the server until someone waits for the lock of a holder still holding, and returns that holder; or
-        /// <see langword="null"/> once <paramref name="waiting"/> has completed. No sleep: the server's view of its locks.
+        /// <see langword="null"/> once <paramref name="waiting"/> has completed. No sleep: the server's view of its
+        /// locks.
         /// </summary>
         public async Task<Blocker?> WaitedForAsync(Task waiting)
         {
@@ -172,12 +190,13 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
         }
     }
 
-    /// <summary>An open transaction holding <c>pg_advisory_xact_lock</c> of one id's key, until <see cref="ReleaseAsync"/>.</summary>
+    /// <summary>An open transaction holding <c>pg_advisory_xact_lock</c> of one id's key, until <see
+    /// cref="ReleaseAsync"/>.</summary>
     private sealed class Blocker : IAsyncDisposable
     {
         private const string Waiters =
-            "FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND waitstart IS NOT NULL " +
-            "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
+            "FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND waitstart IS NOT NULL "
+            + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
 
         private readonly NpgsqlDataSource _dataSource;
         private readonly NpgsqlConnection _connection;
@@ -200,18 +219,26 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
                 await begin.ExecuteNonQueryAsync();
             }
 
-            await using NpgsqlCommand lockKey = new("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", connection);
+            await using NpgsqlCommand lockKey = new(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                connection
+            );
             lockKey.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
             await lockKey.ExecuteNonQueryAsync();
             return new Blocker(dataSource, connection, key);
         }
 
-        /// <summary>Gets how long, by the server's clock, the longest waiter has waited for this lock; null when none waits.</summary>
+        /// <summary>Gets how long, by the server's clock, the longest waiter has waited for this lock; null when none
+        /// waits.</summary>
         public Task<double?> WaitedForSecondsAsync() =>
-            _dataSource.ScalarAsync<double?>($"SELECT extract(epoch FROM clock_timestamp() - min(waitstart))::float8 {Waiters}", _key);
+            _dataSource.ScalarAsync<double?>(
+                $"SELECT extract(epoch FROM clock_timestamp() - min(waitstart))::float8 {Waiters}",
+                _key
+            );
 
         /// <summary>
-        /// Keeps the lock until its waiter has waited <paramref name="wait"/>, counted from when the server says the wait
+        /// Keeps the lock until its waiter has waited <paramref name="wait"/>, counted from when the server says the
+        /// wait
         /// began: a hold of a set length is the point of the test that uses it, not a guess at when something happens.
         /// </summary>
         public async Task HoldUntilWaitedForAsync(TimeSpan wait)
@@ -222,7 +249,8 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
             }
         }
 
-        /// <summary>Cancels the statement of this lock's waiter, as an operator's <c>pg_cancel_backend</c> would.</summary>
+        /// <summary>Cancels the statement of this lock's waiter, as an operator's <c>pg_cancel_backend</c>
+        /// would.</summary>
         public async Task<bool> CancelWaiterAsync() =>
             await _dataSource.ScalarAsync<bool>($"SELECT bool_and(pg_cancel_backend(pid)) {Waiters}", _key);
 

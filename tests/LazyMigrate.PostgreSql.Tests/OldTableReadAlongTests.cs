@@ -7,7 +7,8 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql.Tests;
 
 /// <summary>
-/// A new store's lock reads an old table of the same database in its own round trip (<see cref="IOldStoreReadAlong{TOld}"/>),
+/// A new store's lock reads an old table of the same database in its own round trip (<see
+/// cref="IOldStoreReadAlong{TOld}"/>),
 /// so that a migration under UseNewStoreLock costs the round trips of one without a lock.
 /// </summary>
 [Collection("postgres")]
@@ -25,7 +26,11 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         await newStore.UpsertAsync("both", Customer.Create("both", 2));
         await newStore.DeleteAsync("deleted-new");
 
-        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["only-old", "both", "deleted-new", "deleted-old", "nowhere"], TimeSpan.Zero, oldStore);
+        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(
+            ["only-old", "both", "deleted-new", "deleted-old", "nowhere"],
+            TimeSpan.Zero,
+            oldStore
+        );
 
         var readAlong = Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(held);
         Assert.Equal(["only-old"], readAlong.OldEntities.Keys);
@@ -41,7 +46,11 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         var (oldStore, newStore) = Stores(server.DataSource);
         await oldStore.UpsertAsync("a", LegacyCustomer.Create("a", 7));
 
-        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, oldStore);
+        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(
+            ["a"],
+            TimeSpan.Zero,
+            oldStore
+        );
         INewStoreLock<Customer>? refused = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, oldStore);
 
         Assert.Equal(7, Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(held).OldEntities["a"].Version);
@@ -58,13 +67,19 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         await elsewhere.UpsertAsync("a", LegacyCustomer.Create("a", 1));
         var inMemory = new InMemoryOldStore<LegacyCustomer>().Seed("b", LegacyCustomer.Create("b", 1));
 
-        await using (INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, elsewhere))
+        await using (
+            INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, elsewhere)
+        )
         {
             Assert.NotNull(held);
             Assert.False(held is IOldStoreReadAlong<LegacyCustomer>);
         }
 
-        await using INewStoreLock<Customer>? other = await newStore.TryLockAndReadOldAsync(["b"], TimeSpan.Zero, inMemory);
+        await using INewStoreLock<Customer>? other = await newStore.TryLockAndReadOldAsync(
+            ["b"],
+            TimeSpan.Zero,
+            inMemory
+        );
         Assert.NotNull(other);
         Assert.False(other is IOldStoreReadAlong<LegacyCustomer>);
         Assert.Equal(0, inMemory.ReadCount);
@@ -76,7 +91,8 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         string newTable = TestDatabase.UniqueTable();
         var services = new ServiceCollection();
         services.AddSingleton(server.DataSource);
-        services.AddLazyMigration<LegacyCustomer, Customer>()
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true))
             .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (newTable, true))
@@ -100,9 +116,15 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         Assert.Equal(3, roundTrips.Count); // the miss, the lock with both reads, the insert with the commit: no old read of its own
         Assert.Contains("old_payload", roundTrips[1], StringComparison.Ordinal);
         Assert.Contains("COMMIT", roundTrips[2], StringComparison.Ordinal);
-        Assert.Equal(5, (await provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer").FindAsync("a")).Value!.Version);
+        Assert.Equal(
+            5,
+            (await provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer").FindAsync("a"))
+                .Value!
+                .Version
+        );
     }
 
-    private static (PostgreSqlOldStore<LegacyCustomer> Old, PostgreSqlNewStore<Customer> New) Stores(NpgsqlDataSource dataSource) =>
-        (new(dataSource, TestDatabase.Options()), new(dataSource, TestDatabase.Options()));
+    private static (PostgreSqlOldStore<LegacyCustomer> Old, PostgreSqlNewStore<Customer> New) Stores(
+        NpgsqlDataSource dataSource
+    ) => (new(dataSource, TestDatabase.Options()), new(dataSource, TestDatabase.Options()));
 }

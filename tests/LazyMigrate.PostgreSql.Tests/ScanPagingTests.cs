@@ -3,7 +3,8 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>The keyset scan pages internally: one query per <c>ScanPageSize</c> rows, each resuming after the last id seen.</summary>
+/// <summary>The keyset scan pages internally: one query per <c>ScanPageSize</c> rows, each resuming after the last id
+/// seen.</summary>
 [Collection("postgres")]
 public sealed class ScanPagingTests(PostgresServer server)
 {
@@ -16,7 +17,10 @@ public sealed class ScanPagingTests(PostgresServer server)
     [InlineData(25, 1)]
     public async Task Scan_AcrossPageBoundaries_YieldsEachRowOnceInOrder(int rows, int pageSize)
     {
-        var store = new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options(configure: o => o.ScanPageSize = pageSize));
+        var store = new PostgreSqlOldStore<LegacyCustomer>(
+            server.DataSource,
+            TestDatabase.Options(configure: o => o.ScanPageSize = pageSize)
+        );
         string[] ids = Enumerable.Range(0, rows).Select(i => $"id-{i:D3}").Reverse().ToArray();
         foreach (string id in ids)
         {
@@ -31,7 +35,10 @@ public sealed class ScanPagingTests(PostgresServer server)
     [Fact]
     public async Task Scan_ReadsTheNextPageOnlyWhenTheCallerGetsThere()
     {
-        var store = new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options(configure: o => o.ScanPageSize = 2));
+        var store = new PostgreSqlOldStore<LegacyCustomer>(
+            server.DataSource,
+            TestDatabase.Options(configure: o => o.ScanPageSize = 2)
+        );
         foreach (string id in new[] { "a", "b", "d", "e" })
         {
             await store.UpsertAsync(id, LegacyCustomer.Create(id, 1));
@@ -55,7 +62,10 @@ public sealed class ScanPagingTests(PostgresServer server)
     [Fact]
     public async Task Scan_FromACursorBetweenIds_ResumesAfterIt_InOrdinalOrder()
     {
-        var store = new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options(configure: o => o.ScanPageSize = 2));
+        var store = new PostgreSqlOldStore<LegacyCustomer>(
+            server.DataSource,
+            TestDatabase.Options(configure: o => o.ScanPageSize = 2)
+        );
         string[] ids = ["B", "a", "a-1", "a_1", "b", "Z", "10", "9", "~"];
         foreach (string id in ids)
         {
@@ -70,7 +80,10 @@ public sealed class ScanPagingTests(PostgresServer server)
     [Fact]
     public async Task Scan_Cancelled_StopsBetweenRows()
     {
-        var store = new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options(configure: o => o.ScanPageSize = 2));
+        var store = new PostgreSqlOldStore<LegacyCustomer>(
+            server.DataSource,
+            TestDatabase.Options(configure: o => o.ScanPageSize = 2)
+        );
         foreach (string id in new[] { "a", "b", "c", "d" })
         {
             await store.UpsertAsync(id, LegacyCustomer.Create(id, 1));

@@ -5,7 +5,8 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>The DDL script: what it creates, that it is idempotent, that <c>CreateSchema</c> runs it, and that docs/postgresql.sql is it.</summary>
+/// <summary>The DDL script: what it creates, that it is idempotent, that <c>CreateSchema</c> runs it, and that
+/// docs/postgresql.sql is it.</summary>
 [Collection("postgres")]
 public sealed class SchemaTests(PostgresServer server)
 {
@@ -17,23 +18,31 @@ public sealed class SchemaTests(PostgresServer server)
         await server.DataSource.ExecuteAsync(PostgreSqlDocumentStoreSchema.CreateScript("public", table));
 
         await using NpgsqlCommand command = server.DataSource.CreateCommand(
-            "SELECT column_name, data_type, is_nullable, coalesce(collation_name, '') FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position");
+            "SELECT column_name, data_type, is_nullable, coalesce(collation_name, '') FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position"
+        );
         command.Parameters.Add(new NpgsqlParameter { Value = table });
         var columns = new List<string>();
         await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())
             {
-                columns.Add($"{reader.GetString(0)} {reader.GetString(1)} {reader.GetString(2)} {reader.GetString(3)}".TrimEnd());
+                columns.Add(
+                    $"{reader.GetString(0)} {reader.GetString(1)} {reader.GetString(2)} {reader.GetString(3)}".TrimEnd()
+                );
             }
         }
 
         Assert.Equal(
             ["id text NO C", "payload jsonb YES", "deleted boolean NO", "updated_at timestamp with time zone NO"],
-            columns);
-        Assert.Equal("id", await server.DataSource.ScalarAsync<string>(
-            "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
-            $"public.{table}"));
+            columns
+        );
+        Assert.Equal(
+            "id",
+            await server.DataSource.ScalarAsync<string>(
+                "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
+                $"public.{table}"
+            )
+        );
     }
 
     [Fact]
@@ -45,8 +54,14 @@ public sealed class SchemaTests(PostgresServer server)
         await server.DataSource.ExecuteAsync(script);
         await server.DataSource.ExecuteAsync(script);
 
-        await server.DataSource.ExecuteAsync($"INSERT INTO \"{table}\" (id, payload, deleted) VALUES ('tombstone', NULL, true)");
-        var violation = await Assert.ThrowsAsync<PostgresException>(() => server.DataSource.ExecuteAsync($"INSERT INTO \"{table}\" (id, payload, deleted) VALUES ('live', NULL, false)"));
+        await server.DataSource.ExecuteAsync(
+            $"INSERT INTO \"{table}\" (id, payload, deleted) VALUES ('tombstone', NULL, true)"
+        );
+        var violation = await Assert.ThrowsAsync<PostgresException>(() =>
+            server.DataSource.ExecuteAsync(
+                $"INSERT INTO \"{table}\" (id, payload, deleted) VALUES ('live', NULL, false)"
+            )
+        );
         Assert.Equal(PostgresErrorCodes.CheckViolation, violation.SqlState);
     }
 
@@ -69,7 +84,10 @@ public sealed class SchemaTests(PostgresServer server)
     {
         var options = new PostgreSqlDocumentStoreOptions { TableName = TestDatabase.UniqueTable() };
 
-        bool[] created = await StartingGate.RunAsync(8, async _ => await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(server.DataSource, options));
+        bool[] created = await StartingGate.RunAsync(
+            8,
+            async _ => await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(server.DataSource, options)
+        );
 
         Assert.Single(created, c => c);
         Assert.False(await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(server.DataSource, options));
@@ -79,7 +97,10 @@ public sealed class SchemaTests(PostgresServer server)
     public async Task CreateSchemaOn_CreatesTheTableBeforeTheFirstCommand()
     {
         string table = TestDatabase.UniqueTable();
-        var store = new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, new PostgreSqlDocumentStoreOptions { TableName = table, CreateSchema = true });
+        var store = new PostgreSqlOldStore<LegacyCustomer>(
+            server.DataSource,
+            new PostgreSqlDocumentStoreOptions { TableName = table, CreateSchema = true }
+        );
 
         Assert.Null(await server.DataSource.ScalarAsync<string>("SELECT to_regclass($1)::text", table));
         Assert.Null(await store.FindAsync("a"));
@@ -89,7 +110,10 @@ public sealed class SchemaTests(PostgresServer server)
     [Fact]
     public async Task CreateSchemaOff_AMissingTable_FailsWithPostgresUndefinedTable()
     {
-        var store = new PostgreSqlNewStore<Customer>(server.DataSource, new PostgreSqlDocumentStoreOptions { TableName = TestDatabase.UniqueTable() });
+        var store = new PostgreSqlNewStore<Customer>(
+            server.DataSource,
+            new PostgreSqlDocumentStoreOptions { TableName = TestDatabase.UniqueTable() }
+        );
 
         var missing = await Assert.ThrowsAsync<PostgresException>(async () => await store.FindAsync("a"));
 
@@ -99,14 +123,31 @@ public sealed class SchemaTests(PostgresServer server)
     [Fact]
     public async Task DocsScript_HoldsTheGeneratedScripts_AndRunsAsIs()
     {
-        string shipped = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "postgresql.sql"))).ReplaceLineEndings("\n");
+        string shipped = (
+            await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "postgresql.sql"))
+        ).ReplaceLineEndings("\n");
         await using NpgsqlDataSource fresh = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
 
-        Assert.Contains(PostgreSqlDocumentStoreSchema.CreateScript("public", "customer"), shipped, StringComparison.Ordinal);
-        Assert.Contains(PostgreSqlDocumentStoreSchema.CreateScript("migration", "legacy_customer"), shipped, StringComparison.Ordinal);
+        Assert.Contains(
+            PostgreSqlDocumentStoreSchema.CreateScript("public", "customer"),
+            shipped,
+            StringComparison.Ordinal
+        );
+        Assert.Contains(
+            PostgreSqlDocumentStoreSchema.CreateScript("migration", "legacy_customer"),
+            shipped,
+            StringComparison.Ordinal
+        );
         await fresh.ExecuteAsync(shipped);
-        Assert.False(await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(fresh, new PostgreSqlDocumentStoreOptions()));
-        Assert.False(await PostgreSqlDocumentStoreSchema.CreateAsync<LegacyCustomer>(fresh, new PostgreSqlDocumentStoreOptions { Schema = "migration" }));
+        Assert.False(
+            await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(fresh, new PostgreSqlDocumentStoreOptions())
+        );
+        Assert.False(
+            await PostgreSqlDocumentStoreSchema.CreateAsync<LegacyCustomer>(
+                fresh,
+                new PostgreSqlDocumentStoreOptions { Schema = "migration" }
+            )
+        );
     }
 
     private static string RepositoryRoot()

@@ -9,7 +9,8 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>A store whose table is missing, or whose server does not answer, fails the host's start, not the first read.</summary>
+/// <summary>A store whose table is missing, or whose server does not answer, fails the host's start, not the first
+/// read.</summary>
 [Collection("postgres")]
 public sealed class StartupCheckTests(PostgresServer server)
 {
@@ -31,7 +32,9 @@ public sealed class StartupCheckTests(PostgresServer server)
     [Fact]
     public async Task StartAsync_ServerUnreachable_FailsNamingTheMigrationTheStoreAndTheCause()
     {
-        await using NpgsqlDataSource unreachable = NpgsqlDataSource.Create($"Host=127.0.0.1;Port={ClosedPort()};Timeout=5");
+        await using NpgsqlDataSource unreachable = NpgsqlDataSource.Create(
+            $"Host=127.0.0.1;Port={ClosedPort()};Timeout=5"
+        );
         using IHost host = Host(unreachable, o => o.TableName = "customer");
 
         Exception error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
@@ -45,7 +48,10 @@ public sealed class StartupCheckTests(PostgresServer server)
     [Fact]
     public async Task StartAsync_CheckOnStartOff_StartsWithTheTableMissing_AndTheFirstReadFails()
     {
-        using IHost host = Host(server.DataSource, o => (o.TableName, o.CheckOnStart) = (TestDatabase.UniqueTable("missing"), false));
+        using IHost host = Host(
+            server.DataSource,
+            o => (o.TableName, o.CheckOnStart) = (TestDatabase.UniqueTable("missing"), false)
+        );
 
         await host.StartAsync();
 
@@ -74,16 +80,23 @@ public sealed class StartupCheckTests(PostgresServer server)
 
         await host.StartAsync();
 
-        Assert.Equal(1L, await server.DataSource.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = $1", table));
+        Assert.Equal(
+            1L,
+            await server.DataSource.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = $1", table)
+        );
         await host.StopAsync();
     }
 
-    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref name="newStore"/>.</summary>
+    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref
+    /// name="newStore"/>.</summary>
     internal static IHost Host(NpgsqlDataSource dataSource, Action<PostgreSqlDocumentStoreOptions> newStore)
     {
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
+            new HostApplicationBuilderSettings()
+        );
         string oldTable = TestDatabase.UniqueTable("old");
-        builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
+        builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (oldTable, true), dataSource)
             .UsePostgreSqlNewStore(newStore, dataSource)

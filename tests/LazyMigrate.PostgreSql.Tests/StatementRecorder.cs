@@ -7,7 +7,8 @@ namespace LazyMigrate.PostgreSql.Tests;
 /// names with <see cref="Step"/>, so that a test can count round trips and see what each one held.
 /// </summary>
 /// <remarks>
-/// By default a round trip belongs to a step when it runs in that step's activity. A migration runs outside its caller's
+/// By default a round trip belongs to a step when it runs in that step's activity. A migration runs outside its
+/// caller's
 /// execution context (it is shared by every caller of the id), so its round trips carry no step: a recorder made with
 /// a table name records instead every round trip that names that table while a step is open.
 /// </remarks>
@@ -20,7 +21,8 @@ internal sealed class StatementRecorder : IDisposable
     private volatile Activity? _open;
 
     /// <summary>Initializes a new instance of the <see cref="StatementRecorder"/> class.</summary>
-    /// <param name="table">A table name that marks the round trips to record, or <see langword="null"/> to go by activity.</param>
+    /// <param name="table">A table name that marks the round trips to record, or <see langword="null"/> to go by
+    /// activity.</param>
     public StatementRecorder(string? table = null)
     {
         _table = table;
@@ -33,10 +35,13 @@ internal sealed class StatementRecorder : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
-    /// <summary>Starts a step: the round trips made until it is disposed are recorded under <paramref name="name"/>.</summary>
+    /// <summary>Starts a step: the round trips made until it is disposed are recorded under <paramref
+    /// name="name"/>.</summary>
     public Activity Step(string name)
     {
-        Activity step = _source.StartActivity(name) ?? throw new InvalidOperationException("The recorder's listener is not sampling.");
+        Activity step =
+            _source.StartActivity(name)
+            ?? throw new InvalidOperationException("The recorder's listener is not sampling.");
         _open = step;
         return step;
     }
@@ -66,7 +71,11 @@ internal sealed class StatementRecorder : IDisposable
         string statement = activity.GetTagItem("db.statement") as string ?? string.Empty;
         string? step = _table is null
             ? (activity.Parent is { } parent && parent.Source.Name == _source.Name ? parent.OperationName : null)
-            : (_open is { IsStopped: false } open && statement.Contains(_table, StringComparison.Ordinal) ? open.OperationName : null);
+            : (
+                _open is { IsStopped: false } open && statement.Contains(_table, StringComparison.Ordinal)
+                    ? open.OperationName
+                    : null
+            );
         if (step is null)
         {
             return;

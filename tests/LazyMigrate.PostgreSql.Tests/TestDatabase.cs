@@ -2,13 +2,17 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>Small helpers over the test server: unique table names, raw SQL, killing the backend that holds a lock.</summary>
+/// <summary>Small helpers over the test server: unique table names, raw SQL, killing the backend that holds a
+/// lock.</summary>
 internal static class TestDatabase
 {
     /// <summary>A table name no other test uses, so each test starts from an empty table.</summary>
     public static string UniqueTable(string prefix = "t") => $"{prefix}_{Guid.NewGuid():N}";
 
-    public static PostgreSqlDocumentStoreOptions Options(string? table = null, Action<PostgreSqlDocumentStoreOptions>? configure = null)
+    public static PostgreSqlDocumentStoreOptions Options(
+        string? table = null,
+        Action<PostgreSqlDocumentStoreOptions>? configure = null
+    )
     {
         var options = new PostgreSqlDocumentStoreOptions { TableName = table ?? UniqueTable(), CreateSchema = true };
         configure?.Invoke(options);
@@ -43,5 +47,8 @@ internal static class TestDatabase
     /// so the lock is free when this returns. Returns how many backends were terminated (one when the lock was held).
     /// </summary>
     public static async Task<long> TerminateLockHolderAsync(this NpgsqlDataSource dataSource, string key) =>
-        await dataSource.ScalarAsync<long>($"SELECT count(pg_terminate_backend(pid, 30000)) FROM ({AdvisoryLockSql.Holder}) AS holder", key);
+        await dataSource.ScalarAsync<long>(
+            $"SELECT count(pg_terminate_backend(pid, 30000)) FROM ({AdvisoryLockSql.Holder}) AS holder",
+            key
+        );
 }

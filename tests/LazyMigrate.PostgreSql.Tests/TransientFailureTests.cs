@@ -5,7 +5,8 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>A broken connection surfaces as a transient Npgsql error, which the core's default pipelines retry.</summary>
+/// <summary>A broken connection surfaces as a transient Npgsql error, which the core's default pipelines
+/// retry.</summary>
 [Collection("postgres")]
 public sealed class TransientFailureTests(PostgresServer server) : IAsyncLifetime
 {
@@ -14,7 +15,12 @@ public sealed class TransientFailureTests(PostgresServer server) : IAsyncLifetim
 
     public Task InitializeAsync()
     {
-        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.ConnectionString) { ApplicationName = _applicationName }.ConnectionString);
+        _dataSource = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString)
+            {
+                ApplicationName = _applicationName,
+            }.ConnectionString
+        );
         return Task.CompletedTask;
     }
 
@@ -39,7 +45,8 @@ public sealed class TransientFailureTests(PostgresServer server) : IAsyncLifetim
         var services = new ServiceCollection();
         services.AddSingleton(_dataSource);
         string oldTable = TestDatabase.UniqueTable();
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.RetryDelay = TimeSpan.FromMilliseconds(1))
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.RetryDelay = TimeSpan.FromMilliseconds(1))
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (oldTable, true))
             .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable(), true))
@@ -47,7 +54,10 @@ public sealed class TransientFailureTests(PostgresServer server) : IAsyncLifetim
         await using ServiceProvider provider = services.BuildServiceProvider();
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         Assert.Null(await repository.GetAsync("warm-up"));
-        await new PostgreSqlOldStore<LegacyCustomer>(_dataSource, new PostgreSqlDocumentStoreOptions { TableName = oldTable }).UpsertAsync("a", LegacyCustomer.Create("a", 4));
+        await new PostgreSqlOldStore<LegacyCustomer>(
+            _dataSource,
+            new PostgreSqlDocumentStoreOptions { TableName = oldTable }
+        ).UpsertAsync("a", LegacyCustomer.Create("a", 4));
 
         Assert.True(await KillPooledConnectionsAsync() >= 1);
         Customer? migrated = await repository.GetAsync("a");
@@ -56,5 +66,8 @@ public sealed class TransientFailureTests(PostgresServer server) : IAsyncLifetim
     }
 
     private async Task<long> KillPooledConnectionsAsync() =>
-        await server.DataSource.ScalarAsync<long>("SELECT count(pg_terminate_backend(pid, 30000)) FROM pg_stat_activity WHERE application_name = $1", _applicationName);
+        await server.DataSource.ScalarAsync<long>(
+            "SELECT count(pg_terminate_backend(pid, 30000)) FROM pg_stat_activity WHERE application_name = $1",
+            _applicationName
+        );
 }

@@ -25,13 +25,20 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : ILockingNewS
         return inner.FindAsync(id, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         Interlocked.Increment(ref _findManys);
         return inner.FindManyAsync(ids, cancellationToken);
     }
 
-    public async ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> InsertIfAbsentAsync(
+        string id,
+        TNew entity,
+        CancellationToken cancellationToken = default
+    )
     {
         bool inserted = await inner.InsertIfAbsentAsync(id, entity, cancellationToken);
         if (inserted)
@@ -42,7 +49,10 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : ILockingNewS
         return inserted;
     }
 
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         Interlocked.Increment(ref _insertManys);
         IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAsync(entities, cancellationToken);
@@ -50,16 +60,24 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : ILockingNewS
         return inserted;
     }
 
-    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(
+        IReadOnlyList<string> ids,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
-        var locking = inner as ILockingNewStore<TNew> ?? throw new NotSupportedException($"{inner.GetType().Name} cannot lock its entities.");
+        var locking =
+            inner as ILockingNewStore<TNew>
+            ?? throw new NotSupportedException($"{inner.GetType().Name} cannot lock its entities.");
         INewStoreLock<TNew>? held = await locking.TryLockAsync(ids, timeout, cancellationToken);
         return held is null ? null : new CountingLock(this, held);
     }
 
-    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);
+    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
+        inner.UpsertAsync(id, entity, cancellationToken);
 
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(id, cancellationToken);
 
     private sealed class CountingLock(CountingNewStore<TNew> owner, INewStoreLock<TNew> inner) : INewStoreLock<TNew>
     {
@@ -67,10 +85,16 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : ILockingNewS
 
         public CancellationToken HandleLostToken => inner.HandleLostToken;
 
-        public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+        public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(
+            IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+            CancellationToken cancellationToken = default
+        )
         {
             Interlocked.Increment(ref owner._insertManys);
-            IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAndReleaseAsync(entities, cancellationToken);
+            IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAndReleaseAsync(
+                entities,
+                cancellationToken
+            );
             Interlocked.Add(ref owner._inserted, inserted.Count);
             return inserted;
         }

@@ -29,18 +29,26 @@ public sealed class GatedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
         return found;
     }
 
-    public async ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         IReadOnlyDictionary<string, TOld> found = await inner.FindManyAsync(ids, cancellationToken);
         await PauseAsync(cancellationToken);
         return found;
     }
 
-    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default) => inner.ScanAsync(afterId, cancellationToken);
+    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        CancellationToken cancellationToken = default
+    ) => inner.ScanAsync(afterId, cancellationToken);
 
-    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);
+    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default) =>
+        inner.UpsertAsync(id, entity, cancellationToken);
 
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(id, cancellationToken);
 
     private async Task PauseAsync(CancellationToken cancellationToken)
     {

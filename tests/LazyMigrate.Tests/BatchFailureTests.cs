@@ -11,10 +11,18 @@ public sealed class BatchFailureTests
         await using var harness = MigrationHarness.Create().SeedLegacy(3);
         harness.New.Seed("already-there", MigrationHarness.Mapped(9));
         harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
-        string[] ids = [MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2), "already-there", "nobody"];
+        string[] ids =
+        [
+            MigrationHarness.Id(0),
+            MigrationHarness.Id(1),
+            MigrationHarness.Id(2),
+            "already-there",
+            "nobody",
+        ];
 
-        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync(ids));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync(ids)
+        );
 
         Assert.Equal(
             new Dictionary<string, NewCustomer>
@@ -23,7 +31,8 @@ public sealed class BatchFailureTests
                 [MigrationHarness.Id(2)] = MigrationHarness.Mapped(2),
                 ["already-there"] = MigrationHarness.Mapped(9),
             },
-            failure.Found);
+            failure.Found
+        );
         var mapping = Assert.IsType<MigrationMappingException>(Assert.Single(failure.Failures).Value);
         Assert.Equal(MigrationHarness.Id(1), mapping.EntityId);
         Assert.Same(mapping, failure.InnerException);
@@ -39,8 +48,9 @@ public sealed class BatchFailureTests
         await using var harness = MigrationHarness.Create().SeedLegacy(2);
         harness.Mapper.FailWhen = _ => true;
 
-        var failure = await Assert.ThrowsAnyAsync<LazyMigrationException>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+        var failure = await Assert.ThrowsAnyAsync<LazyMigrationException>(async () =>
+            await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
+        );
 
         var batch = Assert.IsAssignableFrom<MigrationBatchException>(failure);
         Assert.Equal([MigrationHarness.Id(0), MigrationHarness.Id(1)], batch.Failures.Keys);
@@ -54,8 +64,12 @@ public sealed class BatchFailureTests
         await using var harness = MigrationHarness.Create().SeedLegacy(1);
         harness.Mapper.FailWhen = _ => true;
 
-        await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.GetAsync(MigrationHarness.Id(0)));
-        await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.MigrateAsync(MigrationHarness.Id(0)));
+        await Assert.ThrowsAsync<MigrationMappingException>(async () =>
+            await harness.Repository.GetAsync(MigrationHarness.Id(0))
+        );
+        await Assert.ThrowsAsync<MigrationMappingException>(async () =>
+            await harness.Repository.MigrateAsync(MigrationHarness.Id(0))
+        );
     }
 
     [Fact]

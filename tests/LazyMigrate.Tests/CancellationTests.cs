@@ -54,7 +54,9 @@ public sealed class CancellationTests
     {
         await using var harness = MigrationHarness.Create().SeedLegacy(1);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await harness.Repository.GetAsync(Id, new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await harness.Repository.GetAsync(Id, new CancellationToken(canceled: true))
+        );
         Assert.Equal(0, harness.Old.ReadCount);
     }
 }

@@ -12,12 +12,15 @@ public sealed class ConcurrencyTests
         await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Task<NewCustomer?>[] readers = Enumerable.Range(0, 1000)
-            .Select(_ => Task.Run(async () =>
-            {
-                await go.Task;
-                return await harness.Repository.GetAsync(MigrationHarness.Id(0));
-            }))
+        Task<NewCustomer?>[] readers = Enumerable
+            .Range(0, 1000)
+            .Select(_ =>
+                Task.Run(async () =>
+                {
+                    await go.Task;
+                    return await harness.Repository.GetAsync(MigrationHarness.Id(0));
+                })
+            )
             .ToArray();
         go.SetResult();
         await gated.Read;
@@ -38,12 +41,15 @@ public sealed class ConcurrencyTests
         await using var harness = MigrationHarness.Create().SeedLegacy(Ids);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Task<NewCustomer?>[] readers = Enumerable.Range(0, 1000)
-            .Select(i => Task.Run(async () =>
-            {
-                await go.Task;
-                return await harness.Repository.GetAsync(MigrationHarness.Id(i % Ids));
-            }))
+        Task<NewCustomer?>[] readers = Enumerable
+            .Range(0, 1000)
+            .Select(i =>
+                Task.Run(async () =>
+                {
+                    await go.Task;
+                    return await harness.Repository.GetAsync(MigrationHarness.Id(i % Ids));
+                })
+            )
             .ToArray();
         go.SetResult();
         NewCustomer?[] results = await Task.WhenAll(readers);
@@ -65,13 +71,16 @@ public sealed class ConcurrencyTests
         await using var second = MigrationHarness.Create(shared);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Task<NewCustomer?>[] readers = Enumerable.Range(0, 400)
-            .Select(i => Task.Run(async () =>
-            {
-                await go.Task;
-                var instance = i % 2 == 0 ? first : second;
-                return await instance.Repository.GetAsync(MigrationHarness.Id(i % Ids));
-            }))
+        Task<NewCustomer?>[] readers = Enumerable
+            .Range(0, 400)
+            .Select(i =>
+                Task.Run(async () =>
+                {
+                    await go.Task;
+                    var instance = i % 2 == 0 ? first : second;
+                    return await instance.Repository.GetAsync(MigrationHarness.Id(i % Ids));
+                })
+            )
             .ToArray();
         go.SetResult();
         NewCustomer?[] results = await Task.WhenAll(readers);
@@ -92,7 +101,9 @@ public sealed class ConcurrencyTests
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
         await gated.Read;
         Task<NewCustomer?> secondRead = second.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
-        await TestKit.Eventually.TrueAsync(() => shared.Lock.WaiterCount(MigrationHarness.LockKey(MigrationHarness.Id(0))) == 1);
+        await TestKit.Eventually.TrueAsync(() =>
+            shared.Lock.WaiterCount(MigrationHarness.LockKey(MigrationHarness.Id(0))) == 1
+        );
         gated.Release();
 
         Assert.Equal(MigrationHarness.Mapped(0), await firstRead);

@@ -1,11 +1,12 @@
-using LazyMigrate.Tests.Support;
 using LazyMigrate.TestKit;
+using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using NSubstitute;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>Cancellation at awkward moments, foreign failures and re-entrant handlers: each once broke an invariant.</summary>
+/// <summary>Cancellation at awkward moments, foreign failures and re-entrant handlers: each once broke an
+/// invariant.</summary>
 public sealed class EdgeCaseTests
 {
     private static readonly string Id = MigrationHarness.Id(0);
@@ -18,21 +19,27 @@ public sealed class EdgeCaseTests
         using var caller = new CancellationTokenSource();
         store.AfterInsert = caller.Cancel;
         var raised = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)
-            .OnMigrated((_, ct) =>
-            {
-                raised.TrySetResult(ct.IsCancellationRequested);
-                return ValueTask.CompletedTask;
-            })).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(
+                shared,
+                configure: b =>
+                    b.UseNewStore(store)
+                        .OnMigrated(
+                            (_, ct) =>
+                            {
+                                raised.TrySetResult(ct.IsCancellationRequested);
+                                return ValueTask.CompletedTask;
+                            }
+                        )
+            )
+            .SeedLegacy(1);
 
         try
         {
             // The caller may see its cancellation or, if the migration finished first, the entity: either is fine.
             await harness.Repository.GetAsync(Id, caller.Token);
         }
-        catch (OperationCanceledException)
-        {
-        }
+        catch (OperationCanceledException) { }
 
         Assert.True(caller.IsCancellationRequested);
 
@@ -47,7 +54,9 @@ public sealed class EdgeCaseTests
         var store = new HookedNewStore<NewCustomer>(shared.New);
         using var caller = new CancellationTokenSource();
         store.AfterUpsert = caller.Cancel;
-        await using var harness = MigrationHarness.Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseNewStore(store)).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseNewStore(store))
+            .SeedLegacy(1);
         var changed = new NewCustomer("Ada", "Lovelace", "ada@example.com");
 
         await harness.Repository.SaveAsync(Id, changed, caller.Token);
@@ -62,24 +71,37 @@ public sealed class EdgeCaseTests
     {
         var handlerDone = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         IMigratingRepository<OldCustomer, NewCustomer>? repository = null;
-        await using var harness = MigrationHarness.Create(
-            options: o =>
-            {
-                o.WriteBackMode = WriteBackMode.Sync;
-                o.LockTimeout = TimeSpan.Zero;
-            },
-            configure: b => b.OnMigrated(async (e, ct) =>
-            {
-                try
+        await using var harness = MigrationHarness
+            .Create(
+                options: o =>
                 {
-                    await repository!.SaveAsync(e.EntityId, e.NewValue with { Email = "enriched@example.com" }, ct);
-                    handlerDone.TrySetResult(null);
-                }
-                catch (Exception exception)
-                {
-                    handlerDone.TrySetResult(exception);
-                }
-            })).SeedLegacy(1);
+                    o.WriteBackMode = WriteBackMode.Sync;
+                    o.LockTimeout = TimeSpan.Zero;
+                },
+                configure: b =>
+                    b.OnMigrated(
+                        async (e, ct) =>
+                        {
+                            try
+                            {
+                                await repository!.SaveAsync(
+                                    e.EntityId,
+                                    e.NewValue with
+                                    {
+                                        Email = "enriched@example.com",
+                                    },
+                                    ct
+                                );
+                                handlerDone.TrySetResult(null);
+                            }
+                            catch (Exception exception)
+                            {
+                                handlerDone.TrySetResult(exception);
+                            }
+                        }
+                    )
+            )
+            .SeedLegacy(1);
         repository = harness.Repository;
 
         await harness.Repository.GetAsync(Id);
@@ -95,9 +117,14 @@ public sealed class EdgeCaseTests
         var old = Substitute.For<IOldStore<OldCustomer>>();
         old.FindAsync(Id, Arg.Any<CancellationToken>())
             .Returns(ValueTask.FromException<OldCustomer?>(new TaskCanceledException("HTTP client timeout")));
-        await using var harness = MigrationHarness.Create(options: o => o.MaxRetryAttempts = 0, configure: b => b.UseOldStore(old));
+        await using var harness = MigrationHarness.Create(
+            options: o => o.MaxRetryAttempts = 0,
+            configure: b => b.UseOldStore(old)
+        );
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.IsType<TaskCanceledException>(failure.InnerException);
     }
@@ -107,11 +134,16 @@ public sealed class EdgeCaseTests
     {
         var old = Substitute.For<IOldStore<OldCustomer>>();
         old.FindManyAsync(Arg.Any<IReadOnlyCollection<string>>(), Arg.Any<CancellationToken>())
-            .Returns(ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(new InvalidOperationException("legacy database is down")));
+            .Returns(
+                ValueTask.FromException<IReadOnlyDictionary<string, OldCustomer>>(
+                    new InvalidOperationException("legacy database is down")
+                )
+            );
         await using var harness = MigrationHarness.Create(configure: b => b.UseOldStore(old));
 
-        var batch = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync(["a", "b", "c"]));
+        var batch = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync(["a", "b", "c"])
+        );
 
         Assert.Equal(["a", "b", "c"], batch.Failures.Keys);
         var failure = Assert.IsType<MigrationStoreException>(batch.Failures["a"]);
@@ -140,7 +172,9 @@ public sealed class EdgeCaseTests
     {
         var shared = new SharedStores();
         var counting = new CountingNewStore<NewCustomer>(shared.New);
-        await using var harness = MigrationHarness.Create(shared, o => o.UseLock = false, b => b.UseNewStore(counting)).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(shared, o => o.UseLock = false, b => b.UseNewStore(counting))
+            .SeedLegacy(1);
 
         await harness.Repository.GetAsync(Id);
 
@@ -152,8 +186,14 @@ public sealed class EdgeCaseTests
     public async Task EmptyPipeline_SendsCallsStraightToTheStore()
     {
         var newStore = Substitute.For<INewStore<NewCustomer>>();
-        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
-        await using var harness = MigrationHarness.Create(configure: b => b.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, Polly.ResiliencePipeline.Empty));
+        newStore
+            .FindAsync(Id, Arg.Any<CancellationToken>())
+            .Returns(
+                new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0)))
+            );
+        await using var harness = MigrationHarness.Create(configure: b =>
+            b.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, Polly.ResiliencePipeline.Empty)
+        );
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         await newStore.Received(1).FindAsync(Id, CancellationToken.None);

@@ -14,7 +14,10 @@ public sealed class EntityIdValidationTests
         ["swapped-surrogates"] = "\uDE00\uD83D",
     };
 
-    private static readonly Dictionary<string, Func<IMigratingRepository<OldCustomer, NewCustomer>, string, ValueTask>> Calls = new()
+    private static readonly Dictionary<
+        string,
+        Func<IMigratingRepository<OldCustomer, NewCustomer>, string, ValueTask>
+    > Calls = new()
     {
         ["get"] = async (r, id) => await r.GetAsync(id),
         ["get_many"] = async (r, id) => await r.GetManyAsync([MigrationHarness.Id(0), id]),
@@ -46,9 +49,13 @@ public sealed class EntityIdValidationTests
         var store = new HookedNewStore<NewCustomer>(shared.New);
         bool newStoreRead = false;
         store.BeforeFind = () => newStoreRead = true;
-        await using var harness = MigrationHarness.Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseNewStore(store)).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseNewStore(store))
+            .SeedLegacy(1);
 
-        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await Calls[call](harness.Repository, id));
+        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await Calls[call](harness.Repository, id)
+        );
 
         Assert.Equal(id, failure.EntityId);
         Assert.False(newStoreRead);

@@ -41,8 +41,9 @@ public sealed class EventTests
         store.AfterInsert = () => store.BeforeFind = () => throw new InvalidOperationException("new store went away");
         await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)).SeedLegacy(2);
 
-        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
+        );
 
         EntityMigrated<OldCustomer, NewCustomer> migrated = Assert.Single(harness.Events);
         Assert.Equal(MigrationHarness.Id(0), migrated.EntityId);
@@ -57,16 +58,25 @@ public sealed class EventTests
     public async Task HandlerThrows_ReadSucceeds_MigrationStands_OtherHandlersStillRun()
     {
         var throwing = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
-        throwing.HandleAsync(default!, default).ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException("downstream is down")));
+        throwing
+            .HandleAsync(default!, default)
+            .ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException("downstream is down")));
         var healthy = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
-        await using var harness = MigrationHarness.Create(configure: b => b.AddHandler(_ => throwing).AddHandler(_ => healthy)).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(configure: b => b.AddHandler(_ => throwing).AddHandler(_ => healthy))
+            .SeedLegacy(1);
 
         NewCustomer? customer = await harness.Repository.GetAsync(Id);
 
         Assert.Equal(MigrationHarness.Mapped(0), customer);
         Assert.Equal(NewStoreState.Found, harness.New.Peek(Id).State);
         await throwing.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
-        await healthy.Received(1).HandleAsync(Arg.Is<EntityMigrated<OldCustomer, NewCustomer>>(e => e.EntityId == Id), Arg.Any<CancellationToken>());
+        await healthy
+            .Received(1)
+            .HandleAsync(
+                Arg.Is<EntityMigrated<OldCustomer, NewCustomer>>(e => e.EntityId == Id),
+                Arg.Any<CancellationToken>()
+            );
         Assert.Single(harness.Events);
     }
 
@@ -84,11 +94,20 @@ public sealed class EventTests
     public async Task HandlersRegisteredDirectlyInDI_AreCalled()
     {
         var handler = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
-        await using var harness = MigrationHarness.Create(configure: b => b.Services.AddSingleton(handler)).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(configure: b => b.Services.AddSingleton(handler))
+            .SeedLegacy(1);
 
         await harness.Repository.GetAsync(Id);
 
-        await handler.Received(1).HandleAsync(Arg.Is<EntityMigrated<OldCustomer, NewCustomer>>(e => e.NewValue == MigrationHarness.Mapped(0) && e.OldValue == MigrationHarness.Legacy(0)), Arg.Any<CancellationToken>());
+        await handler
+            .Received(1)
+            .HandleAsync(
+                Arg.Is<EntityMigrated<OldCustomer, NewCustomer>>(e =>
+                    e.NewValue == MigrationHarness.Mapped(0) && e.OldValue == MigrationHarness.Legacy(0)
+                ),
+                Arg.Any<CancellationToken>()
+            );
     }
 
     [Fact]

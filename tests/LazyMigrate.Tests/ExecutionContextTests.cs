@@ -30,16 +30,24 @@ public sealed class ExecutionContextTests
             return inner.FindAsync(id, cancellationToken);
         }
 
-        public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+        public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(
+            IReadOnlyCollection<string> ids,
+            CancellationToken cancellationToken = default
+        )
         {
             seen.Add(Ambient.Value);
             return inner.FindManyAsync(ids, cancellationToken);
         }
 
-        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(string? afterId, CancellationToken cancellationToken = default) => inner.ScanAsync(afterId, cancellationToken);
+        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(
+            string? afterId,
+            CancellationToken cancellationToken = default
+        ) => inner.ScanAsync(afterId, cancellationToken);
 
-        public ValueTask UpsertAsync(string id, OldCustomer entity, CancellationToken cancellationToken = default) => inner.UpsertAsync(id, entity, cancellationToken);
+        public ValueTask UpsertAsync(string id, OldCustomer entity, CancellationToken cancellationToken = default) =>
+            inner.UpsertAsync(id, entity, cancellationToken);
 
-        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(id, cancellationToken);
     }
 }

@@ -56,11 +56,18 @@ public sealed class HotPathAllocationTests
 
         string measured = string.Join(", ", rounds);
         Assert.True(rounds.Contains(0), $"Every round of 20,000 hot reads allocated: {measured} bytes.");
-        Assert.All(rounds, bytes => Assert.True(
-            bytes <= OneOff, $"A round of 20,000 hot reads allocated more than a one-off object: {measured} bytes."));
+        Assert.All(
+            rounds,
+            bytes =>
+                Assert.True(
+                    bytes <= OneOff,
+                    $"A round of 20,000 hot reads allocated more than a one-off object: {measured} bytes."
+                )
+        );
     }
 
-    /// <summary>Reads synchronously-completed ValueTasks on this thread only, so the counter sees nothing else.</summary>
+    /// <summary>Reads synchronously-completed ValueTasks on this thread only, so the counter sees nothing
+    /// else.</summary>
     private static long MeasureSynchronousReads(IMigratingRepository<OldCustomer, NewCustomer> repository, int reads)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -68,9 +75,16 @@ public sealed class HotPathAllocationTests
         {
             ValueTask<NewCustomer?> hot = repository.GetAsync("hot");
             ValueTask<NewCustomer?> gone = repository.GetAsync("gone");
-            if (!hot.IsCompletedSuccessfully || hot.Result is null || !gone.IsCompletedSuccessfully || gone.Result is not null)
+            if (
+                !hot.IsCompletedSuccessfully
+                || hot.Result is null
+                || !gone.IsCompletedSuccessfully
+                || gone.Result is not null
+            )
             {
-                throw new InvalidOperationException("The hot path did not complete synchronously with the expected values.");
+                throw new InvalidOperationException(
+                    "The hot path did not complete synchronously with the expected values."
+                );
             }
         }
 

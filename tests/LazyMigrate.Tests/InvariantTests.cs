@@ -3,7 +3,8 @@ using LazyMigrate.Tests.Support;
 namespace LazyMigrate.Tests;
 
 /// <summary>
-/// The library's invariants (docs/design.md) no lost update, no resurrection, bad input is loud and lock loss is safe, on
+/// The library's invariants (docs/design.md) no lost update, no resurrection, bad input is loud and lock loss is safe,
+/// on
 /// the in-memory adapters, with gates instead of timing.
 /// </summary>
 public sealed class InvariantTests
@@ -69,7 +70,9 @@ public sealed class InvariantTests
         await using var harness = MigrationHarness.Create().SeedLegacy(1);
         harness.Mapper.FailWhen = _ => true;
 
-        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Equal(Id, failure.EntityId);
         Assert.Contains(Id, failure.Message, StringComparison.Ordinal);
@@ -90,8 +93,13 @@ public sealed class InvariantTests
         await using var harness = MigrationHarness.Create().SeedLegacy(3);
         harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
 
-        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync([
+                MigrationHarness.Id(0),
+                MigrationHarness.Id(1),
+                MigrationHarness.Id(2),
+            ])
+        );
 
         var mapping = Assert.IsType<MigrationMappingException>(Assert.Single(failure.Failures).Value);
         Assert.Equal(MigrationHarness.Id(1), mapping.EntityId);
@@ -106,7 +114,9 @@ public sealed class InvariantTests
     {
         await using var harness = MigrationHarness.Create(configure: b => b.UseMapper(_ => null!)).SeedLegacy(1);
 
-        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Contains("returned null", failure.Message, StringComparison.Ordinal);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
@@ -142,7 +152,9 @@ public sealed class InvariantTests
         string key = MigrationHarness.LockKey(Id);
         await using IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(key, TimeSpan.Zero);
 
-        var failure = await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(0, harness.Old.ReadCount);
@@ -153,7 +165,9 @@ public sealed class InvariantTests
     public async Task WithoutLock_InsertIfAbsentAloneStillGivesOneRowAndOneEvent()
     {
         var shared = new SharedStores();
-        await using var first = MigrationHarness.CreatePausingOldReads(shared, out var gated, o => o.UseLock = false).SeedLegacy(1);
+        await using var first = MigrationHarness
+            .CreatePausingOldReads(shared, out var gated, o => o.UseLock = false)
+            .SeedLegacy(1);
         await using var second = MigrationHarness.Create(shared, o => o.UseLock = false);
 
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(Id).AsTask();

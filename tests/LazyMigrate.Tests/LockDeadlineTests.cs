@@ -30,7 +30,9 @@ public sealed class LockDeadlineTests
         shared.Time.Advance(TimeSpan.FromSeconds(4));
         second.FailTransiently();
 
-        var timeout = await Assert.ThrowsAsync<MigrationLockTimeoutException>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
+        var timeout = await Assert.ThrowsAsync<MigrationLockTimeoutException>(() =>
+            read.WaitAsync(TimeSpan.FromSeconds(30))
+        );
         Assert.Equal(LockTimeout, first.Timeout);
         Assert.Equal(2, locks.Count);
         Assert.Equal(MigrationHarness.Id(0), timeout.EntityId);
@@ -43,8 +45,9 @@ public sealed class LockDeadlineTests
         var locks = new ScriptedLockProvider();
         await using var harness = Harness(shared, locks);
 
-        Task<IReadOnlyDictionary<string, NewCustomer>> read =
-            harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]).AsTask();
+        Task<IReadOnlyDictionary<string, NewCustomer>> read = harness
+            .Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
+            .AsTask();
         ScriptedLockProvider.Attempt first = await locks.NextAsync();
         shared.Time.Advance(TimeSpan.FromSeconds(7));
         first.Grant();
@@ -84,14 +87,20 @@ public sealed class LockDeadlineTests
         var shared = new SharedStores();
         var timeouts = new List<TimeSpan>();
         var store = Substitute.For<ILockingNewStore<NewCustomer>>();
-        store.FindAsync(default!, default).ReturnsForAnyArgs(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
+        store
+            .FindAsync(default!, default)
+            .ReturnsForAnyArgs(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
         store.TryLockAsync(default!, default, default).ReturnsForAnyArgs(call => WaitThenFail(call.ArgAt<TimeSpan>(1)));
-        store.TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default)
+        store
+            .TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default)
             .ReturnsForAnyArgs(call => WaitThenFail(call.ArgAt<TimeSpan>(1)));
-        await using var harness = MigrationHarness.Create(
-            shared, o => o.LockTimeout = LockTimeout, b => b.UseNewStore(store).UseNewStoreLock()).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(shared, o => o.LockTimeout = LockTimeout, b => b.UseNewStore(store).UseNewStoreLock())
+            .SeedLegacy(1);
 
-        await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () => await harness.Repository.GetAsync(MigrationHarness.Id(0)));
+        await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () =>
+            await harness.Repository.GetAsync(MigrationHarness.Id(0))
+        );
 
         Assert.Equal([LockTimeout], timeouts);
 
@@ -101,7 +110,9 @@ public sealed class LockDeadlineTests
 
             // Each attempt waits its whole timeout, then its connection breaks.
             shared.Time.Advance(timeout);
-            return ValueTask.FromException<INewStoreLock<NewCustomer>?>(new TransientStoreException("the lock's connection broke"));
+            return ValueTask.FromException<INewStoreLock<NewCustomer>?>(
+                new TransientStoreException("the lock's connection broke")
+            );
         }
     }
 }

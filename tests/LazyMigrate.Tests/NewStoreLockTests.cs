@@ -10,7 +10,9 @@ public sealed class NewStoreLockTests
 {
     private static readonly string Id = MigrationHarness.Id(0);
 
-    private static Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>> StoreLock(Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? more = null) =>
+    private static Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>> StoreLock(
+        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? more = null
+    ) =>
         b =>
         {
             b.UseNewStoreLock();
@@ -33,10 +35,20 @@ public sealed class NewStoreLockTests
     {
         var shared = new SharedStores();
         var readAlong = new ReadAlongNewStore(shared.New, shared.Old);
-        await using var harness = MigrationHarness.Create(shared, options: o => o.WriteBackMode = WriteBackMode.Sync, configure: StoreLock(b => b.UseNewStore(readAlong))).SeedLegacy(3);
+        await using var harness = MigrationHarness
+            .Create(
+                shared,
+                options: o => o.WriteBackMode = WriteBackMode.Sync,
+                configure: StoreLock(b => b.UseNewStore(readAlong))
+            )
+            .SeedLegacy(3);
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
-        IReadOnlyDictionary<string, NewCustomer> many = await harness.Repository.GetManyAsync([MigrationHarness.Id(1), MigrationHarness.Id(2), "nowhere"]);
+        IReadOnlyDictionary<string, NewCustomer> many = await harness.Repository.GetManyAsync([
+            MigrationHarness.Id(1),
+            MigrationHarness.Id(2),
+            "nowhere",
+        ]);
 
         Assert.Equal(0, harness.Old.ReadCount);
         Assert.Equal(2, readAlong.ReadAlongCount);
@@ -56,7 +68,9 @@ public sealed class NewStoreLockTests
     {
         var shared = new SharedStores();
         var gated = new TestKit.GatedOldStore<OldCustomer>(shared.Old);
-        await using var first = MigrationHarness.Create(shared, configure: StoreLock(b => b.UseOldStore(gated))).SeedLegacy(1);
+        await using var first = MigrationHarness
+            .Create(shared, configure: StoreLock(b => b.UseOldStore(gated)))
+            .SeedLegacy(1);
         await using var second = MigrationHarness.Create(shared, configure: StoreLock());
 
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(Id).AsTask();
@@ -75,10 +89,14 @@ public sealed class NewStoreLockTests
     [Fact]
     public async Task StoreLockHeldElsewhere_PastTheTimeout_ThrowsLockTimeoutNamingTheId()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.LockTimeout = TimeSpan.Zero, configure: StoreLock()).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.LockTimeout = TimeSpan.Zero, configure: StoreLock())
+            .SeedLegacy(1);
         await using INewStoreLock<NewCustomer>? held = await harness.New.TryLockAsync([Id], TimeSpan.Zero);
 
-        var failure = await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationLockTimeoutException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(0, harness.Old.ReadCount);
@@ -89,7 +107,9 @@ public sealed class NewStoreLockTests
     {
         var shared = new SharedStores();
         var gated = new TestKit.GatedOldStore<OldCustomer>(shared.Old);
-        await using var harness = MigrationHarness.Create(shared, configure: StoreLock(b => b.UseOldStore(gated))).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(shared, configure: StoreLock(b => b.UseOldStore(gated)))
+            .SeedLegacy(1);
         var saved = new NewCustomer("Saved", "Meanwhile", "saved@example.com");
 
         Task<NewCustomer?> migrating = harness.Repository.GetAsync(Id).AsTask();
@@ -104,7 +124,9 @@ public sealed class NewStoreLockTests
     [Fact]
     public async Task SyncWriteBack_WaitsForTheStoreLock()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync, configure: StoreLock()).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync, configure: StoreLock())
+            .SeedLegacy(1);
         INewStoreLock<NewCustomer>? held = await harness.New.TryLockAsync([Id], TimeSpan.Zero);
 
         Task saving = harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(5)).AsTask();
@@ -120,11 +142,17 @@ public sealed class NewStoreLockTests
     {
         var plain = Substitute.For<INewStore<NewCustomer>>();
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>().UseMapper(new CustomerMapper()).UseOldStore(new InMemory.InMemoryOldStore<OldCustomer>()).UseNewStore(plain).UseNewStoreLock();
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
+            .UseMapper(new CustomerMapper())
+            .UseOldStore(new InMemory.InMemoryOldStore<OldCustomer>())
+            .UseNewStore(plain)
+            .UseNewStoreLock();
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
-            () => provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
+        var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>()
+        );
 
         Assert.Contains(failure.Failures, f => f.Contains("ILockingNewStore", StringComparison.Ordinal));
     }
@@ -133,7 +161,9 @@ public sealed class NewStoreLockTests
     public async Task UseLockAfterUseNewStoreLock_TheProviderWins()
     {
         var shared = new SharedStores();
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStoreLock().UseInMemoryLock(shared.Lock)).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(shared, configure: b => b.UseNewStoreLock().UseInMemoryLock(shared.Lock))
+            .SeedLegacy(1);
 
         await harness.Repository.GetAsync(Id);
 
@@ -145,14 +175,27 @@ public sealed class NewStoreLockTests
     {
         var storeLock = Substitute.For<INewStoreLock<NewCustomer>>();
         storeLock.Current.Returns(new Dictionary<string, NewStoreRead<NewCustomer>>());
-        storeLock.InsertManyIfAbsentAndReleaseAsync(default!, default)
-            .ReturnsForAnyArgs(ValueTask.FromException<IReadOnlyCollection<string>>(new TransientStoreException("connection reset during commit")));
+        storeLock
+            .InsertManyIfAbsentAndReleaseAsync(default!, default)
+            .ReturnsForAnyArgs(
+                ValueTask.FromException<IReadOnlyCollection<string>>(
+                    new TransientStoreException("connection reset during commit")
+                )
+            );
         var store = Substitute.For<ILockingNewStore<NewCustomer>>();
-        store.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
-        store.TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default).ReturnsForAnyArgs(new ValueTask<INewStoreLock<NewCustomer>?>(storeLock));
-        await using var harness = MigrationHarness.Create(configure: StoreLock(b => b.UseNewStore(store))).SeedLegacy(1);
+        store
+            .FindAsync(Id, Arg.Any<CancellationToken>())
+            .Returns(new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Missing));
+        store
+            .TryLockAndReadOldAsync<OldCustomer>(default!, default, default!, default)
+            .ReturnsForAnyArgs(new ValueTask<INewStoreLock<NewCustomer>?>(storeLock));
+        await using var harness = MigrationHarness
+            .Create(configure: StoreLock(b => b.UseNewStore(store)))
+            .SeedLegacy(1);
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Equal(MigrationRole.NewStore, failure.Role);
         await storeLock.ReceivedWithAnyArgs(1).InsertManyIfAbsentAndReleaseAsync(default!, default);

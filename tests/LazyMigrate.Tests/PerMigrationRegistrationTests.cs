@@ -25,12 +25,22 @@ public sealed class PerMigrationRegistrationTests
         var services = new ServiceCollection();
         services.AddLazyMigration<BillingCustomer, BillingAccount>();
 
-        var failure = Assert.Throws<InvalidOperationException>(() => services.AddLazyMigration<CrmCustomer, CrmAccount>());
+        var failure = Assert.Throws<InvalidOperationException>(() =>
+            services.AddLazyMigration<CrmCustomer, CrmAccount>()
+        );
 
         Assert.Contains("'Customer->Account'", failure.Message, StringComparison.Ordinal);
-        Assert.Contains(Full("Billing.Customer") + " -> " + Full("Billing.Account"), failure.Message, StringComparison.Ordinal);
+        Assert.Contains(
+            Full("Billing.Customer") + " -> " + Full("Billing.Account"),
+            failure.Message,
+            StringComparison.Ordinal
+        );
         Assert.Contains(Full("Crm.Customer") + " -> " + Full("Crm.Account"), failure.Message, StringComparison.Ordinal);
-        Assert.Contains("services.AddLazyMigration<TOld, TNew>(\"name\", ...)", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "services.AddLazyMigration<TOld, TNew>(\"name\", ...)",
+            failure.Message,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
@@ -39,7 +49,9 @@ public sealed class PerMigrationRegistrationTests
         var services = new ServiceCollection();
         services.AddLazyMigration<OldCustomer, NewCustomer>("customers");
 
-        var failure = Assert.Throws<InvalidOperationException>(() => services.AddLazyMigration<OldOrder, NewOrder>("customers"));
+        var failure = Assert.Throws<InvalidOperationException>(() =>
+            services.AddLazyMigration<OldOrder, NewOrder>("customers")
+        );
 
         Assert.Contains(Full("OldCustomer") + " -> " + Full("NewCustomer"), failure.Message, StringComparison.Ordinal);
         Assert.Contains(Full("OldOrder") + " -> " + Full("NewOrder"), failure.Message, StringComparison.Ordinal);
@@ -49,12 +61,14 @@ public sealed class PerMigrationRegistrationTests
     public async Task TwoPairsWithTheSameTypeNames_EachNamed_MigrateApart()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<BillingCustomer, BillingAccount>("billing")
+        services
+            .AddLazyMigration<BillingCustomer, BillingAccount>("billing")
             .UseMapper(c => new BillingAccount(c.Name))
             .UseInMemoryOldStore(new InMemoryOldStore<BillingCustomer>().Seed("c1", new("Ada")))
             .UseInMemoryNewStore()
             .UseInMemoryLock();
-        services.AddLazyMigration<CrmCustomer, CrmAccount>("crm", o => o.LockTimeout = TimeSpan.FromSeconds(2))
+        services
+            .AddLazyMigration<CrmCustomer, CrmAccount>("crm", o => o.LockTimeout = TimeSpan.FromSeconds(2))
             .UseMapper(c => new CrmAccount(c.Name))
             .UseInMemoryOldStore(new InMemoryOldStore<CrmCustomer>().Seed("c1", new("Grace")))
             .UseInMemoryNewStore()
@@ -74,15 +88,26 @@ public sealed class PerMigrationRegistrationTests
     public async Task TwoMigrationsSharingAnOldType_EachReadTheirOwnOldStore()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>()
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore(OldStoreOf("Ada Lovelace")).UseInMemoryNewStore().UseInMemoryLock();
-        services.AddLazyMigration<OldCustomer, CustomerCard>()
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace"))
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
+        services
+            .AddLazyMigration<OldCustomer, CustomerCard>()
             .UseMapper(c => new CustomerCard(c.FullName))
-            .UseInMemoryOldStore(OldStoreOf("Grace Hopper")).UseInMemoryNewStore().UseInMemoryLock();
+            .UseInMemoryOldStore(OldStoreOf("Grace Hopper"))
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
         await using ServiceProvider provider = services.BuildServiceProvider(Strict);
 
-        NewCustomer? customer = await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
-        CustomerCard? card = await provider.GetRequiredService<IMigratingRepository<OldCustomer, CustomerCard>>().GetAsync("c1");
+        NewCustomer? customer = await provider
+            .GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>()
+            .GetAsync("c1");
+        CustomerCard? card = await provider
+            .GetRequiredService<IMigratingRepository<OldCustomer, CustomerCard>>()
+            .GetAsync("c1");
 
         Assert.Equal(new NewCustomer("Ada", "Lovelace", "someone@example.com"), customer);
         Assert.Equal(new CustomerCard("Grace Hopper"), card);
@@ -94,10 +119,14 @@ public sealed class PerMigrationRegistrationTests
         var customers = new InMemoryNewStore<NewCustomer>();
         var fromCards = new InMemoryNewStore<NewCustomer>();
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>()
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
             .UseMapper(new CustomerMapper())
-            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace")).UseInMemoryNewStore(customers).UseInMemoryLock();
-        services.AddLazyMigration<CustomerCard, NewCustomer>()
+            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace"))
+            .UseInMemoryNewStore(customers)
+            .UseInMemoryLock();
+        services
+            .AddLazyMigration<CustomerCard, NewCustomer>()
             .UseMapper(c => new NewCustomer(c.Label, "", ""))
             .UseInMemoryOldStore(new InMemoryOldStore<CustomerCard>().Seed("c1", new CustomerCard("Grace")))
             .UseInMemoryNewStore(fromCards)
@@ -115,14 +144,22 @@ public sealed class PerMigrationRegistrationTests
     public void AMigrationLackingAPartRegisteredOnlyForAnother_FailsValidationNamingIt()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>()
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore().UseInMemoryNewStore().UseInMemoryLock();
-        services.AddLazyMigration<OldCustomer, CustomerCard>()
-            .UseMapper(c => new CustomerCard(c.FullName)).UseInMemoryNewStore().UseInMemoryLock();
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore()
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
+        services
+            .AddLazyMigration<OldCustomer, CustomerCard>()
+            .UseMapper(c => new CustomerCard(c.FullName))
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        var failure = Assert.Throws<OptionsValidationException>(
-            () => provider.GetRequiredService<IMigratingRepository<OldCustomer, CustomerCard>>());
+        var failure = Assert.Throws<OptionsValidationException>(() =>
+            provider.GetRequiredService<IMigratingRepository<OldCustomer, CustomerCard>>()
+        );
 
         string only = Assert.Single(failure.Failures);
         Assert.StartsWith("Migration 'OldCustomer->CustomerCard': needs an old store", only, StringComparison.Ordinal);
@@ -132,8 +169,12 @@ public sealed class PerMigrationRegistrationTests
     public void TheRepository_ResolvesKeyedByTheMigrationName_AndUnkeyed_AsOneInstance()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>("customers")
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore().UseInMemoryNewStore().UseInMemoryLock();
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>("customers")
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore()
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
         using ServiceProvider provider = services.BuildServiceProvider(Strict);
 
         var keyed = provider.GetRequiredKeyedService<IMigratingRepository<OldCustomer, NewCustomer>>("customers");
@@ -150,13 +191,18 @@ public sealed class PerMigrationRegistrationTests
     public async Task AMigrationsOwnMapper_WinsOverAddMigrationMapper_RegisteredAfterIt()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>()
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
             .UseMapper(c => new NewCustomer("own", "mapper", c.Email))
-            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace")).UseInMemoryNewStore().UseInMemoryLock();
+            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace"))
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
         services.AddMigrationMapper<CustomerMapper>();
         await using ServiceProvider provider = services.BuildServiceProvider(Strict);
 
-        NewCustomer? migrated = await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+        NewCustomer? migrated = await provider
+            .GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>()
+            .GetAsync("c1");
 
         Assert.Equal("own", migrated!.FirstName);
     }
@@ -166,11 +212,16 @@ public sealed class PerMigrationRegistrationTests
     {
         var services = new ServiceCollection();
         services.AddMigrationMapper<CustomerMapper>();
-        services.AddLazyMigration<OldCustomer, NewCustomer>(o => o.WriteBackMode = WriteBackMode.Sync)
-            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace")).UseInMemoryNewStore().UseInMemoryLock();
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace"))
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
         await using ServiceProvider provider = services.BuildServiceProvider(Strict);
 
-        NewCustomer? migrated = await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+        NewCustomer? migrated = await provider
+            .GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>()
+            .GetAsync("c1");
 
         Assert.Equal("Lovelace", migrated!.LastName);
     }
@@ -180,22 +231,38 @@ public sealed class PerMigrationRegistrationTests
     {
         var seen = new List<string>();
         var services = new ServiceCollection();
-        services.AddSingleton<IEntityMigratedHandler<OldCustomer, NewCustomer>>(new RecordingHandler("container", seen));
-        services.AddLazyMigration<OldCustomer, NewCustomer>()
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore(OldStoreOf("Ada Lovelace")).UseInMemoryNewStore().UseInMemoryLock()
+        services.AddSingleton<IEntityMigratedHandler<OldCustomer, NewCustomer>>(
+            new RecordingHandler("container", seen)
+        );
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore(OldStoreOf("Ada Lovelace"))
+            .UseInMemoryNewStore()
+            .UseInMemoryLock()
             .AddHandler(_ => new RecordingHandler("own", seen));
         await using ServiceProvider provider = services.BuildServiceProvider(Strict);
 
         await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
 
         Assert.Equal(["container", "own"], seen.Order(StringComparer.Ordinal));
-        Assert.True(provider.GetRequiredService<IServiceProviderIsKeyedService>()
-            .IsKeyedService(typeof(IEntityMigratedHandler<OldCustomer, NewCustomer>), MigrationHarness.MigrationName));
+        Assert.True(
+            provider
+                .GetRequiredService<IServiceProviderIsKeyedService>()
+                .IsKeyedService(
+                    typeof(IEntityMigratedHandler<OldCustomer, NewCustomer>),
+                    MigrationHarness.MigrationName
+                )
+        );
     }
 
-    private sealed class RecordingHandler(string name, List<string> seen) : IEntityMigratedHandler<OldCustomer, NewCustomer>
+    private sealed class RecordingHandler(string name, List<string> seen)
+        : IEntityMigratedHandler<OldCustomer, NewCustomer>
     {
-        public ValueTask HandleAsync(EntityMigrated<OldCustomer, NewCustomer> migrated, CancellationToken cancellationToken)
+        public ValueTask HandleAsync(
+            EntityMigrated<OldCustomer, NewCustomer> migrated,
+            CancellationToken cancellationToken
+        )
         {
             lock (seen)
             {

@@ -1,5 +1,5 @@
-using LazyMigrate.Tests.Support;
 using LazyMigrate.TestKit;
+using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests;
 
@@ -85,7 +85,9 @@ public sealed class ReadPathTests
     {
         var shared = new SharedStores();
         var counting = new CountingNewStore<NewCustomer>(shared.New);
-        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(counting)).SeedLegacy(20);
+        await using var harness = MigrationHarness
+            .Create(shared, configure: b => b.UseNewStore(counting))
+            .SeedLegacy(20);
         for (int n = 0; n < 5; n++)
         {
             shared.New.Seed(MigrationHarness.Id(n), MigrationHarness.Mapped(n));

@@ -9,8 +9,12 @@ namespace LazyMigrate.Tests;
 /// <summary>DI registration and options validation at start-up.</summary>
 public sealed class RegistrationTests
 {
-    private static ILazyMigrationBuilder<OldCustomer, NewCustomer> Complete(IServiceCollection services, Action<LazyMigrationOptions>? configure = null) =>
-        services.AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
+    private static ILazyMigrationBuilder<OldCustomer, NewCustomer> Complete(
+        IServiceCollection services,
+        Action<LazyMigrationOptions>? configure = null
+    ) =>
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
             .UseMapper(new CustomerMapper())
             .UseInMemoryOldStore()
             .UseInMemoryNewStore()
@@ -19,15 +23,22 @@ public sealed class RegistrationTests
     private static OptionsValidationException ValidationFailure(IServiceCollection services)
     {
         using ServiceProvider provider = services.BuildServiceProvider();
-        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
+        return Assert.Throws<OptionsValidationException>(() =>
+            provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>()
+        );
     }
 
-    /// <summary>A migration with no lock configured, over a new store that can lock itself and counts its locks.</summary>
+    /// <summary>A migration with no lock configured, over a new store that can lock itself and counts its
+    /// locks.</summary>
     private static ILazyMigrationBuilder<OldCustomer, NewCustomer> OverALockingNewStore(
-        IServiceCollection services, out LockCountingNewStore<NewCustomer> store, Action<LazyMigrationOptions>? configure = null)
+        IServiceCollection services,
+        out LockCountingNewStore<NewCustomer> store,
+        Action<LazyMigrationOptions>? configure = null
+    )
     {
         store = new LockCountingNewStore<NewCustomer>(new InMemoryNewStore<NewCustomer>());
-        return services.AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
+        return services
+            .AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
             .UseMapper(new CustomerMapper())
             .UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)))
             .UseNewStore(store);
@@ -42,10 +53,12 @@ public sealed class RegistrationTests
     }
 
     private static async Task<OptionsValidationException> StartUpFailureOverANewStoreThatCannotLockAsync(
-        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null)
+        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null
+    )
     {
         var builder = Host.CreateApplicationBuilder();
-        var migration = builder.Services.AddLazyMigration<OldCustomer, NewCustomer>()
+        var migration = builder
+            .Services.AddLazyMigration<OldCustomer, NewCustomer>()
             .UseMapper(new CustomerMapper())
             .UseInMemoryOldStore()
             .UseNewStore(new HookedNewStore<NewCustomer>(new InMemoryNewStore<NewCustomer>()));
@@ -59,7 +72,9 @@ public sealed class RegistrationTests
     {
         var services = new ServiceCollection();
         Complete(services);
-        using ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        using ServiceProvider provider = services.BuildServiceProvider(
+            new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }
+        );
 
         var first = provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>();
 
@@ -77,7 +92,10 @@ public sealed class RegistrationTests
         Assert.Contains(failure.Failures, f => f.Contains("UseMapper", StringComparison.Ordinal));
         Assert.Contains(failure.Failures, f => f.Contains("old store", StringComparison.Ordinal));
         Assert.Contains(failure.Failures, f => f.Contains("new store", StringComparison.Ordinal));
-        Assert.All(failure.Failures, f => Assert.StartsWith("Migration 'OldCustomer->NewCustomer'", f, StringComparison.Ordinal));
+        Assert.All(
+            failure.Failures,
+            f => Assert.StartsWith("Migration 'OldCustomer->NewCustomer'", f, StringComparison.Ordinal)
+        );
     }
 
     [Fact]
@@ -135,7 +153,9 @@ public sealed class RegistrationTests
     [Fact]
     public async Task UseNewStoreLock_OverANewStoreThatCannotLockItself_FailsAtHostStartUp()
     {
-        string only = Assert.Single((await StartUpFailureOverANewStoreThatCannotLockAsync(b => b.UseNewStoreLock())).Failures);
+        string only = Assert.Single(
+            (await StartUpFailureOverANewStoreThatCannotLockAsync(b => b.UseNewStoreLock())).Failures
+        );
 
         Assert.Contains("HookedNewStore", only, StringComparison.Ordinal);
         Assert.Contains("ILockingNewStore", only, StringComparison.Ordinal);
@@ -144,8 +164,9 @@ public sealed class RegistrationTests
     [Fact]
     public async Task WithoutALock_ANewStoreThatCannotBeBuilt_FailsAtHostStartUp_WithTheStoresError()
     {
-        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(
-            b => b.UseNewStore(_ => throw new InvalidOperationException("the new store's server is unknown")));
+        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(b =>
+            b.UseNewStore(_ => throw new InvalidOperationException("the new store's server is unknown"))
+        );
 
         string only = Assert.Single(failure.Failures);
         Assert.Contains("could not be built: the new store's server is unknown", only, StringComparison.Ordinal);
@@ -155,9 +176,12 @@ public sealed class RegistrationTests
     public void WriteBackWithoutReverseMapper_FailsValidation()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>(o => o.WriteBackMode = WriteBackMode.Sync)
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>(o => o.WriteBackMode = WriteBackMode.Sync)
             .UseMapper(m => new NewCustomer(m.FullName, "", m.Email))
-            .UseInMemoryOldStore().UseInMemoryNewStore().UseInMemoryLock();
+            .UseInMemoryOldStore()
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
 
         var failure = ValidationFailure(services);
 
@@ -168,13 +192,20 @@ public sealed class RegistrationTests
     public void SyncWriteBackWithoutLock_FailsValidation()
     {
         var services = new ServiceCollection();
-        Complete(services, o =>
-        {
-            o.WriteBackMode = WriteBackMode.Sync;
-            o.UseLock = false;
-        }).UseReverseMapper(new CustomerMapper());
+        Complete(
+                services,
+                o =>
+                {
+                    o.WriteBackMode = WriteBackMode.Sync;
+                    o.UseLock = false;
+                }
+            )
+            .UseReverseMapper(new CustomerMapper());
 
-        Assert.Contains(ValidationFailure(services).Failures, f => f.Contains("WriteBackMode.Sync needs UseLock", StringComparison.Ordinal));
+        Assert.Contains(
+            ValidationFailure(services).Failures,
+            f => f.Contains("WriteBackMode.Sync needs UseLock", StringComparison.Ordinal)
+        );
     }
 
     [Fact]
@@ -186,7 +217,10 @@ public sealed class RegistrationTests
 
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains(failure.Failures, f => f.Contains("WriteBackMode.Async is not available", StringComparison.Ordinal));
+        Assert.Contains(
+            failure.Failures,
+            f => f.Contains("WriteBackMode.Async is not available", StringComparison.Ordinal)
+        );
     }
 
     [Theory]
@@ -199,18 +233,33 @@ public sealed class RegistrationTests
     public void OutOfRangeOption_FailsValidationNamingIt(string option)
     {
         var services = new ServiceCollection();
-        Complete(services, o =>
-        {
-            switch (option)
+        Complete(
+            services,
+            o =>
             {
-                case nameof(LazyMigrationOptions.LockTimeout): o.LockTimeout = TimeSpan.FromSeconds(-1); break;
-                case nameof(LazyMigrationOptions.AttemptTimeout): o.AttemptTimeout = TimeSpan.Zero; break;
-                case nameof(LazyMigrationOptions.MaxRetryAttempts): o.MaxRetryAttempts = -1; break;
-                case nameof(LazyMigrationOptions.RetryDelay): o.RetryDelay = TimeSpan.FromDays(-1); break;
-                case nameof(LazyMigrationOptions.NegativeCacheDuration): o.NegativeCacheDuration = TimeSpan.FromSeconds(-5); break;
-                default: o.WriteBackMode = (WriteBackMode)42; break;
+                switch (option)
+                {
+                    case nameof(LazyMigrationOptions.LockTimeout):
+                        o.LockTimeout = TimeSpan.FromSeconds(-1);
+                        break;
+                    case nameof(LazyMigrationOptions.AttemptTimeout):
+                        o.AttemptTimeout = TimeSpan.Zero;
+                        break;
+                    case nameof(LazyMigrationOptions.MaxRetryAttempts):
+                        o.MaxRetryAttempts = -1;
+                        break;
+                    case nameof(LazyMigrationOptions.RetryDelay):
+                        o.RetryDelay = TimeSpan.FromDays(-1);
+                        break;
+                    case nameof(LazyMigrationOptions.NegativeCacheDuration):
+                        o.NegativeCacheDuration = TimeSpan.FromSeconds(-5);
+                        break;
+                    default:
+                        o.WriteBackMode = (WriteBackMode)42;
+                        break;
+                }
             }
-        });
+        );
 
         var failure = ValidationFailure(services);
 
@@ -223,15 +272,21 @@ public sealed class RegistrationTests
         var services = new ServiceCollection();
         Complete(services, o => o.NegativeCacheDuration = TimeSpan.FromSeconds(1));
 
-        Assert.Contains(ValidationFailure(services).Failures, f => f.Contains("IMemoryCache", StringComparison.Ordinal));
+        Assert.Contains(
+            ValidationFailure(services).Failures,
+            f => f.Contains("IMemoryCache", StringComparison.Ordinal)
+        );
     }
 
     [Fact]
     public void WithoutLock_NeedsNoLockProvider()
     {
         var services = new ServiceCollection();
-        services.AddLazyMigration<OldCustomer, NewCustomer>(o => o.UseLock = false)
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore().UseInMemoryNewStore();
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>(o => o.UseLock = false)
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore()
+            .UseInMemoryNewStore();
         using ServiceProvider provider = services.BuildServiceProvider();
 
         Assert.NotNull(provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>());
@@ -244,10 +299,16 @@ public sealed class RegistrationTests
         var sharedLock = new InMemoryMigrationLockProvider();
         services.AddSingleton<IMigrationLockProvider>(sharedLock);
         var orders = new InMemoryOldStore<OldOrder>().Seed("o1", new OldOrder(12.34m));
-        services.AddLazyMigration<OldCustomer, NewCustomer>()
-            .UseMapper(new CustomerMapper()).UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1))).UseInMemoryNewStore();
-        services.AddLazyMigration<OldOrder, NewOrder>(o => o.LockTimeout = TimeSpan.FromSeconds(1))
-            .UseMapper(o => new NewOrder((long)(o.Total * 100))).UseInMemoryOldStore(orders).UseInMemoryNewStore();
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)))
+            .UseInMemoryNewStore();
+        services
+            .AddLazyMigration<OldOrder, NewOrder>(o => o.LockTimeout = TimeSpan.FromSeconds(1))
+            .UseMapper(o => new NewOrder((long)(o.Total * 100)))
+            .UseInMemoryOldStore(orders)
+            .UseInMemoryNewStore();
         using ServiceProvider provider = services.BuildServiceProvider();
 
         var customers = provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>();
@@ -256,8 +317,17 @@ public sealed class RegistrationTests
         Assert.Equal(MigrationHarness.Mapped(1), await customers.GetAsync("c1"));
         Assert.Equal(new NewOrder(1234), await orderRepository.GetAsync("o1"));
         Assert.Equal(2, sharedLock.AcquireCount);
-        Assert.Equal(TimeSpan.FromSeconds(1), provider.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get("OldOrder->NewOrder").LockTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(10), provider.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get("OldCustomer->NewCustomer").LockTimeout);
+        Assert.Equal(
+            TimeSpan.FromSeconds(1),
+            provider.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get("OldOrder->NewOrder").LockTimeout
+        );
+        Assert.Equal(
+            TimeSpan.FromSeconds(10),
+            provider
+                .GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>()
+                .Get("OldCustomer->NewCustomer")
+                .LockTimeout
+        );
     }
 
     [Fact]
@@ -267,7 +337,9 @@ public sealed class RegistrationTests
         var own = new InMemoryMigrationLockProvider();
         var global = new InMemoryMigrationLockProvider();
         services.AddSingleton<IMigrationLockProvider>(global);
-        Complete(services).UseLock(own).UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)));
+        Complete(services)
+            .UseLock(own)
+            .UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)));
         using ServiceProvider provider = services.BuildServiceProvider();
 
         await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
@@ -308,8 +380,14 @@ public sealed class RegistrationTests
         Complete(services);
 
         Assert.Single(services, d => d.ServiceType == typeof(TimeProvider));
-        Assert.Single(services, d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>) && !d.IsKeyedService);
-        Assert.Single(services, d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>) && d.IsKeyedService);
+        Assert.Single(
+            services,
+            d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>) && !d.IsKeyedService
+        );
+        Assert.Single(
+            services,
+            d => d.ServiceType == typeof(IMigratingRepository<OldCustomer, NewCustomer>) && d.IsKeyedService
+        );
         Assert.Single(services, d => d.ServiceType == typeof(IOldStore<OldCustomer>));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<LazyMigrationOptions>));
     }
@@ -320,19 +398,29 @@ public sealed class RegistrationTests
         var services = new ServiceCollection();
         var locks = new InMemoryMigrationLockProvider();
         var events = new List<EntityMigrated<OldCustomer, NewCustomer>>();
-        services.AddLazyMigration<OldCustomer, NewCustomer>("customers-v2", o => o.LockTimeout = TimeSpan.FromSeconds(3))
+        services
+            .AddLazyMigration<OldCustomer, NewCustomer>("customers-v2", o => o.LockTimeout = TimeSpan.FromSeconds(3))
             .UseMapper(new CustomerMapper())
             .UseInMemoryOldStore(new InMemoryOldStore<OldCustomer>().Seed("c1", MigrationHarness.Legacy(1)))
             .UseInMemoryNewStore()
             .UseLock(locks)
-            .OnMigrated((e, _) => { events.Add(e); return ValueTask.CompletedTask; });
+            .OnMigrated(
+                (e, _) =>
+                {
+                    events.Add(e);
+                    return ValueTask.CompletedTask;
+                }
+            );
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
 
         Assert.Equal("customers-v2", Assert.Single(events).MigrationName);
         Assert.Equal(EntityMigratedEventId.For("customers-v2", "c1"), events[0].EventId);
-        Assert.Equal(TimeSpan.FromSeconds(3), provider.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get("customers-v2").LockTimeout);
+        Assert.Equal(
+            TimeSpan.FromSeconds(3),
+            provider.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get("customers-v2").LockTimeout
+        );
     }
 
     [Fact]
@@ -341,7 +429,9 @@ public sealed class RegistrationTests
         var services = new ServiceCollection();
         services.AddLazyMigration<OldCustomer, NewCustomer>("first");
 
-        var failure = Assert.Throws<InvalidOperationException>(() => services.AddLazyMigration<OldCustomer, NewCustomer>("second"));
+        var failure = Assert.Throws<InvalidOperationException>(() =>
+            services.AddLazyMigration<OldCustomer, NewCustomer>("second")
+        );
 
         Assert.Contains("'first'", failure.Message, StringComparison.Ordinal);
     }
@@ -349,6 +439,9 @@ public sealed class RegistrationTests
     [Fact]
     public void DefaultName_SpellsOutGenericArguments()
     {
-        Assert.Equal("List<OldOrder>->Dictionary<String,NewOrder>", MigrationName<List<OldOrder>, Dictionary<string, NewOrder>>.Default);
+        Assert.Equal(
+            "List<OldOrder>->Dictionary<String,NewOrder>",
+            MigrationName<List<OldOrder>, Dictionary<string, NewOrder>>.Default
+        );
     }
 }

@@ -12,9 +12,11 @@ public sealed class ResilienceTests
     private static IOldStore<OldCustomer> OldStoreFailingOnce(Exception failure)
     {
         var old = Substitute.For<IOldStore<OldCustomer>>();
-        old.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(
-            ValueTask.FromException<OldCustomer?>(failure),
-            new ValueTask<OldCustomer?>(MigrationHarness.Legacy(0)));
+        old.FindAsync(Id, Arg.Any<CancellationToken>())
+            .Returns(
+                ValueTask.FromException<OldCustomer?>(failure),
+                new ValueTask<OldCustomer?>(MigrationHarness.Legacy(0))
+            );
         return old;
     }
 
@@ -34,7 +36,9 @@ public sealed class ResilienceTests
         var old = OldStoreFailingOnce(new System.Text.Json.JsonException("corrupt legacy record"));
         await using var harness = MigrationHarness.Create(configure: b => b.UseOldStore(old));
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(MigrationRole.OldStore, failure.Role);
@@ -48,12 +52,18 @@ public sealed class ResilienceTests
     public async Task InvalidIdFromAStore_PassesThroughUnchangedAndUnretried()
     {
         var newStore = Substitute.For<INewStore<NewCustomer>>();
-        newStore.FindAsync("not-a-number", Arg.Any<CancellationToken>())
-            .Returns(ValueTask.FromException<NewStoreRead<NewCustomer>>(
-                new InvalidEntityIdException("not-a-number", "expected an integer key")));
+        newStore
+            .FindAsync("not-a-number", Arg.Any<CancellationToken>())
+            .Returns(
+                ValueTask.FromException<NewStoreRead<NewCustomer>>(
+                    new InvalidEntityIdException("not-a-number", "expected an integer key")
+                )
+            );
         await using var harness = MigrationHarness.Create(configure: b => b.UseNewStore(newStore));
 
-        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () => await harness.Repository.GetAsync("not-a-number"));
+        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await harness.Repository.GetAsync("not-a-number")
+        );
 
         Assert.Equal("not-a-number", failure.EntityId);
         await newStore.Received(1).FindAsync("not-a-number", Arg.Any<CancellationToken>());
@@ -65,9 +75,14 @@ public sealed class ResilienceTests
         var old = Substitute.For<IOldStore<OldCustomer>>();
         old.FindAsync(Id, Arg.Any<CancellationToken>())
             .Returns(_ => ValueTask.FromException<OldCustomer?>(new TimeoutException("no answer")));
-        await using var harness = MigrationHarness.Create(options: o => o.MaxRetryAttempts = 2, configure: b => b.UseOldStore(old));
+        await using var harness = MigrationHarness.Create(
+            options: o => o.MaxRetryAttempts = 2,
+            configure: b => b.UseOldStore(old)
+        );
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.IsType<TimeoutException>(failure.InnerException);
         await old.ReceivedWithAnyArgs(3).FindAsync(default!, default);
@@ -77,9 +92,9 @@ public sealed class ResilienceTests
     public async Task UseResilience_ReplacesTheDefaultPipelineOfItsRole()
     {
         var old = OldStoreFailingOnce(new InvalidOperationException("flaky in a way only we know"));
-        await using var harness = MigrationHarness.Create(configure: b => b
-            .UseOldStore(old)
-            .UseResilience(MigrationRole.OldStore, RetryingInvalidOperationOnce));
+        await using var harness = MigrationHarness.Create(configure: b =>
+            b.UseOldStore(old).UseResilience(MigrationRole.OldStore, RetryingInvalidOperationOnce)
+        );
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
     }
@@ -91,10 +106,15 @@ public sealed class ResilienceTests
     {
         // A database answers later: the read crosses the pipeline (or none) asynchronously, found and tombstone alike.
         var newStore = Substitute.For<INewStore<NewCustomer>>();
-        newStore.FindAsync(Id, Arg.Any<CancellationToken>())
+        newStore
+            .FindAsync(Id, Arg.Any<CancellationToken>())
             .Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
-        newStore.FindAsync("gone", Arg.Any<CancellationToken>()).Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Deleted));
-        await using var harness = MigrationHarness.Create(configure: b => NewStoreWithPipeline(b, newStore, emptyPipeline));
+        newStore
+            .FindAsync("gone", Arg.Any<CancellationToken>())
+            .Returns(_ => AnswerLater(NewStoreRead<NewCustomer>.Deleted));
+        await using var harness = MigrationHarness.Create(configure: b =>
+            NewStoreWithPipeline(b, newStore, emptyPipeline)
+        );
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         Assert.Null(await harness.Repository.GetAsync("gone"));
@@ -112,15 +132,23 @@ public sealed class ResilienceTests
     {
         var newStore = Substitute.For<INewStore<NewCustomer>>();
         var cause = new InvalidOperationException("disk on fire");
-        newStore.FindAsync(Id, Arg.Any<CancellationToken>()).Returns(_ => how switch
-        {
-            StoreFailure.Thrown => throw cause,
-            StoreFailure.FaultedAtOnce => ValueTask.FromException<NewStoreRead<NewCustomer>>(cause),
-            _ => FailLater(cause),
-        });
-        await using var harness = MigrationHarness.Create(configure: b => NewStoreWithPipeline(b, newStore, emptyPipeline));
+        newStore
+            .FindAsync(Id, Arg.Any<CancellationToken>())
+            .Returns(_ =>
+                how switch
+                {
+                    StoreFailure.Thrown => throw cause,
+                    StoreFailure.FaultedAtOnce => ValueTask.FromException<NewStoreRead<NewCustomer>>(cause),
+                    _ => FailLater(cause),
+                }
+            );
+        await using var harness = MigrationHarness.Create(configure: b =>
+            NewStoreWithPipeline(b, newStore, emptyPipeline)
+        );
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(MigrationRole.NewStore, failure.Role);
@@ -133,7 +161,9 @@ public sealed class ResilienceTests
     public async Task HotRead_WithTheDefaultOptions_CallsTheStoreDirectlyWithTheCallersToken()
     {
         // Through Polly's per-attempt timeout the store would get a token of Polly's own, linked to the caller's.
-        var newStore = new ScriptedNewStore(_ => AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
+        var newStore = new ScriptedNewStore(_ =>
+            AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0)))
+        );
         await using var harness = MigrationHarness.Create(configure: b => b.UseNewStore(newStore));
         using var caller = new CancellationTokenSource();
 
@@ -146,11 +176,22 @@ public sealed class ResilienceTests
     public async Task HotRead_TransientFailureOnTheDirectFirstAttempt_IsRetriedAfterTheBackoff()
     {
         var shared = new SharedStores();
-        var newStore = new ScriptedNewStore(call => call == 1
-            ? ValueTask.FromException<NewStoreRead<NewCustomer>>(new TransientStoreException("connection reset"))
-            : new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))), shared.Time);
+        var newStore = new ScriptedNewStore(
+            call =>
+                call == 1
+                    ? ValueTask.FromException<NewStoreRead<NewCustomer>>(
+                        new TransientStoreException("connection reset")
+                    )
+                    : new ValueTask<NewStoreRead<NewCustomer>>(
+                        NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))
+                    ),
+            shared.Time
+        );
         await using var harness = MigrationHarness.Create(
-            shared, o => o.RetryDelay = TimeSpan.FromSeconds(1), b => b.UseNewStore(newStore));
+            shared,
+            o => o.RetryDelay = TimeSpan.FromSeconds(1),
+            b => b.UseNewStore(newStore)
+        );
 
         ValueTask<NewCustomer?> read = harness.Repository.GetAsync(Id);
 
@@ -169,13 +210,17 @@ public sealed class ResilienceTests
     public async Task HotRead_FailingTransientlyEveryTime_IsAttemptedOncePlusMaxRetryAttempts(int maxRetryAttempts)
     {
         var shared = new SharedStores();
-        // Failing at once: a failure that came later could race the fake clock past AttemptTimeout and fail differently.
+        // Failing at once: a failure that came later could race the fake clock past AttemptTimeout and fail
+        // differently.
         var newStore = new ScriptedNewStore(
-            _ => ValueTask.FromException<NewStoreRead<NewCustomer>>(new TransientStoreException("connection reset")), shared.Time);
+            _ => ValueTask.FromException<NewStoreRead<NewCustomer>>(new TransientStoreException("connection reset")),
+            shared.Time
+        );
         await using var harness = MigrationHarness.Create(
             shared,
             o => (o.MaxRetryAttempts, o.RetryDelay) = (maxRetryAttempts, TimeSpan.FromSeconds(1)),
-            b => b.UseNewStore(newStore));
+            b => b.UseNewStore(newStore)
+        );
 
         Task<NewCustomer?> read = harness.Repository.GetAsync(Id).AsTask();
         await AdvanceUntilAsync(shared.Time, () => read.IsCompleted);
@@ -191,12 +236,21 @@ public sealed class ResilienceTests
         // A frozen server: the driver ignores its token and never answers the first read.
         var hung = new TaskCompletionSource<NewStoreRead<NewCustomer>>();
         var shared = new SharedStores();
-        var newStore = new ScriptedNewStore(call => call == 1
-            ? new ValueTask<NewStoreRead<NewCustomer>>(hung.Task)
-            : new ValueTask<NewStoreRead<NewCustomer>>(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))), shared.Time);
+        var newStore = new ScriptedNewStore(
+            call =>
+                call == 1
+                    ? new ValueTask<NewStoreRead<NewCustomer>>(hung.Task)
+                    : new ValueTask<NewStoreRead<NewCustomer>>(
+                        NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))
+                    ),
+            shared.Time
+        );
         var attemptTimeout = TimeSpan.FromSeconds(10);
         await using var harness = MigrationHarness.Create(
-            shared, o => (o.AttemptTimeout, o.RetryDelay) = (attemptTimeout, TimeSpan.FromSeconds(1)), b => b.UseNewStore(newStore));
+            shared,
+            o => (o.AttemptTimeout, o.RetryDelay) = (attemptTimeout, TimeSpan.FromSeconds(1)),
+            b => b.UseNewStore(newStore)
+        );
         DateTimeOffset start = shared.Time.GetUtcNow();
 
         Task<NewCustomer?> read = harness.Repository.GetAsync(Id).AsTask();
@@ -207,7 +261,10 @@ public sealed class ResilienceTests
 
         Assert.Equal(MigrationHarness.Mapped(0), await read);
         Assert.Equal(2, newStore.Calls);
-        Assert.True(newStore.CalledAt[1] - start >= attemptTimeout, "The second attempt started before the first one's bound.");
+        Assert.True(
+            newStore.CalledAt[1] - start >= attemptTimeout,
+            "The second attempt started before the first one's bound."
+        );
         hung.SetException(new TimeoutException("the driver's own command timeout, much later"));
     }
 
@@ -217,7 +274,9 @@ public sealed class ResilienceTests
         var newStore = new ScriptedNewStore(_ => FailLater(new FormatException("not a customer")));
         await using var harness = MigrationHarness.Create(configure: b => b.UseNewStore(newStore));
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.GetAsync(Id));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.GetAsync(Id)
+        );
 
         Assert.IsType<FormatException>(failure.InnerException);
         Assert.Equal(1, newStore.Calls);
@@ -251,13 +310,16 @@ public sealed class ResilienceTests
     [Fact]
     public async Task HotRead_ThroughAConfiguredPipeline_RunsItsFirstAttemptThroughThePipeline()
     {
-        // Not transient to the defaults, so only the configured pipeline retries it, and only if it ran the first attempt.
-        var newStore = new ScriptedNewStore(call => call == 1
-            ? FailLater(new InvalidOperationException("flaky in a way only we know"))
-            : AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0))));
-        await using var harness = MigrationHarness.Create(configure: b => b
-            .UseNewStore(newStore)
-            .UseResilience(MigrationRole.NewStore, RetryingInvalidOperationOnce));
+        // Not transient to the defaults, so only the configured pipeline retries it, and only if it ran the first
+        // attempt.
+        var newStore = new ScriptedNewStore(call =>
+            call == 1
+                ? FailLater(new InvalidOperationException("flaky in a way only we know"))
+                : AnswerLater(NewStoreRead<NewCustomer>.Found(MigrationHarness.Mapped(0)))
+        );
+        await using var harness = MigrationHarness.Create(configure: b =>
+            b.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, RetryingInvalidOperationOnce)
+        );
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         Assert.Equal(2, newStore.Calls);
@@ -272,24 +334,31 @@ public sealed class ResilienceTests
     [InlineData(typeof(WrappedTimeout), true)]
     public void TransientFailure_ClassifiesCommonExceptions(Type type, bool transient)
     {
-        var exception = type == typeof(TransientStoreException)
-            ? new TransientStoreException("x")
-            : (Exception)Activator.CreateInstance(type)!;
+        var exception =
+            type == typeof(TransientStoreException)
+                ? new TransientStoreException("x")
+                : (Exception)Activator.CreateInstance(type)!;
 
         Assert.Equal(transient, TransientFailure.IsTransient(exception));
     }
 
-    /// <summary>A pipeline the user configures: one retry of a failure that the default pipelines do not retry.</summary>
+    /// <summary>A pipeline the user configures: one retry of a failure that the default pipelines do not
+    /// retry.</summary>
     private static void RetryingInvalidOperationOnce(ResiliencePipelineBuilder builder) =>
-        builder.AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
-            Delay = TimeSpan.Zero,
-            MaxRetryAttempts = 1,
-        });
+        builder.AddRetry(
+            new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
+                Delay = TimeSpan.Zero,
+                MaxRetryAttempts = 1,
+            }
+        );
 
     private static ILazyMigrationBuilder<OldCustomer, NewCustomer> NewStoreWithPipeline(
-        ILazyMigrationBuilder<OldCustomer, NewCustomer> builder, INewStore<NewCustomer> newStore, bool emptyPipeline) =>
+        ILazyMigrationBuilder<OldCustomer, NewCustomer> builder,
+        INewStore<NewCustomer> newStore,
+        bool emptyPipeline
+    ) =>
         emptyPipeline
             ? builder.UseNewStore(newStore).UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)
             : builder.UseNewStore(newStore);
@@ -298,7 +367,10 @@ public sealed class ResilienceTests
     /// Advances the fake clock a second at a time until the condition holds, letting the awaits that a step completed
     /// run in between; the cap turns a wait that would never end into a failure.
     /// </summary>
-    private static async Task AdvanceUntilAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Func<bool> condition)
+    private static async Task AdvanceUntilAsync(
+        Microsoft.Extensions.Time.Testing.FakeTimeProvider time,
+        Func<bool> condition
+    )
     {
         for (int step = 0; !condition(); step++)
         {
@@ -320,7 +392,8 @@ public sealed class ResilienceTests
         throw failure;
     }
 
-    /// <summary>How a store's read fails: thrown by the call, returned already faulted, or faulted once it answers.</summary>
+    /// <summary>How a store's read fails: thrown by the call, returned already faulted, or faulted once it
+    /// answers.</summary>
     public enum StoreFailure
     {
         Thrown,
@@ -328,9 +401,12 @@ public sealed class ResilienceTests
         FaultedAfterAnAwait,
     }
 
-    /// <summary>A new store whose reads answer as the script says for each call (1 for the first), and that records its calls.</summary>
-    private sealed class ScriptedNewStore(Func<int, ValueTask<NewStoreRead<NewCustomer>>> answer, TimeProvider? time = null)
-        : INewStore<NewCustomer>
+    /// <summary>A new store whose reads answer as the script says for each call (1 for the first), and that records its
+    /// calls.</summary>
+    private sealed class ScriptedNewStore(
+        Func<int, ValueTask<NewStoreRead<NewCustomer>>> answer,
+        TimeProvider? time = null
+    ) : INewStore<NewCustomer>
     {
         private int _calls;
 
@@ -355,19 +431,26 @@ public sealed class ResilienceTests
         }
 
         public ValueTask<IReadOnlyDictionary<string, NewStoreRead<NewCustomer>>> FindManyAsync(
-            IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+            IReadOnlyCollection<string> ids,
+            CancellationToken cancellationToken = default
+        ) => throw new NotSupportedException();
 
-        public ValueTask<bool> InsertIfAbsentAsync(string id, NewCustomer entity, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
+        public ValueTask<bool> InsertIfAbsentAsync(
+            string id,
+            NewCustomer entity,
+            CancellationToken cancellationToken = default
+        ) => throw new NotSupportedException();
 
         public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
-            IReadOnlyCollection<KeyValuePair<string, NewCustomer>> entities, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
+            IReadOnlyCollection<KeyValuePair<string, NewCustomer>> entities,
+            CancellationToken cancellationToken = default
+        ) => throw new NotSupportedException();
 
         public ValueTask UpsertAsync(string id, NewCustomer entity, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 
     /// <summary>A failure that wraps a transient one, as EF Core's DbUpdateException wraps a DbException.</summary>

@@ -7,7 +7,9 @@ namespace LazyMigrate.Tests;
 
 public sealed class TelemetryTests
 {
-    private static MigrationHarness CreateWithMeterFactory(Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null) =>
+    private static MigrationHarness CreateWithMeterFactory(
+        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null
+    ) =>
         MigrationHarness.Create(configure: b =>
         {
             b.Services.AddMetrics();
@@ -15,7 +17,11 @@ public sealed class TelemetryTests
         });
 
     private static MetricCollector<long> Collect(MigrationHarness harness, string instrument) =>
-        new(harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), LazyMigrateTelemetry.MeterName, instrument);
+        new(
+            harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            LazyMigrateTelemetry.MeterName,
+            instrument
+        );
 
     [Fact]
     public async Task Reads_AreCountedBySource()
@@ -25,11 +31,25 @@ public sealed class TelemetryTests
 
         await harness.Repository.GetAsync(MigrationHarness.Id(0)); // old
         await harness.Repository.GetAsync(MigrationHarness.Id(0)); // new
-        await harness.Repository.GetAsync("nobody");               // none
+        await harness.Repository.GetAsync("nobody"); // none
 
-        var bySource = reads.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags["lazymigrate.source"]!).ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
-        Assert.Equal(new Dictionary<string, long> { ["old"] = 1, ["new"] = 1, ["none"] = 1 }, bySource);
-        Assert.All(reads.GetMeasurementSnapshot(), m => Assert.Equal("OldCustomer->NewCustomer", m.Tags["lazymigrate.migration"]));
+        var bySource = reads
+            .GetMeasurementSnapshot()
+            .GroupBy(m => (string)m.Tags["lazymigrate.source"]!)
+            .ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
+        Assert.Equal(
+            new Dictionary<string, long>
+            {
+                ["old"] = 1,
+                ["new"] = 1,
+                ["none"] = 1,
+            },
+            bySource
+        );
+        Assert.All(
+            reads.GetMeasurementSnapshot(),
+            m => Assert.Equal("OldCustomer->NewCustomer", m.Tags["lazymigrate.migration"])
+        );
     }
 
     [Fact]
@@ -41,9 +61,16 @@ public sealed class TelemetryTests
         harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
 
         await harness.Repository.MigrateAsync(MigrationHarness.Id(0));
-        await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.MigrateAsync(MigrationHarness.Id(1)));
+        await Assert.ThrowsAsync<MigrationMappingException>(async () =>
+            await harness.Repository.MigrateAsync(MigrationHarness.Id(1))
+        );
 
-        Assert.Contains(migrations.GetMeasurementSnapshot(), m => (string)m.Tags["lazymigrate.outcome"]! == "migrated" && (string)m.Tags["lazymigrate.trigger"]! == "on_demand");
+        Assert.Contains(
+            migrations.GetMeasurementSnapshot(),
+            m =>
+                (string)m.Tags["lazymigrate.outcome"]! == "migrated"
+                && (string)m.Tags["lazymigrate.trigger"]! == "on_demand"
+        );
         Assert.Contains(migrations.GetMeasurementSnapshot(), m => (string)m.Tags["lazymigrate.outcome"]! == "failed");
         Assert.Equal("mapping", Assert.Single(failures.GetMeasurementSnapshot()).Tags["lazymigrate.failure"]);
     }
@@ -52,7 +79,9 @@ public sealed class TelemetryTests
     public async Task HandlerFailures_AreCounted()
     {
         var throwing = Substitute.For<IEntityMigratedHandler<OldCustomer, NewCustomer>>();
-        throwing.HandleAsync(default!, default).ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException()));
+        throwing
+            .HandleAsync(default!, default)
+            .ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException()));
         await using var harness = CreateWithMeterFactory(b => b.AddHandler(_ => throwing)).SeedLegacy(1);
         using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
 
@@ -81,7 +110,11 @@ public sealed class TelemetryTests
 
         await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]);
 
-        var values = reads.GetMeasurementSnapshot().Concat(migrations.GetMeasurementSnapshot()).SelectMany(m => m.Tags.Values).Select(v => v?.ToString() ?? "");
+        var values = reads
+            .GetMeasurementSnapshot()
+            .Concat(migrations.GetMeasurementSnapshot())
+            .SelectMany(m => m.Tags.Values)
+            .Select(v => v?.ToString() ?? "");
         Assert.DoesNotContain(values, v => v.StartsWith("customer-", StringComparison.Ordinal));
     }
 }

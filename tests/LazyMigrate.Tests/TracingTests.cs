@@ -5,7 +5,8 @@ using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>A migration's span sits inside the trace of the request that caused it, with the stores' spans beneath it.</summary>
+/// <summary>A migration's span sits inside the trace of the request that caused it, with the stores' spans beneath
+/// it.</summary>
 public sealed class TracingTests : IDisposable
 {
     private const string RequestsName = "LazyMigrate.Tests.Requests";
@@ -90,15 +91,20 @@ public sealed class TracingTests : IDisposable
     /// <summary>The package version: the informational version without its source-control suffix.</summary>
     internal static string LibraryVersion()
     {
-        var attribute = typeof(LazyMigrateTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>();
+        var attribute =
+            typeof(LazyMigrateTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>();
         string version = attribute!.InformationalVersion;
         Assert.False(string.IsNullOrEmpty(version));
         int plus = version.IndexOf('+', StringComparison.Ordinal);
         return plus < 0 ? version : version[..plus];
     }
 
-    /// <summary>Reads in a request of its own; returns once the read waits, with the caller's activity unchanged.</summary>
-    private static async Task<(Activity Request, NewCustomer? Customer)> ReadInRequestAsync(MigrationHarness harness, string name)
+    /// <summary>Reads in a request of its own; returns once the read waits, with the caller's activity
+    /// unchanged.</summary>
+    private static async Task<(Activity Request, NewCustomer? Customer)> ReadInRequestAsync(
+        MigrationHarness harness,
+        string name
+    )
     {
         using Activity request = Requests.StartActivity(name)!;
         NewCustomer? customer = await harness.Repository.GetAsync(Id);
@@ -117,18 +123,23 @@ public sealed class TracingTests : IDisposable
         }
 
         public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(
-            IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+            IReadOnlyCollection<string> ids,
+            CancellationToken cancellationToken = default
+        )
         {
             using Activity? query = Driver.StartActivity("driver query");
             return inner.FindManyAsync(ids, cancellationToken);
         }
 
-        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(string? afterId, CancellationToken ct = default) =>
-            inner.ScanAsync(afterId, ct);
+        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(
+            string? afterId,
+            CancellationToken ct = default
+        ) => inner.ScanAsync(afterId, ct);
 
         public ValueTask UpsertAsync(string id, OldCustomer entity, CancellationToken cancellationToken = default) =>
             inner.UpsertAsync(id, entity, cancellationToken);
 
-        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(id, cancellationToken);
     }
 }

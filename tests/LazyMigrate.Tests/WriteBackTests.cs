@@ -1,11 +1,11 @@
 using LazyMigrate.InMemory;
 using LazyMigrate.Tests.Support;
 using NSubstitute;
-using NSubstitute.ExceptionExtensions;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>Write-back and invariant 8: with write-back on, old readers (and a rollback to them) lose nothing.</summary>
+/// <summary>Write-back and invariant 8: with write-back on, old readers (and a rollback to them) lose
+/// nothing.</summary>
 public sealed class WriteBackTests
 {
     private static readonly string Id = MigrationHarness.Id(0);
@@ -13,7 +13,9 @@ public sealed class WriteBackTests
     [Fact]
     public async Task SyncWriteBack_SaveReachesOldStoreBeforeReturning()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync)
+            .SeedLegacy(1);
         var changed = new NewCustomer("Ada", "Lovelace", "ada@example.com");
 
         await harness.Repository.SaveAsync(Id, changed);
@@ -25,7 +27,9 @@ public sealed class WriteBackTests
     [Fact]
     public async Task SyncWriteBack_DeleteReachesOldStoreAndStaysDeleted()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync)
+            .SeedLegacy(1);
 
         await harness.Repository.DeleteAsync(Id);
 
@@ -49,10 +53,14 @@ public sealed class WriteBackTests
     [Fact]
     public async Task ReverseMapperThrows_NothingWrittenAnywhere()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync)
+            .SeedLegacy(1);
         harness.Mapper.FailMapBack = true;
 
-        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () => await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(9)));
+        var failure = await Assert.ThrowsAsync<MigrationMappingException>(async () =>
+            await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(9))
+        );
 
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
@@ -64,10 +72,18 @@ public sealed class WriteBackTests
     {
         var old = Substitute.For<IOldStore<OldCustomer>>();
         old.UpsertAsync(Id, Arg.Any<OldCustomer>(), Arg.Any<CancellationToken>())
-            .Returns(ValueTask.FromException(new InvalidOperationException("old database is read-only")), ValueTask.CompletedTask);
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync, configure: b => b.UseOldStore(old));
+            .Returns(
+                ValueTask.FromException(new InvalidOperationException("old database is read-only")),
+                ValueTask.CompletedTask
+            );
+        await using var harness = MigrationHarness.Create(
+            options: o => o.WriteBackMode = WriteBackMode.Sync,
+            configure: b => b.UseOldStore(old)
+        );
 
-        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () => await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1)));
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1))
+        );
         await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1));
 
         Assert.Equal(MigrationRole.OldStore, failure.Role);
@@ -79,7 +95,9 @@ public sealed class WriteBackTests
     [Fact]
     public async Task RollbackToOldReads_AfterMixedTraffic_LosesNoWrite()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(30);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync)
+            .SeedLegacy(30);
         var expected = new Dictionary<string, OldCustomer?>();
         for (int n = 0; n < 30; n++)
         {
@@ -115,7 +133,9 @@ public sealed class WriteBackTests
     [Fact]
     public async Task SaveAfterDelete_RecreatesTheEntity()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync)
+            .SeedLegacy(1);
 
         await harness.Repository.DeleteAsync(Id);
         await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(3));
@@ -136,8 +156,13 @@ public sealed class WriteBackTests
     [Fact]
     public async Task SyncWriteBack_WaitsForTheEntityLock_SoWritesOfOneIdStayOrdered()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.WriteBackMode = WriteBackMode.Sync).SeedLegacy(1);
-        IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(MigrationHarness.LockKey(Id), TimeSpan.Zero);
+        await using var harness = MigrationHarness
+            .Create(options: o => o.WriteBackMode = WriteBackMode.Sync)
+            .SeedLegacy(1);
+        IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(
+            MigrationHarness.LockKey(Id),
+            TimeSpan.Zero
+        );
 
         Task saving = harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(5)).AsTask();
 

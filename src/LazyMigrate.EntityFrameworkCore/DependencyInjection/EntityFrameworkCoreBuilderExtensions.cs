@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 
 namespace LazyMigrate.EntityFrameworkCore;
 
-/// <summary>The <c>Use...</c> methods of the Entity Framework Core adapter for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.</summary>
+/// <summary>The <c>Use...</c> methods of the Entity Framework Core adapter for <see cref="ILazyMigrationBuilder{TOld,
+/// TNew}"/>.</summary>
 public static class EntityFrameworkCoreBuilderExtensions
 {
     /// <summary>
@@ -18,7 +19,8 @@ public static class EntityFrameworkCoreBuilderExtensions
     /// <typeparam name="TContext">The context type; inferred from <paramref name="set"/>.</typeparam>
     /// <typeparam name="TKey">The CLR type of the primary key; inferred from <paramref name="key"/>.</typeparam>
     /// <param name="builder">The migration builder.</param>
-    /// <param name="set">Selects the entity set, with the context type written out: <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="set">Selects the entity set, with the context type written out: <c>(LegacyDb db) =&gt;
+    /// db.Customers</c>.</param>
     /// <param name="key">Selects the primary key property: <c>customer =&gt; customer.Id</c>.</param>
     /// <param name="configure">Configures the store's options (id conversion, scan page size, ...), if needed.</param>
     /// <returns>The builder.</returns>
@@ -27,7 +29,8 @@ public static class EntityFrameworkCoreBuilderExtensions
         this ILazyMigrationBuilder<TOld, TNew> builder,
         Func<TContext, DbSet<TOld>> set,
         Expression<Func<TOld, TKey>> key,
-        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure = null)
+        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure = null
+    )
         where TOld : class
         where TNew : class
         where TContext : DbContext
@@ -35,7 +38,12 @@ public static class EntityFrameworkCoreBuilderExtensions
     {
         string name = AddOptions(builder, "old store", set, key, configure, needsEntries: false);
         return builder.UseOldStore(services => new EntityFrameworkCoreOldStore<TContext, TOld, TKey>(
-            services.GetRequiredService<IDbContextFactory<TContext>>(), set, key, Options<TKey>(services, name), Logger(services)));
+            services.GetRequiredService<IDbContextFactory<TContext>>(),
+            set,
+            key,
+            Options<TKey>(services, name),
+            Logger(services)
+        ));
     }
 
     /// <summary>
@@ -49,16 +57,19 @@ public static class EntityFrameworkCoreBuilderExtensions
     /// <typeparam name="TContext">The context type; inferred from <paramref name="set"/>.</typeparam>
     /// <typeparam name="TKey">The CLR type of the primary key; inferred from <paramref name="key"/>.</typeparam>
     /// <param name="builder">The migration builder.</param>
-    /// <param name="set">Selects the entity set, with the context type written out: <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="set">Selects the entity set, with the context type written out: <c>(CustomerDb db) =&gt;
+    /// db.Customers</c>.</param>
     /// <param name="key">Selects the primary key property: <c>customer =&gt; customer.Id</c>.</param>
-    /// <param name="configure">Configures the store's options (id conversion, entity type name, ...), if needed.</param>
+    /// <param name="configure">Configures the store's options (id conversion, entity type name, ...), if
+    /// needed.</param>
     /// <returns>The builder.</returns>
     /// <remarks>The options and the context's model are validated at start-up.</remarks>
     public static ILazyMigrationBuilder<TOld, TNew> UseEntityFrameworkCoreNewStore<TOld, TNew, TContext, TKey>(
         this ILazyMigrationBuilder<TOld, TNew> builder,
         Func<TContext, DbSet<TNew>> set,
         Expression<Func<TNew, TKey>> key,
-        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure = null)
+        Action<EntityFrameworkCoreStoreOptions<TKey>>? configure = null
+    )
         where TOld : class
         where TNew : class
         where TContext : DbContext
@@ -66,7 +77,12 @@ public static class EntityFrameworkCoreBuilderExtensions
     {
         string name = AddOptions(builder, "new store", set, key, configure, needsEntries: true);
         return builder.UseNewStore(services => new EntityFrameworkCoreNewStore<TContext, TNew, TKey>(
-            services.GetRequiredService<IDbContextFactory<TContext>>(), set, key, Options<TKey>(services, name), Logger(services)));
+            services.GetRequiredService<IDbContextFactory<TContext>>(),
+            set,
+            key,
+            Options<TKey>(services, name),
+            Logger(services)
+        ));
     }
 
     /// <summary>Registers the store's named options, validated at start-up; returns their name.</summary>
@@ -76,7 +92,8 @@ public static class EntityFrameworkCoreBuilderExtensions
         Func<TContext, DbSet<TEntity>> set,
         Expression<Func<TEntity, TKey>> key,
         Action<EntityFrameworkCoreStoreOptions<TKey>>? configure,
-        bool needsEntries)
+        bool needsEntries
+    )
         where TOld : class
         where TNew : class
         where TContext : DbContext
@@ -87,11 +104,31 @@ public static class EntityFrameworkCoreBuilderExtensions
         ArgumentNullException.ThrowIfNull(set);
         string keyProperty = new EntityKey<TEntity, TKey>(key).PropertyName;
         string name = $"{builder.Name}:{role}";
-        builder.Services.AddOptions<EntityFrameworkCoreStoreOptions<TKey>>(name).Configure(options => configure?.Invoke(options)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>>(services =>
-            new EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>(name, $"Migration '{builder.Name}', EF Core {role}", services, set, keyProperty, needsEntries));
-        EntityFrameworkCoreStartupChecks.Add(builder.Services, services =>
-            new EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(builder.Name, role, name, services, set, needsEntries));
+        builder
+            .Services.AddOptions<EntityFrameworkCoreStoreOptions<TKey>>(name)
+            .Configure(options => configure?.Invoke(options))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>>(
+            services => new EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>(
+                name,
+                $"Migration '{builder.Name}', EF Core {role}",
+                services,
+                set,
+                keyProperty,
+                needsEntries
+            )
+        );
+        EntityFrameworkCoreStartupChecks.Add(
+            builder.Services,
+            services => new EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(
+                builder.Name,
+                role,
+                name,
+                services,
+                set,
+                needsEntries
+            )
+        );
         return name;
     }
 

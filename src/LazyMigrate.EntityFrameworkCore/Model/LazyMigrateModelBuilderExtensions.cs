@@ -17,7 +17,11 @@ public static class LazyMigrateModelBuilderExtensions
     /// <param name="tableName">The table name.</param>
     /// <param name="schema">The schema, or <see langword="null"/> for the default one.</param>
     /// <returns>The model builder.</returns>
-    public static ModelBuilder AddLazyMigrateEntries(this ModelBuilder modelBuilder, string tableName = DefaultTableName, string? schema = null)
+    public static ModelBuilder AddLazyMigrateEntries(
+        this ModelBuilder modelBuilder,
+        string tableName = DefaultTableName,
+        string? schema = null
+    )
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
         ArgumentException.ThrowIfNullOrWhiteSpace(tableName);
@@ -25,8 +29,16 @@ public static class LazyMigrateModelBuilderExtensions
         {
             entry.ToTable(tableName, schema);
             entry.HasKey(e => new { e.EntityType, e.EntityId });
-            entry.Property(e => e.EntityType).HasMaxLength(LazyMigrateEntry.MaxEntityTypeLength).IsRequired().ValueGeneratedNever();
-            entry.Property(e => e.EntityId).HasMaxLength(LazyMigrateEntry.MaxEntityIdLength).IsRequired().ValueGeneratedNever();
+            entry
+                .Property(e => e.EntityType)
+                .HasMaxLength(LazyMigrateEntry.MaxEntityTypeLength)
+                .IsRequired()
+                .ValueGeneratedNever();
+            entry
+                .Property(e => e.EntityId)
+                .HasMaxLength(LazyMigrateEntry.MaxEntityIdLength)
+                .IsRequired()
+                .ValueGeneratedNever();
             entry.Property(e => e.IsDeleted).IsRequired();
         });
         return modelBuilder;

@@ -10,7 +10,8 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// A new store over an entity set of a user's <see cref="DbContext"/>, for any EF Core provider, with its claims and
 /// tombstones in the <see cref="LazyMigrateEntry"/> table of the same context.
 /// </summary>
-/// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every call.</typeparam>
+/// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every
+/// call.</typeparam>
 /// <typeparam name="TEntity">The entity type of the new store.</typeparam>
 /// <typeparam name="TKey">The CLR type of the entity's primary key.</typeparam>
 /// <remarks>
@@ -29,7 +30,8 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// violation as a <see cref="DbUpdateException"/>, and the store then reads the ids again. An id now held lost a race
 /// (not inserted; or, for a save or delete, tried again); if no id is held the failure was something else and is
 /// rethrown. Transient failures (a <c>DbException</c> whose <c>IsTransient</c> is true, such as a serialization
-/// failure or a deadlock, or a timeout) surface as <see cref="TransientStoreException"/> for the core's pipeline to retry.
+/// failure or a deadlock, or a timeout) surface as <see cref="TransientStoreException"/> for the core's pipeline to
+/// retry.
 /// </para>
 /// </remarks>
 public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewStore<TEntity>
@@ -41,20 +43,24 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     private readonly Entries _entries;
     private readonly ILogger _logger;
 
-    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/> class.</summary>
+    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/>
+    /// class.</summary>
     /// <param name="contextFactory">Creates a short-lived context for every call.</param>
     /// <param name="set">Selects the entity set, for example <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
-    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not be generated.</param>
+    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not
+    /// be generated.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">The context's model does not fit (see <c>docs/entity-framework-core.md</c>).</exception>
+    /// <exception cref="InvalidOperationException">The context's model does not fit (see
+    /// <c>docs/entity-framework-core.md</c>).</exception>
     public EntityFrameworkCoreNewStore(
         IDbContextFactory<TContext> contextFactory,
         Func<TContext, DbSet<TEntity>> set,
         Expression<Func<TEntity, TKey>> key,
         EntityFrameworkCoreStoreOptions<TKey>? options = null,
-        ILogger? logger = null)
+        ILogger? logger = null
+    )
     {
         _table = new EntityTable<TContext, TEntity, TKey>(contextFactory, set, key, options, needsEntries: true);
         _entries = new Entries(_table.EntityTypeName);
@@ -79,13 +85,18 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
                     return NewStoreRead<TEntity>.Found(found);
                 }
 
-                LazyMigrateEntry? entry = await _entries.Of(context, id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+                LazyMigrateEntry? entry = await _entries
+                    .Of(context, id)
+                    .FirstOrDefaultAsync(cancellationToken)
+                    .ConfigureAwait(false);
                 if (entry is null)
                 {
                     return NewStoreRead<TEntity>.Missing;
                 }
 
-                found = entry.IsDeleted ? null : await _table.FindAsync(context, key, cancellationToken).ConfigureAwait(false);
+                found = entry.IsDeleted
+                    ? null
+                    : await _table.FindAsync(context, key, cancellationToken).ConfigureAwait(false);
                 return found is null ? NewStoreRead<TEntity>.Deleted : NewStoreRead<TEntity>.Found(found);
             }
         }
@@ -96,7 +107,10 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TEntity>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TEntity>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         TKey[] keys = ToKeys(ids);
         try
@@ -105,13 +119,19 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
             await using (context.ConfigureAwait(false))
             {
                 var reads = new Dictionary<string, NewStoreRead<TEntity>>(ids.Count, StringComparer.Ordinal);
-                foreach (var (id, entity) in await _table.FindManyAsync(context, keys, cancellationToken).ConfigureAwait(false))
+                foreach (
+                    var (id, entity) in await _table
+                        .FindManyAsync(context, keys, cancellationToken)
+                        .ConfigureAwait(false)
+                )
                 {
                     reads[id] = NewStoreRead<TEntity>.Found(entity);
                 }
 
                 string[] missing = ids.Where(id => !reads.ContainsKey(id)).ToArray();
-                Dictionary<string, bool> entries = await _entries.DeletedByIdAsync(context, missing, cancellationToken).ConfigureAwait(false);
+                Dictionary<string, bool> entries = await _entries
+                    .DeletedByIdAsync(context, missing, cancellationToken)
+                    .ConfigureAwait(false);
                 var writtenSince = new List<TKey>();
                 foreach (var (id, deleted) in entries)
                 {
@@ -122,7 +142,11 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
                     }
                 }
 
-                foreach (var (id, entity) in await _table.FindManyAsync(context, writtenSince, cancellationToken).ConfigureAwait(false))
+                foreach (
+                    var (id, entity) in await _table
+                        .FindManyAsync(context, writtenSince, cancellationToken)
+                        .ConfigureAwait(false)
+                )
                 {
                     reads[id] = NewStoreRead<TEntity>.Found(entity);
                 }
@@ -137,15 +161,23 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     }
 
     /// <inheritdoc/>
-    public async ValueTask<bool> InsertIfAbsentAsync(string id, TEntity entity, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> InsertIfAbsentAsync(
+        string id,
+        TEntity entity,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(entity);
-        IReadOnlyCollection<string> inserted = await InsertManyIfAbsentAsync([new(id, entity)], cancellationToken).ConfigureAwait(false);
+        IReadOnlyCollection<string> inserted = await InsertManyIfAbsentAsync([new(id, entity)], cancellationToken)
+            .ConfigureAwait(false);
         return inserted.Count == 1;
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TEntity>> entities, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TEntity>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(entities);
         var pending = new SortedDictionary<string, (TKey Key, TEntity Entity)>(StringComparer.Ordinal);
@@ -170,7 +202,13 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
             {
                 try
                 {
-                    await _table.InTransactionAsync((Store: this, Pending: pending), static (context, s, ct) => s.Store.InsertAsync(context, s.Pending, ct), cancellationToken).ConfigureAwait(false);
+                    await _table
+                        .InTransactionAsync(
+                            (Store: this, Pending: pending),
+                            static (context, s, ct) => s.Store.InsertAsync(context, s.Pending, ct),
+                            cancellationToken
+                        )
+                        .ConfigureAwait(false);
                     return pending.Keys.ToArray();
                 }
                 catch (DbUpdateException exception) when (!StoreFailures.IsTransient(exception))
@@ -210,10 +248,15 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         return WriteAsync("delete", id, (Key: key, Entity: (TEntity?)null, Deleted: true), cancellationToken);
     }
 
-    private async Task InsertAsync(TContext context, SortedDictionary<string, (TKey Key, TEntity Entity)> pending, CancellationToken cancellationToken)
+    private async Task InsertAsync(
+        TContext context,
+        SortedDictionary<string, (TKey Key, TEntity Entity)> pending,
+        CancellationToken cancellationToken
+    )
     {
         // The entries first, in id order: their primary key decides every race, and taking the rows of one id in the
-        // same order as saves and deletes do (entry, then entity) means no two writes ever wait for each other in a cycle.
+        // same order as saves and deletes do (entry, then entity) means no two writes ever wait for each other in a
+        // cycle.
         _entries.Add(context, pending.Keys, deleted: false);
         await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         context.ChangeTracker.Clear();
@@ -225,8 +268,14 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A save or a delete: take the id's entry row (live or deleted), then write or remove the entity, in one transaction.</summary>
-    private async ValueTask WriteAsync(string operation, string id, (TKey Key, TEntity? Entity, bool Deleted) write, CancellationToken cancellationToken)
+    /// <summary>A save or a delete: take the id's entry row (live or deleted), then write or remove the entity, in one
+    /// transaction.</summary>
+    private async ValueTask WriteAsync(
+        string operation,
+        string id,
+        (TKey Key, TEntity? Entity, bool Deleted) write,
+        CancellationToken cancellationToken
+    )
     {
         try
         {
@@ -234,21 +283,32 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
             {
                 try
                 {
-                    await _table.InTransactionAsync(
-                        (Store: this, Id: id, Write: write),
-                        static async (context, s, ct) =>
-                        {
-                            await s.Store._entries.TakeAsync(context, s.Id, s.Write.Deleted, ct).ConfigureAwait(false);
-                            if (s.Write.Entity is { } entity)
+                    await _table
+                        .InTransactionAsync(
+                            (Store: this, Id: id, Write: write),
+                            static async (context, s, ct) =>
                             {
-                                await s.Store._table.WriteAsync(context, s.Write.Key, entity, ct).ConfigureAwait(false);
-                            }
-                            else
-                            {
-                                await s.Store._table.Query(context).Where(s.Store._table.Key.EqualTo(s.Write.Key)).ExecuteDeleteAsync(ct).ConfigureAwait(false);
-                            }
-                        },
-                        cancellationToken).ConfigureAwait(false);
+                                await s
+                                    .Store._entries.TakeAsync(context, s.Id, s.Write.Deleted, ct)
+                                    .ConfigureAwait(false);
+                                if (s.Write.Entity is { } entity)
+                                {
+                                    await s
+                                        .Store._table.WriteAsync(context, s.Write.Key, entity, ct)
+                                        .ConfigureAwait(false);
+                                }
+                                else
+                                {
+                                    await s
+                                        .Store._table.Query(context)
+                                        .Where(s.Store._table.Key.EqualTo(s.Write.Key))
+                                        .ExecuteDeleteAsync(ct)
+                                        .ConfigureAwait(false);
+                                }
+                            },
+                            cancellationToken
+                        )
+                        .ConfigureAwait(false);
                     return;
                 }
                 catch (EntryRaceException race)
@@ -264,7 +324,10 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
                     Log.EntryRaced(_logger, _table.EntityTypeName, operation, id, attempt, _table.MaxWriteAttempts);
                     if (attempt >= _table.MaxWriteAttempts)
                     {
-                        throw new TransientStoreException($"Entity Framework Core store of {_table.EntityTypeName}: {operation} of entity '{id}' lost the race for its entry row {attempt} times to concurrent writes of the same id.", race.Failure);
+                        throw new TransientStoreException(
+                            $"Entity Framework Core store of {_table.EntityTypeName}: {operation} of entity '{id}' lost the race for its entry row {attempt} times to concurrent writes of the same id.",
+                            race.Failure
+                        );
                     }
                 }
             }
@@ -275,9 +338,12 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         }
     }
 
-    /// <summary>The ids among <paramref name="ids"/> that the store holds now: an entry row (live or tombstone) or an entity.</summary>
-    private Task<List<string>> HeldAsync(SortedDictionary<string, (TKey Key, TEntity Entity)> ids, CancellationToken cancellationToken) =>
-        HeldAsync(ids.Keys, cancellationToken);
+    /// <summary>The ids among <paramref name="ids"/> that the store holds now: an entry row (live or tombstone) or an
+    /// entity.</summary>
+    private Task<List<string>> HeldAsync(
+        SortedDictionary<string, (TKey Key, TEntity Entity)> ids,
+        CancellationToken cancellationToken
+    ) => HeldAsync(ids.Keys, cancellationToken);
 
     private async Task<List<string>> HeldAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
@@ -285,8 +351,12 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         await using (context.ConfigureAwait(false))
         {
             var held = new SortedSet<string>(StringComparer.Ordinal);
-            held.UnionWith((await _entries.DeletedByIdAsync(context, ids, cancellationToken).ConfigureAwait(false)).Keys);
-            held.UnionWith(await _table.FindIdsAsync(context, _table.ToKeys(ids), cancellationToken).ConfigureAwait(false));
+            held.UnionWith(
+                (await _entries.DeletedByIdAsync(context, ids, cancellationToken).ConfigureAwait(false)).Keys
+            );
+            held.UnionWith(
+                await _table.FindIdsAsync(context, _table.ToKeys(ids), cancellationToken).ConfigureAwait(false)
+            );
             return [.. held];
         }
     }
@@ -304,7 +374,10 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         ArgumentNullException.ThrowIfNull(id);
         if (id.Length > LazyMigrateEntry.MaxEntityIdLength)
         {
-            throw new InvalidEntityIdException(id, $"it is {id.Length} characters long; a new store keeps ids of at most {LazyMigrateEntry.MaxEntityIdLength}");
+            throw new InvalidEntityIdException(
+                id,
+                $"it is {id.Length} characters long; a new store keeps ids of at most {LazyMigrateEntry.MaxEntityIdLength}"
+            );
         }
 
         return _table.Ids.ToKey(id);

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace LazyMigrate.EntityFrameworkCore;
 
 /// <summary>An old store over an entity set of a user's <see cref="DbContext"/>, for any EF Core provider.</summary>
-/// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every call.</typeparam>
+/// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every
+/// call.</typeparam>
 /// <typeparam name="TEntity">The entity type of the old store.</typeparam>
 /// <typeparam name="TKey">The CLR type of the entity's primary key.</typeparam>
 /// <remarks>
@@ -27,20 +28,24 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     private readonly EntityTable<TContext, TEntity, TKey> _table;
     private readonly ILogger _logger;
 
-    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class.</summary>
+    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>
+    /// class.</summary>
     /// <param name="contextFactory">Creates a short-lived context for every call.</param>
     /// <param name="set">Selects the entity set, for example <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
-    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not be generated.</param>
+    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not
+    /// be generated.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    /// <exception cref="InvalidOperationException">The context's model does not fit (see <c>docs/entity-framework-core.md</c>).</exception>
+    /// <exception cref="InvalidOperationException">The context's model does not fit (see
+    /// <c>docs/entity-framework-core.md</c>).</exception>
     public EntityFrameworkCoreOldStore(
         IDbContextFactory<TContext> contextFactory,
         Func<TContext, DbSet<TEntity>> set,
         Expression<Func<TEntity, TKey>> key,
         EntityFrameworkCoreStoreOptions<TKey>? options = null,
-        ILogger? logger = null)
+        ILogger? logger = null
+    )
     {
         _table = new EntityTable<TContext, TEntity, TKey>(contextFactory, set, key, options, needsEntries: false);
         _logger = logger ?? NullLogger.Instance;
@@ -66,7 +71,10 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyDictionary<string, TEntity>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyDictionary<string, TEntity>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         TKey[] keys = _table.ToKeys(ids);
         try
@@ -84,7 +92,10 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     }
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<KeyValuePair<string, TEntity>> ScanAsync(string? afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<KeyValuePair<string, TEntity>> ScanAsync(
+        string? afterId,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default
+    )
     {
         bool hasCursor = afterId is not null;
         TKey cursor = hasCursor ? _table.Ids.ToKey(afterId!) : default!;
@@ -99,8 +110,9 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
                 if (typeof(TKey) == typeof(string) && lastId is not null && string.CompareOrdinal(id, lastId) <= 0)
                 {
                     throw new InvalidOperationException(
-                        $"Entity Framework Core store of {_table.EntityTypeName}: the database ordered id '{id}' after '{lastId}', which is not ordinal order. " +
-                        "Give the key column a binary collation (SQLite BINARY, PostgreSQL \"C\", SQL Server Latin1_General_BIN2) so that a backfill can resume from its cursor.");
+                        $"Entity Framework Core store of {_table.EntityTypeName}: the database ordered id '{id}' after '{lastId}', which is not ordinal order. "
+                            + "Give the key column a binary collation (SQLite BINARY, PostgreSQL \"C\", SQL Server Latin1_General_BIN2) so that a backfill can resume from its cursor."
+                    );
                 }
 
                 lastId = id;
@@ -133,11 +145,14 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
                         await _table.WriteAsync(context, key, entity, cancellationToken).ConfigureAwait(false);
                         return;
                     }
-                    catch (DbUpdateException exception) when (attempt < _table.MaxWriteAttempts && !StoreFailures.IsTransient(exception))
+                    catch (DbUpdateException exception)
+                        when (attempt < _table.MaxWriteAttempts && !StoreFailures.IsTransient(exception))
                     {
                         // An update that found no row (deleted since we looked) or an insert that found one (inserted
                         // since): a concurrent write of the id. Anything else is rethrown.
-                        bool raced = exception is DbUpdateConcurrencyException || await ExistsAsync(key, cancellationToken).ConfigureAwait(false);
+                        bool raced =
+                            exception is DbUpdateConcurrencyException
+                            || await ExistsAsync(key, cancellationToken).ConfigureAwait(false);
                         if (!raced)
                         {
                             throw;
@@ -163,7 +178,11 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
             TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             await using (context.ConfigureAwait(false))
             {
-                await _table.Query(context).Where(_table.Key.EqualTo(key)).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                await _table
+                    .Query(context)
+                    .Where(_table.Key.EqualTo(key))
+                    .ExecuteDeleteAsync(cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
@@ -185,7 +204,11 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
                     query = query.Where(_table.Key.After(cursor));
                 }
 
-                return await query.OrderBy(_table.Key.Selector).Take(_table.ScanPageSize).ToListAsync(cancellationToken).ConfigureAwait(false);
+                return await query
+                    .OrderBy(_table.Key.Selector)
+                    .Take(_table.ScanPageSize)
+                    .ToListAsync(cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
@@ -199,7 +222,10 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (context.ConfigureAwait(false))
         {
-            return await _table.Query(context).AnyAsync(_table.Key.EqualTo(key), cancellationToken).ConfigureAwait(false);
+            return await _table
+                .Query(context)
+                .AnyAsync(_table.Key.EqualTo(key), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 }

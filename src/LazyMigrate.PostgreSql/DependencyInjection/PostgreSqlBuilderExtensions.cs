@@ -6,53 +6,81 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql;
 
-/// <summary>The <c>Use...</c> methods of LazyMigrate.PostgreSql for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.</summary>
+/// <summary>The <c>Use...</c> methods of LazyMigrate.PostgreSql for <see cref="ILazyMigrationBuilder{TOld,
+/// TNew}"/>.</summary>
 public static class PostgreSqlBuilderExtensions
 {
-    /// <summary>Uses a <see cref="PostgreSqlNewStore{TNew}"/> as the new store, over the container's <see cref="NpgsqlDataSource"/> unless one is given.</summary>
+    /// <summary>Uses a <see cref="PostgreSqlNewStore{TNew}"/> as the new store, over the container's <see
+    /// cref="NpgsqlDataSource"/> unless one is given.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="configure">Configures the store options, if given; they are validated at start-up.</param>
-    /// <param name="dataSource">The data source, or <see langword="null"/> for the container's; the store does not dispose it.</param>
+    /// <param name="dataSource">The data source, or <see langword="null"/> for the container's; the store does not
+    /// dispose it.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UsePostgreSqlNewStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Action<PostgreSqlDocumentStoreOptions>? configure = null, NpgsqlDataSource? dataSource = null)
+    public static ILazyMigrationBuilder<TOld, TNew> UsePostgreSqlNewStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Action<PostgreSqlDocumentStoreOptions>? configure = null,
+        NpgsqlDataSource? dataSource = null
+    )
         where TOld : class
         where TNew : class
     {
         string name = AddStoreOptions(builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure);
-        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
+        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(
+            dataSource ?? DataSourceFrom(sp),
+            StoreOptions(sp, name),
+            sp.GetService<ILoggerFactory>()
+        ));
     }
 
-    /// <summary>Uses a <see cref="PostgreSqlOldStore{TOld}"/> as the old store, over the container's <see cref="NpgsqlDataSource"/> unless one is given.</summary>
+    /// <summary>Uses a <see cref="PostgreSqlOldStore{TOld}"/> as the old store, over the container's <see
+    /// cref="NpgsqlDataSource"/> unless one is given.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="configure">Configures the store options, if given; they are validated at start-up.</param>
-    /// <param name="dataSource">The data source, or <see langword="null"/> for the container's; the store does not dispose it.</param>
+    /// <param name="dataSource">The data source, or <see langword="null"/> for the container's; the store does not
+    /// dispose it.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UsePostgreSqlOldStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Action<PostgreSqlDocumentStoreOptions>? configure = null, NpgsqlDataSource? dataSource = null)
+    public static ILazyMigrationBuilder<TOld, TNew> UsePostgreSqlOldStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Action<PostgreSqlDocumentStoreOptions>? configure = null,
+        NpgsqlDataSource? dataSource = null
+    )
         where TOld : class
         where TNew : class
     {
         string name = AddStoreOptions(builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure);
-        return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
+        return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(
+            dataSource ?? DataSourceFrom(sp),
+            StoreOptions(sp, name),
+            sp.GetService<ILoggerFactory>()
+        ));
     }
 
-    /// <summary>Uses PostgreSQL advisory locks (<see cref="PostgreSqlAdvisoryLockProvider"/>) for this migration, over the container's <see cref="NpgsqlDataSource"/> unless one is given.</summary>
+    /// <summary>Uses PostgreSQL advisory locks (<see cref="PostgreSqlAdvisoryLockProvider"/>) for this migration, over
+    /// the container's <see cref="NpgsqlDataSource"/> unless one is given.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="configure">Configures the lock options, if given; they are validated at start-up.</param>
-    /// <param name="dataSource">The data source, or <see langword="null"/> for the container's; the provider does not dispose it.</param>
+    /// <param name="dataSource">The data source, or <see langword="null"/> for the container's; the provider does not
+    /// dispose it.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UsePostgreSqlAdvisoryLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Action<PostgreSqlAdvisoryLockOptions>? configure = null, NpgsqlDataSource? dataSource = null)
+    public static ILazyMigrationBuilder<TOld, TNew> UsePostgreSqlAdvisoryLock<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Action<PostgreSqlAdvisoryLockOptions>? configure = null,
+        NpgsqlDataSource? dataSource = null
+    )
         where TOld : class
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(builder);
         string name = OptionsName(builder.Name, MigrationRole.Lock);
-        OptionsBuilder<PostgreSqlAdvisoryLockOptions> options = builder.Services.AddOptions<PostgreSqlAdvisoryLockOptions>(name);
+        OptionsBuilder<PostgreSqlAdvisoryLockOptions> options =
+            builder.Services.AddOptions<PostgreSqlAdvisoryLockOptions>(name);
         options.Configure(o => o.DataSourceFromContainer = dataSource is null);
         if (configure is not null)
         {
@@ -60,21 +88,34 @@ public static class PostgreSqlBuilderExtensions
         }
 
         options.ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlAdvisoryLockOptions>, PostgreSqlAdvisoryLockOptionsValidator>());
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<
+                IValidateOptions<PostgreSqlAdvisoryLockOptions>,
+                PostgreSqlAdvisoryLockOptionsValidator
+            >()
+        );
         return builder.UseLock(sp => new PostgreSqlAdvisoryLockProvider(
             dataSource ?? DataSourceFrom(sp),
             sp.GetRequiredService<IOptionsMonitor<PostgreSqlAdvisoryLockOptions>>().Get(name),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>()
+        ));
     }
 
-    private static string AddStoreOptions<TOld, TNew>(ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, Type entityType, NpgsqlDataSource? dataSource, Action<PostgreSqlDocumentStoreOptions>? configure)
+    private static string AddStoreOptions<TOld, TNew>(
+        ILazyMigrationBuilder<TOld, TNew> builder,
+        MigrationRole role,
+        Type entityType,
+        NpgsqlDataSource? dataSource,
+        Action<PostgreSqlDocumentStoreOptions>? configure
+    )
         where TOld : class
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(builder);
         string name = OptionsName(builder.Name, role);
-        OptionsBuilder<PostgreSqlDocumentStoreOptions> options = builder.Services.AddOptions<PostgreSqlDocumentStoreOptions>(name);
+        OptionsBuilder<PostgreSqlDocumentStoreOptions> options =
+            builder.Services.AddOptions<PostgreSqlDocumentStoreOptions>(name);
         options.Configure(o => o.DataSourceFromContainer = dataSource is null);
         if (configure is not null)
         {
@@ -82,12 +123,18 @@ public static class PostgreSqlBuilderExtensions
         }
 
         options.ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlDocumentStoreOptions>, PostgreSqlDocumentStoreOptionsValidator>());
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<
+                IValidateOptions<PostgreSqlDocumentStoreOptions>,
+                PostgreSqlDocumentStoreOptionsValidator
+            >()
+        );
         PostgreSqlStartupChecks.Add(builder.Services, builder.Name, role, name, entityType, dataSource);
         return name;
     }
 
-    /// <summary>Names the options of one role of one migration: <c>{migration}:{role}</c>, for example <c>LegacyCustomer-&gt;Customer:NewStore</c>.</summary>
+    /// <summary>Names the options of one role of one migration: <c>{migration}:{role}</c>, for example
+    /// <c>LegacyCustomer-&gt;Customer:NewStore</c>.</summary>
     private static string OptionsName(string migration, MigrationRole role) => $"{migration}:{role}";
 
     private static PostgreSqlDocumentStoreOptions StoreOptions(IServiceProvider services, string name) =>
@@ -95,5 +142,7 @@ public static class PostgreSqlBuilderExtensions
 
     private static NpgsqlDataSource DataSourceFrom(IServiceProvider services) =>
         services.GetService<NpgsqlDataSource>()
-        ?? throw new InvalidOperationException("LazyMigrate.PostgreSql needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method.");
+        ?? throw new InvalidOperationException(
+            "LazyMigrate.PostgreSql needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method."
+        );
 }

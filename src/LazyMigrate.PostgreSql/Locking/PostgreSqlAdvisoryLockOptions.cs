@@ -3,7 +3,8 @@ namespace LazyMigrate.PostgreSql;
 /// <summary>Options of <see cref="PostgreSqlAdvisoryLockProvider"/>, validated at start-up.</summary>
 public sealed class PostgreSqlAdvisoryLockOptions
 {
-    /// <summary>Gets or sets how long a waiting acquisition first sleeps between two tries; each sleep doubles, up to <see cref="MaxPollInterval"/>.</summary>
+    /// <summary>Gets or sets how long a waiting acquisition first sleeps between two tries; each sleep doubles, up to
+    /// <see cref="MaxPollInterval"/>.</summary>
     /// <value>The default value is 10 milliseconds.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
@@ -14,11 +15,13 @@ public sealed class PostgreSqlAdvisoryLockOptions
     /// <summary>
     /// Gets or sets how long a held lock's connection may stay silent before a keep-alive query checks it, which is how
     /// a connection that died without a word (a network partition) is noticed. <see cref="TimeSpan.Zero"/> turns
-    /// keep-alives off; a connection the server closes (<c>pg_terminate_backend</c>, a restart) is noticed at once either way.
+    /// keep-alives off; a connection the server closes (<c>pg_terminate_backend</c>, a restart) is noticed at once
+    /// either way.
     /// </summary>
     /// <value>The default value is 15 seconds.</value>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets whether the data source comes from the container (set by the builder extension), so validation checks one is registered.</summary>
+    /// <summary>Gets or sets whether the data source comes from the container (set by the builder extension), so
+    /// validation checks one is registered.</summary>
     internal bool DataSourceFromContainer { get; set; }
 }

@@ -6,20 +6,26 @@ namespace LazyMigrate.PostgreSql;
 
 /// <summary>
 /// Migration locks as PostgreSQL session-level advisory locks: <c>pg_try_advisory_lock(hashtextextended(key, 0))</c>
-/// on a connection of the data source that the handle keeps for the lock's lifetime, <c>pg_advisory_unlock</c> on dispose.
+/// on a connection of the data source that the handle keeps for the lock's lifetime, <c>pg_advisory_unlock</c> on
+/// dispose.
 /// A batch of keys (<see cref="TryAcquireManyAsync"/>) is held on one connection too.
 /// </summary>
 /// <remarks>
-/// <para>A waiting acquisition tries again after a sleep that doubles from <see cref="PostgreSqlAdvisoryLockOptions.PollInterval"/>
-/// to <see cref="PostgreSqlAdvisoryLockOptions.MaxPollInterval"/>, until the timeout. It holds its connection while it waits:
-/// size the pool for the migrations locking at once (one connection each, whatever the batch size) plus the store calls,
+/// <para>A waiting acquisition tries again after a sleep that doubles from <see
+/// cref="PostgreSqlAdvisoryLockOptions.PollInterval"/>
+/// to <see cref="PostgreSqlAdvisoryLockOptions.MaxPollInterval"/>, until the timeout. It holds its connection while it
+/// waits:
+/// size the pool for the migrations locking at once (one connection each, whatever the batch size) plus the store
+/// calls,
 /// or give the lock a data source of its own.</para>
-/// <para><see cref="IMigrationLockHandle.HandleLostToken"/> is cancelled when the lock's connection fails: at once when the
+/// <para><see cref="IMigrationLockHandle.HandleLostToken"/> is cancelled when the lock's connection fails: at once when
+/// the
 /// server closes it (<c>pg_terminate_backend</c>, a restart, a crash that resets the socket), and within
 /// <see cref="PostgreSqlAdvisoryLockOptions.KeepAliveInterval"/> plus the command timeout when it dies silently.
 /// The lock is gone from the server by then, and another instance may hold it already: insert-if-absent still fences
 /// the migration.</para>
-/// <para>Needs session state: it does not work through a pooler in transaction mode (PgBouncer), nor with Npgsql multiplexing.</para>
+/// <para>Needs session state: it does not work through a pooler in transaction mode (PgBouncer), nor with Npgsql
+/// multiplexing.</para>
 /// </remarks>
 public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
 {
@@ -34,14 +40,22 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
     /// <param name="timeProvider">The clock of the waits, or <see langword="null"/> for the system clock.</param>
     /// <param name="loggerFactory">The logger factory, if any.</param>
     /// <exception cref="ArgumentException">The options are invalid, or the data source multiplexes.</exception>
-    public PostgreSqlAdvisoryLockProvider(NpgsqlDataSource dataSource, PostgreSqlAdvisoryLockOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public PostgreSqlAdvisoryLockProvider(
+        NpgsqlDataSource dataSource,
+        PostgreSqlAdvisoryLockOptions? options = null,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null
+    )
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         options ??= new PostgreSqlAdvisoryLockOptions();
         PostgreSqlAdvisoryLockOptionsValidator.ThrowIfInvalid(options);
         if (new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing)
         {
-            throw new ArgumentException("Advisory locks need a connection of their own: use a data source without Multiplexing.", nameof(dataSource));
+            throw new ArgumentException(
+                "Advisory locks need a connection of their own: use a data source without Multiplexing.",
+                nameof(dataSource)
+            );
         }
 
         _dataSource = dataSource;
@@ -56,7 +70,11 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
     /// <paramref name="cancellationToken"/> cancels the connection opening and the sleeps between tries.
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits until the lock is free or the token is cancelled.
     /// </remarks>
-    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(
+        string key,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         return AcquireAsync([key], timeout, cancellationToken);
@@ -71,7 +89,10 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
     /// turns at failing. The handle releases every key on dispose, and its lost token covers them all.
     /// </remarks>
     public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
-        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> keys,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
@@ -120,7 +141,8 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
         return false;
     }
 
-    /// <summary>Releases the keys of a try that did not get them all; a session that fails to is not pooled with them.</summary>
+    /// <summary>Releases the keys of a try that did not get them all; a session that fails to is not pooled with
+    /// them.</summary>
     private static async ValueTask ReleasePartialGrantAsync(NpgsqlConnection connection, string[] granted)
     {
         try
@@ -134,16 +156,32 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
         }
     }
 
-    private static NpgsqlCommand TryLockCommand(NpgsqlConnection connection, string[] keys) => keys.Length == 1
-        ? new(AdvisoryLockSql.TryLock, connection) { Parameters = { new NpgsqlParameter<string> { TypedValue = keys[0] } } }
-        : new(AdvisoryLockSql.TryLockMany, connection) { Parameters = { new NpgsqlParameter<string[]> { TypedValue = keys } } };
+    private static NpgsqlCommand TryLockCommand(NpgsqlConnection connection, string[] keys) =>
+        keys.Length == 1
+            ? new(AdvisoryLockSql.TryLock, connection)
+            {
+                Parameters = { new NpgsqlParameter<string> { TypedValue = keys[0] } },
+            }
+            : new(AdvisoryLockSql.TryLockMany, connection)
+            {
+                Parameters = { new NpgsqlParameter<string[]> { TypedValue = keys } },
+            };
 
-    /// <summary>Takes the locks of <paramref name="keys"/> (one, or a batch in ordinal order) on one connection.</summary>
-    private async ValueTask<IMigrationLockHandle?> AcquireAsync(string[] keys, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Takes the locks of <paramref name="keys"/> (one, or a batch in ordinal order) on one
+    /// connection.</summary>
+    private async ValueTask<IMigrationLockHandle?> AcquireAsync(
+        string[] keys,
+        TimeSpan timeout,
+        CancellationToken cancellationToken
+    )
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative (Timeout.InfiniteTimeSpan waits without limit).");
+            throw new ArgumentOutOfRangeException(
+                nameof(timeout),
+                timeout,
+                "The timeout must not be negative (Timeout.InfiniteTimeSpan waits without limit)."
+            );
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -157,18 +195,26 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
                 TimeSpan sleep = _options.PollInterval;
                 while (!await TryOnceAsync(tryLock, keys).ConfigureAwait(false))
                 {
-                    TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? sleep : timeout - _timeProvider.GetElapsedTime(started);
+                    TimeSpan remaining =
+                        timeout == Timeout.InfiniteTimeSpan ? sleep : timeout - _timeProvider.GetElapsedTime(started);
                     if (remaining <= TimeSpan.Zero)
                     {
                         return null;
                     }
 
-                    await Task.Delay(Jittered(sleep < remaining ? sleep : remaining), _timeProvider, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(Jittered(sleep < remaining ? sleep : remaining), _timeProvider, cancellationToken)
+                        .ConfigureAwait(false);
                     sleep = TimeSpan.FromTicks(Math.Min(sleep.Ticks * 2, _options.MaxPollInterval.Ticks));
                 }
             }
 
-            var handle = new PostgreSqlAdvisoryLockHandle(connection, keys, _options.KeepAliveInterval, _timeProvider, _logger);
+            var handle = new PostgreSqlAdvisoryLockHandle(
+                connection,
+                keys,
+                _options.KeepAliveInterval,
+                _timeProvider,
+                _logger
+            );
             connection = null;
             return handle;
         }
@@ -183,5 +229,6 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
     }
 
     /// <summary>Spreads the tries of instances that started waiting together over 75% to 100% of the sleep.</summary>
-    private static TimeSpan Jittered(TimeSpan sleep) => TimeSpan.FromTicks(sleep.Ticks - (long)(sleep.Ticks * 0.25 * Random.Shared.NextDouble()));
+    private static TimeSpan Jittered(TimeSpan sleep) =>
+        TimeSpan.FromTicks(sleep.Ticks - (long)(sleep.Ticks * 0.25 * Random.Shared.NextDouble()));
 }

@@ -8,18 +8,24 @@ namespace LazyMigrate.PostgreSql;
 /// </summary>
 public static class PostgreSqlDocumentStoreSchema
 {
-    /// <summary>Keys the transaction-scoped advisory lock that keeps instances from creating one table at once.</summary>
+    /// <summary>Keys the transaction-scoped advisory lock that keeps instances from creating one table at
+    /// once.</summary>
     private const string CreationLockKey = "lazymigrate:schema";
 
-    /// <summary>Gets the script that creates a document table (and its schema when not <c>public</c>) if missing.</summary>
+    /// <summary>Gets the script that creates a document table (and its schema when not <c>public</c>) if
+    /// missing.</summary>
     /// <param name="schema">The schema name.</param>
     /// <param name="tableName">The table name.</param>
     /// <returns>Idempotent SQL: it can run any number of times.</returns>
-    /// <exception cref="ArgumentException">A name is not 1 to 63 ASCII letters, digits or underscores, not starting with a digit.</exception>
-    public static string CreateScript(string schema, string tableName) => CreateScript(DocumentTableName.Of(schema, tableName));
+    /// <exception cref="ArgumentException">A name is not 1 to 63 ASCII letters, digits or underscores, not starting
+    /// with a digit.</exception>
+    public static string CreateScript(string schema, string tableName) =>
+        CreateScript(DocumentTableName.Of(schema, tableName));
 
-    /// <summary>Gets the script that creates the table of <typeparamref name="TEntity"/>'s store with these options, if missing.</summary>
-    /// <typeparam name="TEntity">The entity type; names the table when <see cref="PostgreSqlDocumentStoreOptions.TableName"/> is not set.</typeparam>
+    /// <summary>Gets the script that creates the table of <typeparamref name="TEntity"/>'s store with these options, if
+    /// missing.</summary>
+    /// <typeparam name="TEntity">The entity type; names the table when <see
+    /// cref="PostgreSqlDocumentStoreOptions.TableName"/> is not set.</typeparam>
     /// <param name="options">The store options (<c>new()</c> for the defaults).</param>
     /// <returns>Idempotent SQL: it can run any number of times.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
@@ -34,13 +40,18 @@ public static class PostgreSqlDocumentStoreSchema
     /// Creates the table of <typeparamref name="TEntity"/>'s store if it is missing: one query when it exists (no DDL
     /// privilege needed then), otherwise the script in a transaction, serialized across instances by an advisory lock.
     /// </summary>
-    /// <typeparam name="TEntity">The entity type; names the table when <see cref="PostgreSqlDocumentStoreOptions.TableName"/> is not set.</typeparam>
+    /// <typeparam name="TEntity">The entity type; names the table when <see
+    /// cref="PostgreSqlDocumentStoreOptions.TableName"/> is not set.</typeparam>
     /// <param name="dataSource">The data source.</param>
     /// <param name="options">The store options, or <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns><see langword="true"/> when this call created the table.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public static ValueTask<bool> CreateAsync<TEntity>(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options = null, CancellationToken cancellationToken = default)
+    public static ValueTask<bool> CreateAsync<TEntity>(
+        NpgsqlDataSource dataSource,
+        PostgreSqlDocumentStoreOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
         where TEntity : class
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -54,23 +65,41 @@ public static class PostgreSqlDocumentStoreSchema
         if (table.Schema != "public")
         {
             // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
-            script.Append("DO $lazymigrate$\nBEGIN\n")
-                .Append("    IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = '").Append(table.Schema).Append("') THEN\n")
-                .Append("        CREATE SCHEMA ").Append(PostgreSqlIdentifier.Quote(table.Schema, "schema")).Append(";\n")
+            script
+                .Append("DO $lazymigrate$\nBEGIN\n")
+                .Append("    IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = '")
+                .Append(table.Schema)
+                .Append("') THEN\n")
+                .Append("        CREATE SCHEMA ")
+                .Append(PostgreSqlIdentifier.Quote(table.Schema, "schema"))
+                .Append(";\n")
                 .Append("    END IF;\nEND\n$lazymigrate$;\n");
         }
 
-        script.Append("CREATE TABLE IF NOT EXISTS ").Append(table.Qualified).Append(" (\n")
-            .Append("    id         text COLLATE \"C\" NOT NULL PRIMARY KEY, -- \"C\" (byte) order: the keyset scan's order\n")
-            .Append("    payload    jsonb,                                 -- the entity, as System.Text.Json writes it; NULL in a tombstone\n")
-            .Append("    deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again\n")
+        script
+            .Append("CREATE TABLE IF NOT EXISTS ")
+            .Append(table.Qualified)
+            .Append(" (\n")
+            .Append(
+                "    id         text COLLATE \"C\" NOT NULL PRIMARY KEY, -- \"C\" (byte) order: the keyset scan's order\n"
+            )
+            .Append(
+                "    payload    jsonb,                                 -- the entity, as System.Text.Json writes it; NULL in a tombstone\n"
+            )
+            .Append(
+                "    deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again\n"
+            )
             .Append("    updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write\n")
             .Append("    CHECK (deleted OR payload IS NOT NULL)\n")
             .Append(");\n");
         return script.ToString();
     }
 
-    internal static async ValueTask<bool> CreateAsync(NpgsqlDataSource dataSource, DocumentTableName table, CancellationToken cancellationToken)
+    internal static async ValueTask<bool> CreateAsync(
+        NpgsqlDataSource dataSource,
+        DocumentTableName table,
+        CancellationToken cancellationToken
+    )
     {
         NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -80,10 +109,16 @@ public static class PostgreSqlDocumentStoreSchema
                 return false;
             }
 
-            NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            NpgsqlTransaction transaction = await connection
+                .BeginTransactionAsync(cancellationToken)
+                .ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                NpgsqlCommand lockCommand = new("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", connection, transaction);
+                NpgsqlCommand lockCommand = new(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    connection,
+                    transaction
+                );
                 await using (lockCommand.ConfigureAwait(false))
                 {
                     lockCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = CreationLockKey });
@@ -113,11 +148,16 @@ public static class PostgreSqlDocumentStoreSchema
     /// <c>to_regclass</c>: that reads the session's catalog cache, which an advisory lock does not refresh, so it could
     /// miss a table another instance created while this one waited.
     /// </summary>
-    private static async ValueTask<bool> ExistsAsync(NpgsqlConnection connection, DocumentTableName table, CancellationToken cancellationToken)
+    private static async ValueTask<bool> ExistsAsync(
+        NpgsqlConnection connection,
+        DocumentTableName table,
+        CancellationToken cancellationToken
+    )
     {
         NpgsqlCommand command = new(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)",
-            connection);
+            connection
+        );
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Schema });

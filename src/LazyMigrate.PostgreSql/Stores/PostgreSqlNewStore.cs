@@ -9,7 +9,8 @@ namespace LazyMigrate.PostgreSql;
 /// </summary>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
 /// <remarks>
-/// <para>Thread-safe. Every call is one round trip on a pooled connection of the data source. See docs/postgresql.md.</para>
+/// <para>Thread-safe. Every call is one round trip on a pooled connection of the data source. See
+/// docs/postgresql.md.</para>
 /// <para>It can also take the migration locks of its entities (<see cref="ILockingNewStore{TNew}"/>, used with
 /// <c>UseNewStoreLock</c>): transaction-scoped advisory locks, taken with the re-read in one round trip and released
 /// with the insert's commit in another.</para>
@@ -21,7 +22,8 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     private readonly StoreLockStatements _lockStatements;
     private readonly bool _multiplexing;
 
-    /// <summary>The last old store asked to be read along, with the answer (a <see cref="ReadAlongChoice{TOld}"/>).</summary>
+    /// <summary>The last old store asked to be read along, with the answer (a <see
+    /// cref="ReadAlongChoice{TOld}"/>).</summary>
     private volatile object? _readAlong;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlNewStore{TNew}"/> class.</summary>
@@ -29,7 +31,11 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">The logger factory, if any.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public PostgreSqlNewStore(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
+    public PostgreSqlNewStore(
+        NpgsqlDataSource dataSource,
+        PostgreSqlDocumentStoreOptions? options = null,
+        ILoggerFactory? loggerFactory = null
+    )
     {
         _table = new DocumentTable<TNew>(dataSource, options, loggerFactory);
         _lockStatements = new StoreLockStatements(_table.Name, oldTable: null);
@@ -51,7 +57,10 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
     /// <exception cref="CorruptPayloadException">A stored payload does not deserialize.</exception>
-    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(ids);
         PostgreSqlEntityIds.ValidateAll(ids);
@@ -68,9 +77,14 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     }
 
     /// <inheritdoc/>
-    /// <remarks>One statement: <c>INSERT ... SELECT FROM unnest($1::text[], $2::jsonb[]) ON CONFLICT (id) DO NOTHING RETURNING id</c>.</remarks>
-    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was inserted.</exception>
-    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+    /// <remarks>One statement: <c>INSERT ... SELECT FROM unnest($1::text[], $2::jsonb[]) ON CONFLICT (id) DO NOTHING
+    /// RETURNING id</c>.</remarks>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was
+    /// inserted.</exception>
+    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(entities);
         return _table.InsertManyIfAbsentAsync(entities, cancellationToken);
@@ -97,42 +111,67 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <remarks>
     /// <para>One round trip on a connection the lock keeps until it is released, that tries every lock with
     /// <c>pg_try_advisory_xact_lock</c> and reads the ids under them. When one is held elsewhere, a second round trip
-    /// waits: <c>BEGIN ISOLATION LEVEL READ COMMITTED</c>, <c>SET LOCAL lock_timeout</c> and <c>statement_timeout</c> to
+    /// waits: <c>BEGIN ISOLATION LEVEL READ COMMITTED</c>, <c>SET LOCAL lock_timeout</c> and <c>statement_timeout</c>
+    /// to
     /// the time left, <c>pg_advisory_xact_lock</c> on the key of every id, then the reads. <see cref="TimeSpan.Zero"/>
-    /// tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout bounds the whole wait, however
+    /// tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout bounds the whole wait,
+    /// however
     /// many of the ids other transactions hold.</para>
     /// <para>The lock's <see cref="INewStoreLock{TNew}.InsertManyIfAbsentAndReleaseAsync"/> inserts and commits in one
     /// round trip; disposing it unreleased rolls back. A lock lost with its connection makes that insert fail, with
-    /// nothing written; <see cref="INewStoreLock{TNew}.HandleLostToken"/> is <see cref="CancellationToken.None"/>.</para>
+    /// nothing written; <see cref="INewStoreLock{TNew}.HandleLostToken"/> is <see
+    /// cref="CancellationToken.None"/>.</para>
     /// <para>The key of an id is <c>hashtextextended('lazymigrate:' || table || ':' || id, 0)</c>, with the quoted,
-    /// schema-qualified table (<see cref="TableName"/>). It never equals a key of <see cref="PostgreSqlAdvisoryLockProvider"/>,
+    /// schema-qualified table (<see cref="TableName"/>). It never equals a key of <see
+    /// cref="PostgreSqlAdvisoryLockProvider"/>,
     /// which names the migration: the two kinds of lock do not exclude each other.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
-    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was locked.</exception>
-    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; nothing stays locked.</exception>
-    /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open across calls.</exception>
-    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see
+    /// cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was
+    /// locked.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; nothing stays
+    /// locked.</exception>
+    /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open
+    /// across calls.</exception>
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(
+        IReadOnlyList<string> ids,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         string[] idArray = ValidateLockArguments(ids, timeout);
-        return await PostgreSqlNewStoreLock<TNew, NoOldTable>.TryAcquireAsync(_table, _lockStatements, idArray, timeout, readAlong: null, cancellationToken).ConfigureAwait(false);
+        return await PostgreSqlNewStoreLock<TNew, NoOldTable>
+            .TryAcquireAsync(_table, _lockStatements, idArray, timeout, readAlong: null, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     /// <remarks>
-    /// <para>As <see cref="TryLockAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>. When <paramref name="oldStore"/>
+    /// <para>As <see cref="TryLockAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>. When <paramref
+    /// name="oldStore"/>
     /// is a <see cref="PostgreSqlOldStore{TOld}"/> on the same database (the same data source, or one with the same
     /// connection string), the lock's round trip also reads its table under the locks, for the ids this table holds
     /// neither as a value nor as a tombstone, and the lock implements <see cref="IOldStoreReadAlong{TOld}"/>: a locked
-    /// migration then costs the round trips of an unlocked one. Any other old store is read by the migration as usual.</para>
+    /// migration then costs the round trips of an unlocked one. Any other old store is read by the migration as
+    /// usual.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
-    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was locked.</exception>
-    /// <exception cref="CorruptPayloadException">A stored payload of either table does not deserialize; nothing stays locked.</exception>
-    /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open across calls.</exception>
-    public async ValueTask<INewStoreLock<TNew>?> TryLockAndReadOldAsync<TOld>(IReadOnlyList<string> ids, TimeSpan timeout, IOldStore<TOld> oldStore, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see
+    /// cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was
+    /// locked.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload of either table does not deserialize; nothing stays
+    /// locked.</exception>
+    /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open
+    /// across calls.</exception>
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAndReadOldAsync<TOld>(
+        IReadOnlyList<string> ids,
+        TimeSpan timeout,
+        IOldStore<TOld> oldStore,
+        CancellationToken cancellationToken = default
+    )
         where TOld : class
     {
         ArgumentNullException.ThrowIfNull(oldStore);
@@ -143,10 +182,13 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
         }
 
         string[] idArray = ValidateLockArguments(ids, timeout);
-        return await PostgreSqlNewStoreLock<TNew, TOld>.TryAcquireAsync(_table, readAlong.Statements, idArray, timeout, readAlong, cancellationToken).ConfigureAwait(false);
+        return await PostgreSqlNewStoreLock<TNew, TOld>
+            .TryAcquireAsync(_table, readAlong.Statements, idArray, timeout, readAlong, cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    /// <summary>Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and operators.</summary>
+    /// <summary>Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and
+    /// operators.</summary>
     internal string LockKey(string id) => _table.Sql.LockKeyPrefix + id;
 
     private string[] ValidateLockArguments(IReadOnlyList<string> ids, TimeSpan timeout)
@@ -159,19 +201,26 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
 
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must not be negative (Timeout.InfiniteTimeSpan waits without limit).");
+            throw new ArgumentOutOfRangeException(
+                nameof(timeout),
+                timeout,
+                "The timeout must not be negative (Timeout.InfiniteTimeSpan waits without limit)."
+            );
         }
 
         PostgreSqlEntityIds.ValidateAll(ids);
         if (_multiplexing)
         {
-            throw new InvalidOperationException("Migration locks in the new store hold a transaction open on a connection of their own: use a data source without Multiplexing.");
+            throw new InvalidOperationException(
+                "Migration locks in the new store hold a transaction open on a connection of their own: use a data source without Multiplexing."
+            );
         }
 
         return ids as string[] ?? [.. ids];
     }
 
-    /// <summary>The read-along of an old store, made once and kept while the store stays the same (it does, in a migration).</summary>
+    /// <summary>The read-along of an old store, made once and kept while the store stays the same (it does, in a
+    /// migration).</summary>
     private OldTableReadAlong<TOld>? ReadAlongOf<TOld>(IOldStore<TOld> oldStore)
         where TOld : class
     {

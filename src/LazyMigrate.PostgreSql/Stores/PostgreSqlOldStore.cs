@@ -9,7 +9,8 @@ namespace LazyMigrate.PostgreSql;
 /// the row, and rows marked deleted (the table was a new store before) count as absent.
 /// </summary>
 /// <typeparam name="TOld">The entity type of the old store.</typeparam>
-/// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See docs/postgresql.md.</remarks>
+/// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See
+/// docs/postgresql.md.</remarks>
 public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     where TOld : class
 {
@@ -20,7 +21,11 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">The logger factory, if any.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public PostgreSqlOldStore(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
+    public PostgreSqlOldStore(
+        NpgsqlDataSource dataSource,
+        PostgreSqlDocumentStoreOptions? options = null,
+        ILoggerFactory? loggerFactory = null
+    )
     {
         _table = new DocumentTable<TOld>(dataSource, options, loggerFactory);
     }
@@ -43,7 +48,10 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
     /// <exception cref="CorruptPayloadException">A stored payload does not deserialize.</exception>
-    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(ids);
         PostgreSqlEntityIds.ValidateAll(ids);
@@ -53,14 +61,20 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     /// <inheritdoc/>
     /// <remarks>
     /// Pages through the table with <c>WHERE id &gt; $1 ORDER BY id LIMIT pageSize</c> in the "C" collation
-    /// (<see cref="PostgreSqlDocumentStoreOptions.ScanPageSize"/> rows a query). Each page is read whole and its connection
+    /// (<see cref="PostgreSqlDocumentStoreOptions.ScanPageSize"/> rows a query). Each page is read whole and its
+    /// connection
     /// returned before its rows are yielded, so memory stays flat and no connection is held while the caller works.
-    /// "C" order is UTF-8 byte order: it equals .NET ordinal order except for ids mixing characters U+E000 to U+FFFF with
+    /// "C" order is UTF-8 byte order: it equals .NET ordinal order except for ids mixing characters U+E000 to U+FFFF
+    /// with
     /// characters beyond U+FFFF at the same position.
     /// </remarks>
     /// <exception cref="InvalidEntityIdException">The cursor holds a NUL character or a lone surrogate.</exception>
-    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; the scan stops there.</exception>
-    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default)
+    /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; the scan stops
+    /// there.</exception>
+    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        CancellationToken cancellationToken = default
+    )
     {
         if (afterId is not null)
         {
@@ -87,13 +101,18 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
         return _table.DeleteAsync(id, cancellationToken);
     }
 
-    private async IAsyncEnumerable<KeyValuePair<string, TOld>> ScanPagesAsync(string? afterId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<KeyValuePair<string, TOld>> ScanPagesAsync(
+        string? afterId,
+        [EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
         string? cursor = afterId;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            List<KeyValuePair<string, TOld>> page = await _table.ReadPageAsync(cursor, cancellationToken).ConfigureAwait(false);
+            List<KeyValuePair<string, TOld>> page = await _table
+                .ReadPageAsync(cursor, cancellationToken)
+                .ConfigureAwait(false);
             foreach (KeyValuePair<string, TOld> row in page)
             {
                 yield return row;

@@ -12,10 +12,12 @@ public interface IMigratingRepository<TOld, TNew>
 {
     /// <summary>Gets an entity, migrating it from the old store when the new store does not have it yet.</summary>
     /// <param name="id">The entity id.</param>
-    /// <param name="cancellationToken">Cancels this caller's wait; a migration shared with other callers goes on.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait; a migration shared with other callers goes
+    /// on.</param>
     /// <returns>The entity, or <see langword="null"/> when it is deleted or exists in neither store.</returns>
     /// <exception cref="MigrationMappingException">The mapper failed for this entity; nothing was written.</exception>
-    /// <exception cref="MigrationLockTimeoutException">The entity's lock was not acquired within the lock timeout.</exception>
+    /// <exception cref="MigrationLockTimeoutException">The entity's lock was not acquired within the lock
+    /// timeout.</exception>
     /// <exception cref="MigrationStoreException">A store failed after its resilience pipeline gave up.</exception>
     ValueTask<TNew?> GetAsync(string id, CancellationToken cancellationToken = default);
 
@@ -29,14 +31,18 @@ public interface IMigratingRepository<TOld, TNew>
     /// The mapper failed for one of the ids: that id is named and left unmigrated, the others are migrated all the same
     /// (a repeated call finds them in the new store).
     /// </exception>
-    ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(
+        IEnumerable<string> ids,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Saves an entity to the new store and, when write-back is on, to the old store.</summary>
     /// <param name="id">The entity id.</param>
     /// <param name="entity">The entity to save.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <exception cref="MigrationMappingException">The reverse mapper failed; nothing was written.</exception>
-    /// <exception cref="MigrationLockTimeoutException">With write-back on, the entity's lock was not acquired in time; nothing was written.</exception>
+    /// <exception cref="MigrationLockTimeoutException">With write-back on, the entity's lock was not acquired in time;
+    /// nothing was written.</exception>
     /// <exception cref="MigrationStoreException">A store failed after its resilience pipeline gave up.</exception>
     ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken = default);
 

@@ -14,10 +14,15 @@ public interface IMigrationBatchLockProvider : IMigrationLockProvider
     /// </summary>
     /// <param name="keys">Distinct, non-empty lock keys; at least one.</param>
     /// <param name="timeout">
-    /// How long to wait; <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.
+    /// How long to wait; <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/> waits without
+    /// limit.
     /// </param>
     /// <param name="cancellationToken">The cancellation token; a cancelled wait holds none of the keys.</param>
-    /// <returns>One handle that releases every lock when disposed, or <see langword="null"/> when the wait timed out.</returns>
+    /// <returns>One handle that releases every lock when disposed, or <see langword="null"/> when the wait timed
+    /// out.</returns>
     ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
-        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default);
+        IReadOnlyList<string> keys,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    );
 }

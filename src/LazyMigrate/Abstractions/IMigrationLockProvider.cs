@@ -10,6 +10,11 @@ public interface IMigrationLockProvider
     /// <param name="key">The lock key.</param>
     /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
-    /// <returns>A handle that releases the lock when disposed, or <see langword="null"/> when the wait timed out.</returns>
-    ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default);
+    /// <returns>A handle that releases the lock when disposed, or <see langword="null"/> when the wait timed
+    /// out.</returns>
+    ValueTask<IMigrationLockHandle?> TryAcquireAsync(
+        string key,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    );
 }

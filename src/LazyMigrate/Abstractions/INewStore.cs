@@ -20,7 +20,10 @@ public interface INewStore<TNew>
     /// <param name="ids">Distinct entity ids.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>Found entities and tombstones, by id; missing ids are left out.</returns>
-    ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Inserts an entity unless the id already holds a value or a tombstone.</summary>
     /// <param name="id">The entity id.</param>
@@ -29,11 +32,15 @@ public interface INewStore<TNew>
     /// <returns><see langword="true"/> when this call inserted the entity.</returns>
     ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default);
 
-    /// <summary>Inserts several entities, each unless its id already holds a value or a tombstone, in one call.</summary>
+    /// <summary>Inserts several entities, each unless its id already holds a value or a tombstone, in one
+    /// call.</summary>
     /// <param name="entities">Entities by distinct id.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The ids this call inserted.</returns>
-    ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Inserts or replaces an entity, replacing a tombstone too (a save through the new API).</summary>
     /// <param name="id">The entity id.</param>

@@ -17,7 +17,10 @@ public interface IOldStore<TOld>
     /// <param name="ids">Distinct entity ids.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The entities found, by id; ids the store does not hold are left out.</returns>
-    ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>
     /// Enumerates the store in its id order, starting after a cursor: ordinal order for string keys (a binary
@@ -26,7 +29,10 @@ public interface IOldStore<TOld>
     /// <param name="afterId">The last id already seen, or <see langword="null"/> to start at the beginning.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The entities after <paramref name="afterId"/>, in the store's id order.</returns>
-    IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Inserts or replaces one entity (write-back of a save).</summary>
     /// <param name="id">The entity id.</param>

@@ -1,6 +1,7 @@
 namespace LazyMigrate;
 
-/// <summary>How saves and deletes through the new API reach the old store, so that old read clients keep seeing them.</summary>
+/// <summary>How saves and deletes through the new API reach the old store, so that old read clients keep seeing
+/// them.</summary>
 public enum WriteBackMode
 {
     /// <summary>No write-back: the old store stops seeing changes made through the new API.</summary>

@@ -3,7 +3,8 @@ using Polly;
 
 namespace LazyMigrate;
 
-/// <summary>The <c>Use...</c> methods of the core package for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.</summary>
+/// <summary>The <c>Use...</c> methods of the core package for <see cref="ILazyMigrationBuilder{TOld,
+/// TNew}"/>.</summary>
 /// <remarks>
 /// Each registers its part for this migration only, keyed by <see cref="ILazyMigrationBuilder{TOld, TNew}.Name"/>, so
 /// two migrations that share an entity type keep their own parts; the last call for a part wins. A migration without a
@@ -15,9 +16,13 @@ public static class LazyMigrationBuilderExtensions
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
-    /// <param name="mapper">The mapper. To have it built by the container, use <c>services.AddMigrationMapper&lt;TMapper&gt;()</c>.</param>
+    /// <param name="mapper">The mapper. To have it built by the container, use
+    /// <c>services.AddMigrationMapper&lt;TMapper&gt;()</c>.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IMigrationMapper<TOld, TNew> mapper)
+    public static ILazyMigrationBuilder<TOld, TNew> UseMapper<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        IMigrationMapper<TOld, TNew> mapper
+    )
         where TOld : class
         where TNew : class
     {
@@ -33,7 +38,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="map">The mapping function.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<TOld, TNew> map)
+    public static ILazyMigrationBuilder<TOld, TNew> UseMapper<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<TOld, TNew> map
+    )
         where TOld : class
         where TNew : class
     {
@@ -47,7 +55,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="mapper">The reverse mapper.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IReverseMigrationMapper<TOld, TNew> mapper)
+    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        IReverseMigrationMapper<TOld, TNew> mapper
+    )
         where TOld : class
         where TNew : class
     {
@@ -63,7 +74,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="mapBack">The reverse mapping function.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<TNew, TOld> mapBack)
+    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<TNew, TOld> mapBack
+    )
         where TOld : class
         where TNew : class
     {
@@ -77,7 +91,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="store">The store.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseOldStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IOldStore<TOld> store)
+    public static ILazyMigrationBuilder<TOld, TNew> UseOldStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        IOldStore<TOld> store
+    )
         where TOld : class
         where TNew : class
     {
@@ -91,7 +108,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="factory">Builds the store from the container.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseOldStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IOldStore<TOld>> factory)
+    public static ILazyMigrationBuilder<TOld, TNew> UseOldStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<IServiceProvider, IOldStore<TOld>> factory
+    )
         where TOld : class
         where TNew : class
     {
@@ -107,7 +127,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="store">The store.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseNewStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, INewStore<TNew> store)
+    public static ILazyMigrationBuilder<TOld, TNew> UseNewStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        INewStore<TNew> store
+    )
         where TOld : class
         where TNew : class
     {
@@ -121,7 +144,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="factory">Builds the store from the container.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseNewStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, INewStore<TNew>> factory)
+    public static ILazyMigrationBuilder<TOld, TNew> UseNewStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<IServiceProvider, INewStore<TNew>> factory
+    )
         where TOld : class
         where TNew : class
     {
@@ -141,7 +167,10 @@ public static class LazyMigrationBuilderExtensions
     /// Without it, a migration uses the container's unkeyed <see cref="IMigrationLockProvider"/>, if any, else the new
     /// store's own locks when the store implements <see cref="ILockingNewStore{TNew}"/>.
     /// </remarks>
-    public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IMigrationLockProvider> factory)
+    public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<IServiceProvider, IMigrationLockProvider> factory
+    )
         where TOld : class
         where TNew : class
     {
@@ -159,7 +188,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="lockProvider">The lock provider.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, IMigrationLockProvider lockProvider)
+    public static ILazyMigrationBuilder<TOld, TNew> UseLock<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        IMigrationLockProvider lockProvider
+    )
         where TOld : class
         where TNew : class
     {
@@ -175,9 +207,12 @@ public static class LazyMigrationBuilderExtensions
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseNewStoreLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder)
+    public static ILazyMigrationBuilder<TOld, TNew> UseNewStoreLock<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder
+    )
         where TOld : class
-        where TNew : class => builder.Configure(options =>
+        where TNew : class =>
+        builder.Configure(options =>
         {
             options.UseLock = true;
             options.LockInNewStore = true;
@@ -196,7 +231,10 @@ public static class LazyMigrationBuilderExtensions
     /// Handlers registered directly (unkeyed) as <see cref="IEntityMigratedHandler{TOld, TNew}"/> singletons are called
     /// too, after these.
     /// </remarks>
-    public static ILazyMigrationBuilder<TOld, TNew> AddHandler<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<IServiceProvider, IEntityMigratedHandler<TOld, TNew>> factory)
+    public static ILazyMigrationBuilder<TOld, TNew> AddHandler<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<IServiceProvider, IEntityMigratedHandler<TOld, TNew>> factory
+    )
         where TOld : class
         where TNew : class
     {
@@ -212,7 +250,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="onMigrated">The callback; an exception it throws is logged and counted, never rethrown.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> OnMigrated<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Func<EntityMigrated<TOld, TNew>, CancellationToken, ValueTask> onMigrated)
+    public static ILazyMigrationBuilder<TOld, TNew> OnMigrated<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<EntityMigrated<TOld, TNew>, CancellationToken, ValueTask> onMigrated
+    )
         where TOld : class
         where TNew : class
     {
@@ -220,23 +261,31 @@ public static class LazyMigrationBuilderExtensions
         return builder.AddHandler(_ => new DelegateEntityMigratedHandler<TOld, TNew>(onMigrated));
     }
 
-    /// <summary>Replaces the default resilience pipeline of one role (retry of transient failures with backoff, and a timeout per attempt).</summary>
+    /// <summary>Replaces the default resilience pipeline of one role (retry of transient failures with backoff, and a
+    /// timeout per attempt).</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="role">The role whose calls the pipeline wraps.</param>
-    /// <param name="configure">Adds strategies to an empty pipeline builder whose time provider is the container's.</param>
+    /// <param name="configure">Adds strategies to an empty pipeline builder whose time provider is the
+    /// container's.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseResilience<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, Action<ResiliencePipelineBuilder> configure)
+    public static ILazyMigrationBuilder<TOld, TNew> UseResilience<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        MigrationRole role,
+        Action<ResiliencePipelineBuilder> configure
+    )
         where TOld : class
         where TNew : class
     {
         ArgumentNullException.ThrowIfNull(configure);
-        return builder.Configure(options => options.PipelineOverrides[role] = pipelineBuilder =>
-        {
-            configure(pipelineBuilder);
-            return pipelineBuilder.Build();
-        });
+        return builder.Configure(options =>
+            options.PipelineOverrides[role] = pipelineBuilder =>
+            {
+                configure(pipelineBuilder);
+                return pipelineBuilder.Build();
+            }
+        );
     }
 
     /// <summary>Uses <paramref name="pipeline"/> for the calls of one role.</summary>
@@ -249,7 +298,11 @@ public static class LazyMigrationBuilderExtensions
     /// that never fail transiently nor hang, such as the in-memory ones.
     /// </param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseResilience<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, ResiliencePipeline pipeline)
+    public static ILazyMigrationBuilder<TOld, TNew> UseResilience<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        MigrationRole role,
+        ResiliencePipeline pipeline
+    )
         where TOld : class
         where TNew : class
     {
@@ -257,13 +310,17 @@ public static class LazyMigrationBuilderExtensions
         return builder.Configure(options => options.PipelineOverrides[role] = _ => pipeline);
     }
 
-    /// <summary>Remembers ids found in neither store for <paramref name="duration"/>, in the container's <c>IMemoryCache</c>.</summary>
+    /// <summary>Remembers ids found in neither store for <paramref name="duration"/>, in the container's
+    /// <c>IMemoryCache</c>.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="duration">How long an absent id is remembered.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseNegativeCache<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, TimeSpan duration)
+    public static ILazyMigrationBuilder<TOld, TNew> UseNegativeCache<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        TimeSpan duration
+    )
         where TOld : class
         where TNew : class
     {
@@ -278,7 +335,10 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> Configure<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, Action<LazyMigrationOptions> configure)
+    public static ILazyMigrationBuilder<TOld, TNew> Configure<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Action<LazyMigrationOptions> configure
+    )
         where TOld : class
         where TNew : class
     {

@@ -13,7 +13,8 @@ public static class LazyMigrationServiceCollectionExtensions
     /// (<c>TOld-&gt;TNew</c>), unkeyed and keyed by that name. Several pairs can live in one container. The options and
     /// the required services (mapper, stores, lock) are validated at start-up.
     /// </summary>
-    /// <remarks>A pair whose type names are another registered pair's gets the same name and is refused: name it.</remarks>
+    /// <remarks>A pair whose type names are another registered pair's gets the same name and is refused: name
+    /// it.</remarks>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="services">The service collection.</param>
@@ -23,13 +24,17 @@ public static class LazyMigrationServiceCollectionExtensions
         where TOld : class
         where TNew : class => services.AddLazyMigration<TOld, TNew>(MigrationName<TOld, TNew>.Default);
 
-    /// <summary>Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types, and configures its options.</summary>
+    /// <summary>Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two
+    /// types, and configures its options.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>A builder to choose the mapper, stores, lock and handlers.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, Action<LazyMigrationOptions> configure)
+    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(
+        this IServiceCollection services,
+        Action<LazyMigrationOptions> configure
+    )
         where TOld : class
         where TNew : class
     {
@@ -50,7 +55,11 @@ public static class LazyMigrationServiceCollectionExtensions
     /// <exception cref="InvalidOperationException">
     /// The pair is already registered under another name, or another pair under this one.
     /// </exception>
-    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(this IServiceCollection services, string name, Action<LazyMigrationOptions>? configure = null)
+    public static ILazyMigrationBuilder<TOld, TNew> AddLazyMigration<TOld, TNew>(
+        this IServiceCollection services,
+        string name,
+        Action<LazyMigrationOptions>? configure = null
+    )
         where TOld : class
         where TNew : class
     {
@@ -58,13 +67,20 @@ public static class LazyMigrationServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         RegisterName<TOld, TNew>(services, name);
 
-        OptionsBuilder<LazyMigrationOptions> options = services.AddOptionsWithValidateOnStart<LazyMigrationOptions>(name);
+        OptionsBuilder<LazyMigrationOptions> options = services.AddOptionsWithValidateOnStart<LazyMigrationOptions>(
+            name
+        );
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LazyMigrationOptions>, LazyMigrationOptionsValidator<TOld, TNew>>());
+        services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<
+                IValidateOptions<LazyMigrationOptions>,
+                LazyMigrationOptionsValidator<TOld, TNew>
+            >()
+        );
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddKeyedSingleton(name, static (sp, _) => MigratingRepositoryFactory.Create<TOld, TNew>(sp));
@@ -86,16 +102,18 @@ public static class LazyMigrationServiceCollectionExtensions
             if (registered is MigrationDescriptor<TOld, TNew> same && same.Name != name)
             {
                 throw new InvalidOperationException(
-                    $"The migration {descriptor.Pair} is already registered under the name '{same.Name}', not '{name}'.");
+                    $"The migration {descriptor.Pair} is already registered under the name '{same.Name}', not '{name}'."
+                );
             }
 
             // One name, one pair: two pairs under one name would share options, lock keys and event ids.
             if (registered is not MigrationDescriptor<TOld, TNew> && registered.Name == name)
             {
                 throw new InvalidOperationException(
-                    $"The migration name '{name}' is used by two pairs: {registered.Pair} and {descriptor.Pair}. A name is the options " +
-                    "name, lock-key prefix and event-id seed of one pair, so name one of them explicitly: " +
-                    "services.AddLazyMigration<TOld, TNew>(\"name\", ...), the same name on every instance.");
+                    $"The migration name '{name}' is used by two pairs: {registered.Pair} and {descriptor.Pair}. A name is the options "
+                        + "name, lock-key prefix and event-id seed of one pair, so name one of them explicitly: "
+                        + "services.AddLazyMigration<TOld, TNew>(\"name\", ...), the same name on every instance."
+                );
             }
         }
 
@@ -114,18 +132,30 @@ public static class LazyMigrationServiceCollectionExtensions
         where TMapper : class
     {
         ArgumentNullException.ThrowIfNull(services);
-        Type[] mapperInterfaces = typeof(TMapper).GetInterfaces()
-            .Where(i => i.IsGenericType && (i.GetGenericTypeDefinition() == typeof(IMigrationMapper<,>) || i.GetGenericTypeDefinition() == typeof(IReverseMigrationMapper<,>)))
+        Type[] mapperInterfaces = typeof(TMapper)
+            .GetInterfaces()
+            .Where(i =>
+                i.IsGenericType
+                && (
+                    i.GetGenericTypeDefinition() == typeof(IMigrationMapper<,>)
+                    || i.GetGenericTypeDefinition() == typeof(IReverseMigrationMapper<,>)
+                )
+            )
             .ToArray();
         if (mapperInterfaces.Length == 0)
         {
-            throw new ArgumentException($"{typeof(TMapper).Name} implements neither IMigrationMapper<TOld, TNew> nor IReverseMigrationMapper<TOld, TNew>.", nameof(TMapper));
+            throw new ArgumentException(
+                $"{typeof(TMapper).Name} implements neither IMigrationMapper<TOld, TNew> nor IReverseMigrationMapper<TOld, TNew>.",
+                nameof(TMapper)
+            );
         }
 
         services.TryAddSingleton<TMapper>();
         foreach (Type mapperInterface in mapperInterfaces)
         {
-            services.Replace(ServiceDescriptor.Singleton(mapperInterface, static sp => sp.GetRequiredService<TMapper>()));
+            services.Replace(
+                ServiceDescriptor.Singleton(mapperInterface, static sp => sp.GetRequiredService<TMapper>())
+            );
         }
 
         return services;

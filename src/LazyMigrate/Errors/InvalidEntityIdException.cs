@@ -11,24 +11,27 @@ public sealed class InvalidEntityIdException : LazyMigrationException
 {
     // NUL and every surrogate: one vectorized scan, which allocates nothing at any tier of the JIT (the generic
     // IndexOfAnyInRange allocates before it is tiered up, and the hot read runs it on every call).
-    private static readonly SearchValues<char> NulOrSurrogate =
-        SearchValues.Create(string.Create(0x801, 0, static (chars, _) =>
-        {
-            chars[0] = '\0';
-            for (int i = 1; i < chars.Length; i++)
+    private static readonly SearchValues<char> NulOrSurrogate = SearchValues.Create(
+        string.Create(
+            0x801,
+            0,
+            static (chars, _) =>
             {
-                chars[i] = (char)(0xD800 + i - 1);
+                chars[0] = '\0';
+                for (int i = 1; i < chars.Length; i++)
+                {
+                    chars[i] = (char)(0xD800 + i - 1);
+                }
             }
-        }));
+        )
+    );
 
     /// <summary>Initializes a new instance of the <see cref="InvalidEntityIdException"/> class.</summary>
     /// <param name="entityId">The id.</param>
     /// <param name="cause">Why it is invalid.</param>
     /// <param name="innerException">The parse failure, if any.</param>
     public InvalidEntityIdException(string entityId, string cause, Exception? innerException = null)
-        : base(entityId, $"Entity id '{entityId}' is invalid: {cause}", innerException)
-    {
-    }
+        : base(entityId, $"Entity id '{entityId}' is invalid: {cause}", innerException) { }
 
     /// <summary>
     /// Throws when no store can key on <paramref name="id"/>: it holds a NUL character (a PostgreSQL <c>text</c> or a C
@@ -48,7 +51,8 @@ public sealed class InvalidEntityIdException : LazyMigrationException
         }
     }
 
-    /// <summary>Looks closer from the first NUL or surrogate on: a surrogate pair is fine, anything else is not.</summary>
+    /// <summary>Looks closer from the first NUL or surrogate on: a surrogate pair is fine, anything else is
+    /// not.</summary>
     private static void ThrowIfInvalidFrom(string id, int start)
     {
         ReadOnlySpan<char> text = id.AsSpan(start);
@@ -65,7 +69,10 @@ public sealed class InvalidEntityIdException : LazyMigrationException
             }
             else if (char.IsSurrogate(text[i]))
             {
-                throw new InvalidEntityIdException(id, "it holds a lone UTF-16 surrogate, which has no UTF-8 encoding.");
+                throw new InvalidEntityIdException(
+                    id,
+                    "it holds a lone UTF-16 surrogate, which has no UTF-8 encoding."
+                );
             }
         }
     }

@@ -12,7 +12,10 @@ public abstract class MigrationBatchException : LazyMigrationException
 {
     // Private protected: the typed subclass is the only one; users catch either, never derive.
     private protected MigrationBatchException(
-        string migrationName, IReadOnlyDictionary<string, LazyMigrationException> failures, int foundCount)
+        string migrationName,
+        IReadOnlyDictionary<string, LazyMigrationException> failures,
+        int foundCount
+    )
         : base(First(failures).Key, Describe(migrationName, failures, foundCount), First(failures).Value)
     {
         MigrationName = migrationName;
@@ -22,10 +25,13 @@ public abstract class MigrationBatchException : LazyMigrationException
     /// <summary>Gets the migration name.</summary>
     public string MigrationName { get; }
 
-    /// <summary>Gets the failure of each failed id: a mapping, lock or store error naming that id (or its batch).</summary>
+    /// <summary>Gets the failure of each failed id: a mapping, lock or store error naming that id (or its
+    /// batch).</summary>
     public IReadOnlyDictionary<string, LazyMigrationException> Failures { get; }
 
-    private static KeyValuePair<string, LazyMigrationException> First(IReadOnlyDictionary<string, LazyMigrationException> failures)
+    private static KeyValuePair<string, LazyMigrationException> First(
+        IReadOnlyDictionary<string, LazyMigrationException> failures
+    )
     {
         ArgumentNullException.ThrowIfNull(failures);
         foreach (KeyValuePair<string, LazyMigrationException> failure in failures)
@@ -36,7 +42,11 @@ public abstract class MigrationBatchException : LazyMigrationException
         throw new ArgumentException("A batch failure needs at least one failed id.", nameof(failures));
     }
 
-    private static string Describe(string migrationName, IReadOnlyDictionary<string, LazyMigrationException> failures, int foundCount)
+    private static string Describe(
+        string migrationName,
+        IReadOnlyDictionary<string, LazyMigrationException> failures,
+        int foundCount
+    )
     {
         var (id, failure) = First(failures);
         string others = failures.Count == 1 ? "" : $" and {failures.Count - 1} more";

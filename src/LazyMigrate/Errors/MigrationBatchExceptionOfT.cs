@@ -13,13 +13,17 @@ public sealed class MigrationBatchException<TNew> : MigrationBatchException
     /// <param name="found">The entities read for the ids that did not fail, by id.</param>
     /// <param name="failures">The failure of each failed id, at least one, in the order the ids were asked for.</param>
     public MigrationBatchException(
-        string migrationName, IReadOnlyDictionary<string, TNew> found, IReadOnlyDictionary<string, LazyMigrationException> failures)
+        string migrationName,
+        IReadOnlyDictionary<string, TNew> found,
+        IReadOnlyDictionary<string, LazyMigrationException> failures
+    )
         : base(migrationName, failures, found?.Count ?? 0)
     {
         ArgumentNullException.ThrowIfNull(found);
         Found = found;
     }
 
-    /// <summary>Gets the entities read for the ids that did not fail, by id; ids that neither store holds are absent.</summary>
+    /// <summary>Gets the entities read for the ids that did not fail, by id; ids that neither store holds are
+    /// absent.</summary>
     public IReadOnlyDictionary<string, TNew> Found { get; }
 }

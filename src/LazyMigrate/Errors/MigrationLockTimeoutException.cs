@@ -8,7 +8,11 @@ public sealed class MigrationLockTimeoutException : LazyMigrationException
     /// <param name="entityId">The entity id.</param>
     /// <param name="timeout">How long the caller waited.</param>
     public MigrationLockTimeoutException(string migrationName, string entityId, TimeSpan timeout)
-        : base(entityId, $"Migration '{migrationName}' could not lock entity '{entityId}' within {timeout}.", innerException: null)
+        : base(
+            entityId,
+            $"Migration '{migrationName}' could not lock entity '{entityId}' within {timeout}.",
+            innerException: null
+        )
     {
         MigrationName = migrationName;
         Timeout = timeout;

@@ -8,7 +8,12 @@ public sealed class MigrationMappingException : LazyMigrationException
     /// <param name="entityId">The entity id.</param>
     /// <param name="cause">What went wrong, in a few words.</param>
     /// <param name="innerException">The exception the mapper threw, if any.</param>
-    public MigrationMappingException(string migrationName, string entityId, string cause, Exception? innerException = null)
+    public MigrationMappingException(
+        string migrationName,
+        string entityId,
+        string cause,
+        Exception? innerException = null
+    )
         : base(entityId, $"Migration '{migrationName}' could not map entity '{entityId}': {cause}", innerException)
     {
         MigrationName = migrationName;

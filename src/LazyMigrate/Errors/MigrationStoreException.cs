@@ -9,9 +9,21 @@ public sealed class MigrationStoreException : LazyMigrationException
     /// <param name="role">Which collaborator failed.</param>
     /// <param name="operation">The operation, for example <c>find</c> or <c>insert</c>.</param>
     /// <param name="innerException">The failure.</param>
-    /// <param name="entityCount">How many entities the failed call concerned (a batched call), <paramref name="entityId"/> first.</param>
-    public MigrationStoreException(string migrationName, string entityId, MigrationRole role, string operation, Exception innerException, int entityCount = 1)
-        : base(entityId, $"Migration '{migrationName}': {role} {operation} failed for {Describe(entityId, entityCount)}: {innerException?.Message}", innerException)
+    /// <param name="entityCount">How many entities the failed call concerned (a batched call), <paramref
+    /// name="entityId"/> first.</param>
+    public MigrationStoreException(
+        string migrationName,
+        string entityId,
+        MigrationRole role,
+        string operation,
+        Exception innerException,
+        int entityCount = 1
+    )
+        : base(
+            entityId,
+            $"Migration '{migrationName}': {role} {operation} failed for {Describe(entityId, entityCount)}: {innerException?.Message}",
+            innerException
+        )
     {
         MigrationName = migrationName;
         Role = role;
@@ -28,7 +40,8 @@ public sealed class MigrationStoreException : LazyMigrationException
     /// <summary>Gets the operation that failed.</summary>
     public string Operation { get; }
 
-    /// <summary>Gets how many entities the failed call concerned: more than one for a batched call, whose first id is <see cref="LazyMigrationException.EntityId"/>.</summary>
+    /// <summary>Gets how many entities the failed call concerned: more than one for a batched call, whose first id is
+    /// <see cref="LazyMigrationException.EntityId"/>.</summary>
     public int EntityCount { get; }
 
     private static string Describe(string entityId, int entityCount) =>

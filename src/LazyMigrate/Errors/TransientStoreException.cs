@@ -1,7 +1,8 @@
 namespace LazyMigrate;
 
 /// <summary>
-/// A store failure that may succeed when tried again. Adapters throw it (or a <see cref="System.Data.Common.DbException"/>
+/// A store failure that may succeed when tried again. Adapters throw it (or a <see
+/// cref="System.Data.Common.DbException"/>
 /// whose <c>IsTransient</c> is true) so that the default resilience pipeline retries it.
 /// </summary>
 public sealed class TransientStoreException : Exception
@@ -10,7 +11,5 @@ public sealed class TransientStoreException : Exception
     /// <param name="message">The message.</param>
     /// <param name="innerException">The cause, if any.</param>
     public TransientStoreException(string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-    }
+        : base(message, innerException) { }
 }

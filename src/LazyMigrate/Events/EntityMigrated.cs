@@ -15,7 +15,15 @@ public sealed class EntityMigrated<TOld, TNew>
     /// <param name="newValue">The entity as inserted into the new store.</param>
     /// <param name="trigger">What caused the migration.</param>
     /// <param name="migratedAt">When the entity was inserted into the new store.</param>
-    public EntityMigrated(Guid eventId, string migrationName, string entityId, TOld oldValue, TNew newValue, MigrationTrigger trigger, DateTimeOffset migratedAt)
+    public EntityMigrated(
+        Guid eventId,
+        string migrationName,
+        string entityId,
+        TOld oldValue,
+        TNew newValue,
+        MigrationTrigger trigger,
+        DateTimeOffset migratedAt
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(migrationName);
         ArgumentException.ThrowIfNullOrEmpty(entityId);
@@ -30,7 +38,8 @@ public sealed class EntityMigrated<TOld, TNew>
         MigratedAt = migratedAt;
     }
 
-    /// <summary>Gets an id derived from the migration name and the entity id: the same on every redelivery, so handlers can deduplicate.</summary>
+    /// <summary>Gets an id derived from the migration name and the entity id: the same on every redelivery, so handlers
+    /// can deduplicate.</summary>
     public Guid EventId { get; }
 
     /// <summary>Gets the name of the migration (the entity pair).</summary>

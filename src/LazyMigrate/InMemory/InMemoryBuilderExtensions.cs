@@ -7,9 +7,13 @@ public static class InMemoryBuilderExtensions
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
-    /// <param name="store">The store to use (so a test can seed and inspect it), or <see langword="null"/> for a new one.</param>
+    /// <param name="store">The store to use (so a test can seed and inspect it), or <see langword="null"/> for a new
+    /// one.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryOldStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, InMemoryOldStore<TOld>? store = null)
+    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryOldStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        InMemoryOldStore<TOld>? store = null
+    )
         where TOld : class
         where TNew : class => builder.UseOldStore(store ?? new InMemoryOldStore<TOld>());
 
@@ -17,19 +21,27 @@ public static class InMemoryBuilderExtensions
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
-    /// <param name="store">The store to use (so a test can seed and inspect it), or <see langword="null"/> for a new one.</param>
+    /// <param name="store">The store to use (so a test can seed and inspect it), or <see langword="null"/> for a new
+    /// one.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryNewStore<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, InMemoryNewStore<TNew>? store = null)
+    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryNewStore<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        InMemoryNewStore<TNew>? store = null
+    )
         where TOld : class
         where TNew : class => builder.UseNewStore(store ?? new InMemoryNewStore<TNew>());
 
-    /// <summary>Uses an in-memory lock; share one provider between containers to stand in for a distributed lock.</summary>
+    /// <summary>Uses an in-memory lock; share one provider between containers to stand in for a distributed
+    /// lock.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
     /// <param name="lockProvider">The provider to use, or <see langword="null"/> for a new one.</param>
     /// <returns>The builder.</returns>
-    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryLock<TOld, TNew>(this ILazyMigrationBuilder<TOld, TNew> builder, InMemoryMigrationLockProvider? lockProvider = null)
+    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryLock<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        InMemoryMigrationLockProvider? lockProvider = null
+    )
         where TOld : class
         where TNew : class => builder.UseLock(lockProvider ?? new InMemoryMigrationLockProvider());
 }

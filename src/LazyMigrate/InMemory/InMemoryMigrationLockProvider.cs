@@ -25,19 +25,26 @@ public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
         }
     }
 
-    /// <summary>Gets how many callers are waiting for a key right now, so a test can act once a caller is blocked on it.</summary>
+    /// <summary>Gets how many callers are waiting for a key right now, so a test can act once a caller is blocked on
+    /// it.</summary>
     /// <param name="key">The lock key.</param>
     /// <returns>The number of waiting callers.</returns>
     public int WaiterCount(string key)
     {
         lock (_gate)
         {
-            return _locks.TryGetValue(key, out LockEntry? entry) ? entry.References - (entry.Holder is null ? 0 : 1) : 0;
+            return _locks.TryGetValue(key, out LockEntry? entry)
+                ? entry.References - (entry.Holder is null ? 0 : 1)
+                : 0;
         }
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async ValueTask<IMigrationLockHandle?> TryAcquireAsync(
+        string key,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         LockEntry entry;
@@ -81,10 +88,14 @@ public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
     /// <inheritdoc/>
     /// <remarks>
     /// One key after the other in ordinal order, each waiting for what is left of <paramref name="timeout"/>; whatever
-    /// ends the call early (a timeout, a cancellation) releases the keys it took. <see cref="AcquireCount"/> counts each key.
+    /// ends the call early (a timeout, a cancellation) releases the keys it took. <see cref="AcquireCount"/> counts
+    /// each key.
     /// </remarks>
     public async ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
-        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> keys,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         string[] sorted = SortedKeys(keys);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, System.Threading.Timeout.InfiniteTimeSpan);
@@ -94,7 +105,8 @@ public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
         {
             foreach (string key in sorted)
             {
-                IMigrationLockHandle? handle = await TryAcquireAsync(key, Left(timeout, started), cancellationToken).ConfigureAwait(false);
+                IMigrationLockHandle? handle = await TryAcquireAsync(key, Left(timeout, started), cancellationToken)
+                    .ConfigureAwait(false);
                 if (handle is null)
                 {
                     await BatchHandle.ReleaseAllAsync(held).ConfigureAwait(false);
@@ -235,7 +247,9 @@ public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
             _held = held;
 
             // Not disposed: it owns no timer, and a holder may still read the token after release.
-            HandleLostToken = CancellationTokenSource.CreateLinkedTokenSource([.. held.Select(h => h.HandleLostToken)]).Token;
+            HandleLostToken = CancellationTokenSource
+                .CreateLinkedTokenSource([.. held.Select(h => h.HandleLostToken)])
+                .Token;
         }
 
         public CancellationToken HandleLostToken { get; }

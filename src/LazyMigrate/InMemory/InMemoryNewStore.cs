@@ -17,7 +17,8 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     /// <summary>Gets the number of entities held, tombstones excluded.</summary>
     public int Count => _entries.Count(e => e.Value.State == NewStoreState.Found);
 
-    /// <summary>Gets the number of successful inserts by insert-if-absent so far (migrations), saves excluded.</summary>
+    /// <summary>Gets the number of successful inserts by insert-if-absent so far (migrations), saves
+    /// excluded.</summary>
     public int InsertCount => Volatile.Read(ref _insertCount);
 
     /// <summary>Adds or replaces an entity, as a save would.</summary>
@@ -34,9 +35,11 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     /// <summary>Gets what the store holds for an id.</summary>
     /// <param name="id">The entity id.</param>
     /// <returns>The entity, a tombstone or nothing.</returns>
-    public NewStoreRead<TNew> Peek(string id) => _entries.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
+    public NewStoreRead<TNew> Peek(string id) =>
+        _entries.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
 
-    /// <summary>Gets how many callers wait for the migration lock of an id right now, so a test can act once one is blocked.</summary>
+    /// <summary>Gets how many callers wait for the migration lock of an id right now, so a test can act once one is
+    /// blocked.</summary>
     /// <param name="id">The entity id.</param>
     /// <returns>The number of waiting callers.</returns>
     public int LockWaiterCount(string id) => _locks.WaiterCount(id);
@@ -48,7 +51,8 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
 
     /// <summary>Copies the current content, tombstones included.</summary>
     /// <returns>The entries by id.</returns>
-    public IReadOnlyDictionary<string, NewStoreRead<TNew>> Snapshot() => new Dictionary<string, NewStoreRead<TNew>>(_entries, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, NewStoreRead<TNew>> Snapshot() =>
+        new Dictionary<string, NewStoreRead<TNew>>(_entries, StringComparer.Ordinal);
 
     /// <inheritdoc/>
     public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default)
@@ -62,7 +66,10 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     }
 
     /// <inheritdoc/>
-    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(ids);
         cancellationToken.ThrowIfCancellationRequested();
@@ -95,7 +102,10 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(entities);
         var inserted = new HashSet<string>(StringComparer.Ordinal);
@@ -128,11 +138,18 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     }
 
     /// <inheritdoc/>
-    /// <remarks>Whatever ends the call early (a timeout, a cancellation, a failed read) releases every lock it took.</remarks>
-    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(IReadOnlyList<string> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <remarks>Whatever ends the call early (a timeout, a cancellation, a failed read) releases every lock it
+    /// took.</remarks>
+    public async ValueTask<INewStoreLock<TNew>?> TryLockAsync(
+        IReadOnlyList<string> ids,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(ids);
-        IMigrationLockHandle? held = await _locks.TryAcquireManyAsync(ids, timeout, cancellationToken).ConfigureAwait(false);
+        IMigrationLockHandle? held = await _locks
+            .TryAcquireManyAsync(ids, timeout, cancellationToken)
+            .ConfigureAwait(false);
         if (held is null)
         {
             return null;
@@ -140,7 +157,11 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
 
         try
         {
-            return new StoreLock(this, held, await FindManyAsync(ids.ToArray(), cancellationToken).ConfigureAwait(false));
+            return new StoreLock(
+                this,
+                held,
+                await FindManyAsync(ids.ToArray(), cancellationToken).ConfigureAwait(false)
+            );
         }
         catch
         {
@@ -150,14 +171,19 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     }
 
     private sealed class StoreLock(
-        InMemoryNewStore<TNew> store, IMigrationLockHandle held, IReadOnlyDictionary<string, NewStoreRead<TNew>> current)
-        : INewStoreLock<TNew>
+        InMemoryNewStore<TNew> store,
+        IMigrationLockHandle held,
+        IReadOnlyDictionary<string, NewStoreRead<TNew>> current
+    ) : INewStoreLock<TNew>
     {
         public IReadOnlyDictionary<string, NewStoreRead<TNew>> Current { get; } = current;
 
         public CancellationToken HandleLostToken => CancellationToken.None;
 
-        public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+        public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(
+            IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+            CancellationToken cancellationToken = default
+        )
         {
             try
             {

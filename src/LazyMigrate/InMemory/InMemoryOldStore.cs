@@ -28,7 +28,8 @@ public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
     /// <summary>Gets the number of <see cref="FindAsync"/> and <see cref="FindManyAsync"/> calls so far.</summary>
     public int ReadCount => Volatile.Read(ref _readCount);
 
-    /// <summary>Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far (write-backs).</summary>
+    /// <summary>Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far
+    /// (write-backs).</summary>
     public int WriteCount => Volatile.Read(ref _writeCount);
 
     /// <summary>Adds or replaces an entity without counting it as a write.</summary>
@@ -50,7 +51,8 @@ public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
 
     /// <summary>Copies the current content.</summary>
     /// <returns>The entities by id.</returns>
-    public IReadOnlyDictionary<string, TOld> Snapshot() => new Dictionary<string, TOld>(_entities, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, TOld> Snapshot() =>
+        new Dictionary<string, TOld>(_entities, StringComparer.Ordinal);
 
     /// <inheritdoc/>
     public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default)
@@ -61,7 +63,10 @@ public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
     }
 
     /// <inheritdoc/>
-    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(ids);
         cancellationToken.ThrowIfCancellationRequested();
@@ -79,10 +84,16 @@ public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
     }
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(string? afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default
+    )
     {
         // A snapshot of the ids, then a fresh read of each: entities deleted during the scan are skipped.
-        string[] ids = _entities.Keys.Where(id => afterId is null || string.CompareOrdinal(id, afterId) > 0).Order(StringComparer.Ordinal).ToArray();
+        string[] ids = _entities
+            .Keys.Where(id => afterId is null || string.CompareOrdinal(id, afterId) > 0)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
         foreach (string id in ids)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -37,7 +37,8 @@ public sealed class LazyMigrationOptions
     /// ids does not reach the old store. <see cref="TimeSpan.Zero"/> turns this off.
     /// </summary>
     /// <value>The default value is <see cref="TimeSpan.Zero"/> (off).</value>
-    /// <remarks>Needs an <c>IMemoryCache</c>; <c>UseNegativeCache</c> on the builder registers one. A save of the id is seen at once.</remarks>
+    /// <remarks>Needs an <c>IMemoryCache</c>; <c>UseNegativeCache</c> on the builder registers one. A save of the id is
+    /// seen at once.</remarks>
     public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.Zero;
 
     /// <summary>Gets or sets how many times the default resilience pipelines retry a transient failure.</summary>
@@ -64,6 +65,10 @@ public sealed class LazyMigrationOptions
         return copy;
     }
 
-    /// <summary>Gets the pipelines that replace the defaults, by role: each builds its pipeline from a builder that carries the container's clock.</summary>
-    internal Dictionary<MigrationRole, Func<Polly.ResiliencePipelineBuilder, Polly.ResiliencePipeline>> PipelineOverrides { get; } = [];
+    /// <summary>Gets the pipelines that replace the defaults, by role: each builds its pipeline from a builder that
+    /// carries the container's clock.</summary>
+    internal Dictionary<
+        MigrationRole,
+        Func<Polly.ResiliencePipelineBuilder, Polly.ResiliencePipeline>
+    > PipelineOverrides { get; } = [];
 }

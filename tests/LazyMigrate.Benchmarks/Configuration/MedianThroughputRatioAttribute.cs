@@ -7,7 +7,5 @@ namespace LazyMigrate.Benchmarks.Configuration;
 public sealed class MedianThroughputRatioAttribute : ColumnConfigBaseAttribute
 {
     public MedianThroughputRatioAttribute()
-        : base(MedianThroughputRatioColumn.Instance)
-    {
-    }
+        : base(MedianThroughputRatioColumn.Instance) { }
 }

@@ -30,7 +30,8 @@ public sealed class MedianThroughputRatioColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Baseline median / this median: throughput as a multiple of the baseline's (above 1 is faster)";
+    public string Legend =>
+        "Baseline median / this median: throughput as a multiple of the baseline's (above 1 is faster)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
@@ -42,7 +43,8 @@ public sealed class MedianThroughputRatioColumn : IColumn
             : "?";
     }
 
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
+        GetValue(summary, benchmarkCase);
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 

@@ -23,12 +23,22 @@ public sealed class SteadyStateJobAttribute : JobConfigBaseAttribute
     /// <param name="warmupCount">Unmeasured iterations per process.</param>
     /// <param name="iterationCount">Measured iterations per process.</param>
     /// <param name="invocationCount">Invocations per iteration; 0 lets BenchmarkDotNet choose.</param>
-    public SteadyStateJobAttribute(RunStrategy strategy, int launchCount, int warmupCount, int iterationCount, int invocationCount = 0)
-        : base(Build(strategy, launchCount, warmupCount, iterationCount, invocationCount))
-    {
-    }
+    public SteadyStateJobAttribute(
+        RunStrategy strategy,
+        int launchCount,
+        int warmupCount,
+        int iterationCount,
+        int invocationCount = 0
+    )
+        : base(Build(strategy, launchCount, warmupCount, iterationCount, invocationCount)) { }
 
-    private static Job Build(RunStrategy strategy, int launchCount, int warmupCount, int iterationCount, int invocationCount)
+    private static Job Build(
+        RunStrategy strategy,
+        int launchCount,
+        int warmupCount,
+        int iterationCount,
+        int invocationCount
+    )
     {
         Job job = new Job("SteadyState")
             .WithStrategy(strategy)

@@ -36,10 +36,17 @@ internal sealed class PostgresBench : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto Prepare</c>).
+    /// Gets a data source over the same database that prepares each statement from its first use (<c>Max Auto
+    /// Prepare</c>).
     /// </summary>
-    public NpgsqlDataSource AutoPreparingDataSource => _autoPreparing ??= NpgsqlDataSource.Create(
-        new NpgsqlConnectionStringBuilder(_server.ConnectionString) { MaxAutoPrepare = 20, AutoPrepareMinUsages = 1 }.ConnectionString);
+    public NpgsqlDataSource AutoPreparingDataSource =>
+        _autoPreparing ??= NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(_server.ConnectionString)
+            {
+                MaxAutoPrepare = 20,
+                AutoPrepareMinUsages = 1,
+            }.ConnectionString
+        );
 
     public static async Task<PostgresBench> StartAsync()
     {
@@ -48,23 +55,28 @@ internal sealed class PostgresBench : IAsyncDisposable
         return bench;
     }
 
-    /// <summary>Inserts <paramref name="count"/> legacy rows with ids never used before, in one statement, and returns the ids.</summary>
+    /// <summary>Inserts <paramref name="count"/> legacy rows with ids never used before, in one statement, and returns
+    /// the ids.</summary>
     public async Task<string[]> SeedLegacyAsync(int count)
     {
         int batch = Interlocked.Increment(ref _nextBatch);
         string[] ids = Enumerable.Range(0, count).Select(i => $"b{batch:D4}-{i:D6}").ToArray();
-        string[] payloads = ids
-            .Select(id => System.Text.Json.JsonSerializer.Serialize(new OldProfile(id, "Ada Lovelace", 36), Json.Options))
+        string[] payloads = ids.Select(id =>
+                System.Text.Json.JsonSerializer.Serialize(new OldProfile(id, "Ada Lovelace", 36), Json.Options)
+            )
             .ToArray();
         await using NpgsqlCommand insert = DataSource.CreateCommand(
             $"INSERT INTO {OldTable} (id, payload, deleted, updated_at) "
-            + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload)");
+                + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload)"
+        );
         insert.Parameters.Add(new NpgsqlParameter { Value = ids });
-        insert.Parameters.Add(new NpgsqlParameter
-        {
-            Value = payloads,
-            NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Jsonb,
-        });
+        insert.Parameters.Add(
+            new NpgsqlParameter
+            {
+                Value = payloads,
+                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Jsonb,
+            }
+        );
         await insert.ExecuteNonQueryAsync();
         return ids;
     }
@@ -83,5 +95,7 @@ internal sealed class PostgresBench : IAsyncDisposable
 /// <summary>The JSON settings both sides use: the adapter's default.</summary>
 internal static class Json
 {
-    public static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web);
+    public static readonly System.Text.Json.JsonSerializerOptions Options = new(
+        System.Text.Json.JsonSerializerDefaults.Web
+    );
 }

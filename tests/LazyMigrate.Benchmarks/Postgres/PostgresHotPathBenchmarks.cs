@@ -34,7 +34,10 @@ public class PostgresHotPathBenchmarks
         _store = _services.GetRequiredKeyedService<INewStore<NewProfile>>("OldProfile->NewProfile");
         await _repository.SaveAsync(Id, new NewProfile(Id, "Ada", "Lovelace", 36));
         (_withoutPipelineServices, _withoutNewStorePipeline) = await PostgresRepositories.BuildAsync(
-            _bench, LockChoice.AdvisoryLock, b => b.UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty));
+            _bench,
+            LockChoice.AdvisoryLock,
+            b => b.UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)
+        );
     }
 
     [GlobalCleanup]
@@ -66,5 +69,6 @@ public class PostgresHotPathBenchmarks
     /// default retry and per-attempt timeout.
     /// </summary>
     [Benchmark]
-    public async Task<NewProfile?> RepositoryGetWithEmptyNewStorePipeline() => await _withoutNewStorePipeline.GetAsync(Id);
+    public async Task<NewProfile?> RepositoryGetWithEmptyNewStorePipeline() =>
+        await _withoutNewStorePipeline.GetAsync(Id);
 }

@@ -68,7 +68,8 @@ public class PostgresLazyMigrationBenchmarks
     {
         // Count what the new table holds for this iteration's ids: every read must have migrated its entity.
         using var count = _bench.DataSource.CreateCommand(
-            $"SELECT count(*) FROM {PostgresBench.NewTable} WHERE id = ANY($1) AND NOT deleted");
+            $"SELECT count(*) FROM {PostgresBench.NewTable} WHERE id = ANY($1) AND NOT deleted"
+        );
         count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _ids });
         long migrated = (long)count.ExecuteScalar()!;
         if (migrated != _ids.Length)
@@ -115,7 +116,8 @@ public class PostgresLazyMigrationBenchmarks
     {
         _bench = await PostgresBench.StartAsync();
 
-        // For the naive code the repository only creates the tables; the naive code then reads and writes them directly.
+        // For the naive code the repository only creates the tables; the naive code then reads and writes them
+        // directly.
         (_services, var repository) = await PostgresRepositories.BuildAsync(_bench, locking);
         _read = naive
             ? new NaivePostgresMigrator(autoPrepare ? _bench.AutoPreparingDataSource : _bench.DataSource).GetAsync

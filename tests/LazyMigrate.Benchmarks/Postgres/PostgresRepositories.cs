@@ -18,25 +18,45 @@ public enum LockChoice
     /// <summary>DistributedLock.Postgres through LazyMigrate.DistributedLock.</summary>
     DistributedLock,
 
-    /// <summary>The new store's own transaction-scoped lock: lock and re-check in one batch, insert and unlock in another.</summary>
+    /// <summary>The new store's own transaction-scoped lock: lock and re-check in one batch, insert and unlock in
+    /// another.</summary>
     NewStoreLock,
 }
 
 /// <summary>Builds repositories over the benchmark tables exactly as a user would, with DI.</summary>
 internal static class PostgresRepositories
 {
-    public static async Task<(ServiceProvider Services, IMigratingRepository<OldProfile, NewProfile> Repository)> BuildAsync(
+    public static async Task<(
+        ServiceProvider Services,
+        IMigratingRepository<OldProfile, NewProfile> Repository
+    )> BuildAsync(
         PostgresBench bench,
         LockChoice locking,
         Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null,
-        NpgsqlDataSource? dataSource = null)
+        NpgsqlDataSource? dataSource = null
+    )
     {
         dataSource ??= bench.DataSource;
         var services = new ServiceCollection();
-        var builder = services.AddLazyMigration<OldProfile, NewProfile>(o => o.UseLock = locking != LockChoice.None)
+        var builder = services
+            .AddLazyMigration<OldProfile, NewProfile>(o => o.UseLock = locking != LockChoice.None)
             .UseMapper(NewProfile.From)
-            .UsePostgreSqlOldStore(o => { o.TableName = PostgresBench.OldTable; o.CreateSchema = true; }, dataSource)
-            .UsePostgreSqlNewStore(o => { o.TableName = PostgresBench.NewTable; o.CreateSchema = true; }, dataSource);
+            .UsePostgreSqlOldStore(
+                o =>
+                {
+                    o.TableName = PostgresBench.OldTable;
+                    o.CreateSchema = true;
+                },
+                dataSource
+            )
+            .UsePostgreSqlNewStore(
+                o =>
+                {
+                    o.TableName = PostgresBench.NewTable;
+                    o.CreateSchema = true;
+                },
+                dataSource
+            );
         switch (locking)
         {
             case LockChoice.AdvisoryLock:

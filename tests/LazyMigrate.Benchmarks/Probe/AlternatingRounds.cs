@@ -21,16 +21,21 @@ internal sealed class AlternatingRounds
     private readonly Dictionary<string, List<Sample>> _samples = [];
 
     /// <summary>Gets the median cost per operation of <paramref name="way"/>.</summary>
-    public Sample Median(string way) => new(
-        MedianOf(_samples[way].Select(s => s.Micros)),
-        MedianOf(_samples[way].Select(s => s.CpuMicros)),
-        MedianOf(_samples[way].Select(s => s.WorkItems)));
+    public Sample Median(string way) =>
+        new(
+            MedianOf(_samples[way].Select(s => s.Micros)),
+            MedianOf(_samples[way].Select(s => s.CpuMicros)),
+            MedianOf(_samples[way].Select(s => s.WorkItems))
+        );
 
     /// <summary>Gets every counted round's time per operation of <paramref name="way"/>, in microseconds.</summary>
-    public string Rounds(string way) => string.Join(' ', _samples[way].Select(s => s.Micros.ToString("F0", CultureInfo.InvariantCulture)));
+    public string Rounds(string way) =>
+        string.Join(' ', _samples[way].Select(s => s.Micros.ToString("F0", CultureInfo.InvariantCulture)));
 
-    /// <summary>Gets the fastest and slowest counted rounds of <paramref name="way"/>, in microseconds per operation.</summary>
-    public (double Min, double Max) Range(string way) => (_samples[way].Min(s => s.Micros), _samples[way].Max(s => s.Micros));
+    /// <summary>Gets the fastest and slowest counted rounds of <paramref name="way"/>, in microseconds per
+    /// operation.</summary>
+    public (double Min, double Max) Range(string way) =>
+        (_samples[way].Min(s => s.Micros), _samples[way].Max(s => s.Micros));
 
     /// <param name="ways">The names of the ways, in the order of the first round.</param>
     /// <param name="rounds">Rounds counted after the warm-up.</param>
@@ -39,7 +44,11 @@ internal sealed class AlternatingRounds
     /// Prepares a round of a way outside the measurement (fresh rows, say) and returns the measured work.
     /// </param>
     public static async Task<AlternatingRounds> RunAsync(
-        IReadOnlyList<string> ways, int rounds, int operationsPerRound, Func<string, Task<Func<Task>>> prepareRound)
+        IReadOnlyList<string> ways,
+        int rounds,
+        int operationsPerRound,
+        Func<string, Task<Func<Task>>> prepareRound
+    )
     {
         var result = new AlternatingRounds();
         foreach (string way in ways)
@@ -62,10 +71,15 @@ internal sealed class AlternatingRounds
                 process.Refresh();
                 if (round >= WarmUpRounds)
                 {
-                    result._samples[way].Add(new Sample(
-                        micros / operationsPerRound,
-                        (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / operationsPerRound,
-                        (ThreadPool.CompletedWorkItemCount - workItemsBefore) / (double)operationsPerRound));
+                    result
+                        ._samples[way]
+                        .Add(
+                            new Sample(
+                                micros / operationsPerRound,
+                                (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / operationsPerRound,
+                                (ThreadPool.CompletedWorkItemCount - workItemsBefore) / (double)operationsPerRound
+                            )
+                        );
                 }
             }
         }
@@ -76,9 +90,12 @@ internal sealed class AlternatingRounds
     private static double MedianOf(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        return sorted.Count % 2 == 1
+            ? sorted[sorted.Count / 2]
+            : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    /// <summary>The cost of one operation: wall time and CPU time in microseconds, and thread-pool work items.</summary>
+    /// <summary>The cost of one operation: wall time and CPU time in microseconds, and thread-pool work
+    /// items.</summary>
     public readonly record struct Sample(double Micros, double CpuMicros, double WorkItems);
 }

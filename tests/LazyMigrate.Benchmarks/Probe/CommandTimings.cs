@@ -3,7 +3,8 @@ using System.Diagnostics;
 
 namespace LazyMigrate.Benchmarks.Probe;
 
-/// <summary>Sums Npgsql's activities (one per round trip) by statement while it lives, to see where a migration's time goes.</summary>
+/// <summary>Sums Npgsql's activities (one per round trip) by statement while it lives, to see where a migration's time
+/// goes.</summary>
 internal sealed class CommandTimings : IDisposable
 {
     private readonly ActivityListener _listener;
@@ -32,9 +33,10 @@ internal sealed class CommandTimings : IDisposable
         Console.WriteLine($"--- {title}: round trips per entity x mean duration, by statement");
         foreach (var (statement, (count, micros)) in _totals.OrderByDescending(t => t.Value.Micros))
         {
-            Console.WriteLine($"  {count / (double)entities,5:F2} x {micros / count,8:F1} us  {statement.ReplaceLineEndings(" ")}");
+            Console.WriteLine(
+                $"  {count / (double)entities, 5:F2} x {micros / count, 8:F1} us  {statement.ReplaceLineEndings(" ")}"
+            );
         }
-
     }
 
     public void Dispose() => _listener.Dispose();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using LazyMigrate.Benchmarks.Postgres;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,9 +40,19 @@ internal static class InterleavedThroughputProbe
                 ways.Add((choice.ToString(), await RepositoryAsync(bench, choice, services)));
             }
 
-            ways.Add(("NoneEmptyPipelines", await RepositoryAsync(bench, LockChoice.None, services, b => b
-                .UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
-                .UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty))));
+            ways.Add(
+                (
+                    "NoneEmptyPipelines",
+                    await RepositoryAsync(
+                        bench,
+                        LockChoice.None,
+                        services,
+                        b =>
+                            b.UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
+                                .UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)
+                    )
+                )
+            );
             if (Array.IndexOf(args, "--only") is var only and >= 0)
             {
                 string[] names = args[only + 1].Split(',');
@@ -83,7 +92,8 @@ internal static class InterleavedThroughputProbe
         PostgresBench bench,
         LockChoice choice,
         List<ServiceProvider> services,
-        Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null)
+        Action<ILazyMigrationBuilder<OldProfile, NewProfile>>? configure = null
+    )
     {
         var (provider, repository) = await PostgresRepositories.BuildAsync(bench, choice, configure, bench.OwnPool());
         services.Add(provider);
@@ -91,14 +101,24 @@ internal static class InterleavedThroughputProbe
     }
 
     private static async Task CompareAsync(
-        PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways, int concurrency, int rounds, bool printRounds)
+        PostgresBench bench,
+        List<(string Name, Func<string, Task<NewProfile?>> Read)> ways,
+        int concurrency,
+        int rounds,
+        bool printRounds
+    )
     {
         var reads = ways.ToDictionary(w => w.Name, w => w.Read);
-        AlternatingRounds measured = await AlternatingRounds.RunAsync([.. reads.Keys], rounds, EntitiesPerRound, async way =>
-        {
-            string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
-            return () => ConcurrentReads.RunAsync(ids, concurrency, reads[way]);
-        });
+        AlternatingRounds measured = await AlternatingRounds.RunAsync(
+            [.. reads.Keys],
+            rounds,
+            EntitiesPerRound,
+            async way =>
+            {
+                string[] ids = await bench.SeedLegacyAsync(EntitiesPerRound);
+                return () => ConcurrentReads.RunAsync(ids, concurrency, reads[way]);
+            }
+        );
 
         double naive = reads.ContainsKey("Naive") ? measured.Median("Naive").Micros : double.NaN;
         foreach (string way in reads.Keys)
@@ -106,8 +126,9 @@ internal static class InterleavedThroughputProbe
             var (micros, cpu, workItems) = measured.Median(way);
             var (min, max) = measured.Range(way);
             Console.WriteLine(
-                $"c={concurrency} {way,-18} median {micros,8:F1} us/entity  throughput x{naive / micros:F2} of Naive  "
-                + $"(min {min:F1}, max {max:F1})  client CPU {cpu,6:F1} us/entity, {workItems:F1} thread-pool work items/entity");
+                $"c={concurrency} {way, -18} median {micros, 8:F1} us/entity  throughput x{naive / micros:F2} of Naive  "
+                    + $"(min {min:F1}, max {max:F1})  client CPU {cpu, 6:F1} us/entity, {workItems:F1} thread-pool work items/entity"
+            );
             if (printRounds)
             {
                 Console.WriteLine($"  rounds: {measured.Rounds(way)}");
@@ -117,7 +138,8 @@ internal static class InterleavedThroughputProbe
 
     /// <summary>
     /// Reads one migrated entity directly from the store (twice: the second way is an A/A control), through the
-    /// repository with the default options, and through a repository without resilience pipelines, in alternating rounds
+    /// repository with the default options, and through a repository without resilience pipelines, in alternating
+    /// rounds
     /// of 2,000 reads each, and prints the median round of each.
     /// </summary>
     private static async Task CompareHotPathAsync(PostgresBench bench, List<ServiceProvider> services, int rounds)
@@ -128,9 +150,13 @@ internal static class InterleavedThroughputProbe
         services.Add(provider);
         INewStore<NewProfile> store = provider.GetRequiredKeyedService<INewStore<NewProfile>>("OldProfile->NewProfile");
         await repository.SaveAsync(id, new NewProfile(id, "Ada", "Lovelace", 36));
-        var (emptyProvider, withoutPipelines) = await PostgresRepositories.BuildAsync(bench, LockChoice.NewStoreLock, b => b
-            .UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
-            .UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty));
+        var (emptyProvider, withoutPipelines) = await PostgresRepositories.BuildAsync(
+            bench,
+            LockChoice.NewStoreLock,
+            b =>
+                b.UseResilience(MigrationRole.OldStore, ResiliencePipeline.Empty)
+                    .UseResilience(MigrationRole.NewStore, ResiliencePipeline.Empty)
+        );
         services.Add(emptyProvider);
         var reads = new Dictionary<string, Func<Task<NewProfile?>>>
         {
@@ -140,7 +166,11 @@ internal static class InterleavedThroughputProbe
             ["EmptyPipelines"] = () => withoutPipelines.GetAsync(id).AsTask(),
         };
         AlternatingRounds measured = await AlternatingRounds.RunAsync(
-            [.. reads.Keys], rounds, readsPerRound, way => Task.FromResult<Func<Task>>(() => ReadRoundAsync(reads[way])));
+            [.. reads.Keys],
+            rounds,
+            readsPerRound,
+            way => Task.FromResult<Func<Task>>(() => ReadRoundAsync(reads[way]))
+        );
 
         async Task ReadRoundAsync(Func<Task<NewProfile?>> read)
         {
@@ -156,12 +186,16 @@ internal static class InterleavedThroughputProbe
             var (micros, cpu, _) = measured.Median(way);
             var (min, max) = measured.Range(way);
             Console.WriteLine(
-                $"hot {way,-16} median {micros,7:F2} us/read  x{micros / direct:F3} of the direct read  "
-                + $"(min {min:F2}, max {max:F2})  client CPU {cpu,6:F1} us/read");
+                $"hot {way, -16} median {micros, 7:F2} us/read  x{micros / direct:F3} of the direct read  "
+                    + $"(min {min:F2}, max {max:F2})  client CPU {cpu, 6:F1} us/read"
+            );
         }
     }
 
-    private static async Task PrintCommandsAsync(PostgresBench bench, List<(string Name, Func<string, Task<NewProfile?>> Read)> ways)
+    private static async Task PrintCommandsAsync(
+        PostgresBench bench,
+        List<(string Name, Func<string, Task<NewProfile?>> Read)> ways
+    )
     {
         foreach (var (name, read) in ways)
         {

@@ -4,8 +4,11 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
-/// <summary>The new-store conformance suite over <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/>, a fresh database per store.</summary>
-public abstract class EntityFrameworkCoreNewStoreConformance(TestDatabase database) : NewStoreConformanceTests<Customer>, IAsyncLifetime
+/// <summary>The new-store conformance suite over <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/>, a
+/// fresh database per store.</summary>
+public abstract class EntityFrameworkCoreNewStoreConformance(TestDatabase database)
+    : NewStoreConformanceTests<Customer>,
+        IAsyncLifetime
 {
     public override Customer Create(string id, int version) => Customer.Create(id, version);
 
@@ -16,12 +19,19 @@ public abstract class EntityFrameworkCoreNewStoreConformance(TestDatabase databa
     public Task DisposeAsync() => database.DisposeAsync().AsTask();
 
     protected override async Task<INewStore<Customer>> CreateStoreAsync() =>
-        new EntityFrameworkCoreNewStore<StoreDb, Customer, string>(await database.CreateAsync(), db => db.Customers, c => c.Id);
+        new EntityFrameworkCoreNewStore<StoreDb, Customer, string>(
+            await database.CreateAsync(),
+            db => db.Customers,
+            c => c.Id
+        );
 }
 
-public sealed class SqliteNewStoreConformanceTests() : EntityFrameworkCoreNewStoreConformance(new SqliteFiles(writeAheadLog: false));
+public sealed class SqliteNewStoreConformanceTests()
+    : EntityFrameworkCoreNewStoreConformance(new SqliteFiles(writeAheadLog: false));
 
-public sealed class SqliteWalNewStoreConformanceTests() : EntityFrameworkCoreNewStoreConformance(new SqliteFiles(writeAheadLog: true));
+public sealed class SqliteWalNewStoreConformanceTests()
+    : EntityFrameworkCoreNewStoreConformance(new SqliteFiles(writeAheadLog: true));
 
 [Collection("postgres")]
-public sealed class PostgresNewStoreConformanceTests(PostgresServer server) : EntityFrameworkCoreNewStoreConformance(new PostgresDatabases(server));
+public sealed class PostgresNewStoreConformanceTests(PostgresServer server)
+    : EntityFrameworkCoreNewStoreConformance(new PostgresDatabases(server));

@@ -4,8 +4,11 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
-/// <summary>The old-store conformance suite over <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a fresh database per store.</summary>
-public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase database) : OldStoreConformanceTests<LegacyCustomer>, IAsyncLifetime
+/// <summary>The old-store conformance suite over <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a
+/// fresh database per store.</summary>
+public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase database)
+    : OldStoreConformanceTests<LegacyCustomer>,
+        IAsyncLifetime
 {
     public override LegacyCustomer Create(string id, int version) => LegacyCustomer.Create(id, version);
 
@@ -17,10 +20,17 @@ public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase databa
 
     // A small page, so the 1,200-entity scan crosses many page boundaries.
     protected override async Task<IOldStore<LegacyCustomer>> CreateStoreAsync() =>
-        new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(await database.CreateAsync(), db => db.LegacyCustomers, c => c.Id, new() { ScanPageSize = 100 });
+        new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(
+            await database.CreateAsync(),
+            db => db.LegacyCustomers,
+            c => c.Id,
+            new() { ScanPageSize = 100 }
+        );
 }
 
-public sealed class SqliteOldStoreConformanceTests() : EntityFrameworkCoreOldStoreConformance(new SqliteFiles(writeAheadLog: false));
+public sealed class SqliteOldStoreConformanceTests()
+    : EntityFrameworkCoreOldStoreConformance(new SqliteFiles(writeAheadLog: false));
 
 [Collection("postgres")]
-public sealed class PostgresOldStoreConformanceTests(PostgresServer server) : EntityFrameworkCoreOldStoreConformance(new PostgresDatabases(server));
+public sealed class PostgresOldStoreConformanceTests(PostgresServer server)
+    : EntityFrameworkCoreOldStoreConformance(new PostgresDatabases(server));

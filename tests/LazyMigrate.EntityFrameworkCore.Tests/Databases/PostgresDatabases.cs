@@ -11,8 +11,10 @@ public sealed class PostgresDatabases(PostgresServer server) : TestDatabase
 
     public override string Name => "PostgreSQL";
 
-    public override DbContextOptionsBuilder<TContext> Configure<TContext>(DbContextOptionsBuilder<TContext> builder, string connectionString) =>
-        builder.UseNpgsql(connectionString);
+    public override DbContextOptionsBuilder<TContext> Configure<TContext>(
+        DbContextOptionsBuilder<TContext> builder,
+        string connectionString
+    ) => builder.UseNpgsql(connectionString);
 
     public override async Task<string> NewConnectionStringAsync()
     {

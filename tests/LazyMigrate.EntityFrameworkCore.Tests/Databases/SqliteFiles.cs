@@ -10,14 +10,19 @@ public sealed class SqliteFiles(bool writeAheadLog) : TestDatabase
 
     public override string Name => writeAheadLog ? "SQLite (WAL)" : "SQLite";
 
-    public override DbContextOptionsBuilder<TContext> Configure<TContext>(DbContextOptionsBuilder<TContext> builder, string connectionString) =>
-        builder.UseSqlite(connectionString);
+    public override DbContextOptionsBuilder<TContext> Configure<TContext>(
+        DbContextOptionsBuilder<TContext> builder,
+        string connectionString
+    ) => builder.UseSqlite(connectionString);
 
-    public override Task<string> NewConnectionStringAsync() => Task.FromResult(new SqliteConnectionStringBuilder
-    {
-        DataSource = Path.Combine(_folder.FullName, $"{Guid.NewGuid():N}.db"),
-        Pooling = true,
-    }.ToString());
+    public override Task<string> NewConnectionStringAsync() =>
+        Task.FromResult(
+            new SqliteConnectionStringBuilder
+            {
+                DataSource = Path.Combine(_folder.FullName, $"{Guid.NewGuid():N}.db"),
+                Pooling = true,
+            }.ToString()
+        );
 
     public override ValueTask DisposeAsync()
     {

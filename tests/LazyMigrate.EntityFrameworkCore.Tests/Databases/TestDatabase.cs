@@ -2,7 +2,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>Where a test class's databases live: SQLite files (in either journal mode) or the shared PostgreSQL server.</summary>
+/// <summary>Where a test class's databases live: SQLite files (in either journal mode) or the shared PostgreSQL
+/// server.</summary>
 public abstract class TestDatabase : IAsyncDisposable
 {
     public abstract string Name { get; }
@@ -19,7 +20,10 @@ public abstract class TestDatabase : IAsyncDisposable
         return factory;
     }
 
-    public abstract DbContextOptionsBuilder<TContext> Configure<TContext>(DbContextOptionsBuilder<TContext> builder, string connectionString)
+    public abstract DbContextOptionsBuilder<TContext> Configure<TContext>(
+        DbContextOptionsBuilder<TContext> builder,
+        string connectionString
+    )
         where TContext : DbContext;
 
     public abstract Task<string> NewConnectionStringAsync();

@@ -4,7 +4,8 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>The new-store contract on <see cref="PostgreSqlNewStore{TNew}"/>, each test on a table of its own.</summary>
+/// <summary>The new-store contract on <see cref="PostgreSqlNewStore{TNew}"/>, each test on a table of its
+/// own.</summary>
 [Collection("postgres")]
 public sealed class PostgreSqlNewStoreConformanceTests(PostgresServer server) : NewStoreConformanceTests<Customer>
 {
@@ -13,5 +14,7 @@ public sealed class PostgreSqlNewStoreConformanceTests(PostgresServer server) : 
     public override int VersionOf(Customer entity) => entity.Version;
 
     protected override Task<INewStore<Customer>> CreateStoreAsync() =>
-        Task.FromResult<INewStore<Customer>>(new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options()));
+        Task.FromResult<INewStore<Customer>>(
+            new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options())
+        );
 }

@@ -6,25 +6,30 @@ namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
 /// <summary>
 /// The new-store lock contract on <see cref="PostgreSqlNewStore{TNew}"/>, each test on a table of its own; another
-/// instance is another store over the same table, and a waiter shows in <c>pg_locks</c> as an advisory lock not granted.
+/// instance is another store over the same table, and a waiter shows in <c>pg_locks</c> as an advisory lock not
+/// granted.
 /// </summary>
 [Collection("postgres")]
-public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server) : NewStoreLockConformanceTests<Customer>
+public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server)
+    : NewStoreLockConformanceTests<Customer>
 {
     private const string WaitingFor =
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted " +
-        "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
 
     public override Customer Create(string id, int version) => Customer.Create(id, version);
 
     public override int VersionOf(Customer entity) => entity.Version;
 
     protected override Task<ILockingNewStore<Customer>> CreateStoreAsync() =>
-        Task.FromResult<ILockingNewStore<Customer>>(new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options()));
+        Task.FromResult<ILockingNewStore<Customer>>(
+            new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options())
+        );
 
     protected override Task<ILockingNewStore<Customer>> AnotherInstanceAsync(ILockingNewStore<Customer> store) =>
         Task.FromResult<ILockingNewStore<Customer>>(
-            new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options(TableOf(store))));
+            new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options(TableOf(store)))
+        );
 
     protected override async Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id)
     {

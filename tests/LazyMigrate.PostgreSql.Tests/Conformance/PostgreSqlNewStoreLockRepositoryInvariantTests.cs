@@ -16,7 +16,9 @@ public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServe
     protected override bool LockInNewStore => true;
 
     protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
-        Task.FromResult<IOldStore<LegacyCustomer>>(new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options()));
+        Task.FromResult<IOldStore<LegacyCustomer>>(
+            new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options())
+        );
 
     protected override Task<INewStore<Customer>> CreateNewStoreAsync()
     {
@@ -25,9 +27,12 @@ public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServe
     }
 
     protected override Task<IMigrationLockProvider> CreateLockProviderAsync() =>
-        throw new NotSupportedException("With UseNewStoreLock the new store takes the locks: no provider is asked for.");
+        throw new NotSupportedException(
+            "With UseNewStoreLock the new store takes the locks: no provider is asked for."
+        );
 
-    /// <summary>Terminates the backend holding the store's transaction lock of the id in <paramref name="key"/> (<c>lazymigrate:{migration}:{id}</c>).</summary>
+    /// <summary>Terminates the backend holding the store's transaction lock of the id in <paramref name="key"/>
+    /// (<c>lazymigrate:{migration}:{id}</c>).</summary>
     protected override async Task LoseLockAsync(string key)
     {
         string id = key[(key.IndexOf(':', "lazymigrate:".Length) + 1)..];

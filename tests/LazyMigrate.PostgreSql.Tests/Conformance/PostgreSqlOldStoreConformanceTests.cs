@@ -4,7 +4,8 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>The old-store contract on <see cref="PostgreSqlOldStore{TOld}"/>, each test on a table of its own.</summary>
+/// <summary>The old-store contract on <see cref="PostgreSqlOldStore{TOld}"/>, each test on a table of its
+/// own.</summary>
 [Collection("postgres")]
 public sealed class PostgreSqlOldStoreConformanceTests(PostgresServer server) : OldStoreConformanceTests<LegacyCustomer>
 {
@@ -13,5 +14,7 @@ public sealed class PostgreSqlOldStoreConformanceTests(PostgresServer server) : 
     public override int VersionOf(LegacyCustomer entity) => entity.Version;
 
     protected override Task<IOldStore<LegacyCustomer>> CreateStoreAsync() =>
-        Task.FromResult<IOldStore<LegacyCustomer>>(new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options()));
+        Task.FromResult<IOldStore<LegacyCustomer>>(
+            new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options())
+        );
 }

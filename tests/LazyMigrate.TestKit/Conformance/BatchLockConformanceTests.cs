@@ -10,7 +10,8 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
     /// <summary>Creates a provider over the shared backend, as another service instance would have.</summary>
     protected abstract Task<IMigrationBatchLockProvider> CreateBatchProviderAsync();
 
-    protected sealed override async Task<IMigrationLockProvider> CreateProviderAsync() => await CreateBatchProviderAsync();
+    protected sealed override async Task<IMigrationLockProvider> CreateProviderAsync() =>
+        await CreateBatchProviderAsync();
 
     private static string[] NewKeys(int count) => [.. Enumerable.Range(0, count).Select(_ => NewKey())];
 
@@ -23,7 +24,10 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
 
         IMigrationLockHandle? held = await holder.TryAcquireManyAsync(keys, TimeSpan.Zero);
         IMigrationLockHandle?[] whileHeld =
-            [await other.TryAcquireAsync(keys[0], TimeSpan.Zero), await other.TryAcquireAsync(keys[2], TimeSpan.Zero)];
+        [
+            await other.TryAcquireAsync(keys[0], TimeSpan.Zero),
+            await other.TryAcquireAsync(keys[2], TimeSpan.Zero),
+        ];
         await held!.DisposeAsync();
         await held.DisposeAsync();
 
@@ -91,12 +95,18 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
     {
         var provider = await CreateBatchProviderAsync();
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireManyAsync(null!, TimeSpan.Zero));
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireManyAsync([], TimeSpan.Zero));
         await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
-            await provider.TryAcquireManyAsync([NewKey(), string.Empty], TimeSpan.Zero));
+            await provider.TryAcquireManyAsync(null!, TimeSpan.Zero)
+        );
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await provider.TryAcquireManyAsync([], TimeSpan.Zero)
+        );
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await provider.TryAcquireManyAsync([NewKey(), string.Empty], TimeSpan.Zero)
+        );
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
-            await provider.TryAcquireManyAsync(NewKeys(2), TimeSpan.FromSeconds(-2)));
+            await provider.TryAcquireManyAsync(NewKeys(2), TimeSpan.FromSeconds(-2))
+        );
     }
 
     [Fact]
@@ -104,9 +114,18 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
     {
         string[] keys = NewKeys(3);
         IMigrationBatchLockProvider[] providers = [await CreateBatchProviderAsync(), await CreateBatchProviderAsync()];
-        string[][] batches = [[keys[0], keys[1], keys[2]], [keys[2], keys[1], keys[0]], [keys[1], keys[2]], [keys[2], keys[0]]];
-        var (overlaps, acquisitions) = await Contenders.RunAsync(batches.Length, 5, async worker =>
-            await providers[worker % 2].TryAcquireManyAsync(batches[worker], Patience));
+        string[][] batches =
+        [
+            [keys[0], keys[1], keys[2]],
+            [keys[2], keys[1], keys[0]],
+            [keys[1], keys[2]],
+            [keys[2], keys[0]],
+        ];
+        var (overlaps, acquisitions) = await Contenders.RunAsync(
+            batches.Length,
+            5,
+            async worker => await providers[worker % 2].TryAcquireManyAsync(batches[worker], Patience)
+        );
 
         // Every pair of these batches overlaps, so no two may ever hold their locks at once.
         Assert.Equal(0, overlaps);

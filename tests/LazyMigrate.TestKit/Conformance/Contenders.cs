@@ -6,34 +6,44 @@ namespace LazyMigrate.TestKit.Conformance;
 /// </summary>
 public static class Contenders
 {
-    /// <summary>Runs the workers; <paramref name="acquire"/> takes a worker's lock and returns its handle (null: timed out).</summary>
+    /// <summary>Runs the workers; <paramref name="acquire"/> takes a worker's lock and returns its handle (null: timed
+    /// out).</summary>
     /// <returns>How many acquisitions overlapped another, and how many succeeded.</returns>
-    public static async Task<(int Overlaps, int Acquisitions)> RunAsync(int workers, int rounds, Func<int, Task<IAsyncDisposable?>> acquire)
+    public static async Task<(int Overlaps, int Acquisitions)> RunAsync(
+        int workers,
+        int rounds,
+        Func<int, Task<IAsyncDisposable?>> acquire
+    )
     {
         int holders = 0;
         int overlaps = 0;
-        int[] acquired = await StartingGate.RunAsync(workers, async worker =>
-        {
-            int count = 0;
-            for (int round = 0; round < rounds; round++)
-            {
-                IAsyncDisposable? held = await acquire(worker);
-                Assert.NotNull(held);
-                await using (held)
+        int[] acquired = await StartingGate
+            .RunAsync(
+                workers,
+                async worker =>
                 {
-                    if (Interlocked.Increment(ref holders) > 1)
+                    int count = 0;
+                    for (int round = 0; round < rounds; round++)
                     {
-                        Interlocked.Increment(ref overlaps);
+                        IAsyncDisposable? held = await acquire(worker);
+                        Assert.NotNull(held);
+                        await using (held)
+                        {
+                            if (Interlocked.Increment(ref holders) > 1)
+                            {
+                                Interlocked.Increment(ref overlaps);
+                            }
+
+                            count++;
+                            await Task.Yield();
+                            Interlocked.Decrement(ref holders);
+                        }
                     }
 
-                    count++;
-                    await Task.Yield();
-                    Interlocked.Decrement(ref holders);
+                    return count;
                 }
-            }
-
-            return count;
-        }).WaitAsync(TimeSpan.FromMinutes(1));
+            )
+            .WaitAsync(TimeSpan.FromMinutes(1));
 
         return (overlaps, acquired.Sum());
     }

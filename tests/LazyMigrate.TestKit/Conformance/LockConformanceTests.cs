@@ -11,10 +11,12 @@ public abstract class LockConformanceTests
 
     protected abstract Task<IMigrationLockProvider> CreateProviderAsync();
 
-    /// <summary>Makes the backend lose the lock <paramref name="handle"/> holds: kill its connection, delete its key, expire it.</summary>
+    /// <summary>Makes the backend lose the lock <paramref name="handle"/> holds: kill its connection, delete its key,
+    /// expire it.</summary>
     protected abstract Task LoseAsync(string key, IMigrationLockHandle handle);
 
-    /// <summary>Gets whether the provider notices a lost lock and cancels <see cref="IMigrationLockHandle.HandleLostToken"/>.</summary>
+    /// <summary>Gets whether the provider notices a lost lock and cancels <see
+    /// cref="IMigrationLockHandle.HandleLostToken"/>.</summary>
     protected virtual bool CanDetectLoss => true;
 
     protected static string NewKey() => $"lazymigrate:conformance:{Guid.NewGuid():N}";
@@ -98,9 +100,17 @@ public abstract class LockConformanceTests
     public async Task ManyInstancesContending_NeverHoldTheLockTogether()
     {
         string key = NewKey();
-        IMigrationLockProvider[] providers = [await CreateProviderAsync(), await CreateProviderAsync(), await CreateProviderAsync()];
-        var (overlaps, acquisitions) = await Contenders.RunAsync(6, 5, async worker =>
-            await providers[worker % providers.Length].TryAcquireAsync(key, Patience));
+        IMigrationLockProvider[] providers =
+        [
+            await CreateProviderAsync(),
+            await CreateProviderAsync(),
+            await CreateProviderAsync(),
+        ];
+        var (overlaps, acquisitions) = await Contenders.RunAsync(
+            6,
+            5,
+            async worker => await providers[worker % providers.Length].TryAcquireAsync(key, Patience)
+        );
 
         Assert.Equal(0, overlaps);
         Assert.Equal(30, acquisitions);
@@ -135,7 +145,9 @@ public abstract class LockConformanceTests
     {
         var provider = await CreateProviderAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await provider.TryAcquireAsync(NewKey(), Patience, new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await provider.TryAcquireAsync(NewKey(), Patience, new CancellationToken(canceled: true))
+        );
     }
 
     [Fact]
@@ -160,10 +172,15 @@ public abstract class LockConformanceTests
     {
         var provider = await CreateProviderAsync();
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireAsync(null!, TimeSpan.Zero));
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await provider.TryAcquireAsync(string.Empty, TimeSpan.Zero));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await provider.TryAcquireAsync(null!, TimeSpan.Zero)
+        );
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await provider.TryAcquireAsync(string.Empty, TimeSpan.Zero)
+        );
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
-            await provider.TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2)));
+            await provider.TryAcquireAsync(NewKey(), TimeSpan.FromSeconds(-2))
+        );
     }
 
     [Fact]

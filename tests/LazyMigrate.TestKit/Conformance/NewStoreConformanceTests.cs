@@ -103,8 +103,12 @@ public abstract class NewStoreConformanceTests<TEntity> : IConformanceEntities<T
         await store.UpsertAsync("taken", Create("taken", 1));
         await store.DeleteAsync("deleted");
 
-        IReadOnlyCollection<string> inserted = await store.InsertManyIfAbsentAsync(
-            [new("new-1", Create("new-1", 5)), new("taken", Create("taken", 5)), new("deleted", Create("deleted", 5)), new("new-2", Create("new-2", 5))]);
+        IReadOnlyCollection<string> inserted = await store.InsertManyIfAbsentAsync([
+            new("new-1", Create("new-1", 5)),
+            new("taken", Create("taken", 5)),
+            new("deleted", Create("deleted", 5)),
+            new("new-2", Create("new-2", 5)),
+        ]);
 
         Assert.Equal(["new-1", "new-2"], inserted.Order(StringComparer.Ordinal));
         Assert.Equal(1, VersionOf((await store.FindAsync("taken")).Value!));
@@ -117,7 +121,10 @@ public abstract class NewStoreConformanceTests<TEntity> : IConformanceEntities<T
     {
         var store = await CreateStoreAsync();
 
-        bool[] wins = await StartingGate.RunAsync(16, async i => await store.InsertIfAbsentAsync("contested", Create("contested", i)));
+        bool[] wins = await StartingGate.RunAsync(
+            16,
+            async i => await store.InsertIfAbsentAsync("contested", Create("contested", i))
+        );
 
         Assert.Equal(1, wins.Count(w => w));
         int winner = Array.IndexOf(wins, true);
@@ -130,8 +137,13 @@ public abstract class NewStoreConformanceTests<TEntity> : IConformanceEntities<T
         var store = await CreateStoreAsync();
         string[] ids = Enumerable.Range(0, 20).Select(i => $"id-{i:D2}").ToArray();
 
-        IReadOnlyCollection<string>[] inserted = await StartingGate.RunAsync(4, async i =>
-            await store.InsertManyIfAbsentAsync(ids.Select(id => new KeyValuePair<string, TEntity>(id, Create(id, i))).ToArray()));
+        IReadOnlyCollection<string>[] inserted = await StartingGate.RunAsync(
+            4,
+            async i =>
+                await store.InsertManyIfAbsentAsync(
+                    ids.Select(id => new KeyValuePair<string, TEntity>(id, Create(id, i))).ToArray()
+                )
+        );
 
         Assert.Equal(ids, inserted.SelectMany(x => x).Order(StringComparer.Ordinal));
     }
@@ -144,20 +156,23 @@ public abstract class NewStoreConformanceTests<TEntity> : IConformanceEntities<T
 
         // Whichever lands first, a delete must win: insert then delete leaves a tombstone, and delete then insert
         // must find the tombstone and insert nothing.
-        await StartingGate.RunAsync(ids.Length * 2, async i =>
-        {
-            string id = ids[i / 2];
-            if (i % 2 == 0)
+        await StartingGate.RunAsync(
+            ids.Length * 2,
+            async i =>
             {
-                await store.InsertIfAbsentAsync(id, Create(id, 1));
-            }
-            else
-            {
-                await store.DeleteAsync(id);
-            }
+                string id = ids[i / 2];
+                if (i % 2 == 0)
+                {
+                    await store.InsertIfAbsentAsync(id, Create(id, 1));
+                }
+                else
+                {
+                    await store.DeleteAsync(id);
+                }
 
-            return 0;
-        });
+                return 0;
+            }
+        );
 
         IReadOnlyDictionary<string, NewStoreRead<TEntity>> found = await store.FindManyAsync(ids);
         Assert.All(ids, id => Assert.Equal(NewStoreState.Deleted, found[id].State));
@@ -168,6 +183,8 @@ public abstract class NewStoreConformanceTests<TEntity> : IConformanceEntities<T
     {
         var store = await CreateStoreAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.FindAsync("a", new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await store.FindAsync("a", new CancellationToken(canceled: true))
+        );
     }
 }

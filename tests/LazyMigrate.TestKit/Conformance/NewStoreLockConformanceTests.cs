@@ -13,10 +13,13 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
     /// <summary>Creates a fresh, empty store over a backend of its own.</summary>
     protected abstract Task<ILockingNewStore<TEntity>> CreateStoreAsync();
 
-    /// <summary>Returns another instance over the backend of <paramref name="store"/>, as another service instance has.</summary>
-    protected virtual Task<ILockingNewStore<TEntity>> AnotherInstanceAsync(ILockingNewStore<TEntity> store) => Task.FromResult(store);
+    /// <summary>Returns another instance over the backend of <paramref name="store"/>, as another service instance
+    /// has.</summary>
+    protected virtual Task<ILockingNewStore<TEntity>> AnotherInstanceAsync(ILockingNewStore<TEntity> store) =>
+        Task.FromResult(store);
 
-    /// <summary>Returns once a caller is blocked on the lock of <paramref name="id"/> in the backend of <paramref name="store"/>.</summary>
+    /// <summary>Returns once a caller is blocked on the lock of <paramref name="id"/> in the backend of <paramref
+    /// name="store"/>.</summary>
     protected abstract Task WaitUntilWaitingAsync(ILockingNewStore<TEntity> store, string id);
 
     public abstract TEntity Create(string id, int version);
@@ -90,7 +93,9 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
     {
         var store = await CreateStoreAsync();
 
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.TryLockAsync(["a"], TimeSpan.FromSeconds(-2)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await store.TryLockAsync(["a"], TimeSpan.FromSeconds(-2))
+        );
 
         await using INewStoreLock<TEntity>? after = await store.TryLockAsync(["a"], TimeSpan.Zero);
         Assert.NotNull(after);
@@ -103,8 +108,10 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
         await store.UpsertAsync("saved", Create("saved", 1));
         INewStoreLock<TEntity>? held = await store.TryLockAsync(["new", "saved"], TimeSpan.Zero);
 
-        IReadOnlyCollection<string> inserted =
-            await held!.InsertManyIfAbsentAndReleaseAsync([new("new", Create("new", 2)), new("saved", Create("saved", 2))]);
+        IReadOnlyCollection<string> inserted = await held!.InsertManyIfAbsentAndReleaseAsync([
+            new("new", Create("new", 2)),
+            new("saved", Create("saved", 2)),
+        ]);
 
         Assert.Equal(["new"], inserted);
         Assert.Equal(2, VersionOf((await store.FindAsync("new")).Value!));
@@ -121,7 +128,10 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
             await held!.InsertManyIfAbsentAndReleaseAsync(
-                [new("a", Create("a", 1)), new("b", Create("b", 1))], new CancellationToken(canceled: true)));
+                [new("a", Create("a", 1)), new("b", Create("b", 1))],
+                new CancellationToken(canceled: true)
+            )
+        );
 
         Assert.Equal(NewStoreState.Missing, (await store.FindAsync("a")).State);
         await using INewStoreLock<TEntity>? after = await store.TryLockAsync(["a", "b"], TimeSpan.Zero);
@@ -150,9 +160,18 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
     {
         var store = await CreateStoreAsync();
         ILockingNewStore<TEntity>[] instances = [store, await AnotherInstanceAsync(store)];
-        string[][] batches = [["a", "b", "c"], ["c", "b", "a"], ["b", "c"], ["c", "a"]];
-        var (overlaps, acquisitions) = await Contenders.RunAsync(batches.Length, 5, async worker =>
-            await instances[worker % 2].TryLockAsync(batches[worker], Patience));
+        string[][] batches =
+        [
+            ["a", "b", "c"],
+            ["c", "b", "a"],
+            ["b", "c"],
+            ["c", "a"],
+        ];
+        var (overlaps, acquisitions) = await Contenders.RunAsync(
+            batches.Length,
+            5,
+            async worker => await instances[worker % 2].TryLockAsync(batches[worker], Patience)
+        );
 
         // Every pair of these batches overlaps, so no two may ever hold their locks at once.
         Assert.Equal(0, overlaps);

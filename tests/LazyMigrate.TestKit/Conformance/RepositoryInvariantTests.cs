@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LazyMigrate.TestKit.Conformance;
 
 /// <summary>
-/// The library's invariants (docs/design.md) on an adapter's real stores and lock: several repository instances (separate containers,
+/// The library's invariants (docs/design.md) on an adapter's real stores and lock: several repository instances
+/// (separate containers,
 /// as separate service instances would have) over the same stores and lock backend.
 /// </summary>
 public abstract class RepositoryInvariantTests
@@ -45,18 +46,21 @@ public abstract class RepositoryInvariantTests
 
         try
         {
-            int[] misses = await StartingGate.RunAsync(64, async reader =>
-            {
-                var repository = Repository(instances[reader % instances.Count]);
-                int wrong = 0;
-                for (int n = reader % 7; n < Ids; n += 3)
+            int[] misses = await StartingGate.RunAsync(
+                64,
+                async reader =>
                 {
-                    Customer? customer = await repository.GetAsync(Id(n));
-                    wrong += customer is { Version: var v } && v == n ? 0 : 1;
-                }
+                    var repository = Repository(instances[reader % instances.Count]);
+                    int wrong = 0;
+                    for (int n = reader % 7; n < Ids; n += 3)
+                    {
+                        Customer? customer = await repository.GetAsync(Id(n));
+                        wrong += customer is { Version: var v } && v == n ? 0 : 1;
+                    }
 
-                return wrong;
-            });
+                    return wrong;
+                }
+            );
 
             Assert.All(misses, m => Assert.Equal(0, m));
             Assert.Equal(Ids, counting.InsertedCount);
@@ -180,7 +184,9 @@ public abstract class RepositoryInvariantTests
     private static IMigratingRepository<LegacyCustomer, Customer> Repository(IServiceProvider instance) =>
         instance.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
 
-    private async Task<(IOldStore<LegacyCustomer> Old, CountingNewStore<Customer> New)> CreateStoresAsync(int legacyRecords)
+    private async Task<(IOldStore<LegacyCustomer> Old, CountingNewStore<Customer> New)> CreateStoresAsync(
+        int legacyRecords
+    )
     {
         IOldStore<LegacyCustomer> old = await CreateOldStoreAsync();
         for (int n = 0; n < legacyRecords; n++)
@@ -191,11 +197,16 @@ public abstract class RepositoryInvariantTests
         return (old, new CountingNewStore<Customer>(await CreateNewStoreAsync()));
     }
 
-    private async Task<ServiceProvider> CreateInstanceAsync(IOldStore<LegacyCustomer> old, INewStore<Customer> neu, Action<LazyMigrationOptions>? configure = null)
+    private async Task<ServiceProvider> CreateInstanceAsync(
+        IOldStore<LegacyCustomer> old,
+        INewStore<Customer> neu,
+        Action<LazyMigrationOptions>? configure = null
+    )
     {
         var mapper = new CustomerMapper();
         var services = new ServiceCollection();
-        var builder = services.AddLazyMigration<LegacyCustomer, Customer>(o =>
+        var builder = services
+            .AddLazyMigration<LegacyCustomer, Customer>(o =>
             {
                 o.RetryDelay = TimeSpan.FromMilliseconds(10);
                 o.LockTimeout = Patience;
@@ -205,11 +216,13 @@ public abstract class RepositoryInvariantTests
             .UseReverseMapper(mapper)
             .UseOldStore(old)
             .UseNewStore(neu)
-            .OnMigrated((migrated, _) =>
-            {
-                _events.Enqueue(migrated);
-                return ValueTask.CompletedTask;
-            });
+            .OnMigrated(
+                (migrated, _) =>
+                {
+                    _events.Enqueue(migrated);
+                    return ValueTask.CompletedTask;
+                }
+            );
         if (LockInNewStore)
         {
             builder.UseNewStoreLock();

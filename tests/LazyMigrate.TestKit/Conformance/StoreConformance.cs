@@ -16,11 +16,16 @@ public static class StartingGate
     public static async Task<T[]> RunAsync<T>(int count, Func<int, Task<T>> body)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<T>[] tasks = Enumerable.Range(0, count).Select(i => Task.Run(async () =>
-        {
-            await gate.Task;
-            return await body(i);
-        })).ToArray();
+        Task<T>[] tasks = Enumerable
+            .Range(0, count)
+            .Select(i =>
+                Task.Run(async () =>
+                {
+                    await gate.Task;
+                    return await body(i);
+                })
+            )
+            .ToArray();
         gate.SetResult();
         return await Task.WhenAll(tasks);
     }

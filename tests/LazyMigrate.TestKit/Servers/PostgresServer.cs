@@ -6,12 +6,14 @@ namespace LazyMigrate.TestKit.Servers;
 /// <summary>
 /// A throwaway PostgreSQL 15 server for one test run: its own data folder in a temporary folder, 127.0.0.1 on a free
 /// port, fsync off, stopped and deleted at the end. Share it through an xunit collection fixture
-/// (<c>[CollectionDefinition("postgres")] public sealed class PostgresCollection : ICollectionFixture&lt;PostgresServer&gt;;</c>
+/// (<c>[CollectionDefinition("postgres")] public sealed class PostgresCollection :
+/// ICollectionFixture&lt;PostgresServer&gt;;</c>
 /// in the test assembly). It never skips: a server that cannot start fails the run with the reason.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    /// <summary>The database every test shares unless it asks for its own with <see cref="CreateDatabaseAsync"/>.</summary>
+    /// <summary>The database every test shares unless it asks for its own with <see
+    /// cref="CreateDatabaseAsync"/>.</summary>
     public const string DatabaseName = "lazymigrate";
 
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
@@ -45,11 +47,37 @@ public sealed class PostgresServer : IAsyncLifetime
             if (SystemCommand.IsRoot)
             {
                 // PostgreSQL refuses to run as root: the folder must belong to the user it runs as.
-                await SystemCommand.RunAsync(SystemCommand.StartInfo("chown", ["-R", $"{SystemUser}:{SystemUser}", _folder.FullName], null, _folder.FullName), StartTimeout);
+                await SystemCommand.RunAsync(
+                    SystemCommand.StartInfo(
+                        "chown",
+                        ["-R", $"{SystemUser}:{SystemUser}", _folder.FullName],
+                        null,
+                        _folder.FullName
+                    ),
+                    StartTimeout
+                );
             }
 
             string data = Path.Combine(_folder.FullName, "data");
-            await SystemCommand.RunAsync(Command("initdb", ["-D", data, "-U", Superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]), StartTimeout);
+            await SystemCommand.RunAsync(
+                Command(
+                    "initdb",
+                    [
+                        "-D",
+                        data,
+                        "-U",
+                        Superuser,
+                        "-A",
+                        "trust",
+                        "-E",
+                        "UTF8",
+                        "--locale=C",
+                        "--no-sync",
+                        "--no-instructions",
+                    ]
+                ),
+                StartTimeout
+            );
 
             Port = FreeTcpPort.Find();
             StartServer(data);
@@ -121,8 +149,9 @@ public sealed class PostgresServer : IAsyncLifetime
             if (!File.Exists(path))
             {
                 throw new InvalidOperationException(
-                    $"PostgreSQL 15 is not installed: {path} is missing. Install the Debian package `postgresql` " +
-                    "(the README's test command, `bash scripts/test.sh`, installs it where it is missing).");
+                    $"PostgreSQL 15 is not installed: {path} is missing. Install the Debian package `postgresql` "
+                        + "(the README's test command, `bash scripts/test.sh`, installs it where it is missing)."
+                );
             }
         }
     }
@@ -134,18 +163,28 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         _process = new Process
         {
-            StartInfo = Command("postgres",
-            [
-                "-D", data,
-                "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "-h", "127.0.0.1",
-                "-k", _folder!.FullName,
-                "-c", "fsync=off",
-                "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off",
-                // Each simulated service instance has its own connection pools: leave room for several.
-                "-c", "max_connections=300",
-            ]),
+            StartInfo = Command(
+                "postgres",
+                [
+                    "-D",
+                    data,
+                    "-p",
+                    Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "-h",
+                    "127.0.0.1",
+                    "-k",
+                    _folder!.FullName,
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    // Each simulated service instance has its own connection pools: leave room for several.
+                    "-c",
+                    "max_connections=300",
+                ]
+            ),
         };
         _process.Start();
         _output.Follow(_process);
@@ -153,7 +192,8 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private async Task WaitUntilAcceptingAsync()
     {
-        // Real connection attempts, not a guess at how long start-up takes; each failure waits a moment before the next.
+        // Real connection attempts, not a guess at how long start-up takes; each failure waits a moment before the
+        // next.
         string probe = ConnectionStringFor("postgres", pooling: false);
         var clock = Stopwatch.StartNew();
         Exception? lastError = null;
@@ -161,7 +201,9 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             if (_process!.HasExited)
             {
-                throw new InvalidOperationException($"PostgreSQL exited with code {_process.ExitCode} while starting. Its log:{Environment.NewLine}{_output}");
+                throw new InvalidOperationException(
+                    $"PostgreSQL exited with code {_process.ExitCode} while starting. Its log:{Environment.NewLine}{_output}"
+                );
             }
 
             try
@@ -170,18 +212,21 @@ public sealed class PostgresServer : IAsyncLifetime
                 await connection.OpenAsync();
                 return;
             }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            catch (Exception exception)
+                when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
             {
                 lastError = exception;
 
-                // Start-up polling of a real server, bounded by the start timeout: no test waits on this to synchronise.
+                // Start-up polling of a real server, bounded by the start timeout: no test waits on this to
+                // synchronise.
                 await Task.Delay(50);
             }
         }
 
         throw new TimeoutException(
-            $"PostgreSQL did not accept connections on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s " +
-            $"(last error: {lastError?.Message}). Its log:{Environment.NewLine}{_output}");
+            $"PostgreSQL did not accept connections on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s "
+                + $"(last error: {lastError?.Message}). Its log:{Environment.NewLine}{_output}"
+        );
     }
 
     private async Task StopServerAsync()
@@ -198,7 +243,13 @@ public sealed class PostgresServer : IAsyncLifetime
             try
             {
                 // Immediate mode: the data is thrown away, so there is nothing to checkpoint.
-                await SystemCommand.RunAsync(Command("pg_ctl", ["stop", "-D", Path.Combine(_folder!.FullName, "data"), "-m", "immediate", "-w", "-t", "30"]), TimeSpan.FromSeconds(40));
+                await SystemCommand.RunAsync(
+                    Command(
+                        "pg_ctl",
+                        ["stop", "-D", Path.Combine(_folder!.FullName, "data"), "-m", "immediate", "-w", "-t", "30"]
+                    ),
+                    TimeSpan.FromSeconds(40)
+                );
             }
             catch (InvalidOperationException)
             {
@@ -217,16 +268,17 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    private string ConnectionStringFor(string database, bool pooling) => new NpgsqlConnectionStringBuilder
-    {
-        Host = "127.0.0.1",
-        Port = Port,
-        Username = Superuser,
-        Database = database,
-        Pooling = pooling,
-        Timeout = 5,
-        IncludeErrorDetail = true,
-    }.ConnectionString;
+    private string ConnectionStringFor(string database, bool pooling) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            Username = Superuser,
+            Database = database,
+            Pooling = pooling,
+            Timeout = 5,
+            IncludeErrorDetail = true,
+        }.ConnectionString;
 
     private static InvalidOperationException NotStarted() =>
         new("The PostgreSQL server is not running: use it as an xunit fixture, which calls InitializeAsync first.");

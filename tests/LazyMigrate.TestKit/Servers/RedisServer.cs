@@ -25,9 +25,12 @@ public sealed class RedisServer : IAsyncLifetime
     public int Port { get; private set; }
 
     /// <summary>Gets the StackExchange.Redis configuration string, <c>127.0.0.1:PORT</c>.</summary>
-    public string ConnectionString => _process is not null
-        ? string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}")
-        : throw new InvalidOperationException("The Redis server is not running: use it as an xunit fixture, which calls InitializeAsync first.");
+    public string ConnectionString =>
+        _process is not null
+            ? string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}")
+            : throw new InvalidOperationException(
+                "The Redis server is not running: use it as an xunit fixture, which calls InitializeAsync first."
+            );
 
     /// <summary>Starts the server and waits until it answers PING.</summary>
     public async Task InitializeAsync()
@@ -35,8 +38,9 @@ public sealed class RedisServer : IAsyncLifetime
         if (!File.Exists(Program))
         {
             throw new InvalidOperationException(
-                $"Redis is not installed: {Program} is missing. Install the Debian package `redis-server` " +
-                "(the README's test command, `bash scripts/test.sh`, installs it where it is missing).");
+                $"Redis is not installed: {Program} is missing. Install the Debian package `redis-server` "
+                    + "(the README's test command, `bash scripts/test.sh`, installs it where it is missing)."
+            );
         }
 
         try
@@ -45,15 +49,25 @@ public sealed class RedisServer : IAsyncLifetime
             Port = FreeTcpPort.Find();
             _process = new Process
             {
-                StartInfo = SystemCommand.StartInfo(Program,
-                [
-                    "--port", Port.ToString(CultureInfo.InvariantCulture),
-                    "--bind", "127.0.0.1",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--dir", _folder.FullName,
-                    "--daemonize", "no",
-                ], runAs: null, _folder.FullName),
+                StartInfo = SystemCommand.StartInfo(
+                    Program,
+                    [
+                        "--port",
+                        Port.ToString(CultureInfo.InvariantCulture),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        _folder.FullName,
+                        "--daemonize",
+                        "no",
+                    ],
+                    runAs: null,
+                    _folder.FullName
+                ),
             };
             _process.Start();
             _output.Follow(_process);
@@ -111,7 +125,9 @@ public sealed class RedisServer : IAsyncLifetime
         {
             if (_process!.HasExited)
             {
-                throw new InvalidOperationException($"redis-server exited with code {_process.ExitCode} while starting. Its output:{Environment.NewLine}{_output}");
+                throw new InvalidOperationException(
+                    $"redis-server exited with code {_process.ExitCode} while starting. Its output:{Environment.NewLine}{_output}"
+                );
             }
 
             try
@@ -131,8 +147,9 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         throw new TimeoutException(
-            $"redis-server did not answer PING on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s " +
-            $"(last error: {lastError?.Message ?? "no PONG"}). Its output:{Environment.NewLine}{_output}");
+            $"redis-server did not answer PING on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s "
+                + $"(last error: {lastError?.Message ?? "no PONG"}). Its output:{Environment.NewLine}{_output}"
+        );
     }
 
     private async Task<bool> PingAsync()

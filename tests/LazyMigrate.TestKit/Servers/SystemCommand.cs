@@ -2,17 +2,24 @@ using System.Diagnostics;
 
 namespace LazyMigrate.TestKit.Servers;
 
-/// <summary>Runs a program to its end, as the current user or (when the tests run as root) as another system user.</summary>
+/// <summary>Runs a program to its end, as the current user or (when the tests run as root) as another system
+/// user.</summary>
 internal static class SystemCommand
 {
-    /// <summary>Gets whether this process runs as root, where PostgreSQL refuses to run and needs its own user.</summary>
+    /// <summary>Gets whether this process runs as root, where PostgreSQL refuses to run and needs its own
+    /// user.</summary>
     public static bool IsRoot => Environment.UserName == "root";
 
     /// <summary>
     /// Builds the start info of a program; when <paramref name="runAs"/> is set and this process runs as root, the
     /// program runs as that user through <c>runuser</c>.
     /// </summary>
-    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> arguments, string? runAs, string workingDirectory)
+    public static ProcessStartInfo StartInfo(
+        string program,
+        IEnumerable<string> arguments,
+        string? runAs,
+        string workingDirectory
+    )
     {
         var info = new ProcessStartInfo
         {
@@ -44,7 +51,8 @@ internal static class SystemCommand
     }
 
     /// <summary>Runs a program to its end and returns what it printed.</summary>
-    /// <exception cref="InvalidOperationException">It could not start, exited with an error, or ran longer than <paramref name="timeout"/>.</exception>
+    /// <exception cref="InvalidOperationException">It could not start, exited with an error, or ran longer than
+    /// <paramref name="timeout"/>.</exception>
     public static async Task<string> RunAsync(ProcessStartInfo info, TimeSpan timeout)
     {
         string commandLine = $"{info.FileName} {string.Join(' ', info.ArgumentList)}";
@@ -68,12 +76,16 @@ internal static class SystemCommand
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"`{commandLine}` did not finish within {timeout.TotalSeconds:0} s. Its output:{Environment.NewLine}{output}");
+            throw new InvalidOperationException(
+                $"`{commandLine}` did not finish within {timeout.TotalSeconds:0} s. Its output:{Environment.NewLine}{output}"
+            );
         }
 
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"`{commandLine}` exited with code {process.ExitCode}. Its output:{Environment.NewLine}{output}");
+            throw new InvalidOperationException(
+                $"`{commandLine}` exited with code {process.ExitCode}. Its output:{Environment.NewLine}{output}"
+            );
         }
 
         return output.ToString();

@@ -11,7 +11,8 @@ public sealed class InMemoryNewStoreConformanceTests : NewStoreConformanceTests<
 
     public override int VersionOf(Customer entity) => entity.Version;
 
-    protected override Task<INewStore<Customer>> CreateStoreAsync() => Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
+    protected override Task<INewStore<Customer>> CreateStoreAsync() =>
+        Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
 }
 
 public sealed class InMemoryNewStoreLockConformanceTests : NewStoreLockConformanceTests<Customer>
@@ -33,7 +34,8 @@ public sealed class InMemoryOldStoreConformanceTests : OldStoreConformanceTests<
 
     public override int VersionOf(LegacyCustomer entity) => entity.Version;
 
-    protected override Task<IOldStore<LegacyCustomer>> CreateStoreAsync() => Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
+    protected override Task<IOldStore<LegacyCustomer>> CreateStoreAsync() =>
+        Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
 }
 
 public sealed class InMemoryLockConformanceTests : BatchLockConformanceTests
@@ -50,18 +52,22 @@ public sealed class InMemoryLockConformanceTests : BatchLockConformanceTests
         return Task.CompletedTask;
     }
 
-    protected override Task WaitUntilWaitingAsync(string key) => Eventually.TrueAsync(() => _backend.WaiterCount(key) > 0);
+    protected override Task WaitUntilWaitingAsync(string key) =>
+        Eventually.TrueAsync(() => _backend.WaiterCount(key) > 0);
 }
 
 public sealed class InMemoryRepositoryInvariantTests : RepositoryInvariantTests
 {
     private readonly InMemoryMigrationLockProvider _backend = new();
 
-    protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() => Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
+    protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
+        Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
 
-    protected override Task<INewStore<Customer>> CreateNewStoreAsync() => Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
+    protected override Task<INewStore<Customer>> CreateNewStoreAsync() =>
+        Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
 
-    protected override Task<IMigrationLockProvider> CreateLockProviderAsync() => Task.FromResult<IMigrationLockProvider>(_backend);
+    protected override Task<IMigrationLockProvider> CreateLockProviderAsync() =>
+        Task.FromResult<IMigrationLockProvider>(_backend);
 
     protected override Task LoseLockAsync(string key)
     {

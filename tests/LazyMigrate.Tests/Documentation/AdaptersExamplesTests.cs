@@ -1,9 +1,9 @@
-using LazyMigrate.TestKit.Documentation;
 using LazyMigrate.InMemory;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of docs/adapters.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.</summary>
+/// <summary>The examples of docs/adapters.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay
+/// so.</summary>
 public sealed class AdaptersExamplesTests
 {
     [Fact]
@@ -16,8 +16,12 @@ public sealed class AdaptersExamplesTests
         CancellationToken cancellationToken = CancellationToken.None;
 
         IMigrationLockHandle? handle = await provider.TryAcquireAsync(key, timeout, cancellationToken);
-        if (handle is null) { /* timed out */ }
-        await using (handle) { /* handle.HandleLostToken fires if the lock is known to be lost */ }
+        if (handle is null)
+        { /* timed out */
+        }
+        await using (handle)
+        { /* handle.HandleLostToken fires if the lock is known to be lost */
+        }
 
         Assert.NotNull(handle);
         Assert.Equal(1, locks.AcquireCount);
@@ -29,7 +33,11 @@ public sealed class AdaptersExamplesTests
     {
         var locks = new InMemoryMigrationLockProvider();
         IMigrationBatchLockProvider provider = locks;
-        string[] keys = [MigrationLockKeys.For("LegacyCustomer->Customer", "c1"), MigrationLockKeys.For("LegacyCustomer->Customer", "c2")];
+        string[] keys =
+        [
+            MigrationLockKeys.For("LegacyCustomer->Customer", "c1"),
+            MigrationLockKeys.For("LegacyCustomer->Customer", "c2"),
+        ];
         TimeSpan timeout = TimeSpan.Zero;
         CancellationToken cancellationToken = CancellationToken.None;
 

@@ -13,18 +13,35 @@ public sealed partial class RepositoryDocumentsTests
     // Spelled in two parts so that this file does not cite them itself.
     private static readonly string[] OutsideDocuments = ["DESIGN" + ".md", "../" + "shared"];
 
-    private static readonly string[] TextExtensions = [".cs", ".md", ".props", ".targets", ".csproj", ".nuspec", ".sh", ".json", ".yaml", ".sql"];
+    private static readonly string[] TextExtensions =
+    [
+        ".cs",
+        ".md",
+        ".props",
+        ".targets",
+        ".csproj",
+        ".nuspec",
+        ".sh",
+        ".json",
+        ".yaml",
+        ".sql",
+    ];
 
     [Fact]
     public void NoFile_CitesADocumentOutsideTheRepository()
     {
         string[] citing = SourceFiles()
-            .Where(path => File.ReadAllText(path) is var text
-                && OutsideDocuments.Any(outside => text.Contains(outside, StringComparison.Ordinal)))
+            .Where(path =>
+                File.ReadAllText(path) is var text
+                && OutsideDocuments.Any(outside => text.Contains(outside, StringComparison.Ordinal))
+            )
             .Select(path => Path.GetRelativePath(Root, path))
             .ToArray();
 
-        Assert.True(citing.Length == 0, $"these files cite a document outside the repository: {string.Join(", ", citing)}");
+        Assert.True(
+            citing.Length == 0,
+            $"these files cite a document outside the repository: {string.Join(", ", citing)}"
+        );
     }
 
     [Fact]
@@ -36,7 +53,11 @@ public sealed partial class RepositoryDocumentsTests
             foreach (Match link in MarkdownLink().Matches(File.ReadAllText(page)))
             {
                 string target = link.Groups["target"].Value;
-                if (target.Contains("://", StringComparison.Ordinal) || target.StartsWith('#') || target.StartsWith("mailto:", StringComparison.Ordinal))
+                if (
+                    target.Contains("://", StringComparison.Ordinal)
+                    || target.StartsWith('#')
+                    || target.StartsWith("mailto:", StringComparison.Ordinal)
+                )
                 {
                     continue;
                 }
@@ -80,23 +101,36 @@ public sealed partial class RepositoryDocumentsTests
 
         Assert.True(folders.Count >= 10, $"only {folders.Count} folders read from the layout");
         string[] missing = folders.Where(f => !Exists(f)).Select(f => Path.GetRelativePath(Root, f)).ToArray();
-        Assert.True(missing.Length == 0, $"docs/design.md names folders that do not exist: {string.Join(", ", missing)}");
+        Assert.True(
+            missing.Length == 0,
+            $"docs/design.md names folders that do not exist: {string.Join(", ", missing)}"
+        );
     }
 
     /// <summary>Whether the folder exists; a name with a wildcard must match one folder at least.</summary>
-    private static bool Exists(string folder) => folder.Contains('*', StringComparison.Ordinal)
-        ? Directory.Exists(Path.GetDirectoryName(folder)) && Directory.EnumerateDirectories(Path.GetDirectoryName(folder)!, Path.GetFileName(folder)).Any()
-        : Directory.Exists(folder);
+    private static bool Exists(string folder) =>
+        folder.Contains('*', StringComparison.Ordinal)
+            ? Directory.Exists(Path.GetDirectoryName(folder))
+                && Directory.EnumerateDirectories(Path.GetDirectoryName(folder)!, Path.GetFileName(folder)).Any()
+            : Directory.Exists(folder);
 
-    private static IEnumerable<string> SourceFiles() => Directory
-        .EnumerateFiles(Root, "*", SearchOption.AllDirectories)
-        .Where(path => TextExtensions.Contains(Path.GetExtension(path)))
-        .Where(path => !Path.GetRelativePath(Root, path).Split(Path.DirectorySeparatorChar)
-            .Any(part => part is "bin" or "obj" or ".git" or "BenchmarkDotNet.Artifacts" or "TestResults"));
+    private static IEnumerable<string> SourceFiles() =>
+        Directory
+            .EnumerateFiles(Root, "*", SearchOption.AllDirectories)
+            .Where(path => TextExtensions.Contains(Path.GetExtension(path)))
+            .Where(path =>
+                !Path.GetRelativePath(Root, path)
+                    .Split(Path.DirectorySeparatorChar)
+                    .Any(part => part is "bin" or "obj" or ".git" or "BenchmarkDotNet.Artifacts" or "TestResults")
+            );
 
     private static string FindRepositoryRoot()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        for (
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            directory is not null;
+            directory = directory.Parent
+        )
         {
             if (File.Exists(Path.Combine(directory.FullName, "LazyMigrate.sln")))
             {

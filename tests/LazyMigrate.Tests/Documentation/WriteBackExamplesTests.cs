@@ -1,10 +1,11 @@
-using LazyMigrate.TestKit.Documentation;
 using LazyMigrate.InMemory;
+using LazyMigrate.TestKit.Documentation;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of docs/write-back.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.</summary>
+/// <summary>The examples of docs/write-back.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they
+/// stay so.</summary>
 public sealed class WriteBackExamplesTests
 {
     [Fact]
@@ -16,14 +17,17 @@ public sealed class WriteBackExamplesTests
         var lockProvider = new InMemoryMigrationLockProvider();
 
         services.AddMigrationMapper<CustomerMapper>(); // implements IMigrationMapper and IReverseMigrationMapper
-        services.AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
-            .UseOldStore(oldStore).UseNewStore(newStore).UseLock(lockProvider);
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseOldStore(oldStore)
+            .UseNewStore(newStore)
+            .UseLock(lockProvider);
 
         await using ServiceProvider provider = services.BuildServiceProvider();
         var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         await customers.SaveAsync("c1", new Customer("Ada", "Lovelace", "(555) 010-0001"));
         Assert.Equal(new LegacyCustomer("Ada Lovelace", "(555) 010-0001"), oldStore.Peek("c1")); // mapped back
-        Assert.Equal(1, lockProvider.AcquireCount);                                              // under the lock
+        Assert.Equal(1, lockProvider.AcquireCount); // under the lock
 
         await customers.DeleteAsync("c1");
         Assert.Null(oldStore.Peek("c1"));

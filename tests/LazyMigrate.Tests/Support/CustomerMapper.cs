@@ -1,7 +1,9 @@
 namespace LazyMigrate.Tests.Support;
 
 /// <summary>Maps customers both ways, counts its calls and fails on demand.</summary>
-public sealed class CustomerMapper : IMigrationMapper<OldCustomer, NewCustomer>, IReverseMigrationMapper<OldCustomer, NewCustomer>
+public sealed class CustomerMapper
+    : IMigrationMapper<OldCustomer, NewCustomer>,
+        IReverseMigrationMapper<OldCustomer, NewCustomer>
 {
     private int _mapCount;
 

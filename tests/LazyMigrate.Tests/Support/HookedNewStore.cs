@@ -1,13 +1,15 @@
 namespace LazyMigrate.Tests.Support;
 
-/// <summary>A new store that runs a test's code before a read or an insert, or right after an insert or an upsert.</summary>
+/// <summary>A new store that runs a test's code before a read or an insert, or right after an insert or an
+/// upsert.</summary>
 public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {
     /// <summary>Gets or sets code run before every read (one id or many); it may throw to fail the read.</summary>
     public Action? BeforeFind { get; set; }
 
-    /// <summary>Gets or sets code run before every insert, for example a concurrent save the insert then loses to.</summary>
+    /// <summary>Gets or sets code run before every insert, for example a concurrent save the insert then loses
+    /// to.</summary>
     public Action? BeforeInsert { get; set; }
 
     public Action? AfterInsert { get; set; }
@@ -20,13 +22,20 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
         return inner.FindAsync(id, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         BeforeFind?.Invoke();
         return inner.FindManyAsync(ids, cancellationToken);
     }
 
-    public async ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> InsertIfAbsentAsync(
+        string id,
+        TNew entity,
+        CancellationToken cancellationToken = default
+    )
     {
         BeforeInsert?.Invoke();
         bool inserted = await inner.InsertIfAbsentAsync(id, entity, cancellationToken);
@@ -34,7 +43,10 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
         return inserted;
     }
 
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         BeforeInsert?.Invoke();
         IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAsync(entities, cancellationToken);
@@ -48,5 +60,6 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
         AfterUpsert?.Invoke();
     }
 
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(id, cancellationToken);
 }

@@ -12,7 +12,12 @@ namespace LazyMigrate.Tests.Support;
 /// </summary>
 public sealed class MigrationHarness : IAsyncDisposable
 {
-    private MigrationHarness(ServiceProvider services, SharedStores shared, CustomerMapper mapper, ConcurrentQueue<EntityMigrated<OldCustomer, NewCustomer>> events)
+    private MigrationHarness(
+        ServiceProvider services,
+        SharedStores shared,
+        CustomerMapper mapper,
+        ConcurrentQueue<EntityMigrated<OldCustomer, NewCustomer>> events
+    )
     {
         Services = services;
         Shared = shared;
@@ -41,7 +46,8 @@ public sealed class MigrationHarness : IAsyncDisposable
     public static MigrationHarness Create(
         SharedStores? shared = null,
         Action<LazyMigrationOptions>? options = null,
-        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null)
+        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null
+    )
     {
         shared ??= new SharedStores();
         var mapper = new CustomerMapper();
@@ -59,18 +65,25 @@ public sealed class MigrationHarness : IAsyncDisposable
             .UseInMemoryOldStore(shared.Old)
             .UseInMemoryNewStore(shared.New)
             .UseInMemoryLock(shared.Lock)
-            .OnMigrated((e, _) =>
-            {
-                events.Enqueue(e);
-                shared.AllEvents.Enqueue(e);
-                return ValueTask.CompletedTask;
-            });
+            .OnMigrated(
+                (e, _) =>
+                {
+                    events.Enqueue(e);
+                    shared.AllEvents.Enqueue(e);
+                    return ValueTask.CompletedTask;
+                }
+            );
         configure?.Invoke(builder);
         return new MigrationHarness(services.BuildServiceProvider(validateScopes: true), shared, mapper, events);
     }
 
-    /// <summary>Creates an instance whose old-store reads pause until the test releases <paramref name="gated"/>.</summary>
-    public static MigrationHarness CreatePausingOldReads(SharedStores shared, out GatedOldStore<OldCustomer> gated, Action<LazyMigrationOptions>? options = null)
+    /// <summary>Creates an instance whose old-store reads pause until the test releases <paramref
+    /// name="gated"/>.</summary>
+    public static MigrationHarness CreatePausingOldReads(
+        SharedStores shared,
+        out GatedOldStore<OldCustomer> gated,
+        Action<LazyMigrationOptions>? options = null
+    )
     {
         var pausing = new GatedOldStore<OldCustomer>(shared.Old);
         gated = pausing;

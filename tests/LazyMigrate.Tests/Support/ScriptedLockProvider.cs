@@ -15,14 +15,22 @@ public sealed class ScriptedLockProvider : IMigrationLockProvider
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Waits for the next acquire.</summary>
-    public async Task<Attempt> NextAsync() => await _attempts.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+    public async Task<Attempt> NextAsync() =>
+        await _attempts.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
     /// <inheritdoc/>
-    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Start([key], timeout, cancellationToken);
+    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(
+        string key,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    ) => Start([key], timeout, cancellationToken);
 
-    /// <summary>Starts an acquire of one key or of a batch (<see cref="Batch"/>), answered by the test.</summary>
-    internal ValueTask<IMigrationLockHandle?> Start(IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Starts an acquire of one key or of a batch (<see cref="ScriptedBatchLockProvider"/>), answered by the test.</summary>
+    internal ValueTask<IMigrationLockHandle?> Start(
+        IReadOnlyList<string> keys,
+        TimeSpan timeout,
+        CancellationToken cancellationToken
+    )
     {
         Interlocked.Increment(ref _count);
         var attempt = new Attempt(keys, timeout);
@@ -37,13 +45,15 @@ public sealed class ScriptedLockProvider : IMigrationLockProvider
 
         public TimeSpan Timeout { get; } = timeout;
 
-        internal TaskCompletionSource<IMigrationLockHandle?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        internal TaskCompletionSource<IMigrationLockHandle?> Answer { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Grant() => Answer.SetResult(new Handle());
 
         public void TimeOut() => Answer.SetResult(null);
 
-        public void FailTransiently() => Answer.SetException(new TransientStoreException("the lock's connection broke"));
+        public void FailTransiently() =>
+            Answer.SetException(new TransientStoreException("the lock's connection broke"));
     }
 
     private sealed class Handle : IMigrationLockHandle
@@ -58,11 +68,16 @@ public sealed class ScriptedLockProvider : IMigrationLockProvider
 public sealed class ScriptedBatchLockProvider(ScriptedLockProvider script) : IMigrationBatchLockProvider
 {
     /// <inheritdoc/>
-    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        script.TryAcquireAsync(key, timeout, cancellationToken);
+    public ValueTask<IMigrationLockHandle?> TryAcquireAsync(
+        string key,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    ) => script.TryAcquireAsync(key, timeout, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<IMigrationLockHandle?> TryAcquireManyAsync(
-        IReadOnlyList<string> keys, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        script.Start(keys, timeout, cancellationToken);
+        IReadOnlyList<string> keys,
+        TimeSpan timeout,
+        CancellationToken cancellationToken = default
+    ) => script.Start(keys, timeout, cancellationToken);
 }

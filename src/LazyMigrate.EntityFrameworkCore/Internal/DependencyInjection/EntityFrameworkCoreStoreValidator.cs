@@ -14,7 +14,8 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
     IServiceProvider services,
     Func<TContext, DbSet<TEntity>> set,
     string keyProperty,
-    bool needsEntries) : IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>
+    bool needsEntries
+) : IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>
     where TContext : DbContext
     where TEntity : class
     where TKey : notnull
@@ -29,7 +30,9 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
         List<string> problems = StoreOptionsChecks.Problems(options);
         if (services.GetService<IDbContextFactory<TContext>>() is not { } contexts)
         {
-            problems.Add($"No IDbContextFactory<{typeof(TContext).Name}> is registered: call services.AddDbContextFactory<{typeof(TContext).Name}>(...).");
+            problems.Add(
+                $"No IDbContextFactory<{typeof(TContext).Name}> is registered: call services.AddDbContextFactory<{typeof(TContext).Name}>(...)."
+            );
         }
         else
         {
@@ -37,6 +40,8 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
             problems.AddRange(StoreModel.Problems(context, set, keyProperty, needsEntries));
         }
 
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => $"{description}: {p}"));
+        return problems.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(problems.Select(p => $"{description}: {p}"));
     }
 }

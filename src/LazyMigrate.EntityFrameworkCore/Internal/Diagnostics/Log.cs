@@ -7,9 +7,26 @@ internal static partial class Log
 {
     public const string CategoryName = "LazyMigrate.EntityFrameworkCore";
 
-    [LoggerMessage(1, LogLevel.Debug, "EF Core store of {EntityType}: {Operation} of entity {EntityId} found the id's entry taken by a concurrent write (attempt {Attempt} of {MaxAttempts})", EventName = "EntryRaced")]
-    public static partial void EntryRaced(ILogger logger, string entityType, string operation, string entityId, int attempt, int maxAttempts);
+    [LoggerMessage(
+        1,
+        LogLevel.Debug,
+        "EF Core store of {EntityType}: {Operation} of entity {EntityId} found the id's entry taken by a concurrent write (attempt {Attempt} of {MaxAttempts})",
+        EventName = "EntryRaced"
+    )]
+    public static partial void EntryRaced(
+        ILogger logger,
+        string entityType,
+        string operation,
+        string entityId,
+        int attempt,
+        int maxAttempts
+    );
 
-    [LoggerMessage(2, LogLevel.Debug, "EF Core store of {EntityType}: insert-if-absent lost {Lost} of {Count} ids to concurrent writes, starting with {EntityId}; inserting the rest", EventName = "InsertRaced")]
+    [LoggerMessage(
+        2,
+        LogLevel.Debug,
+        "EF Core store of {EntityType}: insert-if-absent lost {Lost} of {Count} ids to concurrent writes, starting with {EntityId}; inserting the rest",
+        EventName = "InsertRaced"
+    )]
     public static partial void InsertRaced(ILogger logger, string entityType, int lost, int count, string entityId);
 }

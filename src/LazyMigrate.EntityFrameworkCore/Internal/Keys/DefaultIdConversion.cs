@@ -19,13 +19,22 @@ internal static class DefaultIdConversion<TKey>
             return ((Func<string, TKey>)(object)identity, (Func<TKey, string>)(object)identity);
         }
 
-        bool parsable = typeof(TKey).GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IParsable<>) && i.GenericTypeArguments[0] == typeof(TKey));
+        bool parsable = typeof(TKey)
+            .GetInterfaces()
+            .Any(i =>
+                i.IsGenericType
+                && i.GetGenericTypeDefinition() == typeof(IParsable<>)
+                && i.GenericTypeArguments[0] == typeof(TKey)
+            );
         if (!parsable || !typeof(IFormattable).IsAssignableFrom(typeof(TKey)))
         {
             return null;
         }
 
-        MethodInfo create = typeof(ParsableIdConversion).GetMethod(nameof(ParsableIdConversion.Create), BindingFlags.Public | BindingFlags.Static)!;
+        MethodInfo create = typeof(ParsableIdConversion).GetMethod(
+            nameof(ParsableIdConversion.Create),
+            BindingFlags.Public | BindingFlags.Static
+        )!;
         return ((Func<string, TKey>, Func<TKey, string>))create.MakeGenericMethod(typeof(TKey)).Invoke(null, null)!;
     }
 }
@@ -35,5 +44,8 @@ internal static class ParsableIdConversion
 {
     public static (Func<string, T> Parse, Func<T, string> Format) Create<T>()
         where T : IParsable<T>, IFormattable =>
-        (static id => T.Parse(id, CultureInfo.InvariantCulture), static key => key.ToString(null, CultureInfo.InvariantCulture));
+        (
+            static id => T.Parse(id, CultureInfo.InvariantCulture),
+            static key => key.ToString(null, CultureInfo.InvariantCulture)
+        );
 }

@@ -11,7 +11,8 @@ internal sealed class EntityKey<TEntity, TKey>
     where TEntity : class
     where TKey : notnull
 {
-    private static readonly MethodInfo ContainsMethod = typeof(Enumerable).GetMethods(BindingFlags.Public | BindingFlags.Static)
+    private static readonly MethodInfo ContainsMethod = typeof(Enumerable)
+        .GetMethods(BindingFlags.Public | BindingFlags.Static)
         .Single(m => m.Name == nameof(Enumerable.Contains) && m.GetParameters().Length == 2)
         .MakeGenericMethod(typeof(TKey));
 
@@ -22,9 +23,15 @@ internal sealed class EntityKey<TEntity, TKey>
     public EntityKey(Expression<Func<TEntity, TKey>> selector)
     {
         ArgumentNullException.ThrowIfNull(selector);
-        if (selector.Body is not MemberExpression { Member: PropertyInfo or FieldInfo } member || member.Expression != selector.Parameters[0])
+        if (
+            selector.Body is not MemberExpression { Member: PropertyInfo or FieldInfo } member
+            || member.Expression != selector.Parameters[0]
+        )
         {
-            throw new ArgumentException($"The key selector must read one property of {typeof(TEntity).Name}, as in 'e => e.Id'; '{selector}' does not.", nameof(selector));
+            throw new ArgumentException(
+                $"The key selector must read one property of {typeof(TEntity).Name}, as in 'e => e.Id'; '{selector}' does not.",
+                nameof(selector)
+            );
         }
 
         _entity = selector.Parameters[0];
@@ -49,13 +56,16 @@ internal sealed class EntityKey<TEntity, TKey>
         Lambda(Expression.Call(ContainsMethod, Parameter(keys.ToArray()), _property));
 
     /// <summary><c>e =&gt; e.Key &gt; key</c>, in the database's order of the key.</summary>
-    public Expression<Func<TEntity, bool>> After(TKey key) => Lambda(Compare(ExpressionType.GreaterThan, Parameter(key)));
+    public Expression<Func<TEntity, bool>> After(TKey key) =>
+        Lambda(Compare(ExpressionType.GreaterThan, Parameter(key)));
 
-    private Expression<Func<TEntity, bool>> Lambda(Expression body) => Expression.Lambda<Func<TEntity, bool>>(body, _entity);
+    private Expression<Func<TEntity, bool>> Lambda(Expression body) =>
+        Expression.Lambda<Func<TEntity, bool>>(body, _entity);
 
     /// <summary>
     /// A comparison with the key type's operator where it has one (numbers, <see cref="string"/> and <see cref="Guid"/>
-    /// equality), otherwise through <c>Equals</c> / <c>CompareTo</c>, which EF Core translates to the same SQL operators.
+    /// equality), otherwise through <c>Equals</c> / <c>CompareTo</c>, which EF Core translates to the same SQL
+    /// operators.
     /// </summary>
     private Expression Compare(ExpressionType comparison, Expression value)
     {
@@ -67,15 +77,21 @@ internal sealed class EntityKey<TEntity, TKey>
         {
             return comparison == ExpressionType.Equal
                 ? Expression.Call(_property, Method("Equals", "equality"), value)
-                : Expression.GreaterThan(Expression.Call(_property, Method("CompareTo", "order"), value), Expression.Constant(0));
+                : Expression.GreaterThan(
+                    Expression.Call(_property, Method("CompareTo", "order"), value),
+                    Expression.Constant(0)
+                );
         }
     }
 
     private static MethodInfo Method(string name, string purpose) =>
         typeof(TKey).GetMethod(name, [typeof(TKey)])
-        ?? throw new InvalidOperationException($"Key type {typeof(TKey).Name} has no operator nor {name}({typeof(TKey).Name}) method for its {purpose}.");
+        ?? throw new InvalidOperationException(
+            $"Key type {typeof(TKey).Name} has no operator nor {name}({typeof(TKey).Name}) method for its {purpose}."
+        );
 
-    /// <summary>A value EF Core sends as a query parameter: a field read on a constant, as a captured variable is.</summary>
+    /// <summary>A value EF Core sends as a query parameter: a field read on a constant, as a captured variable
+    /// is.</summary>
     private static MemberExpression Parameter<T>(T value) =>
         Expression.Field(Expression.Constant(new Captured<T>(value)), nameof(Captured<T>.Value));
 

@@ -16,7 +16,8 @@ internal sealed class IdConversion<TKey>
         _format = format;
     }
 
-    /// <summary>Gets whether the key type has a default conversion (see <see cref="EntityFrameworkCoreStoreOptions{TKey}.ParseId"/>).</summary>
+    /// <summary>Gets whether the key type has a default conversion (see <see
+    /// cref="EntityFrameworkCoreStoreOptions{TKey}.ParseId"/>).</summary>
     public static bool HasDefault => DefaultIdConversion<TKey>.Value is not null;
 
     public static IdConversion<TKey> From(EntityFrameworkCoreStoreOptions<TKey> options)
@@ -26,8 +27,11 @@ internal sealed class IdConversion<TKey>
             return new(parse, format);
         }
 
-        var (defaultParse, defaultFormat) = DefaultIdConversion<TKey>.Value
-            ?? throw new InvalidOperationException($"Key type {typeof(TKey).Name} has no default id conversion: set both ParseId and FormatKey.");
+        var (defaultParse, defaultFormat) =
+            DefaultIdConversion<TKey>.Value
+            ?? throw new InvalidOperationException(
+                $"Key type {typeof(TKey).Name} has no default id conversion: set both ParseId and FormatKey."
+            );
         return new(options.ParseId ?? defaultParse, options.FormatKey ?? defaultFormat);
     }
 
@@ -41,7 +45,11 @@ internal sealed class IdConversion<TKey>
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            throw new InvalidEntityIdException(id, $"it does not convert to a {typeof(TKey).Name} key ({exception.Message})", exception);
+            throw new InvalidEntityIdException(
+                id,
+                $"it does not convert to a {typeof(TKey).Name} key ({exception.Message})",
+                exception
+            );
         }
 
         if (key is null)
@@ -52,7 +60,10 @@ internal sealed class IdConversion<TKey>
         string canonical = ToId(key);
         if (!string.Equals(canonical, id, StringComparison.Ordinal))
         {
-            throw new InvalidEntityIdException(id, $"it is not the canonical form of its {typeof(TKey).Name} key, which is '{canonical}'");
+            throw new InvalidEntityIdException(
+                id,
+                $"it is not the canonical form of its {typeof(TKey).Name} key, which is '{canonical}'"
+            );
         }
 
         return key;

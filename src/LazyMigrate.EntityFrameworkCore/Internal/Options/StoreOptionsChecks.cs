@@ -1,6 +1,7 @@
 namespace LazyMigrate.EntityFrameworkCore.Internal;
 
-/// <summary>The checks of <see cref="EntityFrameworkCoreStoreOptions{TKey}"/> values, shared by start-up validation and the store constructors.</summary>
+/// <summary>The checks of <see cref="EntityFrameworkCoreStoreOptions{TKey}"/> values, shared by start-up validation and
+/// the store constructors.</summary>
 internal static class StoreOptionsChecks
 {
     public const int MaxScanPageSize = 100_000;
@@ -20,9 +21,14 @@ internal static class StoreOptionsChecks
             problems.Add($"MaxWriteAttempts must be between 1 and {MaxWriteAttempts}, not {options.MaxWriteAttempts}.");
         }
 
-        if (options.EntityTypeName is { } name && (string.IsNullOrWhiteSpace(name) || name.Length > LazyMigrateEntry.MaxEntityTypeLength))
+        if (
+            options.EntityTypeName is { } name
+            && (string.IsNullOrWhiteSpace(name) || name.Length > LazyMigrateEntry.MaxEntityTypeLength)
+        )
         {
-            problems.Add($"EntityTypeName must be a non-blank name of at most {LazyMigrateEntry.MaxEntityTypeLength} characters, not '{name}'.");
+            problems.Add(
+                $"EntityTypeName must be a non-blank name of at most {LazyMigrateEntry.MaxEntityTypeLength} characters, not '{name}'."
+            );
         }
 
         if ((options.ParseId is null || options.FormatKey is null) && !IdConversion<TKey>.HasDefault)

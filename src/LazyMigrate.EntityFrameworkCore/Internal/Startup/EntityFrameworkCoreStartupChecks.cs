@@ -7,7 +7,8 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// <summary>
 /// Runs every registered <see cref="IStoreStartupCheck"/> when the host starts (in
 /// <see cref="IHostedLifecycleService.StartingAsync"/>, after options validation and before any hosted service starts
-/// serving), so that a missing table or a database that does not open fails <c>host.StartAsync()</c>, not the first read.
+/// serving), so that a missing table or a database that does not open fails <c>host.StartAsync()</c>, not the first
+/// read.
 /// </summary>
 internal sealed class EntityFrameworkCoreStartupChecks(IEnumerable<IStoreStartupCheck> checks) : IHostedLifecycleService
 {

@@ -16,7 +16,13 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
 {
     private readonly Func<TContext, DbSet<TEntity>> _set;
 
-    public EntityTable(IDbContextFactory<TContext> contexts, Func<TContext, DbSet<TEntity>> set, Expression<Func<TEntity, TKey>> key, EntityFrameworkCoreStoreOptions<TKey>? options, bool needsEntries)
+    public EntityTable(
+        IDbContextFactory<TContext> contexts,
+        Func<TContext, DbSet<TEntity>> set,
+        Expression<Func<TEntity, TKey>> key,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        bool needsEntries
+    )
     {
         ArgumentNullException.ThrowIfNull(contexts);
         ArgumentNullException.ThrowIfNull(set);
@@ -55,7 +61,8 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
 
     public int MaxWriteAttempts { get; }
 
-    /// <summary>Converts distinct ids to keys, failing on the first invalid one before anything is read or written.</summary>
+    /// <summary>Converts distinct ids to keys, failing on the first invalid one before anything is read or
+    /// written.</summary>
     public TKey[] ToKeys(IReadOnlyCollection<string> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -77,7 +84,11 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     public Task<TEntity?> FindAsync(TContext context, TKey key, CancellationToken cancellationToken) =>
         Query(context).Where(Key.EqualTo(key)).FirstOrDefaultAsync(cancellationToken);
 
-    public async Task<Dictionary<string, TEntity>> FindManyAsync(TContext context, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, TEntity>> FindManyAsync(
+        TContext context,
+        IReadOnlyCollection<TKey> keys,
+        CancellationToken cancellationToken
+    )
     {
         var found = new Dictionary<string, TEntity>(keys.Count, StringComparer.Ordinal);
         if (keys.Count == 0)
@@ -85,7 +96,12 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
             return found;
         }
 
-        foreach (TEntity entity in await Query(context).Where(Key.In(keys)).ToListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (
+            TEntity entity in await Query(context)
+                .Where(Key.In(keys))
+                .ToListAsync(cancellationToken)
+                .ConfigureAwait(false)
+        )
         {
             found[IdOf(entity)] = entity;
         }
@@ -94,18 +110,27 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     }
 
     /// <summary>The ids among <paramref name="keys"/> the table holds, reading keys only.</summary>
-    public async Task<List<string>> FindIdsAsync(TContext context, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
+    public async Task<List<string>> FindIdsAsync(
+        TContext context,
+        IReadOnlyCollection<TKey> keys,
+        CancellationToken cancellationToken
+    )
     {
         if (keys.Count == 0)
         {
             return [];
         }
 
-        List<TKey> found = await Query(context).Where(Key.In(keys)).Select(Key.Selector).ToListAsync(cancellationToken).ConfigureAwait(false);
+        List<TKey> found = await Query(context)
+            .Where(Key.In(keys))
+            .Select(Key.Selector)
+            .ToListAsync(cancellationToken)
+            .ConfigureAwait(false);
         return found.ConvertAll(Ids.ToId);
     }
 
-    /// <summary>Inserts or replaces one entity in <paramref name="context"/> (inside the caller's transaction, if any).</summary>
+    /// <summary>Inserts or replaces one entity in <paramref name="context"/> (inside the caller's transaction, if
+    /// any).</summary>
     /// <returns><see langword="true"/> when it inserted, <see langword="false"/> when it replaced.</returns>
     public async Task<bool> WriteAsync(TContext context, TKey key, TEntity entity, CancellationToken cancellationToken)
     {
@@ -115,7 +140,8 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         return !exists;
     }
 
-    /// <summary>Tracks an entity to insert or to replace whole, under the key of its id: the id is what the store is told.</summary>
+    /// <summary>Tracks an entity to insert or to replace whole, under the key of its id: the id is what the store is
+    /// told.</summary>
     public void Track(TContext context, TKey key, TEntity entity, EntityState state)
     {
         ArgumentNullException.ThrowIfNull(entity);
@@ -141,31 +167,41 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     /// a retrying strategy, such as <c>EnableRetryOnFailure</c>, replays the whole transaction). The transaction is
     /// committed when the work completes and rolled back when it throws.
     /// </summary>
-    public async Task InTransactionAsync<TState>(TState state, Func<TContext, TState, CancellationToken, Task> work, CancellationToken cancellationToken)
+    public async Task InTransactionAsync<TState>(
+        TState state,
+        Func<TContext, TState, CancellationToken, Task> work,
+        CancellationToken cancellationToken
+    )
     {
         TContext context = await Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (context.ConfigureAwait(false))
         {
             IExecutionStrategy strategy = context.Database.CreateExecutionStrategy();
-            await strategy.ExecuteAsync(
-                (Context: context, State: state, Work: work),
-                static async (_, s, ct) =>
-                {
-                    s.Context.ChangeTracker.Clear();
-
-                    // A failed save is never carried on from: the whole transaction rolls back, so EF Core's savepoint
-                    // before each save would only cost a round trip.
-                    s.Context.Database.AutoSavepointsEnabled = false;
-                    IDbContextTransaction transaction = await s.Context.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-                    await using (transaction.ConfigureAwait(false))
+            await strategy
+                .ExecuteAsync(
+                    (Context: context, State: state, Work: work),
+                    static async (_, s, ct) =>
                     {
-                        await s.Work(s.Context, s.State, ct).ConfigureAwait(false);
-                        await transaction.CommitAsync(ct).ConfigureAwait(false);
-                        return true;
-                    }
-                },
-                verifySucceeded: null,
-                cancellationToken).ConfigureAwait(false);
+                        s.Context.ChangeTracker.Clear();
+
+                        // A failed save is never carried on from: the whole transaction rolls back, so EF Core's
+                        // savepoint
+                        // before each save would only cost a round trip.
+                        s.Context.Database.AutoSavepointsEnabled = false;
+                        IDbContextTransaction transaction = await s
+                            .Context.Database.BeginTransactionAsync(ct)
+                            .ConfigureAwait(false);
+                        await using (transaction.ConfigureAwait(false))
+                        {
+                            await s.Work(s.Context, s.State, ct).ConfigureAwait(false);
+                            await transaction.CommitAsync(ct).ConfigureAwait(false);
+                            return true;
+                        }
+                    },
+                    verifySucceeded: null,
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
         }
     }
 }

@@ -2,7 +2,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore.Internal;
 
-/// <summary>A new store's rows in the <see cref="LazyMigrateEntry"/> table: claims of live ids and tombstones of deleted ones.</summary>
+/// <summary>A new store's rows in the <see cref="LazyMigrateEntry"/> table: claims of live ids and tombstones of
+/// deleted ones.</summary>
 internal sealed class Entries(string entityType)
 {
     public IQueryable<LazyMigrateEntry> Of(DbContext context, string id) =>
@@ -11,17 +12,26 @@ internal sealed class Entries(string entityType)
     public IQueryable<LazyMigrateEntry> Of(DbContext context, IReadOnlyCollection<string> ids)
     {
         string[] values = [.. ids];
-        return context.Set<LazyMigrateEntry>().AsNoTracking().Where(e => e.EntityType == entityType && values.Contains(e.EntityId));
+        return context
+            .Set<LazyMigrateEntry>()
+            .AsNoTracking()
+            .Where(e => e.EntityType == entityType && values.Contains(e.EntityId));
     }
 
-    public async Task<Dictionary<string, bool>> DeletedByIdAsync(DbContext context, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, bool>> DeletedByIdAsync(
+        DbContext context,
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken
+    )
     {
         if (ids.Count == 0)
         {
             return new(StringComparer.Ordinal);
         }
 
-        return await Of(context, ids).ToDictionaryAsync(e => e.EntityId, e => e.IsDeleted, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+        return await Of(context, ids)
+            .ToDictionaryAsync(e => e.EntityId, e => e.IsDeleted, StringComparer.Ordinal, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Adds the claims of ids nobody holds yet; saving them fails on any id another write holds.</summary>
@@ -29,7 +39,14 @@ internal sealed class Entries(string entityType)
     {
         foreach (string id in ids)
         {
-            context.Add(new LazyMigrateEntry { EntityType = entityType, EntityId = id, IsDeleted = deleted });
+            context.Add(
+                new LazyMigrateEntry
+                {
+                    EntityType = entityType,
+                    EntityId = id,
+                    IsDeleted = deleted,
+                }
+            );
         }
     }
 
@@ -40,9 +57,11 @@ internal sealed class Entries(string entityType)
     /// </summary>
     public async Task TakeAsync(DbContext context, string id, bool deleted, CancellationToken cancellationToken)
     {
-        int updated = await context.Set<LazyMigrateEntry>()
+        int updated = await context
+            .Set<LazyMigrateEntry>()
             .Where(e => e.EntityType == entityType && e.EntityId == id)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.IsDeleted, deleted), cancellationToken).ConfigureAwait(false);
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.IsDeleted, deleted), cancellationToken)
+            .ConfigureAwait(false);
         if (updated > 0)
         {
             return;

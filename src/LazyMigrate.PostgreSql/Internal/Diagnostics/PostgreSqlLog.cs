@@ -2,24 +2,50 @@ using Microsoft.Extensions.Logging;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>The log messages of LazyMigrate.PostgreSql. Table names, lock keys and ids only: never an entity payload.</summary>
+/// <summary>The log messages of LazyMigrate.PostgreSql. Table names, lock keys and ids only: never an entity
+/// payload.</summary>
 internal static partial class PostgreSqlLog
 {
     /// <summary>The logger category.</summary>
     public const string Category = "LazyMigrate.PostgreSql";
 
-    [LoggerMessage(101, LogLevel.Information, "Created the LazyMigrate document table {Table}", EventName = "TableCreated")]
+    [LoggerMessage(
+        101,
+        LogLevel.Information,
+        "Created the LazyMigrate document table {Table}",
+        EventName = "TableCreated"
+    )]
     public static partial void TableCreated(ILogger logger, string table);
 
-    [LoggerMessage(111, LogLevel.Warning, "Lost the PostgreSQL advisory lock {LockKey}: its connection failed", EventName = "AdvisoryLockLost")]
+    [LoggerMessage(
+        111,
+        LogLevel.Warning,
+        "Lost the PostgreSQL advisory lock {LockKey}: its connection failed",
+        EventName = "AdvisoryLockLost"
+    )]
     public static partial void AdvisoryLockLost(ILogger logger, string lockKey, Exception exception);
 
-    [LoggerMessage(112, LogLevel.Warning, "Releasing the PostgreSQL advisory lock {LockKey} found it no longer held by its session", EventName = "AdvisoryLockNotHeld")]
+    [LoggerMessage(
+        112,
+        LogLevel.Warning,
+        "Releasing the PostgreSQL advisory lock {LockKey} found it no longer held by its session",
+        EventName = "AdvisoryLockNotHeld"
+    )]
     public static partial void AdvisoryLockNotHeld(ILogger logger, string lockKey);
 
-    [LoggerMessage(113, LogLevel.Warning, "Could not release the PostgreSQL advisory lock {LockKey}; the pool is cleared so that its connection closes instead of being reused", EventName = "AdvisoryLockReleaseFailed")]
+    [LoggerMessage(
+        113,
+        LogLevel.Warning,
+        "Could not release the PostgreSQL advisory lock {LockKey}; the pool is cleared so that its connection closes instead of being reused",
+        EventName = "AdvisoryLockReleaseFailed"
+    )]
     public static partial void AdvisoryLockReleaseFailed(ILogger logger, string lockKey, Exception exception);
 
-    [LoggerMessage(121, LogLevel.Warning, "Could not end the migration-lock transaction on {Table} cleanly; its locks go with the transaction or with its connection", EventName = "StoreLockRollbackFailed")]
+    [LoggerMessage(
+        121,
+        LogLevel.Warning,
+        "Could not end the migration-lock transaction on {Table} cleanly; its locks go with the transaction or with its connection",
+        EventName = "StoreLockRollbackFailed"
+    )]
     public static partial void StoreLockRollbackFailed(ILogger logger, string table, Exception exception);
 }

@@ -27,9 +27,17 @@ internal sealed class OldTableReadAlong<TOld>
     public static OldTableReadAlong<TOld>? For<TNew>(IOldStore<TOld> oldStore, DocumentTable<TNew> newTable)
         where TNew : class
     {
-        if (oldStore is not PostgreSqlOldStore<TOld> { Table: var oldTable }
-            || !(ReferenceEquals(oldTable.DataSource, newTable.DataSource)
-                || string.Equals(oldTable.DataSource.ConnectionString, newTable.DataSource.ConnectionString, StringComparison.Ordinal)))
+        if (
+            oldStore is not PostgreSqlOldStore<TOld> { Table: var oldTable }
+            || !(
+                ReferenceEquals(oldTable.DataSource, newTable.DataSource)
+                || string.Equals(
+                    oldTable.DataSource.ConnectionString,
+                    newTable.DataSource.ConnectionString,
+                    StringComparison.Ordinal
+                )
+            )
+        )
         {
             return null;
         }
@@ -41,7 +49,5 @@ internal sealed class OldTableReadAlong<TOld>
 /// <summary>Stands for the old entity type of a new-store lock that reads no old table.</summary>
 internal sealed class NoOldTable
 {
-    private NoOldTable()
-    {
-    }
+    private NoOldTable() { }
 }

@@ -8,7 +8,8 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// A held advisory lock, or the locks of a batch of keys, and the connection whose session holds them. A lock held
 /// longer than <see cref="Slice"/> is watched: its connection waits for a message from the server
 /// (<see cref="NpgsqlConnection.WaitAsync(TimeSpan, CancellationToken)"/>), so a server that closes the session ends
-/// that wait at once, and a keep-alive query runs whenever the connection was silent for the keep-alive interval. Either failing cancels <see cref="HandleLostToken"/>.
+/// that wait at once, and a keep-alive query runs whenever the connection was silent for the keep-alive interval.
+/// Either failing cancels <see cref="HandleLostToken"/>.
 /// </summary>
 /// <remarks>
 /// <para>A release must first stop the watch, since the connection runs one thing at a time, and Npgsql can miss a
@@ -28,14 +29,20 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
-    // Neither source is disposed: they own no timer, and a holder may still read or register on the token after release.
+    // Neither source is disposed: they own no timer, and a holder may still read or register on the token after
+    // release.
     private readonly CancellationTokenSource _lost = new();
     private readonly CancellationTokenSource _stopWatching = new();
     private readonly Task _watching;
     private int _released;
 
     public PostgreSqlAdvisoryLockHandle(
-        NpgsqlConnection connection, string[] keys, TimeSpan keepAliveInterval, TimeProvider timeProvider, ILogger logger)
+        NpgsqlConnection connection,
+        string[] keys,
+        TimeSpan keepAliveInterval,
+        TimeProvider timeProvider,
+        ILogger logger
+    )
     {
         _connection = connection;
         _keys = keys;
@@ -87,7 +94,8 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
         TimeSpan slice = _keepAliveInterval > TimeSpan.Zero && _keepAliveInterval < Slice ? _keepAliveInterval : Slice;
         try
         {
-            // A delay, unlike a pending read, is cancelled without a race; it also returns the handle to the acquirer first.
+            // A delay, unlike a pending read, is cancelled without a race; it also returns the handle to the acquirer
+            // first.
             await Task.Delay(Slice, _timeProvider, _stopWatching.Token).ConfigureAwait(false);
             long silentSince = _timeProvider.GetTimestamp();
             while (!_stopWatching.IsCancellationRequested)
@@ -97,7 +105,10 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
                 {
                     silentSince = _timeProvider.GetTimestamp();
                 }
-                else if (_keepAliveInterval > TimeSpan.Zero && _timeProvider.GetElapsedTime(silentSince) >= _keepAliveInterval)
+                else if (
+                    _keepAliveInterval > TimeSpan.Zero
+                    && _timeProvider.GetElapsedTime(silentSince) >= _keepAliveInterval
+                )
                 {
                     await KeepAliveAsync().ConfigureAwait(false);
                     silentSince = _timeProvider.GetTimestamp();
@@ -127,15 +138,19 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
 
     private ValueTask<bool> UnlockAsync() => UnlockAsync(_connection, _keys);
 
-    /// <summary>Releases <paramref name="keys"/> in the session of <paramref name="connection"/>; true when it held them all.</summary>
+    /// <summary>Releases <paramref name="keys"/> in the session of <paramref name="connection"/>; true when it held
+    /// them all.</summary>
     internal static async ValueTask<bool> UnlockAsync(NpgsqlConnection connection, string[] keys)
     {
-        NpgsqlCommand unlock = keys.Length == 1 ? new(AdvisoryLockSql.Unlock, connection) : new(AdvisoryLockSql.UnlockMany, connection);
+        NpgsqlCommand unlock =
+            keys.Length == 1 ? new(AdvisoryLockSql.Unlock, connection) : new(AdvisoryLockSql.UnlockMany, connection);
         await using (unlock.ConfigureAwait(false))
         {
-            unlock.Parameters.Add(keys.Length == 1
-                ? new NpgsqlParameter<string> { TypedValue = keys[0] }
-                : new NpgsqlParameter<string[]> { TypedValue = keys });
+            unlock.Parameters.Add(
+                keys.Length == 1
+                    ? new NpgsqlParameter<string> { TypedValue = keys[0] }
+                    : new NpgsqlParameter<string[]> { TypedValue = keys }
+            );
             return (bool)(await unlock.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
         }
     }

@@ -7,14 +7,16 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// <summary>
 /// Migration locks a <see cref="PostgreSqlNewStore{TNew}"/> holds: transaction-scoped advisory locks
 /// (<see cref="StoreLockSql"/>) in an open transaction on a connection of its own, taken with the re-read in one batch
-/// (two when a lock is held elsewhere) and released by the insert's <c>COMMIT</c> in another, or by a <c>ROLLBACK</c> on dispose.
+/// (two when a lock is held elsewhere) and released by the insert's <c>COMMIT</c> in another, or by a <c>ROLLBACK</c>
+/// on dispose.
 /// </summary>
 /// <remarks>
 /// <para>A lost lock cannot lead to a write: the insert runs in the lock's transaction, which dies with its connection,
 /// so it fails and writes nothing. <see cref="HandleLostToken"/> is therefore <see cref="CancellationToken.None"/>:
 /// noticing the loss earlier would need a pending read on the connection (a task per lock) for a log line.</para>
 /// <para>Single-use: after the insert or the dispose, the locks are gone and the connection is back in the pool.</para>
-/// <para>When the old table lives in the same database, the lock's batch also reads it (<see cref="StoreLockStatements"/>):
+/// <para>When the old table lives in the same database, the lock's batch also reads it (<see
+/// cref="StoreLockStatements"/>):
 /// <see cref="OldEntities"/> then holds what the migration would otherwise read in a round trip of its own. Without
 /// it, <typeparamref name="TOld"/> is <see cref="NoOldTable"/>, which no migration asks for.</para>
 /// </remarks>
@@ -31,7 +33,12 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     private int _released;
     private Exception? _insertFailure;
 
-    private PostgreSqlNewStoreLock(DocumentTable<T> table, NpgsqlConnection connection, IReadOnlyDictionary<string, NewStoreRead<T>> current, IReadOnlyDictionary<string, TOld> oldEntities)
+    private PostgreSqlNewStoreLock(
+        DocumentTable<T> table,
+        NpgsqlConnection connection,
+        IReadOnlyDictionary<string, NewStoreRead<T>> current,
+        IReadOnlyDictionary<string, TOld> oldEntities
+    )
     {
         _table = table;
         _connection = connection;
@@ -48,22 +55,33 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     /// <summary>
     /// Takes the locks and reads under them (the new table, and <paramref name="readAlong"/>'s old table if given): one
     /// round trip that tries the locks, and when one is held elsewhere and <paramref name="timeout"/> is not zero, a
-    /// second that waits for them (see <see cref="RunLockBatchAsync"/>). A lock not granted in time rolls everything back
+    /// second that waits for them (see <see cref="RunLockBatchAsync"/>). A lock not granted in time rolls everything
+    /// back
     /// and returns <see langword="null"/>; any failure rolls back too, then is thrown. Nothing stays locked unless this
     /// returns a lock.
     /// </summary>
     /// <param name="table">The new store's table.</param>
-    /// <param name="statements">The statements that lock and read: <paramref name="readAlong"/>'s, or the new table's alone.</param>
-    /// <param name="readAlong">The old table in the same database to read under the lock; or <see langword="null"/>.</param>
+    /// <param name="statements">The statements that lock and read: <paramref name="readAlong"/>'s, or the new table's
+    /// alone.</param>
+    /// <param name="readAlong">The old table in the same database to read under the lock; or <see
+    /// langword="null"/>.</param>
     /// <param name="ids">Valid ids, at least one.</param>
     /// <param name="timeout">
     /// How long the call may wait for all the locks, counted from its start: zero tries once,
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.
     /// </param>
     /// <param name="cancellationToken">Cancels the wait; whatever was granted is rolled back.</param>
-    public static async ValueTask<PostgreSqlNewStoreLock<T, TOld>?> TryAcquireAsync(DocumentTable<T> table, StoreLockStatements statements, string[] ids, TimeSpan timeout, OldTableReadAlong<TOld>? readAlong, CancellationToken cancellationToken)
+    public static async ValueTask<PostgreSqlNewStoreLock<T, TOld>?> TryAcquireAsync(
+        DocumentTable<T> table,
+        StoreLockStatements statements,
+        string[] ids,
+        TimeSpan timeout,
+        OldTableReadAlong<TOld>? readAlong,
+        CancellationToken cancellationToken
+    )
     {
-        // The server's timeouts run on the real clock, so the time left is measured on it, not on an injected TimeProvider.
+        // The server's timeouts run on the real clock, so the time left is measured on it, not on an injected
+        // TimeProvider.
         long started = Stopwatch.GetTimestamp();
         await table.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         if (readAlong is not null)
@@ -71,14 +89,25 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             await readAlong.Table.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        NpgsqlConnection connection = await table.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection connection = await table
+            .DataSource.OpenConnectionAsync(cancellationToken)
+            .ConfigureAwait(false);
         PostgreSqlNewStoreLock<T, TOld>? held = null;
         var wait = default(WaitBound);
         try
         {
             // Free locks, the common case, are taken in a batch of prepared statements without a lock_timeout to set.
             // Otherwise, unless told to try once, roll back what was granted and wait for all in the lock's order.
-            LockBatchResult result = await RunLockBatchAsync(table, statements, connection, ids, waitFor: null, readAlong, cancellationToken).ConfigureAwait(false);
+            LockBatchResult result = await RunLockBatchAsync(
+                    table,
+                    statements,
+                    connection,
+                    ids,
+                    waitFor: null,
+                    readAlong,
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             if (!result.Granted && timeout != TimeSpan.Zero)
             {
                 wait = WaitBound.Start(timeout, started);
@@ -87,15 +116,26 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                     return null;
                 }
 
-                result = await RunLockBatchAsync(table, statements, connection, ids, wait.Left, readAlong, cancellationToken)
+                result = await RunLockBatchAsync(
+                        table,
+                        statements,
+                        connection,
+                        ids,
+                        wait.Left,
+                        readAlong,
+                        cancellationToken
+                    )
                     .ConfigureAwait(false);
             }
 
             // Only once the batch has completed: from here on the connection and its locks belong to the lock object.
-            held = result.Granted ? new PostgreSqlNewStoreLock<T, TOld>(table, connection, result.Current, result.OldEntities) : null;
+            held = result.Granted
+                ? new PostgreSqlNewStoreLock<T, TOld>(table, connection, result.Current, result.OldEntities)
+                : null;
             return held;
         }
-        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable || wait.TimedOut(exception))
+        catch (PostgresException exception)
+            when (exception.SqlState == PostgresErrorCodes.LockNotAvailable || wait.TimedOut(exception))
         {
             // lock_timeout: a lock stayed held by another transaction for the whole timeout; statement_timeout: the
             // locks, each granted in time, were not all granted within it.
@@ -111,7 +151,10 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         }
     }
 
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(IReadOnlyCollection<KeyValuePair<string, T>> entities, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(entities);
         if (Interlocked.Exchange(ref _released, 1) != 0)
@@ -120,7 +163,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                 _insertFailure is null
                     ? "The migration locks were already released."
                     : "The migration locks were already released: the insert that released them failed, and its transaction was rolled back or lost with its connection.",
-                _insertFailure);
+                _insertFailure
+            );
         }
 
         bool committed = false;
@@ -134,12 +178,23 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                     // One entity, the migration of a single read: the plainer statement.
                     var (id, entity) = entities.First();
                     PostgreSqlEntityIds.Validate(id);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(_table.Sql.InsertIfAbsentReturningId) { Parameters = { DocumentTable<T>.Text(id), DocumentTable<T>.Jsonb(_table.Serialize(entity)) } });
+                    batch.BatchCommands.Add(
+                        new NpgsqlBatchCommand(_table.Sql.InsertIfAbsentReturningId)
+                        {
+                            Parameters =
+                            {
+                                DocumentTable<T>.Text(id),
+                                DocumentTable<T>.Jsonb(_table.Serialize(entity)),
+                            },
+                        }
+                    );
                 }
                 else if (entities.Count > 1)
                 {
                     var (ids, payloads) = _table.InsertManyParameters(entities);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(_table.Sql.InsertManyIfAbsent) { Parameters = { ids, payloads } });
+                    batch.BatchCommands.Add(
+                        new NpgsqlBatchCommand(_table.Sql.InsertManyIfAbsent) { Parameters = { ids, payloads } }
+                    );
                 }
 
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Commit));
@@ -148,12 +203,15 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                 NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
-                    inserted = entities.Count > 0 ? await DocumentTable<T>.ReadInsertedIdsAsync(reader, entities.Count, cancellationToken).ConfigureAwait(false) : [];
+                    inserted =
+                        entities.Count > 0
+                            ? await DocumentTable<T>
+                                .ReadInsertedIdsAsync(reader, entities.Count, cancellationToken)
+                                .ConfigureAwait(false)
+                            : [];
 
                     // Up to the COMMIT's completion: only a committed insert counts.
-                    while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                    }
+                    while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
                 }
 
                 committed = true;
@@ -181,12 +239,22 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     /// <summary>
     /// One round trip. Without <paramref name="waitFor"/>: <c>BEGIN</c>, then the locks tried once and the reads in one
-    /// statement, prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL lock_timeout</c>
-    /// and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>, a wait for every lock
+    /// statement, prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL
+    /// lock_timeout</c>
+    /// and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>, a wait for every
+    /// lock
     /// in key order, both settings back to the database's, then the reads in a statement of their own, whose snapshot
     /// follows the locks. The reads count only when the locks were granted.
     /// </summary>
-    private static async ValueTask<LockBatchResult> RunLockBatchAsync(DocumentTable<T> table, StoreLockStatements statements, NpgsqlConnection connection, string[] ids, TimeSpan? waitFor, OldTableReadAlong<TOld>? readAlong, CancellationToken cancellationToken)
+    private static async ValueTask<LockBatchResult> RunLockBatchAsync(
+        DocumentTable<T> table,
+        StoreLockStatements statements,
+        NpgsqlConnection connection,
+        string[] ids,
+        TimeSpan? waitFor,
+        OldTableReadAlong<TOld>? readAlong,
+        CancellationToken cancellationToken
+    )
     {
         NpgsqlBatch batch = new(connection);
         await using (batch.ConfigureAwait(false))
@@ -202,22 +270,49 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                     batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.SetStatementTimeout(timeout)));
                 }
 
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Lock) { Parameters = { DocumentTable<T>.Text(table.Sql.LockKeyPrefix), DocumentTable<T>.TextArray(ids) } });
+                batch.BatchCommands.Add(
+                    new NpgsqlBatchCommand(StoreLockSql.Lock)
+                    {
+                        Parameters =
+                        {
+                            DocumentTable<T>.Text(table.Sql.LockKeyPrefix),
+                            DocumentTable<T>.TextArray(ids),
+                        },
+                    }
+                );
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.ResetLockTimeout));
                 if (bounded)
                 {
                     batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.ResetStatementTimeout));
                 }
 
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(statements.ReadLocked) { Parameters = { DocumentTable<T>.TextArray(ids) } });
+                batch.BatchCommands.Add(
+                    new NpgsqlBatchCommand(statements.ReadLocked) { Parameters = { DocumentTable<T>.TextArray(ids) } }
+                );
                 batch.Timeout = CommandTimeout(connection, timeout);
             }
             else
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Begin));
-                batch.BatchCommands.Add(ids.Length == 1
-                    ? new NpgsqlBatchCommand(statements.TryLockAndReadOne) { Parameters = { DocumentTable<T>.Text(table.Sql.LockKeyPrefix), DocumentTable<T>.Text(ids[0]) } }
-                    : new NpgsqlBatchCommand(statements.TryLockAndReadMany) { Parameters = { DocumentTable<T>.Text(table.Sql.LockKeyPrefix), DocumentTable<T>.TextArray(ids) } });
+                batch.BatchCommands.Add(
+                    ids.Length == 1
+                        ? new NpgsqlBatchCommand(statements.TryLockAndReadOne)
+                        {
+                            Parameters =
+                            {
+                                DocumentTable<T>.Text(table.Sql.LockKeyPrefix),
+                                DocumentTable<T>.Text(ids[0]),
+                            },
+                        }
+                        : new NpgsqlBatchCommand(statements.TryLockAndReadMany)
+                        {
+                            Parameters =
+                            {
+                                DocumentTable<T>.Text(table.Sql.LockKeyPrefix),
+                                DocumentTable<T>.TextArray(ids),
+                            },
+                        }
+                );
                 await table.Statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
             }
 
@@ -230,13 +325,21 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                     await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                return await ReadRowsAsync(table, readAlong, reader, ids.Length, cancellationToken).ConfigureAwait(false);
+                return await ReadRowsAsync(table, readAlong, reader, ids.Length, cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Reads the rows of a <see cref="StoreLockStatements"/> statement: granted, id, deleted, payload (, old_payload) per locked id.</summary>
-    private static async ValueTask<LockBatchResult> ReadRowsAsync(DocumentTable<T> table, OldTableReadAlong<TOld>? readAlong, NpgsqlDataReader reader, int count, CancellationToken cancellationToken)
+    /// <summary>Reads the rows of a <see cref="StoreLockStatements"/> statement: granted, id, deleted, payload (,
+    /// old_payload) per locked id.</summary>
+    private static async ValueTask<LockBatchResult> ReadRowsAsync(
+        DocumentTable<T> table,
+        OldTableReadAlong<TOld>? readAlong,
+        NpgsqlDataReader reader,
+        int count,
+        CancellationToken cancellationToken
+    )
     {
         bool granted = true;
         var current = new Dictionary<string, NewStoreRead<T>>(count, StringComparer.Ordinal);
@@ -247,7 +350,9 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             string id = reader.GetString(1);
             if (!reader.IsDBNull(2))
             {
-                current[id] = reader.GetBoolean(2) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(table.ReadEntity(reader, 3, id));
+                current[id] = reader.GetBoolean(2)
+                    ? NewStoreRead<T>.Deleted
+                    : NewStoreRead<T>.Found(table.ReadEntity(reader, 3, id));
             }
             else if (oldEntities is not null && !reader.IsDBNull(4))
             {
@@ -258,14 +363,16 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         return new LockBatchResult(granted, current, oldEntities ?? NothingRead);
     }
 
-    /// <summary>The batch's timeout: the connection's command timeout on top of the lock wait (0, no limit, for an infinite wait).</summary>
+    /// <summary>The batch's timeout: the connection's command timeout on top of the lock wait (0, no limit, for an
+    /// infinite wait).</summary>
     private static int CommandTimeout(NpgsqlConnection connection, TimeSpan lockTimeout) =>
         lockTimeout == Timeout.InfiniteTimeSpan || connection.CommandTimeout == 0
             ? 0
             : (int)Math.Min(int.MaxValue, connection.CommandTimeout + Math.Ceiling(lockTimeout.TotalSeconds));
 
     /// <summary>
-    /// Rolls back (releasing the locks) and returns the connection; never throws. A connection that is already dead took
+    /// Rolls back (releasing the locks) and returns the connection; never throws. A connection that is already dead
+    /// took
     /// its locks with it. One that fails the rollback is not pooled as it is: Npgsql rolls back again when it takes the
     /// connection back, and closes it if that fails too, which ends the session and its locks.
     /// </summary>
@@ -304,7 +411,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     }
 
     /// <summary>
-    /// The bound of a wait for locks: the time left of the call's timeout when the wait starts, which becomes the wait's
+    /// The bound of a wait for locks: the time left of the call's timeout when the wait starts, which becomes the
+    /// wait's
     /// <c>statement_timeout</c>. The default is no wait at all.
     /// </summary>
     private readonly record struct WaitBound(TimeSpan Left, long Started)
@@ -333,5 +441,9 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     }
 
     /// <summary>What one lock batch found: whether every lock was granted, and the reads made under them.</summary>
-    private readonly record struct LockBatchResult(bool Granted, Dictionary<string, NewStoreRead<T>> Current, IReadOnlyDictionary<string, TOld> OldEntities);
+    private readonly record struct LockBatchResult(
+        bool Granted,
+        Dictionary<string, NewStoreRead<T>> Current,
+        IReadOnlyDictionary<string, TOld> OldEntities
+    );
 }

@@ -4,15 +4,19 @@ namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
 /// The SQL of the migration locks a new store takes itself (<see cref="ILockingNewStore{TNew}"/>): transaction-scoped
-/// advisory locks, taken with the re-read in one batch and released by the insert's <c>COMMIT</c> (or a <c>ROLLBACK</c>).
+/// advisory locks, taken with the re-read in one batch and released by the insert's <c>COMMIT</c> (or a
+/// <c>ROLLBACK</c>).
 /// </summary>
 /// <remarks>
 /// <para>An id's key is <c>hashtextextended('lazymigrate:"schema"."table":' || id, 0)</c>: the same hash as the session
 /// advisory lock (<see cref="AdvisoryLockSql"/>), in the same 64-bit advisory-lock space. Both kinds would exclude each
 /// other on an equal key string, but the strings differ: the session lock's key names the migration
-/// (<see cref="MigrationLockKeys.For"/>), which a store does not know, so the two kinds never exclude each other.</para>
-/// <para>Two keys sharing a hash only serialize two unrelated ids, which is harmless. The keys are locked in the order of
-/// their hash value, deduplicated, so two batches that overlap always lock in the same order and never deadlock each other.</para>
+/// (<see cref="MigrationLockKeys.For"/>), which a store does not know, so the two kinds never exclude each
+/// other.</para>
+/// <para>Two keys sharing a hash only serialize two unrelated ids, which is harmless. The keys are locked in the order
+/// of
+/// their hash value, deduplicated, so two batches that overlap always lock in the same order and never deadlock each
+/// other.</para>
 /// </remarks>
 internal static class StoreLockSql
 {
@@ -23,17 +27,19 @@ internal static class StoreLockSql
     public const string Begin = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
     /// <summary>
-    /// Waits for every lock, each up to <c>lock_timeout</c> (55P03 <c>lock_not_available</c> past it), all of them up to
+    /// Waits for every lock, each up to <c>lock_timeout</c> (55P03 <c>lock_not_available</c> past it), all of them up
+    /// to
     /// <c>statement_timeout</c> (57014 <c>query_canceled</c>). $1: the key prefix, $2: the ids.
     /// </summary>
     public const string Lock =
-        "SELECT count(pg_advisory_xact_lock(k)) FROM " +
-        "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
+        "SELECT count(pg_advisory_xact_lock(k)) FROM "
+        + "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
 
-    /// <summary>Tries every lock once, without waiting, in key order; true when all were granted. $1: the key prefix, $2: the ids.</summary>
+    /// <summary>Tries every lock once, without waiting, in key order; true when all were granted. $1: the key prefix,
+    /// $2: the ids.</summary>
     public const string TryLockKeys =
-        "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM " +
-        "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
+        "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM "
+        + "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
 
     public const string Commit = "COMMIT";
 
@@ -48,7 +54,8 @@ internal static class StoreLockSql
     /// <inheritdoc cref="ResetLockTimeout"/>
     public const string ResetStatementTimeout = "SET LOCAL statement_timeout TO DEFAULT";
 
-    /// <summary>The longest <c>lock_timeout</c> or <c>statement_timeout</c> PostgreSQL accepts, in milliseconds.</summary>
+    /// <summary>The longest <c>lock_timeout</c> or <c>statement_timeout</c> PostgreSQL accepts, in
+    /// milliseconds.</summary>
     private const long MaxTimeoutMilliseconds = int.MaxValue;
 
     /// <summary>
@@ -59,10 +66,12 @@ internal static class StoreLockSql
 
     /// <summary>
     /// Sets how long the next statements may run, for this transaction only: PostgreSQL (13 and later) times each
-    /// statement of a batch on its own, so the wait for all the locks, which <c>lock_timeout</c> bounds only lock by lock,
+    /// statement of a batch on its own, so the wait for all the locks, which <c>lock_timeout</c> bounds only lock by
+    /// lock,
     /// ends at the timeout with 57014 <c>query_canceled</c>.
     /// </summary>
-    public static string SetStatementTimeout(TimeSpan timeout) => "SET LOCAL statement_timeout = " + Milliseconds(timeout);
+    public static string SetStatementTimeout(TimeSpan timeout) =>
+        "SET LOCAL statement_timeout = " + Milliseconds(timeout);
 
     /// <summary>
     /// A timeout as PostgreSQL reads it: <see cref="Timeout.InfiniteTimeSpan"/> is 0, its "no limit"; any other timeout
@@ -70,9 +79,10 @@ internal static class StoreLockSql
     /// </summary>
     private static string Milliseconds(TimeSpan timeout)
     {
-        long milliseconds = timeout == Timeout.InfiniteTimeSpan
-            ? 0
-            : Math.Clamp((long)Math.Ceiling(timeout.TotalMilliseconds), 1, MaxTimeoutMilliseconds);
+        long milliseconds =
+            timeout == Timeout.InfiniteTimeSpan
+                ? 0
+                : Math.Clamp((long)Math.Ceiling(timeout.TotalMilliseconds), 1, MaxTimeoutMilliseconds);
         return milliseconds.ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -27,7 +27,8 @@ internal sealed class DocumentTableName
     public static DocumentTableName For(PostgreSqlDocumentStoreOptions options, Type entityType) =>
         new(options.Schema, options.TableName ?? DefaultTableName(entityType));
 
-    /// <summary>Gets the table name derived from a type: <c>LegacyCustomer</c> becomes <c>legacy_customer</c>.</summary>
+    /// <summary>Gets the table name derived from a type: <c>LegacyCustomer</c> becomes
+    /// <c>legacy_customer</c>.</summary>
     public static string DefaultTableName(Type entityType)
     {
         string name = entityType.Name;
@@ -37,7 +38,8 @@ internal sealed class DocumentTableName
             ? snake
             : throw new ArgumentException(
                 $"No PostgreSQL table name can be derived from the type name '{entityType.Name}' ('{snake}' is not {PostgreSqlIdentifier.Rule}): set {nameof(PostgreSqlDocumentStoreOptions)}.{nameof(PostgreSqlDocumentStoreOptions.TableName)}.",
-                nameof(entityType));
+                nameof(entityType)
+            );
     }
 
     public override string ToString() => Qualified;

@@ -9,15 +9,19 @@ namespace LazyMigrate.PostgreSql.Internal;
 internal static partial class PostgreSqlIdentifier
 {
     /// <summary>The rule, in words, for error messages.</summary>
-    public const string Rule = "1 to 63 characters, ASCII letters, digits and underscores only, not starting with a digit";
+    public const string Rule =
+        "1 to 63 characters, ASCII letters, digits and underscores only, not starting with a digit";
 
     /// <summary>Tells whether <paramref name="name"/> may be used as a schema or table name.</summary>
     public static bool IsValid(string? name) => name is not null && Pattern().IsMatch(name);
 
-    /// <summary>Quotes a name checked by <see cref="IsValid"/>, keeping its case: <c>Customer</c> becomes <c>"Customer"</c>.</summary>
+    /// <summary>Quotes a name checked by <see cref="IsValid"/>, keeping its case: <c>Customer</c> becomes
+    /// <c>"Customer"</c>.</summary>
     /// <exception cref="ArgumentException">The name breaks the rule.</exception>
     public static string Quote(string name, string what) =>
-        IsValid(name) ? $"\"{name}\"" : throw new ArgumentException($"The PostgreSQL {what} name '{name}' is invalid: it must be {Rule}.", what);
+        IsValid(name)
+            ? $"\"{name}\""
+            : throw new ArgumentException($"The PostgreSQL {what} name '{name}' is invalid: it must be {Rule}.", what);
 
     // \z, not $: $ also matches before a final line feed.
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,62}\z", RegexOptions.CultureInvariant)]

@@ -23,7 +23,8 @@ internal sealed class SchemaGate
         _ready = !createSchema;
     }
 
-    /// <summary>Completes when the table is there; also where every store call observes a token cancelled before it started.</summary>
+    /// <summary>Completes when the table is there; also where every store call observes a token cancelled before it
+    /// started.</summary>
     public ValueTask EnsureAsync(CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -44,7 +45,11 @@ internal sealed class SchemaGate
                 return;
             }
 
-            if (await PostgreSqlDocumentStoreSchema.CreateAsync(_dataSource, _table, cancellationToken).ConfigureAwait(false))
+            if (
+                await PostgreSqlDocumentStoreSchema
+                    .CreateAsync(_dataSource, _table, cancellationToken)
+                    .ConfigureAwait(false)
+            )
             {
                 PostgreSqlLog.TableCreated(_logger, _table.Qualified);
             }

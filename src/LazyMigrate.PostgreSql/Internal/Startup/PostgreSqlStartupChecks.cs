@@ -10,12 +10,20 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// <see cref="IHostedLifecycleService.StartingAsync"/>, after options validation and before any hosted service starts
 /// serving), so that a missing table or an unreachable database fails <c>host.StartAsync()</c>, not the first read.
 /// </summary>
-internal sealed class PostgreSqlStartupChecks(IEnumerable<PostgreSqlStoreStartupCheck> checks, IServiceProvider services)
-    : IHostedLifecycleService
+internal sealed class PostgreSqlStartupChecks(
+    IEnumerable<PostgreSqlStoreStartupCheck> checks,
+    IServiceProvider services
+) : IHostedLifecycleService
 {
     /// <summary>Registers the check of one store, and this service once.</summary>
     public static void Add(
-        IServiceCollection services, string migration, MigrationRole role, string optionsName, Type entityType, NpgsqlDataSource? dataSource)
+        IServiceCollection services,
+        string migration,
+        MigrationRole role,
+        string optionsName,
+        Type entityType,
+        NpgsqlDataSource? dataSource
+    )
     {
         services.AddSingleton(new PostgreSqlStoreStartupCheck(migration, role, optionsName, entityType, dataSource));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlStartupChecks>());

@@ -5,17 +5,24 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
-/// The start-up check of one PostgreSQL store of one migration (see <see cref="PostgreSqlDocumentStoreOptions.CheckOnStart"/>):
+/// The start-up check of one PostgreSQL store of one migration (see <see
+/// cref="PostgreSqlDocumentStoreOptions.CheckOnStart"/>):
 /// the database answers and the table is there with the store's columns, or, with
 /// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/>, is created now rather than at the first read.
 /// </summary>
 internal sealed class PostgreSqlStoreStartupCheck(
-    string migration, MigrationRole role, string optionsName, Type entityType, NpgsqlDataSource? dataSource)
+    string migration,
+    MigrationRole role,
+    string optionsName,
+    Type entityType,
+    NpgsqlDataSource? dataSource
+)
 {
     /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        PostgreSqlDocumentStoreOptions options = services.GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>()
+        PostgreSqlDocumentStoreOptions options = services
+            .GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>()
             .Get(optionsName);
         if (!options.CheckOnStart)
         {
@@ -33,7 +40,9 @@ internal sealed class PostgreSqlStoreStartupCheck(
             }
 
             // No row is read: the statement only has the server resolve the table and every column a store uses.
-            NpgsqlCommand command = source.CreateCommand($"SELECT id, payload, deleted, updated_at FROM {table.Qualified} WHERE false");
+            NpgsqlCommand command = source.CreateCommand(
+                $"SELECT id, payload, deleted, updated_at FROM {table.Qualified} WHERE false"
+            );
             await using (command.ConfigureAwait(false))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -43,18 +52,21 @@ internal sealed class PostgreSqlStoreStartupCheck(
         {
             throw new InvalidOperationException(
                 $"LazyMigrate migration '{migration}': the {role} (PostgreSQL table {table.Qualified}) failed its start-up "
-                + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
-                + "to skip this check.",
-                exception);
+                    + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
+                    + "to skip this check.",
+                exception
+            );
         }
     }
 
-    private static string Hint(Exception exception) => (exception as PostgresException)?.SqlState switch
-    {
-        PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
-            "Create the table (PostgreSqlDocumentStoreSchema.CreateScript gives the script) or set CreateSchema = true.",
-        PostgresErrorCodes.UndefinedColumn => "The table lacks a column of the store's layout (see PostgreSqlDocumentStoreSchema.CreateScript).",
-        null => "The database did not answer: check the connection string and that the server is up.",
-        _ => "See the cause.",
-    };
+    private static string Hint(Exception exception) =>
+        (exception as PostgresException)?.SqlState switch
+        {
+            PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
+                "Create the table (PostgreSqlDocumentStoreSchema.CreateScript gives the script) or set CreateSchema = true.",
+            PostgresErrorCodes.UndefinedColumn =>
+                "The table lacks a column of the store's layout (see PostgreSqlDocumentStoreSchema.CreateScript).",
+            null => "The database did not answer: check the connection string and that the server is up.",
+            _ => "See the cause.",
+        };
 }

@@ -3,7 +3,8 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>Turns entities into UTF-8 <c>jsonb</c> payloads and back, naming the entity when a payload is corrupt.</summary>
+/// <summary>Turns entities into UTF-8 <c>jsonb</c> payloads and back, naming the entity when a payload is
+/// corrupt.</summary>
 internal sealed class DocumentSerializer<T>
     where T : class
 {
@@ -25,7 +26,8 @@ internal sealed class DocumentSerializer<T>
         return JsonSerializer.SerializeToUtf8Bytes(entity, _typeInfo);
     }
 
-    /// <exception cref="CorruptPayloadException">The payload is not JSON of <typeparamref name="T"/>, or is JSON null.</exception>
+    /// <exception cref="CorruptPayloadException">The payload is not JSON of <typeparamref name="T"/>, or is JSON
+    /// null.</exception>
     public T Deserialize(string id, byte[] payload)
     {
         T? entity;
@@ -35,7 +37,12 @@ internal sealed class DocumentSerializer<T>
         }
         catch (JsonException exception)
         {
-            throw new CorruptPayloadException(id, _table, $"it does not deserialize to {typeof(T).Name}: {exception.Message}", exception);
+            throw new CorruptPayloadException(
+                id,
+                _table,
+                $"it does not deserialize to {typeof(T).Name}: {exception.Message}",
+                exception
+            );
         }
 
         return entity ?? throw new CorruptPayloadException(id, _table, $"it is JSON null, not a {typeof(T).Name}.");

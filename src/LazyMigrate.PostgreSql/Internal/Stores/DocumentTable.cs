@@ -10,11 +10,13 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// Runs the statements of one document table: one round trip per call, a pooled connection from the data source held
 /// only for that call. Shared by the new-store and old-store facades, which differ in how they read tombstones.
 /// </summary>
-/// <remarks>Npgsql failures pass through unchanged: a transient one (<c>NpgsqlException.IsTransient</c>) is what the core's pipelines retry.</remarks>
+/// <remarks>Npgsql failures pass through unchanged: a transient one (<c>NpgsqlException.IsTransient</c>) is what the
+/// core's pipelines retry.</remarks>
 internal sealed class DocumentTable<T>
     where T : class
 {
-    private static readonly IReadOnlyDictionary<string, NewStoreRead<T>> NoReads = new Dictionary<string, NewStoreRead<T>>();
+    private static readonly IReadOnlyDictionary<string, NewStoreRead<T>> NoReads =
+        new Dictionary<string, NewStoreRead<T>>();
     private static readonly IReadOnlyDictionary<string, T> NoEntities = new Dictionary<string, T>();
 
     private readonly NpgsqlDataSource _dataSource;
@@ -25,7 +27,11 @@ internal sealed class DocumentTable<T>
     private readonly int _scanPageSize;
 
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public DocumentTable(NpgsqlDataSource dataSource, PostgreSqlDocumentStoreOptions? options, ILoggerFactory? loggerFactory)
+    public DocumentTable(
+        NpgsqlDataSource dataSource,
+        PostgreSqlDocumentStoreOptions? options,
+        ILoggerFactory? loggerFactory
+    )
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         options ??= new PostgreSqlDocumentStoreOptions();
@@ -58,7 +64,9 @@ internal sealed class DocumentTable<T>
     public async ValueTask<NewStoreRead<T>> FindAsync(string id, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.Find, Text(id), null, CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(_sql.Find, Text(id), null, CommandBehavior.SingleRow, cancellationToken)
+            .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -70,7 +78,10 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<T>>> FindManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyDictionary<string, NewStoreRead<T>>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken
+    )
     {
         if (ids.Count == 0)
         {
@@ -78,28 +89,41 @@ internal sealed class DocumentTable<T>
         }
 
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindMany, TextArray(ids), null, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(_sql.FindMany, TextArray(ids), null, CommandBehavior.Default, cancellationToken)
+            .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             return await ReadNewStoreRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's current result.</summary>
-    private async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    /// <summary>Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's
+    /// current result.</summary>
+    private async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(
+        NpgsqlDataReader reader,
+        int capacity,
+        CancellationToken cancellationToken
+    )
     {
         var found = new Dictionary<string, NewStoreRead<T>>(capacity, StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             string id = reader.GetString(0);
-            found[id] = reader.GetBoolean(1) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
+            found[id] = reader.GetBoolean(1)
+                ? NewStoreRead<T>.Deleted
+                : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
         }
 
         return found;
     }
 
     /// <summary>Reads (id, payload) rows from the reader's current result, by id.</summary>
-    private async ValueTask<Dictionary<string, T>> ReadEntityRowsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, T>> ReadEntityRowsAsync(
+        NpgsqlDataReader reader,
+        int capacity,
+        CancellationToken cancellationToken
+    )
     {
         var found = new Dictionary<string, T>(capacity, StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -115,14 +139,19 @@ internal sealed class DocumentTable<T>
     public async ValueTask<T?> FindLiveAsync(string id, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindLive, Text(id), null, CommandBehavior.SingleRow, cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(_sql.FindLive, Text(id), null, CommandBehavior.SingleRow, cancellationToken)
+            .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadEntity(reader, 0, id) : null;
         }
     }
 
-    public async ValueTask<IReadOnlyDictionary<string, T>> FindManyLiveAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyDictionary<string, T>> FindManyLiveAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken
+    )
     {
         if (ids.Count == 0)
         {
@@ -130,21 +159,29 @@ internal sealed class DocumentTable<T>
         }
 
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.FindManyLive, TextArray(ids), null, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(_sql.FindManyLive, TextArray(ids), null, CommandBehavior.Default, cancellationToken)
+            .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             return await ReadEntityRowsAsync(reader, ids.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte) order.</summary>
-    public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(string? afterId, CancellationToken cancellationToken)
+    /// <summary>Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte)
+    /// order.</summary>
+    public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(
+        string? afterId,
+        CancellationToken cancellationToken
+    )
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var pageSize = new NpgsqlParameter<int> { TypedValue = _scanPageSize };
         return afterId is null
-            ? await ReadEntitiesAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken).ConfigureAwait(false)
-            : await ReadEntitiesAsync(_sql.ScanAfter, Text(afterId), pageSize, _scanPageSize, cancellationToken).ConfigureAwait(false);
+            ? await ReadEntitiesAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken)
+                .ConfigureAwait(false)
+            : await ReadEntitiesAsync(_sql.ScanAfter, Text(afterId), pageSize, _scanPageSize, cancellationToken)
+                .ConfigureAwait(false);
     }
 
     /// <summary>The size of a full page: a shorter one is the last.</summary>
@@ -154,9 +191,13 @@ internal sealed class DocumentTable<T>
     public byte[] Serialize(T entity) => _serializer.Serialize(entity);
 
     public async ValueTask<bool> InsertIfAbsentAsync(string id, T entity, CancellationToken cancellationToken) =>
-        await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false) == 1;
+        await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken)
+            .ConfigureAwait(false) == 1;
 
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyCollection<KeyValuePair<string, T>> entities, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities,
+        CancellationToken cancellationToken
+    )
     {
         if (entities.Count == 0)
         {
@@ -165,16 +206,21 @@ internal sealed class DocumentTable<T>
 
         var (ids, payloads) = InsertManyParameters(entities);
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(_sql.InsertManyIfAbsent, ids, payloads, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(_sql.InsertManyIfAbsent, ids, payloads, CommandBehavior.Default, cancellationToken)
+            .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             return await ReadInsertedIdsAsync(reader, entities.Count, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Validates the ids and serializes the entities into the two parameters of <see cref="DocumentStatements.InsertManyIfAbsent"/>.</summary>
+    /// <summary>Validates the ids and serializes the entities into the two parameters of <see
+    /// cref="DocumentStatements.InsertManyIfAbsent"/>.</summary>
     /// <exception cref="InvalidEntityIdException">An id PostgreSQL cannot store.</exception>
-    public (NpgsqlParameter<string[]> Ids, NpgsqlParameter<byte[][]> Payloads) InsertManyParameters(IReadOnlyCollection<KeyValuePair<string, T>> entities)
+    public (NpgsqlParameter<string[]> Ids, NpgsqlParameter<byte[][]> Payloads) InsertManyParameters(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities
+    )
     {
         string[] ids = new string[entities.Count];
         byte[][] payloads = new byte[entities.Count][];
@@ -186,11 +232,23 @@ internal sealed class DocumentTable<T>
             payloads[i++] = _serializer.Serialize(entity);
         }
 
-        return (new NpgsqlParameter<string[]> { TypedValue = ids }, new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        return (
+            new NpgsqlParameter<string[]> { TypedValue = ids },
+            new NpgsqlParameter<byte[][]>
+            {
+                TypedValue = payloads,
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+            }
+        );
     }
 
-    /// <summary>Reads the ids <see cref="DocumentStatements.InsertManyIfAbsent"/> returned from the reader's current result.</summary>
-    public static async ValueTask<List<string>> ReadInsertedIdsAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    /// <summary>Reads the ids <see cref="DocumentStatements.InsertManyIfAbsent"/> returned from the reader's current
+    /// result.</summary>
+    public static async ValueTask<List<string>> ReadInsertedIdsAsync(
+        NpgsqlDataReader reader,
+        int capacity,
+        CancellationToken cancellationToken
+    )
     {
         var inserted = new List<string>(capacity);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -202,7 +260,8 @@ internal sealed class DocumentTable<T>
     }
 
     public async ValueTask UpsertAsync(string id, T entity, CancellationToken cancellationToken) =>
-        await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken)
+            .ConfigureAwait(false);
 
     public async ValueTask TombstoneAsync(string id, CancellationToken cancellationToken) =>
         await ExecuteAsync(_sql.Tombstone, Text(id), second: null, cancellationToken).ConfigureAwait(false);
@@ -212,20 +271,36 @@ internal sealed class DocumentTable<T>
 
     public static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };
 
-    public static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) => new() { TypedValue = values as string[] ?? [.. values] };
+    public static NpgsqlParameter<string[]> TextArray(IReadOnlyCollection<string> values) =>
+        new() { TypedValue = values as string[] ?? [.. values] };
 
-    public static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) => new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
+    public static NpgsqlParameter<byte[]> Jsonb(byte[] utf8Json) =>
+        new() { TypedValue = utf8Json, NpgsqlDbType = NpgsqlDbType.Jsonb };
 
-    private async ValueTask<int> ExecuteAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, CancellationToken cancellationToken)
+    private async ValueTask<int> ExecuteAsync(
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        CancellationToken cancellationToken
+    )
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
         return await _statements.ExecuteNonQueryAsync(sql, first, second, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees them.</summary>
-    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, int capacity, CancellationToken cancellationToken)
+    /// <summary>Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees
+    /// them.</summary>
+    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        int capacity,
+        CancellationToken cancellationToken
+    )
     {
-        NpgsqlDataReader reader = await _statements.ExecuteReaderAsync(sql, first, second, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(sql, first, second, CommandBehavior.Default, cancellationToken)
+            .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             var rows = new List<KeyValuePair<string, T>>(capacity);
@@ -239,7 +314,10 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    /// <summary>Deserializes the payload at <paramref name="ordinal"/> of the current row (a null payload is a corrupt row).</summary>
+    /// <summary>Deserializes the payload at <paramref name="ordinal"/> of the current row (a null payload is a corrupt
+    /// row).</summary>
     public T ReadEntity(NpgsqlDataReader reader, int ordinal, string id) =>
-        reader.IsDBNull(ordinal) ? _serializer.MissingPayload(id) : _serializer.Deserialize(id, reader.GetFieldValue<byte[]>(ordinal));
+        reader.IsDBNull(ordinal)
+            ? _serializer.MissingPayload(id)
+            : _serializer.Deserialize(id, reader.GetFieldValue<byte[]>(ordinal));
 }

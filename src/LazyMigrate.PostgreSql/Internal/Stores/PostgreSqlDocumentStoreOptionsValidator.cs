@@ -4,8 +4,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>Checks <see cref="PostgreSqlDocumentStoreOptions"/> at start-up, and that a data source is registered when the store takes the container's.</summary>
-internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIsService? services = null) : IValidateOptions<PostgreSqlDocumentStoreOptions>
+/// <summary>Checks <see cref="PostgreSqlDocumentStoreOptions"/> at start-up, and that a data source is registered when
+/// the store takes the container's.</summary>
+internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIsService? services = null)
+    : IValidateOptions<PostgreSqlDocumentStoreOptions>
 {
     public const int MaxScanPageSize = 100_000;
 
@@ -19,7 +21,9 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
         }
         else if (options.Schema.StartsWith("pg_", StringComparison.Ordinal))
         {
-            failures.Add($"Schema '{options.Schema}' is invalid: the prefix pg_ is reserved for PostgreSQL's system schemas.");
+            failures.Add(
+                $"Schema '{options.Schema}' is invalid: the prefix pg_ is reserved for PostgreSQL's system schemas."
+            );
         }
 
         if (options.TableName is not null && !PostgreSqlIdentifier.IsValid(options.TableName))
@@ -39,11 +43,15 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
 
         if (options.DataSourceFromContainer && services is not null && !services.IsService(typeof(NpgsqlDataSource)))
         {
-            failures.Add("needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method.");
+            failures.Add(
+                "needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method."
+            );
         }
 
         string prefix = string.IsNullOrEmpty(name) ? "PostgreSQL store" : $"PostgreSQL store '{name}'";
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Select(f => $"{prefix}: {f}"));
+        return failures.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(failures.Select(f => $"{prefix}: {f}"));
     }
 
     /// <summary>Throws when <paramref name="options"/> are invalid: for stores built without the container.</summary>

@@ -25,15 +25,24 @@ internal sealed class StatementRunner
     public bool Prepares { get; }
 
     /// <summary>Executes a query; disposing the reader returns the connection to the pool.</summary>
-    public async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, CommandBehavior behavior, CancellationToken cancellationToken)
+    public async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        CommandBehavior behavior,
+        CancellationToken cancellationToken
+    )
     {
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            NpgsqlCommand command = await CreateAsync(connection, sql, first, second, cancellationToken).ConfigureAwait(false);
+            NpgsqlCommand command = await CreateAsync(connection, sql, first, second, cancellationToken)
+                .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
-                return await command.ExecuteReaderAsync(behavior | CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+                return await command
+                    .ExecuteReaderAsync(behavior | CommandBehavior.CloseConnection, cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
         catch
@@ -44,12 +53,18 @@ internal sealed class StatementRunner
     }
 
     /// <summary>Executes a statement and returns the number of rows it affected.</summary>
-    public async ValueTask<int> ExecuteNonQueryAsync(string sql, NpgsqlParameter first, NpgsqlParameter? second, CancellationToken cancellationToken)
+    public async ValueTask<int> ExecuteNonQueryAsync(
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        CancellationToken cancellationToken
+    )
     {
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            NpgsqlCommand command = await CreateAsync(connection, sql, first, second, cancellationToken).ConfigureAwait(false);
+            NpgsqlCommand command = await CreateAsync(connection, sql, first, second, cancellationToken)
+                .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -61,7 +76,13 @@ internal sealed class StatementRunner
     public ValueTask PrepareAsync(NpgsqlBatch batch, CancellationToken cancellationToken) =>
         Prepares ? new ValueTask(batch.PrepareAsync(cancellationToken)) : default;
 
-    private async ValueTask<NpgsqlCommand> CreateAsync(NpgsqlConnection connection, string sql, NpgsqlParameter first, NpgsqlParameter? second, CancellationToken cancellationToken)
+    private async ValueTask<NpgsqlCommand> CreateAsync(
+        NpgsqlConnection connection,
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        CancellationToken cancellationToken
+    )
     {
         var command = new NpgsqlCommand(sql, connection);
         command.Parameters.Add(first);

@@ -5,21 +5,67 @@ namespace LazyMigrate.Internal;
 /// <summary>LazyMigrate's log messages. Ids and migration names only: never an entity payload.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Debug, "Migration {Migration} migrated entity {EntityId} ({Trigger})", EventName = "EntityMigrated")]
-    public static partial void EntityMigrated(ILogger logger, string migration, string entityId, MigrationTrigger trigger);
+    [LoggerMessage(
+        1,
+        LogLevel.Debug,
+        "Migration {Migration} migrated entity {EntityId} ({Trigger})",
+        EventName = "EntityMigrated"
+    )]
+    public static partial void EntityMigrated(
+        ILogger logger,
+        string migration,
+        string entityId,
+        MigrationTrigger trigger
+    );
 
-    [LoggerMessage(2, LogLevel.Warning, "Migration {Migration} failed for entity {EntityId}", EventName = "MigrationFailed")]
+    [LoggerMessage(
+        2,
+        LogLevel.Warning,
+        "Migration {Migration} failed for entity {EntityId}",
+        EventName = "MigrationFailed"
+    )]
     public static partial void MigrationFailed(ILogger logger, string migration, string entityId, Exception exception);
 
-    [LoggerMessage(3, LogLevel.Error, "An EntityMigrated handler of migration {Migration} failed for entity {EntityId}; the migration stands", EventName = "HandlerFailed")]
+    [LoggerMessage(
+        3,
+        LogLevel.Error,
+        "An EntityMigrated handler of migration {Migration} failed for entity {EntityId}; the migration stands",
+        EventName = "HandlerFailed"
+    )]
     public static partial void HandlerFailed(ILogger logger, string migration, string entityId, Exception exception);
 
-    [LoggerMessage(4, LogLevel.Warning, "Migration {Migration} could not lock entity {EntityId} within {Timeout}", EventName = "LockTimeout")]
+    [LoggerMessage(
+        4,
+        LogLevel.Warning,
+        "Migration {Migration} could not lock entity {EntityId} within {Timeout}",
+        EventName = "LockTimeout"
+    )]
     public static partial void LockTimeout(ILogger logger, string migration, string entityId, TimeSpan timeout);
 
-    [LoggerMessage(6, LogLevel.Warning, "Migration {Migration} could not release the lock of entity {EntityId}", EventName = "LockReleaseFailed")]
-    public static partial void LockReleaseFailed(ILogger logger, string migration, string entityId, Exception exception);
+    [LoggerMessage(
+        6,
+        LogLevel.Warning,
+        "Migration {Migration} could not release the lock of entity {EntityId}",
+        EventName = "LockReleaseFailed"
+    )]
+    public static partial void LockReleaseFailed(
+        ILogger logger,
+        string migration,
+        string entityId,
+        Exception exception
+    );
 
-    [LoggerMessage(7, LogLevel.Warning, "Migration {Migration}: write-back of {Operation} failed for entity {EntityId}; the new store holds the change", EventName = "WriteBackFailed")]
-    public static partial void WriteBackFailed(ILogger logger, string migration, string operation, string entityId, Exception exception);
+    [LoggerMessage(
+        7,
+        LogLevel.Warning,
+        "Migration {Migration}: write-back of {Operation} failed for entity {EntityId}; the new store holds the change",
+        EventName = "WriteBackFailed"
+    )]
+    public static partial void WriteBackFailed(
+        ILogger logger,
+        string migration,
+        string operation,
+        string entityId,
+        Exception exception
+    );
 }

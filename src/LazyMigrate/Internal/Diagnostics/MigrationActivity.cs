@@ -2,12 +2,14 @@ using System.Diagnostics;
 
 namespace LazyMigrate.Internal;
 
-/// <summary>The <c>LazyMigrate</c> activity source. Activities start only off the hot path: one per migration batch.</summary>
+/// <summary>The <c>LazyMigrate</c> activity source. Activities start only off the hot path: one per migration
+/// batch.</summary>
 internal static class MigrationActivity
 {
     public static readonly ActivitySource Source = new(LazyMigrateTelemetry.ActivitySourceName, LibraryVersion.Value);
 
-    /// <summary>Starts the span of a migration batch, a child of <paramref name="parent"/> (none: a trace of its own).</summary>
+    /// <summary>Starts the span of a migration batch, a child of <paramref name="parent"/> (none: a trace of its
+    /// own).</summary>
     public static Activity? StartMigrate(string migration, IReadOnlyList<string> ids, ActivityContext parent)
     {
         Activity? activity = Source.StartActivity("LazyMigrate migrate", ActivityKind.Internal, parent);
@@ -25,11 +27,17 @@ internal static class MigrationActivity
         List<ActivityLink> links,
         DateTimeOffset since,
         DateTimeOffset until,
-        Exception? failure)
+        Exception? failure
+    )
     {
         // No parent context given: the parent is the caller's current activity.
         using Activity? activity = Source.StartActivity(
-            "LazyMigrate join", ActivityKind.Internal, parentContext: default, links: links, startTime: since);
+            "LazyMigrate join",
+            ActivityKind.Internal,
+            parentContext: default,
+            links: links,
+            startTime: since
+        );
         if (activity is null)
         {
             return;

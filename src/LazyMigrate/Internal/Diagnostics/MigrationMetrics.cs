@@ -23,18 +23,47 @@ internal sealed class MigrationMetrics : IDisposable
     public MigrationMetrics(IMeterFactory? meterFactory)
     {
         _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(new MeterOptions(LazyMigrateTelemetry.MeterName) { Version = LibraryVersion.Value })
+        _meter =
+            meterFactory?.Create(new MeterOptions(LazyMigrateTelemetry.MeterName) { Version = LibraryVersion.Value })
             ?? new Meter(LazyMigrateTelemetry.MeterName, LibraryVersion.Value);
-        _reads = _meter.CreateCounter<long>(LazyMigrateTelemetry.ReadsInstrument, "{read}", "Reads through a migrating repository, by the source that answered.");
-        _migrations = _meter.CreateCounter<long>(LazyMigrateTelemetry.MigrationsInstrument, "{migration}", "Migration attempts, by outcome.");
-        _migrationDuration = _meter.CreateHistogram<double>(LazyMigrateTelemetry.MigrationDurationInstrument, "s", "Duration of a migration under its lock.");
-        _lockWait = _meter.CreateHistogram<double>(LazyMigrateTelemetry.LockWaitInstrument, "s", "Time spent waiting for a migration lock.");
-        _failures = _meter.CreateCounter<long>(LazyMigrateTelemetry.FailuresInstrument, "{failure}", "Failed migrations and event handlers, by kind.");
-        _writes = _meter.CreateCounter<long>(LazyMigrateTelemetry.WritesInstrument, "{write}", "Saves and deletes through a migrating repository.");
+        _reads = _meter.CreateCounter<long>(
+            LazyMigrateTelemetry.ReadsInstrument,
+            "{read}",
+            "Reads through a migrating repository, by the source that answered."
+        );
+        _migrations = _meter.CreateCounter<long>(
+            LazyMigrateTelemetry.MigrationsInstrument,
+            "{migration}",
+            "Migration attempts, by outcome."
+        );
+        _migrationDuration = _meter.CreateHistogram<double>(
+            LazyMigrateTelemetry.MigrationDurationInstrument,
+            "s",
+            "Duration of a migration under its lock."
+        );
+        _lockWait = _meter.CreateHistogram<double>(
+            LazyMigrateTelemetry.LockWaitInstrument,
+            "s",
+            "Time spent waiting for a migration lock."
+        );
+        _failures = _meter.CreateCounter<long>(
+            LazyMigrateTelemetry.FailuresInstrument,
+            "{failure}",
+            "Failed migrations and event handlers, by kind."
+        );
+        _writes = _meter.CreateCounter<long>(
+            LazyMigrateTelemetry.WritesInstrument,
+            "{write}",
+            "Saves and deletes through a migrating repository."
+        );
     }
 
     public void Read(string migration, string source) =>
-        _reads.Add(1, new KeyValuePair<string, object?>(MigrationTag, migration), new KeyValuePair<string, object?>("lazymigrate.source", source));
+        _reads.Add(
+            1,
+            new KeyValuePair<string, object?>(MigrationTag, migration),
+            new KeyValuePair<string, object?>("lazymigrate.source", source)
+        );
 
     public void Migration(string migration, MigrationTrigger trigger, string outcome, TimeSpan elapsed)
     {
@@ -49,13 +78,26 @@ internal sealed class MigrationMetrics : IDisposable
     }
 
     public void LockWait(string migration, bool acquired, TimeSpan elapsed) =>
-        _lockWait.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(MigrationTag, migration), new KeyValuePair<string, object?>("lazymigrate.acquired", acquired));
+        _lockWait.Record(
+            elapsed.TotalSeconds,
+            new KeyValuePair<string, object?>(MigrationTag, migration),
+            new KeyValuePair<string, object?>("lazymigrate.acquired", acquired)
+        );
 
     public void Failure(string migration, string kind) =>
-        _failures.Add(1, new KeyValuePair<string, object?>(MigrationTag, migration), new KeyValuePair<string, object?>("lazymigrate.failure", kind));
+        _failures.Add(
+            1,
+            new KeyValuePair<string, object?>(MigrationTag, migration),
+            new KeyValuePair<string, object?>("lazymigrate.failure", kind)
+        );
 
     public void Write(string migration, string operation, WriteBackMode mode) =>
-        _writes.Add(1, new KeyValuePair<string, object?>(MigrationTag, migration), new KeyValuePair<string, object?>("lazymigrate.operation", operation), new KeyValuePair<string, object?>("lazymigrate.write_back", WriteBackTag(mode)));
+        _writes.Add(
+            1,
+            new KeyValuePair<string, object?>(MigrationTag, migration),
+            new KeyValuePair<string, object?>("lazymigrate.operation", operation),
+            new KeyValuePair<string, object?>("lazymigrate.write_back", WriteBackTag(mode))
+        );
 
     public void Dispose()
     {
@@ -65,10 +107,11 @@ internal sealed class MigrationMetrics : IDisposable
         }
     }
 
-    private static string WriteBackTag(WriteBackMode mode) => mode switch
-    {
-        WriteBackMode.Sync => "sync",
-        WriteBackMode.Async => "async",
-        _ => "none",
-    };
+    private static string WriteBackTag(WriteBackMode mode) =>
+        mode switch
+        {
+            WriteBackMode.Sync => "sync",
+            WriteBackMode.Async => "async",
+            _ => "none",
+        };
 }

@@ -1,10 +1,12 @@
 namespace LazyMigrate.Internal;
 
-/// <summary>Checks the ids callers pass in before anything reaches a store or a lock, the same way for every call.</summary>
+/// <summary>Checks the ids callers pass in before anything reaches a store or a lock, the same way for every
+/// call.</summary>
 internal static class EntityIds
 {
     /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>
-    /// <exception cref="InvalidEntityIdException">No store can key on the id (a NUL character, a lone surrogate).</exception>
+    /// <exception cref="InvalidEntityIdException">No store can key on the id (a NUL character, a lone
+    /// surrogate).</exception>
     public static void ThrowIfInvalid(string id, string paramName = "id")
     {
         ArgumentException.ThrowIfNullOrEmpty(id, paramName);

@@ -17,23 +17,40 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 {
     private readonly SingleFlight<MigrationResult<TNew>> _flights = new(context.Name, context.TimeProvider);
 
-    public async Task<MigrationResult<TNew>> MigrateAsync(string id, MigrationTrigger trigger, CancellationToken cancellationToken)
+    public async Task<MigrationResult<TNew>> MigrateAsync(
+        string id,
+        MigrationTrigger trigger,
+        CancellationToken cancellationToken
+    )
     {
-        IReadOnlyDictionary<string, MigrationResult<TNew>> results = await MigrateManyAsync([id], trigger, cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<string, MigrationResult<TNew>> results = await MigrateManyAsync(
+                [id],
+                trigger,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         return results[id];
     }
 
     /// <summary>Migrates distinct ids; the result of each id may be a failure of that id alone.</summary>
     public Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateManyAsync(
-        IReadOnlyList<string> ids, MigrationTrigger trigger, CancellationToken cancellationToken) =>
+        IReadOnlyList<string> ids,
+        MigrationTrigger trigger,
+        CancellationToken cancellationToken
+    ) =>
         _flights.RunAsync(
             ids,
             (Migrator: this, Trigger: trigger),
             static (s, batch, trace, ct) => s.Migrator.MigrateBatchAsync(batch, s.Trigger, trace, ct),
-            cancellationToken);
+            cancellationToken
+        );
 
     private async Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateBatchAsync(
-        IReadOnlyList<string> ids, MigrationTrigger trigger, FlightTrace trace, CancellationToken cancellationToken)
+        IReadOnlyList<string> ids,
+        MigrationTrigger trigger,
+        FlightTrace trace,
+        CancellationToken cancellationToken
+    )
     {
         // A child of the caller's activity, and the current activity of the work: the stores' spans nest beneath it.
         using Activity? activity = trace.StartMigrate(context.Name, ids);
@@ -42,7 +59,9 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         try
         {
             var winners = new List<Winner>();
-            MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, ids, forMigration: true, cancellationToken).ConfigureAwait(false);
+            MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
+                .AcquireAsync(context, ids, forMigration: true, cancellationToken)
+                .ConfigureAwait(false);
             await using (lease.ConfigureAwait(false))
             {
                 await MigrateLockedAsync(ids, lease, results, winners, cancellationToken).ConfigureAwait(false);
@@ -51,7 +70,9 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             // Raised once the locks are free, so that a handler may write the very entity it is told about.
             foreach (Winner winner in winners)
             {
-                await context.Events.PublishAsync(winner.Id, winner.OldValue, winner.NewValue, trigger, CancellationToken.None).ConfigureAwait(false);
+                await context
+                    .Events.PublishAsync(winner.Id, winner.OldValue, winner.NewValue, trigger, CancellationToken.None)
+                    .ConfigureAwait(false);
             }
         }
         catch (LazyMigrationException exception)
@@ -76,7 +97,13 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         return results;
     }
 
-    private async Task MigrateLockedAsync(IReadOnlyList<string> ids, MigrationLease<TOld, TNew> lease, Dictionary<string, MigrationResult<TNew>> results, List<Winner> winners, CancellationToken cancellationToken)
+    private async Task MigrateLockedAsync(
+        IReadOnlyList<string> ids,
+        MigrationLease<TOld, TNew> lease,
+        Dictionary<string, MigrationResult<TNew>> results,
+        List<Winner> winners,
+        CancellationToken cancellationToken
+    )
     {
         // Another instance may have migrated, saved or deleted these ids while we waited for a lock: unless the lease
         // already knows (see KnownState), read again.
@@ -88,8 +115,10 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             return;
         }
 
-        // A store-held lock may have read the old store along with its re-read, under the lock: then there is no old read left.
-        IReadOnlyDictionary<string, TOld> oldValues = lease.OldEntities
+        // A store-held lock may have read the old store along with its re-read, under the lock: then there is no old
+        // read left.
+        IReadOnlyDictionary<string, TOld> oldValues =
+            lease.OldEntities
             ?? await context.Stores.FindManyOldAsync(stillMissing, cancellationToken).ConfigureAwait(false);
         List<KeyValuePair<string, TNew>> mapped = MapAll(stillMissing, oldValues, results);
         if (mapped.Count == 0)
@@ -102,11 +131,13 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         cancellationToken.ThrowIfCancellationRequested();
         IReadOnlyCollection<string> inserted = await lease.InsertManyIfAbsentAsync(mapped).ConfigureAwait(false);
 
-        // The store reports the distinct ids it inserted, so as many as were mapped means all of them (the common case):
+        // The store reports the distinct ids it inserted, so as many as were mapped means all of them (the common
+        // case):
         // then there is no set to build and nothing lost to read again.
-        IReadOnlySet<string>? insertedIds = inserted.Count == mapped.Count
-            ? null
-            : inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
+        IReadOnlySet<string>? insertedIds =
+            inserted.Count == mapped.Count
+                ? null
+                : inserted as IReadOnlySet<string> ?? new HashSet<string>(inserted, StringComparer.Ordinal);
 
         // The winners first: they are in the store, so their results and events stand whatever happens next.
         List<string>? lost = null;
@@ -153,11 +184,18 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
     }
 
     /// <summary>Reads the new store; ids it holds (or tombstoned) get their result, the others are returned.</summary>
-    private async Task<List<string>> KeepMissingAsync(IReadOnlyList<string> ids, Dictionary<string, MigrationResult<TNew>> results, CancellationToken cancellationToken) =>
-        KeepMissing(ids, await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false), results);
+    private async Task<List<string>> KeepMissingAsync(
+        IReadOnlyList<string> ids,
+        Dictionary<string, MigrationResult<TNew>> results,
+        CancellationToken cancellationToken
+    ) => KeepMissing(ids, await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false), results);
 
     /// <summary>Ids the new store holds (or tombstoned) get their result; the others are returned.</summary>
-    private static List<string> KeepMissing(IReadOnlyList<string> ids, IReadOnlyDictionary<string, NewStoreRead<TNew>> current, Dictionary<string, MigrationResult<TNew>> results)
+    private static List<string> KeepMissing(
+        IReadOnlyList<string> ids,
+        IReadOnlyDictionary<string, NewStoreRead<TNew>> current,
+        Dictionary<string, MigrationResult<TNew>> results
+    )
     {
         var missing = new List<string>(ids.Count);
         foreach (string id in ids)
@@ -175,7 +213,11 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         return missing;
     }
 
-    private List<KeyValuePair<string, TNew>> MapAll(List<string> ids, IReadOnlyDictionary<string, TOld> oldValues, Dictionary<string, MigrationResult<TNew>> results)
+    private List<KeyValuePair<string, TNew>> MapAll(
+        List<string> ids,
+        IReadOnlyDictionary<string, TOld> oldValues,
+        Dictionary<string, MigrationResult<TNew>> results
+    )
     {
         var mapped = new List<KeyValuePair<string, TNew>>(ids.Count);
         foreach (string id in ids)
@@ -202,8 +244,14 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         return mapped;
     }
 
-    /// <summary>Counts every id's outcome; a failed id sets the span's error status with its exception's type name.</summary>
-    private void Record(Dictionary<string, MigrationResult<TNew>> results, MigrationTrigger trigger, TimeSpan elapsed, Activity? activity)
+    /// <summary>Counts every id's outcome; a failed id sets the span's error status with its exception's type
+    /// name.</summary>
+    private void Record(
+        Dictionary<string, MigrationResult<TNew>> results,
+        MigrationTrigger trigger,
+        TimeSpan elapsed,
+        Activity? activity
+    )
     {
         foreach (MigrationResult<TNew> result in results.Values)
         {

@@ -2,17 +2,25 @@ using Microsoft.Extensions.Logging;
 
 namespace LazyMigrate.Internal;
 
-/// <summary>Raises <see cref="EntityMigrated{TOld, TNew}"/> to every handler; a handler that throws is logged and counted, never rethrown.</summary>
+/// <summary>Raises <see cref="EntityMigrated{TOld, TNew}"/> to every handler; a handler that throws is logged and
+/// counted, never rethrown.</summary>
 internal sealed class EventPublisher<TOld, TNew>(
     string migration,
     IEntityMigratedHandler<TOld, TNew>[] handlers,
     TimeProvider timeProvider,
     MigrationMetrics metrics,
-    ILogger logger)
+    ILogger logger
+)
     where TOld : class
     where TNew : class
 {
-    public async ValueTask PublishAsync(string id, TOld oldValue, TNew newValue, MigrationTrigger trigger, CancellationToken cancellationToken)
+    public async ValueTask PublishAsync(
+        string id,
+        TOld oldValue,
+        TNew newValue,
+        MigrationTrigger trigger,
+        CancellationToken cancellationToken
+    )
     {
         Log.EntityMigrated(logger, migration, id, trigger);
         if (handlers.Length == 0)
@@ -21,7 +29,14 @@ internal sealed class EventPublisher<TOld, TNew>(
         }
 
         var migrated = new EntityMigrated<TOld, TNew>(
-            EntityMigratedEventId.For(migration, id), migration, id, oldValue, newValue, trigger, timeProvider.GetUtcNow());
+            EntityMigratedEventId.For(migration, id),
+            migration,
+            id,
+            oldValue,
+            newValue,
+            trigger,
+            timeProvider.GetUtcNow()
+        );
 
         foreach (IEntityMigratedHandler<TOld, TNew> handler in handlers)
         {

@@ -9,10 +9,11 @@ internal static class FailureKinds
     public const string Handler = "handler";
     public const string WriteBack = "write_back";
 
-    public static string Of(Exception exception) => exception switch
-    {
-        MigrationMappingException => Mapping,
-        MigrationLockTimeoutException => LockTimeout,
-        _ => Store,
-    };
+    public static string Of(Exception exception) =>
+        exception switch
+        {
+            MigrationMappingException => Mapping,
+            MigrationLockTimeoutException => LockTimeout,
+            _ => Store,
+        };
 }

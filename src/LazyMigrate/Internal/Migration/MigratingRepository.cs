@@ -28,10 +28,15 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
 
         // The hot path: the new store answered at once and holds the entity or its tombstone. No lock, no await.
         NewStoreRead<TNew> read = pending.Result;
-        return read.State == NewStoreState.Missing ? MigrateOnReadAsync(id, cancellationToken) : new ValueTask<TNew?>(FromNewStore(read));
+        return read.State == NewStoreState.Missing
+            ? MigrateOnReadAsync(id, cancellationToken)
+            : new ValueTask<TNew?>(FromNewStore(read));
     }
 
-    public async ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(
+        IEnumerable<string> ids,
+        CancellationToken cancellationToken = default
+    )
     {
         List<string> distinct = EntityIds.Distinct(ids);
         var found = new Dictionary<string, TNew>(distinct.Count, StringComparer.Ordinal);
@@ -40,7 +45,9 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             return found;
         }
 
-        IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await _context.Stores.FindManyNewAsync(distinct, cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await _context
+            .Stores.FindManyNewAsync(distinct, cancellationToken)
+            .ConfigureAwait(false);
         var missing = new List<string>();
         foreach (string id in distinct)
         {
@@ -63,8 +70,9 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             return found;
         }
 
-        IReadOnlyDictionary<string, MigrationResult<TNew>> migrated =
-            await _migrator.MigrateManyAsync(missing, MigrationTrigger.OnDemand, cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<string, MigrationResult<TNew>> migrated = await _migrator
+            .MigrateManyAsync(missing, MigrationTrigger.OnDemand, cancellationToken)
+            .ConfigureAwait(false);
         Dictionary<string, LazyMigrationException>? failures = null;
         foreach (string id in missing)
         {
@@ -107,7 +115,9 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             return MigrationResult<TNew>.FromNewStore(read).Outcome;
         }
 
-        MigrationResult<TNew> result = await _migrator.MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken).ConfigureAwait(false);
+        MigrationResult<TNew> result = await _migrator
+            .MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken)
+            .ConfigureAwait(false);
         return result.Outcome; // a failure throws
     }
 
@@ -119,10 +129,16 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         }
     }
 
-    private async ValueTask<TNew?> GetSlowAsync(string id, ValueTask<NewStoreRead<TNew>> pending, CancellationToken cancellationToken)
+    private async ValueTask<TNew?> GetSlowAsync(
+        string id,
+        ValueTask<NewStoreRead<TNew>> pending,
+        CancellationToken cancellationToken
+    )
     {
         NewStoreRead<TNew> read = await pending.ConfigureAwait(false);
-        return read.State == NewStoreState.Missing ? await MigrateOnReadAsync(id, cancellationToken).ConfigureAwait(false) : FromNewStore(read);
+        return read.State == NewStoreState.Missing
+            ? await MigrateOnReadAsync(id, cancellationToken).ConfigureAwait(false)
+            : FromNewStore(read);
     }
 
     private async ValueTask<TNew?> MigrateOnReadAsync(string id, CancellationToken cancellationToken)
@@ -132,7 +148,9 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             return null;
         }
 
-        MigrationResult<TNew> result = await _migrator.MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken).ConfigureAwait(false);
+        MigrationResult<TNew> result = await _migrator
+            .MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken)
+            .ConfigureAwait(false);
         return FromMigration(result);
     }
 

@@ -34,13 +34,23 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     /// </param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="MigrationLockTimeoutException">A lock was not acquired in time; nothing is held.</exception>
-    public static async ValueTask<MigrationLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, bool forMigration, CancellationToken cancellationToken) =>
+    public static async ValueTask<MigrationLease<TOld, TNew>> AcquireAsync(
+        MigrationContext<TOld, TNew> context,
+        IReadOnlyList<string> ids,
+        bool forMigration,
+        CancellationToken cancellationToken
+    ) =>
         context.Options is { UseLock: true, LockInNewStore: true }
-            ? await NewStoreLockLease<TOld, TNew>.AcquireAsync(context, ids, forMigration, cancellationToken).ConfigureAwait(false)
+            ? await NewStoreLockLease<TOld, TNew>
+                .AcquireAsync(context, ids, forMigration, cancellationToken)
+                .ConfigureAwait(false)
             : await ProviderLockLease<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same call.</summary>
-    public abstract ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities);
+    /// <summary>Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same
+    /// call.</summary>
+    public abstract ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities
+    );
 
     public abstract ValueTask DisposeAsync();
 
@@ -51,7 +61,8 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
         return new MigrationLockTimeoutException(context.Name, id, context.Options.LockTimeout);
     }
 
-    /// <summary>Releases a lock; a failure is logged, never thrown: the result stands, and the lock expires or dies with its connection.</summary>
+    /// <summary>Releases a lock; a failure is logged, never thrown: the result stands, and the lock expires or dies
+    /// with its connection.</summary>
     protected async ValueTask ReleaseAsync(string id, IAsyncDisposable handle)
     {
         try

@@ -35,20 +35,22 @@ internal readonly struct MigrationResult<TNew>
 
     /// <summary>Gets what the migration found or did.</summary>
     /// <exception cref="LazyMigrationException">The migration of this id failed: its failure, rethrown.</exception>
-    public MigrationOutcome Outcome => ThrowIfFailed()._state switch
-    {
-        State.Migrated => MigrationOutcome.Migrated,
-        State.AlreadyMigrated => MigrationOutcome.AlreadyMigrated,
-        State.Absent => MigrationOutcome.Absent,
-        State.Deleted => MigrationOutcome.Deleted,
-        _ => throw new InvalidOperationException("A default MigrationResult has no outcome."),
-    };
+    public MigrationOutcome Outcome =>
+        ThrowIfFailed()._state switch
+        {
+            State.Migrated => MigrationOutcome.Migrated,
+            State.AlreadyMigrated => MigrationOutcome.AlreadyMigrated,
+            State.Absent => MigrationOutcome.Absent,
+            State.Deleted => MigrationOutcome.Deleted,
+            _ => throw new InvalidOperationException("A default MigrationResult has no outcome."),
+        };
 
     /// <summary>Gets the value the new store holds after the migration, or null when it holds none.</summary>
     /// <exception cref="LazyMigrationException">The migration of this id failed: its failure, rethrown.</exception>
-    public TNew? Value => ThrowIfFailed()._state != State.Unset
-        ? _value
-        : throw new InvalidOperationException("A default MigrationResult has no value.");
+    public TNew? Value =>
+        ThrowIfFailed()._state != State.Unset
+            ? _value
+            : throw new InvalidOperationException("A default MigrationResult has no value.");
 
     public bool IsFailure => _state == State.Failed;
 
@@ -56,38 +58,42 @@ internal readonly struct MigrationResult<TNew>
     public LazyMigrationException? Failure => (LazyMigrationException?)_failure?.SourceException;
 
     /// <summary>Gets the low-cardinality metrics tag of the outcome.</summary>
-    public string OutcomeTag => _state switch
-    {
-        State.Migrated => "migrated",
-        State.AlreadyMigrated => "already_migrated",
-        State.Deleted => "deleted",
-        State.Failed => "failed",
-        _ => "absent",
-    };
+    public string OutcomeTag =>
+        _state switch
+        {
+            State.Migrated => "migrated",
+            State.AlreadyMigrated => "already_migrated",
+            State.Deleted => "deleted",
+            State.Failed => "failed",
+            _ => "absent",
+        };
 
     /// <summary>Gets the read-source tag: which store answered the read this result ends.</summary>
-    public string ReadSource => _state switch
-    {
-        State.Migrated => ReadSources.Old,
-        State.AlreadyMigrated => ReadSources.New,
-        _ => ReadSources.None,
-    };
+    public string ReadSource =>
+        _state switch
+        {
+            State.Migrated => ReadSources.Old,
+            State.AlreadyMigrated => ReadSources.New,
+            _ => ReadSources.None,
+        };
 
     public static MigrationResult<TNew> Migrated(TNew value) => new(State.Migrated, value, null);
 
     public static MigrationResult<TNew> Absent() => new(State.Absent, null, null);
 
-    /// <summary>The failure of one id; every caller that reads it rethrows the same exception, its stack kept.</summary>
+    /// <summary>The failure of one id; every caller that reads it rethrows the same exception, its stack
+    /// kept.</summary>
     public static MigrationResult<TNew> Failed(LazyMigrationException exception) =>
         new(State.Failed, null, ExceptionDispatchInfo.Capture(exception));
 
     /// <summary>What a read of the new store means when a migration finds the entity already there, or gone.</summary>
-    public static MigrationResult<TNew> FromNewStore(NewStoreRead<TNew> read) => read.State switch
-    {
-        NewStoreState.Found => new(State.AlreadyMigrated, read.Value, null),
-        NewStoreState.Deleted => new(State.Deleted, null, null),
-        _ => Absent(),
-    };
+    public static MigrationResult<TNew> FromNewStore(NewStoreRead<TNew> read) =>
+        read.State switch
+        {
+            NewStoreState.Found => new(State.AlreadyMigrated, read.Value, null),
+            NewStoreState.Deleted => new(State.Deleted, null, null),
+            _ => Absent(),
+        };
 
     public MigrationResult<TNew> ThrowIfFailed()
     {

@@ -21,7 +21,11 @@ internal sealed class NegativeCache(IMemoryCache? cache, string migration, TimeS
         {
             // The expiry is checked against the injected clock; the cache's own expiry only evicts the entry later.
             // Size 1 keeps a shared cache that has a SizeLimit from refusing the entry.
-            cache!.Set(_prefix + id, timeProvider.GetUtcNow() + duration, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = duration, Size = 1 });
+            cache!.Set(
+                _prefix + id,
+                timeProvider.GetUtcNow() + duration,
+                new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = duration, Size = 1 }
+            );
         }
     }
 

@@ -21,22 +21,35 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
 
     public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState => _storeLock.Current;
 
-    public override IReadOnlyDictionary<string, TOld>? OldEntities => (_storeLock as IOldStoreReadAlong<TOld>)?.OldEntities;
+    public override IReadOnlyDictionary<string, TOld>? OldEntities =>
+        (_storeLock as IOldStoreReadAlong<TOld>)?.OldEntities;
 
-    public static new async ValueTask<NewStoreLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, bool readOldAlong, CancellationToken cancellationToken)
+    public static new async ValueTask<NewStoreLockLease<TOld, TNew>> AcquireAsync(
+        MigrationContext<TOld, TNew> context,
+        IReadOnlyList<string> ids,
+        bool readOldAlong,
+        CancellationToken cancellationToken
+    )
     {
         long started = context.TimeProvider.GetTimestamp();
         var deadline = LockDeadline.Start(context.TimeProvider, context.Options.LockTimeout);
-        INewStoreLock<TNew>? storeLock =
-            await context.Stores.TryLockInNewStoreAsync(ids, deadline, readOldAlong, cancellationToken).ConfigureAwait(false);
+        INewStoreLock<TNew>? storeLock = await context
+            .Stores.TryLockInNewStoreAsync(ids, deadline, readOldAlong, cancellationToken)
+            .ConfigureAwait(false);
         context.Metrics.LockWait(context.Name, storeLock is not null, context.TimeProvider.GetElapsedTime(started));
-        return storeLock is null ? throw TimedOut(context, ids[0]) : new NewStoreLockLease<TOld, TNew>(context, storeLock, ids[0]);
+        return storeLock is null
+            ? throw TimedOut(context, ids[0])
+            : new NewStoreLockLease<TOld, TNew>(context, storeLock, ids[0]);
     }
 
-    public override async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities)
+    public override async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities
+    )
     {
         _released = true;
-        return await Context.Stores.InsertManyAndUnlockAsync(_storeLock, entities, CancellationToken.None).ConfigureAwait(false);
+        return await Context
+            .Stores.InsertManyAndUnlockAsync(_storeLock, entities, CancellationToken.None)
+            .ConfigureAwait(false);
     }
 
     public override async ValueTask DisposeAsync()

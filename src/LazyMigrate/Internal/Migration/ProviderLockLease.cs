@@ -11,24 +11,29 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     where TOld : class
     where TNew : class
 {
-    private static readonly IReadOnlyDictionary<string, NewStoreRead<TNew>> NothingKnownToBeHeld = new Dictionary<string, NewStoreRead<TNew>>();
+    private static readonly IReadOnlyDictionary<string, NewStoreRead<TNew>> NothingKnownToBeHeld =
+        new Dictionary<string, NewStoreRead<TNew>>();
 
     private readonly List<KeyValuePair<string, IMigrationLockHandle>> _handles = [];
 
     private ProviderLockLease(MigrationContext<TOld, TNew> context)
-        : base(context)
-    {
-    }
+        : base(context) { }
 
     /// <inheritdoc/>
     /// <remarks>
     /// Under a lock, never known: a caller may have missed the entity just before another migration (even one in this
     /// process) committed it, so it reads again, and an instance reads the old store once at most. Without a lock
-    /// nothing is fenced but by insert-if-absent, so the re-check is skipped: it would cost a round trip and still race.
+    /// nothing is fenced but by insert-if-absent, so the re-check is skipped: it would cost a round trip and still
+    /// race.
     /// </remarks>
-    public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState => _handles.Count == 0 ? NothingKnownToBeHeld : null;
+    public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState =>
+        _handles.Count == 0 ? NothingKnownToBeHeld : null;
 
-    public static async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(MigrationContext<TOld, TNew> context, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    public static async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(
+        MigrationContext<TOld, TNew> context,
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken
+    )
     {
         var lease = new ProviderLockLease<TOld, TNew>(context);
         if (!context.Options.UseLock)
@@ -41,13 +46,17 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
         {
             if (ids.Count > 1 && context.Stores.CanLockMany)
             {
-                lease._handles.Add(new(ids[0], await lease.AcquireAsync(ids, deadline, cancellationToken).ConfigureAwait(false)));
+                lease._handles.Add(
+                    new(ids[0], await lease.AcquireAsync(ids, deadline, cancellationToken).ConfigureAwait(false))
+                );
                 return lease;
             }
 
             foreach (string id in ids.Order(StringComparer.Ordinal))
             {
-                lease._handles.Add(new(id, await lease.AcquireAsync([id], deadline, cancellationToken).ConfigureAwait(false)));
+                lease._handles.Add(
+                    new(id, await lease.AcquireAsync([id], deadline, cancellationToken).ConfigureAwait(false))
+                );
             }
 
             return lease;
@@ -59,8 +68,9 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
         }
     }
 
-    public override ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(IReadOnlyList<KeyValuePair<string, TNew>> entities) =>
-        Context.Stores.InsertManyNewAsync(entities, CancellationToken.None);
+    public override ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities
+    ) => Context.Stores.InsertManyNewAsync(entities, CancellationToken.None);
 
     public override async ValueTask DisposeAsync()
     {
@@ -74,12 +84,16 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
 
     /// <summary>Locks one id, or a batch at once; a timeout names the first id.</summary>
     private async ValueTask<IMigrationLockHandle> AcquireAsync(
-        IReadOnlyList<string> ids, LockDeadline deadline, CancellationToken cancellationToken)
+        IReadOnlyList<string> ids,
+        LockDeadline deadline,
+        CancellationToken cancellationToken
+    )
     {
         long started = Context.TimeProvider.GetTimestamp();
-        IMigrationLockHandle? handle = ids.Count == 1
-            ? await Context.Stores.TryLockAsync(ids[0], deadline, cancellationToken).ConfigureAwait(false)
-            : await Context.Stores.TryLockManyAsync(ids, deadline, cancellationToken).ConfigureAwait(false);
+        IMigrationLockHandle? handle =
+            ids.Count == 1
+                ? await Context.Stores.TryLockAsync(ids[0], deadline, cancellationToken).ConfigureAwait(false)
+                : await Context.Stores.TryLockManyAsync(ids, deadline, cancellationToken).ConfigureAwait(false);
 
         Context.Metrics.LockWait(Context.Name, handle is not null, Context.TimeProvider.GetElapsedTime(started));
         return handle ?? throw TimedOut(Context, ids[0]);

@@ -35,8 +35,15 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
     public async Task<IReadOnlyDictionary<string, TResult>> RunAsync<TState>(
         IReadOnlyList<string> keys,
         TState state,
-        Func<TState, IReadOnlyList<string>, FlightTrace, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work,
-        CancellationToken cancellationToken)
+        Func<
+            TState,
+            IReadOnlyList<string>,
+            FlightTrace,
+            CancellationToken,
+            Task<IReadOnlyDictionary<string, TResult>>
+        > work,
+        CancellationToken cancellationToken
+    )
     {
         cancellationToken.ThrowIfCancellationRequested();
         var joined = new List<KeyValuePair<string, Flight>>(keys.Count);
@@ -88,7 +95,8 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
         }
 
         // Time spent waiting on others' work shows in this caller's trace; nothing to record without an activity.
-        bool joinsOthers = groups.Count > (started is null ? 0 : 1)
+        bool joinsOthers =
+            groups.Count > (started is null ? 0 : 1)
             && Activity.Current is not null
             && MigrationActivity.Source.HasListeners();
         DateTimeOffset since = joinsOthers ? timeProvider.GetUtcNow() : default;
@@ -143,7 +151,11 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
         ExecutionContext? empty = null;
         using (ExecutionContext.SuppressFlow())
         {
-            var capture = new Thread(() => empty = ExecutionContext.Capture()) { IsBackground = true, Name = "LazyMigrate context capture" };
+            var capture = new Thread(() => empty = ExecutionContext.Capture())
+            {
+                IsBackground = true,
+                Name = "LazyMigrate context capture",
+            };
             capture.Start();
             capture.Join();
         }
@@ -151,7 +163,12 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
         return empty ?? throw new InvalidOperationException("Could not capture an empty execution context.");
     }
 
-    private void RecordJoin(List<KeyValuePair<string, Flight>> joined, FlightGroup? started, DateTimeOffset since, Exception? failure)
+    private void RecordJoin(
+        List<KeyValuePair<string, Flight>> joined,
+        FlightGroup? started,
+        DateTimeOffset since,
+        Exception? failure
+    )
     {
         var keys = new List<string>(joined.Count);
         var spans = new HashSet<Activity>();
@@ -172,13 +189,22 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
     }
 
     private static Task WhenAll(List<KeyValuePair<string, Flight>> flights) =>
-        flights.Count == 1 ? flights[0].Value.Completion.Task : Task.WhenAll(flights.Select(f => f.Value.Completion.Task));
+        flights.Count == 1
+            ? flights[0].Value.Completion.Task
+            : Task.WhenAll(flights.Select(f => f.Value.Completion.Task));
 
     private async Task RunGroupAsync<TState>(
         FlightGroup group,
         List<KeyValuePair<string, Flight>> flights,
         TState state,
-        Func<TState, IReadOnlyList<string>, FlightTrace, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
+        Func<
+            TState,
+            IReadOnlyList<string>,
+            FlightTrace,
+            CancellationToken,
+            Task<IReadOnlyDictionary<string, TResult>>
+        > work
+    )
     {
         IReadOnlyDictionary<string, TResult>? results = null;
         Exception? failure = null;
@@ -210,7 +236,9 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
             }
             else
             {
-                flight.Completion.TrySetException(new InvalidOperationException($"The work of a flight returned no result for key '{key}'."));
+                flight.Completion.TrySetException(
+                    new InvalidOperationException($"The work of a flight returned no result for key '{key}'.")
+                );
             }
         }
     }
@@ -221,9 +249,17 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
         FlightGroup group,
         List<KeyValuePair<string, Flight>> flights,
         TState state,
-        Func<TState, IReadOnlyList<string>, FlightTrace, CancellationToken, Task<IReadOnlyDictionary<string, TResult>>> work)
+        Func<
+            TState,
+            IReadOnlyList<string>,
+            FlightTrace,
+            CancellationToken,
+            Task<IReadOnlyDictionary<string, TResult>>
+        > work
+    )
     {
-        /// <summary>Gets the work's task, which ends once every flight of the group has its outcome; it never faults.</summary>
+        /// <summary>Gets the work's task, which ends once every flight of the group has its outcome; it never
+        /// faults.</summary>
         public Task? Task { get; private set; }
 
         public void Start() => Task = owner.RunGroupAsync(group, flights, state, work);
@@ -233,13 +269,15 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
     {
         public FlightGroup Group { get; } = group;
 
-        public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<TResult> Completion { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>The shared cancellation of one group of work and the count of callers still waiting on it.</summary>
     private sealed class FlightGroup(FlightTrace trace)
     {
-        // Never disposed: it has no timer, so there is nothing to free, and a late Cancel must not meet a disposed source.
+        // Never disposed: it has no timer, so there is nothing to free, and a late Cancel must not meet a disposed
+        // source.
         private readonly CancellationTokenSource _cancellation = new();
         private readonly object _gate = new();
         private int _waiters = 1;

@@ -8,7 +8,10 @@ namespace LazyMigrate.Internal;
 /// leave the old store behind. If the old-store write fails after the new store took the change, the call throws and
 /// repeating it converges: both writes are idempotent.
 /// </summary>
-internal sealed class SyncWriteBackPath<TOld, TNew>(MigrationContext<TOld, TNew> context, IReverseMigrationMapper<TOld, TNew> reverseMapper) : IWritePath<TNew>
+internal sealed class SyncWriteBackPath<TOld, TNew>(
+    MigrationContext<TOld, TNew> context,
+    IReverseMigrationMapper<TOld, TNew> reverseMapper
+) : IWritePath<TNew>
     where TOld : class
     where TNew : class
 {
@@ -20,7 +23,8 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(MigrationContext<TOld, TNew>
             new Write(id, entity, oldEntity),
             static (stores, w) => stores.UpsertNewAsync(w.Id, w.Entity!, CancellationToken.None),
             static (stores, w) => stores.UpsertOldAsync(w.Id, w.OldEntity!, CancellationToken.None),
-            cancellationToken);
+            cancellationToken
+        );
     }
 
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken) =>
@@ -29,16 +33,20 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(MigrationContext<TOld, TNew>
             new Write(id, null, null),
             static (stores, w) => stores.DeleteNewAsync(w.Id, CancellationToken.None),
             static (stores, w) => stores.DeleteOldAsync(w.Id, CancellationToken.None),
-            cancellationToken);
+            cancellationToken
+        );
 
     private async ValueTask WriteBothAsync(
         string operation,
         Write write,
         Func<ResilientStores<TOld, TNew>, Write, ValueTask<bool>> writeNew,
         Func<ResilientStores<TOld, TNew>, Write, ValueTask<bool>> writeOld,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
-        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>.AcquireAsync(context, [write.Id], forMigration: false, cancellationToken).ConfigureAwait(false);
+        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
+            .AcquireAsync(context, [write.Id], forMigration: false, cancellationToken)
+            .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -2,7 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.Internal;
 
-internal sealed class LazyMigrationBuilder<TOld, TNew>(IServiceCollection services, string name) : ILazyMigrationBuilder<TOld, TNew>
+internal sealed class LazyMigrationBuilder<TOld, TNew>(IServiceCollection services, string name)
+    : ILazyMigrationBuilder<TOld, TNew>
     where TOld : class
     where TNew : class
 {

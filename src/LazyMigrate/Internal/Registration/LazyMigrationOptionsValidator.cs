@@ -6,14 +6,17 @@ namespace LazyMigrate.Internal;
 
 /// <summary>
 /// Checks one migration's options and that everything it needs is registered for it (keyed by its name) or for the
-/// whole container, so that a missing mapper, store or lock fails the application at start-up instead of the first read.
+/// whole container, so that a missing mapper, store or lock fails the application at start-up instead of the first
+/// read.
 /// </summary>
 /// <remarks>
 /// Whether the new store can lock itself is known only from the store, so when the lock depends on it the validator
 /// builds the new store (a singleton the repository uses next).
 /// </remarks>
-internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider provider, MigrationDescriptor<TOld, TNew> descriptor)
-    : IValidateOptions<LazyMigrationOptions>
+internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
+    IServiceProvider provider,
+    MigrationDescriptor<TOld, TNew> descriptor
+) : IValidateOptions<LazyMigrationOptions>
     where TOld : class
     where TNew : class
 {
@@ -30,7 +33,9 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
         var failures = new List<string>();
         CheckValues(options, failures);
         CheckServices(options, migration, failures);
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures.Select(f => $"Migration '{migration}': {f}"));
+        return failures.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(failures.Select(f => $"Migration '{migration}': {f}"));
     }
 
     private static void CheckValues(LazyMigrationOptions options, List<string> failures)
@@ -66,11 +71,15 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
         }
         else if (options.WriteBackMode == WriteBackMode.Async)
         {
-            failures.Add("WriteBackMode.Async is not available in this version; choose WriteBackMode.Sync or WriteBackMode.None.");
+            failures.Add(
+                "WriteBackMode.Async is not available in this version; choose WriteBackMode.Sync or WriteBackMode.None."
+            );
         }
         else if (options.WriteBackMode == WriteBackMode.Sync && !options.UseLock)
         {
-            failures.Add("WriteBackMode.Sync needs UseLock: without the entity's lock, concurrent saves of one id could reach the two stores in different orders.");
+            failures.Add(
+                "WriteBackMode.Sync needs UseLock: without the entity's lock, concurrent saves of one id could reach the two stores in different orders."
+            );
         }
     }
 
@@ -79,25 +88,46 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
         var services = provider.GetRequiredService<IServiceProviderIsService>();
         Require<IMigrationMapper<TOld, TNew>>(services, migration, "a mapper: call UseMapper", failures);
         Require<IOldStore<TOld>>(
-            services, migration, "an old store: call an UseOldStore method (for example UseInMemoryOldStore)", failures);
+            services,
+            migration,
+            "an old store: call an UseOldStore method (for example UseInMemoryOldStore)",
+            failures
+        );
         bool hasNewStore = Require<INewStore<TNew>>(
-            services, migration, "a new store: call an UseNewStore method (for example UseInMemoryNewStore)", failures);
+            services,
+            migration,
+            "a new store: call an UseNewStore method (for example UseInMemoryNewStore)",
+            failures
+        );
 
         if (options.WriteBackMode != WriteBackMode.None)
         {
             Require<IReverseMigrationMapper<TOld, TNew>>(
-                services, migration, $"a reverse mapper for WriteBackMode.{options.WriteBackMode}: call UseReverseMapper", failures);
+                services,
+                migration,
+                $"a reverse mapper for WriteBackMode.{options.WriteBackMode}: call UseReverseMapper",
+                failures
+            );
         }
 
         if (hasNewStore)
         {
-            CheckLock(options, migration, MigrationServices.IsRegistered(services, typeof(IMigrationLockProvider), migration), failures);
+            CheckLock(
+                options,
+                migration,
+                MigrationServices.IsRegistered(services, typeof(IMigrationLockProvider), migration),
+                failures
+            );
         }
 
         if (options.NegativeCacheDuration > TimeSpan.Zero)
         {
             Require<IMemoryCache>(
-                services, migration, "an IMemoryCache for NegativeCacheDuration: call UseNegativeCache or services.AddMemoryCache()", failures);
+                services,
+                migration,
+                "an IMemoryCache for NegativeCacheDuration: call UseNegativeCache or services.AddMemoryCache()",
+                failures
+            );
         }
     }
 
@@ -115,7 +145,9 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
         }
         catch (Exception exception)
         {
-            failures.Add($"the new store, whose own lock the migration would take, could not be built: {exception.Message}");
+            failures.Add(
+                $"the new store, whose own lock the migration would take, could not be built: {exception.Message}"
+            );
             return;
         }
 
@@ -126,7 +158,12 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(IServiceProvider
         }
     }
 
-    private static bool Require<TService>(IServiceProviderIsService services, string migration, string what, List<string> failures)
+    private static bool Require<TService>(
+        IServiceProviderIsService services,
+        string migration,
+        string what,
+        List<string> failures
+    )
     {
         if (MigrationServices.IsRegistered(services, typeof(TService), migration))
         {

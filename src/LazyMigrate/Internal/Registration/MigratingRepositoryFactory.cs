@@ -20,11 +20,21 @@ internal static class MigratingRepositoryFactory
         LazyMigrationOptions options = services.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>().Get(name);
         TimeProvider timeProvider = services.GetRequiredService<TimeProvider>();
         MigrationMetrics metrics = services.GetRequiredService<MigrationMetrics>();
-        ILogger logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("LazyMigrate.MigratingRepository");
+        ILogger logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(
+            "LazyMigrate.MigratingRepository"
+        );
         INewStore<TNew> newStore = MigrationServices.Get<INewStore<TNew>>(services, name);
         bool hasLockProvider = MigrationServices.IsRegistered(
-            services.GetRequiredService<IServiceProviderIsService>(), typeof(IMigrationLockProvider), name);
-        MigrationLockKind lockKind = MigrationLockChoice.Choose(options, hasLockProvider, newStore, out string? problem);
+            services.GetRequiredService<IServiceProviderIsService>(),
+            typeof(IMigrationLockProvider),
+            name
+        );
+        MigrationLockKind lockKind = MigrationLockChoice.Choose(
+            options,
+            hasLockProvider,
+            newStore,
+            out string? problem
+        );
         if (problem is not null)
         {
             throw new InvalidOperationException($"Migration '{name}': {problem}");
@@ -44,13 +54,26 @@ internal static class MigratingRepositoryFactory
                 name,
                 MigrationServices.Get<IOldStore<TOld>>(services, name),
                 newStore,
-                lockKind == MigrationLockKind.Provider ? MigrationServices.Get<IMigrationLockProvider>(services, name) : null,
-                new MigrationPipelines(options, timeProvider)),
+                lockKind == MigrationLockKind.Provider
+                    ? MigrationServices.Get<IMigrationLockProvider>(services, name)
+                    : null,
+                new MigrationPipelines(options, timeProvider)
+            ),
             Mapper = MigrationServices.Get<IMigrationMapper<TOld, TNew>>(services, name),
             ReverseMapper = MigrationServices.Find<IReverseMigrationMapper<TOld, TNew>>(services, name),
             Events = new EventPublisher<TOld, TNew>(
-                name, MigrationServices.All<IEntityMigratedHandler<TOld, TNew>>(services, name).ToArray(), timeProvider, metrics, logger),
-            NegativeCache = new NegativeCache(services.GetService<IMemoryCache>(), name, options.NegativeCacheDuration, timeProvider),
+                name,
+                MigrationServices.All<IEntityMigratedHandler<TOld, TNew>>(services, name).ToArray(),
+                timeProvider,
+                metrics,
+                logger
+            ),
+            NegativeCache = new NegativeCache(
+                services.GetService<IMemoryCache>(),
+                name,
+                options.NegativeCacheDuration,
+                timeProvider
+            ),
             Metrics = metrics,
             TimeProvider = timeProvider,
             Logger = logger,
@@ -61,10 +84,13 @@ internal static class MigratingRepositoryFactory
 
     private static IWritePath<TNew> CreateWritePath<TOld, TNew>(MigrationContext<TOld, TNew> context)
         where TOld : class
-        where TNew : class => context.Options.WriteBackMode switch
+        where TNew : class =>
+        context.Options.WriteBackMode switch
         {
             WriteBackMode.None => new NewStoreOnlyWritePath<TOld, TNew>(context.Stores),
             WriteBackMode.Sync => new SyncWriteBackPath<TOld, TNew>(context, context.ReverseMapper!),
-            _ => throw new InvalidOperationException($"Migration '{context.Name}': WriteBackMode.{context.Options.WriteBackMode} is not available in this version."),
+            _ => throw new InvalidOperationException(
+                $"Migration '{context.Name}': WriteBackMode.{context.Options.WriteBackMode} is not available in this version."
+            ),
         };
 }

@@ -32,7 +32,11 @@ internal static class MigrationLockChoice
     /// <param name="problem">Why no lock fits, or <see langword="null"/>.</param>
     /// <returns>The lock to use; meaningless when <paramref name="problem"/> is set.</returns>
     public static MigrationLockKind Choose<TNew>(
-        LazyMigrationOptions options, bool hasLockProvider, INewStore<TNew> newStore, out string? problem)
+        LazyMigrationOptions options,
+        bool hasLockProvider,
+        INewStore<TNew> newStore,
+        out string? problem
+    )
         where TNew : class
     {
         problem = null;
@@ -51,11 +55,11 @@ internal static class MigrationLockChoice
             string store = newStore.GetType().Name;
             string locking = $"ILockingNewStore<{typeof(TNew).Name}>";
             problem = options.LockInNewStore
-                ? $"LockInNewStore (UseNewStoreLock) needs a new store that implements {locking}; {store} does not: call UseLock or a " +
-                  "lock adapter's Use...Lock instead."
-                : $"needs a lock: the new store {store} cannot lock itself (it does not implement {locking}) and no lock provider " +
-                  "is registered. Call UseLock, UseInMemoryLock, UseDistributedLock or UsePostgreSqlAdvisoryLock, register an " +
-                  "IMigrationLockProvider, or set UseLock to false to rely on insert-if-absent alone.";
+                ? $"LockInNewStore (UseNewStoreLock) needs a new store that implements {locking}; {store} does not: call UseLock or a "
+                    + "lock adapter's Use...Lock instead."
+                : $"needs a lock: the new store {store} cannot lock itself (it does not implement {locking}) and no lock provider "
+                    + "is registered. Call UseLock, UseInMemoryLock, UseDistributedLock or UsePostgreSqlAdvisoryLock, register an "
+                    + "IMigrationLockProvider, or set UseLock to false to rely on insert-if-absent alone.";
         }
 
         return MigrationLockKind.NewStore;

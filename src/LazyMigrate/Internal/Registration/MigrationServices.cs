@@ -11,15 +11,21 @@ namespace LazyMigrate.Internal;
 /// </summary>
 internal static class MigrationServices
 {
-    /// <summary>Makes the store, lock or handler that <paramref name="factory"/> builds this migration's only one (a singleton).</summary>
-    public static void Replace<TService>(IServiceCollection services, string migration, Func<IServiceProvider, TService> factory)
+    /// <summary>Makes the store, lock or handler that <paramref name="factory"/> builds this migration's only one (a
+    /// singleton).</summary>
+    public static void Replace<TService>(
+        IServiceCollection services,
+        string migration,
+        Func<IServiceProvider, TService> factory
+    )
         where TService : class
     {
         services.RemoveAllKeyed<TService>(migration);
         services.AddKeyedSingleton(migration, (sp, _) => factory(sp));
     }
 
-    /// <summary>Makes <paramref name="instance"/> this migration's only <typeparamref name="TService"/>, not disposed by the container.</summary>
+    /// <summary>Makes <paramref name="instance"/> this migration's only <typeparamref name="TService"/>, not disposed
+    /// by the container.</summary>
     public static void Replace<TService>(IServiceCollection services, string migration, TService instance)
         where TService : class
     {
@@ -29,16 +35,19 @@ internal static class MigrationServices
 
     /// <summary>Gets the migration's own part, else the container-wide one, else <see langword="null"/>.</summary>
     public static TService? Find<TService>(IServiceProvider services, string migration)
-        where TService : class =>
-        services.GetKeyedService<TService>(migration) ?? services.GetService<TService>();
+        where TService : class => services.GetKeyedService<TService>(migration) ?? services.GetService<TService>();
 
-    /// <summary>Gets the migration's own part, else the container-wide one; start-up validation has made sure there is one.</summary>
+    /// <summary>Gets the migration's own part, else the container-wide one; start-up validation has made sure there is
+    /// one.</summary>
     public static TService Get<TService>(IServiceProvider services, string migration)
         where TService : class =>
-        Find<TService>(services, migration) ?? throw new InvalidOperationException(
-            $"Migration '{migration}': no {typeof(TService).Name} is registered, for it or for the whole container.");
+        Find<TService>(services, migration)
+        ?? throw new InvalidOperationException(
+            $"Migration '{migration}': no {typeof(TService).Name} is registered, for it or for the whole container."
+        );
 
-    /// <summary>Gets the migration's own services of a type, then the container-wide ones: every event handler is called.</summary>
+    /// <summary>Gets the migration's own services of a type, then the container-wide ones: every event handler is
+    /// called.</summary>
     public static IEnumerable<TService> All<TService>(IServiceProvider services, string migration)
         where TService : class =>
         services.GetKeyedServices<TService>(migration).Concat(services.GetServices<TService>());

@@ -7,7 +7,8 @@ namespace LazyMigrate.Internal;
 /// <summary>The resilience pipeline of each role of one migration: the defaults, or what the user configured.</summary>
 /// <remarks>
 /// A store read through a default pipeline calls the store directly on its first attempt and enters the pipeline only
-/// after a transient failure (see <see cref="ResilientStores{TOld, TNew}"/>): Polly's retry and per-attempt timeout cost
+/// after a transient failure (see <see cref="ResilientStores{TOld, TNew}"/>): Polly's retry and per-attempt timeout
+/// cost
 /// about 400 ns and 1 KB per call on the hot path, which a read that succeeds does not need. These members tell it how.
 /// </remarks>
 internal sealed class MigrationPipelines
@@ -36,24 +37,27 @@ internal sealed class MigrationPipelines
 
     public ResiliencePipeline Lock { get; }
 
-    /// <summary>How long the direct first attempt of a read is awaited (the default pipelines' per-attempt timeout).</summary>
+    /// <summary>How long the direct first attempt of a read is awaited (the default pipelines' per-attempt
+    /// timeout).</summary>
     public TimeSpan AttemptTimeout { get; }
 
     /// <summary>The clock of the pipelines, which also times the direct first attempt.</summary>
     public TimeProvider TimeProvider { get; }
 
-    public ResiliencePipeline For(MigrationRole role) => role switch
-    {
-        MigrationRole.OldStore => OldStore,
-        MigrationRole.NewStore => NewStore,
-        _ => Lock,
-    };
+    public ResiliencePipeline For(MigrationRole role) =>
+        role switch
+        {
+            MigrationRole.OldStore => OldStore,
+            MigrationRole.NewStore => NewStore,
+            _ => Lock,
+        };
 
     /// <summary>
     /// Tells whether a read of the role calls the store directly first: only through the default pipeline of a store.
     /// A pipeline the user configured (<c>UseResilience</c>) runs as configured on every attempt.
     /// </summary>
-    public bool CallsStoreDirectlyFirst(MigrationRole role) => role != MigrationRole.Lock && (_configuredRoles & Bit(role)) == 0;
+    public bool CallsStoreDirectlyFirst(MigrationRole role) =>
+        role != MigrationRole.Lock && (_configuredRoles & Bit(role)) == 0;
 
     /// <summary>Tells whether the default pipeline retries this failure of a direct first attempt.</summary>
     public bool RetriesAfter(Exception failure, CancellationToken cancellationToken) =>
@@ -71,14 +75,18 @@ internal sealed class MigrationPipelines
 
         if (options.MaxRetryAttempts > 0)
         {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = static args => new ValueTask<bool>(args.Outcome.Exception is { } e && TransientFailure.IsTransient(e)),
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                Delay = options.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-            });
+            builder.AddRetry(
+                new RetryStrategyOptions
+                {
+                    ShouldHandle = static args => new ValueTask<bool>(
+                        args.Outcome.Exception is { } e && TransientFailure.IsTransient(e)
+                    ),
+                    MaxRetryAttempts = options.MaxRetryAttempts,
+                    Delay = options.RetryDelay,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                }
+            );
         }
 
         // The lock provider waits up to LockTimeout by itself; a per-attempt timeout would cut that wait short.

@@ -23,76 +23,115 @@ internal sealed class ResilientStores<TOld, TNew>(
     IOldStore<TOld> oldStore,
     INewStore<TNew> newStore,
     IMigrationLockProvider? lockProvider,
-    MigrationPipelines pipelines)
+    MigrationPipelines pipelines
+)
     where TOld : class
     where TNew : class
 {
     /// <summary>Reads one entity of the new store: the hot path.</summary>
     public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken) =>
-        ReadAsync(Site.Of(MigrationRole.NewStore, "find", id),
+        ReadAsync(
+            Site.Of(MigrationRole.NewStore, "find", id),
             static (s, ct) => s.Store.FindAsync(s.Id, ct),
             (Store: newStore, Id: id),
-            cancellationToken);
+            cancellationToken
+        );
 
     // A batch of one id (the migration of every single read) uses the store's single-id calls, the plainer statements
     // a hand-written decorator sends: PostgresLazyMigrationBenchmarks measured the gain on PostgreSQL.
     public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyNewAsync(
-        IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        ReadAsync(Site.Of(MigrationRole.NewStore, "find_many", ids),
-            static (s, ct) => s.Ids.Count == 1 ? OneRead(s.Ids[0], s.Store.FindAsync(s.Ids[0], ct)) : s.Store.FindManyAsync(s.Ids, ct),
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken
+    ) =>
+        ReadAsync(
+            Site.Of(MigrationRole.NewStore, "find_many", ids),
+            static (s, ct) =>
+                s.Ids.Count == 1
+                    ? OneRead(s.Ids[0], s.Store.FindAsync(s.Ids[0], ct))
+                    : s.Store.FindManyAsync(s.Ids, ct),
             (Store: newStore, Ids: ids),
-            cancellationToken);
+            cancellationToken
+        );
 
     public ValueTask<IReadOnlyCollection<string>> InsertManyNewAsync(
-        IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.NewStore, "insert_many", entities[0].Key, entities.Count),
-            static (s, ct) => s.Entities.Count == 1
-                ? OneInsert(s.Entities[0].Key, s.Store.InsertIfAbsentAsync(s.Entities[0].Key, s.Entities[0].Value, ct))
-                : s.Store.InsertManyIfAbsentAsync(s.Entities, ct),
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.NewStore, "insert_many", entities[0].Key, entities.Count),
+            static (s, ct) =>
+                s.Entities.Count == 1
+                    ? OneInsert(
+                        s.Entities[0].Key,
+                        s.Store.InsertIfAbsentAsync(s.Entities[0].Key, s.Entities[0].Value, ct)
+                    )
+                    : s.Store.InsertManyIfAbsentAsync(s.Entities, ct),
             (Store: newStore, Entities: entities),
-            cancellationToken);
+            cancellationToken
+        );
 
     public ValueTask<bool> UpsertNewAsync(string id, TNew entity, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.NewStore, "upsert", id),
+        Run(
+            Site.Of(MigrationRole.NewStore, "upsert", id),
             static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)),
             (Store: newStore, Id: id, Entity: entity),
-            cancellationToken);
+            cancellationToken
+        );
 
     public ValueTask<bool> DeleteNewAsync(string id, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.NewStore, "delete", id),
+        Run(
+            Site.Of(MigrationRole.NewStore, "delete", id),
             static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)),
             (Store: newStore, Id: id),
-            cancellationToken);
+            cancellationToken
+        );
 
-    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        ReadAsync(Site.Of(MigrationRole.OldStore, "find_many", ids),
-            static (s, ct) => s.Ids.Count == 1 ? OneOld(s.Ids[0], s.Store.FindAsync(s.Ids[0], ct)) : s.Store.FindManyAsync(s.Ids, ct),
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyOldAsync(
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken
+    ) =>
+        ReadAsync(
+            Site.Of(MigrationRole.OldStore, "find_many", ids),
+            static (s, ct) =>
+                s.Ids.Count == 1 ? OneOld(s.Ids[0], s.Store.FindAsync(s.Ids[0], ct)) : s.Store.FindManyAsync(s.Ids, ct),
             (Store: oldStore, Ids: ids),
-            cancellationToken);
+            cancellationToken
+        );
 
     public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.OldStore, "upsert", id),
+        Run(
+            Site.Of(MigrationRole.OldStore, "upsert", id),
             static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)),
             (Store: oldStore, Id: id, Entity: entity),
-            cancellationToken);
+            cancellationToken
+        );
 
     public ValueTask<bool> DeleteOldAsync(string id, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.OldStore, "delete", id),
+        Run(
+            Site.Of(MigrationRole.OldStore, "delete", id),
             static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)),
             (Store: oldStore, Id: id),
-            cancellationToken);
+            cancellationToken
+        );
 
     /// <summary>
     /// Locks one id; each attempt, a retry too, waits only for what is left of <paramref name="deadline"/>, and a retry
     /// with nothing left is a timeout (<see langword="null"/>), not another try.
     /// </summary>
-    public ValueTask<IMigrationLockHandle?> TryLockAsync(string id, LockDeadline deadline, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.Lock, "acquire", id),
+    public ValueTask<IMigrationLockHandle?> TryLockAsync(
+        string id,
+        LockDeadline deadline,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.Lock, "acquire", id),
             static (s, ct) => AcquireOne(s.Provider, s.Key, s.Attempts, ct),
             (Provider: lockProvider!, Key: MigrationLockKeys.For(migration, id), Attempts: deadline.StartAcquire()),
-            cancellationToken);
+            cancellationToken
+        );
 
-    /// <summary>Gets whether the lock provider takes a batch's locks at once (<see cref="TryLockManyAsync"/>).</summary>
+    /// <summary>Gets whether the lock provider takes a batch's locks at once (<see
+    /// cref="TryLockManyAsync"/>).</summary>
     public bool CanLockMany => lockProvider is IMigrationBatchLockProvider;
 
     /// <summary>
@@ -100,42 +139,77 @@ internal sealed class ResilientStores<TOld, TNew>(
     /// <paramref name="deadline"/> as <see cref="TryLockAsync"/> is.
     /// </summary>
     public ValueTask<IMigrationLockHandle?> TryLockManyAsync(
-        IReadOnlyList<string> ids, LockDeadline deadline, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.Lock, "acquire_many", ids),
-            static (s, ct) => s.Attempts.Next() is { } wait ? s.Provider.TryAcquireManyAsync(s.Keys, wait, ct) : default,
-            (Provider: (IMigrationBatchLockProvider)lockProvider!, Keys: LockKeys(migration, ids), Attempts: deadline.StartAcquire()),
-            cancellationToken);
+        IReadOnlyList<string> ids,
+        LockDeadline deadline,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.Lock, "acquire_many", ids),
+            static (s, ct) =>
+                s.Attempts.Next() is { } wait ? s.Provider.TryAcquireManyAsync(s.Keys, wait, ct) : default,
+            (
+                Provider: (IMigrationBatchLockProvider)lockProvider!,
+                Keys: LockKeys(migration, ids),
+                Attempts: deadline.StartAcquire()
+            ),
+            cancellationToken
+        );
 
     /// <summary>
-    /// Locks in the new store, bounded by <paramref name="deadline"/> as <see cref="TryLockAsync"/> is; a migration's lock
+    /// Locks in the new store, bounded by <paramref name="deadline"/> as <see cref="TryLockAsync"/> is; a migration's
+    /// lock
     /// also asks for the old store's entities (<see cref="IOldStoreReadAlong{TOld}"/>).
     /// </summary>
     public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(
-        IReadOnlyList<string> ids, LockDeadline deadline, bool readOldAlong, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.Lock, "acquire_in_store", ids),
+        IReadOnlyList<string> ids,
+        LockDeadline deadline,
+        bool readOldAlong,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.Lock, "acquire_in_store", ids),
             static (s, ct) => LockInStore(s.Store, s.Ids, s.Attempts, s.OldStore, s.ReadOldAlong, ct),
-            (Store: (ILockingNewStore<TNew>)newStore, Ids: ids, Attempts: deadline.StartAcquire(), OldStore: oldStore,
-                ReadOldAlong: readOldAlong),
-            cancellationToken);
+            (
+                Store: (ILockingNewStore<TNew>)newStore,
+                Ids: ids,
+                Attempts: deadline.StartAcquire(),
+                OldStore: oldStore,
+                ReadOldAlong: readOldAlong
+            ),
+            cancellationToken
+        );
 
     /// <summary>
     /// Inserts and unlocks through a store-held lock, once: the call ends the lock's transaction, so a retry could only
     /// fail, and a timeout could cut a commit short and leave it unknown. A failure is a typed error; nothing is held.
     /// </summary>
     public ValueTask<IReadOnlyCollection<string>> InsertManyAndUnlockAsync(
-        INewStoreLock<TNew> storeLock, IReadOnlyList<KeyValuePair<string, TNew>> entities, CancellationToken cancellationToken) =>
-        Run(Site.Of(MigrationRole.NewStore, "insert_many", entities[0].Key, entities.Count),
+        INewStoreLock<TNew> storeLock,
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.NewStore, "insert_many", entities[0].Key, entities.Count),
             static (s, ct) => s.Lock.InsertManyIfAbsentAndReleaseAsync(s.Entities, ct),
             (Lock: storeLock, Entities: entities),
             cancellationToken,
-            ResiliencePipeline.Empty);
+            ResiliencePipeline.Empty
+        );
 
     public ValueTask<bool> ReleaseLockAsync(string id, IAsyncDisposable handle) =>
-        Run(Site.Of(MigrationRole.Lock, "release", id), static (h, _) => Done(h.DisposeAsync()), handle, CancellationToken.None);
+        Run(
+            Site.Of(MigrationRole.Lock, "release", id),
+            static (h, _) => Done(h.DisposeAsync()),
+            handle,
+            CancellationToken.None
+        );
 
     private static ValueTask<IMigrationLockHandle?> AcquireOne(
-        IMigrationLockProvider provider, string key, LockDeadline.Attempts attempts, CancellationToken cancellationToken) =>
-        attempts.Next() is { } wait ? provider.TryAcquireAsync(key, wait, cancellationToken) : default;
+        IMigrationLockProvider provider,
+        string key,
+        LockDeadline.Attempts attempts,
+        CancellationToken cancellationToken
+    ) => attempts.Next() is { } wait ? provider.TryAcquireAsync(key, wait, cancellationToken) : default;
 
     private static string[] LockKeys(string migration, IReadOnlyList<string> ids)
     {
@@ -154,7 +228,8 @@ internal sealed class ResilientStores<TOld, TNew>(
         LockDeadline.Attempts attempts,
         IOldStore<TOld> oldStore,
         bool readOldAlong,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         if (attempts.Next() is not { } wait)
         {
@@ -166,7 +241,10 @@ internal sealed class ResilientStores<TOld, TNew>(
             : store.TryLockAsync(ids, wait, cancellationToken);
     }
 
-    private static async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> OneRead(string id, ValueTask<NewStoreRead<TNew>> read)
+    private static async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> OneRead(
+        string id,
+        ValueTask<NewStoreRead<TNew>> read
+    )
     {
         NewStoreRead<TNew> found = await read.ConfigureAwait(false);
         return found.State == NewStoreState.Missing
@@ -175,7 +253,9 @@ internal sealed class ResilientStores<TOld, TNew>(
     }
 
     private static async ValueTask<IReadOnlyDictionary<string, TOld>> OneOld(string id, ValueTask<TOld?> read) =>
-        await read.ConfigureAwait(false) is { } found ? new Dictionary<string, TOld> { [id] = found } : new Dictionary<string, TOld>();
+        await read.ConfigureAwait(false) is { } found
+            ? new Dictionary<string, TOld> { [id] = found }
+            : new Dictionary<string, TOld>();
 
     private static async ValueTask<IReadOnlyCollection<string>> OneInsert(string id, ValueTask<bool> insert) =>
         await insert.ConfigureAwait(false) ? [id] : [];
@@ -186,20 +266,23 @@ internal sealed class ResilientStores<TOld, TNew>(
         return true;
     }
 
-    /// <summary>Observes the failure of a call no longer awaited whenever it comes, so that it never goes unobserved.</summary>
+    /// <summary>Observes the failure of a call no longer awaited whenever it comes, so that it never goes
+    /// unobserved.</summary>
     private static void ObserveLater(Task attempt) =>
         _ = attempt.ContinueWith(
             static t => t.Exception,
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+            TaskScheduler.Default
+        );
 
     /// <summary>
     /// Passes on LazyMigrate's own typed errors and the caller's cancellation; anything else, including a store's own
     /// cancellation (an HTTP client timeout, say), becomes a typed store error.
     /// </summary>
     private static bool IsPassedThrough(Exception exception, CancellationToken cancellationToken) =>
-        exception is LazyMigrationException || (exception is OperationCanceledException && cancellationToken.IsCancellationRequested);
+        exception is LazyMigrationException
+        || (exception is OperationCanceledException && cancellationToken.IsCancellationRequested);
 
     /// <summary>
     /// A read: through a default pipeline, a direct first attempt (see <see cref="FirstAttemptAsync"/>); through a
@@ -209,7 +292,8 @@ internal sealed class ResilientStores<TOld, TNew>(
         Site site,
         Func<TState, CancellationToken, ValueTask<TResult>> call,
         TState state,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         if (!pipelines.CallsStoreDirectlyFirst(site.Role))
         {
@@ -232,11 +316,13 @@ internal sealed class ResilientStores<TOld, TNew>(
 
     /// <summary>
     /// Awaits a direct first attempt that did not complete at once, for at most
-    /// <see cref="MigrationPipelines.AttemptTimeout"/>, and after a transient failure runs the later attempts through the
+    /// <see cref="MigrationPipelines.AttemptTimeout"/>, and after a transient failure runs the later attempts through
+    /// the
     /// default pipeline (<see cref="Retry{TState, TResult}"/>).
     /// </summary>
     /// <remarks>
-    /// The bound stops waiting for the call rather than cancelling it (the call has the caller's token, and no source of
+    /// The bound stops waiting for the call rather than cancelling it (the call has the caller's token, and no source
+    /// of
     /// its own: creating one for every read would cost what the pipeline costs). So it holds even for a driver that
     /// ignores its token while a server is frozen, while the call itself runs on until its driver gives up (Npgsql's
     /// <c>Command Timeout</c>, 30 s by default); a read has no effect to undo, so nothing waits for it.
@@ -246,7 +332,8 @@ internal sealed class ResilientStores<TOld, TNew>(
         Site site,
         Func<TState, CancellationToken, ValueTask<TResult>> call,
         TState state,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         try
         {
@@ -268,7 +355,10 @@ internal sealed class ResilientStores<TOld, TNew>(
                 {
                     ObserveLater(attempt);
                     TimeSpan timeout = pipelines.AttemptTimeout;
-                    throw new TimeoutRejectedException($"The first attempt did not complete within AttemptTimeout ({timeout}).", timeout);
+                    throw new TimeoutRejectedException(
+                        $"The first attempt did not complete within AttemptTimeout ({timeout}).",
+                        timeout
+                    );
                 }
                 catch (OperationCanceledException) when (!attempt.IsCompleted)
                 {
@@ -280,7 +370,9 @@ internal sealed class ResilientStores<TOld, TNew>(
             {
                 var retry = new Retry<TState, TResult>(call, state, exception);
                 ResiliencePipeline pipeline = pipelines.For(site.Role);
-                return await pipeline.ExecuteAsync(Retry<TState, TResult>.AttemptAsync, retry, cancellationToken).ConfigureAwait(false);
+                return await pipeline
+                    .ExecuteAsync(Retry<TState, TResult>.AttemptAsync, retry, cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (!IsPassedThrough(exception, cancellationToken))
@@ -289,13 +381,15 @@ internal sealed class ResilientStores<TOld, TNew>(
         }
     }
 
-    /// <summary>A call through its pipeline on every attempt; a failure thrown before the call returns is already typed.</summary>
+    /// <summary>A call through its pipeline on every attempt; a failure thrown before the call returns is already
+    /// typed.</summary>
     private ValueTask<TResult> Run<TState, TResult>(
         Site site,
         Func<TState, CancellationToken, ValueTask<TResult>> call,
         TState state,
         CancellationToken cancellationToken,
-        ResiliencePipeline? pipelineOverride = null)
+        ResiliencePipeline? pipelineOverride = null
+    )
     {
         ResiliencePipeline pipeline = pipelineOverride ?? pipelines.For(site.Role);
         ValueTask<TResult> pending;
@@ -316,7 +410,11 @@ internal sealed class ResilientStores<TOld, TNew>(
     }
 
     /// <summary>Awaits a call that did not complete at once and names its failure.</summary>
-    private async ValueTask<TResult> ObserveAsync<TResult>(ValueTask<TResult> pending, Site site, CancellationToken cancellationToken)
+    private async ValueTask<TResult> ObserveAsync<TResult>(
+        ValueTask<TResult> pending,
+        Site site,
+        CancellationToken cancellationToken
+    )
     {
         try
         {
@@ -330,11 +428,15 @@ internal sealed class ResilientStores<TOld, TNew>(
 
     /// <summary>
     /// The attempts after a failed direct first one, through the default pipeline: its first execution hands back that
-    /// failure instead of calling the store, so the retry strategy counts it as attempt one, waits its backoff, and then
+    /// failure instead of calling the store, so the retry strategy counts it as attempt one, waits its backoff, and
+    /// then
     /// makes the remaining <c>MaxRetryAttempts</c> attempts, each under the per-attempt timeout.
     /// </summary>
     private sealed class Retry<TState, TResult>(
-        Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, Exception firstFailure)
+        Func<TState, CancellationToken, ValueTask<TResult>> call,
+        TState state,
+        Exception firstFailure
+    )
     {
         private Exception? _firstFailure = firstFailure;
 
@@ -357,13 +459,16 @@ internal sealed class ResilientStores<TOld, TNew>(
     }
 
     /// <summary>
-    /// What a call concerns, as its failure names it: the role, the operation, the first id, and how many ids there were.
+    /// What a call concerns, as its failure names it: the role, the operation, the first id, and how many ids there
+    /// were.
     /// </summary>
     private readonly record struct Site(MigrationRole Role, string Operation, string FirstId, int Count)
     {
-        public static Site Of(MigrationRole role, string operation, string id, int count = 1) => new(role, operation, id, count);
+        public static Site Of(MigrationRole role, string operation, string id, int count = 1) =>
+            new(role, operation, id, count);
 
-        public static Site Of(MigrationRole role, string operation, IReadOnlyList<string> ids) => new(role, operation, ids[0], ids.Count);
+        public static Site Of(MigrationRole role, string operation, IReadOnlyList<string> ids) =>
+            new(role, operation, ids[0], ids.Count);
 
         public MigrationStoreException Failure(string migration, Exception exception) =>
             new(migration, FirstId, Role, Operation, exception, Count);
