@@ -15,7 +15,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
     where TOld : class
     where TNew : class
 {
-    private readonly SingleFlight<MigrationResult<TNew>> _flights = new(context.Name, context.TimeProvider);
+    private readonly SingleFlight<MigrationResult<TNew>> _flights = new(context.Name, static r => r.Failure);
 
     public async Task<MigrationResult<TNew>> MigrateAsync(string id, MigrationTrigger trigger, CancellationToken cancellationToken)
     {
