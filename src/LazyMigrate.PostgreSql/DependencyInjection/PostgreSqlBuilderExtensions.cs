@@ -20,7 +20,8 @@ public static class PostgreSqlBuilderExtensions
         where TOld : class
         where TNew : class
     {
-        string name = AddStoreOptions(builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure);
+        string name = AddStoreOptions(
+            builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure, sp => sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name) is PostgreSqlNewStore<TNew>);
         return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
     }
 
@@ -35,7 +36,8 @@ public static class PostgreSqlBuilderExtensions
         where TOld : class
         where TNew : class
     {
-        string name = AddStoreOptions(builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure);
+        string name = AddStoreOptions(
+            builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure, sp => sp.GetRequiredKeyedService<IOldStore<TOld>>(builder.Name) is PostgreSqlOldStore<TOld>);
         return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
     }
 
@@ -68,7 +70,13 @@ public static class PostgreSqlBuilderExtensions
             sp.GetService<ILoggerFactory>()));
     }
 
-    private static string AddStoreOptions<TOld, TNew>(ILazyMigrationBuilder<TOld, TNew> builder, MigrationRole role, Type entityType, NpgsqlDataSource? dataSource, Action<PostgreSqlDocumentStoreOptions>? configure)
+    private static string AddStoreOptions<TOld, TNew>(
+        ILazyMigrationBuilder<TOld, TNew> builder,
+        MigrationRole role,
+        Type entityType,
+        NpgsqlDataSource? dataSource,
+        Action<PostgreSqlDocumentStoreOptions>? configure,
+        Func<IServiceProvider, bool> isInUse)
         where TOld : class
         where TNew : class
     {
@@ -83,7 +91,7 @@ public static class PostgreSqlBuilderExtensions
 
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlDocumentStoreOptions>, PostgreSqlDocumentStoreOptionsValidator>());
-        PostgreSqlStartupChecks.Add(builder.Services, builder.Name, role, name, entityType, dataSource);
+        PostgreSqlStartupChecks.Add(builder.Services, new PostgreSqlStoreStartupCheck(builder.Name, role, name, entityType, dataSource, isInUse));
         return name;
     }
 
