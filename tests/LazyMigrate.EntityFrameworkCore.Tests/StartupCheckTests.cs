@@ -81,14 +81,34 @@ public sealed class StartupCheckTests : IAsyncLifetime
         await host.StopAsync();
     }
 
-    private static IHost Host(string connectionString, bool checkOnStart = true)
+    [Fact]
+    public async Task StartAsync_StoresReplacedAfterwards_DoesNotCheckTheEfCoreStoresTheMigrationNoLongerUses()
+    {
+        using IHost host = Host(await _files.NewConnectionStringAsync(), then: m => m.UseInMemoryOldStore().UseInMemoryNewStore());
+
+        await host.StartAsync();
+
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task UseEntityFrameworkCoreNewStore_CalledTwice_RegistersOneCheckPerStore()
+    {
+        using IHost host = Host(
+            await _files.NewConnectionStringAsync(),
+            then: m => m.UseEntityFrameworkCoreNewStore((StoreDb d) => d.Customers, c => c.Id));
+
+        Assert.Equal(2, host.Services.GetServices<IStoreStartupCheck>().Count()); // the old store's and the new store's
+    }
+
+    private static IHost Host(
+        string connectionString, bool checkOnStart = true, Action<ILazyMigrationBuilder<LegacyCustomer, Customer>>? then = null)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
             new HostApplicationBuilderSettings()
         );
         builder.Services.AddDbContextFactory<StoreDb>(o => o.UseSqlite(connectionString));
-        builder
-            .Services.AddLazyMigration<LegacyCustomer, Customer>()
+        var migration = builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseEntityFrameworkCoreOldStore(
                 (StoreDb d) => d.LegacyCustomers,
@@ -97,6 +117,7 @@ public sealed class StartupCheckTests : IAsyncLifetime
             )
             .UseEntityFrameworkCoreNewStore((StoreDb d) => d.Customers, c => c.Id, o => o.CheckOnStart = checkOnStart)
             .UseInMemoryLock();
+        then?.Invoke(migration);
         return builder.Build();
     }
 }

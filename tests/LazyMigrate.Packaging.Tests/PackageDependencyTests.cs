@@ -14,9 +14,9 @@ public sealed class PackageDependencyTests(PackedPackages packages)
         ["Polly.Core"] = "8.6.5",
         ["Microsoft.Extensions.DependencyInjection.Abstractions"] = "8.0.2",
         ["Microsoft.Extensions.Options"] = "8.0.2",
-        ["Microsoft.Extensions.Logging.Abstractions"] = "8.0.3",
+        ["Microsoft.Extensions.Logging.Abstractions"] = "8.0.2",
         ["Microsoft.Extensions.Caching.Memory"] = "8.0.1",
-        ["Microsoft.Extensions.Diagnostics.Abstractions"] = "8.0.1",
+        ["Microsoft.Extensions.Diagnostics.Abstractions"] = "8.0.0",
     };
 
     /// <summary>The intended floors: package, framework, dependency and version.</summary>

@@ -87,20 +87,48 @@ public sealed class StartupCheckTests(PostgresServer server)
         await host.StopAsync();
     }
 
-    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref
-    /// name="newStore"/>.</summary>
-    internal static IHost Host(NpgsqlDataSource dataSource, Action<PostgreSqlDocumentStoreOptions> newStore)
+    [Fact]
+    public async Task StartAsync_NewStoreReplacedAfterwards_DoesNotCheckThePostgreSqlStoreItNoLongerUses()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UseInMemoryOldStore()
+            .UsePostgreSqlNewStore(o => o.TableName = TestDatabase.UniqueTable("missing"), server.DataSource)
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
+        using IHost host = builder.Build();
+
+        await host.StartAsync();
+
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void UsePostgreSqlNewStore_CalledTwice_RegistersOneCheckPerStore()
+    {
+        using IHost host = Host(server.DataSource, o => o.TableName = "customer", twice: true);
+
+        Assert.Equal(2, host.Services.GetServices<PostgreSqlStoreStartupCheck>().Count()); // the old store's and the new store's
+    }
+
+    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref name="newStore"/>.</summary>
+    internal static IHost Host(NpgsqlDataSource dataSource, Action<PostgreSqlDocumentStoreOptions> newStore, bool twice = false)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
             new HostApplicationBuilderSettings()
         );
         string oldTable = TestDatabase.UniqueTable("old");
-        builder
-            .Services.AddLazyMigration<LegacyCustomer, Customer>()
+        var migration = builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (oldTable, true), dataSource)
             .UsePostgreSqlNewStore(newStore, dataSource)
             .UseInMemoryLock();
+        if (twice)
+        {
+            migration.UsePostgreSqlNewStore(newStore, dataSource);
+        }
+
         return builder.Build();
     }
 

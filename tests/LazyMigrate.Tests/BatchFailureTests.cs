@@ -59,6 +59,37 @@ public sealed class BatchFailureTests
     }
 
     [Fact]
+    public async Task GetManyAsync_AWholeBatchLockTimeout_IsABatchError_WhoseInnerExceptionIsTheTimeout()
+    {
+        await using var harness = MigrationHarness.Create(options: o => o.LockTimeout = TimeSpan.Zero).SeedLegacy(2);
+        await using IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(MigrationHarness.LockKey(MigrationHarness.Id(0)), TimeSpan.Zero);
+
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
+            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+
+        Assert.IsType<MigrationLockTimeoutException>(failure.InnerException);
+        Assert.Equal([MigrationHarness.Id(0), MigrationHarness.Id(1)], failure.Failures.Keys.Order());
+        Assert.Empty(failure.Found);
+    }
+
+    [Fact]
+    public async Task GetManyAsync_ANewStoreOutageOnTheFirstRead_IsABatchError_WhoseInnerExceptionIsTheStoreError()
+    {
+        var shared = new SharedStores();
+        var store = new HookedNewStore<NewCustomer>(shared.New) { BeforeFind = () => throw new InvalidOperationException("down") };
+        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)).SeedLegacy(2);
+
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
+            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+
+        var outage = Assert.IsType<MigrationStoreException>(failure.InnerException);
+        Assert.Equal(MigrationRole.NewStore, outage.Role);
+        Assert.All(failure.Failures.Values, f => Assert.Same(outage, f));
+        Assert.Equal(2, failure.Failures.Count);
+        Assert.Empty(failure.Found);
+    }
+
+    [Fact]
     public async Task GetAsync_AndMigrateAsync_OfAnUnmappableEntity_StillThrowTheMappingErrorItself()
     {
         await using var harness = MigrationHarness.Create().SeedLegacy(1);

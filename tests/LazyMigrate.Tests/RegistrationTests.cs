@@ -173,6 +173,17 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task WithoutALock_ANewStoreThatCannotBeBuilt_NamesTheErrorsTypeAndItsInnerMessages()
+    {
+        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(b => b.UseNewStore(_ =>
+            throw new InvalidOperationException("the new store's server is unknown", new TimeoutException("connect timed out"))));
+
+        string only = Assert.Single(failure.Failures);
+        Assert.Contains("InvalidOperationException", only, StringComparison.Ordinal);
+        Assert.Contains("TimeoutException: connect timed out", only, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WriteBackWithoutReverseMapper_FailsValidation()
     {
         var services = new ServiceCollection();

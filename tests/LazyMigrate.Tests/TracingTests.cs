@@ -78,6 +78,46 @@ public sealed class TracingTests : IDisposable
     }
 
     [Fact]
+    public async Task ACallerJoiningAFailedMigration_MarksItsJoinSpanAsAnError()
+    {
+        var shared = new SharedStores();
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
+        harness.Mapper.FailWhen = _ => true;
+
+        Task<(Activity Request, NewCustomer? Customer)> first = ReadInRequestAsync(harness, "first request");
+        await gated.Read;
+        Task<(Activity Request, NewCustomer? Customer)> second = ReadInRequestAsync(harness, "second request");
+        Assert.False(second.IsCompleted); // it waits on the first request's flight, which fails as a typed result
+        gated.Release();
+        await Assert.ThrowsAsync<MigrationMappingException>(() => first);
+        await Assert.ThrowsAsync<MigrationMappingException>(() => second);
+
+        Activity join = Assert.Single(_stopped, a => a.OperationName == "LazyMigrate join" && a.Parent?.OperationName == "second request");
+        Assert.Equal(ActivityStatusCode.Error, join.Status);
+        Assert.Equal(nameof(MigrationMappingException), join.StatusDescription);
+    }
+
+    [Fact]
+    public async Task AJoinSpan_IsStampedWithRealTime_NotTheMigrationsClock()
+    {
+        var shared = new SharedStores(); // its FakeTimeProvider never moves
+        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
+
+        DateTime before = DateTime.UtcNow;
+        Task<(Activity Request, NewCustomer? Customer)> first = ReadInRequestAsync(harness, "first request");
+        await gated.Read;
+        Task<(Activity Request, NewCustomer? Customer)> second = ReadInRequestAsync(harness, "second request");
+        gated.Release();
+        await first;
+        (Activity joiner, _) = await second;
+        DateTime after = DateTime.UtcNow;
+
+        Activity join = Assert.Single(SpansOf(joiner), a => a.OperationName == "LazyMigrate join");
+        Assert.InRange(join.StartTimeUtc, before, after);
+        Assert.InRange(join.StartTimeUtc + join.Duration, join.StartTimeUtc, after);
+    }
+
+    [Fact]
     public async Task ActivitySource_CarriesTheLibrarysVersion()
     {
         await using var harness = MigrationHarness.Create().SeedLegacy(1);

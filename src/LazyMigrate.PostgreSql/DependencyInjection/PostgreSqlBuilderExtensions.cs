@@ -27,12 +27,9 @@ public static class PostgreSqlBuilderExtensions
         where TOld : class
         where TNew : class
     {
-        string name = AddStoreOptions(builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure);
-        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(
-            dataSource ?? DataSourceFrom(sp),
-            StoreOptions(sp, name),
-            sp.GetService<ILoggerFactory>()
-        ));
+        string name = AddStoreOptions(
+            builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure, sp => sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name) is PostgreSqlNewStore<TNew>);
+        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
     }
 
     /// <summary>Uses a <see cref="PostgreSqlOldStore{TOld}"/> as the old store, over the container's <see
@@ -52,12 +49,9 @@ public static class PostgreSqlBuilderExtensions
         where TOld : class
         where TNew : class
     {
-        string name = AddStoreOptions(builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure);
-        return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(
-            dataSource ?? DataSourceFrom(sp),
-            StoreOptions(sp, name),
-            sp.GetService<ILoggerFactory>()
-        ));
+        string name = AddStoreOptions(
+            builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure, sp => sp.GetRequiredKeyedService<IOldStore<TOld>>(builder.Name) is PostgreSqlOldStore<TOld>);
+        return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
     }
 
     /// <summary>Uses PostgreSQL advisory locks (<see cref="PostgreSqlAdvisoryLockProvider"/>) for this migration, over
@@ -107,8 +101,8 @@ public static class PostgreSqlBuilderExtensions
         MigrationRole role,
         Type entityType,
         NpgsqlDataSource? dataSource,
-        Action<PostgreSqlDocumentStoreOptions>? configure
-    )
+        Action<PostgreSqlDocumentStoreOptions>? configure,
+        Func<IServiceProvider, bool> isInUse)
         where TOld : class
         where TNew : class
     {
@@ -123,13 +117,8 @@ public static class PostgreSqlBuilderExtensions
         }
 
         options.ValidateOnStart();
-        builder.Services.TryAddEnumerable(
-            ServiceDescriptor.Singleton<
-                IValidateOptions<PostgreSqlDocumentStoreOptions>,
-                PostgreSqlDocumentStoreOptionsValidator
-            >()
-        );
-        PostgreSqlStartupChecks.Add(builder.Services, builder.Name, role, name, entityType, dataSource);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlDocumentStoreOptions>, PostgreSqlDocumentStoreOptionsValidator>());
+        PostgreSqlStartupChecks.Add(builder.Services, new PostgreSqlStoreStartupCheck(builder.Name, role, name, entityType, dataSource, isInUse));
         return name;
     }
 

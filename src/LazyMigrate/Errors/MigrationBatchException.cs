@@ -1,12 +1,19 @@
 namespace LazyMigrate;
 
 /// <summary>
-/// Some ids of a <see cref="IMigratingRepository{TOld, TNew}.GetManyAsync"/> failed; the others were read. Catch
+/// Some or all ids of a <see cref="IMigratingRepository{TOld, TNew}.GetManyAsync"/> failed; the others were read. Catch
 /// <see cref="MigrationBatchException{TNew}"/> to get what was read.
 /// </summary>
 /// <remarks>
-/// <see cref="LazyMigrationException.EntityId"/> is the first failed id, in the order they were asked for, and
-/// <see cref="Exception.InnerException"/> its failure; <see cref="Failures"/> names every failed id and its cause.
+/// <para>
+/// <c>GetManyAsync</c> reports every typed failure this way, a failure of the whole batch too (a lock timeout, a store
+/// outage): then every id it concerned is in <see cref="Failures"/> with that one error.
+/// </para>
+/// <para>
+/// <see cref="LazyMigrationException.EntityId"/> is the first failed id <see cref="Failures"/> enumerates and
+/// <see cref="Exception.InnerException"/> its failure (the cause: a mapping, lock timeout or store error);
+/// <see cref="Failures"/> names every failed id and its cause.
+/// </para>
 /// </remarks>
 public abstract class MigrationBatchException : LazyMigrationException
 {

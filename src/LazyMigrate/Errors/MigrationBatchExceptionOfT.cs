@@ -11,7 +11,10 @@ public sealed class MigrationBatchException<TNew> : MigrationBatchException
     /// <summary>Initializes a new instance of the <see cref="MigrationBatchException{TNew}"/> class.</summary>
     /// <param name="migrationName">The migration name.</param>
     /// <param name="found">The entities read for the ids that did not fail, by id.</param>
-    /// <param name="failures">The failure of each failed id, at least one, in the order the ids were asked for.</param>
+    /// <param name="failures">
+    /// The failure of each failed id, at least one; the first it enumerates becomes <see cref="LazyMigrationException.EntityId"/>
+    /// and <see cref="Exception.InnerException"/>.
+    /// </param>
     public MigrationBatchException(
         string migrationName,
         IReadOnlyDictionary<string, TNew> found,

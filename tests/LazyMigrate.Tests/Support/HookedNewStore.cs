@@ -14,6 +14,9 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
 
     public Action? AfterInsert { get; set; }
 
+    /// <summary>Gets or sets a predicate, asked on every many-id read, that makes it return null: a broken store.</summary>
+    public Func<bool>? FindManyReturnsNull { get; set; }
+
     public Action? AfterUpsert { get; set; }
 
     public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default)
@@ -28,7 +31,8 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
     )
     {
         BeforeFind?.Invoke();
-        return inner.FindManyAsync(ids, cancellationToken);
+        return FindManyReturnsNull?.Invoke() == true ? ValueTask.FromResult<IReadOnlyDictionary<string, NewStoreRead<TNew>>>(null!)
+            : inner.FindManyAsync(ids, cancellationToken);
     }
 
     public async ValueTask<bool> InsertIfAbsentAsync(

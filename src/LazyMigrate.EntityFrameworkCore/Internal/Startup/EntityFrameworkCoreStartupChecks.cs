@@ -10,11 +10,25 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// serving), so that a missing table or a database that does not open fails <c>host.StartAsync()</c>, not the first
 /// read.
 /// </summary>
-internal sealed class EntityFrameworkCoreStartupChecks(IEnumerable<IStoreStartupCheck> checks) : IHostedLifecycleService
+internal sealed class EntityFrameworkCoreStartupChecks(IEnumerable<IStoreStartupCheck> checks, IServiceProvider services)
+    : IHostedLifecycleService
 {
-    /// <summary>Registers one store's check, and this service once.</summary>
-    public static void Add(IServiceCollection services, Func<IServiceProvider, IStoreStartupCheck> check)
+    /// <summary>
+    /// Registers one store's check, replacing an earlier one of the same migration and role (a second
+    /// <c>Use...</c> call replaces the store, so its check too), and this service once.
+    /// </summary>
+    public static void Add(IServiceCollection services, IStoreStartupCheck check)
     {
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ImplementationInstance is IStoreStartupCheck earlier
+                && earlier.Migration == check.Migration
+                && earlier.Role == check.Role)
+            {
+                services.RemoveAt(i);
+            }
+        }
+
         services.AddSingleton(check);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EntityFrameworkCoreStartupChecks>());
     }
@@ -23,7 +37,7 @@ internal sealed class EntityFrameworkCoreStartupChecks(IEnumerable<IStoreStartup
     {
         foreach (IStoreStartupCheck check in checks)
         {
-            await check.RunAsync(cancellationToken).ConfigureAwait(false);
+            await check.RunAsync(services, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -11,26 +11,36 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// the database opens and the store's tables answer a query that reads no row, the entity's table and, for a new
 /// store, the <see cref="LazyMigrateEntry"/> table. The model itself is checked earlier, by options validation.
 /// </summary>
+/// <param name="migration">The migration name.</param>
+/// <param name="role">The store's role, <c>old store</c> or <c>new store</c>.</param>
+/// <param name="optionsName">The name of the store's options.</param>
+/// <param name="set">The store's entity set.</param>
+/// <param name="needsEntries">Whether the store also reads the <see cref="LazyMigrateEntry"/> table (a new store).</param>
+/// <param name="isInUse">Whether the migration's store of this role is still this EF Core store.</param>
 internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(
     string migration,
     string role,
     string optionsName,
-    IServiceProvider services,
     Func<TContext, DbSet<TEntity>> set,
-    bool needsEntries
-) : IStoreStartupCheck
+    bool needsEntries,
+    Func<IServiceProvider, bool> isInUse) : IStoreStartupCheck
     where TContext : DbContext
     where TEntity : class
     where TKey : notnull
 {
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public string Migration { get; } = migration;
+
+    public string Role { get; } = role;
+
+    public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (
-            !services
-                .GetRequiredService<IOptionsMonitor<EntityFrameworkCoreStoreOptions<TKey>>>()
-                .Get(optionsName)
-                .CheckOnStart
-        )
+        // A store a later Use... call replaced is not the migration's any more: its tables need not exist.
+        if (!isInUse(services))
+        {
+            return;
+        }
+
+        if (!services.GetRequiredService<IOptionsMonitor<EntityFrameworkCoreStoreOptions<TKey>>>().Get(optionsName).CheckOnStart)
         {
             return;
         }
@@ -54,11 +64,10 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
             catch (Exception exception) when (exception is DbException or TimeoutException)
             {
                 throw new InvalidOperationException(
-                    $"LazyMigrate migration '{migration}': the EF Core {role} ({typeof(TEntity).Name} in {typeof(TContext).Name}) "
-                        + $"failed its start-up check: {exception.Message.TrimEnd('.')}. Create the tables with the context's migrations, or set "
-                        + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
-                    exception
-                );
+                    $"LazyMigrate migration '{Migration}': the EF Core {Role} ({typeof(TEntity).Name} in {typeof(TContext).Name}) "
+                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. Create the tables with the context's migrations, or set "
+                    + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
+                    exception);
             }
         }
     }

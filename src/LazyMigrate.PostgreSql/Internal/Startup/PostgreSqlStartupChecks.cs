@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
@@ -15,17 +14,23 @@ internal sealed class PostgreSqlStartupChecks(
     IServiceProvider services
 ) : IHostedLifecycleService
 {
-    /// <summary>Registers the check of one store, and this service once.</summary>
-    public static void Add(
-        IServiceCollection services,
-        string migration,
-        MigrationRole role,
-        string optionsName,
-        Type entityType,
-        NpgsqlDataSource? dataSource
-    )
+    /// <summary>
+    /// Registers the check of one store, replacing an earlier one of the same migration and role (a second
+    /// <c>Use...</c> call replaces the store, so its check too), and this service once.
+    /// </summary>
+    public static void Add(IServiceCollection services, PostgreSqlStoreStartupCheck check)
     {
-        services.AddSingleton(new PostgreSqlStoreStartupCheck(migration, role, optionsName, entityType, dataSource));
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ImplementationInstance is PostgreSqlStoreStartupCheck earlier
+                && earlier.Migration == check.Migration
+                && earlier.Role == check.Role)
+            {
+                services.RemoveAt(i);
+            }
+        }
+
+        services.AddSingleton(check);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlStartupChecks>());
     }
 

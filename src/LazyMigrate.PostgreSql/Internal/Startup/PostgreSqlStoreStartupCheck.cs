@@ -10,19 +10,38 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// the database answers and the table is there with the store's columns, or, with
 /// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/>, is created now rather than at the first read.
 /// </summary>
+/// <param name="migration">The migration name.</param>
+/// <param name="role">The store's role.</param>
+/// <param name="optionsName">The name of the store's options.</param>
+/// <param name="entityType">The store's entity type, which names its default table.</param>
+/// <param name="dataSource">The data source given to the <c>Use...</c> call, or null for the container's.</param>
+/// <param name="isInUse">
+/// Whether the migration's store of this role is still a PostgreSQL store: a later <c>Use...</c> call may have
+/// replaced it, and a store the migration no longer uses must not fail the host's start.
+/// </param>
 internal sealed class PostgreSqlStoreStartupCheck(
     string migration,
     MigrationRole role,
     string optionsName,
     Type entityType,
-    NpgsqlDataSource? dataSource
-)
+    NpgsqlDataSource? dataSource,
+    Func<IServiceProvider, bool> isInUse)
 {
+    /// <summary>Gets the migration name.</summary>
+    public string Migration { get; } = migration;
+
+    /// <summary>Gets the store's role.</summary>
+    public MigrationRole Role { get; } = role;
+
     /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        PostgreSqlDocumentStoreOptions options = services
-            .GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>()
+        if (!isInUse(services))
+        {
+            return;
+        }
+
+        PostgreSqlDocumentStoreOptions options = services.GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>()
             .Get(optionsName);
         if (!options.CheckOnStart)
         {
@@ -51,11 +70,10 @@ internal sealed class PostgreSqlStoreStartupCheck(
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
             throw new InvalidOperationException(
-                $"LazyMigrate migration '{migration}': the {role} (PostgreSQL table {table.Qualified}) failed its start-up "
-                    + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
-                    + "to skip this check.",
-                exception
-            );
+                $"LazyMigrate migration '{Migration}': the {Role} (PostgreSQL table {table.Qualified}) failed its start-up "
+                + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
+                + "to skip this check.",
+                exception);
         }
     }
 

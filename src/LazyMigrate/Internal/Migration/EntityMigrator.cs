@@ -15,7 +15,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
     where TOld : class
     where TNew : class
 {
-    private readonly SingleFlight<MigrationResult<TNew>> _flights = new(context.Name, context.TimeProvider);
+    private readonly SingleFlight<MigrationResult<TNew>> _flights = new(context.Name, static r => r.Failure);
 
     public async Task<MigrationResult<TNew>> MigrateAsync(
         string id,
@@ -87,9 +87,16 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            // Not a typed error: a defect, passed on to every caller as it is.
+            // Not a typed error: a defect, passed on to every caller as it is, and counted for every id it fails.
             activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             Log.MigrationFailed(context.Logger, context.Name, Describe(ids), exception);
+            TimeSpan elapsed = context.TimeProvider.GetElapsedTime(started);
+            for (int i = 0; i < ids.Count; i++)
+            {
+                context.Metrics.Failure(context.Name, FailureKinds.Of(exception));
+                context.Metrics.Migration(context.Name, trigger, "failed", elapsed);
+            }
+
             throw;
         }
 
@@ -162,7 +169,8 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 
     /// <summary>
     /// A save, delete or migration got there first: the lost ids get what the store holds, never the stale mapped
-    /// value. If that read fails, only the lost ids fail.
+    /// value. If that read fails, only the lost ids fail, whatever the failure: a defect here (a store answering
+    /// null, say) must not reach the batch's outer handler, which would drop the winners' events.
     /// </summary>
     private async Task ReadLostAsync(List<string> lost, Dictionary<string, MigrationResult<TNew>> results)
     {
@@ -173,12 +181,15 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
                 results[id] = MigrationResult<TNew>.Absent();
             }
         }
-        catch (LazyMigrationException exception)
+        catch (Exception exception)
         {
-            Log.MigrationFailed(context.Logger, context.Name, Describe(lost), exception);
+            // The read runs without the caller's token, so no cancellation is the caller's: every failure is the lost ids'.
+            LazyMigrationException failure = exception as LazyMigrationException
+                ?? new MigrationStoreException(context.Name, lost[0], MigrationRole.NewStore, "find_many", exception, lost.Count);
+            Log.MigrationFailed(context.Logger, context.Name, Describe(lost), failure);
             foreach (string id in lost)
             {
-                results[id] = MigrationResult<TNew>.Failed(exception);
+                results[id] = MigrationResult<TNew>.Failed(failure);
             }
         }
     }

@@ -45,9 +45,17 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             return found;
         }
 
-        IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await _context
-            .Stores.FindManyNewAsync(distinct, cancellationToken)
-            .ConfigureAwait(false);
+        IReadOnlyDictionary<string, NewStoreRead<TNew>> current;
+        try
+        {
+            current = await _context.Stores.FindManyNewAsync(distinct, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LazyMigrationException exception)
+        {
+            // GetManyAsync reports every failure on a batch error, a whole-batch one too: here every id failed with it.
+            throw new MigrationBatchException<TNew>(_context.Name, found, distinct.ToDictionary(id => id, _ => exception, StringComparer.Ordinal));
+        }
+
         var missing = new List<string>();
         foreach (string id in distinct)
         {

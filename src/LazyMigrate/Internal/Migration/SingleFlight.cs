@@ -19,8 +19,11 @@ namespace LazyMigrate.Internal;
 /// </para>
 /// </remarks>
 /// <param name="migration">The migration name, for the join span.</param>
-/// <param name="timeProvider">The clock of the join span.</param>
-internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeProvider)
+/// <param name="failureOf">
+/// The failure a result carries, or null. Typed failures travel as results and never fault a flight, so the join span
+/// learns of them from here.
+/// </param>
+internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exception?> failureOf)
 {
     /// <summary>An execution context without any AsyncLocal value, captured once on a thread that has none.</summary>
     private static readonly ExecutionContext EmptyContext = CaptureEmptyContext();
@@ -99,7 +102,8 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
             groups.Count > (started is null ? 0 : 1)
             && Activity.Current is not null
             && MigrationActivity.Source.HasListeners();
-        DateTimeOffset since = joinsOthers ? timeProvider.GetUtcNow() : default;
+        // Span times are real time, never the migration's clock: a fake or shifted clock would misplace the span in its trace.
+        DateTimeOffset since = joinsOthers ? TimeProvider.System.GetUtcNow() : default;
         try
         {
             // A caller that waits on its own work alone continues straight from that work's end, which never faults:
@@ -177,6 +181,7 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
             if (flight.Group != started)
             {
                 keys.Add(key);
+                failure ??= flight.Completion.Task.IsCompletedSuccessfully ? failureOf(flight.Completion.Task.Result) : null;
                 if (flight.Group.Trace.Span is { } span)
                 {
                     spans.Add(span);
@@ -185,7 +190,7 @@ internal sealed class SingleFlight<TResult>(string migration, TimeProvider timeP
         }
 
         List<ActivityLink> links = spans.Select(s => new ActivityLink(s.Context)).ToList();
-        MigrationActivity.RecordJoin(migration, keys, links, since, timeProvider.GetUtcNow(), failure);
+        MigrationActivity.RecordJoin(migration, keys, links, since, TimeProvider.System.GetUtcNow(), failure);
     }
 
     private static Task WhenAll(List<KeyValuePair<string, Flight>> flights) =>

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -145,9 +146,7 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         }
         catch (Exception exception)
         {
-            failures.Add(
-                $"the new store, whose own lock the migration would take, could not be built: {exception.Message}"
-            );
+            failures.Add($"the new store, whose own lock the migration would take, could not be built: {Describe(exception)}");
             return;
         }
 
@@ -158,12 +157,19 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         }
     }
 
-    private static bool Require<TService>(
-        IServiceProviderIsService services,
-        string migration,
-        string what,
-        List<string> failures
-    )
+    /// <summary>The message, the type and every inner error: a factory's own message often hides the real cause.</summary>
+    private static string Describe(Exception exception)
+    {
+        var text = new StringBuilder($"{exception.Message} ({exception.GetType().Name}");
+        for (Exception? inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            text.Append($"; caused by {inner.GetType().Name}: {inner.Message}");
+        }
+
+        return text.Append(')').ToString();
+    }
+
+    private static bool Require<TService>(IServiceProviderIsService services, string migration, string what, List<string> failures)
     {
         if (MigrationServices.IsRegistered(services, typeof(TService), migration))
         {
