@@ -84,7 +84,10 @@ public sealed class StartupCheckTests : IAsyncLifetime
     [Fact]
     public async Task StartAsync_StoresReplacedAfterwards_DoesNotCheckTheEfCoreStoresTheMigrationNoLongerUses()
     {
-        using IHost host = Host(await _files.NewConnectionStringAsync(), then: m => m.UseInMemoryOldStore().UseInMemoryNewStore());
+        using IHost host = Host(
+            await _files.NewConnectionStringAsync(),
+            then: m => m.UseInMemoryOldStore().UseInMemoryNewStore()
+        );
 
         await host.StartAsync();
 
@@ -96,19 +99,24 @@ public sealed class StartupCheckTests : IAsyncLifetime
     {
         using IHost host = Host(
             await _files.NewConnectionStringAsync(),
-            then: m => m.UseEntityFrameworkCoreNewStore((StoreDb d) => d.Customers, c => c.Id));
+            then: m => m.UseEntityFrameworkCoreNewStore((StoreDb d) => d.Customers, c => c.Id)
+        );
 
         Assert.Equal(2, host.Services.GetServices<IStoreStartupCheck>().Count()); // the old store's and the new store's
     }
 
     private static IHost Host(
-        string connectionString, bool checkOnStart = true, Action<ILazyMigrationBuilder<LegacyCustomer, Customer>>? then = null)
+        string connectionString,
+        bool checkOnStart = true,
+        Action<ILazyMigrationBuilder<LegacyCustomer, Customer>>? then = null
+    )
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
             new HostApplicationBuilderSettings()
         );
         builder.Services.AddDbContextFactory<StoreDb>(o => o.UseSqlite(connectionString));
-        var migration = builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
+        var migration = builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseEntityFrameworkCoreOldStore(
                 (StoreDb d) => d.LegacyCustomers,

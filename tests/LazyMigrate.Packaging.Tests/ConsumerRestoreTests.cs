@@ -2,7 +2,8 @@ namespace LazyMigrate.Packaging.Tests;
 
 /// <summary>
 /// A consumer project restores the packed packages beside the lowest Microsoft.Extensions.* of its framework, with
-/// warnings as errors: a package whose dependencies ask for more (EF Core 10.0.15 asked for 10.0.15) forces them up, NU1605.
+/// warnings as errors: a package whose dependencies ask for more (EF Core 10.0.15 asked for 10.0.15) forces them up,
+/// NU1605.
 /// </summary>
 [Collection(PackagesCollection.Name)]
 public sealed class ConsumerRestoreTests(PackedPackages packages)
@@ -13,7 +14,11 @@ public sealed class ConsumerRestoreTests(PackedPackages packages)
     [InlineData("LazyMigrate.DistributedLock", "net10.0", "10.0.0")]
     [InlineData("LazyMigrate", "net8.0", "8.0.2")] // the lowest that Caching.Memory 8.0.1, the registry's lowest 8.0, allows
     [InlineData("LazyMigrate.PostgreSql", "net8.0", "8.0.2")]
-    public void Consumer_PinningTheLowestExtensionsOfItsFramework_Restores(string package, string framework, string extensions)
+    public void Consumer_PinningTheLowestExtensionsOfItsFramework_Restores(
+        string package,
+        string framework,
+        string extensions
+    )
     {
         DirectoryInfo consumer = Directory.CreateTempSubdirectory("lazymigrate-consumer-");
         try

@@ -90,8 +90,11 @@ public sealed class StartupCheckTests(PostgresServer server)
     [Fact]
     public async Task StartAsync_NewStoreReplacedAfterwards_DoesNotCheckThePostgreSqlStoreItNoLongerUses()
     {
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
+            new HostApplicationBuilderSettings()
+        );
+        builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UseInMemoryOldStore()
             .UsePostgreSqlNewStore(o => o.TableName = TestDatabase.UniqueTable("missing"), server.DataSource)
@@ -112,14 +115,20 @@ public sealed class StartupCheckTests(PostgresServer server)
         Assert.Equal(2, host.Services.GetServices<PostgreSqlStoreStartupCheck>().Count()); // the old store's and the new store's
     }
 
-    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref name="newStore"/>.</summary>
-    internal static IHost Host(NpgsqlDataSource dataSource, Action<PostgreSqlDocumentStoreOptions> newStore, bool twice = false)
+    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref
+    /// name="newStore"/>.</summary>
+    internal static IHost Host(
+        NpgsqlDataSource dataSource,
+        Action<PostgreSqlDocumentStoreOptions> newStore,
+        bool twice = false
+    )
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
             new HostApplicationBuilderSettings()
         );
         string oldTable = TestDatabase.UniqueTable("old");
-        var migration = builder.Services.AddLazyMigration<LegacyCustomer, Customer>()
+        var migration = builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
             .UseMapper(new CustomerMapper())
             .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (oldTable, true), dataSource)
             .UsePostgreSqlNewStore(newStore, dataSource)

@@ -62,10 +62,14 @@ public sealed class BatchFailureTests
     public async Task GetManyAsync_AWholeBatchLockTimeout_IsABatchError_WhoseInnerExceptionIsTheTimeout()
     {
         await using var harness = MigrationHarness.Create(options: o => o.LockTimeout = TimeSpan.Zero).SeedLegacy(2);
-        await using IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(MigrationHarness.LockKey(MigrationHarness.Id(0)), TimeSpan.Zero);
+        await using IMigrationLockHandle? held = await harness.Shared.Lock.TryAcquireAsync(
+            MigrationHarness.LockKey(MigrationHarness.Id(0)),
+            TimeSpan.Zero
+        );
 
-        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
+        );
 
         Assert.IsType<MigrationLockTimeoutException>(failure.InnerException);
         Assert.Equal([MigrationHarness.Id(0), MigrationHarness.Id(1)], failure.Failures.Keys.Order());
@@ -76,11 +80,15 @@ public sealed class BatchFailureTests
     public async Task GetManyAsync_ANewStoreOutageOnTheFirstRead_IsABatchError_WhoseInnerExceptionIsTheStoreError()
     {
         var shared = new SharedStores();
-        var store = new HookedNewStore<NewCustomer>(shared.New) { BeforeFind = () => throw new InvalidOperationException("down") };
+        var store = new HookedNewStore<NewCustomer>(shared.New)
+        {
+            BeforeFind = () => throw new InvalidOperationException("down"),
+        };
         await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)).SeedLegacy(2);
 
-        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
+        );
 
         var outage = Assert.IsType<MigrationStoreException>(failure.InnerException);
         Assert.Equal(MigrationRole.NewStore, outage.Role);

@@ -61,15 +61,21 @@ public sealed class EventTests
         var store = new HookedNewStore<NewCustomer>(shared.New);
         store.BeforeInsert = () =>
         {
-            // Two saves win the race, so the lost ids are read again in one many-id read, which the broken store answers with null.
+            // Two saves win the race, so the lost ids are read again in one many-id read, which the broken store
+            // answers with null.
             shared.New.Seed(MigrationHarness.Id(1), new NewCustomer("Saved", "One", "c1@example.com"));
             shared.New.Seed(MigrationHarness.Id(2), new NewCustomer("Saved", "Two", "c2@example.com"));
         };
         store.AfterInsert = () => store.FindManyReturnsNull = () => true;
         await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)).SeedLegacy(3);
 
-        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]));
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync([
+                MigrationHarness.Id(0),
+                MigrationHarness.Id(1),
+                MigrationHarness.Id(2),
+            ])
+        );
 
         EntityMigrated<OldCustomer, NewCustomer> migrated = Assert.Single(harness.Events);
         Assert.Equal(MigrationHarness.Id(0), migrated.EntityId);

@@ -175,8 +175,14 @@ public sealed class RegistrationTests
     [Fact]
     public async Task WithoutALock_ANewStoreThatCannotBeBuilt_NamesTheErrorsTypeAndItsInnerMessages()
     {
-        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(b => b.UseNewStore(_ =>
-            throw new InvalidOperationException("the new store's server is unknown", new TimeoutException("connect timed out"))));
+        var failure = await StartUpFailureOverANewStoreThatCannotLockAsync(b =>
+            b.UseNewStore(_ =>
+                throw new InvalidOperationException(
+                    "the new store's server is unknown",
+                    new TimeoutException("connect timed out")
+                )
+            )
+        );
 
         string only = Assert.Single(failure.Failures);
         Assert.Contains("InvalidOperationException", only, StringComparison.Ordinal);

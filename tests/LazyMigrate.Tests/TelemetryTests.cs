@@ -82,18 +82,27 @@ public sealed class TelemetryTests
         var store = new HookedNewStore<NewCustomer>(shared.New);
         int reads = 0;
         store.FindManyReturnsNull = () => ++reads > 1; // the read before the migration works; the re-read under the lock gets null
-        await using var harness = MigrationHarness.Create(shared, configure: b =>
-        {
-            b.Services.AddMetrics();
-            b.UseNewStore(store);
-        }).SeedLegacy(2);
+        await using var harness = MigrationHarness
+            .Create(
+                shared,
+                configure: b =>
+                {
+                    b.Services.AddMetrics();
+                    b.UseNewStore(store);
+                }
+            )
+            .SeedLegacy(2);
         using var migrations = Collect(harness, LazyMigrateTelemetry.MigrationsInstrument);
         using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
 
-        await Assert.ThrowsAsync<NullReferenceException>(
-            async () => await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)]));
+        await Assert.ThrowsAsync<NullReferenceException>(async () =>
+            await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
+        );
 
-        Assert.Equal(2, migrations.GetMeasurementSnapshot().Count(m => (string)m.Tags["lazymigrate.outcome"]! == "failed"));
+        Assert.Equal(
+            2,
+            migrations.GetMeasurementSnapshot().Count(m => (string)m.Tags["lazymigrate.outcome"]! == "failed")
+        );
         Assert.Equal(2, failures.GetMeasurementSnapshot().Count);
     }
 

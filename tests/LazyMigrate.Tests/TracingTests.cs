@@ -92,7 +92,10 @@ public sealed class TracingTests : IDisposable
         await Assert.ThrowsAsync<MigrationMappingException>(() => first);
         await Assert.ThrowsAsync<MigrationMappingException>(() => second);
 
-        Activity join = Assert.Single(_stopped, a => a.OperationName == "LazyMigrate join" && a.Parent?.OperationName == "second request");
+        Activity join = Assert.Single(
+            _stopped,
+            a => a.OperationName == "LazyMigrate join" && a.Parent?.OperationName == "second request"
+        );
         Assert.Equal(ActivityStatusCode.Error, join.Status);
         Assert.Equal(nameof(MigrationMappingException), join.StatusDescription);
     }

@@ -37,8 +37,16 @@ public static class EntityFrameworkCoreBuilderExtensions
         where TKey : notnull
     {
         string name = AddOptions(
-            builder, "old store", set, key, configure, needsEntries: false,
-            sp => sp.GetRequiredKeyedService<IOldStore<TOld>>(builder.Name) is EntityFrameworkCoreOldStore<TContext, TOld, TKey>);
+            builder,
+            "old store",
+            set,
+            key,
+            configure,
+            needsEntries: false,
+            sp =>
+                sp.GetRequiredKeyedService<IOldStore<TOld>>(builder.Name)
+                is EntityFrameworkCoreOldStore<TContext, TOld, TKey>
+        );
         return builder.UseOldStore(services => new EntityFrameworkCoreOldStore<TContext, TOld, TKey>(
             services.GetRequiredService<IDbContextFactory<TContext>>(),
             set,
@@ -78,8 +86,16 @@ public static class EntityFrameworkCoreBuilderExtensions
         where TKey : notnull
     {
         string name = AddOptions(
-            builder, "new store", set, key, configure, needsEntries: true,
-            sp => sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name) is EntityFrameworkCoreNewStore<TContext, TNew, TKey>);
+            builder,
+            "new store",
+            set,
+            key,
+            configure,
+            needsEntries: true,
+            sp =>
+                sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name)
+                is EntityFrameworkCoreNewStore<TContext, TNew, TKey>
+        );
         return builder.UseNewStore(services => new EntityFrameworkCoreNewStore<TContext, TNew, TKey>(
             services.GetRequiredService<IDbContextFactory<TContext>>(),
             set,
@@ -97,7 +113,8 @@ public static class EntityFrameworkCoreBuilderExtensions
         Expression<Func<TEntity, TKey>> key,
         Action<EntityFrameworkCoreStoreOptions<TKey>>? configure,
         bool needsEntries,
-        Func<IServiceProvider, bool> isInUse)
+        Func<IServiceProvider, bool> isInUse
+    )
         where TOld : class
         where TNew : class
         where TContext : DbContext
@@ -108,12 +125,31 @@ public static class EntityFrameworkCoreBuilderExtensions
         ArgumentNullException.ThrowIfNull(set);
         string keyProperty = new EntityKey<TEntity, TKey>(key).PropertyName;
         string name = $"{builder.Name}:{role}";
-        builder.Services.AddOptions<EntityFrameworkCoreStoreOptions<TKey>>(name).Configure(options => configure?.Invoke(options)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>>(services =>
-            new EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>(name, $"Migration '{builder.Name}', EF Core {role}", services, set, keyProperty, needsEntries));
+        builder
+            .Services.AddOptions<EntityFrameworkCoreStoreOptions<TKey>>(name)
+            .Configure(options => configure?.Invoke(options))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>>(
+            services => new EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>(
+                name,
+                $"Migration '{builder.Name}', EF Core {role}",
+                services,
+                set,
+                keyProperty,
+                needsEntries
+            )
+        );
         EntityFrameworkCoreStartupChecks.Add(
             builder.Services,
-            new EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(builder.Name, role, name, set, needsEntries, isInUse));
+            new EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(
+                builder.Name,
+                role,
+                name,
+                set,
+                needsEntries,
+                isInUse
+            )
+        );
         return name;
     }
 

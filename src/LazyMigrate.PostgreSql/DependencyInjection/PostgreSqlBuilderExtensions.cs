@@ -28,8 +28,18 @@ public static class PostgreSqlBuilderExtensions
         where TNew : class
     {
         string name = AddStoreOptions(
-            builder, MigrationRole.NewStore, typeof(TNew), dataSource, configure, sp => sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name) is PostgreSqlNewStore<TNew>);
-        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
+            builder,
+            MigrationRole.NewStore,
+            typeof(TNew),
+            dataSource,
+            configure,
+            sp => sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name) is PostgreSqlNewStore<TNew>
+        );
+        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(
+            dataSource ?? DataSourceFrom(sp),
+            StoreOptions(sp, name),
+            sp.GetService<ILoggerFactory>()
+        ));
     }
 
     /// <summary>Uses a <see cref="PostgreSqlOldStore{TOld}"/> as the old store, over the container's <see
@@ -50,8 +60,18 @@ public static class PostgreSqlBuilderExtensions
         where TNew : class
     {
         string name = AddStoreOptions(
-            builder, MigrationRole.OldStore, typeof(TOld), dataSource, configure, sp => sp.GetRequiredKeyedService<IOldStore<TOld>>(builder.Name) is PostgreSqlOldStore<TOld>);
-        return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(dataSource ?? DataSourceFrom(sp), StoreOptions(sp, name), sp.GetService<ILoggerFactory>()));
+            builder,
+            MigrationRole.OldStore,
+            typeof(TOld),
+            dataSource,
+            configure,
+            sp => sp.GetRequiredKeyedService<IOldStore<TOld>>(builder.Name) is PostgreSqlOldStore<TOld>
+        );
+        return builder.UseOldStore(sp => new PostgreSqlOldStore<TOld>(
+            dataSource ?? DataSourceFrom(sp),
+            StoreOptions(sp, name),
+            sp.GetService<ILoggerFactory>()
+        ));
     }
 
     /// <summary>Uses PostgreSQL advisory locks (<see cref="PostgreSqlAdvisoryLockProvider"/>) for this migration, over
@@ -102,7 +122,8 @@ public static class PostgreSqlBuilderExtensions
         Type entityType,
         NpgsqlDataSource? dataSource,
         Action<PostgreSqlDocumentStoreOptions>? configure,
-        Func<IServiceProvider, bool> isInUse)
+        Func<IServiceProvider, bool> isInUse
+    )
         where TOld : class
         where TNew : class
     {
@@ -117,8 +138,16 @@ public static class PostgreSqlBuilderExtensions
         }
 
         options.ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlDocumentStoreOptions>, PostgreSqlDocumentStoreOptionsValidator>());
-        PostgreSqlStartupChecks.Add(builder.Services, new PostgreSqlStoreStartupCheck(builder.Name, role, name, entityType, dataSource, isInUse));
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<
+                IValidateOptions<PostgreSqlDocumentStoreOptions>,
+                PostgreSqlDocumentStoreOptionsValidator
+            >()
+        );
+        PostgreSqlStartupChecks.Add(
+            builder.Services,
+            new PostgreSqlStoreStartupCheck(builder.Name, role, name, entityType, dataSource, isInUse)
+        );
         return name;
     }
 

@@ -12,7 +12,8 @@ public sealed class MigrationBatchException<TNew> : MigrationBatchException
     /// <param name="migrationName">The migration name.</param>
     /// <param name="found">The entities read for the ids that did not fail, by id.</param>
     /// <param name="failures">
-    /// The failure of each failed id, at least one; the first it enumerates becomes <see cref="LazyMigrationException.EntityId"/>
+    /// The failure of each failed id, at least one; the first it enumerates becomes <see
+    /// cref="LazyMigrationException.EntityId"/>
     /// and <see cref="Exception.InnerException"/>.
     /// </param>
     public MigrationBatchException(

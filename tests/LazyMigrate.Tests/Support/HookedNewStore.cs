@@ -14,7 +14,8 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
 
     public Action? AfterInsert { get; set; }
 
-    /// <summary>Gets or sets a predicate, asked on every many-id read, that makes it return null: a broken store.</summary>
+    /// <summary>Gets or sets a predicate, asked on every many-id read, that makes it return null: a broken
+    /// store.</summary>
     public Func<bool>? FindManyReturnsNull { get; set; }
 
     public Action? AfterUpsert { get; set; }
@@ -31,7 +32,8 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
     )
     {
         BeforeFind?.Invoke();
-        return FindManyReturnsNull?.Invoke() == true ? ValueTask.FromResult<IReadOnlyDictionary<string, NewStoreRead<TNew>>>(null!)
+        return FindManyReturnsNull?.Invoke() == true
+            ? ValueTask.FromResult<IReadOnlyDictionary<string, NewStoreRead<TNew>>>(null!)
             : inner.FindManyAsync(ids, cancellationToken);
     }
 

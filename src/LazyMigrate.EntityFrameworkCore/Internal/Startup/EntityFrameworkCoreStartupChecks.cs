@@ -10,8 +10,10 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// serving), so that a missing table or a database that does not open fails <c>host.StartAsync()</c>, not the first
 /// read.
 /// </summary>
-internal sealed class EntityFrameworkCoreStartupChecks(IEnumerable<IStoreStartupCheck> checks, IServiceProvider services)
-    : IHostedLifecycleService
+internal sealed class EntityFrameworkCoreStartupChecks(
+    IEnumerable<IStoreStartupCheck> checks,
+    IServiceProvider services
+) : IHostedLifecycleService
 {
     /// <summary>
     /// Registers one store's check, replacing an earlier one of the same migration and role (a second
@@ -21,9 +23,11 @@ internal sealed class EntityFrameworkCoreStartupChecks(IEnumerable<IStoreStartup
     {
         for (int i = services.Count - 1; i >= 0; i--)
         {
-            if (services[i].ImplementationInstance is IStoreStartupCheck earlier
+            if (
+                services[i].ImplementationInstance is IStoreStartupCheck earlier
                 && earlier.Migration == check.Migration
-                && earlier.Role == check.Role)
+                && earlier.Role == check.Role
+            )
             {
                 services.RemoveAt(i);
             }

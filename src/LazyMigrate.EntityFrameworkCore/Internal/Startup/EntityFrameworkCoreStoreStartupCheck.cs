@@ -15,7 +15,8 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// <param name="role">The store's role, <c>old store</c> or <c>new store</c>.</param>
 /// <param name="optionsName">The name of the store's options.</param>
 /// <param name="set">The store's entity set.</param>
-/// <param name="needsEntries">Whether the store also reads the <see cref="LazyMigrateEntry"/> table (a new store).</param>
+/// <param name="needsEntries">Whether the store also reads the <see cref="LazyMigrateEntry"/> table (a new
+/// store).</param>
 /// <param name="isInUse">Whether the migration's store of this role is still this EF Core store.</param>
 internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TKey>(
     string migration,
@@ -23,7 +24,8 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
     string optionsName,
     Func<TContext, DbSet<TEntity>> set,
     bool needsEntries,
-    Func<IServiceProvider, bool> isInUse) : IStoreStartupCheck
+    Func<IServiceProvider, bool> isInUse
+) : IStoreStartupCheck
     where TContext : DbContext
     where TEntity : class
     where TKey : notnull
@@ -40,7 +42,12 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
             return;
         }
 
-        if (!services.GetRequiredService<IOptionsMonitor<EntityFrameworkCoreStoreOptions<TKey>>>().Get(optionsName).CheckOnStart)
+        if (
+            !services
+                .GetRequiredService<IOptionsMonitor<EntityFrameworkCoreStoreOptions<TKey>>>()
+                .Get(optionsName)
+                .CheckOnStart
+        )
         {
             return;
         }
@@ -65,9 +72,10 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
             {
                 throw new InvalidOperationException(
                     $"LazyMigrate migration '{Migration}': the EF Core {Role} ({typeof(TEntity).Name} in {typeof(TContext).Name}) "
-                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. Create the tables with the context's migrations, or set "
-                    + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
-                    exception);
+                        + $"failed its start-up check: {exception.Message.TrimEnd('.')}. Create the tables with the context's migrations, or set "
+                        + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
+                    exception
+                );
             }
         }
     }

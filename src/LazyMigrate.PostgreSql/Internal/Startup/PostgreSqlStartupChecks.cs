@@ -22,9 +22,11 @@ internal sealed class PostgreSqlStartupChecks(
     {
         for (int i = services.Count - 1; i >= 0; i--)
         {
-            if (services[i].ImplementationInstance is PostgreSqlStoreStartupCheck earlier
+            if (
+                services[i].ImplementationInstance is PostgreSqlStoreStartupCheck earlier
                 && earlier.Migration == check.Migration
-                && earlier.Role == check.Role)
+                && earlier.Role == check.Role
+            )
             {
                 services.RemoveAt(i);
             }

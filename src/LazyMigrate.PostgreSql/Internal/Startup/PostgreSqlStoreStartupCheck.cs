@@ -25,7 +25,8 @@ internal sealed class PostgreSqlStoreStartupCheck(
     string optionsName,
     Type entityType,
     NpgsqlDataSource? dataSource,
-    Func<IServiceProvider, bool> isInUse)
+    Func<IServiceProvider, bool> isInUse
+)
 {
     /// <summary>Gets the migration name.</summary>
     public string Migration { get; } = migration;
@@ -41,7 +42,8 @@ internal sealed class PostgreSqlStoreStartupCheck(
             return;
         }
 
-        PostgreSqlDocumentStoreOptions options = services.GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>()
+        PostgreSqlDocumentStoreOptions options = services
+            .GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>()
             .Get(optionsName);
         if (!options.CheckOnStart)
         {
@@ -71,9 +73,10 @@ internal sealed class PostgreSqlStoreStartupCheck(
         {
             throw new InvalidOperationException(
                 $"LazyMigrate migration '{Migration}': the {Role} (PostgreSQL table {table.Qualified}) failed its start-up "
-                + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
-                + "to skip this check.",
-                exception);
+                    + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
+                    + "to skip this check.",
+                exception
+            );
         }
     }
 

@@ -19,7 +19,8 @@ internal static class MigrationActivity
 
     /// <summary>
     /// Records the wait of a caller that joined migrations others started: a child of the caller's current activity,
-    /// linked to the span of each migration it waited on, from <paramref name="since"/> to <paramref name="until"/> (real
+    /// linked to the span of each migration it waited on, from <paramref name="since"/> to <paramref name="until"/>
+    /// (real
     /// time). <paramref name="failure"/>, the caller's own or one a joined migration returned, sets the error status.
     /// </summary>
     public static void RecordJoin(

@@ -183,9 +183,18 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         }
         catch (Exception exception)
         {
-            // The read runs without the caller's token, so no cancellation is the caller's: every failure is the lost ids'.
-            LazyMigrationException failure = exception as LazyMigrationException
-                ?? new MigrationStoreException(context.Name, lost[0], MigrationRole.NewStore, "find_many", exception, lost.Count);
+            // The read runs without the caller's token, so no cancellation is the caller's: every failure is the lost
+            // ids'.
+            LazyMigrationException failure =
+                exception as LazyMigrationException
+                ?? new MigrationStoreException(
+                    context.Name,
+                    lost[0],
+                    MigrationRole.NewStore,
+                    "find_many",
+                    exception,
+                    lost.Count
+                );
             Log.MigrationFailed(context.Logger, context.Name, Describe(lost), failure);
             foreach (string id in lost)
             {

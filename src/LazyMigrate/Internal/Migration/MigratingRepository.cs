@@ -53,7 +53,11 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         catch (LazyMigrationException exception)
         {
             // GetManyAsync reports every failure on a batch error, a whole-batch one too: here every id failed with it.
-            throw new MigrationBatchException<TNew>(_context.Name, found, distinct.ToDictionary(id => id, _ => exception, StringComparer.Ordinal));
+            throw new MigrationBatchException<TNew>(
+                _context.Name,
+                found,
+                distinct.ToDictionary(id => id, _ => exception, StringComparer.Ordinal)
+            );
         }
 
         var missing = new List<string>();

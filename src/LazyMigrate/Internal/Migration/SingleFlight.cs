@@ -102,7 +102,8 @@ internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exce
             groups.Count > (started is null ? 0 : 1)
             && Activity.Current is not null
             && MigrationActivity.Source.HasListeners();
-        // Span times are real time, never the migration's clock: a fake or shifted clock would misplace the span in its trace.
+        // Span times are real time, never the migration's clock: a fake or shifted clock would misplace the span in its
+        // trace.
         DateTimeOffset since = joinsOthers ? TimeProvider.System.GetUtcNow() : default;
         try
         {
@@ -181,7 +182,9 @@ internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exce
             if (flight.Group != started)
             {
                 keys.Add(key);
-                failure ??= flight.Completion.Task.IsCompletedSuccessfully ? failureOf(flight.Completion.Task.Result) : null;
+                failure ??= flight.Completion.Task.IsCompletedSuccessfully
+                    ? failureOf(flight.Completion.Task.Result)
+                    : null;
                 if (flight.Group.Trace.Span is { } span)
                 {
                     spans.Add(span);

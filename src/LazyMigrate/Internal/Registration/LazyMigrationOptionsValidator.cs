@@ -146,7 +146,9 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         }
         catch (Exception exception)
         {
-            failures.Add($"the new store, whose own lock the migration would take, could not be built: {Describe(exception)}");
+            failures.Add(
+                $"the new store, whose own lock the migration would take, could not be built: {Describe(exception)}"
+            );
             return;
         }
 
@@ -157,7 +159,8 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         }
     }
 
-    /// <summary>The message, the type and every inner error: a factory's own message often hides the real cause.</summary>
+    /// <summary>The message, the type and every inner error: a factory's own message often hides the real
+    /// cause.</summary>
     private static string Describe(Exception exception)
     {
         var text = new StringBuilder($"{exception.Message} ({exception.GetType().Name}");
@@ -169,7 +172,12 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         return text.Append(')').ToString();
     }
 
-    private static bool Require<TService>(IServiceProviderIsService services, string migration, string what, List<string> failures)
+    private static bool Require<TService>(
+        IServiceProviderIsService services,
+        string migration,
+        string what,
+        List<string> failures
+    )
     {
         if (MigrationServices.IsRegistered(services, typeof(TService), migration))
         {
