@@ -81,7 +81,8 @@ public sealed partial class DocumentationCoverageTests
         !path.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj");
 
     // Whitespace is dropped, not collapsed: the tests' code is laid out by CSharpier, which breaks lines where the
-    // docs do not ("Foo(" then a new line), and a trailing comma it adds to a multi-line list is not a difference either.
+    // docs do not ("Foo(" then a new line), and a trailing comma it adds to a multi-line list is not a difference
+    // either.
     private static string Normalize(string code) => TrailingComma().Replace(Whitespace().Replace(code, ""), "$1");
 
     private static string FindRepositoryRoot()
