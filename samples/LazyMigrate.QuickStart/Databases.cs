@@ -158,7 +158,8 @@ public abstract class SampleDatabase : IAsyncDisposable
     private sealed class PostgresSchemaDatabase(string connectionString) : SampleDatabase
     {
         public override string Description =>
-            $"PostgreSQL {new NpgsqlConnectionStringBuilder(connectionString) { Password = null }.Host}, schema {PostgresSchema} (created afresh)";
+            $"PostgreSQL {new NpgsqlConnectionStringBuilder(connectionString) { Password = null }.Host}, "
+            + $"schema {PostgresSchema} (created afresh)";
 
         protected override void ConfigureLegacy(DbContextOptionsBuilder options) => options.UseNpgsql(connectionString);
 

@@ -81,7 +81,8 @@ services
     .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
     .UseOldStore(old)
     .UseNewStore(neu)
-    .UseInMemoryLock() // one process: a distributed lock (LazyMigrate.DistributedLock) when several instances share the databases
+    // one process: a distributed lock (LazyMigrate.DistributedLock) when several instances share the databases
+    .UseInMemoryLock()
     .OnMigrated(
         (migrated, _) =>
         {
@@ -98,7 +99,8 @@ Console.WriteLine($"   {database.Description}");
 
 story.Step("The legacy database, seeded with the old system's data");
 Say(
-    $"legacy database: {N(await LegacyCountAsync())} legacy_customers rows, new database: {N(await NewCountAsync())} customers rows"
+    $"legacy database: {N(await LegacyCountAsync())} legacy_customers rows, "
+        + $"new database: {N(await NewCountAsync())} customers rows"
 );
 Say($"{Id(1)} = {await OldPeekAsync(Id(1))}");
 
@@ -157,7 +159,9 @@ story.Step($"A save through the new API reaches old readers (WriteBackMode.Sync)
 Customer before = (await customers.GetAsync(ada))!;
 Customer changed = before with { LastName = "Byron", Phone = "+15550109999" };
 await customers.SaveAsync(ada, changed);
-LegacyCustomer? oldView = await OldPeekAsync(ada); // an old reader: it reads the legacy database directly, as the old API does
+
+// an old reader: it reads the legacy database directly, as the old API does
+LegacyCustomer? oldView = await OldPeekAsync(ada);
 Say($"new API saved   {changed}");
 Say($"old reader sees {oldView}");
 story.Expect(
@@ -218,7 +222,8 @@ story.Expect(
 EntityMigrated<LegacyCustomer, Customer> example = events.First();
 Say($"e.g. EventId {example.EventId}");
 Say(
-    $"     MigrationName {example.MigrationName}, EntityId {example.EntityId}, Trigger {example.Trigger}, MigratedAt {example.MigratedAt.ToString("O", CultureInfo.InvariantCulture)}"
+    $"     MigrationName {example.MigrationName}, EntityId {example.EntityId}, Trigger {example.Trigger}, "
+        + $"MigratedAt {example.MigratedAt.ToString("O", CultureInfo.InvariantCulture)}"
 );
 Say($"     OldValue {example.OldValue}");
 Say($"     NewValue {example.NewValue}");
@@ -261,7 +266,8 @@ Say(
     $"lazymigrate.reads     new={N(readsBySource["new"])} old={N(readsBySource["old"])} none={N(readsBySource["none"])}"
 );
 Say(
-    $"{story.Checks - story.Failures} of {story.Checks} checks held, in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s"
+    $"{story.Checks - story.Failures} of {story.Checks} checks held, "
+        + $"in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s"
 );
 return story.Failures == 0 ? 0 : 1;
 
@@ -290,7 +296,8 @@ async Task<string> EntryOfAsync(string id)
 {
     await using CustomerDb db = database.OpenNew();
     LazyMigrateEntry entry = await db.Entries.AsNoTracking().SingleAsync(e => e.EntityId == id);
-    return $"{LazyMigrateModelBuilderExtensions.DefaultTableName} row ({entry.EntityType}, {entry.EntityId}, IsDeleted = {entry.IsDeleted})";
+    return $"{LazyMigrateModelBuilderExtensions.DefaultTableName} row "
+        + $"({entry.EntityType}, {entry.EntityId}, IsDeleted = {entry.IsDeleted})";
 }
 
 async Task<int> LegacyCountAsync()

@@ -22,8 +22,10 @@ public static class DistributedLockBuilderExtensions
         builder.UseDistributedLock(static services =>
             services.GetService<IDistributedLockProvider>()
             ?? throw new InvalidOperationException(
-                $"UseDistributedLock() found no {nameof(IDistributedLockProvider)} in the container. Register one, for example "
-                    + $"services.AddSingleton<{nameof(IDistributedLockProvider)}>(new PostgresDistributedSynchronizationProvider(connectionString)), "
+                $"UseDistributedLock() found no {nameof(IDistributedLockProvider)} in the container. "
+                    + "Register one, for example "
+                    + $"services.AddSingleton<{nameof(IDistributedLockProvider)}>"
+                    + "(new PostgresDistributedSynchronizationProvider(connectionString)), "
                     + "or pass one to UseDistributedLock(provider)."
             )
         );

@@ -82,7 +82,8 @@ public class MissThenMigrateBenchmarks
         if (inserts != _next || _events != _repositoryNew.InsertCount)
         {
             throw new InvalidOperationException(
-                $"{_next} reads made {inserts} inserts; {_events} events for {_repositoryNew.InsertCount} repository inserts."
+                $"{_next} reads made {inserts} inserts; "
+                    + $"{_events} events for {_repositoryNew.InsertCount} repository inserts."
             );
         }
     }

@@ -38,7 +38,8 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
     {
         var (high, low) = AdvisoryKeyOf(key);
         await using var terminate = server.DataSource.CreateCommand(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = $1 AND objid = $2"
+            "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                + "WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = $1 AND objid = $2"
         );
         terminate.Parameters.Add(new NpgsqlParameter { Value = high, NpgsqlDbType = NpgsqlDbType.Oid });
         terminate.Parameters.Add(new NpgsqlParameter { Value = low, NpgsqlDbType = NpgsqlDbType.Oid });

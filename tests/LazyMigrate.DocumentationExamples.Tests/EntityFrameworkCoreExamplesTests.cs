@@ -98,7 +98,7 @@ public sealed class EntityFrameworkCoreExamplesTests : ContainerExample, IAsyncL
             .UseReverseMapper(new CustomerMapper())
             .UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, customer => customer.Number)
             .UseEntityFrameworkCoreNewStore((CustomerDb db) => db.Customers, customer => customer.Id)
-            .UseInMemoryLock(); // one instance; instances that share the databases share a lock (UseDistributedLock, ...)
+            .UseInMemoryLock(); // one process; several instances share a lock (UseDistributedLock, ...)
 
         await using (
             LegacyDb legacy = await provider.GetRequiredService<IDbContextFactory<LegacyDb>>().CreateDbContextAsync()

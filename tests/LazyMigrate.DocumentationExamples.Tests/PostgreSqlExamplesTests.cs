@@ -24,7 +24,7 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
             ).UpsertAsync("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0001"));
         }
 
-        services.AddNpgsqlDataSource(connectionString); // Npgsql.DependencyInjection, or services.AddSingleton(dataSource)
+        services.AddNpgsqlDataSource(connectionString); // from Npgsql.DependencyInjection
 
         services
             .AddLazyMigration<LegacyCustomer, Customer>()

@@ -12,7 +12,8 @@ public sealed class ConsumerRestoreTests(PackedPackages packages)
     [InlineData("LazyMigrate.EntityFrameworkCore", "net10.0", "10.0.0")]
     [InlineData("LazyMigrate.PostgreSql", "net10.0", "10.0.0")]
     [InlineData("LazyMigrate.DistributedLock", "net10.0", "10.0.0")]
-    [InlineData("LazyMigrate", "net8.0", "8.0.2")] // the lowest that Caching.Memory 8.0.1, the registry's lowest 8.0, allows
+    // 8.0.2: the lowest that Caching.Memory 8.0.1, the registry's lowest 8.0, allows.
+    [InlineData("LazyMigrate", "net8.0", "8.0.2")]
     [InlineData("LazyMigrate.PostgreSql", "net8.0", "8.0.2")]
     public void Consumer_PinningTheLowestExtensionsOfItsFramework_Restores(
         string package,
@@ -47,7 +48,8 @@ public sealed class ConsumerRestoreTests(PackedPackages packages)
                   <ItemGroup>
                     <PackageReference Include="{package}" Version="{version}" />
                     <PackageReference Include="Microsoft.Extensions.Logging.Abstractions" Version="{extensions}" />
-                    <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="{extensions}" />
+                    <PackageReference
+                      Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="{extensions}" />
                   </ItemGroup>
                 </Project>
                 """

@@ -184,7 +184,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         IMigrationLockHandle? batch = await provider.TryAcquireManyAsync(keys, TimeSpan.Zero);
         long sessions = await server.DataSource.ScalarAsync<long>(
             "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-                + "AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
+                + "AND ((classid::bigint << 32) | objid::bigint) "
+                + "IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) AS u(k))",
             (object)keys
         );
         await batch!.DisposeAsync();

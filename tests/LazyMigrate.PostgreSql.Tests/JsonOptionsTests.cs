@@ -38,7 +38,8 @@ public sealed class JsonOptionsTests(PostgresServer server)
 
         await store.UpsertAsync("a", Customer.Create("a", 7));
         await server.DataSource.ExecuteAsync(
-            $"INSERT INTO \"{options.TableName}\" (id, payload) VALUES ('written-by-hand', '{{\"first_name\": \"Ada\", \"last_name\": \"L\", \"version\": \"3\"}}')"
+            $"INSERT INTO \"{options.TableName}\" (id, payload) VALUES "
+                + "('written-by-hand', '{\"first_name\": \"Ada\", \"last_name\": \"L\", \"version\": \"3\"}')"
         );
 
         Assert.Equal(

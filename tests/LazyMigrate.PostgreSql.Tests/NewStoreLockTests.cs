@@ -116,12 +116,13 @@ public sealed class NewStoreLockTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task AWaiter_GetsTheLockWhenTheHolderCommits_AndReadsWhatItCommitted_EvenWhereTheDefaultIsRepeatableRead()
+    public async Task AWaiter_GetsTheLockWhenTheHolderCommits_AndReadsWhatItCommitted_EvenUnderRepeatableRead()
     {
         // Under repeatable read the re-read would use the snapshot taken before the wait, and miss the holder's insert.
         string connectionString = await server.CreateDatabaseAsync();
         await server.DataSource.ExecuteAsync(
-            $"ALTER DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" SET default_transaction_isolation = 'repeatable read'"
+            $"ALTER DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" "
+                + "SET default_transaction_isolation = 'repeatable read'"
         );
         await using NpgsqlDataSource repeatableRead = NpgsqlDataSource.Create(connectionString);
         string table = TestDatabase.UniqueTable();
@@ -133,7 +134,8 @@ public sealed class NewStoreLockTests(PostgresServer server)
         Task<INewStoreLock<Customer>?> waiting = waiter.TryLockAsync(["a"], Patience).AsTask();
         await WaitUntilAsync(
             repeatableRead,
-            $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
             holder.LockKey("a")
         );
         Assert.False(waiting.IsCompleted);
@@ -194,7 +196,8 @@ public sealed class NewStoreLockTests(PostgresServer server)
             .AsTask();
         await WaitUntilAsync(
             server.DataSource,
-            $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
             holder.LockKey("a")
         );
         await cancellation.CancelAsync();
@@ -265,7 +268,8 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
         await WaitUntilAsync(
             server.DataSource,
-            $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
             holder.LockKey("a")
         );
         await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 4))]);

@@ -61,7 +61,7 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task TryLock_OnIdsHeldByThreeTransactions_IsGrantedWhenTheyLetGoInTime_AndLeavesNoTimeoutOnItsConnection()
+    public async Task TryLock_OnIdsHeldByThreeTransactions_GrantedWhenTheyLetGoInTime_LeavesNoTimeoutOnItsConnection()
     {
         // One pooled connection, never reset by Npgsql: a timeout left on the session would show in the SHOWs below.
         var pooled = new NpgsqlConnectionStringBuilder(server.ConnectionString)

@@ -113,7 +113,8 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
 
         Assert.Equal(5, migrated!.Version);
         IReadOnlyList<string> roundTrips = recorder.Of("get");
-        Assert.Equal(3, roundTrips.Count); // the miss, the lock with both reads, the insert with the commit: no old read of its own
+        // the miss, the lock with both reads, the insert with the commit: no old read of its own
+        Assert.Equal(3, roundTrips.Count);
         Assert.Contains("old_payload", roundTrips[1], StringComparison.Ordinal);
         Assert.Contains("COMMIT", roundTrips[2], StringComparison.Ordinal);
         Assert.Equal(

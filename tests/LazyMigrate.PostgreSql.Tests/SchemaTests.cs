@@ -18,7 +18,8 @@ public sealed class SchemaTests(PostgresServer server)
         await server.DataSource.ExecuteAsync(PostgreSqlDocumentStoreSchema.CreateScript("public", table));
 
         await using NpgsqlCommand command = server.DataSource.CreateCommand(
-            "SELECT column_name, data_type, is_nullable, coalesce(collation_name, '') FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position"
+            "SELECT column_name, data_type, is_nullable, coalesce(collation_name, '') FROM information_schema.columns "
+                + "WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position"
         );
         command.Parameters.Add(new NpgsqlParameter { Value = table });
         var columns = new List<string>();
@@ -39,7 +40,9 @@ public sealed class SchemaTests(PostgresServer server)
         Assert.Equal(
             "id",
             await server.DataSource.ScalarAsync<string>(
-                "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
+                "SELECT a.attname::text FROM pg_index i "
+                    + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                    + "WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
                 $"public.{table}"
             )
         );

@@ -112,7 +112,8 @@ public sealed class StartupCheckTests(PostgresServer server)
     {
         using IHost host = Host(server.DataSource, o => o.TableName = "customer", twice: true);
 
-        Assert.Equal(2, host.Services.GetServices<PostgreSqlStoreStartupCheck>().Count()); // the old store's and the new store's
+        // The old store's and the new store's.
+        Assert.Equal(2, host.Services.GetServices<PostgreSqlStoreStartupCheck>().Count());
     }
 
     /// <summary>A host over an old store whose table is created here and a new store configured by <paramref

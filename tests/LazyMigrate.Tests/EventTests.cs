@@ -55,7 +55,7 @@ public sealed class EventTests
     }
 
     [Fact]
-    public async Task PartlyInsertedBatch_WhoseReReadHitsADefect_StillRaisesTheWinnersEvents_AndFailsTheLostIdsAsAStoreError()
+    public async Task PartlyInsertedBatch_ReReadHitsADefect_WinnersEventsRaised_LostIdsFailAsAStoreError()
     {
         var shared = new SharedStores();
         var store = new HookedNewStore<NewCustomer>(shared.New);

@@ -81,7 +81,8 @@ public sealed class TelemetryTests
         var shared = new SharedStores();
         var store = new HookedNewStore<NewCustomer>(shared.New);
         int reads = 0;
-        store.FindManyReturnsNull = () => ++reads > 1; // the read before the migration works; the re-read under the lock gets null
+        // The read before the migration works; the re-read under the lock gets null.
+        store.FindManyReturnsNull = () => ++reads > 1;
         await using var harness = MigrationHarness
             .Create(
                 shared,

@@ -325,7 +325,9 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
                     if (attempt >= _table.MaxWriteAttempts)
                     {
                         throw new TransientStoreException(
-                            $"Entity Framework Core store of {_table.EntityTypeName}: {operation} of entity '{id}' lost the race for its entry row {attempt} times to concurrent writes of the same id.",
+                            $"Entity Framework Core store of {_table.EntityTypeName}: {operation} of entity '{id}' "
+                                + $"lost the race for its entry row {attempt} times "
+                                + "to concurrent writes of the same id.",
                             race.Failure
                         );
                     }
@@ -376,7 +378,8 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         {
             throw new InvalidEntityIdException(
                 id,
-                $"it is {id.Length} characters long; a new store keeps ids of at most {LazyMigrateEntry.MaxEntityIdLength}"
+                $"it is {id.Length} characters long; "
+                    + $"a new store keeps ids of at most {LazyMigrateEntry.MaxEntityIdLength}"
             );
         }
 

@@ -110,8 +110,11 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
                 if (typeof(TKey) == typeof(string) && lastId is not null && string.CompareOrdinal(id, lastId) <= 0)
                 {
                     throw new InvalidOperationException(
-                        $"Entity Framework Core store of {_table.EntityTypeName}: the database ordered id '{id}' after '{lastId}', which is not ordinal order. "
-                            + "Give the key column a binary collation (SQLite BINARY, PostgreSQL \"C\", SQL Server Latin1_General_BIN2) so that a backfill can resume from its cursor."
+                        $"Entity Framework Core store of {_table.EntityTypeName}: "
+                            + $"the database ordered id '{id}' after '{lastId}', which is not ordinal order. "
+                            + "Give the key column a binary collation "
+                            + "(SQLite BINARY, PostgreSQL \"C\", SQL Server Latin1_General_BIN2) "
+                            + "so that a backfill can resume from its cursor."
                     );
                 }
 

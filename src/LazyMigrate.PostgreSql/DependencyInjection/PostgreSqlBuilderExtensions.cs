@@ -161,6 +161,8 @@ public static class PostgreSqlBuilderExtensions
     private static NpgsqlDataSource DataSourceFrom(IServiceProvider services) =>
         services.GetService<NpgsqlDataSource>()
         ?? throw new InvalidOperationException(
-            "LazyMigrate.PostgreSql needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method."
+            "LazyMigrate.PostgreSql needs an NpgsqlDataSource in the container: register one (for example "
+                + "services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) "
+                + "or pass one to the Use method."
         );
 }

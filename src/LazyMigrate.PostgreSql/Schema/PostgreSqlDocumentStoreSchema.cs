@@ -81,13 +81,16 @@ public static class PostgreSqlDocumentStoreSchema
             .Append(table.Qualified)
             .Append(" (\n")
             .Append(
-                "    id         text COLLATE \"C\" NOT NULL PRIMARY KEY, -- \"C\" (byte) order: the keyset scan's order\n"
+                "    id         text COLLATE \"C\" NOT NULL PRIMARY KEY, "
+                    + "-- \"C\" (byte) order: the keyset scan's order\n"
             )
             .Append(
-                "    payload    jsonb,                                 -- the entity, as System.Text.Json writes it; NULL in a tombstone\n"
+                "    payload    jsonb,                                 "
+                    + "-- the entity, as System.Text.Json writes it; NULL in a tombstone\n"
             )
             .Append(
-                "    deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again\n"
+                "    deleted    boolean NOT NULL DEFAULT false,        "
+                    + "-- a tombstone (new store): deleted, never migrated again\n"
             )
             .Append("    updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write\n")
             .Append("    CHECK (deleted OR payload IS NOT NULL)\n")
@@ -155,7 +158,8 @@ public static class PostgreSqlDocumentStoreSchema
     )
     {
         NpgsqlCommand command = new(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)",
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                + "WHERE n.nspname = $1 AND c.relname = $2)",
             connection
         );
         await using (command.ConfigureAwait(false))

@@ -212,7 +212,8 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
         if (_multiplexing)
         {
             throw new InvalidOperationException(
-                "Migration locks in the new store hold a transaction open on a connection of their own: use a data source without Multiplexing."
+                "Migration locks in the new store hold a transaction open on a connection of their own: "
+                    + "use a data source without Multiplexing."
             );
         }
 

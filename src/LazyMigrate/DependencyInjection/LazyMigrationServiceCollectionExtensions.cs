@@ -110,7 +110,8 @@ public static class LazyMigrationServiceCollectionExtensions
             if (registered is not MigrationDescriptor<TOld, TNew> && registered.Name == name)
             {
                 throw new InvalidOperationException(
-                    $"The migration name '{name}' is used by two pairs: {registered.Pair} and {descriptor.Pair}. A name is the options "
+                    $"The migration name '{name}' is used by two pairs: {registered.Pair} and {descriptor.Pair}. "
+                        + "A name is the options "
                         + "name, lock-key prefix and event-id seed of one pair, so name one of them explicitly: "
                         + "services.AddLazyMigration<TOld, TNew>(\"name\", ...), the same name on every instance."
                 );
@@ -145,7 +146,8 @@ public static class LazyMigrationServiceCollectionExtensions
         if (mapperInterfaces.Length == 0)
         {
             throw new ArgumentException(
-                $"{typeof(TMapper).Name} implements neither IMigrationMapper<TOld, TNew> nor IReverseMigrationMapper<TOld, TNew>.",
+                $"{typeof(TMapper).Name} implements neither IMigrationMapper<TOld, TNew> "
+                    + "nor IReverseMigrationMapper<TOld, TNew>.",
                 nameof(TMapper)
             );
         }

@@ -57,6 +57,7 @@ public abstract class MigrationBatchException : LazyMigrationException
     {
         var (id, failure) = First(failures);
         string others = failures.Count == 1 ? "" : $" and {failures.Count - 1} more";
-        return $"Migration '{migrationName}' could not read entity '{id}'{others} of a batch ({foundCount} read): {failure.Message}";
+        return $"Migration '{migrationName}' could not read entity '{id}'{others} of a batch "
+            + $"({foundCount} read): {failure.Message}";
     }
 }

@@ -21,7 +21,8 @@ public sealed class MigrationStoreException : LazyMigrationException
     )
         : base(
             entityId,
-            $"Migration '{migrationName}': {role} {operation} failed for {Describe(entityId, entityCount)}: {innerException?.Message}",
+            $"Migration '{migrationName}': {role} {operation} failed for {Describe(entityId, entityCount)}: "
+                + $"{innerException?.Message}",
             innerException
         )
     {

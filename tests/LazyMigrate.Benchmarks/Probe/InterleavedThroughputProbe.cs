@@ -126,8 +126,10 @@ internal static class InterleavedThroughputProbe
             var (micros, cpu, workItems) = measured.Median(way);
             var (min, max) = measured.Range(way);
             Console.WriteLine(
-                $"c={concurrency} {way, -18} median {micros, 8:F1} us/entity  throughput x{naive / micros:F2} of Naive  "
-                    + $"(min {min:F1}, max {max:F1})  client CPU {cpu, 6:F1} us/entity, {workItems:F1} thread-pool work items/entity"
+                $"c={concurrency} {way, -18} median {micros, 8:F1} us/entity  "
+                    + $"throughput x{naive / micros:F2} of Naive  "
+                    + $"(min {min:F1}, max {max:F1})  client CPU {cpu, 6:F1} us/entity, "
+                    + $"{workItems:F1} thread-pool work items/entity"
             );
             if (printRounds)
             {

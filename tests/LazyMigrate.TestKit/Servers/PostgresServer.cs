@@ -202,7 +202,8 @@ public sealed class PostgresServer : IAsyncLifetime
             if (_process!.HasExited)
             {
                 throw new InvalidOperationException(
-                    $"PostgreSQL exited with code {_process.ExitCode} while starting. Its log:{Environment.NewLine}{_output}"
+                    $"PostgreSQL exited with code {_process.ExitCode} while starting. "
+                        + $"Its log:{Environment.NewLine}{_output}"
                 );
             }
 

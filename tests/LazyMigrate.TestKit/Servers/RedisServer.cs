@@ -126,7 +126,8 @@ public sealed class RedisServer : IAsyncLifetime
             if (_process!.HasExited)
             {
                 throw new InvalidOperationException(
-                    $"redis-server exited with code {_process.ExitCode} while starting. Its output:{Environment.NewLine}{_output}"
+                    $"redis-server exited with code {_process.ExitCode} while starting. "
+                        + $"Its output:{Environment.NewLine}{_output}"
                 );
             }
 

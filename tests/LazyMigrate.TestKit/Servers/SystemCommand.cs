@@ -77,7 +77,8 @@ internal static class SystemCommand
         {
             process.Kill(entireProcessTree: true);
             throw new InvalidOperationException(
-                $"`{commandLine}` did not finish within {timeout.TotalSeconds:0} s. Its output:{Environment.NewLine}{output}"
+                $"`{commandLine}` did not finish within {timeout.TotalSeconds:0} s. "
+                    + $"Its output:{Environment.NewLine}{output}"
             );
         }
 

@@ -11,7 +11,7 @@ namespace LazyMigrate.Tests.Documentation;
 /// </summary>
 public sealed partial class DocumentationCoverageTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Root = RepositoryRoot.Path;
 
     private static readonly Lazy<string[]> Examples = new(() =>
         Directory
@@ -84,25 +84,6 @@ public sealed partial class DocumentationCoverageTests
     // docs do not ("Foo(" then a new line), and a trailing comma it adds to a multi-line list is not a difference
     // either.
     private static string Normalize(string code) => TrailingComma().Replace(Whitespace().Replace(code, ""), "$1");
-
-    private static string FindRepositoryRoot()
-    {
-        for (
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            directory is not null;
-            directory = directory.Parent
-        )
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "LazyMigrate.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException(
-            "The repository root (with LazyMigrate.sln) was not found above " + AppContext.BaseDirectory
-        );
-    }
 
     [GeneratedRegex(@"^```csharp[ \t]*\n(.*?)\n[ \t]*```", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex CSharpBlock();

@@ -25,8 +25,9 @@ public sealed class ScriptedLockProvider : IMigrationLockProvider
         CancellationToken cancellationToken = default
     ) => Start([key], timeout, cancellationToken);
 
-    /// <summary>Starts an acquire of one key or of a batch (<see cref="ScriptedBatchLockProvider"/>), answered by the
-    /// test.</summary>
+    /// <summary>
+    /// Starts an acquire of one key or of a batch (<see cref="ScriptedBatchLockProvider"/>), answered by the test.
+    /// </summary>
     internal ValueTask<IMigrationLockHandle?> Start(
         IReadOnlyList<string> keys,
         TimeSpan timeout,

@@ -31,7 +31,8 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
         if (services.GetService<IDbContextFactory<TContext>>() is not { } contexts)
         {
             problems.Add(
-                $"No IDbContextFactory<{typeof(TContext).Name}> is registered: call services.AddDbContextFactory<{typeof(TContext).Name}>(...)."
+                $"No IDbContextFactory<{typeof(TContext).Name}> is registered: "
+                    + $"call services.AddDbContextFactory<{typeof(TContext).Name}>(...)."
             );
         }
         else

@@ -10,7 +10,9 @@ internal static partial class Log
     [LoggerMessage(
         1,
         LogLevel.Debug,
-        "EF Core store of {EntityType}: {Operation} of entity {EntityId} found the id's entry taken by a concurrent write (attempt {Attempt} of {MaxAttempts})",
+        "EF Core store of {EntityType}: {Operation} of entity {EntityId} found the id's entry taken "
+            + "by a concurrent write "
+            + "(attempt {Attempt} of {MaxAttempts})",
         EventName = "EntryRaced"
     )]
     public static partial void EntryRaced(
@@ -25,7 +27,8 @@ internal static partial class Log
     [LoggerMessage(
         2,
         LogLevel.Debug,
-        "EF Core store of {EntityType}: insert-if-absent lost {Lost} of {Count} ids to concurrent writes, starting with {EntityId}; inserting the rest",
+        "EF Core store of {EntityType}: insert-if-absent lost {Lost} of {Count} ids to concurrent writes, "
+            + "starting with {EntityId}; inserting the rest",
         EventName = "InsertRaced"
     )]
     public static partial void InsertRaced(ILogger logger, string entityType, int lost, int count, string entityId);

@@ -29,7 +29,8 @@ internal sealed class EntityKey<TEntity, TKey>
         )
         {
             throw new ArgumentException(
-                $"The key selector must read one property of {typeof(TEntity).Name}, as in 'e => e.Id'; '{selector}' does not.",
+                $"The key selector must read one property of {typeof(TEntity).Name}, as in 'e => e.Id'; "
+                    + $"'{selector}' does not.",
                 nameof(selector)
             );
         }

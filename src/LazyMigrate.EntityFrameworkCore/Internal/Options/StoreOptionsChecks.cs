@@ -27,7 +27,9 @@ internal static class StoreOptionsChecks
         )
         {
             problems.Add(
-                $"EntityTypeName must be a non-blank name of at most {LazyMigrateEntry.MaxEntityTypeLength} characters, not '{name}'."
+                $"EntityTypeName must be a non-blank name of at most "
+                    + $"{LazyMigrateEntry.MaxEntityTypeLength} characters, "
+                    + $"not '{name}'."
             );
         }
 

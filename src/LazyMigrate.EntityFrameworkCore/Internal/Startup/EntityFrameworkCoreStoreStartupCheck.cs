@@ -71,8 +71,10 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
             catch (Exception exception) when (exception is DbException or TimeoutException)
             {
                 throw new InvalidOperationException(
-                    $"LazyMigrate migration '{Migration}': the EF Core {Role} ({typeof(TEntity).Name} in {typeof(TContext).Name}) "
-                        + $"failed its start-up check: {exception.Message.TrimEnd('.')}. Create the tables with the context's migrations, or set "
+                    $"LazyMigrate migration '{Migration}': the EF Core {Role} "
+                        + $"({typeof(TEntity).Name} in {typeof(TContext).Name}) "
+                        + $"failed its start-up check: {exception.Message.TrimEnd('.')}. "
+                        + "Create the tables with the context's migrations, or set "
                         + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
                     exception
                 );

@@ -29,7 +29,8 @@ internal static class StoreFailures
 
     public static TransientStoreException Transient(string entityType, string operation, Exception exception) =>
         new(
-            $"Entity Framework Core store of {entityType}: {operation} failed transiently and may succeed when tried again: {exception.Message}",
+            $"Entity Framework Core store of {entityType}: {operation} failed transiently "
+                + $"and may succeed when tried again: {exception.Message}",
             exception
         );
 }

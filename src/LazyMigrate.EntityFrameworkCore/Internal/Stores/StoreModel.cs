@@ -34,20 +34,25 @@ internal static class StoreModel
         {
             string actual = primaryKey is null ? "none" : string.Join(", ", primaryKey.Properties.Select(p => p.Name));
             problems.Add(
-                $"The key selector must name the primary key of {entityType.DisplayName()} in {contextName}, a single property; it names '{keyProperty}', the primary key is ({actual})."
+                $"The key selector must name the primary key of {entityType.DisplayName()} in {contextName}, "
+                    + "a single property; "
+                    + $"it names '{keyProperty}', the primary key is ({actual})."
             );
         }
         else if (key.ValueGenerated != ValueGenerated.Never)
         {
             problems.Add(
-                $"The key {entityType.DisplayName()}.{key.Name} must not be generated (it is {key.ValueGenerated}): configure it with .ValueGeneratedNever() in {contextName}, so that every entity is written under its own id."
+                $"The key {entityType.DisplayName()}.{key.Name} must not be generated (it is {key.ValueGenerated}): "
+                    + $"configure it with .ValueGeneratedNever() in {contextName}, "
+                    + "so that every entity is written under its own id."
             );
         }
 
         if (needsEntries && context.Model.FindEntityType(typeof(LazyMigrateEntry)) is null)
         {
             problems.Add(
-                $"A new store needs LazyMigrate's entries table in {contextName}: call modelBuilder.AddLazyMigrateEntries() in its OnModelCreating."
+                $"A new store needs LazyMigrate's entries table in {contextName}: "
+                    + "call modelBuilder.AddLazyMigrateEntries() in its OnModelCreating."
             );
         }
 

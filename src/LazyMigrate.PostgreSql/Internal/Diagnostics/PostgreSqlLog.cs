@@ -36,7 +36,8 @@ internal static partial class PostgreSqlLog
     [LoggerMessage(
         113,
         LogLevel.Warning,
-        "Could not release the PostgreSQL advisory lock {LockKey}; the pool is cleared so that its connection closes instead of being reused",
+        "Could not release the PostgreSQL advisory lock {LockKey}; "
+            + "the pool is cleared so that its connection closes instead of being reused",
         EventName = "AdvisoryLockReleaseFailed"
     )]
     public static partial void AdvisoryLockReleaseFailed(ILogger logger, string lockKey, Exception exception);
@@ -44,7 +45,8 @@ internal static partial class PostgreSqlLog
     [LoggerMessage(
         121,
         LogLevel.Warning,
-        "Could not end the migration-lock transaction on {Table} cleanly; its locks go with the transaction or with its connection",
+        "Could not end the migration-lock transaction on {Table} cleanly; "
+            + "its locks go with the transaction or with its connection",
         EventName = "StoreLockRollbackFailed"
     )]
     public static partial void StoreLockRollbackFailed(ILogger logger, string table, Exception exception);

@@ -24,7 +24,8 @@ internal sealed class PostgreSqlAdvisoryLockOptionsValidator(IServiceProviderIsS
         if (options.MaxPollInterval < options.PollInterval || options.MaxPollInterval > MaxPoll)
         {
             failures.Add(
-                $"MaxPollInterval must be at least PollInterval ({options.PollInterval}) and at most {MaxPoll}, not {options.MaxPollInterval}."
+                $"MaxPollInterval must be at least PollInterval ({options.PollInterval}) and at most {MaxPoll}, "
+                    + $"not {options.MaxPollInterval}."
             );
         }
 
@@ -38,7 +39,9 @@ internal sealed class PostgreSqlAdvisoryLockOptionsValidator(IServiceProviderIsS
         if (options.DataSourceFromContainer && services is not null && !services.IsService(typeof(NpgsqlDataSource)))
         {
             failures.Add(
-                "needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to UsePostgreSqlAdvisoryLock."
+                "needs an NpgsqlDataSource in the container: register one (for example "
+                    + "services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) "
+                    + "or pass one to UsePostgreSqlAdvisoryLock."
             );
         }
 

@@ -162,7 +162,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             throw new InvalidOperationException(
                 _insertFailure is null
                     ? "The migration locks were already released."
-                    : "The migration locks were already released: the insert that released them failed, and its transaction was rolled back or lost with its connection.",
+                    : "The migration locks were already released: the insert that released them failed, "
+                        + "and its transaction was rolled back or lost with its connection.",
                 _insertFailure
             );
         }

@@ -30,7 +30,8 @@ internal sealed class StoreLockStatements
         // $1: the key prefix, $2: the id or the ids. One id is a scalar, not a one-element array: PostgreSQL plans a
         // prepared statement for 100 rows of an unnest, so a join over one would be planned afresh on every call.
         TryLockAndReadOne =
-            $"SELECT pg_try_advisory_xact_lock(hashtextextended($1 || u.id, 0)) AS granted, {columns} FROM (SELECT $2::text AS id) AS u {joins}";
+            $"SELECT pg_try_advisory_xact_lock(hashtextextended($1 || u.id, 0)) AS granted, {columns} "
+            + $"FROM (SELECT $2::text AS id) AS u {joins}";
         TryLockAndReadMany =
             $"SELECT ({StoreLockSql.TryLockKeys}) AS granted, {columns} FROM unnest($2::text[]) AS u(id) {joins}";
         ReadLocked = $"SELECT true AS granted, {columns} FROM unnest($1::text[]) AS u(id) {joins}";

@@ -37,7 +37,10 @@ internal sealed class DocumentTableName
         return PostgreSqlIdentifier.IsValid(snake)
             ? snake
             : throw new ArgumentException(
-                $"No PostgreSQL table name can be derived from the type name '{entityType.Name}' ('{snake}' is not {PostgreSqlIdentifier.Rule}): set {nameof(PostgreSqlDocumentStoreOptions)}.{nameof(PostgreSqlDocumentStoreOptions.TableName)}.",
+                $"No PostgreSQL table name can be derived from the type name '{entityType.Name}' "
+                    + $"('{snake}' is not {PostgreSqlIdentifier.Rule}): "
+                    + $"set {nameof(PostgreSqlDocumentStoreOptions)}."
+                    + $"{nameof(PostgreSqlDocumentStoreOptions.TableName)}.",
                 nameof(entityType)
             );
     }

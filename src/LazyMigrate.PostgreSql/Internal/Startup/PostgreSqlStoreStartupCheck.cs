@@ -72,9 +72,9 @@ internal sealed class PostgreSqlStoreStartupCheck(
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
             throw new InvalidOperationException(
-                $"LazyMigrate migration '{Migration}': the {Role} (PostgreSQL table {table.Qualified}) failed its start-up "
-                    + $"check: {exception.Message.TrimEnd('.')}. {Hint(exception)} Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false "
-                    + "to skip this check.",
+                $"LazyMigrate migration '{Migration}': the {Role} (PostgreSQL table {table.Qualified}) "
+                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. {Hint(exception)} "
+                    + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
                 exception
             );
         }
@@ -84,7 +84,8 @@ internal sealed class PostgreSqlStoreStartupCheck(
         (exception as PostgresException)?.SqlState switch
         {
             PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
-                "Create the table (PostgreSqlDocumentStoreSchema.CreateScript gives the script) or set CreateSchema = true.",
+                "Create the table (PostgreSqlDocumentStoreSchema.CreateScript gives the script) "
+                    + "or set CreateSchema = true.",
             PostgresErrorCodes.UndefinedColumn =>
                 "The table lacks a column of the store's layout (see PostgreSqlDocumentStoreSchema.CreateScript).",
             null => "The database did not answer: check the connection string and that the server is up.",

@@ -19,19 +19,23 @@ internal sealed class DocumentStatements
         FindManyLive = $"SELECT id, payload FROM {t} WHERE id = ANY($1) AND NOT deleted";
         ScanFirst = $"SELECT id, payload FROM {t} WHERE NOT deleted ORDER BY id COLLATE \"C\" LIMIT $1";
         ScanAfter =
-            $"SELECT id, payload FROM {t} WHERE id > $1 COLLATE \"C\" AND NOT deleted ORDER BY id COLLATE \"C\" LIMIT $2";
+            $"SELECT id, payload FROM {t} WHERE id > $1 COLLATE \"C\" AND NOT deleted "
+            + "ORDER BY id COLLATE \"C\" LIMIT $2";
 
         // Insert-if-absent: a value and a tombstone are both conflicts, so neither is ever overwritten.
         InsertIfAbsent =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) ON CONFLICT (id) DO NOTHING";
+            $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) "
+            + "ON CONFLICT (id) DO NOTHING";
         InsertIfAbsentReturningId = InsertIfAbsent + " RETURNING id";
         InsertManyIfAbsent =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
+            $"INSERT INTO {t} (id, payload, deleted, updated_at) "
+            + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
             + "ON CONFLICT (id) DO NOTHING RETURNING id";
 
         Upsert =
             $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) "
-            + "ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, deleted = false, updated_at = EXCLUDED.updated_at";
+            + "ON CONFLICT (id) DO UPDATE "
+            + "SET payload = EXCLUDED.payload, deleted = false, updated_at = EXCLUDED.updated_at";
         Tombstone =
             $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, NULL, true, now()) "
             + "ON CONFLICT (id) DO UPDATE SET payload = NULL, deleted = true, updated_at = EXCLUDED.updated_at";

@@ -44,7 +44,9 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
         if (options.DataSourceFromContainer && services is not null && !services.IsService(typeof(NpgsqlDataSource)))
         {
             failures.Add(
-                "needs an NpgsqlDataSource in the container: register one (for example services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) or pass one to the Use method."
+                "needs an NpgsqlDataSource in the container: register one (for example "
+                    + "services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) "
+                    + "or pass one to the Use method."
             );
         }
 

@@ -79,7 +79,8 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         else if (options.WriteBackMode == WriteBackMode.Sync && !options.UseLock)
         {
             failures.Add(
-                "WriteBackMode.Sync needs UseLock: without the entity's lock, concurrent saves of one id could reach the two stores in different orders."
+                "WriteBackMode.Sync needs UseLock: without the entity's lock, "
+                    + "concurrent saves of one id could reach the two stores in different orders."
             );
         }
     }

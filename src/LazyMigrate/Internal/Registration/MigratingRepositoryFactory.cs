@@ -90,7 +90,8 @@ internal static class MigratingRepositoryFactory
             WriteBackMode.None => new NewStoreOnlyWritePath<TOld, TNew>(context.Stores),
             WriteBackMode.Sync => new SyncWriteBackPath<TOld, TNew>(context, context.ReverseMapper!),
             _ => throw new InvalidOperationException(
-                $"Migration '{context.Name}': WriteBackMode.{context.Options.WriteBackMode} is not available in this version."
+                $"Migration '{context.Name}': WriteBackMode.{context.Options.WriteBackMode} "
+                    + "is not available in this version."
             ),
         };
 }

@@ -55,10 +55,13 @@ internal static class MigrationLockChoice
             string store = newStore.GetType().Name;
             string locking = $"ILockingNewStore<{typeof(TNew).Name}>";
             problem = options.LockInNewStore
-                ? $"LockInNewStore (UseNewStoreLock) needs a new store that implements {locking}; {store} does not: call UseLock or a "
+                ? $"LockInNewStore (UseNewStoreLock) needs a new store that implements {locking}; "
+                    + $"{store} does not: call UseLock or a "
                     + "lock adapter's Use...Lock instead."
-                : $"needs a lock: the new store {store} cannot lock itself (it does not implement {locking}) and no lock provider "
-                    + "is registered. Call UseLock, UseInMemoryLock, UseDistributedLock or UsePostgreSqlAdvisoryLock, register an "
+                : $"needs a lock: the new store {store} cannot lock itself (it does not implement {locking}) "
+                    + "and no lock provider "
+                    + "is registered. Call UseLock, UseInMemoryLock, UseDistributedLock or UsePostgreSqlAdvisoryLock, "
+                    + "register an "
                     + "IMigrationLockProvider, or set UseLock to false to rely on insert-if-absent alone.";
         }
 
