@@ -10,8 +10,9 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
     /// <summary>Gets the number of <see cref="FindAsync"/> and <see cref="FindManyAsync"/> calls so far.</summary>
     public int ReadCount => Volatile.Read(ref _reads);
 
-    /// <summary>Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far: the
-    /// write-backs.</summary>
+    /// <summary>
+    /// Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far: the write-backs.
+    /// </summary>
     public int WriteCount => Volatile.Read(ref _writes);
 
     public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default)
@@ -47,15 +48,18 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
     }
 }
 
-/// <summary>Counts the entities the repository inserted with insert-if-absent (its migrations), so the quick start can
-/// show them.</summary>
+/// <summary>
+/// Counts the entities the repository inserted with insert-if-absent (its migrations), so the quick start can show
+/// them.
+/// </summary>
 public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {
     private int _inserts;
 
-    /// <summary>Gets the number of entities inserted by insert-if-absent so far: the migrations, saves
-    /// excluded.</summary>
+    /// <summary>
+    /// Gets the number of entities inserted by insert-if-absent so far: the migrations, saves excluded.
+    /// </summary>
     public int InsertCount => Volatile.Read(ref _inserts);
 
     public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default) =>

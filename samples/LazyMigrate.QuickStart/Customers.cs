@@ -2,8 +2,9 @@ using System.Globalization;
 
 namespace LazyMigrate.QuickStart;
 
-/// <summary>The legacy model, as the old database and the old API know it: one name field, a formatted phone
-/// number.</summary>
+/// <summary>
+/// The legacy model, as the old database and the old API know it: one name field, a formatted phone number.
+/// </summary>
 public sealed record LegacyCustomer(string Id, string FullName, string Phone);
 
 /// <summary>The new model: the name split in two, the phone number in E.164 form.</summary>

@@ -44,12 +44,14 @@ public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext
     }
 }
 
-/// <summary>Where the two databases live: two SQLite files in a temporary folder (the default), or one PostgreSQL
-/// database.</summary>
+/// <summary>
+/// Where the two databases live: two SQLite files in a temporary folder (the default), or one PostgreSQL database.
+/// </summary>
 public abstract class SampleDatabase : IAsyncDisposable
 {
-    /// <summary>The PostgreSQL schema the quick start owns: dropped and created again at every run, nothing else is
-    /// touched.</summary>
+    /// <summary>
+    /// The PostgreSQL schema the quick start owns: dropped and created again at every run, nothing else is touched.
+    /// </summary>
     public const string PostgresSchema = "lazymigrate_quickstart";
 
     public abstract string Description { get; }
@@ -66,8 +68,9 @@ public abstract class SampleDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>Ids scan in ordinal order only under a binary collation: SQLite's default is one, PostgreSQL's is
-    /// "C".</summary>
+    /// <summary>
+    /// Ids scan in ordinal order only under a binary collation: SQLite's default is one, PostgreSQL's is "C".
+    /// </summary>
     public static string? BinaryCollation(DatabaseFacade database) => database.IsNpgsql() ? "C" : null;
 
     /// <summary>Gets the options of the legacy database's contexts.</summary>
@@ -76,8 +79,10 @@ public abstract class SampleDatabase : IAsyncDisposable
     /// <summary>Gets the options of the new database's contexts.</summary>
     public DbContextOptions<CustomerDb> NewOptions => field ??= Options<CustomerDb>(ConfigureNew);
 
-    /// <summary>Creates both databases empty, then seeds the legacy one with <paramref name="records"/> customers in
-    /// one transaction.</summary>
+    /// <summary>
+    /// Creates both databases empty, then seeds the legacy one with <paramref name="records"/> customers in one
+    /// transaction.
+    /// </summary>
     public async Task CreateAsync(int records)
     {
         await using LegacyDb legacy = OpenLegacy();
@@ -153,8 +158,9 @@ public abstract class SampleDatabase : IAsyncDisposable
             }.ToString();
     }
 
-    /// <summary>Both tables in the schema <see cref="PostgresSchema"/> of the database the connection string
-    /// names.</summary>
+    /// <summary>
+    /// Both tables in the schema <see cref="PostgresSchema"/> of the database the connection string names.
+    /// </summary>
     private sealed class PostgresSchemaDatabase(string connectionString) : SampleDatabase
     {
         public override string Description =>

@@ -1,7 +1,7 @@
 // The LazyMigrate quick start: a legacy customer model moves to a new one, entity by entity, from a legacy database to
 // a new one through the Entity Framework Core adapter: two SQLite files by default (no server needed), or PostgreSQL.
-// Run it with: dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection
-// string>"]]
+// Run it with:
+//   dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection string>"]]
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -53,8 +53,8 @@ catch (System.Data.Common.DbException failure)
 
 // The two stores: Entity Framework Core over the two databases, a context per call from a context factory. In an
 // application, `.UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, c => c.Id)` (and its NewStore twin)
-// builds them from the container's IDbContextFactory; here they are built by hand and wrapped in counters, so that
-// the story can show every call they get.
+// builds them from the container's IDbContextFactory; here they are built by hand and wrapped in counters, so that the
+// story can show every call they get.
 var old = new CountingOldStore<LegacyCustomer>(
     new EntityFrameworkCoreOldStore<LegacyDb, LegacyCustomer, string>(
         new PooledDbContextFactory<LegacyDb>(database.LegacyOptions),

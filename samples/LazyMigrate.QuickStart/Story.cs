@@ -2,8 +2,9 @@ using System.Globalization;
 
 namespace LazyMigrate.QuickStart;
 
-/// <summary>Prints the quick start step by step and checks each claim it makes, so the sample doubles as a smoke
-/// test.</summary>
+/// <summary>
+/// Prints the quick start step by step and checks each claim it makes, so the sample doubles as a smoke test.
+/// </summary>
 public sealed class Story
 {
     private int _step;

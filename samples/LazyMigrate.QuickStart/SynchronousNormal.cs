@@ -6,8 +6,7 @@ namespace LazyMigrate.QuickStart;
 /// <summary>
 /// Sets <c>PRAGMA synchronous = NORMAL</c> on every SQLite connection EF Core opens: with write-ahead logging a commit
 /// then appends to the log without waiting for the disk (a power cut may lose the last commits, never corrupt the
-/// file).
-/// SQLite's usual setting for WAL, and three times faster here than a disk flush per migrated entity.
+/// file). SQLite's usual setting for WAL, and three times faster here than a disk flush per migrated entity.
 /// </summary>
 public sealed class SynchronousNormal : DbConnectionInterceptor
 {

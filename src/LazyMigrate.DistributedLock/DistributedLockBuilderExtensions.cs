@@ -6,8 +6,9 @@ namespace LazyMigrate.DistributedLock;
 /// <summary>Takes a migration's locks through DistributedLock's <see cref="IDistributedLockProvider"/>.</summary>
 public static class DistributedLockBuilderExtensions
 {
-    /// <summary>Locks this migration's entities through the container's <see
-    /// cref="IDistributedLockProvider"/>.</summary>
+    /// <summary>
+    /// Locks this migration's entities through the container's <see cref="IDistributedLockProvider"/>.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>

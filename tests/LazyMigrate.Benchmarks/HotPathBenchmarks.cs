@@ -92,15 +92,15 @@ public class HotPathBenchmarks
         }
     }
 
-    /// <summary>The same reads through <see cref="IMigratingRepository{TOld, TNew}.GetAsync"/>, with the default
-    /// options.</summary>
+    /// <summary>
+    /// The same reads through <see cref="IMigratingRepository{TOld, TNew}.GetAsync"/>, with the default options.
+    /// </summary>
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]
     public Task RepositoryGet() => ReadAllAsync(_repository);
 
     /// <summary>
     /// The same reads with <see cref="ResiliencePipeline.Empty"/> for the new store: the call goes straight to the
-    /// store,
-    /// with no bound on a call that answers later.
+    /// store, with no bound on a call that answers later.
     /// </summary>
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]
     public Task RepositoryGetWithEmptyNewStorePipeline() => ReadAllAsync(_repositoryWithoutResilience);

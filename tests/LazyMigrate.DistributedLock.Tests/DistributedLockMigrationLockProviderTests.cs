@@ -1,7 +1,8 @@
 namespace LazyMigrate.DistributedLock.Tests;
 
-/// <summary>The adapter passes everything through unchanged; the conformance suites prove the locking on real
-/// servers.</summary>
+/// <summary>
+/// The adapter passes everything through unchanged; the conformance suites prove the locking on real servers.
+/// </summary>
 public sealed class DistributedLockMigrationLockProviderTests
 {
     [Fact]

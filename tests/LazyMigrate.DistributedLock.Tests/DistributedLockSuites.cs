@@ -19,9 +19,8 @@ public abstract class DistributedLockConformanceTests(ILockBackend backend) : Lo
 
 /// <summary>
 /// The repository invariants (docs/design.md) with a DistributedLock lock on a real server between the instances. The
-/// stores are the
-/// in-memory ones, shared by the instances: the lock is what is under test here (the store adapters have their own
-/// runs).
+/// stores are the in-memory ones, shared by the instances: the lock is what is under test here (the store adapters have
+/// their own runs).
 /// </summary>
 public abstract class DistributedLockInvariantTests(ILockBackend backend) : RepositoryInvariantTests, IAsyncLifetime
 {

@@ -32,8 +32,10 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
         );
     }
 
-    /// <summary>Terminates the backend that holds the advisory lock of <paramref name="key"/>: its session and every
-    /// lock in it die.</summary>
+    /// <summary>
+    /// Terminates the backend that holds the advisory lock of <paramref name="key"/>: its session and every lock in it
+    /// die.
+    /// </summary>
     public async Task LoseAsync(string key)
     {
         var (high, low) = AdvisoryKeyOf(key);

@@ -22,8 +22,9 @@ internal sealed class RecordingLockProvider(bool grant = true) : IDistributedLoc
 
         public int Disposals { get; private set; }
 
-        /// <summary>Gets or sets whether releasing fails, as DistributedLock.Postgres does on a connection that
-        /// died.</summary>
+        /// <summary>
+        /// Gets or sets whether releasing fails, as DistributedLock.Postgres does on a connection that died.
+        /// </summary>
         public bool FailsToRelease { get; set; }
 
         public CancellationToken HandleLostToken => Lost.Token;

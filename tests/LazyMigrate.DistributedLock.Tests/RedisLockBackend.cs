@@ -5,8 +5,9 @@ using StackExchange.Redis;
 
 namespace LazyMigrate.DistributedLock.Tests;
 
-/// <summary>DistributedLock.Redis on the real server, each instance with its own multiplexer (its own
-/// connection).</summary>
+/// <summary>
+/// DistributedLock.Redis on the real server, each instance with its own multiplexer (its own connection).
+/// </summary>
 public sealed class RedisLockBackend(RedisServer server) : ILockBackend
 {
     private readonly List<ConnectionMultiplexer> _connections = [];

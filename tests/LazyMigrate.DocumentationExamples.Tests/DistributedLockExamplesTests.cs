@@ -11,8 +11,9 @@ using StackExchange.Redis;
 
 namespace LazyMigrate.DocumentationExamples.Tests;
 
-/// <summary>The examples of docs/distributed-lock.md, verbatim; DocumentationCoverageTests checks that they stay
-/// so.</summary>
+/// <summary>
+/// The examples of docs/distributed-lock.md, verbatim; DocumentationCoverageTests checks that they stay so.
+/// </summary>
 public abstract class DistributedLockExample : ContainerExample
 {
     protected InMemoryOldStore<LegacyCustomer> oldStore { get; } =

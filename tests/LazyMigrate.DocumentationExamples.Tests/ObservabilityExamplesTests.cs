@@ -9,8 +9,9 @@ using OpenTelemetry.Trace;
 
 namespace LazyMigrate.DocumentationExamples.Tests;
 
-/// <summary>The OpenTelemetry example of docs/observability.md, verbatim; DocumentationCoverageTests checks that it
-/// stays so.</summary>
+/// <summary>
+/// The OpenTelemetry example of docs/observability.md, verbatim; DocumentationCoverageTests checks that it stays so.
+/// </summary>
 public sealed class ObservabilityExamplesTests
 {
     [Fact]

@@ -7,8 +7,9 @@ using Npgsql;
 
 namespace LazyMigrate.DocumentationExamples.Tests;
 
-/// <summary>The examples of docs/postgresql.md, verbatim; DocumentationCoverageTests checks that they stay
-/// so.</summary>
+/// <summary>
+/// The examples of docs/postgresql.md, verbatim; DocumentationCoverageTests checks that they stay so.
+/// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerExample
 {

@@ -6,8 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>The <c>UseEntityFrameworkCore...Store</c> extensions: a repository over EF Core stores from DI, validated
-/// at start-up.</summary>
+/// <summary>
+/// The <c>UseEntityFrameworkCore...Store</c> extensions: a repository over EF Core stores from DI, validated at
+/// start-up.
+/// </summary>
 public sealed class BuilderExtensionsTests : IAsyncLifetime
 {
     private readonly SqliteFiles _files = new(writeAheadLog: true);
@@ -103,8 +105,9 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
         );
     }
 
-    /// <summary>The failures start-up validation reports: one options instance failing, or several (an
-    /// aggregate).</summary>
+    /// <summary>
+    /// The failures start-up validation reports: one options instance failing, or several (an aggregate).
+    /// </summary>
     private static IEnumerable<string> ValidationFailures(Action start)
     {
         Exception thrown = Assert.ThrowsAny<Exception>(start);

@@ -5,8 +5,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>What the EF Core stores do beyond the conformance suites: races of many rounds, numeric keys, keys set from
-/// ids.</summary>
+/// <summary>
+/// What the EF Core stores do beyond the conformance suites: races of many rounds, numeric keys, keys set from ids.
+/// </summary>
 public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAsyncLifetime
 {
     private const int Rounds = 60;
@@ -251,8 +252,9 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
         return (db, new EntityFrameworkCoreNewStore<StoreDb, Customer, string>(db, d => d.Customers, c => c.Id));
     }
 
-    /// <summary>The two tables never contradict each other: no entity beside a tombstone, no entity without its live
-    /// entry.</summary>
+    /// <summary>
+    /// The two tables never contradict each other: no entity beside a tombstone, no entity without its live entry.
+    /// </summary>
     private static async Task AssertEntriesAgreeWithEntitiesAsync(ContextFactory<StoreDb> db)
     {
         await using StoreDb check = db.CreateDbContext();

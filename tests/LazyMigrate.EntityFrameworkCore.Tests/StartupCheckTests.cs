@@ -6,8 +6,9 @@ using Microsoft.Extensions.Hosting;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>A store whose tables are missing, or whose database cannot be opened, fails the host's start, not the first
-/// read.</summary>
+/// <summary>
+/// A store whose tables are missing, or whose database cannot be opened, fails the host's start, not the first read.
+/// </summary>
 public sealed class StartupCheckTests : IAsyncLifetime
 {
     private readonly SqliteFiles _files = new(writeAheadLog: false);

@@ -5,8 +5,10 @@ using Npgsql;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>Which failures the stores surface as <see cref="TransientStoreException"/> (retried by the core), wherever
-/// EF Core wrapped them.</summary>
+/// <summary>
+/// Which failures the stores surface as <see cref="TransientStoreException"/> (retried by the core), wherever EF Core
+/// wrapped them.
+/// </summary>
 public sealed class StoreFailuresTests
 {
     public static TheoryData<Exception> Transient =>

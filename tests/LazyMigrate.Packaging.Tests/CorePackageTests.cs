@@ -89,8 +89,9 @@ public sealed partial class CorePackageTests(PackedPackages packages)
         Assert.DoesNotContain("$", package.Nuspec.ToString(), StringComparison.Ordinal);
     }
 
-    /// <summary>Reads the resolved central versions of the library's dependencies from
-    /// Directory.Packages.props.</summary>
+    /// <summary>
+    /// Reads the resolved central versions of the library's dependencies from Directory.Packages.props.
+    /// </summary>
     private static Dictionary<string, string> CentralVersions()
     {
         var props = XDocument.Load(Path.Combine(PackedPackages.FindRepositoryRoot(), "Directory.Packages.props"));

@@ -2,8 +2,9 @@ using System.Text.RegularExpressions;
 
 namespace LazyMigrate.Packaging.Tests;
 
-/// <summary>Each package carries a readme of its own for its NuGet page, whose links work outside the
-/// repository.</summary>
+/// <summary>
+/// Each package carries a readme of its own for its NuGet page, whose links work outside the repository.
+/// </summary>
 [Collection(PackagesCollection.Name)]
 public sealed partial class PackageReadmeTests(PackedPackages packages)
 {
@@ -73,8 +74,9 @@ public sealed partial class PackageReadmeTests(PackedPackages packages)
         Assert.Contains("Npgsql.DependencyInjection", readme, StringComparison.Ordinal);
     }
 
-    /// <summary>The target of an inline markdown link or image: <c>[text](target)</c>, <c>![alt](target
-    /// "title")</c>.</summary>
+    /// <summary>
+    /// The target of an inline markdown link or image: <c>[text](target)</c>, <c>![alt](target "title")</c>.
+    /// </summary>
     [GeneratedRegex(@"\]\(\s*<?([^)\s>]+)")]
     private static partial Regex MarkdownLinkTarget();
 

@@ -4,8 +4,9 @@ using System.Xml.Linq;
 
 namespace LazyMigrate.Packaging.Tests;
 
-/// <summary>Runs <c>dotnet pack</c> on each shipped library once and keeps the packages for the tests to
-/// open.</summary>
+/// <summary>
+/// Runs <c>dotnet pack</c> on each shipped library once and keeps the packages for the tests to open.
+/// </summary>
 public sealed class PackedPackages : IDisposable
 {
     /// <summary>The shipped packages, named after their projects under src/.</summary>
@@ -44,12 +45,14 @@ public sealed class PackedPackages : IDisposable
     /// <summary>What <c>dotnet pack</c> printed, for all packages.</summary>
     public string PackOutput { get; }
 
-    /// <summary>The folders the packages were packed into, one per package: package sources for a consumer's
-    /// restore.</summary>
+    /// <summary>
+    /// The folders the packages were packed into, one per package: package sources for a consumer's restore.
+    /// </summary>
     public IEnumerable<string> Folders => Ids.Select(id => Path.Combine(_output, id));
 
-    /// <summary>Runs one dotnet command in <paramref name="directory"/>; returns its exit code and what it
-    /// printed.</summary>
+    /// <summary>
+    /// Runs one dotnet command in <paramref name="directory"/>; returns its exit code and what it printed.
+    /// </summary>
     public static (int ExitCode, string Output) TryDotnet(string directory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
@@ -141,8 +144,9 @@ public sealed class PackedPackage
 
     public XDocument Nuspec { get; }
 
-    /// <summary>The text of the file the nuspec names as its readme, or <c>null</c> if it names none or it is
-    /// missing.</summary>
+    /// <summary>
+    /// The text of the file the nuspec names as its readme, or <c>null</c> if it names none or it is missing.
+    /// </summary>
     public string? Readme { get; }
 
     public XNamespace Ns => Nuspec.Root!.Name.Namespace;

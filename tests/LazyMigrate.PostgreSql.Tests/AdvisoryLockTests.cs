@@ -7,8 +7,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>What the advisory lock does beyond the lock contract: one session per lock, release that frees at once,
-/// loss noticed.</summary>
+/// <summary>
+/// What the advisory lock does beyond the lock contract: one session per lock, release that frees at once, loss
+/// noticed.
+/// </summary>
 [Collection("postgres")]
 public sealed class AdvisoryLockTests(PostgresServer server)
 {

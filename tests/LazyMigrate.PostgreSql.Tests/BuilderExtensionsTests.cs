@@ -7,8 +7,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>UsePostgreSqlOldStore, UsePostgreSqlNewStore and UsePostgreSqlAdvisoryLock: the data source from the
-/// container or given, options validated at start-up.</summary>
+/// <summary>
+/// UsePostgreSqlOldStore, UsePostgreSqlNewStore and UsePostgreSqlAdvisoryLock: the data source from the container or
+/// given, options validated at start-up.
+/// </summary>
 [Collection("postgres")]
 public sealed class BuilderExtensionsTests(PostgresServer server)
 {
@@ -212,8 +214,9 @@ public sealed class BuilderExtensionsTests(PostgresServer server)
         );
     }
 
-    /// <summary>Starts a container with the PostgreSQL stores and no lock unless configured, and one old entity,
-    /// <c>a</c>.</summary>
+    /// <summary>
+    /// Starts a container with the PostgreSQL stores and no lock unless configured, and one old entity, <c>a</c>.
+    /// </summary>
     private async Task<ServiceProvider> StartedWithOneLegacyCustomerAsync(
         string newTable,
         Action<ILazyMigrationBuilder<LegacyCustomer, Customer>>? configure = null

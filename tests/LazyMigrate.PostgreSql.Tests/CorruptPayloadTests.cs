@@ -4,8 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>A payload that does not deserialize fails loudly, naming the entity and the table, and nothing is
-/// written.</summary>
+/// <summary>
+/// A payload that does not deserialize fails loudly, naming the entity and the table, and nothing is written.
+/// </summary>
 [Collection("postgres")]
 public sealed class CorruptPayloadTests(PostgresServer server)
 {

@@ -4,8 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>Ids PostgreSQL text cannot hold fail as <see cref="InvalidEntityIdException"/> naming the id, before any
-/// command.</summary>
+/// <summary>
+/// Ids PostgreSQL text cannot hold fail as <see cref="InvalidEntityIdException"/> naming the id, before any command.
+/// </summary>
 [Collection("postgres")]
 public sealed class EntityIdTests(PostgresServer server)
 {

@@ -3,8 +3,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>Schema and table names reach SQL text only after a check, and always quoted. No server needed: bad names
-/// fail before any command.</summary>
+/// <summary>
+/// Schema and table names reach SQL text only after a check, and always quoted. No server needed: bad names fail before
+/// any command.
+/// </summary>
 public sealed class IdentifierValidationTests
 {
     private static readonly NpgsqlDataSource Unreachable = NpgsqlDataSource.Create(

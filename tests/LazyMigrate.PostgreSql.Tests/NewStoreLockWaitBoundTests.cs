@@ -190,8 +190,9 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
         }
     }
 
-    /// <summary>An open transaction holding <c>pg_advisory_xact_lock</c> of one id's key, until <see
-    /// cref="ReleaseAsync"/>.</summary>
+    /// <summary>
+    /// An open transaction holding <c>pg_advisory_xact_lock</c> of one id's key, until <see cref="ReleaseAsync"/>.
+    /// </summary>
     private sealed class Blocker : IAsyncDisposable
     {
         private const string Waiters =
@@ -228,8 +229,9 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
             return new Blocker(dataSource, connection, key);
         }
 
-        /// <summary>Gets how long, by the server's clock, the longest waiter has waited for this lock; null when none
-        /// waits.</summary>
+        /// <summary>
+        /// Gets how long, by the server's clock, the longest waiter has waited for this lock; null when none waits.
+        /// </summary>
         public Task<double?> WaitedForSecondsAsync() =>
             _dataSource.ScalarAsync<double?>(
                 $"SELECT extract(epoch FROM clock_timestamp() - min(waitstart))::float8 {Waiters}",
@@ -238,8 +240,8 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
 
         /// <summary>
         /// Keeps the lock until its waiter has waited <paramref name="wait"/>, counted from when the server says the
-        /// wait
-        /// began: a hold of a set length is the point of the test that uses it, not a guess at when something happens.
+        /// wait began: a hold of a set length is the point of the test that uses it, not a guess at when something
+        /// happens.
         /// </summary>
         public async Task HoldUntilWaitedForAsync(TimeSpan wait)
         {
@@ -249,8 +251,9 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
             }
         }
 
-        /// <summary>Cancels the statement of this lock's waiter, as an operator's <c>pg_cancel_backend</c>
-        /// would.</summary>
+        /// <summary>
+        /// Cancels the statement of this lock's waiter, as an operator's <c>pg_cancel_backend</c> would.
+        /// </summary>
         public async Task<bool> CancelWaiterAsync() =>
             await _dataSource.ScalarAsync<bool>($"SELECT bool_and(pg_cancel_backend(pid)) {Waiters}", _key);
 

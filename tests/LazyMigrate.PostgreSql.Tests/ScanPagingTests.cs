@@ -3,8 +3,9 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>The keyset scan pages internally: one query per <c>ScanPageSize</c> rows, each resuming after the last id
-/// seen.</summary>
+/// <summary>
+/// The keyset scan pages internally: one query per <c>ScanPageSize</c> rows, each resuming after the last id seen.
+/// </summary>
 [Collection("postgres")]
 public sealed class ScanPagingTests(PostgresServer server)
 {

@@ -5,8 +5,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>The DDL script: what it creates, that it is idempotent, that <c>CreateSchema</c> runs it, and that
-/// docs/postgresql.sql is it.</summary>
+/// <summary>
+/// The DDL script: what it creates, that it is idempotent, that <c>CreateSchema</c> runs it, and that
+/// docs/postgresql.sql is it.
+/// </summary>
 [Collection("postgres")]
 public sealed class SchemaTests(PostgresServer server)
 {

@@ -9,8 +9,9 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>A store whose table is missing, or whose server does not answer, fails the host's start, not the first
-/// read.</summary>
+/// <summary>
+/// A store whose table is missing, or whose server does not answer, fails the host's start, not the first read.
+/// </summary>
 [Collection("postgres")]
 public sealed class StartupCheckTests(PostgresServer server)
 {
@@ -116,8 +117,9 @@ public sealed class StartupCheckTests(PostgresServer server)
         Assert.Equal(2, host.Services.GetServices<PostgreSqlStoreStartupCheck>().Count());
     }
 
-    /// <summary>A host over an old store whose table is created here and a new store configured by <paramref
-    /// name="newStore"/>.</summary>
+    /// <summary>
+    /// A host over an old store whose table is created here and a new store configured by <paramref name="newStore"/>.
+    /// </summary>
     internal static IHost Host(
         NpgsqlDataSource dataSource,
         Action<PostgreSqlDocumentStoreOptions> newStore,

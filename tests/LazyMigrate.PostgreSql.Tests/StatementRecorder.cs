@@ -8,9 +8,8 @@ namespace LazyMigrate.PostgreSql.Tests;
 /// </summary>
 /// <remarks>
 /// By default a round trip belongs to a step when it runs in that step's activity. A migration runs outside its
-/// caller's
-/// execution context (it is shared by every caller of the id), so its round trips carry no step: a recorder made with
-/// a table name records instead every round trip that names that table while a step is open.
+/// caller's execution context (it is shared by every caller of the id), so its round trips carry no step: a recorder
+/// made with a table name records instead every round trip that names that table while a step is open.
 /// </remarks>
 internal sealed class StatementRecorder : IDisposable
 {
@@ -35,8 +34,9 @@ internal sealed class StatementRecorder : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
-    /// <summary>Starts a step: the round trips made until it is disposed are recorded under <paramref
-    /// name="name"/>.</summary>
+    /// <summary>
+    /// Starts a step: the round trips made until it is disposed are recorded under <paramref name="name"/>.
+    /// </summary>
     public Activity Step(string name)
     {
         Activity step =

@@ -2,8 +2,9 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>Small helpers over the test server: unique table names, raw SQL, killing the backend that holds a
-/// lock.</summary>
+/// <summary>
+/// Small helpers over the test server: unique table names, raw SQL, killing the backend that holds a lock.
+/// </summary>
 internal static class TestDatabase
 {
     /// <summary>A table name no other test uses, so each test starts from an empty table.</summary>

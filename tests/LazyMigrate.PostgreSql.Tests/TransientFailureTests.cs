@@ -5,8 +5,9 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
-/// <summary>A broken connection surfaces as a transient Npgsql error, which the core's default pipelines
-/// retry.</summary>
+/// <summary>
+/// A broken connection surfaces as a transient Npgsql error, which the core's default pipelines retry.
+/// </summary>
 [Collection("postgres")]
 public sealed class TransientFailureTests(PostgresServer server) : IAsyncLifetime
 {

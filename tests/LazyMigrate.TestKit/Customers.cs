@@ -1,7 +1,8 @@
 namespace LazyMigrate.TestKit;
 
-/// <summary>The legacy entity of the conformance suites: plain settable properties, so EF Core and JSON both map
-/// it.</summary>
+/// <summary>
+/// The legacy entity of the conformance suites: plain settable properties, so EF Core and JSON both map it.
+/// </summary>
 public sealed class LegacyCustomer
 {
     public string Id { get; set; } = "";

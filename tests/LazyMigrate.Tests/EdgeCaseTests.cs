@@ -5,8 +5,9 @@ using NSubstitute;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>Cancellation at awkward moments, foreign failures and re-entrant handlers: each once broke an
-/// invariant.</summary>
+/// <summary>
+/// Cancellation at awkward moments, foreign failures and re-entrant handlers: each once broke an invariant.
+/// </summary>
 public sealed class EdgeCaseTests
 {
     private static readonly string Id = MigrationHarness.Id(0);

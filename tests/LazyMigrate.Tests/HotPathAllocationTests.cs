@@ -66,8 +66,9 @@ public sealed class HotPathAllocationTests
         );
     }
 
-    /// <summary>Reads synchronously-completed ValueTasks on this thread only, so the counter sees nothing
-    /// else.</summary>
+    /// <summary>
+    /// Reads synchronously-completed ValueTasks on this thread only, so the counter sees nothing else.
+    /// </summary>
     private static long MeasureSynchronousReads(IMigratingRepository<OldCustomer, NewCustomer> repository, int reads)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -4,8 +4,7 @@ namespace LazyMigrate.Tests;
 
 /// <summary>
 /// The library's invariants (docs/design.md) no lost update, no resurrection, bad input is loud and lock loss is safe,
-/// on
-/// the in-memory adapters, with gates instead of timing.
+/// on the in-memory adapters, with gates instead of timing.
 /// </summary>
 public sealed class InvariantTests
 {

@@ -28,8 +28,9 @@ public sealed class RegistrationTests
         );
     }
 
-    /// <summary>A migration with no lock configured, over a new store that can lock itself and counts its
-    /// locks.</summary>
+    /// <summary>
+    /// A migration with no lock configured, over a new store that can lock itself and counts its locks.
+    /// </summary>
     private static ILazyMigrationBuilder<OldCustomer, NewCustomer> OverALockingNewStore(
         IServiceCollection services,
         out LockCountingNewStore<NewCustomer> store,

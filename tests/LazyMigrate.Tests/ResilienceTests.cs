@@ -342,8 +342,9 @@ public sealed class ResilienceTests
         Assert.Equal(transient, TransientFailure.IsTransient(exception));
     }
 
-    /// <summary>A pipeline the user configures: one retry of a failure that the default pipelines do not
-    /// retry.</summary>
+    /// <summary>
+    /// A pipeline the user configures: one retry of a failure that the default pipelines do not retry.
+    /// </summary>
     private static void RetryingInvalidOperationOnce(ResiliencePipelineBuilder builder) =>
         builder.AddRetry(
             new RetryStrategyOptions
@@ -392,8 +393,9 @@ public sealed class ResilienceTests
         throw failure;
     }
 
-    /// <summary>How a store's read fails: thrown by the call, returned already faulted, or faulted once it
-    /// answers.</summary>
+    /// <summary>
+    /// How a store's read fails: thrown by the call, returned already faulted, or faulted once it answers.
+    /// </summary>
     public enum StoreFailure
     {
         Thrown,
@@ -401,8 +403,9 @@ public sealed class ResilienceTests
         FaultedAfterAnAwait,
     }
 
-    /// <summary>A new store whose reads answer as the script says for each call (1 for the first), and that records its
-    /// calls.</summary>
+    /// <summary>
+    /// A new store whose reads answer as the script says for each call (1 for the first), and that records its calls.
+    /// </summary>
     private sealed class ScriptedNewStore(
         Func<int, ValueTask<NewStoreRead<NewCustomer>>> answer,
         TimeProvider? time = null

@@ -5,8 +5,9 @@ using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>A migration's span sits inside the trace of the request that caused it, with the stores' spans beneath
-/// it.</summary>
+/// <summary>
+/// A migration's span sits inside the trace of the request that caused it, with the stores' spans beneath it.
+/// </summary>
 public sealed class TracingTests : IDisposable
 {
     private const string RequestsName = "LazyMigrate.Tests.Requests";
@@ -142,8 +143,9 @@ public sealed class TracingTests : IDisposable
         return plus < 0 ? version : version[..plus];
     }
 
-    /// <summary>Reads in a request of its own; returns once the read waits, with the caller's activity
-    /// unchanged.</summary>
+    /// <summary>
+    /// Reads in a request of its own; returns once the read waits, with the caller's activity unchanged.
+    /// </summary>
     private static async Task<(Activity Request, NewCustomer? Customer)> ReadInRequestAsync(
         MigrationHarness harness,
         string name

@@ -4,8 +4,9 @@ using NSubstitute;
 
 namespace LazyMigrate.Tests;
 
-/// <summary>Write-back and invariant 8: with write-back on, old readers (and a rollback to them) lose
-/// nothing.</summary>
+/// <summary>
+/// Write-back and invariant 8: with write-back on, old readers (and a rollback to them) lose nothing.
+/// </summary>
 public sealed class WriteBackTests
 {
     private static readonly string Id = MigrationHarness.Id(0);

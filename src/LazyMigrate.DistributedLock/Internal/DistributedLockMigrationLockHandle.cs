@@ -11,8 +11,7 @@ internal sealed class DistributedLockMigrationLockHandle(IDistributedSynchroniza
 
     /// <summary>
     /// Gets the provider's own token, asked for once and only when the caller asks: some providers (Postgres among
-    /// them)
-    /// start watching the connection the first time it is read, and that watch is not free.
+    /// them) start watching the connection the first time it is read, and that watch is not free.
     /// </summary>
     public CancellationToken HandleLostToken
     {
@@ -40,8 +39,7 @@ internal sealed class DistributedLockMigrationLockHandle(IDistributedSynchroniza
         {
             // The lock is known to be gone already (its connection died, its key expired), so there is nothing left to
             // release, and a provider that fails to release it on a dead connection is not an error. A failure to
-            // release
-            // a lock not known to be lost still propagates: that lock may be held until it expires.
+            // release a lock not known to be lost still propagates: that lock may be held until it expires.
         }
     }
 }

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 
 namespace LazyMigrate.EntityFrameworkCore;
 
-/// <summary>The <c>Use...</c> methods of the Entity Framework Core adapter for <see cref="ILazyMigrationBuilder{TOld,
-/// TNew}"/>.</summary>
+/// <summary>
+/// The <c>Use...</c> methods of the Entity Framework Core adapter for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.
+/// </summary>
 public static class EntityFrameworkCoreBuilderExtensions
 {
     /// <summary>

@@ -17,8 +17,9 @@ public sealed class LazyMigrateEntry
     /// <summary>The longest <see cref="EntityId"/> the mapping allows; a new store rejects longer ids.</summary>
     public const int MaxEntityIdLength = 300;
 
-    /// <summary>Gets or sets the entity type name of the store that wrote the row (several stores can share the
-    /// table).</summary>
+    /// <summary>
+    /// Gets or sets the entity type name of the store that wrote the row (several stores can share the table).
+    /// </summary>
     public string EntityType { get; set; } = "";
 
     /// <summary>Gets or sets the entity id.</summary>

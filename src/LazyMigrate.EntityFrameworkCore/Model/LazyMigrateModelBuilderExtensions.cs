@@ -10,8 +10,8 @@ public static class LazyMigrateModelBuilderExtensions
 
     /// <summary>
     /// Maps <see cref="LazyMigrateEntry"/>, the claims and tombstones of the new stores over this context. Call it in
-    /// <c>OnModelCreating</c> of every context a new store uses, then create the table with your usual migrations
-    /// (or <c>EnsureCreated</c>).
+    /// <c>OnModelCreating</c> of every context a new store uses, then create the table with your usual migrations (or
+    /// <c>EnsureCreated</c>).
     /// </summary>
     /// <param name="modelBuilder">The model builder.</param>
     /// <param name="tableName">The table name.</param>

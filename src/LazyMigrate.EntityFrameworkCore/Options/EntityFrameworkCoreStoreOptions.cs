@@ -5,15 +5,14 @@ namespace LazyMigrate.EntityFrameworkCore;
 public sealed class EntityFrameworkCoreStoreOptions<TKey>
     where TKey : notnull
 {
-    /// <summary>Gets or sets the conversion of an entity id to a key. It may throw for an id it cannot
-    /// convert.</summary>
+    /// <summary>
+    /// Gets or sets the conversion of an entity id to a key. It may throw for an id it cannot convert.
+    /// </summary>
     /// <value>
     /// The default value is <see langword="null"/>: the identity for <see cref="string"/> keys, and
     /// <c>TKey.Parse(id, CultureInfo.InvariantCulture)</c> for keys that implement <see cref="IParsable{TSelf}"/> and
     /// <see cref="IFormattable"/> (<see cref="int"/>, <see cref="long"/>, <see cref="Guid"/>, ...). Other key types
-    /// need
-    /// both <see cref="ParseId"/> and <see cref="FormatKey"/>.
-    /// </value>
+    /// need both <see cref="ParseId"/> and <see cref="FormatKey"/>. </value>
     /// <remarks>
     /// Whatever the conversion, an id must be the canonical form of its key (<c>FormatKey(ParseId(id)) == id</c>), so
     /// that one entity never has two ids: "+42" or " 42" are rejected for an <see cref="int"/> key, with an
@@ -28,8 +27,9 @@ public sealed class EntityFrameworkCoreStoreOptions<TKey>
     /// </value>
     public Func<TKey, string>? FormatKey { get; set; }
 
-    /// <summary>Gets or sets the name under which a new store keeps its ids in the <see cref="LazyMigrateEntry"/>
-    /// table.</summary>
+    /// <summary>
+    /// Gets or sets the name under which a new store keeps its ids in the <see cref="LazyMigrateEntry"/> table.
+    /// </summary>
     /// <value>
     /// The default value is <see langword="null"/>: the CLR name of the entity type, without its namespace. Set it
     /// when two entity types of the same name share one entries table, and never change it once entries exist.
@@ -53,9 +53,8 @@ public sealed class EntityFrameworkCoreStoreOptions<TKey>
     /// <c>UseEntityFrameworkCoreOldStore</c> or <c>UseEntityFrameworkCoreNewStore</c>): the database opens and the
     /// store's tables answer a query (the entity's table, and a new store's <see cref="LazyMigrateEntry"/> table). A
     /// failed check fails <c>host.StartAsync()</c> with an <see cref="InvalidOperationException"/> naming the
-    /// migration,
-    /// the store and the cause. Without a host (a provider built by hand) nothing runs the check. Turn it off where the
-    /// database may be down when the service starts.
+    /// migration, the store and the cause. Without a host (a provider built by hand) nothing runs the check. Turn it
+    /// off where the database may be down when the service starts.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool CheckOnStart { get; set; } = true;

@@ -11,9 +11,8 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// tombstones in the <see cref="LazyMigrateEntry"/> table of the same context.
 /// </summary>
 /// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every
-/// call.</typeparam>
-/// <typeparam name="TEntity">The entity type of the new store.</typeparam>
-/// <typeparam name="TKey">The CLR type of the entity's primary key.</typeparam>
+/// call.</typeparam> <typeparam name="TEntity">The entity type of the new store.</typeparam> <typeparam name="TKey">The
+/// CLR type of the entity's primary key.</typeparam>
 /// <remarks>
 /// <para>
 /// How insert-if-absent holds under concurrency, at the provider's default isolation level: every id the store has
@@ -43,8 +42,9 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     private readonly Entries _entries;
     private readonly ILogger _logger;
 
-    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/>
-    /// class.</summary>
+    /// <summary>
+    /// Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/> class.
+    /// </summary>
     /// <param name="contextFactory">Creates a short-lived context for every call.</param>
     /// <param name="set">Selects the entity set, for example <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
     /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not
@@ -268,8 +268,10 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A save or a delete: take the id's entry row (live or deleted), then write or remove the entity, in one
-    /// transaction.</summary>
+    /// <summary>
+    /// A save or a delete: take the id's entry row (live or deleted), then write or remove the entity, in one
+    /// transaction.
+    /// </summary>
     private async ValueTask WriteAsync(
         string operation,
         string id,
@@ -340,8 +342,9 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         }
     }
 
-    /// <summary>The ids among <paramref name="ids"/> that the store holds now: an entry row (live or tombstone) or an
-    /// entity.</summary>
+    /// <summary>
+    /// The ids among <paramref name="ids"/> that the store holds now: an entry row (live or tombstone) or an entity.
+    /// </summary>
     private Task<List<string>> HeldAsync(
         SortedDictionary<string, (TKey Key, TEntity Entity)> ids,
         CancellationToken cancellationToken

@@ -8,9 +8,8 @@ namespace LazyMigrate.EntityFrameworkCore;
 
 /// <summary>An old store over an entity set of a user's <see cref="DbContext"/>, for any EF Core provider.</summary>
 /// <typeparam name="TContext">The context type, created through <see cref="IDbContextFactory{TContext}"/> for every
-/// call.</typeparam>
-/// <typeparam name="TEntity">The entity type of the old store.</typeparam>
-/// <typeparam name="TKey">The CLR type of the entity's primary key.</typeparam>
+/// call.</typeparam> <typeparam name="TEntity">The entity type of the old store.</typeparam> <typeparam name="TKey">The
+/// CLR type of the entity's primary key.</typeparam>
 /// <remarks>
 /// <see cref="ScanAsync"/> pages through the table by key (<c>WHERE key &gt; @cursor ORDER BY key</c>, a fresh context
 /// per page), so it follows the database's order of the key. For <see cref="string"/> keys that order must be ordinal,
@@ -28,8 +27,9 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     private readonly EntityTable<TContext, TEntity, TKey> _table;
     private readonly ILogger _logger;
 
-    /// <summary>Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>
-    /// class.</summary>
+    /// <summary>
+    /// Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class.
+    /// </summary>
     /// <param name="contextFactory">Creates a short-lived context for every call.</param>
     /// <param name="set">Selects the entity set, for example <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
     /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not

@@ -6,12 +6,15 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql;
 
-/// <summary>The <c>Use...</c> methods of LazyMigrate.PostgreSql for <see cref="ILazyMigrationBuilder{TOld,
-/// TNew}"/>.</summary>
+/// <summary>
+/// The <c>Use...</c> methods of LazyMigrate.PostgreSql for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.
+/// </summary>
 public static class PostgreSqlBuilderExtensions
 {
-    /// <summary>Uses a <see cref="PostgreSqlNewStore{TNew}"/> as the new store, over the container's <see
-    /// cref="NpgsqlDataSource"/> unless one is given.</summary>
+    /// <summary>
+    /// Uses a <see cref="PostgreSqlNewStore{TNew}"/> as the new store, over the container's <see
+    /// cref="NpgsqlDataSource"/> unless one is given.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -42,8 +45,10 @@ public static class PostgreSqlBuilderExtensions
         ));
     }
 
-    /// <summary>Uses a <see cref="PostgreSqlOldStore{TOld}"/> as the old store, over the container's <see
-    /// cref="NpgsqlDataSource"/> unless one is given.</summary>
+    /// <summary>
+    /// Uses a <see cref="PostgreSqlOldStore{TOld}"/> as the old store, over the container's <see
+    /// cref="NpgsqlDataSource"/> unless one is given.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -74,8 +79,10 @@ public static class PostgreSqlBuilderExtensions
         ));
     }
 
-    /// <summary>Uses PostgreSQL advisory locks (<see cref="PostgreSqlAdvisoryLockProvider"/>) for this migration, over
-    /// the container's <see cref="NpgsqlDataSource"/> unless one is given.</summary>
+    /// <summary>
+    /// Uses PostgreSQL advisory locks (<see cref="PostgreSqlAdvisoryLockProvider"/>) for this migration, over the
+    /// container's <see cref="NpgsqlDataSource"/> unless one is given.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -151,8 +158,10 @@ public static class PostgreSqlBuilderExtensions
         return name;
     }
 
-    /// <summary>Names the options of one role of one migration: <c>{migration}:{role}</c>, for example
-    /// <c>LegacyCustomer-&gt;Customer:NewStore</c>.</summary>
+    /// <summary>
+    /// Names the options of one role of one migration: <c>{migration}:{role}</c>, for example
+    /// <c>LegacyCustomer-&gt;Customer:NewStore</c>.
+    /// </summary>
     private static string OptionsName(string migration, MigrationRole role) => $"{migration}:{role}";
 
     private static PostgreSqlDocumentStoreOptions StoreOptions(IServiceProvider services, string name) =>

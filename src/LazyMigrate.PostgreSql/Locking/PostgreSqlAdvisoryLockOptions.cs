@@ -3,8 +3,10 @@ namespace LazyMigrate.PostgreSql;
 /// <summary>Options of <see cref="PostgreSqlAdvisoryLockProvider"/>, validated at start-up.</summary>
 public sealed class PostgreSqlAdvisoryLockOptions
 {
-    /// <summary>Gets or sets how long a waiting acquisition first sleeps between two tries; each sleep doubles, up to
-    /// <see cref="MaxPollInterval"/>.</summary>
+    /// <summary>
+    /// Gets or sets how long a waiting acquisition first sleeps between two tries; each sleep doubles, up to <see
+    /// cref="MaxPollInterval"/>.
+    /// </summary>
     /// <value>The default value is 10 milliseconds.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
@@ -21,7 +23,9 @@ public sealed class PostgreSqlAdvisoryLockOptions
     /// <value>The default value is 15 seconds.</value>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets whether the data source comes from the container (set by the builder extension), so
-    /// validation checks one is registered.</summary>
+    /// <summary>
+    /// Gets or sets whether the data source comes from the container (set by the builder extension), so validation
+    /// checks one is registered.
+    /// </summary>
     internal bool DataSourceFromContainer { get; set; }
 }

@@ -7,23 +7,19 @@ namespace LazyMigrate.PostgreSql;
 /// <summary>
 /// Migration locks as PostgreSQL session-level advisory locks: <c>pg_try_advisory_lock(hashtextextended(key, 0))</c>
 /// on a connection of the data source that the handle keeps for the lock's lifetime, <c>pg_advisory_unlock</c> on
-/// dispose.
-/// A batch of keys (<see cref="TryAcquireManyAsync"/>) is held on one connection too.
+/// dispose. A batch of keys (<see cref="TryAcquireManyAsync"/>) is held on one connection too.
 /// </summary>
 /// <remarks>
 /// <para>A waiting acquisition tries again after a sleep that doubles from <see
 /// cref="PostgreSqlAdvisoryLockOptions.PollInterval"/>
 /// to <see cref="PostgreSqlAdvisoryLockOptions.MaxPollInterval"/>, until the timeout. It holds its connection while it
-/// waits:
-/// size the pool for the migrations locking at once (one connection each, whatever the batch size) plus the store
-/// calls,
-/// or give the lock a data source of its own.</para>
+/// waits: size the pool for the migrations locking at once (one connection each, whatever the batch size) plus the
+/// store calls, or give the lock a data source of its own.</para>
 /// <para><see cref="IMigrationLockHandle.HandleLostToken"/> is cancelled when the lock's connection fails: at once when
-/// the
-/// server closes it (<c>pg_terminate_backend</c>, a restart, a crash that resets the socket), and within
-/// <see cref="PostgreSqlAdvisoryLockOptions.KeepAliveInterval"/> plus the command timeout when it dies silently.
-/// The lock is gone from the server by then, and another instance may hold it already: insert-if-absent still fences
-/// the migration.</para>
+/// the server closes it (<c>pg_terminate_backend</c>, a restart, a crash that resets the socket), and within <see
+/// cref="PostgreSqlAdvisoryLockOptions.KeepAliveInterval"/> plus the command timeout when it dies silently. The lock is
+/// gone from the server by then, and another instance may hold it already: insert-if-absent still fences the
+/// migration.</para>
 /// <para>Needs session state: it does not work through a pooler in transaction mode (PgBouncer), nor with Npgsql
 /// multiplexing.</para>
 /// </remarks>
@@ -141,8 +137,9 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
         return false;
     }
 
-    /// <summary>Releases the keys of a try that did not get them all; a session that fails to is not pooled with
-    /// them.</summary>
+    /// <summary>
+    /// Releases the keys of a try that did not get them all; a session that fails to is not pooled with them.
+    /// </summary>
     private static async ValueTask ReleasePartialGrantAsync(NpgsqlConnection connection, string[] granted)
     {
         try
@@ -167,8 +164,9 @@ public sealed class PostgreSqlAdvisoryLockProvider : IMigrationBatchLockProvider
                 Parameters = { new NpgsqlParameter<string[]> { TypedValue = keys } },
             };
 
-    /// <summary>Takes the locks of <paramref name="keys"/> (one, or a batch in ordinal order) on one
-    /// connection.</summary>
+    /// <summary>
+    /// Takes the locks of <paramref name="keys"/> (one, or a batch in ordinal order) on one connection.
+    /// </summary>
     private async ValueTask<IMigrationLockHandle?> AcquireAsync(
         string[] keys,
         TimeSpan timeout,

@@ -8,12 +8,14 @@ namespace LazyMigrate.PostgreSql;
 /// </summary>
 public static class PostgreSqlDocumentStoreSchema
 {
-    /// <summary>Keys the transaction-scoped advisory lock that keeps instances from creating one table at
-    /// once.</summary>
+    /// <summary>
+    /// Keys the transaction-scoped advisory lock that keeps instances from creating one table at once.
+    /// </summary>
     private const string CreationLockKey = "lazymigrate:schema";
 
-    /// <summary>Gets the script that creates a document table (and its schema when not <c>public</c>) if
-    /// missing.</summary>
+    /// <summary>
+    /// Gets the script that creates a document table (and its schema when not <c>public</c>) if missing.
+    /// </summary>
     /// <param name="schema">The schema name.</param>
     /// <param name="tableName">The table name.</param>
     /// <returns>Idempotent SQL: it can run any number of times.</returns>
@@ -22,8 +24,9 @@ public static class PostgreSqlDocumentStoreSchema
     public static string CreateScript(string schema, string tableName) =>
         CreateScript(DocumentTableName.Of(schema, tableName));
 
-    /// <summary>Gets the script that creates the table of <typeparamref name="TEntity"/>'s store with these options, if
-    /// missing.</summary>
+    /// <summary>
+    /// Gets the script that creates the table of <typeparamref name="TEntity"/>'s store with these options, if missing.
+    /// </summary>
     /// <typeparam name="TEntity">The entity type; names the table when <see
     /// cref="PostgreSqlDocumentStoreOptions.TableName"/> is not set.</typeparam>
     /// <param name="options">The store options (<c>new()</c> for the defaults).</param>

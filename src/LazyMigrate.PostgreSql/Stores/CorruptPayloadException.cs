@@ -1,7 +1,8 @@
 namespace LazyMigrate.PostgreSql;
 
-/// <summary>A stored payload does not deserialize to the entity type; nothing was written. Names the entity and the
-/// table.</summary>
+/// <summary>
+/// A stored payload does not deserialize to the entity type; nothing was written. Names the entity and the table.
+/// </summary>
 /// <remarks>The message never holds the payload itself. The repository passes this exception on unchanged and does not
 /// retry it.</remarks>
 public sealed class CorruptPayloadException : LazyMigrationException

@@ -2,8 +2,10 @@ using System.Text.Json;
 
 namespace LazyMigrate.PostgreSql;
 
-/// <summary>Options of a PostgreSQL document store (<see cref="PostgreSqlNewStore{TNew}"/> or <see
-/// cref="PostgreSqlOldStore{TOld}"/>), validated at start-up.</summary>
+/// <summary>
+/// Options of a PostgreSQL document store (<see cref="PostgreSqlNewStore{TNew}"/> or <see
+/// cref="PostgreSqlOldStore{TOld}"/>), validated at start-up.
+/// </summary>
 public sealed class PostgreSqlDocumentStoreOptions
 {
     /// <summary>Gets or sets the schema of the table. Always quoted, so case matters.</summary>
@@ -28,24 +30,24 @@ public sealed class PostgreSqlDocumentStoreOptions
 
     /// <summary>
     /// Gets or sets whether the host checks the store when it starts (registered through <c>UsePostgreSqlOldStore</c>
-    /// or
-    /// <c>UsePostgreSqlNewStore</c>): the database answers and the table is there with the store's columns, or, with
-    /// <see cref="CreateSchema"/>, is created then. A failed check fails <c>host.StartAsync()</c> with an
-    /// <see cref="InvalidOperationException"/> naming the migration, the store and the cause. Without a host (a
-    /// provider built by hand) nothing runs the check. Turn it off where the database may be down when the service
-    /// starts.
+    /// or <c>UsePostgreSqlNewStore</c>): the database answers and the table is there with the store's columns, or, with
+    /// <see cref="CreateSchema"/>, is created then. A failed check fails <c>host.StartAsync()</c> with an <see
+    /// cref="InvalidOperationException"/> naming the migration, the store and the cause. Without a host (a provider
+    /// built by hand) nothing runs the check. Turn it off where the database may be down when the service starts.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool CheckOnStart { get; set; } = true;
 
-    /// <summary>Gets or sets the System.Text.Json options of the <c>jsonb</c> payloads. The store makes them
-    /// read-only.</summary>
+    /// <summary>
+    /// Gets or sets the System.Text.Json options of the <c>jsonb</c> payloads. The store makes them read-only.
+    /// </summary>
     /// <value>The default value is a new instance with <see cref="JsonSerializerDefaults.Web"/> (camelCase names,
     /// case-insensitive reads).</value>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Gets or sets how many rows one query of a scan (<see cref="IOldStore{TOld}.ScanAsync"/>)
-    /// reads.</summary>
+    /// <summary>
+    /// Gets or sets how many rows one query of a scan (<see cref="IOldStore{TOld}.ScanAsync"/>) reads.
+    /// </summary>
     /// <value>The default value is 1000.</value>
     public int ScanPageSize { get; set; } = 1000;
 
@@ -58,7 +60,9 @@ public sealed class PostgreSqlDocumentStoreOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool PrepareStatements { get; set; } = true;
 
-    /// <summary>Gets or sets whether the data source comes from the container (set by the builder extensions), so
-    /// validation checks one is registered.</summary>
+    /// <summary>
+    /// Gets or sets whether the data source comes from the container (set by the builder extensions), so validation
+    /// checks one is registered.
+    /// </summary>
     internal bool DataSourceFromContainer { get; set; }
 }

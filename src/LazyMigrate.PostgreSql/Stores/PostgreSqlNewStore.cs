@@ -22,8 +22,9 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     private readonly StoreLockStatements _lockStatements;
     private readonly bool _multiplexing;
 
-    /// <summary>The last old store asked to be read along, with the answer (a <see
-    /// cref="ReadAlongChoice{TOld}"/>).</summary>
+    /// <summary>
+    /// The last old store asked to be read along, with the answer (a <see cref="ReadAlongChoice{TOld}"/>).
+    /// </summary>
     private volatile object? _readAlong;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlNewStore{TNew}"/> class.</summary>
@@ -112,11 +113,9 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <para>One round trip on a connection the lock keeps until it is released, that tries every lock with
     /// <c>pg_try_advisory_xact_lock</c> and reads the ids under them. When one is held elsewhere, a second round trip
     /// waits: <c>BEGIN ISOLATION LEVEL READ COMMITTED</c>, <c>SET LOCAL lock_timeout</c> and <c>statement_timeout</c>
-    /// to
-    /// the time left, <c>pg_advisory_xact_lock</c> on the key of every id, then the reads. <see cref="TimeSpan.Zero"/>
-    /// tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout bounds the whole wait,
-    /// however
-    /// many of the ids other transactions hold.</para>
+    /// to the time left, <c>pg_advisory_xact_lock</c> on the key of every id, then the reads. <see
+    /// cref="TimeSpan.Zero"/> tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout
+    /// bounds the whole wait, however many of the ids other transactions hold.</para>
     /// <para>The lock's <see cref="INewStoreLock{TNew}.InsertManyIfAbsentAndReleaseAsync"/> inserts and commits in one
     /// round trip; disposing it unreleased rolls back. A lock lost with its connection makes that insert fail, with
     /// nothing written; <see cref="INewStoreLock{TNew}.HandleLostToken"/> is <see
@@ -150,12 +149,11 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <inheritdoc/>
     /// <remarks>
     /// <para>As <see cref="TryLockAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>. When <paramref
-    /// name="oldStore"/>
-    /// is a <see cref="PostgreSqlOldStore{TOld}"/> on the same database (the same data source, or one with the same
-    /// connection string), the lock's round trip also reads its table under the locks, for the ids this table holds
-    /// neither as a value nor as a tombstone, and the lock implements <see cref="IOldStoreReadAlong{TOld}"/>: a locked
-    /// migration then costs the round trips of an unlocked one. Any other old store is read by the migration as
-    /// usual.</para>
+    /// name="oldStore"/> is a <see cref="PostgreSqlOldStore{TOld}"/> on the same database (the same data source, or one
+    /// with the same connection string), the lock's round trip also reads its table under the locks, for the ids this
+    /// table holds neither as a value nor as a tombstone, and the lock implements <see
+    /// cref="IOldStoreReadAlong{TOld}"/>: a locked migration then costs the round trips of an unlocked one. Any other
+    /// old store is read by the migration as usual.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see
@@ -187,8 +185,9 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
             .ConfigureAwait(false);
     }
 
-    /// <summary>Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and
-    /// operators.</summary>
+    /// <summary>
+    /// Gets the advisory-lock key string of an id (hashed by <c>hashtextextended(key, 0)</c>), for tests and operators.
+    /// </summary>
     internal string LockKey(string id) => _table.Sql.LockKeyPrefix + id;
 
     private string[] ValidateLockArguments(IReadOnlyList<string> ids, TimeSpan timeout)
@@ -220,8 +219,9 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
         return ids as string[] ?? [.. ids];
     }
 
-    /// <summary>The read-along of an old store, made once and kept while the store stays the same (it does, in a
-    /// migration).</summary>
+    /// <summary>
+    /// The read-along of an old store, made once and kept while the store stays the same (it does, in a migration).
+    /// </summary>
     private OldTableReadAlong<TOld>? ReadAlongOf<TOld>(IOldStore<TOld> oldStore)
         where TOld : class
     {

@@ -62,11 +62,9 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     /// <remarks>
     /// Pages through the table with <c>WHERE id &gt; $1 ORDER BY id LIMIT pageSize</c> in the "C" collation
     /// (<see cref="PostgreSqlDocumentStoreOptions.ScanPageSize"/> rows a query). Each page is read whole and its
-    /// connection
-    /// returned before its rows are yielded, so memory stays flat and no connection is held while the caller works.
-    /// "C" order is UTF-8 byte order: it equals .NET ordinal order except for ids mixing characters U+E000 to U+FFFF
-    /// with
-    /// characters beyond U+FFFF at the same position.
+    /// connection returned before its rows are yielded, so memory stays flat and no connection is held while the caller
+    /// works. "C" order is UTF-8 byte order: it equals .NET ordinal order except for ids mixing characters U+E000 to
+    /// U+FFFF with characters beyond U+FFFF at the same position.
     /// </remarks>
     /// <exception cref="InvalidEntityIdException">The cursor holds a NUL character or a lone surrogate.</exception>
     /// <exception cref="CorruptPayloadException">A stored payload does not deserialize; the scan stops

@@ -29,11 +29,9 @@ public interface IMigratingRepository<TOld, TNew>
     /// <returns>The entities found, by id; deleted and absent ids are left out.</returns>
     /// <exception cref="MigrationBatchException{TNew}">
     /// Some or all ids failed; the others were read (<see cref="MigrationBatchException{TNew}.Found"/>). Every failure
-    /// is
-    /// reported this way, a whole-batch one too (a lock timeout, a store outage): <see
-    /// cref="Exception.InnerException"/>
-    /// and <see cref="MigrationBatchException.Failures"/> hold the cause (a mapping, lock timeout or store error).
-    /// </exception>
+    /// is reported this way, a whole-batch one too (a lock timeout, a store outage): <see
+    /// cref="Exception.InnerException"/> and <see cref="MigrationBatchException.Failures"/> hold the cause (a mapping,
+    /// lock timeout or store error). </exception>
     ValueTask<IReadOnlyDictionary<string, TNew>> GetManyAsync(
         IEnumerable<string> ids,
         CancellationToken cancellationToken = default

@@ -2,8 +2,8 @@ namespace LazyMigrate;
 
 /// <summary>
 /// A lock provider that can also take the locks of many keys at once, all or none, in one session of its backend
-/// (one connection, say) rather than one per key. A migration of a batch of ids uses it when the provider
-/// implements it, and locks id by id otherwise.
+/// (one connection, say) rather than one per key. A migration of a batch of ids uses it when the provider implements
+/// it, and locks id by id otherwise.
 /// </summary>
 public interface IMigrationBatchLockProvider : IMigrationLockProvider
 {

@@ -32,8 +32,9 @@ public interface INewStore<TNew>
     /// <returns><see langword="true"/> when this call inserted the entity.</returns>
     ValueTask<bool> InsertIfAbsentAsync(string id, TNew entity, CancellationToken cancellationToken = default);
 
-    /// <summary>Inserts several entities, each unless its id already holds a value or a tombstone, in one
-    /// call.</summary>
+    /// <summary>
+    /// Inserts several entities, each unless its id already holds a value or a tombstone, in one call.
+    /// </summary>
     /// <param name="entities">Entities by distinct id.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The ids this call inserted.</returns>

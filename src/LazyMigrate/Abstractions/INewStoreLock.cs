@@ -1,17 +1,22 @@
 namespace LazyMigrate;
 
-/// <summary>Migration locks held by a <see cref="ILockingNewStore{TNew}"/>; disposing releases them if still
-/// held.</summary>
+/// <summary>
+/// Migration locks held by a <see cref="ILockingNewStore{TNew}"/>; disposing releases them if still held.
+/// </summary>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
 public interface INewStoreLock<TNew> : IAsyncDisposable
     where TNew : class
 {
-    /// <summary>Gets what the store held for the locked ids when they were locked: found entities and tombstones;
-    /// missing ids are left out.</summary>
+    /// <summary>
+    /// Gets what the store held for the locked ids when they were locked: found entities and tombstones; missing ids
+    /// are left out.
+    /// </summary>
     IReadOnlyDictionary<string, NewStoreRead<TNew>> Current { get; }
 
-    /// <summary>Gets a token cancelled when the locks are known to be lost, or <see cref="CancellationToken.None"/>
-    /// when the store cannot tell.</summary>
+    /// <summary>
+    /// Gets a token cancelled when the locks are known to be lost, or <see cref="CancellationToken.None"/> when the
+    /// store cannot tell.
+    /// </summary>
     CancellationToken HandleLostToken { get; }
 
     /// <summary>

@@ -11,8 +11,8 @@ public interface IOldStoreReadAlong<TOld>
 {
     /// <summary>
     /// Gets the old store's entities for the locked ids that the new store lacked when they were locked (the ids
-    /// missing
-    /// from <see cref="INewStoreLock{TNew}.Current"/>), read under the lock; ids the old store lacks too are left out.
+    /// missing from <see cref="INewStoreLock{TNew}.Current"/>), read under the lock; ids the old store lacks too are
+    /// left out.
     /// </summary>
     IReadOnlyDictionary<string, TOld> OldEntities { get; }
 }

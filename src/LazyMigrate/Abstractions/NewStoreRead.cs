@@ -20,8 +20,9 @@ public readonly struct NewStoreRead<TNew>
     /// <summary>Gets what the store holds for the id.</summary>
     public NewStoreState State { get; }
 
-    /// <summary>Gets the entity when <see cref="State"/> is <see cref="NewStoreState.Found"/>; otherwise <see
-    /// langword="null"/>.</summary>
+    /// <summary>
+    /// Gets the entity when <see cref="State"/> is <see cref="NewStoreState.Found"/>; otherwise <see langword="null"/>.
+    /// </summary>
     public TNew? Value { get; }
 
     /// <summary>Creates a read of a stored entity.</summary>

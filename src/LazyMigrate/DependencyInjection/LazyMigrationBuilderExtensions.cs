@@ -3,8 +3,9 @@ using Polly;
 
 namespace LazyMigrate;
 
-/// <summary>The <c>Use...</c> methods of the core package for <see cref="ILazyMigrationBuilder{TOld,
-/// TNew}"/>.</summary>
+/// <summary>
+/// The <c>Use...</c> methods of the core package for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.
+/// </summary>
 /// <remarks>
 /// Each registers its part for this migration only, keyed by <see cref="ILazyMigrationBuilder{TOld, TNew}.Name"/>, so
 /// two migrations that share an entity type keep their own parts; the last call for a part wins. A migration without a
@@ -261,8 +262,10 @@ public static class LazyMigrationBuilderExtensions
         return builder.AddHandler(_ => new DelegateEntityMigratedHandler<TOld, TNew>(onMigrated));
     }
 
-    /// <summary>Replaces the default resilience pipeline of one role (retry of transient failures with backoff, and a
-    /// timeout per attempt).</summary>
+    /// <summary>
+    /// Replaces the default resilience pipeline of one role (retry of transient failures with backoff, and a timeout
+    /// per attempt).
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>
@@ -310,8 +313,9 @@ public static class LazyMigrationBuilderExtensions
         return builder.Configure(options => options.PipelineOverrides[role] = _ => pipeline);
     }
 
-    /// <summary>Remembers ids found in neither store for <paramref name="duration"/>, in the container's
-    /// <c>IMemoryCache</c>.</summary>
+    /// <summary>
+    /// Remembers ids found in neither store for <paramref name="duration"/>, in the container's <c>IMemoryCache</c>.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>

@@ -24,8 +24,10 @@ public static class LazyMigrationServiceCollectionExtensions
         where TOld : class
         where TNew : class => services.AddLazyMigration<TOld, TNew>(MigrationName<TOld, TNew>.Default);
 
-    /// <summary>Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two
-    /// types, and configures its options.</summary>
+    /// <summary>
+    /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types, and
+    /// configures its options.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="services">The service collection.</param>

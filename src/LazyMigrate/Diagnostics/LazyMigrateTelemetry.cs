@@ -9,26 +9,33 @@ public static class LazyMigrateTelemetry
     /// <summary>The name of the <see cref="System.Diagnostics.ActivitySource"/>.</summary>
     public const string ActivitySourceName = "LazyMigrate";
 
-    /// <summary>Counter of reads, tagged with the migration and the source that answered (<c>new</c>, <c>old</c>,
-    /// <c>none</c>).</summary>
+    /// <summary>
+    /// Counter of reads, tagged with the migration and the source that answered (<c>new</c>, <c>old</c>, <c>none</c>).
+    /// </summary>
     public const string ReadsInstrument = "lazymigrate.reads";
 
     /// <summary>Counter of migration attempts, tagged with the migration, trigger and outcome.</summary>
     public const string MigrationsInstrument = "lazymigrate.migrations";
 
-    /// <summary>Histogram of the duration of a migration, lock wait included, in seconds: one value per entity, the
-    /// duration of its batch.</summary>
+    /// <summary>
+    /// Histogram of the duration of a migration, lock wait included, in seconds: one value per entity, the duration of
+    /// its batch.
+    /// </summary>
     public const string MigrationDurationInstrument = "lazymigrate.migration.duration";
 
-    /// <summary>Histogram of the time spent waiting for a migration lock, in seconds, tagged with whether it was
-    /// acquired.</summary>
+    /// <summary>
+    /// Histogram of the time spent waiting for a migration lock, in seconds, tagged with whether it was acquired.
+    /// </summary>
     public const string LockWaitInstrument = "lazymigrate.lock.wait";
 
-    /// <summary>Counter of failures, tagged with the migration and the kind (<c>mapping</c>, <c>lock_timeout</c>,
-    /// <c>store</c>, <c>handler</c>, <c>write_back</c>).</summary>
+    /// <summary>
+    /// Counter of failures, tagged with the migration and the kind (<c>mapping</c>, <c>lock_timeout</c>, <c>store</c>,
+    /// <c>handler</c>, <c>write_back</c>).
+    /// </summary>
     public const string FailuresInstrument = "lazymigrate.failures";
 
-    /// <summary>Counter of writes through the new API, tagged with the migration, operation and write-back
-    /// mode.</summary>
+    /// <summary>
+    /// Counter of writes through the new API, tagged with the migration, operation and write-back mode.
+    /// </summary>
     public const string WritesInstrument = "lazymigrate.writes";
 }

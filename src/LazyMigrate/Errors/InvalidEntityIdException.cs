@@ -51,8 +51,9 @@ public sealed class InvalidEntityIdException : LazyMigrationException
         }
     }
 
-    /// <summary>Looks closer from the first NUL or surrogate on: a surrogate pair is fine, anything else is
-    /// not.</summary>
+    /// <summary>
+    /// Looks closer from the first NUL or surrogate on: a surrogate pair is fine, anything else is not.
+    /// </summary>
     private static void ThrowIfInvalidFrom(string id, int start)
     {
         ReadOnlySpan<char> text = id.AsSpan(start);

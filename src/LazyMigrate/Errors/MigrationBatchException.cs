@@ -32,8 +32,9 @@ public abstract class MigrationBatchException : LazyMigrationException
     /// <summary>Gets the migration name.</summary>
     public string MigrationName { get; }
 
-    /// <summary>Gets the failure of each failed id: a mapping, lock or store error naming that id (or its
-    /// batch).</summary>
+    /// <summary>
+    /// Gets the failure of each failed id: a mapping, lock or store error naming that id (or its batch).
+    /// </summary>
     public IReadOnlyDictionary<string, LazyMigrationException> Failures { get; }
 
     private static KeyValuePair<string, LazyMigrationException> First(

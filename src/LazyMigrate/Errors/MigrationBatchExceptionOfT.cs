@@ -27,7 +27,8 @@ public sealed class MigrationBatchException<TNew> : MigrationBatchException
         Found = found;
     }
 
-    /// <summary>Gets the entities read for the ids that did not fail, by id; ids that neither store holds are
-    /// absent.</summary>
+    /// <summary>
+    /// Gets the entities read for the ids that did not fail, by id; ids that neither store holds are absent.
+    /// </summary>
     public IReadOnlyDictionary<string, TNew> Found { get; }
 }

@@ -41,8 +41,10 @@ public sealed class MigrationStoreException : LazyMigrationException
     /// <summary>Gets the operation that failed.</summary>
     public string Operation { get; }
 
-    /// <summary>Gets how many entities the failed call concerned: more than one for a batched call, whose first id is
-    /// <see cref="LazyMigrationException.EntityId"/>.</summary>
+    /// <summary>
+    /// Gets how many entities the failed call concerned: more than one for a batched call, whose first id is <see
+    /// cref="LazyMigrationException.EntityId"/>.
+    /// </summary>
     public int EntityCount { get; }
 
     private static string Describe(string entityId, int entityCount) =>

@@ -38,8 +38,10 @@ public sealed class EntityMigrated<TOld, TNew>
         MigratedAt = migratedAt;
     }
 
-    /// <summary>Gets an id derived from the migration name and the entity id: the same on every redelivery, so handlers
-    /// can deduplicate.</summary>
+    /// <summary>
+    /// Gets an id derived from the migration name and the entity id: the same on every redelivery, so handlers can
+    /// deduplicate.
+    /// </summary>
     public Guid EventId { get; }
 
     /// <summary>Gets the name of the migration (the entity pair).</summary>

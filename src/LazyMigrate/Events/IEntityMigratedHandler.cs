@@ -1,7 +1,8 @@
 namespace LazyMigrate;
 
-/// <summary>Handles <see cref="EntityMigrated{TOld, TNew}"/> events; register through DI or <c>OnMigrated</c> on the
-/// builder.</summary>
+/// <summary>
+/// Handles <see cref="EntityMigrated{TOld, TNew}"/> events; register through DI or <c>OnMigrated</c> on the builder.
+/// </summary>
 /// <typeparam name="TOld">The entity type of the old store.</typeparam>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
 /// <remarks>A handler that throws is logged and counted; it never undoes the migration and never fails the

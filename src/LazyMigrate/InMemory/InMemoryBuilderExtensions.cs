@@ -31,8 +31,9 @@ public static class InMemoryBuilderExtensions
         where TOld : class
         where TNew : class => builder.UseNewStore(store ?? new InMemoryNewStore<TNew>());
 
-    /// <summary>Uses an in-memory lock; share one provider between containers to stand in for a distributed
-    /// lock.</summary>
+    /// <summary>
+    /// Uses an in-memory lock; share one provider between containers to stand in for a distributed lock.
+    /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
     /// <param name="builder">The migration builder.</param>

@@ -25,8 +25,9 @@ public sealed class InMemoryMigrationLockProvider : IMigrationBatchLockProvider
         }
     }
 
-    /// <summary>Gets how many callers are waiting for a key right now, so a test can act once a caller is blocked on
-    /// it.</summary>
+    /// <summary>
+    /// Gets how many callers are waiting for a key right now, so a test can act once a caller is blocked on it.
+    /// </summary>
     /// <param name="key">The lock key.</param>
     /// <returns>The number of waiting callers.</returns>
     public int WaiterCount(string key)

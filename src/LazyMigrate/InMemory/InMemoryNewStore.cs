@@ -17,8 +17,9 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     /// <summary>Gets the number of entities held, tombstones excluded.</summary>
     public int Count => _entries.Count(e => e.Value.State == NewStoreState.Found);
 
-    /// <summary>Gets the number of successful inserts by insert-if-absent so far (migrations), saves
-    /// excluded.</summary>
+    /// <summary>
+    /// Gets the number of successful inserts by insert-if-absent so far (migrations), saves excluded.
+    /// </summary>
     public int InsertCount => Volatile.Read(ref _insertCount);
 
     /// <summary>Adds or replaces an entity, as a save would.</summary>
@@ -38,8 +39,9 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
     public NewStoreRead<TNew> Peek(string id) =>
         _entries.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
 
-    /// <summary>Gets how many callers wait for the migration lock of an id right now, so a test can act once one is
-    /// blocked.</summary>
+    /// <summary>
+    /// Gets how many callers wait for the migration lock of an id right now, so a test can act once one is blocked.
+    /// </summary>
     /// <param name="id">The entity id.</param>
     /// <returns>The number of waiting callers.</returns>
     public int LockWaiterCount(string id) => _locks.WaiterCount(id);

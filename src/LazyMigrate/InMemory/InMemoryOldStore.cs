@@ -28,8 +28,9 @@ public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
     /// <summary>Gets the number of <see cref="FindAsync"/> and <see cref="FindManyAsync"/> calls so far.</summary>
     public int ReadCount => Volatile.Read(ref _readCount);
 
-    /// <summary>Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far
-    /// (write-backs).</summary>
+    /// <summary>
+    /// Gets the number of <see cref="UpsertAsync"/> and <see cref="DeleteAsync"/> calls so far (write-backs).
+    /// </summary>
     public int WriteCount => Volatile.Read(ref _writeCount);
 
     /// <summary>Adds or replaces an entity without counting it as a write.</summary>

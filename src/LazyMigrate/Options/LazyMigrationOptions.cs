@@ -65,8 +65,10 @@ public sealed class LazyMigrationOptions
         return copy;
     }
 
-    /// <summary>Gets the pipelines that replace the defaults, by role: each builds its pipeline from a builder that
-    /// carries the container's clock.</summary>
+    /// <summary>
+    /// Gets the pipelines that replace the defaults, by role: each builds its pipeline from a builder that carries the
+    /// container's clock.
+    /// </summary>
     internal Dictionary<
         MigrationRole,
         Func<Polly.ResiliencePipelineBuilder, Polly.ResiliencePipeline>

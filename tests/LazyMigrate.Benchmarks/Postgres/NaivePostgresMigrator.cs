@@ -5,8 +5,8 @@ namespace LazyMigrate.Benchmarks.Postgres;
 
 /// <summary>
 /// The hand-written baseline of the lazy-migration benchmarks: read the new table, on a miss read the old table, map,
-/// and insert with
-/// <c>ON CONFLICT DO NOTHING</c>. No lock, no single-flight, no re-read of a lost insert, no event, no resilience.
+/// and insert with <c>ON CONFLICT DO NOTHING</c>. No lock, no single-flight, no re-read of a lost insert, no event, no
+/// resilience.
 /// </summary>
 internal sealed class NaivePostgresMigrator(NpgsqlDataSource dataSource)
 {

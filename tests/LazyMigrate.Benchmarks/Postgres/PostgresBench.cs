@@ -55,8 +55,9 @@ internal sealed class PostgresBench : IAsyncDisposable
         return bench;
     }
 
-    /// <summary>Inserts <paramref name="count"/> legacy rows with ids never used before, in one statement, and returns
-    /// the ids.</summary>
+    /// <summary>
+    /// Inserts <paramref name="count"/> legacy rows with ids never used before, in one statement, and returns the ids.
+    /// </summary>
     public async Task<string[]> SeedLegacyAsync(int count)
     {
         int batch = Interlocked.Increment(ref _nextBatch);

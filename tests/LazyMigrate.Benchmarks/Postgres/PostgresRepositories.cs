@@ -18,8 +18,9 @@ public enum LockChoice
     /// <summary>DistributedLock.Postgres through LazyMigrate.DistributedLock.</summary>
     DistributedLock,
 
-    /// <summary>The new store's own transaction-scoped lock: lock and re-check in one batch, insert and unlock in
-    /// another.</summary>
+    /// <summary>
+    /// The new store's own transaction-scoped lock: lock and re-check in one batch, insert and unlock in another.
+    /// </summary>
     NewStoreLock,
 }
 

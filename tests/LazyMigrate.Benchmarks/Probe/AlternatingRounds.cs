@@ -32,8 +32,9 @@ internal sealed class AlternatingRounds
     public string Rounds(string way) =>
         string.Join(' ', _samples[way].Select(s => s.Micros.ToString("F0", CultureInfo.InvariantCulture)));
 
-    /// <summary>Gets the fastest and slowest counted rounds of <paramref name="way"/>, in microseconds per
-    /// operation.</summary>
+    /// <summary>
+    /// Gets the fastest and slowest counted rounds of <paramref name="way"/>, in microseconds per operation.
+    /// </summary>
     public (double Min, double Max) Range(string way) =>
         (_samples[way].Min(s => s.Micros), _samples[way].Max(s => s.Micros));
 
@@ -95,7 +96,8 @@ internal sealed class AlternatingRounds
             : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    /// <summary>The cost of one operation: wall time and CPU time in microseconds, and thread-pool work
-    /// items.</summary>
+    /// <summary>
+    /// The cost of one operation: wall time and CPU time in microseconds, and thread-pool work items.
+    /// </summary>
     public readonly record struct Sample(double Micros, double CpuMicros, double WorkItems);
 }

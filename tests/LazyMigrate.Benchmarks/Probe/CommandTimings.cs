@@ -3,8 +3,9 @@ using System.Diagnostics;
 
 namespace LazyMigrate.Benchmarks.Probe;
 
-/// <summary>Sums Npgsql's activities (one per round trip) by statement while it lives, to see where a migration's time
-/// goes.</summary>
+/// <summary>
+/// Sums Npgsql's activities (one per round trip) by statement while it lives, to see where a migration's time goes.
+/// </summary>
 internal sealed class CommandTimings : IDisposable
 {
     private readonly ActivityListener _listener;

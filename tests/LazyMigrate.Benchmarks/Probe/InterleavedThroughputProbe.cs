@@ -16,8 +16,8 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// rounds; <c>--only A,B</c> keeps some ways, <c>--concurrency N</c> one concurrency, <c>--rounds</c> also prints every
 /// round's time, and <c>--commands</c> prints instead the round trips of each way at concurrency 1
 /// (<see cref="CommandTimings"/>). <c>--hot</c> compares instead reads of a migrated entity, direct and through the
-/// repository. Every way has a connection pool of its own (<see cref="PostgresBench.OwnPool"/>), as it has in a
-/// process of its own.
+/// repository. Every way has a connection pool of its own (<see cref="PostgresBench.OwnPool"/>), as it has in a process
+/// of its own.
 /// </remarks>
 internal static class InterleavedThroughputProbe
 {
@@ -141,8 +141,7 @@ internal static class InterleavedThroughputProbe
     /// <summary>
     /// Reads one migrated entity directly from the store (twice: the second way is an A/A control), through the
     /// repository with the default options, and through a repository without resilience pipelines, in alternating
-    /// rounds
-    /// of 2,000 reads each, and prints the median round of each.
+    /// rounds of 2,000 reads each, and prints the median round of each.
     /// </summary>
     private static async Task CompareHotPathAsync(PostgresBench bench, List<ServiceProvider> services, int rounds)
     {

@@ -4,8 +4,10 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
-/// <summary>The new-store conformance suite over <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/>, a
-/// fresh database per store.</summary>
+/// <summary>
+/// The new-store conformance suite over <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/>, a fresh
+/// database per store.
+/// </summary>
 public abstract class EntityFrameworkCoreNewStoreConformance(TestDatabase database)
     : NewStoreConformanceTests<Customer>,
         IAsyncLifetime

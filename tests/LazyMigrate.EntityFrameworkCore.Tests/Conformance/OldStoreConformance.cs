@@ -4,8 +4,10 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
-/// <summary>The old-store conformance suite over <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a
-/// fresh database per store.</summary>
+/// <summary>
+/// The old-store conformance suite over <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a fresh
+/// database per store.
+/// </summary>
 public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase database)
     : OldStoreConformanceTests<LegacyCustomer>,
         IAsyncLifetime

@@ -7,8 +7,8 @@ namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
 /// <summary>
 /// The library's invariants (docs/design.md) over EF Core old and new stores. The lock is the core's in-memory one,
-/// shared by every
-/// instance: what is under test here is the stores (insert-if-absent fences a lost lock), not a lock backend.
+/// shared by every instance: what is under test here is the stores (insert-if-absent fences a lost lock), not a lock
+/// backend.
 /// </summary>
 public abstract class EntityFrameworkCoreRepositoryInvariants(TestDatabase database)
     : RepositoryInvariantTests,

@@ -17,8 +17,9 @@ public sealed record Note(string Text)
     public long Id { get; init; }
 }
 
-/// <summary>The context of the tests: the TestKit's customers, numbered orders, notes and LazyMigrate's
-/// entries.</summary>
+/// <summary>
+/// The context of the tests: the TestKit's customers, numbered orders, notes and LazyMigrate's entries.
+/// </summary>
 public sealed class StoreDb(DbContextOptions<StoreDb> options) : DbContext(options)
 {
     public DbSet<LegacyCustomer> LegacyCustomers => Set<LegacyCustomer>();

@@ -2,8 +2,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests;
 
-/// <summary>Where a test class's databases live: SQLite files (in either journal mode) or the shared PostgreSQL
-/// server.</summary>
+/// <summary>
+/// Where a test class's databases live: SQLite files (in either journal mode) or the shared PostgreSQL server.
+/// </summary>
 public abstract class TestDatabase : IAsyncDisposable
 {
     public abstract string Name { get; }

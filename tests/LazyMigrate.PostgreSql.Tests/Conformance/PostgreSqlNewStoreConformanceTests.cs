@@ -4,8 +4,9 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>The new-store contract on <see cref="PostgreSqlNewStore{TNew}"/>, each test on a table of its
-/// own.</summary>
+/// <summary>
+/// The new-store contract on <see cref="PostgreSqlNewStore{TNew}"/>, each test on a table of its own.
+/// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlNewStoreConformanceTests(PostgresServer server) : NewStoreConformanceTests<Customer>
 {

@@ -31,8 +31,10 @@ public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServe
             "With UseNewStoreLock the new store takes the locks: no provider is asked for."
         );
 
-    /// <summary>Terminates the backend holding the store's transaction lock of the id in <paramref name="key"/>
-    /// (<c>lazymigrate:{migration}:{id}</c>).</summary>
+    /// <summary>
+    /// Terminates the backend holding the store's transaction lock of the id in <paramref name="key"/>
+    /// (<c>lazymigrate:{migration}:{id}</c>).
+    /// </summary>
     protected override async Task LoseLockAsync(string key)
     {
         string id = key[(key.IndexOf(':', "lazymigrate:".Length) + 1)..];

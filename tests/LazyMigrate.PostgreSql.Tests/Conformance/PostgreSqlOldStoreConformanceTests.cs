@@ -4,8 +4,9 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>The old-store contract on <see cref="PostgreSqlOldStore{TOld}"/>, each test on a table of its
-/// own.</summary>
+/// <summary>
+/// The old-store contract on <see cref="PostgreSqlOldStore{TOld}"/>, each test on a table of its own.
+/// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlOldStoreConformanceTests(PostgresServer server) : OldStoreConformanceTests<LegacyCustomer>
 {

@@ -4,8 +4,9 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
-/// <summary>The library's invariants (docs/design.md) with PostgreSQL old and new stores and PostgreSQL advisory
-/// locks.</summary>
+/// <summary>
+/// The library's invariants (docs/design.md) with PostgreSQL old and new stores and PostgreSQL advisory locks.
+/// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlRepositoryInvariantTests(PostgresServer server) : RepositoryInvariantTests
 {

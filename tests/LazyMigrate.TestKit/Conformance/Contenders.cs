@@ -6,8 +6,9 @@ namespace LazyMigrate.TestKit.Conformance;
 /// </summary>
 public static class Contenders
 {
-    /// <summary>Runs the workers; <paramref name="acquire"/> takes a worker's lock and returns its handle (null: timed
-    /// out).</summary>
+    /// <summary>
+    /// Runs the workers; <paramref name="acquire"/> takes a worker's lock and returns its handle (null: timed out).
+    /// </summary>
     /// <returns>How many acquisitions overlapped another, and how many succeeded.</returns>
     public static async Task<(int Overlaps, int Acquisitions)> RunAsync(
         int workers,

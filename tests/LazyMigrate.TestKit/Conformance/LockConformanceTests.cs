@@ -11,12 +11,14 @@ public abstract class LockConformanceTests
 
     protected abstract Task<IMigrationLockProvider> CreateProviderAsync();
 
-    /// <summary>Makes the backend lose the lock <paramref name="handle"/> holds: kill its connection, delete its key,
-    /// expire it.</summary>
+    /// <summary>
+    /// Makes the backend lose the lock <paramref name="handle"/> holds: kill its connection, delete its key, expire it.
+    /// </summary>
     protected abstract Task LoseAsync(string key, IMigrationLockHandle handle);
 
-    /// <summary>Gets whether the provider notices a lost lock and cancels <see
-    /// cref="IMigrationLockHandle.HandleLostToken"/>.</summary>
+    /// <summary>
+    /// Gets whether the provider notices a lost lock and cancels <see cref="IMigrationLockHandle.HandleLostToken"/>.
+    /// </summary>
     protected virtual bool CanDetectLoss => true;
 
     protected static string NewKey() => $"lazymigrate:conformance:{Guid.NewGuid():N}";

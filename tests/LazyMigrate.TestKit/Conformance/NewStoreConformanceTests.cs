@@ -154,8 +154,8 @@ public abstract class NewStoreConformanceTests<TEntity> : IConformanceEntities<T
         var store = await CreateStoreAsync();
         string[] ids = Enumerable.Range(0, 20).Select(i => $"race-{i:D2}").ToArray();
 
-        // Whichever lands first, a delete must win: insert then delete leaves a tombstone, and delete then insert
-        // must find the tombstone and insert nothing.
+        // Whichever lands first, a delete must win: insert then delete leaves a tombstone, and delete then insert must
+        // find the tombstone and insert nothing.
         await StartingGate.RunAsync(
             ids.Length * 2,
             async i =>

@@ -13,13 +13,16 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
     /// <summary>Creates a fresh, empty store over a backend of its own.</summary>
     protected abstract Task<ILockingNewStore<TEntity>> CreateStoreAsync();
 
-    /// <summary>Returns another instance over the backend of <paramref name="store"/>, as another service instance
-    /// has.</summary>
+    /// <summary>
+    /// Returns another instance over the backend of <paramref name="store"/>, as another service instance has.
+    /// </summary>
     protected virtual Task<ILockingNewStore<TEntity>> AnotherInstanceAsync(ILockingNewStore<TEntity> store) =>
         Task.FromResult(store);
 
-    /// <summary>Returns once a caller is blocked on the lock of <paramref name="id"/> in the backend of <paramref
-    /// name="store"/>.</summary>
+    /// <summary>
+    /// Returns once a caller is blocked on the lock of <paramref name="id"/> in the backend of <paramref
+    /// name="store"/>.
+    /// </summary>
     protected abstract Task WaitUntilWaitingAsync(ILockingNewStore<TEntity> store, string id);
 
     public abstract TEntity Create(string id, int version);

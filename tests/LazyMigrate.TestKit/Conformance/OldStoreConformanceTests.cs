@@ -1,7 +1,9 @@
 namespace LazyMigrate.TestKit.Conformance;
 
-/// <summary>What every <see cref="IOldStore{TOld}"/> must do. An adapter derives from it and supplies a fresh, empty
-/// store per test.</summary>
+/// <summary>
+/// What every <see cref="IOldStore{TOld}"/> must do. An adapter derives from it and supplies a fresh, empty store per
+/// test.
+/// </summary>
 public abstract class OldStoreConformanceTests<TEntity> : IConformanceEntities<TEntity>
     where TEntity : class
 {

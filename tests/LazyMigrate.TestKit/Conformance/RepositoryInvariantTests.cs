@@ -5,8 +5,7 @@ namespace LazyMigrate.TestKit.Conformance;
 
 /// <summary>
 /// The library's invariants (docs/design.md) on an adapter's real stores and lock: several repository instances
-/// (separate containers,
-/// as separate service instances would have) over the same stores and lock backend.
+/// (separate containers, as separate service instances would have) over the same stores and lock backend.
 /// </summary>
 public abstract class RepositoryInvariantTests
 {

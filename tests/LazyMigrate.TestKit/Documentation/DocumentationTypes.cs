@@ -9,8 +9,9 @@ public sealed record LegacyCustomer(string FullName, string Phone);
 /// <summary>A customer as the new store keeps it.</summary>
 public sealed record Customer(string FirstName, string LastName, string Phone);
 
-/// <summary>Maps customers both ways, so <c>AddMigrationMapper</c> registers it as the mapper and the reverse
-/// mapper.</summary>
+/// <summary>
+/// Maps customers both ways, so <c>AddMigrationMapper</c> registers it as the mapper and the reverse mapper.
+/// </summary>
 public sealed class CustomerMapper
     : IMigrationMapper<LegacyCustomer, Customer>,
         IReverseMigrationMapper<LegacyCustomer, Customer>

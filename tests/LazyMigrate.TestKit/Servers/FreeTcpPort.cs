@@ -6,8 +6,9 @@ namespace LazyMigrate.TestKit.Servers;
 /// <summary>Finds a TCP port on 127.0.0.1 that nothing listens on right now.</summary>
 internal static class FreeTcpPort
 {
-    /// <summary>Asks the operating system for a free port by binding port 0, then lets it go for the server to
-    /// take.</summary>
+    /// <summary>
+    /// Asks the operating system for a free port by binding port 0, then lets it go for the server to take.
+    /// </summary>
     public static int Find()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -12,8 +12,9 @@ namespace LazyMigrate.TestKit.Servers;
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    /// <summary>The database every test shares unless it asks for its own with <see
-    /// cref="CreateDatabaseAsync"/>.</summary>
+    /// <summary>
+    /// The database every test shares unless it asks for its own with <see cref="CreateDatabaseAsync"/>.
+    /// </summary>
     public const string DatabaseName = "lazymigrate";
 
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";

@@ -14,8 +14,9 @@ internal sealed class ServerOutput
     private readonly object _gate = new();
     private readonly StringBuilder _text = new();
 
-    /// <summary>Starts copying a process's standard output and error into this buffer; call right after the process
-    /// started.</summary>
+    /// <summary>
+    /// Starts copying a process's standard output and error into this buffer; call right after the process started.
+    /// </summary>
     public void Follow(Process process)
     {
         process.OutputDataReceived += (_, e) => Append(e.Data);

@@ -2,12 +2,14 @@ using System.Diagnostics;
 
 namespace LazyMigrate.TestKit.Servers;
 
-/// <summary>Runs a program to its end, as the current user or (when the tests run as root) as another system
-/// user.</summary>
+/// <summary>
+/// Runs a program to its end, as the current user or (when the tests run as root) as another system user.
+/// </summary>
 internal static class SystemCommand
 {
-    /// <summary>Gets whether this process runs as root, where PostgreSQL refuses to run and needs its own
-    /// user.</summary>
+    /// <summary>
+    /// Gets whether this process runs as root, where PostgreSQL refuses to run and needs its own user.
+    /// </summary>
     public static bool IsRoot => Environment.UserName == "root";
 
     /// <summary>

@@ -2,8 +2,9 @@ using LazyMigrate.InMemory;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of docs/adapters.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay
-/// so.</summary>
+/// <summary>
+/// The examples of docs/adapters.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.
+/// </summary>
 public sealed class AdaptersExamplesTests
 {
     [Fact]

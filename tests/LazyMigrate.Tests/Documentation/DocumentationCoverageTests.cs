@@ -4,10 +4,10 @@ namespace LazyMigrate.Tests.Documentation;
 
 /// <summary>
 /// Every C# block of README.md, docs/*.md and the packages' READMEs (src/*/README.md) appears, verbatim up to
-/// whitespace, in an example test: a file named
-/// <c>*ExamplesTests.cs</c> under tests/ (in-memory examples in this project, PostgreSQL, EF Core and DistributedLock
-/// ones in the adapter test projects, which have servers). The tests compile and run the examples and assert what the
-/// docs claim, so an example edited in a doc and not in its test fails here.
+/// whitespace, in an example test: a file named <c>*ExamplesTests.cs</c> under tests/ (in-memory examples in this
+/// project, PostgreSQL, EF Core and DistributedLock ones in the adapter test projects, which have servers). The tests
+/// compile and run the examples and assert what the docs claim, so an example edited in a doc and not in its test fails
+/// here.
 /// </summary>
 public sealed partial class DocumentationCoverageTests
 {

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of docs/observability.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they
-/// stay so.</summary>
+/// <summary>
+/// The examples of docs/observability.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.
+/// </summary>
 public sealed class ObservabilityExamplesTests : ContainerExample
 {
     [Fact]

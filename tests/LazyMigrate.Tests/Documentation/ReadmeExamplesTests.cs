@@ -10,8 +10,9 @@ using Crm = LazyMigrate.Tests.Support.Crm;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of README.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay
-/// so.</summary>
+/// <summary>
+/// The examples of README.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.
+/// </summary>
 public sealed class ReadmeExamplesTests : ContainerExample
 {
     [Fact]

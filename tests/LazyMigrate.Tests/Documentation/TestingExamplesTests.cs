@@ -5,8 +5,9 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of docs/testing.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay
-/// so.</summary>
+/// <summary>
+/// The examples of docs/testing.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.
+/// </summary>
 public sealed class TestingExamplesTests
 {
     [Fact]

@@ -4,8 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.Tests.Documentation;
 
-/// <summary>The examples of docs/write-back.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they
-/// stay so.</summary>
+/// <summary>
+/// The examples of docs/write-back.md, verbatim; <see cref="DocumentationCoverageTests"/> checks that they stay so.
+/// </summary>
 public sealed class WriteBackExamplesTests
 {
     [Fact]

@@ -1,21 +1,24 @@
 namespace LazyMigrate.Tests.Support;
 
-/// <summary>A new store that runs a test's code before a read or an insert, or right after an insert or an
-/// upsert.</summary>
+/// <summary>
+/// A new store that runs a test's code before a read or an insert, or right after an insert or an upsert.
+/// </summary>
 public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {
     /// <summary>Gets or sets code run before every read (one id or many); it may throw to fail the read.</summary>
     public Action? BeforeFind { get; set; }
 
-    /// <summary>Gets or sets code run before every insert, for example a concurrent save the insert then loses
-    /// to.</summary>
+    /// <summary>
+    /// Gets or sets code run before every insert, for example a concurrent save the insert then loses to.
+    /// </summary>
     public Action? BeforeInsert { get; set; }
 
     public Action? AfterInsert { get; set; }
 
-    /// <summary>Gets or sets a predicate, asked on every many-id read, that makes it return null: a broken
-    /// store.</summary>
+    /// <summary>
+    /// Gets or sets a predicate, asked on every many-id read, that makes it return null: a broken store.
+    /// </summary>
     public Func<bool>? FindManyReturnsNull { get; set; }
 
     public Action? AfterUpsert { get; set; }

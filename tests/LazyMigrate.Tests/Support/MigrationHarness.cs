@@ -77,8 +77,9 @@ public sealed class MigrationHarness : IAsyncDisposable
         return new MigrationHarness(services.BuildServiceProvider(validateScopes: true), shared, mapper, events);
     }
 
-    /// <summary>Creates an instance whose old-store reads pause until the test releases <paramref
-    /// name="gated"/>.</summary>
+    /// <summary>
+    /// Creates an instance whose old-store reads pause until the test releases <paramref name="gated"/>.
+    /// </summary>
     public static MigrationHarness CreatePausingOldReads(
         SharedStores shared,
         out GatedOldStore<OldCustomer> gated,

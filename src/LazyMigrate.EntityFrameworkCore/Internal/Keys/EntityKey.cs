@@ -91,8 +91,9 @@ internal sealed class EntityKey<TEntity, TKey>
             $"Key type {typeof(TKey).Name} has no operator nor {name}({typeof(TKey).Name}) method for its {purpose}."
         );
 
-    /// <summary>A value EF Core sends as a query parameter: a field read on a constant, as a captured variable
-    /// is.</summary>
+    /// <summary>
+    /// A value EF Core sends as a query parameter: a field read on a constant, as a captured variable is.
+    /// </summary>
     private static MemberExpression Parameter<T>(T value) =>
         Expression.Field(Expression.Constant(new Captured<T>(value)), nameof(Captured<T>.Value));
 

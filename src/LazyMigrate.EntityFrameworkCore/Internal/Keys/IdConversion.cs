@@ -16,8 +16,10 @@ internal sealed class IdConversion<TKey>
         _format = format;
     }
 
-    /// <summary>Gets whether the key type has a default conversion (see <see
-    /// cref="EntityFrameworkCoreStoreOptions{TKey}.ParseId"/>).</summary>
+    /// <summary>
+    /// Gets whether the key type has a default conversion (see <see
+    /// cref="EntityFrameworkCoreStoreOptions{TKey}.ParseId"/>).
+    /// </summary>
     public static bool HasDefault => DefaultIdConversion<TKey>.Value is not null;
 
     public static IdConversion<TKey> From(EntityFrameworkCoreStoreOptions<TKey> options)

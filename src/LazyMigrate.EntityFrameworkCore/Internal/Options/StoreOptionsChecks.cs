@@ -1,7 +1,9 @@
 namespace LazyMigrate.EntityFrameworkCore.Internal;
 
-/// <summary>The checks of <see cref="EntityFrameworkCoreStoreOptions{TKey}"/> values, shared by start-up validation and
-/// the store constructors.</summary>
+/// <summary>
+/// The checks of <see cref="EntityFrameworkCoreStoreOptions{TKey}"/> values, shared by start-up validation and the
+/// store constructors.
+/// </summary>
 internal static class StoreOptionsChecks
 {
     public const int MaxScanPageSize = 100_000;

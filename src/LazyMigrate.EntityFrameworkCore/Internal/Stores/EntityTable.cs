@@ -61,8 +61,9 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
 
     public int MaxWriteAttempts { get; }
 
-    /// <summary>Converts distinct ids to keys, failing on the first invalid one before anything is read or
-    /// written.</summary>
+    /// <summary>
+    /// Converts distinct ids to keys, failing on the first invalid one before anything is read or written.
+    /// </summary>
     public TKey[] ToKeys(IReadOnlyCollection<string> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -129,8 +130,9 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         return found.ConvertAll(Ids.ToId);
     }
 
-    /// <summary>Inserts or replaces one entity in <paramref name="context"/> (inside the caller's transaction, if
-    /// any).</summary>
+    /// <summary>
+    /// Inserts or replaces one entity in <paramref name="context"/> (inside the caller's transaction, if any).
+    /// </summary>
     /// <returns><see langword="true"/> when it inserted, <see langword="false"/> when it replaced.</returns>
     public async Task<bool> WriteAsync(TContext context, TKey key, TEntity entity, CancellationToken cancellationToken)
     {
@@ -140,8 +142,9 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         return !exists;
     }
 
-    /// <summary>Tracks an entity to insert or to replace whole, under the key of its id: the id is what the store is
-    /// told.</summary>
+    /// <summary>
+    /// Tracks an entity to insert or to replace whole, under the key of its id: the id is what the store is told.
+    /// </summary>
     public void Track(TContext context, TKey key, TEntity entity, EntityState state)
     {
         ArgumentNullException.ThrowIfNull(entity);
@@ -185,8 +188,7 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
                         s.Context.ChangeTracker.Clear();
 
                         // A failed save is never carried on from: the whole transaction rolls back, so EF Core's
-                        // savepoint
-                        // before each save would only cost a round trip.
+                        // savepoint before each save would only cost a round trip.
                         s.Context.Database.AutoSavepointsEnabled = false;
                         IDbContextTransaction transaction = await s
                             .Context.Database.BeginTransactionAsync(ct)

@@ -2,8 +2,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore.Internal;
 
-/// <summary>A new store's rows in the <see cref="LazyMigrateEntry"/> table: claims of live ids and tombstones of
-/// deleted ones.</summary>
+/// <summary>
+/// A new store's rows in the <see cref="LazyMigrateEntry"/> table: claims of live ids and tombstones of deleted ones.
+/// </summary>
 internal sealed class Entries(string entityType)
 {
     public IQueryable<LazyMigrateEntry> Of(DbContext context, string id) =>

@@ -3,8 +3,10 @@ using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace LazyMigrate.EntityFrameworkCore.Internal;
 
-/// <summary>Checks that a context's model fits a store: a mapped entity, a key selector naming its primary key, the
-/// entries table.</summary>
+/// <summary>
+/// Checks that a context's model fits a store: a mapped entity, a key selector naming its primary key, the entries
+/// table.
+/// </summary>
 internal static class StoreModel
 {
     public static List<string> Problems<TContext, TEntity>(

@@ -2,8 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>The log messages of LazyMigrate.PostgreSql. Table names, lock keys and ids only: never an entity
-/// payload.</summary>
+/// <summary>
+/// The log messages of LazyMigrate.PostgreSql. Table names, lock keys and ids only: never an entity payload.
+/// </summary>
 internal static partial class PostgreSqlLog
 {
     /// <summary>The logger category.</summary>

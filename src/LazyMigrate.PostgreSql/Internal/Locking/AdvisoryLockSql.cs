@@ -17,16 +17,17 @@ internal static class AdvisoryLockSql
         "SELECT k FROM unnest($1::text[]) AS u(k) WHERE pg_try_advisory_lock(hashtextextended(k, 0))";
 
     /// <summary>
-    /// Releases every key (each row runs, an aggregate does not stop early); true when the session held them all.
-    /// $1: the keys.
+    /// Releases every key (each row runs, an aggregate does not stop early); true when the session held them all. $1:
+    /// the keys.
     /// </summary>
     public const string UnlockMany =
         "SELECT bool_and(pg_advisory_unlock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS u(k)";
 
     public const string KeepAlive = "SELECT 1";
 
-    /// <summary>Finds the backend holding a key's lock in this database: for operators and tests
-    /// (<c>pg_terminate_backend</c>).</summary>
+    /// <summary>
+    /// Finds the backend holding a key's lock in this database: for operators and tests (<c>pg_terminate_backend</c>).
+    /// </summary>
     public const string Holder =
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
         + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "

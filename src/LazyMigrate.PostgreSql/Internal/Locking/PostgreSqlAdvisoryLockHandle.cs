@@ -138,8 +138,9 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
 
     private ValueTask<bool> UnlockAsync() => UnlockAsync(_connection, _keys);
 
-    /// <summary>Releases <paramref name="keys"/> in the session of <paramref name="connection"/>; true when it held
-    /// them all.</summary>
+    /// <summary>
+    /// Releases <paramref name="keys"/> in the session of <paramref name="connection"/>; true when it held them all.
+    /// </summary>
     internal static async ValueTask<bool> UnlockAsync(NpgsqlConnection connection, string[] keys)
     {
         NpgsqlCommand unlock =

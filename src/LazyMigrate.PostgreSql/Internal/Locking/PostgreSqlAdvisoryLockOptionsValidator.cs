@@ -4,8 +4,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>Checks <see cref="PostgreSqlAdvisoryLockOptions"/> at start-up, and that a data source is registered when
-/// the lock takes the container's.</summary>
+/// <summary>
+/// Checks <see cref="PostgreSqlAdvisoryLockOptions"/> at start-up, and that a data source is registered when the lock
+/// takes the container's.
+/// </summary>
 internal sealed class PostgreSqlAdvisoryLockOptionsValidator(IServiceProviderIsService? services = null)
     : IValidateOptions<PostgreSqlAdvisoryLockOptions>
 {

@@ -56,9 +56,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     /// Takes the locks and reads under them (the new table, and <paramref name="readAlong"/>'s old table if given): one
     /// round trip that tries the locks, and when one is held elsewhere and <paramref name="timeout"/> is not zero, a
     /// second that waits for them (see <see cref="RunLockBatchAsync"/>). A lock not granted in time rolls everything
-    /// back
-    /// and returns <see langword="null"/>; any failure rolls back too, then is thrown. Nothing stays locked unless this
-    /// returns a lock.
+    /// back and returns <see langword="null"/>; any failure rolls back too, then is thrown. Nothing stays locked unless
+    /// this returns a lock.
     /// </summary>
     /// <param name="table">The new store's table.</param>
     /// <param name="statements">The statements that lock and read: <paramref name="readAlong"/>'s, or the new table's
@@ -241,11 +240,9 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     /// <summary>
     /// One round trip. Without <paramref name="waitFor"/>: <c>BEGIN</c>, then the locks tried once and the reads in one
     /// statement, prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL
-    /// lock_timeout</c>
-    /// and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>, a wait for every
-    /// lock
-    /// in key order, both settings back to the database's, then the reads in a statement of their own, whose snapshot
-    /// follows the locks. The reads count only when the locks were granted.
+    /// lock_timeout</c> and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>,
+    /// a wait for every lock in key order, both settings back to the database's, then the reads in a statement of their
+    /// own, whose snapshot follows the locks. The reads count only when the locks were granted.
     /// </summary>
     private static async ValueTask<LockBatchResult> RunLockBatchAsync(
         DocumentTable<T> table,
@@ -332,8 +329,10 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         }
     }
 
-    /// <summary>Reads the rows of a <see cref="StoreLockStatements"/> statement: granted, id, deleted, payload (,
-    /// old_payload) per locked id.</summary>
+    /// <summary>
+    /// Reads the rows of a <see cref="StoreLockStatements"/> statement: granted, id, deleted, payload (, old_payload)
+    /// per locked id.
+    /// </summary>
     private static async ValueTask<LockBatchResult> ReadRowsAsync(
         DocumentTable<T> table,
         OldTableReadAlong<TOld>? readAlong,
@@ -364,8 +363,10 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         return new LockBatchResult(granted, current, oldEntities ?? NothingRead);
     }
 
-    /// <summary>The batch's timeout: the connection's command timeout on top of the lock wait (0, no limit, for an
-    /// infinite wait).</summary>
+    /// <summary>
+    /// The batch's timeout: the connection's command timeout on top of the lock wait (0, no limit, for an infinite
+    /// wait).
+    /// </summary>
     private static int CommandTimeout(NpgsqlConnection connection, TimeSpan lockTimeout) =>
         lockTimeout == Timeout.InfiniteTimeSpan || connection.CommandTimeout == 0
             ? 0
@@ -373,9 +374,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     /// <summary>
     /// Rolls back (releasing the locks) and returns the connection; never throws. A connection that is already dead
-    /// took
-    /// its locks with it. One that fails the rollback is not pooled as it is: Npgsql rolls back again when it takes the
-    /// connection back, and closes it if that fails too, which ends the session and its locks.
+    /// took its locks with it. One that fails the rollback is not pooled as it is: Npgsql rolls back again when it
+    /// takes the connection back, and closes it if that fails too, which ends the session and its locks.
     /// </summary>
     private static async ValueTask CloseAsync(DocumentTable<T> table, NpgsqlConnection connection, bool rollBack)
     {
@@ -413,8 +413,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     /// <summary>
     /// The bound of a wait for locks: the time left of the call's timeout when the wait starts, which becomes the
-    /// wait's
-    /// <c>statement_timeout</c>. The default is no wait at all.
+    /// wait's <c>statement_timeout</c>. The default is no wait at all.
     /// </summary>
     private readonly record struct WaitBound(TimeSpan Left, long Started)
     {

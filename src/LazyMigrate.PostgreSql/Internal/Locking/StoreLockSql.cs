@@ -14,8 +14,7 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// (<see cref="MigrationLockKeys.For"/>), which a store does not know, so the two kinds never exclude each
 /// other.</para>
 /// <para>Two keys sharing a hash only serialize two unrelated ids, which is harmless. The keys are locked in the order
-/// of
-/// their hash value, deduplicated, so two batches that overlap always lock in the same order and never deadlock each
+/// of their hash value, deduplicated, so two batches that overlap always lock in the same order and never deadlock each
 /// other.</para>
 /// </remarks>
 internal static class StoreLockSql
@@ -28,15 +27,16 @@ internal static class StoreLockSql
 
     /// <summary>
     /// Waits for every lock, each up to <c>lock_timeout</c> (55P03 <c>lock_not_available</c> past it), all of them up
-    /// to
-    /// <c>statement_timeout</c> (57014 <c>query_canceled</c>). $1: the key prefix, $2: the ids.
+    /// to <c>statement_timeout</c> (57014 <c>query_canceled</c>). $1: the key prefix, $2: the ids.
     /// </summary>
     public const string Lock =
         "SELECT count(pg_advisory_xact_lock(k)) FROM "
         + "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
 
-    /// <summary>Tries every lock once, without waiting, in key order; true when all were granted. $1: the key prefix,
-    /// $2: the ids.</summary>
+    /// <summary>
+    /// Tries every lock once, without waiting, in key order; true when all were granted. $1: the key prefix, $2: the
+    /// ids.
+    /// </summary>
     public const string TryLockKeys =
         "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM "
         + "(SELECT DISTINCT hashtextextended($1 || u.id, 0) AS k FROM unnest($2::text[]) AS u(id) ORDER BY k) AS keys";
@@ -54,8 +54,9 @@ internal static class StoreLockSql
     /// <inheritdoc cref="ResetLockTimeout"/>
     public const string ResetStatementTimeout = "SET LOCAL statement_timeout TO DEFAULT";
 
-    /// <summary>The longest <c>lock_timeout</c> or <c>statement_timeout</c> PostgreSQL accepts, in
-    /// milliseconds.</summary>
+    /// <summary>
+    /// The longest <c>lock_timeout</c> or <c>statement_timeout</c> PostgreSQL accepts, in milliseconds.
+    /// </summary>
     private const long MaxTimeoutMilliseconds = int.MaxValue;
 
     /// <summary>
@@ -67,8 +68,7 @@ internal static class StoreLockSql
     /// <summary>
     /// Sets how long the next statements may run, for this transaction only: PostgreSQL (13 and later) times each
     /// statement of a batch on its own, so the wait for all the locks, which <c>lock_timeout</c> bounds only lock by
-    /// lock,
-    /// ends at the timeout with 57014 <c>query_canceled</c>.
+    /// lock, ends at the timeout with 57014 <c>query_canceled</c>.
     /// </summary>
     public static string SetStatementTimeout(TimeSpan timeout) =>
         "SET LOCAL statement_timeout = " + Milliseconds(timeout);

@@ -37,12 +37,15 @@ internal sealed class StoreLockStatements
         ReadLocked = $"SELECT true AS granted, {columns} FROM unnest($1::text[]) AS u(id) {joins}";
     }
 
-    /// <summary>Gets the statement that tries the lock of one id and reads it. $1: the key prefix, $2: the
-    /// id.</summary>
+    /// <summary>
+    /// Gets the statement that tries the lock of one id and reads it. $1: the key prefix, $2: the id.
+    /// </summary>
     public string TryLockAndReadOne { get; }
 
-    /// <summary>Gets the statement that tries the locks of several ids in key order and reads them. $1: the key prefix,
-    /// $2: the ids.</summary>
+    /// <summary>
+    /// Gets the statement that tries the locks of several ids in key order and reads them. $1: the key prefix, $2: the
+    /// ids.
+    /// </summary>
     public string TryLockAndReadMany { get; }
 
     /// <summary>Gets the statement that reads ids already locked by an earlier statement. $1: the ids.</summary>

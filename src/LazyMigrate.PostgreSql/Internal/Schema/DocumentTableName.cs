@@ -27,8 +27,9 @@ internal sealed class DocumentTableName
     public static DocumentTableName For(PostgreSqlDocumentStoreOptions options, Type entityType) =>
         new(options.Schema, options.TableName ?? DefaultTableName(entityType));
 
-    /// <summary>Gets the table name derived from a type: <c>LegacyCustomer</c> becomes
-    /// <c>legacy_customer</c>.</summary>
+    /// <summary>
+    /// Gets the table name derived from a type: <c>LegacyCustomer</c> becomes <c>legacy_customer</c>.
+    /// </summary>
     public static string DefaultTableName(Type entityType)
     {
         string name = entityType.Name;

@@ -15,8 +15,9 @@ internal static partial class PostgreSqlIdentifier
     /// <summary>Tells whether <paramref name="name"/> may be used as a schema or table name.</summary>
     public static bool IsValid(string? name) => name is not null && Pattern().IsMatch(name);
 
-    /// <summary>Quotes a name checked by <see cref="IsValid"/>, keeping its case: <c>Customer</c> becomes
-    /// <c>"Customer"</c>.</summary>
+    /// <summary>
+    /// Quotes a name checked by <see cref="IsValid"/>, keeping its case: <c>Customer</c> becomes <c>"Customer"</c>.
+    /// </summary>
     /// <exception cref="ArgumentException">The name breaks the rule.</exception>
     public static string Quote(string name, string what) =>
         IsValid(name)

@@ -23,8 +23,9 @@ internal sealed class SchemaGate
         _ready = !createSchema;
     }
 
-    /// <summary>Completes when the table is there; also where every store call observes a token cancelled before it
-    /// started.</summary>
+    /// <summary>
+    /// Completes when the table is there; also where every store call observes a token cancelled before it started.
+    /// </summary>
     public ValueTask EnsureAsync(CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)

@@ -3,8 +3,9 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>Turns entities into UTF-8 <c>jsonb</c> payloads and back, naming the entity when a payload is
-/// corrupt.</summary>
+/// <summary>
+/// Turns entities into UTF-8 <c>jsonb</c> payloads and back, naming the entity when a payload is corrupt.
+/// </summary>
 internal sealed class DocumentSerializer<T>
     where T : class
 {

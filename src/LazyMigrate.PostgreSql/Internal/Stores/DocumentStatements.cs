@@ -65,8 +65,9 @@ internal sealed class DocumentStatements
 
     public string InsertIfAbsent { get; }
 
-    /// <summary>Gets <see cref="InsertIfAbsent"/> returning the id when it inserted, as <see
-    /// cref="InsertManyIfAbsent"/> does.</summary>
+    /// <summary>
+    /// Gets <see cref="InsertIfAbsent"/> returning the id when it inserted, as <see cref="InsertManyIfAbsent"/> does.
+    /// </summary>
     public string InsertIfAbsentReturningId { get; }
 
     public string InsertManyIfAbsent { get; }

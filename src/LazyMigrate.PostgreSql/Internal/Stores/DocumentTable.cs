@@ -98,8 +98,10 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    /// <summary>Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's
-    /// current result.</summary>
+    /// <summary>
+    /// Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's current
+    /// result.
+    /// </summary>
     private async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(
         NpgsqlDataReader reader,
         int capacity,
@@ -168,8 +170,9 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    /// <summary>Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte)
-    /// order.</summary>
+    /// <summary>
+    /// Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte) order.
+    /// </summary>
     public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(
         string? afterId,
         CancellationToken cancellationToken
@@ -215,8 +218,10 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    /// <summary>Validates the ids and serializes the entities into the two parameters of <see
-    /// cref="DocumentStatements.InsertManyIfAbsent"/>.</summary>
+    /// <summary>
+    /// Validates the ids and serializes the entities into the two parameters of <see
+    /// cref="DocumentStatements.InsertManyIfAbsent"/>.
+    /// </summary>
     /// <exception cref="InvalidEntityIdException">An id PostgreSQL cannot store.</exception>
     public (NpgsqlParameter<string[]> Ids, NpgsqlParameter<byte[][]> Payloads) InsertManyParameters(
         IReadOnlyCollection<KeyValuePair<string, T>> entities
@@ -242,8 +247,9 @@ internal sealed class DocumentTable<T>
         );
     }
 
-    /// <summary>Reads the ids <see cref="DocumentStatements.InsertManyIfAbsent"/> returned from the reader's current
-    /// result.</summary>
+    /// <summary>
+    /// Reads the ids <see cref="DocumentStatements.InsertManyIfAbsent"/> returned from the reader's current result.
+    /// </summary>
     public static async ValueTask<List<string>> ReadInsertedIdsAsync(
         NpgsqlDataReader reader,
         int capacity,
@@ -288,8 +294,9 @@ internal sealed class DocumentTable<T>
         return await _statements.ExecuteNonQueryAsync(sql, first, second, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees
-    /// them.</summary>
+    /// <summary>
+    /// Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees them.
+    /// </summary>
     private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(
         string sql,
         NpgsqlParameter first,
@@ -314,8 +321,9 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    /// <summary>Deserializes the payload at <paramref name="ordinal"/> of the current row (a null payload is a corrupt
-    /// row).</summary>
+    /// <summary>
+    /// Deserializes the payload at <paramref name="ordinal"/> of the current row (a null payload is a corrupt row).
+    /// </summary>
     public T ReadEntity(NpgsqlDataReader reader, int ordinal, string id) =>
         reader.IsDBNull(ordinal)
             ? _serializer.MissingPayload(id)

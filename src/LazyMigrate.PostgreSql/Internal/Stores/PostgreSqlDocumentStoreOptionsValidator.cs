@@ -4,8 +4,10 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Internal;
 
-/// <summary>Checks <see cref="PostgreSqlDocumentStoreOptions"/> at start-up, and that a data source is registered when
-/// the store takes the container's.</summary>
+/// <summary>
+/// Checks <see cref="PostgreSqlDocumentStoreOptions"/> at start-up, and that a data source is registered when the store
+/// takes the container's.
+/// </summary>
 internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIsService? services = null)
     : IValidateOptions<PostgreSqlDocumentStoreOptions>
 {

@@ -2,8 +2,9 @@ using System.Reflection;
 
 namespace LazyMigrate.Internal;
 
-/// <summary>The package version, for the meter and the activity source: the informational version without its
-/// commit.</summary>
+/// <summary>
+/// The package version, for the meter and the activity source: the informational version without its commit.
+/// </summary>
 internal static class LibraryVersion
 {
     public static readonly string? Value = Read();

@@ -2,14 +2,16 @@ using System.Diagnostics;
 
 namespace LazyMigrate.Internal;
 
-/// <summary>The <c>LazyMigrate</c> activity source. Activities start only off the hot path: one per migration
-/// batch.</summary>
+/// <summary>
+/// The <c>LazyMigrate</c> activity source. Activities start only off the hot path: one per migration batch.
+/// </summary>
 internal static class MigrationActivity
 {
     public static readonly ActivitySource Source = new(LazyMigrateTelemetry.ActivitySourceName, LibraryVersion.Value);
 
-    /// <summary>Starts the span of a migration batch, a child of <paramref name="parent"/> (none: a trace of its
-    /// own).</summary>
+    /// <summary>
+    /// Starts the span of a migration batch, a child of <paramref name="parent"/> (none: a trace of its own).
+    /// </summary>
     public static Activity? StartMigrate(string migration, IReadOnlyList<string> ids, ActivityContext parent)
     {
         Activity? activity = Source.StartActivity("LazyMigrate migrate", ActivityKind.Internal, parent);
@@ -20,8 +22,8 @@ internal static class MigrationActivity
     /// <summary>
     /// Records the wait of a caller that joined migrations others started: a child of the caller's current activity,
     /// linked to the span of each migration it waited on, from <paramref name="since"/> to <paramref name="until"/>
-    /// (real
-    /// time). <paramref name="failure"/>, the caller's own or one a joined migration returned, sets the error status.
+    /// (real time). <paramref name="failure"/>, the caller's own or one a joined migration returned, sets the error
+    /// status.
     /// </summary>
     public static void RecordJoin(
         string migration,

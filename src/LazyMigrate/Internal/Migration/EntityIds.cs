@@ -1,7 +1,8 @@
 namespace LazyMigrate.Internal;
 
-/// <summary>Checks the ids callers pass in before anything reaches a store or a lock, the same way for every
-/// call.</summary>
+/// <summary>
+/// Checks the ids callers pass in before anything reaches a store or a lock, the same way for every call.
+/// </summary>
 internal static class EntityIds
 {
     /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>

@@ -139,8 +139,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         IReadOnlyCollection<string> inserted = await lease.InsertManyIfAbsentAsync(mapped).ConfigureAwait(false);
 
         // The store reports the distinct ids it inserted, so as many as were mapped means all of them (the common
-        // case):
-        // then there is no set to build and nothing lost to read again.
+        // case): then there is no set to build and nothing lost to read again.
         IReadOnlySet<string>? insertedIds =
             inserted.Count == mapped.Count
                 ? null
@@ -264,8 +263,9 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         return mapped;
     }
 
-    /// <summary>Counts every id's outcome; a failed id sets the span's error status with its exception's type
-    /// name.</summary>
+    /// <summary>
+    /// Counts every id's outcome; a failed id sets the span's error status with its exception's type name.
+    /// </summary>
     private void Record(
         Dictionary<string, MigrationResult<TNew>> results,
         MigrationTrigger trigger,

@@ -2,8 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace LazyMigrate.Internal;
 
-/// <summary>Raises <see cref="EntityMigrated{TOld, TNew}"/> to every handler; a handler that throws is logged and
-/// counted, never rethrown.</summary>
+/// <summary>
+/// Raises <see cref="EntityMigrated{TOld, TNew}"/> to every handler; a handler that throws is logged and counted, never
+/// rethrown.
+/// </summary>
 internal sealed class EventPublisher<TOld, TNew>(
     string migration,
     IEntityMigratedHandler<TOld, TNew>[] handlers,

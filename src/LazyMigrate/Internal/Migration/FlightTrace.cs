@@ -17,8 +17,10 @@ internal sealed class FlightTrace(ActivityContext parent)
     /// <summary>Gets the span of the work, once started; null when nobody listens.</summary>
     public Activity? Span => Volatile.Read(ref _span);
 
-    /// <summary>Starts the work's span as a child of <see cref="Parent"/>; it becomes <see cref="Activity.Current"/> of
-    /// the work.</summary>
+    /// <summary>
+    /// Starts the work's span as a child of <see cref="Parent"/>; it becomes <see cref="Activity.Current"/> of the
+    /// work.
+    /// </summary>
     public Activity? StartMigrate(string migration, IReadOnlyList<string> ids)
     {
         Activity? span = MigrationActivity.StartMigrate(migration, ids, Parent);

@@ -25,8 +25,9 @@ internal sealed class LockDeadline
     /// <summary>Starts counting the attempts of one acquire against this deadline.</summary>
     public Attempts StartAcquire() => new(this);
 
-    /// <summary>Gets what is left of the wait: <see cref="TimeSpan.Zero"/> once spent, infinite for an infinite
-    /// timeout.</summary>
+    /// <summary>
+    /// Gets what is left of the wait: <see cref="TimeSpan.Zero"/> once spent, infinite for an infinite timeout.
+    /// </summary>
     private TimeSpan Remaining()
     {
         if (Timeout == System.Threading.Timeout.InfiniteTimeSpan)
@@ -45,8 +46,8 @@ internal sealed class LockDeadline
 
         /// <summary>
         /// Gets how long the next attempt may wait, or <see langword="null"/> when it must not be made: the first
-        /// attempt
-        /// always tries (a spent deadline tries once without waiting), a retry only while some of the wait is left.
+        /// attempt always tries (a spent deadline tries once without waiting), a retry only while some of the wait is
+        /// left.
         /// </summary>
         public TimeSpan? Next()
         {

@@ -1,7 +1,9 @@
 namespace LazyMigrate.Internal;
 
-/// <summary>Runs a user's mapper so that whatever it does wrong becomes a <see cref="MigrationMappingException"/>
-/// naming the entity.</summary>
+/// <summary>
+/// Runs a user's mapper so that whatever it does wrong becomes a <see cref="MigrationMappingException"/> naming the
+/// entity.
+/// </summary>
 internal static class Mapping
 {
     public static TOut Run<TIn, TOut>(string migration, string id, string mapperName, Func<TIn, TOut?> map, TIn input)

@@ -46,8 +46,9 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
                 .ConfigureAwait(false)
             : await ProviderLockLease<TOld, TNew>.AcquireAsync(context, ids, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same
-    /// call.</summary>
+    /// <summary>
+    /// Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same call.
+    /// </summary>
     public abstract ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
         IReadOnlyList<KeyValuePair<string, TNew>> entities
     );
@@ -61,8 +62,10 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
         return new MigrationLockTimeoutException(context.Name, id, context.Options.LockTimeout);
     }
 
-    /// <summary>Releases a lock; a failure is logged, never thrown: the result stands, and the lock expires or dies
-    /// with its connection.</summary>
+    /// <summary>
+    /// Releases a lock; a failure is logged, never thrown: the result stands, and the lock expires or dies with its
+    /// connection.
+    /// </summary>
     protected async ValueTask ReleaseAsync(string id, IAsyncDisposable handle)
     {
         try

@@ -81,8 +81,9 @@ internal readonly struct MigrationResult<TNew>
 
     public static MigrationResult<TNew> Absent() => new(State.Absent, null, null);
 
-    /// <summary>The failure of one id; every caller that reads it rethrows the same exception, its stack
-    /// kept.</summary>
+    /// <summary>
+    /// The failure of one id; every caller that reads it rethrows the same exception, its stack kept.
+    /// </summary>
     public static MigrationResult<TNew> Failed(LazyMigrationException exception) =>
         new(State.Failed, null, ExceptionDispatchInfo.Capture(exception));
 

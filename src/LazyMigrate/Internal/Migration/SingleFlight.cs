@@ -266,8 +266,9 @@ internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exce
         > work
     )
     {
-        /// <summary>Gets the work's task, which ends once every flight of the group has its outcome; it never
-        /// faults.</summary>
+        /// <summary>
+        /// Gets the work's task, which ends once every flight of the group has its outcome; it never faults.
+        /// </summary>
         public Task? Task { get; private set; }
 
         public void Start() => Task = owner.RunGroupAsync(group, flights, state, work);

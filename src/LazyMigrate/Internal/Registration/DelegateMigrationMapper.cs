@@ -1,7 +1,8 @@
 namespace LazyMigrate.Internal;
 
-/// <summary>A mapper (both ways) made of delegates, for <c>UseMapper(Func)</c> and
-/// <c>UseReverseMapper(Func)</c>.</summary>
+/// <summary>
+/// A mapper (both ways) made of delegates, for <c>UseMapper(Func)</c> and <c>UseReverseMapper(Func)</c>.
+/// </summary>
 internal sealed class DelegateMigrationMapper<TOld, TNew>(Func<TOld, TNew>? map, Func<TNew, TOld>? mapBack)
     : IMigrationMapper<TOld, TNew>,
         IReverseMigrationMapper<TOld, TNew>

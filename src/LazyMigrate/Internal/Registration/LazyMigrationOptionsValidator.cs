@@ -160,8 +160,9 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         }
     }
 
-    /// <summary>The message, the type and every inner error: a factory's own message often hides the real
-    /// cause.</summary>
+    /// <summary>
+    /// The message, the type and every inner error: a factory's own message often hides the real cause.
+    /// </summary>
     private static string Describe(Exception exception)
     {
         var text = new StringBuilder($"{exception.Message} ({exception.GetType().Name}");

@@ -11,8 +11,9 @@ namespace LazyMigrate.Internal;
 /// </summary>
 internal static class MigrationServices
 {
-    /// <summary>Makes the store, lock or handler that <paramref name="factory"/> builds this migration's only one (a
-    /// singleton).</summary>
+    /// <summary>
+    /// Makes the store, lock or handler that <paramref name="factory"/> builds this migration's only one (a singleton).
+    /// </summary>
     public static void Replace<TService>(
         IServiceCollection services,
         string migration,
@@ -24,8 +25,10 @@ internal static class MigrationServices
         services.AddKeyedSingleton(migration, (sp, _) => factory(sp));
     }
 
-    /// <summary>Makes <paramref name="instance"/> this migration's only <typeparamref name="TService"/>, not disposed
-    /// by the container.</summary>
+    /// <summary>
+    /// Makes <paramref name="instance"/> this migration's only <typeparamref name="TService"/>, not disposed by the
+    /// container.
+    /// </summary>
     public static void Replace<TService>(IServiceCollection services, string migration, TService instance)
         where TService : class
     {
@@ -37,8 +40,9 @@ internal static class MigrationServices
     public static TService? Find<TService>(IServiceProvider services, string migration)
         where TService : class => services.GetKeyedService<TService>(migration) ?? services.GetService<TService>();
 
-    /// <summary>Gets the migration's own part, else the container-wide one; start-up validation has made sure there is
-    /// one.</summary>
+    /// <summary>
+    /// Gets the migration's own part, else the container-wide one; start-up validation has made sure there is one.
+    /// </summary>
     public static TService Get<TService>(IServiceProvider services, string migration)
         where TService : class =>
         Find<TService>(services, migration)
@@ -46,8 +50,9 @@ internal static class MigrationServices
             $"Migration '{migration}': no {typeof(TService).Name} is registered, for it or for the whole container."
         );
 
-    /// <summary>Gets the migration's own services of a type, then the container-wide ones: every event handler is
-    /// called.</summary>
+    /// <summary>
+    /// Gets the migration's own services of a type, then the container-wide ones: every event handler is called.
+    /// </summary>
     public static IEnumerable<TService> All<TService>(IServiceProvider services, string migration)
         where TService : class =>
         services.GetKeyedServices<TService>(migration).Concat(services.GetServices<TService>());

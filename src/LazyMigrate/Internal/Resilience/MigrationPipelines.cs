@@ -8,8 +8,8 @@ namespace LazyMigrate.Internal;
 /// <remarks>
 /// A store read through a default pipeline calls the store directly on its first attempt and enters the pipeline only
 /// after a transient failure (see <see cref="ResilientStores{TOld, TNew}"/>): Polly's retry and per-attempt timeout
-/// cost
-/// about 400 ns and 1 KB per call on the hot path, which a read that succeeds does not need. These members tell it how.
+/// cost about 400 ns and 1 KB per call on the hot path, which a read that succeeds does not need. These members tell it
+/// how.
 /// </remarks>
 internal sealed class MigrationPipelines
 {
@@ -37,8 +37,9 @@ internal sealed class MigrationPipelines
 
     public ResiliencePipeline Lock { get; }
 
-    /// <summary>How long the direct first attempt of a read is awaited (the default pipelines' per-attempt
-    /// timeout).</summary>
+    /// <summary>
+    /// How long the direct first attempt of a read is awaited (the default pipelines' per-attempt timeout).
+    /// </summary>
     public TimeSpan AttemptTimeout { get; }
 
     /// <summary>The clock of the pipelines, which also times the direct first attempt.</summary>

@@ -11,7 +11,8 @@ namespace LazyMigrate.Internal;
 /// <para>
 /// A read through a default pipeline calls the store directly and enters the pipeline only after a transient failure
 /// (<see cref="ReadAsync"/>), so resilience costs nothing until something fails. Every other call, and every call
-/// through a pipeline the user configured, runs through the role's pipeline on every attempt.
+/// through a pipeline the user configured, runs through the role's pipeline on every attempt, except the
+/// insert-and-unlock of a store-held lock, which runs once (<see cref="InsertManyAndUnlockAsync"/>).
 /// </para>
 /// <para>
 /// Writes keep the pipeline on their first attempt: its timeout cancels a call and waits for it to end, whereas the
@@ -130,8 +131,9 @@ internal sealed class ResilientStores<TOld, TNew>(
             cancellationToken
         );
 
-    /// <summary>Gets whether the lock provider takes a batch's locks at once (<see
-    /// cref="TryLockManyAsync"/>).</summary>
+    /// <summary>
+    /// Gets whether the lock provider takes a batch's locks at once (<see cref="TryLockManyAsync"/>).
+    /// </summary>
     public bool CanLockMany => lockProvider is IMigrationBatchLockProvider;
 
     /// <summary>
@@ -157,8 +159,7 @@ internal sealed class ResilientStores<TOld, TNew>(
 
     /// <summary>
     /// Locks in the new store, bounded by <paramref name="deadline"/> as <see cref="TryLockAsync"/> is; a migration's
-    /// lock
-    /// also asks for the old store's entities (<see cref="IOldStoreReadAlong{TOld}"/>).
+    /// lock also asks for the old store's entities (<see cref="IOldStoreReadAlong{TOld}"/>).
     /// </summary>
     public ValueTask<INewStoreLock<TNew>?> TryLockInNewStoreAsync(
         IReadOnlyList<string> ids,
@@ -266,8 +267,9 @@ internal sealed class ResilientStores<TOld, TNew>(
         return true;
     }
 
-    /// <summary>Observes the failure of a call no longer awaited whenever it comes, so that it never goes
-    /// unobserved.</summary>
+    /// <summary>
+    /// Observes the failure of a call no longer awaited whenever it comes, so that it never goes unobserved.
+    /// </summary>
     private static void ObserveLater(Task attempt) =>
         _ = attempt.ContinueWith(
             static t => t.Exception,
@@ -317,13 +319,11 @@ internal sealed class ResilientStores<TOld, TNew>(
     /// <summary>
     /// Awaits a direct first attempt that did not complete at once, for at most
     /// <see cref="MigrationPipelines.AttemptTimeout"/>, and after a transient failure runs the later attempts through
-    /// the
-    /// default pipeline (<see cref="Retry{TState, TResult}"/>).
+    /// the default pipeline (<see cref="Retry{TState, TResult}"/>).
     /// </summary>
     /// <remarks>
     /// The bound stops waiting for the call rather than cancelling it (the call has the caller's token, and no source
-    /// of
-    /// its own: creating one for every read would cost what the pipeline costs). So it holds even for a driver that
+    /// of its own: creating one for every read would cost what the pipeline costs). So it holds even for a driver that
     /// ignores its token while a server is frozen, while the call itself runs on until its driver gives up (Npgsql's
     /// <c>Command Timeout</c>, 30 s by default); a read has no effect to undo, so nothing waits for it.
     /// </remarks>
@@ -381,8 +381,9 @@ internal sealed class ResilientStores<TOld, TNew>(
         }
     }
 
-    /// <summary>A call through its pipeline on every attempt; a failure thrown before the call returns is already
-    /// typed.</summary>
+    /// <summary>
+    /// A call through its pipeline on every attempt; a failure thrown before the call returns is already typed.
+    /// </summary>
     private ValueTask<TResult> Run<TState, TResult>(
         Site site,
         Func<TState, CancellationToken, ValueTask<TResult>> call,
@@ -429,8 +430,7 @@ internal sealed class ResilientStores<TOld, TNew>(
     /// <summary>
     /// The attempts after a failed direct first one, through the default pipeline: its first execution hands back that
     /// failure instead of calling the store, so the retry strategy counts it as attempt one, waits its backoff, and
-    /// then
-    /// makes the remaining <c>MaxRetryAttempts</c> attempts, each under the per-attempt timeout.
+    /// then makes the remaining <c>MaxRetryAttempts</c> attempts, each under the per-attempt timeout.
     /// </summary>
     private sealed class Retry<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<TResult>> call,

@@ -4,12 +4,14 @@ using Polly.Timeout;
 
 namespace LazyMigrate.Internal;
 
-/// <summary>Decides which failures the default pipelines retry: ones a second attempt can fix, never bad
-/// input.</summary>
+/// <summary>
+/// Decides which failures the default pipelines retry: ones a second attempt can fix, never bad input.
+/// </summary>
 internal static class TransientFailure
 {
-    /// <summary>Tells whether the failure, or any failure it wraps (EF Core wraps a transient DbException), may pass on
-    /// a retry.</summary>
+    /// <summary>
+    /// Tells whether the failure, or any failure it wraps (EF Core wraps a transient DbException), may pass on a retry.
+    /// </summary>
     public static bool IsTransient(Exception exception)
     {
         for (Exception? current = exception; current is not null; current = current.InnerException)
