@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test project of the solution and ends with one line of totals: `N passed, N failed, N skipped`.
-# Exits non-zero when anything failed: the restore, the build, a test, or a test project that reported nothing.
+# Exits non-zero when anything failed: the restore, the build, a test, a skipped test, or a test project that
+# reported nothing.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,6 +50,8 @@ for project in tests/*.Tests/*.Tests.csproj; do
 done
 
 [[ $failed -eq 0 ]] || status=1
+# A skipped test proves nothing: no test here may be skipped, so a skip fails the run too.
+[[ $skipped -eq 0 ]] || { echo "$skipped tests were skipped: none may be"; status=1; }
 [[ $passed -gt 0 ]] || status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
