@@ -64,9 +64,23 @@ public sealed class PackedPackages : IDisposable
         using Process process = Process.Start(start)!;
         Task<string> standardOutput = process.StandardOutput.ReadToEndAsync();
         Task<string> errors = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
+        if (!process.WaitForExit(CommandTimeout))
+        {
+            // A hung restore or build must fail the run with what it printed, not hold CI until its own limit.
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            throw new TimeoutException(
+                $"dotnet {string.Join(' ', arguments)} did not finish within {CommandTimeout}; it printed:\n"
+                    + standardOutput.Result
+                    + errors.Result
+            );
+        }
+
         return (process.ExitCode, standardOutput.Result + errors.Result);
     }
+
+    /// <summary>How long one dotnet command may run: a pack takes well under a minute here, a restore a few seconds.</summary>
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
 
     public static string FindRepositoryRoot()
     {
