@@ -1,3 +1,4 @@
+using LazyMigrate.TestKit;
 using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests;
@@ -8,12 +9,32 @@ public sealed class ConcurrencyTests
     [Fact]
     public async Task GetAsync_1000ConcurrentReadersOfOneId_MigrateItOnce()
     {
+        const int Readers = 1000;
         var shared = new SharedStores();
-        await using var harness = MigrationHarness.CreatePausingOldReads(shared, out var gated).SeedLegacy(1);
+        var gated = new GatedOldStore<OldCustomer>(shared.Old);
+        var store = new HookedNewStore<NewCustomer>(shared.New);
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int newStoreReads = 0;
+
+        // Every reader reads the new store once before it asks to migrate: once all have, every reader has come while
+        // the first migration is held inside its old-store read.
+        store.BeforeFind = () =>
+        {
+            if (Interlocked.Increment(ref newStoreReads) == Readers)
+            {
+                allArrived.TrySetResult();
+            }
+        };
+
+        // Without the lock, single-flight alone keeps the readers to one migration: every reader that started its own
+        // would read the old store.
+        await using var harness = MigrationHarness
+            .Create(shared, o => o.UseLock = false, b => b.UseOldStore(gated).UseNewStore(store))
+            .SeedLegacy(1);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task<NewCustomer?>[] readers = Enumerable
-            .Range(0, 1000)
+            .Range(0, Readers)
             .Select(_ =>
                 Task.Run(async () =>
                 {
@@ -24,6 +45,7 @@ public sealed class ConcurrencyTests
             .ToArray();
         go.SetResult();
         await gated.Read;
+        await allArrived.Task;
         gated.Release();
         NewCustomer?[] results = await Task.WhenAll(readers);
 

@@ -146,10 +146,27 @@ public sealed class EventTests
     [Fact]
     public async Task LostInsert_RaisesNoEvent()
     {
-        await using var harness = MigrationHarness.Create(options: o => o.UseLock = false).SeedLegacy(1);
-        harness.New.Seed(Id, MigrationHarness.Mapped(8));
+        // The new store is empty when the migration re-reads it under the lock; a concurrent save then lands between
+        // that re-read and the insert, so the insert really loses.
+        var shared = new SharedStores();
+        var store = new HookedNewStore<NewCustomer>(shared.New);
+        var saved = new NewCustomer("Saved", "Concurrently", "c0@example.com");
+        int inserts = 0;
+        store.BeforeInsert = () =>
+        {
+            inserts++;
+            shared.New.Seed(Id, saved);
+        };
+        await using var harness = MigrationHarness
+            .Create(shared, options: o => o.UseLock = false, configure: b => b.UseNewStore(store))
+            .SeedLegacy(1);
 
-        Assert.Equal(MigrationOutcome.AlreadyMigrated, await harness.Repository.MigrateAsync(Id));
+        MigrationOutcome outcome = await harness.Repository.MigrateAsync(Id);
+
+        Assert.Equal(1, inserts); // the insert was attempted, and lost
         Assert.Empty(harness.Events);
+        Assert.NotEqual(MigrationOutcome.Migrated, outcome);
+        Assert.Equal(saved, shared.New.Peek(Id).Value);
+        Assert.Equal(saved, await harness.Repository.GetAsync(Id));
     }
 }

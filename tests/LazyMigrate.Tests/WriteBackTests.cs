@@ -1,6 +1,5 @@
 using LazyMigrate.InMemory;
 using LazyMigrate.Tests.Support;
-using NSubstitute;
 
 namespace LazyMigrate.Tests;
 
@@ -71,26 +70,22 @@ public sealed class WriteBackTests
     [Fact]
     public async Task OldStoreWriteFails_SaveThrowsStoreError_RetryConverges()
     {
-        var old = Substitute.For<IOldStore<OldCustomer>>();
-        old.UpsertAsync(Id, Arg.Any<OldCustomer>(), Arg.Any<CancellationToken>())
-            .Returns(
-                ValueTask.FromException(new InvalidOperationException("old database is read-only")),
-                ValueTask.CompletedTask
-            );
-        await using var harness = MigrationHarness.Create(
-            options: o => o.WriteBackMode = WriteBackMode.Sync,
-            configure: b => b.UseOldStore(old)
-        );
+        var shared = new SharedStores();
+        var old = new FirstUpsertFailsOldStore(shared.Old);
+        await using var harness = MigrationHarness
+            .Create(shared, options: o => o.WriteBackMode = WriteBackMode.Sync, configure: b => b.UseOldStore(old))
+            .SeedLegacy(1);
 
         var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
             await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1))
         );
+        Assert.Equal(MigrationHarness.Legacy(0), shared.Old.Peek(Id)); // the failed write changed nothing
         await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(1));
 
         Assert.Equal(MigrationRole.OldStore, failure.Role);
         Assert.Equal(Id, failure.EntityId);
         Assert.Equal(MigrationHarness.Mapped(1), harness.New.Peek(Id).Value);
-        await old.Received(2).UpsertAsync(Id, MigrationHarness.Legacy(1), Arg.Any<CancellationToken>());
+        Assert.Equal(MigrationHarness.Legacy(1), shared.Old.Peek(Id));
     }
 
     [Fact]
@@ -173,5 +168,32 @@ public sealed class WriteBackTests
         await saving;
         Assert.Equal(MigrationHarness.Mapped(5), harness.New.Peek(Id).Value);
         Assert.Equal(MigrationHarness.Legacy(5), harness.Old.Peek(Id));
+    }
+
+    /// <summary>A real old store whose first upsert fails before writing anything; later writes reach it.</summary>
+    private sealed class FirstUpsertFailsOldStore(InMemoryOldStore<OldCustomer> inner) : IOldStore<OldCustomer>
+    {
+        private int _upserts;
+
+        public ValueTask<OldCustomer?> FindAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.FindAsync(id, cancellationToken);
+
+        public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(
+            IReadOnlyCollection<string> ids,
+            CancellationToken cancellationToken = default
+        ) => inner.FindManyAsync(ids, cancellationToken);
+
+        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(
+            string? afterId,
+            CancellationToken cancellationToken = default
+        ) => inner.ScanAsync(afterId, cancellationToken);
+
+        public ValueTask UpsertAsync(string id, OldCustomer entity, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _upserts) == 1
+                ? ValueTask.FromException(new InvalidOperationException("old database is read-only"))
+                : inner.UpsertAsync(id, entity, cancellationToken);
+
+        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(id, cancellationToken);
     }
 }
