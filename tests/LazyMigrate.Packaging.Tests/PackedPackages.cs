@@ -79,7 +79,7 @@ public sealed class PackedPackages : IDisposable
         return (process.ExitCode, standardOutput.Result + errors.Result);
     }
 
-    /// <summary>How long one dotnet command may run: a pack takes well under a minute here, a restore a few seconds.</summary>
+    /// <summary>How long one dotnet command may run: a pack takes under a minute here, a restore seconds.</summary>
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
 
     public static string FindRepositoryRoot()
