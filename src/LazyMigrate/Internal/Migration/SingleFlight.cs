@@ -25,6 +25,14 @@ namespace LazyMigrate.Internal;
 /// </param>
 internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exception?> failureOf)
 {
+    /// <summary>Computes a result for every key it is given, under the group's trace and cancellation.</summary>
+    public delegate Task<IReadOnlyDictionary<string, TResult>> FlightWork<in TState>(
+        TState state,
+        IReadOnlyList<string> keys,
+        FlightTrace trace,
+        CancellationToken cancellationToken
+    );
+
     /// <summary>An execution context without any AsyncLocal value, captured once on a thread that has none.</summary>
     private static readonly ExecutionContext EmptyContext = CaptureEmptyContext();
 
@@ -38,13 +46,7 @@ internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exce
     public async Task<IReadOnlyDictionary<string, TResult>> RunAsync<TState>(
         IReadOnlyList<string> keys,
         TState state,
-        Func<
-            TState,
-            IReadOnlyList<string>,
-            FlightTrace,
-            CancellationToken,
-            Task<IReadOnlyDictionary<string, TResult>>
-        > work,
+        FlightWork<TState> work,
         CancellationToken cancellationToken
     )
     {
@@ -205,13 +207,7 @@ internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exce
         FlightGroup group,
         List<KeyValuePair<string, Flight>> flights,
         TState state,
-        Func<
-            TState,
-            IReadOnlyList<string>,
-            FlightTrace,
-            CancellationToken,
-            Task<IReadOnlyDictionary<string, TResult>>
-        > work
+        FlightWork<TState> work
     )
     {
         IReadOnlyDictionary<string, TResult>? results = null;
@@ -257,13 +253,7 @@ internal sealed class SingleFlight<TResult>(string migration, Func<TResult, Exce
         FlightGroup group,
         List<KeyValuePair<string, Flight>> flights,
         TState state,
-        Func<
-            TState,
-            IReadOnlyList<string>,
-            FlightTrace,
-            CancellationToken,
-            Task<IReadOnlyDictionary<string, TResult>>
-        > work
+        FlightWork<TState> work
     )
     {
         /// <summary>
