@@ -7,11 +7,18 @@ namespace LazyMigrate.TestKit.Conformance;
 /// The library's invariants (docs/design.md) on an adapter's real stores and lock: several repository instances
 /// (separate containers, as separate service instances would have) over the same stores and lock backend.
 /// </summary>
-public abstract class RepositoryInvariantTests
+/// <remarks>
+/// The suite is one class over several files (<c>RepositoryInvariantTests.*.cs</c>), one per invariant family, so that
+/// every adapter that inherits it runs all of them with one set of adapter hooks.
+/// </remarks>
+public abstract partial class RepositoryInvariantTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentQueue<EntityMigrated<LegacyCustomer, Customer>> _events = new();
+
+    /// <summary>The mapper every instance shares unless a test gives its own: it counts mapper calls by id.</summary>
+    private readonly CountingMapper _mapper = new();
 
     protected abstract Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync();
 
@@ -196,13 +203,20 @@ public abstract class RepositoryInvariantTests
         return (old, new CountingNewStore<Customer>(await CreateNewStoreAsync()));
     }
 
+    /// <summary>
+    /// Builds one service instance over the shared stores: its own container, lock provider and repository, the
+    /// suite's mapper (or <paramref name="mapper"/>) and an <c>OnMigrated</c> handler that records into the suite's
+    /// events. <paramref name="lockProvider"/> replaces the adapter's lock (a test's broken or counting lock).
+    /// </summary>
     private async Task<ServiceProvider> CreateInstanceAsync(
         IOldStore<LegacyCustomer> old,
         INewStore<Customer> neu,
-        Action<LazyMigrationOptions>? configure = null
+        Action<LazyMigrationOptions>? configure = null,
+        CountingMapper? mapper = null,
+        IMigrationLockProvider? lockProvider = null
     )
     {
-        var mapper = new CustomerMapper();
+        mapper ??= _mapper;
         var services = new ServiceCollection();
         var builder = services
             .AddLazyMigration<LegacyCustomer, Customer>(o =>
@@ -222,7 +236,11 @@ public abstract class RepositoryInvariantTests
                     return ValueTask.CompletedTask;
                 }
             );
-        if (LockInNewStore)
+        if (lockProvider is not null)
+        {
+            builder.UseLock(lockProvider);
+        }
+        else if (LockInNewStore)
         {
             builder.UseNewStoreLock();
         }
