@@ -6,6 +6,9 @@ namespace LazyMigrate.Tests;
 /// <summary>Invariant 3: one migration per entity, in one process and across instances.</summary>
 public sealed class ConcurrencyTests
 {
+    /// <summary>Bounds every wait on a gate, so that a broken migration fails the test instead of hanging it.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task GetAsync_1000ConcurrentReadersOfOneId_MigrateItOnce()
     {
@@ -44,8 +47,8 @@ public sealed class ConcurrencyTests
             )
             .ToArray();
         go.SetResult();
-        await gated.Read;
-        await allArrived.Task;
+        await gated.Read.WaitAsync(Patience);
+        await allArrived.Task.WaitAsync(Patience);
         gated.Release();
         NewCustomer?[] results = await Task.WhenAll(readers);
 
@@ -121,7 +124,7 @@ public sealed class ConcurrencyTests
         await using var second = MigrationHarness.Create(shared);
 
         Task<NewCustomer?> firstRead = first.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
-        await gated.Read;
+        await gated.Read.WaitAsync(Patience);
         Task<NewCustomer?> secondRead = second.Repository.GetAsync(MigrationHarness.Id(0)).AsTask();
         await TestKit.Eventually.TrueAsync(() =>
             shared.Lock.WaiterCount(MigrationHarness.LockKey(MigrationHarness.Id(0))) == 1
