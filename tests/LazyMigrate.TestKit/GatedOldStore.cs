@@ -4,64 +4,26 @@ namespace LazyMigrate.TestKit;
 /// An old store that pauses every read after reading: <see cref="Read"/> completes when a read has happened, and the
 /// read returns only once <see cref="Release"/> is called. Lets a test act in the middle of a migration.
 /// </summary>
-public sealed class GatedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
+/// <remarks>
+/// Being a wrapper, it turns off a store-held lock's read-along (the PostgreSQL new store reads the old table under its
+/// lock only when given the <c>PostgreSqlOldStore</c> itself): to pause a migration on the path users get, hold its
+/// insert with a <see cref="CountingNewStore{TNew}"/> and a <see cref="PauseGate"/> instead.
+/// </remarks>
+public sealed class GatedOldStore<TOld>(IOldStore<TOld> inner) : AfterReadOldStore<TOld>(inner)
     where TOld : class
 {
-    private readonly TaskCompletionSource _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _cancelledReads;
+    private readonly PauseGate _gate = new();
 
-    public Task Read => _read.Task;
+    public Task Read => _gate.Reached;
 
     /// <summary>Gets a task that completes when a paused read is cancelled through its token.</summary>
-    public Task Cancelled => _cancelled.Task;
+    public Task Cancelled => _gate.Cancelled;
 
     /// <summary>Gets the number of paused reads that ended because their token was cancelled.</summary>
-    public int CancelledReads => Volatile.Read(ref _cancelledReads);
+    public int CancelledReads => _gate.CancelledPauses;
 
-    public void Release() => _gate.TrySetResult();
+    public void Release() => _gate.Release();
 
-    public async ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default)
-    {
-        TOld? found = await inner.FindAsync(id, cancellationToken);
-        await PauseAsync(cancellationToken);
-        return found;
-    }
-
-    public async ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
-        IReadOnlyCollection<string> ids,
-        CancellationToken cancellationToken = default
-    )
-    {
-        IReadOnlyDictionary<string, TOld> found = await inner.FindManyAsync(ids, cancellationToken);
-        await PauseAsync(cancellationToken);
-        return found;
-    }
-
-    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
-        string? afterId,
-        CancellationToken cancellationToken = default
-    ) => inner.ScanAsync(afterId, cancellationToken);
-
-    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default) =>
-        inner.UpsertAsync(id, entity, cancellationToken);
-
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-        inner.DeleteAsync(id, cancellationToken);
-
-    private async Task PauseAsync(CancellationToken cancellationToken)
-    {
-        _read.TrySetResult();
-        try
-        {
-            await _gate.Task.WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            Interlocked.Increment(ref _cancelledReads);
-            _cancelled.TrySetResult();
-            throw;
-        }
-    }
+    protected override Task AfterReadAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        _gate.PauseAsync(cancellationToken);
 }

@@ -15,6 +15,9 @@ public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServe
 
     protected override bool LockInNewStore => true;
 
+    // The old table is in the same database: the store's lock reads it along, the path users of UseNewStoreLock get.
+    protected override bool ReadsOldAlong => true;
+
     protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
         Task.FromResult<IOldStore<LegacyCustomer>>(
             new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options())

@@ -31,23 +31,38 @@ public abstract partial class RepositoryInvariantTests
     protected abstract Task LoseLockAsync(string key);
 
     /// <summary>
-    /// Gets whether the new store takes the locks itself (<c>UseNewStoreLock</c>) instead of the lock provider. Its
-    /// insert then runs on the lock's own connection, so a migration whose lock was lost fails loudly instead of
-    /// returning the winner's value: still one row and one event.
+    /// Gets whether the new store takes the locks itself (<c>UseNewStoreLock</c>) instead of the lock provider.
     /// </summary>
     protected virtual bool LockInNewStore => false;
+
+    /// <summary>
+    /// Gets whether the new store's locks read the old store along (<see cref="IOldStoreReadAlong{TOld}"/>, the
+    /// PostgreSQL new store over a PostgreSQL old table): the suite then checks that the migrations took that path, and
+    /// counts their old reads there (a counting wrapper around the old store would turn the read-along off).
+    /// </summary>
+    protected virtual bool ReadsOldAlong => false;
+
+    /// <summary>
+    /// Gets whether a migration whose lock was lost mid-migration fails instead of finishing. A provider's lock does not
+    /// stop the migration: its insert-if-absent loses to the winner's row, and it returns that row (docs/read-path.md,
+    /// docs/distributed-lock.md). A store-held lock takes the insert with it: the insert runs in the lock's transaction,
+    /// which died with the lock, so the migration fails with a <see cref="MigrationStoreException"/> of the new store and
+    /// writes nothing (docs/postgresql.md, "Lock loss").
+    /// </summary>
+    protected virtual bool LostLockFailsTheMigration => LockInNewStore;
 
     protected static string Id(int n) => $"customer-{n:D4}";
 
     [Fact]
-    public async Task FourInstances_64ConcurrentReaders_200Ids_EachIdInsertedAndAnnouncedOnce()
+    public async Task FourInstances_64ConcurrentReaders_200Ids_EachIdReadMappedInsertedAndAnnouncedOnce()
     {
         const int Ids = 200;
         var (old, counting) = await CreateStoresAsync(Ids);
+        var countingOld = new CountingOldStore<LegacyCustomer>(old);
         var instances = new List<ServiceProvider>();
         for (int i = 0; i < 4; i++)
         {
-            instances.Add(await CreateInstanceAsync(old, counting));
+            instances.Add(await CreateInstanceAsync(ReadsOldAlong ? old : countingOld, counting));
         }
 
         try
@@ -72,6 +87,15 @@ public abstract partial class RepositoryInvariantTests
             Assert.Equal(Ids, counting.InsertedCount);
             Assert.Equal(Ids, _events.Count);
             Assert.Equal(Ids, _events.Select(e => e.EntityId).Distinct().Count());
+
+            // What the lock buys over insert-if-absent alone: one instance at a time migrates an id, and the others,
+            // re-reading the new store under the lock, find it there. So one old read and one mapper call per id.
+            AssertTheReadAlongPathRan(counting);
+            Assert.All(Enumerable.Range(0, Ids).Select(Id), id => Assert.Equal(1, _mapper.MapCallsFor(id)));
+            Assert.All(
+                Enumerable.Range(0, Ids).Select(Id),
+                id => Assert.Equal(1, ReadsOldAlong ? counting.OldReadsAlongFor(id) : countingOld.ReadsFor(id))
+            );
         }
         finally
         {
@@ -83,42 +107,57 @@ public abstract partial class RepositoryInvariantTests
     }
 
     [Fact]
+    public async Task SecondInstanceFindsTheLockHeldMidMigration_WaitsAndFindsTheRow_OneMapperCallInsertAndEvent()
+    {
+        LockContention contention = await RunLockContentionAsync(lockProvider: null);
+
+        Assert.True(contention.SecondFoundTheLockHeld, "the second instance was granted the lock the first held");
+        Assert.Equal(1, contention.MapCalls);
+        Assert.Equal(1, contention.Inserted);
+        Assert.Equal(1, contention.Events);
+        Assert.Equal([0, 0], contention.Versions);
+        AssertTheReadAlongPathRan(contention.Store);
+    }
+
+    [Fact]
     public async Task MigrationPausedAfterItsOldRead_NeverOverwritesAConcurrentSave()
     {
         var (old, counting) = await CreateStoresAsync(1);
-        var gated = new GatedOldStore<LegacyCustomer>(old);
-        await using var pausing = await CreateInstanceAsync(gated, counting);
+        var pause = new PauseGate();
+        await using var pausing = await CreateInstanceAsync(old, new CountingNewStore<Customer>(counting, pause));
         await using var writer = await CreateInstanceAsync(old, counting);
         var saved = Customer.Create(Id(0), 42);
 
         Task<Customer?> migrating = Repository(pausing).GetAsync(Id(0)).AsTask();
-        await gated.Read.WaitAsync(Patience);
+        await pause.Reached.WaitAsync(Patience); // read, mapped, about to insert, lock held
         await Repository(writer).SaveAsync(Id(0), saved);
-        gated.Release();
+        pause.Release();
 
         Assert.Equal(42, (await migrating)!.Version);
         Assert.Equal(42, (await Repository(writer).GetAsync(Id(0)))!.Version);
         Assert.Equal(0, counting.InsertedCount);
         Assert.Empty(_events);
+        AssertTheReadAlongPathRan(counting);
     }
 
     [Fact]
     public async Task MigrationPausedAfterItsOldRead_NeverResurrectsAConcurrentDelete()
     {
         var (old, counting) = await CreateStoresAsync(1);
-        var gated = new GatedOldStore<LegacyCustomer>(old);
-        await using var pausing = await CreateInstanceAsync(gated, counting);
+        var pause = new PauseGate();
+        await using var pausing = await CreateInstanceAsync(old, new CountingNewStore<Customer>(counting, pause));
         await using var writer = await CreateInstanceAsync(old, counting);
 
         Task<Customer?> migrating = Repository(pausing).GetAsync(Id(0)).AsTask();
-        await gated.Read.WaitAsync(Patience);
+        await pause.Reached.WaitAsync(Patience);
         await Repository(writer).DeleteAsync(Id(0));
-        gated.Release();
+        pause.Release();
 
         Assert.Null(await migrating);
         Assert.Null(await Repository(writer).GetAsync(Id(0)));
         Assert.Equal(MigrationOutcome.Deleted, await Repository(pausing).MigrateAsync(Id(0)));
         Assert.Empty(_events);
+        AssertTheReadAlongPathRan(counting);
     }
 
     [Fact]
@@ -142,30 +181,35 @@ public abstract partial class RepositoryInvariantTests
     public async Task LockLostMidMigration_StillOneRowAndOneEvent()
     {
         var (old, counting) = await CreateStoresAsync(1);
-        var gated = new GatedOldStore<LegacyCustomer>(old);
-        await using var first = await CreateInstanceAsync(gated, counting);
+        var pause = new PauseGate();
+        var firstStore = new CountingNewStore<Customer>(counting, pause);
+        await using var first = await CreateInstanceAsync(old, firstStore);
         await using var second = await CreateInstanceAsync(old, counting);
 
         Task<Customer?> firstRead = Repository(first).GetAsync(Id(0)).AsTask();
-        await gated.Read.WaitAsync(Patience);
+        await pause.Reached.WaitAsync(Patience); // read, mapped, about to insert
         await LoseLockAsync(MigrationLockKeys.For("LegacyCustomer->Customer", Id(0)));
         Customer? secondValue = await Repository(second).GetAsync(Id(0));
-        gated.Release();
-        Customer? firstValue = null;
-        try
-        {
-            firstValue = await firstRead;
-        }
-        catch (MigrationStoreException) when (LockInNewStore)
-        {
-            // The loser's connection died with its lock: a typed error, nothing written.
-        }
+        pause.Release();
 
         Assert.Equal(0, secondValue!.Version);
-        Assert.True(LockInNewStore || firstValue is not null);
-        Assert.Equal(0, firstValue?.Version ?? 0);
+        if (LostLockFailsTheMigration)
+        {
+            // The insert died with the lock's transaction: a typed error of the new store, nothing written.
+            var error = await Assert.ThrowsAsync<MigrationStoreException>(() => firstRead.WaitAsync(Patience));
+            Assert.Equal((MigrationRole.NewStore, Id(0)), (error.Role, error.EntityId));
+            Assert.Equal(0, (await Repository(first).GetAsync(Id(0)))!.Version); // the next read finds the row
+        }
+        else
+        {
+            // The migration went on, and its insert lost to the row of the instance that took the lock.
+            Assert.Equal(0, (await firstRead.WaitAsync(Patience))!.Version);
+        }
+
+        Assert.Equal(0, firstStore.InsertedCount);
         Assert.Equal(1, counting.InsertedCount);
         Assert.Single(_events);
+        AssertTheReadAlongPathRan(counting);
     }
 
     [Fact]
@@ -185,6 +229,75 @@ public abstract partial class RepositoryInvariantTests
         Assert.Null(await old.FindAsync(Id(2)));
         Assert.Equal(7, (await old.FindAsync("brand-new"))!.Version);
         Assert.Equal(3, (await old.FindAsync(Id(3)))!.Version);
+    }
+
+    /// <summary>
+    /// The first instance's migration of an id is held after its old read and mapper, before its insert, with its lock
+    /// held; a second instance then reads the id. Once the second has either found the lock held (a try refused by the
+    /// <see cref="LockProbe"/>) or finished, the first goes on. <paramref name="lockProvider"/> replaces the adapter's
+    /// lock for both instances (a broken lock).
+    /// </summary>
+    /// <remarks>
+    /// Whether the second finished or found the lock held is known before the first goes on, so the outcome does not
+    /// depend on timing: a lock that grants everyone lets the second read, map and insert while the first is held, two
+    /// mapper calls; a working one makes it wait, then find the first's row.
+    /// </remarks>
+    protected async Task<LockContention> RunLockContentionAsync(IMigrationLockProvider? lockProvider)
+    {
+        var (old, counting) = await CreateStoresAsync(1);
+        var pause = new PauseGate();
+        var probe = new LockProbe();
+        bool probeInStore = LockInNewStore && lockProvider is null;
+        await using var first = await CreateInstanceAsync(
+            old,
+            new CountingNewStore<Customer>(counting, pause),
+            lockProvider: lockProvider
+        );
+        await using var second = await CreateInstanceAsync(
+            old,
+            probeInStore ? new CountingNewStore<Customer>(counting, lockProbe: probe) : counting,
+            lockProvider: probeInStore
+                ? null
+                : new ProbingLockProvider(lockProvider ?? await CreateLockProviderAsync(), probe)
+        );
+
+        Task<Customer?> firstRead = Repository(first).GetAsync(Id(0)).AsTask();
+        await pause.Reached.WaitAsync(Patience);
+        Task<Customer?> secondRead = Repository(second).GetAsync(Id(0)).AsTask();
+        await Task.WhenAny(probe.Refused, secondRead).WaitAsync(Patience);
+        bool secondFoundTheLockHeld = probe.Refused.IsCompleted;
+        pause.Release();
+        Customer?[] values = await Task.WhenAll(firstRead, secondRead).WaitAsync(Patience);
+
+        return new LockContention(
+            counting,
+            secondFoundTheLockHeld,
+            _mapper.MapCallsFor(Id(0)),
+            counting.InsertedCount,
+            _events.Count,
+            [.. values.Select(v => v?.Version ?? -1)]
+        );
+    }
+
+    /// <summary>
+    /// With a store-held lock that reads the old store along, checks that the migrations took that path (every lock
+    /// granted read along); otherwise that no lock claimed to.
+    /// </summary>
+    private void AssertTheReadAlongPathRan(CountingNewStore<Customer> counting)
+    {
+        if (ReadsOldAlong)
+        {
+            Assert.True(counting.Locks > 0, "no store-held lock was taken");
+            Assert.True(
+                counting.ReadAlongLocks == counting.Locks,
+                $"{counting.Locks - counting.ReadAlongLocks} of {counting.Locks} store-held locks did not read the old "
+                    + "store along: the migrations did not run the read-along path"
+            );
+        }
+        else
+        {
+            Assert.Equal(0, counting.ReadAlongLocks);
+        }
     }
 
     private static IMigratingRepository<LegacyCustomer, Customer> Repository(IServiceProvider instance) =>
@@ -251,4 +364,17 @@ public abstract partial class RepositoryInvariantTests
 
         return services.BuildServiceProvider();
     }
+
+    /// <summary>
+    /// What <see cref="RunLockContentionAsync"/> saw: whether the second instance found the lock held, the mapper calls,
+    /// inserts and events of the id, and the version each instance read (-1: none).
+    /// </summary>
+    protected sealed record LockContention(
+        CountingNewStore<Customer> Store,
+        bool SecondFoundTheLockHeld,
+        int MapCalls,
+        int Inserted,
+        int Events,
+        int[] Versions
+    );
 }

@@ -56,7 +56,7 @@ public sealed class InMemoryLockConformanceTests : BatchLockConformanceTests
         Eventually.TrueAsync(() => _backend.WaiterCount(key) > 0);
 }
 
-public sealed class InMemoryRepositoryInvariantTests : RepositoryInvariantTests
+public sealed partial class InMemoryRepositoryInvariantTests : RepositoryInvariantTests
 {
     private readonly InMemoryMigrationLockProvider _backend = new();
 
