@@ -10,7 +10,9 @@ namespace LazyMigrate.PostgreSql.Tests;
 [Collection("postgres")]
 public sealed class CorruptPayloadTests(PostgresServer server)
 {
-    private const string CorruptJson = "{\"id\": \"bad\", \"fullName\": \"First Last\", \"version\": \"not a number\"}";
+    /// <summary>A payload of the right shape whose version is not a number: it does not deserialize.</summary>
+    internal const string CorruptJson =
+        "{\"id\": \"bad\", \"fullName\": \"First Last\", \"version\": \"not a number\"}";
 
     [Fact]
     public async Task OldStore_EveryRead_NamesTheCorruptEntity()

@@ -2,6 +2,8 @@ using LazyMigrate.InMemory;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Conformance;
 using LazyMigrate.TestKit.Servers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
@@ -15,17 +17,27 @@ public abstract class EntityFrameworkCoreRepositoryInvariants(TestDatabase datab
         IAsyncLifetime
 {
     private readonly InMemoryMigrationLockProvider _lock = new();
+    private ContextFactory<StoreDb>? _oldDb;
+
+    /// <summary>A new store keeps ids of at most <see cref="LazyMigrateEntry.MaxEntityIdLength"/> characters.</summary>
+    protected override string UnusableId => new('x', LazyMigrateEntry.MaxEntityIdLength + 1);
+
+    /// <summary>One query reads a batch; a row it cannot materialize fails it whole.</summary>
+    protected override bool DamagedRecordFailsItsWholeOldRead => true;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => database.DisposeAsync().AsTask();
 
-    protected override async Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
-        new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(
-            await database.CreateAsync(),
+    protected override async Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync()
+    {
+        _oldDb = await database.CreateAsync();
+        return new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(
+            _oldDb,
             db => db.LegacyCustomers,
             c => c.Id
         );
+    }
 
     protected override async Task<INewStore<Customer>> CreateNewStoreAsync() =>
         new EntityFrameworkCoreNewStore<StoreDb, Customer, string>(
@@ -41,6 +53,39 @@ public abstract class EntityFrameworkCoreRepositoryInvariants(TestDatabase datab
     {
         Assert.True(_lock.Expire(key), $"no lock was held under '{key}'");
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Puts a version no <see cref="int"/> can hold into the row with raw SQL (on PostgreSQL, in a column widened to
+    /// <c>bigint</c> first; SQLite columns take any value): EF Core cannot materialize it.
+    /// </summary>
+    protected override async Task DamageOldRecordAsync(IOldStore<LegacyCustomer> old, string id)
+    {
+        await using StoreDb db = _oldDb!.CreateDbContext();
+        IEntityType entity = db.Model.FindEntityType(typeof(LegacyCustomer))!;
+        string table = entity.GetTableName()!;
+        string version = entity.FindProperty(nameof(LegacyCustomer.Version))!.GetColumnName();
+        string key = entity.FindProperty(nameof(LegacyCustomer.Id))!.GetColumnName();
+        if (db.Database.IsNpgsql())
+        {
+            string widen = $"ALTER TABLE \"{table}\" ALTER COLUMN \"{version}\" TYPE bigint";
+            await db.Database.ExecuteSqlRawAsync(widen);
+        }
+
+        string update = $"UPDATE \"{table}\" SET \"{version}\" = {{0}} WHERE \"{key}\" = {{1}}";
+        int updated = await db.Database.ExecuteSqlRawAsync(update, (long)int.MaxValue + 1, id);
+        Assert.Equal(1, updated);
+    }
+
+    /// <summary>
+    /// EF Core's failure to read the row is not transient, so the store passes it on and the repository wraps it as
+    /// the old store's <see cref="MigrationStoreException"/> (docs/read-path.md: bad input is loud, nothing written).
+    /// </summary>
+    protected override void AssertDamagedRecordError(LazyMigrationException failure, string id)
+    {
+        var store = Assert.IsType<MigrationStoreException>(failure);
+        Assert.Equal(MigrationRole.OldStore, store.Role);
+        Assert.IsType<OverflowException>(store.InnerException); // the provider's checked read of the int column
     }
 }
 

@@ -43,4 +43,13 @@ public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServe
         string id = key[(key.IndexOf(':', "lazymigrate:".Length) + 1)..];
         Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(_newStore!.LockKey(id)));
     }
+
+    /// <summary>The old store reads a batch in one query, which fails whole on one corrupt payload.</summary>
+    protected override bool DamagedRecordFailsItsWholeOldRead => true;
+
+    protected override Task DamageOldRecordAsync(IOldStore<LegacyCustomer> old, string id) =>
+        CorruptOldRecords.CorruptAsync(server.DataSource, old, id);
+
+    protected override void AssertDamagedRecordError(LazyMigrationException failure, string id) =>
+        CorruptOldRecords.AssertCorruptPayload(failure, id);
 }

@@ -25,4 +25,13 @@ public sealed class PostgreSqlRepositoryInvariantTests(PostgresServer server) : 
 
     protected override async Task LoseLockAsync(string key) =>
         Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(key));
+
+    /// <summary>The old store reads a batch in one query, which fails whole on one corrupt payload.</summary>
+    protected override bool DamagedRecordFailsItsWholeOldRead => true;
+
+    protected override Task DamageOldRecordAsync(IOldStore<LegacyCustomer> old, string id) =>
+        CorruptOldRecords.CorruptAsync(server.DataSource, old, id);
+
+    protected override void AssertDamagedRecordError(LazyMigrationException failure, string id) =>
+        CorruptOldRecords.AssertCorruptPayload(failure, id);
 }
