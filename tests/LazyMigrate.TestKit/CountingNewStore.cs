@@ -13,8 +13,10 @@ namespace LazyMigrate.TestKit;
 /// <see cref="LockProbe"/>, its locks are taken through the probe.
 /// </remarks>
 /// <param name="inner">The store counted.</param>
-/// <param name="insertGate">Where every insert (locked or not) waits before it reaches the store; none by default.</param>
-/// <param name="lockProbe">Takes the store-held locks so that a test knows when one was found held; none by default.</param>
+/// <param name="insertGate">Where every insert (locked or not) waits before it reaches the store; none by
+/// default.</param>
+/// <param name="lockProbe">Takes the store-held locks so that a test knows when one was found held; none by
+/// default.</param>
 public sealed class CountingNewStore<TNew>(
     INewStore<TNew> inner,
     PauseGate? insertGate = null,
@@ -42,7 +44,8 @@ public sealed class CountingNewStore<TNew>(
     /// <summary>Gets the number of store-held locks granted.</summary>
     public int Locks => Volatile.Read(ref _locks);
 
-    /// <summary>Gets the number of granted store-held locks that read the old store along (the read-along path).</summary>
+    /// <summary>Gets the number of granted store-held locks that read the old store along (the read-along
+    /// path).</summary>
     public int ReadAlongLocks => Volatile.Read(ref _readAlongLocks);
 
     /// <summary>Gets how many store-held locks read the old entity of <paramref name="id"/> along.</summary>

@@ -43,11 +43,11 @@ public abstract partial class RepositoryInvariantTests
     protected virtual bool ReadsOldAlong => false;
 
     /// <summary>
-    /// Gets whether a migration whose lock was lost mid-migration fails instead of finishing. A provider's lock does not
-    /// stop the migration: its insert-if-absent loses to the winner's row, and it returns that row (docs/read-path.md,
-    /// docs/distributed-lock.md). A store-held lock takes the insert with it: the insert runs in the lock's transaction,
-    /// which died with the lock, so the migration fails with a <see cref="MigrationStoreException"/> of the new store and
-    /// writes nothing (docs/postgresql.md, "Lock loss").
+    /// Gets whether a migration whose lock was lost mid-migration fails instead of finishing. A provider's lock does
+    /// not stop the migration: its insert-if-absent loses to the winner's row, and it returns that row
+    /// (docs/read-path.md, docs/distributed-lock.md). A store-held lock takes the insert with it: the insert runs in
+    /// the lock's transaction, which died with the lock, so the migration fails with a <see
+    /// cref="MigrationStoreException"/> of the new store and writes nothing (docs/postgresql.md, "Lock loss").
     /// </summary>
     protected virtual bool LostLockFailsTheMigration => LockInNewStore;
 
@@ -366,8 +366,8 @@ public abstract partial class RepositoryInvariantTests
     }
 
     /// <summary>
-    /// What <see cref="RunLockContentionAsync"/> saw: whether the second instance found the lock held, the mapper calls,
-    /// inserts and events of the id, and the version each instance read (-1: none).
+    /// What <see cref="RunLockContentionAsync"/> saw: whether the second instance found the lock held, the mapper
+    /// calls, inserts and events of the id, and the version each instance read (-1: none).
     /// </summary>
     protected sealed record LockContention(
         CountingNewStore<Customer> Store,
