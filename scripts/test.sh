@@ -34,6 +34,27 @@ passed=0 failed=0 skipped=0 status=0
 # Reads one counter attribute of a TRX file's <Counters> element.
 counter() { grep -o "<Counters [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o "[0-9]*"; }
 
+# Prints each test a TRX file reports as not passed, with the first lines of its message, so that the end of the
+# output (all a CI summary may show) names what failed.
+not_passed() {
+  awk '
+    function unescape(text) {
+      gsub(/&quot;/, "\"", text); gsub(/&apos;/, "\047", text); gsub(/&lt;/, "<", text); gsub(/&gt;/, ">", text)
+      gsub(/&amp;/, "\\&", text); return text
+    }
+    /<UnitTestResult / {
+      reporting = !/outcome="(Passed|NotExecuted)"/; inmessage = 0; lines = 0
+      if (reporting) { name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "  " unescape(name) }
+    }
+    reporting && /<Message>/ { inmessage = 1 }
+    reporting && inmessage {
+      line = $0; sub(/.*<Message>/, "", line); ended = sub(/<\/Message>.*/, "", line)
+      if (lines++ < 6) print "    " unescape(line)
+      if (ended) inmessage = 0
+    }
+  ' "$1"
+}
+
 for project in tests/*.Tests/*.Tests.csproj; do
   name=$(basename "$project" .csproj)
   echo "=== $name"
@@ -50,7 +71,11 @@ for project in tests/*.Tests/*.Tests.csproj; do
   skipped=$((skipped + $(counter "$trx" total) - $(counter "$trx" executed)))
 done
 
-[[ $failed -eq 0 ]] || status=1
+if [[ $failed -gt 0 ]]; then
+  echo "=== Not passed"
+  for trx in "$results"/*.trx; do not_passed "$trx"; done
+  status=1
+fi
 # A skipped test proves nothing: no test here may be skipped, so a skip fails the run too.
 [[ $skipped -eq 0 ]] || { echo "$skipped tests were skipped: none may be"; status=1; }
 [[ $passed -gt 0 ]] || status=1
