@@ -33,11 +33,11 @@ public sealed class RegistrationTests
     /// </summary>
     private static ILazyMigrationBuilder<OldCustomer, NewCustomer> OverALockingNewStore(
         IServiceCollection services,
-        out LockCountingNewStore<NewCustomer> store,
+        out TestKit.CountingNewStore<NewCustomer> store,
         Action<LazyMigrationOptions>? configure = null
     )
     {
-        store = new LockCountingNewStore<NewCustomer>(new InMemoryNewStore<NewCustomer>());
+        store = new TestKit.CountingNewStore<NewCustomer>(new InMemoryNewStore<NewCustomer>());
         return services
             .AddLazyMigration<OldCustomer, NewCustomer>(MigrationHarness.MigrationName, configure)
             .UseMapper(new CustomerMapper())
@@ -106,7 +106,7 @@ public sealed class RegistrationTests
         OverALockingNewStore(services, out var store);
 
         Assert.Equal(MigrationHarness.Mapped(1), await ReadOneAsync(services));
-        Assert.Equal(1, store.LockCount);
+        Assert.Equal(1, store.Locks);
     }
 
     [Theory]
@@ -128,7 +128,7 @@ public sealed class RegistrationTests
 
         Assert.Equal(MigrationHarness.Mapped(1), await ReadOneAsync(services));
         Assert.Equal(1, locks.AcquireCount);
-        Assert.Equal(0, store.LockCount);
+        Assert.Equal(0, store.Locks);
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class RegistrationTests
         OverALockingNewStore(services, out var store, o => o.UseLock = false);
 
         Assert.Equal(MigrationHarness.Mapped(1), await ReadOneAsync(services));
-        Assert.Equal(0, store.LockCount);
+        Assert.Equal(0, store.Locks);
     }
 
     [Fact]
