@@ -238,8 +238,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     }
 
     /// <summary>
-    /// One round trip. Without <paramref name="waitFor"/>: <c>BEGIN</c>, then the locks tried once and the reads in one
-    /// statement, prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL
+    /// One round trip. Without <paramref name="waitFor"/>: <c>BEGIN</c>, the locks tried once, then the reads in a
+    /// statement of their own, whose snapshot follows the locks, all prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL
     /// lock_timeout</c> and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>,
     /// a wait for every lock in key order, both settings back to the database's, then the reads in a statement of their
     /// own, whose snapshot follows the locks. The reads count only when the locks were granted.
@@ -291,25 +291,21 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             }
             else
             {
+                // A parameter belongs to one command: each statement gets its own.
+                bool one = ids.Length == 1;
+                NpgsqlParameter IdOrIds() => one ? DocumentTable<T>.Text(ids[0]) : DocumentTable<T>.TextArray(ids);
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Begin));
                 batch.BatchCommands.Add(
-                    ids.Length == 1
-                        ? new NpgsqlBatchCommand(statements.TryLockAndReadOne)
-                        {
-                            Parameters =
-                            {
-                                DocumentTable<T>.Text(table.Sql.LockKeyPrefix),
-                                DocumentTable<T>.Text(ids[0]),
-                            },
-                        }
-                        : new NpgsqlBatchCommand(statements.TryLockAndReadMany)
-                        {
-                            Parameters =
-                            {
-                                DocumentTable<T>.Text(table.Sql.LockKeyPrefix),
-                                DocumentTable<T>.TextArray(ids),
-                            },
-                        }
+                    new NpgsqlBatchCommand(one ? statements.TryLockOne : statements.TryLockMany)
+                    {
+                        Parameters = { DocumentTable<T>.Text(table.Sql.LockKeyPrefix), IdOrIds() },
+                    }
+                );
+                batch.BatchCommands.Add(
+                    new NpgsqlBatchCommand(one ? statements.ReadLockedOne : statements.ReadLocked)
+                    {
+                        Parameters = { IdOrIds() },
+                    }
                 );
                 await table.Statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
             }
@@ -317,16 +313,29 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                // ROLLBACK, BEGIN and the SETs return no result; the wait's count comes before the reads.
-                if (waitFor is not null)
+                // ROLLBACK, BEGIN and the SETs return no result; the wait's count, or the try's verdict, comes before
+                // the reads. Reads under a try that was refused are not read: they count for nothing.
+                if (waitFor is null && !await TriedAndGrantedAsync(reader, cancellationToken).ConfigureAwait(false))
                 {
-                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    return new LockBatchResult(false, [], NothingRead);
                 }
+
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
 
                 return await ReadRowsAsync(table, readAlong, reader, ids.Length, cancellationToken)
                     .ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Reads the verdict of the try statement: whether every lock was granted.</summary>
+    private static async ValueTask<bool> TriedAndGrantedAsync(
+        NpgsqlDataReader reader,
+        CancellationToken cancellationToken
+    )
+    {
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetBoolean(0);
     }
 
     /// <summary>

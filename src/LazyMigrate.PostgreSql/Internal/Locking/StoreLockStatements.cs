@@ -7,11 +7,10 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// for an id the new table lacks. Names are validated and quoted; values are parameters.
 /// </summary>
 /// <remarks>
-/// <para>The try statements take the locks and read in one statement. Its snapshot is taken when it starts, before
-/// the locks, so a holder that committed and released in between goes unseen: the migration then reads the old row
-/// once more and loses the insert-if-absent, which returns the committed row. No lock was waited for, so that window
-/// is the statement's own microseconds; a wait for locks (<see cref="ReadLocked"/>) reads in a statement of its
-/// own.</para>
+/// <para>The reads are always a statement of their own, after the statement that takes the locks. Under read committed
+/// a statement's snapshot is taken when it starts: reads in the statement that takes the locks would see the table as
+/// it was a moment before them, and miss what a holder committed and released in that moment, so two migrations would
+/// each read the old row and map it.</para>
 /// </remarks>
 internal sealed class StoreLockStatements
 {
@@ -27,26 +26,23 @@ internal sealed class StoreLockStatements
                     : $" LEFT JOIN {oldTable.Qualified} AS o ON o.id = u.id AND NOT o.deleted AND n.id IS NULL"
             );
 
-        // $1: the key prefix, $2: the id or the ids. One id is a scalar, not a one-element array: PostgreSQL plans a
-        // prepared statement for 100 rows of an unnest, so a join over one would be planned afresh on every call.
-        TryLockAndReadOne =
-            $"SELECT pg_try_advisory_xact_lock(hashtextextended($1 || u.id, 0)) AS granted, {columns} "
-            + $"FROM (SELECT $2::text AS id) AS u {joins}";
-        TryLockAndReadMany =
-            $"SELECT ({StoreLockSql.TryLockKeys}) AS granted, {columns} FROM unnest($2::text[]) AS u(id) {joins}";
+        // One id is a scalar parameter, not a one-element array: PostgreSQL plans a prepared statement for 100 rows of
+        // an unnest, so a join over one would be planned afresh on every call.
+        TryLockOne = "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || $2::text, 0))";
+        ReadLockedOne = $"SELECT true AS granted, {columns} FROM (SELECT $1::text AS id) AS u {joins}";
         ReadLocked = $"SELECT true AS granted, {columns} FROM unnest($1::text[]) AS u(id) {joins}";
     }
 
-    /// <summary>
-    /// Gets the statement that tries the lock of one id and reads it. $1: the key prefix, $2: the id.
-    /// </summary>
-    public string TryLockAndReadOne { get; }
+    /// <summary>Gets the statement that tries the lock of one id, once: true when granted. $1: the key prefix, $2: the
+    /// id.</summary>
+    public string TryLockOne { get; }
 
-    /// <summary>
-    /// Gets the statement that tries the locks of several ids in key order and reads them. $1: the key prefix, $2: the
-    /// ids.
-    /// </summary>
-    public string TryLockAndReadMany { get; }
+    /// <summary>Gets the statement that tries the locks of several ids once, in key order: true when all were granted.
+    /// $1: the key prefix, $2: the ids.</summary>
+    public string TryLockMany => StoreLockSql.TryLockKeys;
+
+    /// <summary>Gets the statement that reads one id already locked by an earlier statement. $1: the id.</summary>
+    public string ReadLockedOne { get; }
 
     /// <summary>Gets the statement that reads ids already locked by an earlier statement. $1: the ids.</summary>
     public string ReadLocked { get; }
