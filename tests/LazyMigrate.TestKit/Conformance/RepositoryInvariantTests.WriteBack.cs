@@ -20,6 +20,9 @@ public abstract partial class RepositoryInvariantTests
     /// </summary>
     protected virtual bool WriteBackNoticesLockLoss => !LockInNewStore;
 
+    /// <summary>The writer tasks of the traffic tests, half on each of two instances.</summary>
+    private const int Writers = 4;
+
     private static void SyncWriteBack(LazyMigrationOptions options) => options.WriteBackMode = WriteBackMode.Sync;
 
     [Fact]
@@ -45,8 +48,8 @@ public abstract partial class RepositoryInvariantTests
             held.Release();
             await Task.WhenAll(firstSave, secondWrite).WaitAsync(Patience);
 
-            Assert.True(secondFoundTheLockHeld, "the second instance wrote while the first's write-back held the lock");
             await AssertStoresAgreeAsync(old, counting, Id(0));
+            Assert.True(secondFoundTheLockHeld, "the second instance wrote while the first's write-back held the lock");
             Assert.Equal(
                 secondDeletes ? NewStoreState.Deleted : NewStoreState.Found,
                 (await counting.FindAsync(Id(0))).State
@@ -58,20 +61,24 @@ public abstract partial class RepositoryInvariantTests
     public async Task SavesAndDeletesOfAFewIds_FromTwoInstances_ManyRounds_BothStoresEndAlike()
     {
         const int Ids = 3;
+        const int Rounds = 30;
         var (old, counting) = await CreateStoresAsync(Ids);
-        await using var first = await CreateInstanceAsync(old, counting, SyncWriteBack);
+        var yielding = new HoldingOldStore(old, yieldBeforeEachWrite: true);
+        await using var first = await CreateInstanceAsync(yielding, counting, SyncWriteBack);
         await using var second = await CreateInstanceAsync(old, counting, SyncWriteBack);
         ServiceProvider[] instances = [first, second];
+        var rounds = new RoundGate(Writers, Rounds);
 
         await StartingGate.RunAsync(
-            4,
+            Writers,
             async writer =>
             {
                 var repository = Repository(instances[writer % 2]);
-                for (int round = 0; round < 30; round++)
+                for (int round = 0; round < Rounds; round++)
                 {
-                    string id = Id((writer + round) % Ids);
-                    await WriteAsync(repository, id, writer, round);
+                    // Every writer writes the round's id at once: without the lock, their two writes interleave.
+                    await rounds.AllArrivedAsync(round);
+                    await WriteAsync(repository, Id(round % Ids), writer, round);
                 }
 
                 return writer;
@@ -153,10 +160,13 @@ public abstract partial class RepositoryInvariantTests
     public async Task RollbackUnderTraffic_OldReadersSeeOnlyWrittenValues_AndAtTheEndEveryWrite()
     {
         const int Ids = 4;
+        const int Rounds = 25;
         var (old, counting) = await CreateStoresAsync(Ids);
-        await using var first = await CreateInstanceAsync(old, counting, SyncWriteBack);
+        var yielding = new HoldingOldStore(old, yieldBeforeEachWrite: true);
+        await using var first = await CreateInstanceAsync(yielding, counting, SyncWriteBack);
         await using var second = await CreateInstanceAsync(old, counting, SyncWriteBack);
         ServiceProvider[] instances = [first, second];
+        var rounds = new RoundGate(Writers, Rounds);
         var written = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         for (int n = 0; n < Ids; n++)
         {
@@ -191,13 +201,13 @@ public abstract partial class RepositoryInvariantTests
         try
         {
             await StartingGate.RunAsync(
-                4,
+                Writers,
                 async writer =>
                 {
                     var repository = Repository(instances[writer % 2]);
-                    for (int round = 0; round < 25; round++)
+                    for (int round = 0; round < Rounds; round++)
                     {
-                        string id = Id((writer * 3 + round) % Ids);
+                        string id = Id(round % Ids);
                         if (writer == 0 && round == 12)
                         {
                             // Mid-traffic, the reader reads every id at least once: a pass ends, a whole one runs.
@@ -206,6 +216,7 @@ public abstract partial class RepositoryInvariantTests
                         }
 
                         written[WrittenAs(id, writer, round)] = 0; // before the write: the reader may see it at once
+                        await rounds.AllArrivedAsync(round);
                         await WriteAsync(repository, id, writer, round);
                     }
 
@@ -302,9 +313,13 @@ public abstract partial class RepositoryInvariantTests
 
     /// <summary>
     /// An old store whose next write, once <see cref="HoldNextWrite"/> is called, waits at a gate before it reaches the
-    /// store: a write-back held between its new-store write and its old-store write, with its lock held.
+    /// store: a write-back held between its new-store write and its old-store write, with its lock held. With
+    /// <paramref name="yieldBeforeEachWrite"/>, every write first yields its thread: given to one instance only, its
+    /// write-backs' old-store writes fall behind the other instance's, whose writes then land between a write-back's
+    /// two writes unless a lock keeps them out (an in-memory store would otherwise write synchronously, in order).
     /// </summary>
-    private sealed class HoldingOldStore(IOldStore<LegacyCustomer> inner) : IOldStore<LegacyCustomer>
+    private sealed class HoldingOldStore(IOldStore<LegacyCustomer> inner, bool yieldBeforeEachWrite = false)
+        : IOldStore<LegacyCustomer>
     {
         private PauseGate? _next;
 
@@ -344,8 +359,40 @@ public abstract partial class RepositoryInvariantTests
             await inner.DeleteAsync(id, cancellationToken);
         }
 
-        private Task PauseIfHeldAsync(CancellationToken cancellationToken) =>
-            Interlocked.Exchange(ref _next, null)?.PauseAsync(cancellationToken) ?? Task.CompletedTask;
+        private async Task PauseIfHeldAsync(CancellationToken cancellationToken)
+        {
+            if (yieldBeforeEachWrite)
+            {
+                await Task.Yield();
+            }
+
+            if (Interlocked.Exchange(ref _next, null) is { } gate)
+            {
+                await gate.PauseAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Lets the writers into each round together: a round starts once every writer has arrived.</summary>
+    private sealed class RoundGate(int writers, int rounds)
+    {
+        private readonly int[] _arrived = new int[rounds];
+        private readonly TaskCompletionSource[] _started =
+        [
+            .. Enumerable
+                .Range(0, rounds)
+                .Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)),
+        ];
+
+        public Task AllArrivedAsync(int round)
+        {
+            if (Interlocked.Increment(ref _arrived[round]) == writers)
+            {
+                _started[round].TrySetResult();
+            }
+
+            return _started[round].Task.WaitAsync(Patience);
+        }
     }
 
     /// <summary>A lock provider that hands the first handle it grants to the test (<see cref="First"/>).</summary>
