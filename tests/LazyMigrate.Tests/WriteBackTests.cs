@@ -1,5 +1,9 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.TestKit;
 using LazyMigrate.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace LazyMigrate.Tests;
 
@@ -168,6 +172,94 @@ public sealed class WriteBackTests
         await saving;
         Assert.Equal(MigrationHarness.Mapped(5), harness.New.Peek(Id).Value);
         Assert.Equal(MigrationHarness.Legacy(5), harness.Old.Peek(Id));
+    }
+
+    [Fact]
+    public async Task SyncWriteBack_LockLostBetweenItsTwoWrites_CopiesTheNewStoresCurrentStateToTheOldStore()
+    {
+        var shared = new SharedStores();
+        var held = new FirstUpsertHeldOldStore(shared.Old);
+        await using var first = MigrationHarness
+            .Create(
+                shared,
+                o => o.WriteBackMode = WriteBackMode.Sync,
+                b =>
+                {
+                    b.UseOldStore(held);
+                    b.Services.AddLogging(logging => logging.AddFakeLogging());
+                }
+            )
+            .SeedLegacy(1);
+        await using var second = MigrationHarness.Create(shared, o => o.WriteBackMode = WriteBackMode.Sync);
+
+        Task saving = first.Repository.SaveAsync(Id, MigrationHarness.Mapped(1)).AsTask();
+        await held.Gate.Reached.WaitAsync(TimeSpan.FromSeconds(30)); // in the new store, lock held
+        Assert.True(shared.Lock.Expire(MigrationHarness.LockKey(Id))); // tells the holder, then frees the key
+        await second.Repository.SaveAsync(Id, MigrationHarness.Mapped(2));
+        held.Gate.Release(); // the first's stale version 1 reaches the old store after version 2
+        await saving.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(MigrationHarness.Mapped(2), shared.New.Peek(Id).Value);
+        Assert.Equal(MigrationHarness.Legacy(2), shared.Old.Peek(Id));
+        var records = first.Services.GetRequiredService<FakeLogCollector>().GetSnapshot();
+        var lost = Assert.Single(records, r => r.Id.Name == "WriteBackLockLost");
+        Assert.Equal(LogLevel.Warning, lost.Level);
+        Assert.Contains(Id, lost.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SyncWriteBack_LockLostBeforeADeletesOldWrite_TheOldStoreEndsDeletedToo()
+    {
+        var shared = new SharedStores();
+        var held = new FirstUpsertHeldOldStore(shared.Old);
+        await using var first = MigrationHarness
+            .Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseOldStore(held))
+            .SeedLegacy(1);
+        await using var second = MigrationHarness.Create(shared, o => o.WriteBackMode = WriteBackMode.Sync);
+
+        Task saving = first.Repository.SaveAsync(Id, MigrationHarness.Mapped(1)).AsTask();
+        await held.Gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(shared.Lock.Expire(MigrationHarness.LockKey(Id)));
+        await second.Repository.DeleteAsync(Id);
+        held.Gate.Release();
+        await saving.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(NewStoreState.Deleted, shared.New.Peek(Id).State);
+        Assert.Null(shared.Old.Peek(Id));
+    }
+
+    /// <summary>A real old store whose first upsert waits at <see cref="Gate"/> before it writes.</summary>
+    private sealed class FirstUpsertHeldOldStore(InMemoryOldStore<OldCustomer> inner) : IOldStore<OldCustomer>
+    {
+        private int _upserts;
+
+        public PauseGate Gate { get; } = new();
+
+        public ValueTask<OldCustomer?> FindAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.FindAsync(id, cancellationToken);
+
+        public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(
+            IReadOnlyCollection<string> ids,
+            CancellationToken cancellationToken = default
+        ) => inner.FindManyAsync(ids, cancellationToken);
+
+        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(
+            string? afterId,
+            CancellationToken cancellationToken = default
+        ) => inner.ScanAsync(afterId, cancellationToken);
+
+        public async ValueTask UpsertAsync(string id, OldCustomer entity, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _upserts) == 1)
+            {
+                await Gate.PauseAsync(cancellationToken);
+            }
+
+            await inner.UpsertAsync(id, entity, cancellationToken);
+        }
+
+        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(id, cancellationToken);
     }
 
     /// <summary>A real old store whose first upsert fails before writing anything; later writes reach it.</summary>

@@ -68,4 +68,13 @@ internal static partial class Log
         string entityId,
         Exception exception
     );
+
+    [LoggerMessage(
+        8,
+        LogLevel.Warning,
+        "Migration {Migration}: the lock of entity {EntityId} was lost during the write-back of {Operation}; copying "
+            + "the new store's current state to the old store under a new lock",
+        EventName = "WriteBackLockLost"
+    )]
+    public static partial void WriteBackLockLost(ILogger logger, string migration, string operation, string entityId);
 }

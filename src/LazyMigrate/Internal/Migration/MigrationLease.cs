@@ -23,6 +23,14 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     /// </summary>
     public virtual IReadOnlyDictionary<string, TOld>? OldEntities => null;
 
+    /// <summary>
+    /// Gets a token cancelled when the lease's lock is known to be lost, or <see cref="CancellationToken.None"/> when
+    /// the lock cannot tell (<see cref="IMigrationLockHandle.HandleLostToken"/>). Reading it may start a provider's
+    /// watch of its lock (DistributedLock's PostgreSQL lock watches its connection from then on), so only a
+    /// write-back, which holds one lock, asks for it, and before it writes.
+    /// </summary>
+    public virtual CancellationToken LockLostToken => CancellationToken.None;
+
     protected MigrationContext<TOld, TNew> Context { get; }
 
     /// <summary>Takes the locks of <paramref name="ids"/> the way the options say.</summary>

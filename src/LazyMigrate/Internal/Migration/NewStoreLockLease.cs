@@ -24,6 +24,8 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     public override IReadOnlyDictionary<string, TOld>? OldEntities =>
         (_storeLock as IOldStoreReadAlong<TOld>)?.OldEntities;
 
+    public override CancellationToken LockLostToken => _storeLock.HandleLostToken;
+
     public static new async ValueTask<NewStoreLockLease<TOld, TNew>> AcquireAsync(
         MigrationContext<TOld, TNew> context,
         IReadOnlyList<string> ids,

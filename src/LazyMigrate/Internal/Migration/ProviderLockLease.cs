@@ -29,6 +29,11 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     public override IReadOnlyDictionary<string, NewStoreRead<TNew>>? KnownState =>
         _handles.Count == 0 ? NothingKnownToBeHeld : null;
 
+    /// <inheritdoc/>
+    /// <remarks>The handle's token when the lease holds one lock (a write-back's); otherwise none.</remarks>
+    public override CancellationToken LockLostToken =>
+        _handles.Count == 1 ? _handles[0].Value.HandleLostToken : CancellationToken.None;
+
     public static async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(
         MigrationContext<TOld, TNew> context,
         IReadOnlyList<string> ids,

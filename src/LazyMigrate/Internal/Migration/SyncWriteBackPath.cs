@@ -8,6 +8,12 @@ namespace LazyMigrate.Internal;
 /// leave the old store behind. If the old-store write fails after the new store took the change, the call throws and
 /// repeating it converges: both writes are idempotent.
 /// </summary>
+/// <remarks>
+/// A lock known to be lost by the time both writes are done (<see cref="MigrationLease{TOld, TNew}.LockLostToken"/>)
+/// means another writer of the id may have run between them, and this call's old-store write may have landed after
+/// that writer's: the call then locks the id again and copies the new store's current state (a value through the
+/// reverse mapper, or a tombstone as a delete) to the old store, so the two stores agree again.
+/// </remarks>
 internal sealed class SyncWriteBackPath<TOld, TNew>(
     MigrationContext<TOld, TNew> context,
     IReverseMigrationMapper<TOld, TNew> reverseMapper
@@ -15,52 +21,98 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
     where TOld : class
     where TNew : class
 {
+    private static readonly WriteFunc UpsertNew = static (stores, w) =>
+        stores.UpsertNewAsync(w.Id, w.Entity!, CancellationToken.None);
+
+    private static readonly WriteFunc UpsertOld = static (stores, w) =>
+        stores.UpsertOldAsync(w.Id, w.OldEntity!, CancellationToken.None);
+
+    private static readonly WriteFunc DeleteNew = static (stores, w) =>
+        stores.DeleteNewAsync(w.Id, CancellationToken.None);
+
+    private static readonly WriteFunc DeleteOld = static (stores, w) =>
+        stores.DeleteOldAsync(w.Id, CancellationToken.None);
+
+    private delegate ValueTask<bool> WriteFunc(ResilientStores<TOld, TNew> stores, Write write);
+
     public ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken)
     {
         TOld oldEntity = Mapping.Run(context.Name, id, "reverse mapper", reverseMapper.MapBack, entity);
-        return WriteBothAsync(
-            "save",
-            new Write(id, entity, oldEntity),
-            static (stores, w) => stores.UpsertNewAsync(w.Id, w.Entity!, CancellationToken.None),
-            static (stores, w) => stores.UpsertOldAsync(w.Id, w.OldEntity!, CancellationToken.None),
-            cancellationToken
-        );
+        return WriteBothAsync("save", new Write(id, entity, oldEntity), UpsertNew, UpsertOld, cancellationToken);
     }
 
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken) =>
-        WriteBothAsync(
-            "delete",
-            new Write(id, null, null),
-            static (stores, w) => stores.DeleteNewAsync(w.Id, CancellationToken.None),
-            static (stores, w) => stores.DeleteOldAsync(w.Id, CancellationToken.None),
-            cancellationToken
-        );
+        WriteBothAsync("delete", new Write(id, null, null), DeleteNew, DeleteOld, cancellationToken);
 
     private async ValueTask WriteBothAsync(
         string operation,
         Write write,
-        Func<ResilientStores<TOld, TNew>, Write, ValueTask<bool>> writeNew,
-        Func<ResilientStores<TOld, TNew>, Write, ValueTask<bool>> writeOld,
+        WriteFunc writeNew,
+        WriteFunc writeOld,
         CancellationToken cancellationToken
     )
     {
+        bool lockLost;
         MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
             .AcquireAsync(context, [write.Id], forMigration: false, cancellationToken)
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
+            // Asked for before the writes: a provider may start watching its lock only when asked.
+            CancellationToken lost = lease.LockLostToken;
             cancellationToken.ThrowIfCancellationRequested();
             await writeNew(context.Stores, write).ConfigureAwait(false);
-            try
+            await WriteOldAsync(operation, write, writeOld).ConfigureAwait(false);
+            lockLost = lost.IsCancellationRequested;
+        }
+
+        if (lockLost)
+        {
+            Log.WriteBackLockLost(context.Logger, context.Name, operation, write.Id);
+            await CopyCurrentToOldAsync(operation, write.Id).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Under a new lock of <paramref name="id"/>, writes what the new store holds now to the old store, so the last
+    /// write in the new store is the last in the old store too. Not cancelled by the caller, whose change is in the new
+    /// store already.
+    /// </summary>
+    private async ValueTask CopyCurrentToOldAsync(string operation, string id)
+    {
+        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
+            .AcquireAsync(context, [id], forMigration: false, CancellationToken.None)
+            .ConfigureAwait(false);
+        await using (lease.ConfigureAwait(false))
+        {
+            NewStoreRead<TNew> current = await context
+                .Stores.FindNewAsync(id, CancellationToken.None)
+                .ConfigureAwait(false);
+            if (current.State == NewStoreState.Found)
             {
-                await writeOld(context.Stores, write).ConfigureAwait(false);
+                TOld oldEntity = Mapping.Run(context.Name, id, "reverse mapper", reverseMapper.MapBack, current.Value!);
+                await WriteOldAsync(operation, new Write(id, null, oldEntity), UpsertOld).ConfigureAwait(false);
             }
-            catch (MigrationStoreException exception)
+            else if (current.State == NewStoreState.Deleted)
             {
-                Log.WriteBackFailed(context.Logger, context.Name, operation, write.Id, exception);
-                context.Metrics.Failure(context.Name, FailureKinds.WriteBack);
-                throw;
+                await WriteOldAsync(operation, new Write(id, null, null), DeleteOld).ConfigureAwait(false);
             }
+
+            // Missing: the new store lost the id (cleared by hand); the old store is left as it is.
+        }
+    }
+
+    private async ValueTask WriteOldAsync(string operation, Write write, WriteFunc writeOld)
+    {
+        try
+        {
+            await writeOld(context.Stores, write).ConfigureAwait(false);
+        }
+        catch (MigrationStoreException exception)
+        {
+            Log.WriteBackFailed(context.Logger, context.Name, operation, write.Id, exception);
+            context.Metrics.Failure(context.Name, FailureKinds.WriteBack);
+            throw;
         }
     }
 
