@@ -111,12 +111,12 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <inheritdoc/>
     /// <remarks>
     /// <para>One round trip on a connection the lock keeps until it is released, that tries every lock with
-    /// <c>pg_try_advisory_xact_lock</c>, then reads the ids under them in a statement of its own, whose snapshot follows
-    /// the locks. When one is held elsewhere, a second round trip
-    /// waits: <c>BEGIN ISOLATION LEVEL READ COMMITTED</c>, <c>SET LOCAL lock_timeout</c> and <c>statement_timeout</c>
-    /// to the time left, <c>pg_advisory_xact_lock</c> on the key of every id, then the reads. <see
-    /// cref="TimeSpan.Zero"/> tries once; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout
-    /// bounds the whole wait, however many of the ids other transactions hold.</para>
+    /// <c>pg_try_advisory_xact_lock</c>, then reads the ids under them in a statement of its own, whose snapshot
+    /// follows the locks. When one is held elsewhere, a second round trip waits: <c>BEGIN ISOLATION LEVEL READ
+    /// COMMITTED</c>, <c>SET LOCAL lock_timeout</c> and <c>statement_timeout</c> to the time left,
+    /// <c>pg_advisory_xact_lock</c> on the key of every id, then the reads. <see cref="TimeSpan.Zero"/> tries once;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. The timeout bounds the whole wait, however many of
+    /// the ids other transactions hold.</para>
     /// <para>The lock's <see cref="INewStoreLock{TNew}.InsertManyIfAbsentAndReleaseAsync"/> inserts and commits in one
     /// round trip; disposing it unreleased rolls back. A lock lost with its connection makes that insert fail, with
     /// nothing written; <see cref="INewStoreLock{TNew}.HandleLostToken"/> is <see

@@ -239,10 +239,11 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     /// <summary>
     /// One round trip. Without <paramref name="waitFor"/>: <c>BEGIN</c>, the locks tried once, then the reads in a
-    /// statement of their own, whose snapshot follows the locks, all prepared. With it: <c>ROLLBACK</c> of the tried transaction, <c>BEGIN</c>, <c>SET LOCAL
-    /// lock_timeout</c> and, unless the wait is infinite, <c>statement_timeout</c>, both to <paramref name="waitFor"/>,
-    /// a wait for every lock in key order, both settings back to the database's, then the reads in a statement of their
-    /// own, whose snapshot follows the locks. The reads count only when the locks were granted.
+    /// statement of their own, whose snapshot follows the locks, all prepared. With it: <c>ROLLBACK</c> of the tried
+    /// transaction, <c>BEGIN</c>, <c>SET LOCAL lock_timeout</c> and, unless the wait is infinite,
+    /// <c>statement_timeout</c>, both to <paramref name="waitFor"/>, a wait for every lock in key order, both settings
+    /// back to the database's, then the reads in a statement of their own. The reads count only when the locks were
+    /// granted.
     /// </summary>
     private static async ValueTask<LockBatchResult> RunLockBatchAsync(
         DocumentTable<T> table,
