@@ -19,4 +19,17 @@ public sealed partial class InMemoryRepositoryInvariantTests
         Assert.Equal(1, contention.Events);
         Assert.Equal([0, 0], contention.Versions);
     }
+
+    [Fact]
+    public async Task LockThatGrantsEveryone_FailsTheSuitesBatchContentionCheck_MoreThanOneMapperCallPerId()
+    {
+        BatchContention contention = await RunBatchContentionAsync(new GrantEveryoneLockProvider());
+
+        // The suite's test asserts the contenders found the locks held and one mapper call per id: both fail here.
+        Assert.False(contention.BothFoundTheLocksHeld);
+        Assert.All(contention.MapCalls, calls => Assert.True(calls > 1, $"{calls} mapper call(s)"));
+        Assert.Equal(ContendedBatchSize, contention.Inserted); // insert-if-absent alone keeps one row and one event
+        Assert.Equal(ContendedBatchSize, contention.Events);
+        Assert.All(contention.Wrong, wrong => Assert.Equal(0, wrong));
+    }
 }
