@@ -19,8 +19,13 @@ public sealed class ConcurrencyTests
         var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int newStoreReads = 0;
 
-        // Every reader reads the new store once before it asks to migrate: once all have, every reader has come while
-        // the first migration is held inside its old-store read.
+        // Every reader's new-store read waits at this gate until all have come. It completes synchronously: opening it
+        // runs each reader, on the opening thread and in turn, from its read on to where it waits for a migration. The
+        // first starts the migration, held inside its old-store read; every other one has joined it when the gate's
+        // opening returns. Counting readers at their read and letting them go on by themselves would leave a reader,
+        // preempted between its read and its join, free to start a second migration once the first ended.
+        var readsGate = new TaskCompletionSource();
+        store.FindGate = () => readsGate.Task;
         store.BeforeFind = () =>
         {
             if (Interlocked.Increment(ref newStoreReads) == Readers)
@@ -47,10 +52,11 @@ public sealed class ConcurrencyTests
             )
             .ToArray();
         go.SetResult();
-        await gated.Read.WaitAsync(Patience);
         await allArrived.Task.WaitAsync(Patience);
+        readsGate.SetResult();
+        await gated.Read.WaitAsync(Patience);
         gated.Release();
-        NewCustomer?[] results = await Task.WhenAll(readers);
+        NewCustomer?[] results = await Task.WhenAll(readers).WaitAsync(Patience);
 
         Assert.All(results, r => Assert.Equal(MigrationHarness.Mapped(0), r));
         Assert.Equal(1, harness.Old.ReadCount);
