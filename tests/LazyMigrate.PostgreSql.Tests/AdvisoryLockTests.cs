@@ -100,10 +100,14 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task AWaitCancelled_ThrowsAndLeavesNoLockBehind()
+    public async Task AWaitCancelled_BetweenTries_ThrowsAndLeavesNoLockBehind()
     {
+        string waiterName = $"lazymigrate-waiter-{Guid.NewGuid():N}";
+        await using NpgsqlDataSource waiterSource = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { ApplicationName = waiterName }.ConnectionString
+        );
         var holder = new PostgreSqlAdvisoryLockProvider(server.DataSource);
-        var waiter = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var waiter = new PostgreSqlAdvisoryLockProvider(waiterSource);
         string key = NewKey();
         await using IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
         using var cancellation = new CancellationTokenSource();
@@ -111,10 +115,14 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         Task<IMigrationLockHandle?> waiting = waiter
             .TryAcquireAsync(key, Timeout.InfiniteTimeSpan, cancellation.Token)
             .AsTask();
+        // The gate: the waiter's session was refused once and sleeps before its next try.
+        await AdvisoryLockWaiters.UntilBetweenTriesAsync(server.DataSource, [waiterName], [AdvisoryLockSql.TryLock]);
+        Assert.False(waiting.IsCompleted);
         await cancellation.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(1, await CountHoldersAsync(key));
+        Assert.Equal(0, await server.DataSource.ScalarAsync<long>(AdvisoryLocksHeldBy, waiterName));
     }
 
     [Fact]
@@ -262,6 +270,10 @@ public sealed class AdvisoryLockTests(PostgresServer server)
             .UsePostgreSqlAdvisoryLock(dataSource: locks);
         return services.BuildServiceProvider();
     }
+
+    private const string AdvisoryLocksHeldBy =
+        "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
+        + "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1";
 
     private async Task<long> CountHoldersAsync(string key) =>
         await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM ({AdvisoryLockSql.Holder}) AS holder", key);
