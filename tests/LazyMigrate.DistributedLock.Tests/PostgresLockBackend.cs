@@ -62,6 +62,16 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
         }
     }
 
+    /// <summary>
+    /// DistributedLock.Postgres waits on the server (<c>pg_advisory_lock</c> under a <c>lock_timeout</c>): the waiter
+    /// shows in <c>pg_locks</c> as the key's advisory lock not granted.
+    /// </summary>
+    public Task WaitUntilWaitingAsync(string key)
+    {
+        var (high, low) = AdvisoryKeyOf(key);
+        return AdvisoryLockWaiters.UntilWaitedForAsync(server.DataSource, ((long)high << 32) | low);
+    }
+
     public ValueTask DisposeAsync()
     {
         lock (_connectionStrings)

@@ -14,7 +14,9 @@ public static class Eventually
     /// <summary>The bound used when the caller gives none.</summary>
     public static readonly TimeSpan DefaultBound = TimeSpan.FromSeconds(30);
 
-    /// <summary>Returns once <paramref name="condition"/> is true; throws when it is still false after the bound.</summary>
+    /// <summary>
+    /// Returns once <paramref name="condition"/> is true; throws when it is still false after the bound.
+    /// </summary>
     /// <param name="condition">The condition, checked at once and then every <see cref="PollInterval"/>.</param>
     /// <param name="within">The bound; <see cref="DefaultBound"/> when null.</param>
     /// <param name="what">What the condition means, for the failure message.</param>
