@@ -20,9 +20,10 @@ public sealed class PostgresServer : IAsyncLifetime
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
     private const string SystemUser = "postgres";
     private const string Superuser = "postgres";
+    private const int MaxStartAttempts = 5;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly ServerOutput _output = new();
+    private ServerOutput _output = new();
     private DirectoryInfo? _folder;
     private Process? _process;
     private NpgsqlDataSource? _maintenance;
@@ -31,6 +32,16 @@ public sealed class PostgresServer : IAsyncLifetime
 
     /// <summary>Gets the port the server listens on.</summary>
     public int Port { get; private set; }
+
+    /// <summary>
+    /// Gets the chooser of the port to start on, asked again when the server finds its port taken (another process
+    /// bound it after it was chosen); at most five ports are tried.
+    /// </summary>
+    /// <value>The default value is <see cref="FreeTcpPort.Find"/>.</value>
+    public Func<int> ChoosePort { get; init; } = FreeTcpPort.Find;
+
+    /// <summary>Gets how many ports the server tried before it started.</summary>
+    public int StartAttempts { get; private set; }
 
     /// <summary>Gets the connection string of <see cref="DatabaseName"/>: superuser, TCP, pooling on.</summary>
     public string ConnectionString => _connectionString ?? throw NotStarted();
@@ -80,9 +91,7 @@ public sealed class PostgresServer : IAsyncLifetime
                 StartTimeout
             );
 
-            Port = FreeTcpPort.Find();
-            StartServer(data);
-            await WaitUntilAcceptingAsync();
+            await StartOnAFreePortAsync(data);
 
             _maintenance = NpgsqlDataSource.Create(ConnectionStringFor("postgres", pooling: true));
             await using (var create = _maintenance.CreateCommand($"CREATE DATABASE \"{DatabaseName}\""))
@@ -160,6 +169,31 @@ public sealed class PostgresServer : IAsyncLifetime
     private static ProcessStartInfo Command(string program, IEnumerable<string> arguments) =>
         SystemCommand.StartInfo(Path.Combine(BinDirectory, program), arguments, SystemUser, Path.GetTempPath());
 
+    /// <summary>Starts the server on a chosen port, and on another when it finds the port taken.</summary>
+    private async Task StartOnAFreePortAsync(string data)
+    {
+        for (StartAttempts = 1; ; StartAttempts++)
+        {
+            Port = ChoosePort();
+            _output = new ServerOutput();
+            StartServer(data);
+            if (await WaitUntilAcceptingAsync())
+            {
+                return;
+            }
+
+            _process!.Dispose();
+            _process = null;
+            if (StartAttempts == MaxStartAttempts)
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL found each of the {MaxStartAttempts} ports it tried taken. "
+                        + $"Its last log:{Environment.NewLine}{_output}"
+                );
+            }
+        }
+    }
+
     private void StartServer(string data)
     {
         _process = new Process
@@ -191,17 +225,30 @@ public sealed class PostgresServer : IAsyncLifetime
         _output.Follow(_process);
     }
 
-    private async Task WaitUntilAcceptingAsync()
+    /// <summary>
+    /// Returns true once the server accepts connections, false when it exited because its port was taken.
+    /// </summary>
+    private async Task<bool> WaitUntilAcceptingAsync()
     {
         // Real connection attempts, not a guess at how long start-up takes; each failure waits a moment before the
-        // next.
-        string probe = ConnectionStringFor("postgres", pooling: false);
+        // next. A short connect timeout: a port taken by another listener accepts the connection and never answers.
+        string probe = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres", pooling: false))
+        {
+            Timeout = 2,
+        }.ConnectionString;
         var clock = Stopwatch.StartNew();
         Exception? lastError = null;
         while (clock.Elapsed < StartTimeout)
         {
             if (_process!.HasExited)
             {
+                // Wait for the end of its output, which says why it exited.
+                await _process.WaitForExitAsync();
+                if (ServerOutput.SaysPortTaken(_output))
+                {
+                    return false;
+                }
+
                 throw new InvalidOperationException(
                     $"PostgreSQL exited with code {_process.ExitCode} while starting. "
                         + $"Its log:{Environment.NewLine}{_output}"
@@ -212,7 +259,7 @@ public sealed class PostgresServer : IAsyncLifetime
             {
                 await using var connection = new NpgsqlConnection(probe);
                 await connection.OpenAsync();
-                return;
+                return true;
             }
             catch (Exception exception)
                 when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
