@@ -21,6 +21,8 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
         string connectionString = new NpgsqlConnectionStringBuilder(server.ConnectionString)
         {
             ApplicationName = $"lazymigrate-instance-{Interlocked.Increment(ref s_instances)}",
+            // Waits for a pooled connection with margin: readers and waiting locks of an instance share its pool.
+            Timeout = (int)PostgresServer.PoolWait.TotalSeconds,
         }.ConnectionString;
         lock (_connectionStrings)
         {

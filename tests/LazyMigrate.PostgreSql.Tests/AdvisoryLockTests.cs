@@ -19,7 +19,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task AHeldLock_IsAnAdvisoryLockOfItsOwnSession_GoneOnRelease()
     {
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string key = NewKey();
 
         IMigrationLockHandle? handle = await provider.TryAcquireAsync(key, TimeSpan.Zero);
@@ -33,8 +33,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task Release_FreesTheKeyBeforeItReturns()
     {
-        var first = new PostgreSqlAdvisoryLockProvider(server.DataSource);
-        var second = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var first = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
+        var second = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string key = NewKey();
 
         for (int round = 0; round < 20; round++)
@@ -48,7 +48,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task ALostLock_ReleasesQuietly_AndTheSameProviderCanTakeItAgain()
     {
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string key = NewKey();
         IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -68,7 +68,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     public async Task ALockReleasedWithinASlice_WasNeverWatched_AndItsKilledSessionReleasesQuietly()
     {
         // The clock stands still, so the watch never starts: nothing notices the kill until the release.
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, timeProvider: new FakeTimeProvider());
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource, timeProvider: new FakeTimeProvider());
         string key = NewKey();
         IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
 
@@ -85,7 +85,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     public async Task ALockHeldForASlice_IsWatched_AndNoticesItsKilledSession()
     {
         var time = new FakeTimeProvider();
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, timeProvider: time);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource, timeProvider: time);
         string key = NewKey();
         IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -106,7 +106,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         await using NpgsqlDataSource waiterSource = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(server.ConnectionString) { ApplicationName = waiterName }.ConnectionString
         );
-        var holder = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var holder = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         var waiter = new PostgreSqlAdvisoryLockProvider(waiterSource);
         string key = NewKey();
         await using IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
@@ -184,7 +184,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task ABatch_IsHeldByOneSession_AndAPartlyGrantedTryKeepsNone()
     {
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string[] keys = [NewKey(), NewKey(), NewKey()];
         await using IMigrationLockHandle? other = await provider.TryAcquireAsync(keys[2], TimeSpan.Zero);
 

@@ -28,6 +28,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private Process? _process;
     private NpgsqlDataSource? _maintenance;
     private NpgsqlDataSource? _dataSource;
+    private NpgsqlDataSource? _lockDataSource;
     private string? _connectionString;
 
     /// <summary>Gets the port the server listens on.</summary>
@@ -46,8 +47,28 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>Gets the connection string of <see cref="DatabaseName"/>: superuser, TCP, pooling on.</summary>
     public string ConnectionString => _connectionString ?? throw NotStarted();
 
-    /// <summary>Gets a data source over <see cref="ConnectionString"/>.</summary>
+    /// <summary>
+    /// Gets a data source over <see cref="ConnectionString"/> for stores and queries, with room to spare: a pool of
+    /// <see cref="StorePoolSize"/> connections that waits up to <see cref="PoolWait"/> for one.
+    /// </summary>
     public NpgsqlDataSource DataSource => _dataSource ?? throw NotStarted();
+
+    /// <summary>
+    /// Gets a data source of its own for locks (application name <c>lazymigrate-locks</c>, a pool of
+    /// <see cref="LockPoolSize"/>): locks held, or held while they poll, never take the connections the store calls
+    /// need, nor the other way round.
+    /// </summary>
+    public NpgsqlDataSource LockDataSource => _lockDataSource ?? throw NotStarted();
+
+    /// <summary>The connections the pool of <see cref="DataSource"/> may open.</summary>
+    public const int StorePoolSize = 200;
+
+    /// <summary>The connections the pool of <see cref="LockDataSource"/> may open.</summary>
+    public const int LockPoolSize = 100;
+
+    /// <summary>How long the pools of <see cref="DataSource"/> and <see cref="LockDataSource"/> wait for a connection.
+    /// </summary>
+    public static readonly TimeSpan PoolWait = TimeSpan.FromSeconds(30);
 
     /// <summary>Starts the server and creates <see cref="DatabaseName"/>.</summary>
     public async Task InitializeAsync()
@@ -100,7 +121,8 @@ public sealed class PostgresServer : IAsyncLifetime
             }
 
             _connectionString = ConnectionStringFor(DatabaseName, pooling: true);
-            _dataSource = NpgsqlDataSource.Create(_connectionString);
+            _dataSource = NpgsqlDataSource.Create(Pool(_connectionString, StorePoolSize, applicationName: null));
+            _lockDataSource = NpgsqlDataSource.Create(Pool(_connectionString, LockPoolSize, "lazymigrate-locks"));
         }
         catch
         {
@@ -129,6 +151,11 @@ public sealed class PostgresServer : IAsyncLifetime
         if (_dataSource is not null)
         {
             await _dataSource.DisposeAsync();
+        }
+
+        if (_lockDataSource is not null)
+        {
+            await _lockDataSource.DisposeAsync();
         }
 
         if (_maintenance is not null)
@@ -215,9 +242,10 @@ public sealed class PostgresServer : IAsyncLifetime
                     "synchronous_commit=off",
                     "-c",
                     "full_page_writes=off",
-                    // Each simulated service instance has its own connection pools: leave room for several.
+                    // Each simulated service instance has its own connection pools: leave room for several, beyond
+                    // the shared pools of stores and locks (StorePoolSize + LockPoolSize).
                     "-c",
-                    "max_connections=300",
+                    "max_connections=500",
                 ]
             ),
         };
@@ -316,6 +344,14 @@ public sealed class PostgresServer : IAsyncLifetime
             process.Kill(entireProcessTree: true);
         }
     }
+
+    private static string Pool(string connectionString, int size, string? applicationName) =>
+        new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxPoolSize = size,
+            Timeout = (int)PoolWait.TotalSeconds,
+            ApplicationName = applicationName,
+        }.ConnectionString;
 
     private string ConnectionStringFor(string database, bool pooling) =>
         new NpgsqlConnectionStringBuilder
