@@ -249,6 +249,34 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         Assert.Contains("Lock", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheServersLockDataSource_GrantsALock_WhileEveryStoreConnectionIsTaken()
+    {
+        var taken = new List<NpgsqlConnection>();
+        try
+        {
+            for (int i = 0; i < PostgresServer.StorePoolSize; i++)
+            {
+                taken.Add(await server.DataSource.OpenConnectionAsync());
+            }
+
+            var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
+            await using IMigrationLockHandle? held = await provider
+                .TryAcquireAsync(NewKey(), TimeSpan.Zero)
+                .AsTask()
+                .WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.NotNull(held);
+        }
+        finally
+        {
+            foreach (NpgsqlConnection connection in taken)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>A pool of a few connections that gives up waiting for one after a second.</summary>
     private NpgsqlDataSource SmallPool(int maxPoolSize) =>
         NpgsqlDataSource.Create(
