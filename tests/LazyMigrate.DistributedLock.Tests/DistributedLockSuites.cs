@@ -12,6 +12,8 @@ public abstract class DistributedLockConformanceTests(ILockBackend backend) : Lo
 
     protected override Task LoseAsync(string key, IMigrationLockHandle handle) => backend.LoseAsync(key);
 
+    protected override Task WaitUntilWaitingAsync(string key) => backend.WaitUntilWaitingAsync(key);
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => backend.DisposeAsync().AsTask();

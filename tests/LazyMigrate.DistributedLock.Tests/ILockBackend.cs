@@ -14,4 +14,11 @@ public interface ILockBackend : IAsyncDisposable
     /// Makes the server itself drop the lock held under <paramref name="key"/>, as a crash or a network fault would.
     /// </summary>
     Task LoseAsync(string key);
+
+    /// <summary>
+    /// Returns once a caller waits for the lock of <paramref name="key"/>, held by another instance: as the server
+    /// shows it where it can, otherwise as the instances' providers see it. Bounded: throws when no caller waits in
+    /// time.
+    /// </summary>
+    Task WaitUntilWaitingAsync(string key);
 }

@@ -21,6 +21,8 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
         string connectionString = new NpgsqlConnectionStringBuilder(server.ConnectionString)
         {
             ApplicationName = $"lazymigrate-instance-{Interlocked.Increment(ref s_instances)}",
+            // Waits for a pooled connection with margin: readers and waiting locks of an instance share its pool.
+            Timeout = (int)PostgresServer.PoolWait.TotalSeconds,
         }.ConnectionString;
         lock (_connectionStrings)
         {
@@ -60,6 +62,16 @@ public sealed class PostgresLockBackend(PostgresServer server) : ILockBackend
                 $"Expected one backend to hold the advisory lock of '{key}', terminated {terminated}."
             );
         }
+    }
+
+    /// <summary>
+    /// DistributedLock.Postgres waits on the server (<c>pg_advisory_lock</c> under a <c>lock_timeout</c>): the waiter
+    /// shows in <c>pg_locks</c> as the key's advisory lock not granted.
+    /// </summary>
+    public Task WaitUntilWaitingAsync(string key)
+    {
+        var (high, low) = AdvisoryKeyOf(key);
+        return AdvisoryLockWaiters.UntilWaitedForAsync(server.DataSource, ((long)high << 32) | low);
     }
 
     public ValueTask DisposeAsync()

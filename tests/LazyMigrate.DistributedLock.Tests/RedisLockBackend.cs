@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
 using Medallion.Threading;
 using Medallion.Threading.Redis;
@@ -6,18 +8,30 @@ using StackExchange.Redis;
 namespace LazyMigrate.DistributedLock.Tests;
 
 /// <summary>
-/// DistributedLock.Redis on the real server, each instance with its own multiplexer (its own connection).
+/// DistributedLock.Redis on the real server, each instance with its own multiplexer (its own connection). Redis cannot
+/// show who waits for a lock (DistributedLock.Redis retries from the client), so each instance's provider counts its
+/// waiters (<see cref="WaitingLockProvider"/>).
 /// </summary>
 public sealed class RedisLockBackend(RedisServer server) : ILockBackend
 {
     private readonly List<ConnectionMultiplexer> _connections = [];
+    private readonly ConcurrentDictionary<string, int> _waiting = new(StringComparer.Ordinal);
     private ConnectionMultiplexer? _admin;
 
     public async Task<IDistributedLockProvider> CreateInstanceAsync()
     {
         ConnectionMultiplexer connection = await ConnectAsync();
-        return new RedisDistributedSynchronizationProvider(connection.GetDatabase(), Options);
+        return new WaitingLockProvider(
+            new RedisDistributedSynchronizationProvider(connection.GetDatabase(), Options),
+            _waiting
+        );
     }
+
+    public Task WaitUntilWaitingAsync(string key) =>
+        Eventually.TrueAsync(
+            () => _waiting.TryGetValue(key, out int count) && count > 0,
+            what: $"A caller waiting for the Redis lock '{key}'"
+        );
 
     /// <summary>Deletes the lock's Redis key: DistributedLock.Redis stores a lock under its name, unchanged.</summary>
     public async Task LoseAsync(string key)

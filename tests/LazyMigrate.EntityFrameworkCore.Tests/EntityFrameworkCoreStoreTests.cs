@@ -54,7 +54,6 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
     public async Task InsertSaveAndDeleteRacing_EndDeletedOrSaved_NeverWithTheInsertedValue()
     {
         var (db, store) = await CustomersAsync();
-        var endings = new HashSet<NewStoreState>();
 
         for (int round = 0; round < Rounds; round++)
         {
@@ -63,32 +62,83 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
                 3,
                 async i =>
                 {
-                    switch (i)
-                    {
-                        case 0:
-                            await store.InsertIfAbsentAsync(id, Customer.Create(id, 1));
-                            break;
-                        case 1:
-                            await store.UpsertAsync(id, Customer.Create(id, 2));
-                            break;
-                        default:
-                            await store.DeleteAsync(id);
-                            break;
-                    }
-
+                    await InsertSaveOrDeleteAsync(store, i, id);
                     return 0;
                 }
             );
 
             // Whatever the order, the save (version 2) or the delete came last: the inserted value never stands.
             NewStoreRead<Customer> read = await store.FindAsync(id);
-            endings.Add(read.State);
             Assert.True(
                 read.State == NewStoreState.Deleted || read is { State: NewStoreState.Found, Value.Version: 2 },
                 $"round {round}: {read.State} {read.Value?.Version}"
             );
         }
 
+        await AssertEntriesAgreeWithEntitiesAsync(db);
+    }
+
+    [Fact]
+    public async Task InsertSaveAndDelete_InEveryOrder_EndAsTheLastOfSaveAndDelete_NeverWithTheInsertedValue()
+    {
+        var (db, store) = await CustomersAsync();
+        int[][] orders =
+        [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        var endings = new HashSet<NewStoreState>();
+
+        for (int round = 0; round < 2 * orders.Length; round++)
+        {
+            int[] order = orders[round % orders.Length];
+            string id = $"order-{round:D2}";
+            TaskCompletionSource[] done =
+            [
+                .. Enumerable
+                    .Range(0, 3)
+                    .Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)),
+            ];
+            // The three start together, and each waits for the one before it in this round's order: the order is
+            // certain, not left to the scheduler.
+            await StartingGate
+                .RunAsync(
+                    3,
+                    async i =>
+                    {
+                        int position = Array.IndexOf(order, i);
+                        if (position > 0)
+                        {
+                            await done[order[position - 1]].Task;
+                        }
+
+                        await InsertSaveOrDeleteAsync(store, i, id);
+                        done[i].SetResult();
+                        return 0;
+                    }
+                )
+                .WaitAsync(TimeSpan.FromSeconds(30));
+
+            NewStoreRead<Customer> read = await store.FindAsync(id);
+            endings.Add(read.State);
+            string what =
+                $"order {string.Join(", ", order.Select(i => Operations[i]))}: {read.State} "
+                + $"{read.Value?.Version}";
+            if (Array.IndexOf(order, 2) > Array.IndexOf(order, 1))
+            {
+                Assert.True(read.State == NewStoreState.Deleted, what);
+            }
+            else
+            {
+                Assert.True(read is { State: NewStoreState.Found, Value.Version: 2 }, what);
+            }
+        }
+
+        Assert.Equal([NewStoreState.Found, NewStoreState.Deleted], endings.Order());
         await AssertEntriesAgreeWithEntitiesAsync(db);
     }
 
@@ -267,6 +317,25 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
                 deleted.TryGetValue(id, out bool isDeleted) && !isDeleted,
                 $"entity {id} stands beside a tombstone or without an entry"
             );
+        }
+    }
+
+    private static readonly string[] Operations = ["insert", "save", "delete"];
+
+    /// <summary>0: inserts version 1 if absent, 1: saves version 2, 2: deletes.</summary>
+    private static async Task InsertSaveOrDeleteAsync(INewStore<Customer> store, int operation, string id)
+    {
+        switch (operation)
+        {
+            case 0:
+                await store.InsertIfAbsentAsync(id, Customer.Create(id, 1));
+                break;
+            case 1:
+                await store.UpsertAsync(id, Customer.Create(id, 2));
+                break;
+            default:
+                await store.DeleteAsync(id);
+                break;
         }
     }
 }

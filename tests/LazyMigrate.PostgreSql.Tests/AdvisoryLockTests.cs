@@ -19,7 +19,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task AHeldLock_IsAnAdvisoryLockOfItsOwnSession_GoneOnRelease()
     {
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string key = NewKey();
 
         IMigrationLockHandle? handle = await provider.TryAcquireAsync(key, TimeSpan.Zero);
@@ -33,8 +33,8 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task Release_FreesTheKeyBeforeItReturns()
     {
-        var first = new PostgreSqlAdvisoryLockProvider(server.DataSource);
-        var second = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var first = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
+        var second = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string key = NewKey();
 
         for (int round = 0; round < 20; round++)
@@ -48,7 +48,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task ALostLock_ReleasesQuietly_AndTheSameProviderCanTakeItAgain()
     {
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string key = NewKey();
         IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -68,7 +68,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     public async Task ALockReleasedWithinASlice_WasNeverWatched_AndItsKilledSessionReleasesQuietly()
     {
         // The clock stands still, so the watch never starts: nothing notices the kill until the release.
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, timeProvider: new FakeTimeProvider());
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource, timeProvider: new FakeTimeProvider());
         string key = NewKey();
         IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
 
@@ -85,7 +85,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     public async Task ALockHeldForASlice_IsWatched_AndNoticesItsKilledSession()
     {
         var time = new FakeTimeProvider();
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource, timeProvider: time);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource, timeProvider: time);
         string key = NewKey();
         IMigrationLockHandle? held = await provider.TryAcquireAsync(key, TimeSpan.Zero);
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -100,10 +100,14 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task AWaitCancelled_ThrowsAndLeavesNoLockBehind()
+    public async Task AWaitCancelled_BetweenTries_ThrowsAndLeavesNoLockBehind()
     {
-        var holder = new PostgreSqlAdvisoryLockProvider(server.DataSource);
-        var waiter = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        string waiterName = $"lazymigrate-waiter-{Guid.NewGuid():N}";
+        await using NpgsqlDataSource waiterSource = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { ApplicationName = waiterName }.ConnectionString
+        );
+        var holder = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
+        var waiter = new PostgreSqlAdvisoryLockProvider(waiterSource);
         string key = NewKey();
         await using IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
         using var cancellation = new CancellationTokenSource();
@@ -111,10 +115,14 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         Task<IMigrationLockHandle?> waiting = waiter
             .TryAcquireAsync(key, Timeout.InfiniteTimeSpan, cancellation.Token)
             .AsTask();
+        // The gate: the waiter's session was refused once and sleeps before its next try.
+        await AdvisoryLockWaiters.UntilBetweenTriesAsync(server.DataSource, [waiterName], [AdvisoryLockSql.TryLock]);
+        Assert.False(waiting.IsCompleted);
         await cancellation.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(1, await CountHoldersAsync(key));
+        Assert.Equal(0, await server.DataSource.ScalarAsync<long>(AdvisoryLocksHeldBy, waiterName));
     }
 
     [Fact]
@@ -176,7 +184,7 @@ public sealed class AdvisoryLockTests(PostgresServer server)
     [Fact]
     public async Task ABatch_IsHeldByOneSession_AndAPartlyGrantedTryKeepsNone()
     {
-        var provider = new PostgreSqlAdvisoryLockProvider(server.DataSource);
+        var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
         string[] keys = [NewKey(), NewKey(), NewKey()];
         await using IMigrationLockHandle? other = await provider.TryAcquireAsync(keys[2], TimeSpan.Zero);
 
@@ -241,6 +249,34 @@ public sealed class AdvisoryLockTests(PostgresServer server)
         Assert.Contains("Lock", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheServersLockDataSource_GrantsALock_WhileEveryStoreConnectionIsTaken()
+    {
+        var taken = new List<NpgsqlConnection>();
+        try
+        {
+            for (int i = 0; i < PostgresServer.StorePoolSize; i++)
+            {
+                taken.Add(await server.DataSource.OpenConnectionAsync());
+            }
+
+            var provider = new PostgreSqlAdvisoryLockProvider(server.LockDataSource);
+            await using IMigrationLockHandle? held = await provider
+                .TryAcquireAsync(NewKey(), TimeSpan.Zero)
+                .AsTask()
+                .WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.NotNull(held);
+        }
+        finally
+        {
+            foreach (NpgsqlConnection connection in taken)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>A pool of a few connections that gives up waiting for one after a second.</summary>
     private NpgsqlDataSource SmallPool(int maxPoolSize) =>
         NpgsqlDataSource.Create(
@@ -262,6 +298,10 @@ public sealed class AdvisoryLockTests(PostgresServer server)
             .UsePostgreSqlAdvisoryLock(dataSource: locks);
         return services.BuildServiceProvider();
     }
+
+    private const string AdvisoryLocksHeldBy =
+        "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
+        + "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1";
 
     private async Task<long> CountHoldersAsync(string key) =>
         await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM ({AdvisoryLockSql.Holder}) AS holder", key);

@@ -132,12 +132,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
         INewStoreLock<Customer>? held = await holder.TryLockAsync(["a"], TimeSpan.Zero);
         Task<INewStoreLock<Customer>?> waiting = waiter.TryLockAsync(["a"], Patience).AsTask();
-        await WaitUntilAsync(
-            repeatableRead,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
-            holder.LockKey("a")
-        );
+        await AdvisoryLockWaiters.UntilWaitedForAsync(repeatableRead, holder.LockKey("a"));
         Assert.False(waiting.IsCompleted);
         await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 5))]);
         await using INewStoreLock<Customer>? next = await waiting.WaitAsync(Patience);
@@ -194,12 +189,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
         Task<INewStoreLock<Customer>?> waiting = waiter
             .TryLockAsync(["b", "a"], Timeout.InfiniteTimeSpan, cancellation.Token)
             .AsTask();
-        await WaitUntilAsync(
-            server.DataSource,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
-            holder.LockKey("a")
-        );
+        await AdvisoryLockWaiters.UntilWaitedForAsync(server.DataSource, holder.LockKey("a"));
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
@@ -265,12 +255,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
             waiting = waiter.TryLockAsync(["a"], Patience).AsTask();
         }
 
-        await WaitUntilAsync(
-            server.DataSource,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
-            holder.LockKey("a")
-        );
+        await AdvisoryLockWaiters.UntilWaitedForAsync(server.DataSource, holder.LockKey("a"));
         await held!.InsertManyIfAbsentAndReleaseAsync([new("a", Customer.Create("a", 4))]);
         await using INewStoreLock<Customer>? next = await waiting.WaitAsync(Patience);
 
@@ -376,14 +361,4 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
     private async Task<long> CountHoldersAsync(string key) =>
         await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM ({AdvisoryLockSql.Holder}) AS holder", key);
-
-    /// <summary>Queries until the count is positive: the server's own view, no sleep.</summary>
-    private static async Task WaitUntilAsync(NpgsqlDataSource dataSource, string countSql, string key)
-    {
-        var clock = Stopwatch.StartNew();
-        while (await dataSource.ScalarAsync<long>(countSql, key) == 0)
-        {
-            Assert.True(clock.Elapsed < Patience, "the waiter never showed up in pg_locks");
-        }
-    }
 }

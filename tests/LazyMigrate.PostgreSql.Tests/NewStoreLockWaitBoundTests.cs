@@ -168,6 +168,7 @@ public sealed class NewStoreLockWaitBoundTests(PostgresServer server)
                 }
 
                 Assert.True(clock.Elapsed < Patience, "the waiter never showed up in pg_locks");
+                await Task.Delay(Eventually.PollInterval);
             }
 
             return null;

@@ -13,10 +13,6 @@ namespace LazyMigrate.PostgreSql.Tests.Conformance;
 public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server)
     : NewStoreLockConformanceTests<Customer>
 {
-    private const string WaitingFor =
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-        + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)";
-
     public override Customer Create(string id, int version) => Customer.Create(id, version);
 
     public override int VersionOf(Customer entity) => entity.Version;
@@ -31,15 +27,8 @@ public sealed class PostgreSqlNewStoreLockConformanceTests(PostgresServer server
             new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options(TableOf(store)))
         );
 
-    protected override async Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id)
-    {
-        string key = ((PostgreSqlNewStore<Customer>)store).LockKey(id);
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await server.DataSource.ScalarAsync<long>(WaitingFor, key) == 0)
-        {
-            patience.Token.ThrowIfCancellationRequested();
-        }
-    }
+    protected override Task WaitUntilWaitingAsync(ILockingNewStore<Customer> store, string id) =>
+        AdvisoryLockWaiters.UntilWaitedForAsync(server.DataSource, ((PostgreSqlNewStore<Customer>)store).LockKey(id));
 
     private static string TableOf(ILockingNewStore<Customer> store) =>
         ((PostgreSqlNewStore<Customer>)store).TableName.Split('.')[1].Trim('"');

@@ -121,14 +121,15 @@ public abstract class BatchLockConformanceTests : LockConformanceTests
             [keys[1], keys[2]],
             [keys[2], keys[0]],
         ];
-        var (overlaps, acquisitions) = await Contenders.RunAsync(
+        var (overlaps, acquisitions, contended) = await Contenders.RunAsync(
             batches.Length,
             5,
-            async worker => await providers[worker % 2].TryAcquireManyAsync(batches[worker], Patience)
+            async (worker, wait) => await providers[worker % 2].TryAcquireManyAsync(batches[worker], wait)
         );
 
         // Every pair of these batches overlaps, so no two may ever hold their locks at once.
         Assert.Equal(0, overlaps);
         Assert.Equal(20, acquisitions);
+        Assert.NotEqual(0, contended);
     }
 }

@@ -24,10 +24,11 @@ public abstract class LockConformanceTests
     protected static string NewKey() => $"lazymigrate:conformance:{Guid.NewGuid():N}";
 
     /// <summary>
-    /// Returns once a caller waits for <paramref name="key"/>, where the backend can tell; the default returns at once
-    /// (the key is held by another handle, so the caller can only be waiting or about to).
+    /// Returns once a caller waits for <paramref name="key"/> (held by another handle): where the backend can tell, as
+    /// the backend shows it (a lock request not granted, a session between two tries); otherwise as a wrapper over
+    /// the backend sees it (a try refused, the wait begun). Bounded: throws when no caller waits in time.
     /// </summary>
-    protected virtual Task WaitUntilWaitingAsync(string key) => Task.CompletedTask;
+    protected abstract Task WaitUntilWaitingAsync(string key);
 
     [Fact]
     public async Task TryAcquire_AFreeKey_ReturnsAHandle()
@@ -78,9 +79,10 @@ public abstract class LockConformanceTests
         IMigrationLockHandle? held = await holder.TryAcquireAsync(key, TimeSpan.Zero);
 
         Task<IMigrationLockHandle?> waiting = waiter.TryAcquireAsync(key, Patience).AsTask();
+        await WaitUntilWaitingAsync(key);
         Assert.False(waiting.IsCompleted);
         await held!.DisposeAsync();
-        await using IMigrationLockHandle? acquired = await waiting;
+        await using IMigrationLockHandle? acquired = await waiting.WaitAsync(Patience);
 
         Assert.NotNull(acquired);
     }
@@ -108,14 +110,15 @@ public abstract class LockConformanceTests
             await CreateProviderAsync(),
             await CreateProviderAsync(),
         ];
-        var (overlaps, acquisitions) = await Contenders.RunAsync(
+        var (overlaps, acquisitions, contended) = await Contenders.RunAsync(
             6,
             5,
-            async worker => await providers[worker % providers.Length].TryAcquireAsync(key, Patience)
+            async (worker, wait) => await providers[worker % providers.Length].TryAcquireAsync(key, wait)
         );
 
         Assert.Equal(0, overlaps);
         Assert.Equal(30, acquisitions);
+        Assert.NotEqual(0, contended);
     }
 
     [Fact]

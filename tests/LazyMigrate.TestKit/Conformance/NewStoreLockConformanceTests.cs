@@ -170,14 +170,15 @@ public abstract class NewStoreLockConformanceTests<TEntity> : IConformanceEntiti
             ["b", "c"],
             ["c", "a"],
         ];
-        var (overlaps, acquisitions) = await Contenders.RunAsync(
+        var (overlaps, acquisitions, contended) = await Contenders.RunAsync(
             batches.Length,
             5,
-            async worker => await instances[worker % 2].TryLockAsync(batches[worker], Patience)
+            async (worker, wait) => await instances[worker % 2].TryLockAsync(batches[worker], wait)
         );
 
         // Every pair of these batches overlaps, so no two may ever hold their locks at once.
         Assert.Equal(0, overlaps);
         Assert.Equal(20, acquisitions);
+        Assert.NotEqual(0, contended);
     }
 }

@@ -3,8 +3,11 @@ using System.Net.Sockets;
 
 namespace LazyMigrate.TestKit.Servers;
 
-/// <summary>Finds a TCP port on 127.0.0.1 that nothing listens on right now.</summary>
-internal static class FreeTcpPort
+/// <summary>
+/// Finds a TCP port on 127.0.0.1 that nothing listens on right now. Another process may take it before the server
+/// binds it: the servers retry on another port when theirs is taken.
+/// </summary>
+public static class FreeTcpPort
 {
     /// <summary>
     /// Asks the operating system for a free port by binding port 0, then lets it go for the server to take.

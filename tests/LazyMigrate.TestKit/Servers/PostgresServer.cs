@@ -20,23 +20,55 @@ public sealed class PostgresServer : IAsyncLifetime
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
     private const string SystemUser = "postgres";
     private const string Superuser = "postgres";
+    private const int MaxStartAttempts = 5;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly ServerOutput _output = new();
+    private ServerOutput _output = new();
     private DirectoryInfo? _folder;
     private Process? _process;
     private NpgsqlDataSource? _maintenance;
     private NpgsqlDataSource? _dataSource;
+    private NpgsqlDataSource? _lockDataSource;
     private string? _connectionString;
 
     /// <summary>Gets the port the server listens on.</summary>
     public int Port { get; private set; }
 
+    /// <summary>
+    /// Gets the chooser of the port to start on, asked again when the server finds its port taken (another process
+    /// bound it after it was chosen); at most five ports are tried.
+    /// </summary>
+    /// <value>The default value is <see cref="FreeTcpPort.Find"/>.</value>
+    public Func<int> ChoosePort { get; init; } = FreeTcpPort.Find;
+
+    /// <summary>Gets how many ports the server tried before it started.</summary>
+    public int StartAttempts { get; private set; }
+
     /// <summary>Gets the connection string of <see cref="DatabaseName"/>: superuser, TCP, pooling on.</summary>
     public string ConnectionString => _connectionString ?? throw NotStarted();
 
-    /// <summary>Gets a data source over <see cref="ConnectionString"/>.</summary>
+    /// <summary>
+    /// Gets a data source over <see cref="ConnectionString"/> for stores and queries, with room to spare: a pool of
+    /// <see cref="StorePoolSize"/> connections that waits up to <see cref="PoolWait"/> for one.
+    /// </summary>
     public NpgsqlDataSource DataSource => _dataSource ?? throw NotStarted();
+
+    /// <summary>
+    /// Gets a data source of its own for locks (application name <c>lazymigrate-locks</c>, a pool of
+    /// <see cref="LockPoolSize"/>): locks held, or held while they poll, never take the connections the store calls
+    /// need, nor the other way round.
+    /// </summary>
+    public NpgsqlDataSource LockDataSource => _lockDataSource ?? throw NotStarted();
+
+    /// <summary>The connections the pool of <see cref="DataSource"/> may open.</summary>
+    public const int StorePoolSize = 200;
+
+    /// <summary>The connections the pool of <see cref="LockDataSource"/> may open.</summary>
+    public const int LockPoolSize = 100;
+
+    /// <summary>How long the pools of <see cref="DataSource"/> and <see cref="LockDataSource"/> wait for a connection.
+    /// </summary>
+    public static readonly TimeSpan PoolWait = TimeSpan.FromSeconds(30);
 
     /// <summary>Starts the server and creates <see cref="DatabaseName"/>.</summary>
     public async Task InitializeAsync()
@@ -80,9 +112,7 @@ public sealed class PostgresServer : IAsyncLifetime
                 StartTimeout
             );
 
-            Port = FreeTcpPort.Find();
-            StartServer(data);
-            await WaitUntilAcceptingAsync();
+            await StartOnAFreePortAsync(data);
 
             _maintenance = NpgsqlDataSource.Create(ConnectionStringFor("postgres", pooling: true));
             await using (var create = _maintenance.CreateCommand($"CREATE DATABASE \"{DatabaseName}\""))
@@ -91,7 +121,8 @@ public sealed class PostgresServer : IAsyncLifetime
             }
 
             _connectionString = ConnectionStringFor(DatabaseName, pooling: true);
-            _dataSource = NpgsqlDataSource.Create(_connectionString);
+            _dataSource = NpgsqlDataSource.Create(Pool(_connectionString, StorePoolSize, applicationName: null));
+            _lockDataSource = NpgsqlDataSource.Create(Pool(_connectionString, LockPoolSize, "lazymigrate-locks"));
         }
         catch
         {
@@ -120,6 +151,11 @@ public sealed class PostgresServer : IAsyncLifetime
         if (_dataSource is not null)
         {
             await _dataSource.DisposeAsync();
+        }
+
+        if (_lockDataSource is not null)
+        {
+            await _lockDataSource.DisposeAsync();
         }
 
         if (_maintenance is not null)
@@ -160,6 +196,31 @@ public sealed class PostgresServer : IAsyncLifetime
     private static ProcessStartInfo Command(string program, IEnumerable<string> arguments) =>
         SystemCommand.StartInfo(Path.Combine(BinDirectory, program), arguments, SystemUser, Path.GetTempPath());
 
+    /// <summary>Starts the server on a chosen port, and on another when it finds the port taken.</summary>
+    private async Task StartOnAFreePortAsync(string data)
+    {
+        for (StartAttempts = 1; ; StartAttempts++)
+        {
+            Port = ChoosePort();
+            _output = new ServerOutput();
+            StartServer(data);
+            if (await WaitUntilAcceptingAsync())
+            {
+                return;
+            }
+
+            _process!.Dispose();
+            _process = null;
+            if (StartAttempts == MaxStartAttempts)
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL found each of the {MaxStartAttempts} ports it tried taken. "
+                        + $"Its last log:{Environment.NewLine}{_output}"
+                );
+            }
+        }
+    }
+
     private void StartServer(string data)
     {
         _process = new Process
@@ -181,9 +242,10 @@ public sealed class PostgresServer : IAsyncLifetime
                     "synchronous_commit=off",
                     "-c",
                     "full_page_writes=off",
-                    // Each simulated service instance has its own connection pools: leave room for several.
+                    // Each simulated service instance has its own connection pools: leave room for several, beyond
+                    // the shared pools of stores and locks (StorePoolSize + LockPoolSize).
                     "-c",
-                    "max_connections=300",
+                    "max_connections=500",
                 ]
             ),
         };
@@ -191,17 +253,30 @@ public sealed class PostgresServer : IAsyncLifetime
         _output.Follow(_process);
     }
 
-    private async Task WaitUntilAcceptingAsync()
+    /// <summary>
+    /// Returns true once the server accepts connections, false when it exited because its port was taken.
+    /// </summary>
+    private async Task<bool> WaitUntilAcceptingAsync()
     {
         // Real connection attempts, not a guess at how long start-up takes; each failure waits a moment before the
-        // next.
-        string probe = ConnectionStringFor("postgres", pooling: false);
+        // next. A short connect timeout: a port taken by another listener accepts the connection and never answers.
+        string probe = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres", pooling: false))
+        {
+            Timeout = 2,
+        }.ConnectionString;
         var clock = Stopwatch.StartNew();
         Exception? lastError = null;
         while (clock.Elapsed < StartTimeout)
         {
             if (_process!.HasExited)
             {
+                // Wait for the end of its output, which says why it exited.
+                await _process.WaitForExitAsync();
+                if (ServerOutput.SaysPortTaken(_output))
+                {
+                    return false;
+                }
+
                 throw new InvalidOperationException(
                     $"PostgreSQL exited with code {_process.ExitCode} while starting. "
                         + $"Its log:{Environment.NewLine}{_output}"
@@ -212,7 +287,7 @@ public sealed class PostgresServer : IAsyncLifetime
             {
                 await using var connection = new NpgsqlConnection(probe);
                 await connection.OpenAsync();
-                return;
+                return true;
             }
             catch (Exception exception)
                 when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
@@ -269,6 +344,14 @@ public sealed class PostgresServer : IAsyncLifetime
             process.Kill(entireProcessTree: true);
         }
     }
+
+    private static string Pool(string connectionString, int size, string? applicationName) =>
+        new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxPoolSize = size,
+            Timeout = (int)PoolWait.TotalSeconds,
+            ApplicationName = applicationName,
+        }.ConnectionString;
 
     private string ConnectionStringFor(string database, bool pooling) =>
         new NpgsqlConnectionStringBuilder

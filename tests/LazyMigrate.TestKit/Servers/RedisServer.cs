@@ -15,14 +15,25 @@ namespace LazyMigrate.TestKit.Servers;
 public sealed class RedisServer : IAsyncLifetime
 {
     private const string Program = "/usr/bin/redis-server";
+    private const int MaxStartAttempts = 5;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly ServerOutput _output = new();
+    private ServerOutput _output = new();
     private DirectoryInfo? _folder;
     private Process? _process;
 
     /// <summary>Gets the port the server listens on.</summary>
     public int Port { get; private set; }
+
+    /// <summary>
+    /// Gets the chooser of the port to start on, asked again when the server finds its port taken (another process
+    /// bound it after it was chosen); at most five ports are tried.
+    /// </summary>
+    /// <value>The default value is <see cref="FreeTcpPort.Find"/>.</value>
+    public Func<int> ChoosePort { get; init; } = FreeTcpPort.Find;
+
+    /// <summary>Gets how many ports the server tried before it started.</summary>
+    public int StartAttempts { get; private set; }
 
     /// <summary>Gets the StackExchange.Redis configuration string, <c>127.0.0.1:PORT</c>.</summary>
     public string ConnectionString =>
@@ -46,32 +57,7 @@ public sealed class RedisServer : IAsyncLifetime
         try
         {
             _folder = Directory.CreateTempSubdirectory("lazymigrate-redis-");
-            Port = FreeTcpPort.Find();
-            _process = new Process
-            {
-                StartInfo = SystemCommand.StartInfo(
-                    Program,
-                    [
-                        "--port",
-                        Port.ToString(CultureInfo.InvariantCulture),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--dir",
-                        _folder.FullName,
-                        "--daemonize",
-                        "no",
-                    ],
-                    runAs: null,
-                    _folder.FullName
-                ),
-            };
-            _process.Start();
-            _output.Follow(_process);
-            await WaitUntilAnsweringAsync();
+            await StartOnAFreePortAsync();
         }
         catch
         {
@@ -116,7 +102,56 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private async Task WaitUntilAnsweringAsync()
+    /// <summary>Starts the server on a chosen port, and on another when it finds the port taken.</summary>
+    private async Task StartOnAFreePortAsync()
+    {
+        for (StartAttempts = 1; ; StartAttempts++)
+        {
+            Port = ChoosePort();
+            _output = new ServerOutput();
+            _process = new Process
+            {
+                StartInfo = SystemCommand.StartInfo(
+                    Program,
+                    [
+                        "--port",
+                        Port.ToString(CultureInfo.InvariantCulture),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        _folder!.FullName,
+                        "--daemonize",
+                        "no",
+                    ],
+                    runAs: null,
+                    _folder.FullName
+                ),
+            };
+            _process.Start();
+            _output.Follow(_process);
+            if (await WaitUntilAnsweringAsync())
+            {
+                return;
+            }
+
+            _process.Dispose();
+            _process = null;
+            if (StartAttempts == MaxStartAttempts)
+            {
+                throw new InvalidOperationException(
+                    $"redis-server found each of the {MaxStartAttempts} ports it tried taken. "
+                        + $"Its last output:{Environment.NewLine}{_output}"
+                );
+            }
+        }
+    }
+
+    /// <summary>Returns true once the server answers PING, false when it exited because its port was taken.</summary>
+    private async Task<bool> WaitUntilAnsweringAsync()
     {
         // Real PING round trips, not a guess at how long start-up takes; each failure waits a moment before the next.
         var clock = Stopwatch.StartNew();
@@ -125,6 +160,13 @@ public sealed class RedisServer : IAsyncLifetime
         {
             if (_process!.HasExited)
             {
+                // Wait for the end of its output, which says why it exited.
+                await _process.WaitForExitAsync();
+                if (ServerOutput.SaysPortTaken(_output))
+                {
+                    return false;
+                }
+
                 throw new InvalidOperationException(
                     $"redis-server exited with code {_process.ExitCode} while starting. "
                         + $"Its output:{Environment.NewLine}{_output}"
@@ -135,7 +177,7 @@ public sealed class RedisServer : IAsyncLifetime
             {
                 if (await PingAsync())
                 {
-                    return;
+                    return true;
                 }
             }
             catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)

@@ -42,6 +42,13 @@ internal sealed class ServerOutput
         }
     }
 
+    /// <summary>
+    /// Gets whether a server's output says it could not bind its port because another socket holds it (PostgreSQL:
+    /// <c>could not bind IPv4 address ...: Address already in use</c>; Redis: <c>bind: Address already in use</c>).
+    /// </summary>
+    public static bool SaysPortTaken(ServerOutput output) =>
+        output.ToString().Contains("Address already in use", StringComparison.OrdinalIgnoreCase);
+
     public override string ToString()
     {
         lock (_gate)
