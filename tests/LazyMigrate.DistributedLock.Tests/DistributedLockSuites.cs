@@ -4,11 +4,14 @@ using LazyMigrate.TestKit.Conformance;
 
 namespace LazyMigrate.DistributedLock.Tests;
 
-/// <summary>The lock conformance suite on a DistributedLock provider over a real lock server.</summary>
+/// <summary>
+/// The lock conformance suite on a DistributedLock provider over a real lock server, watching for loss so that the
+/// suite's loss checks see what the provider detects.
+/// </summary>
 public abstract class DistributedLockConformanceTests(ILockBackend backend) : LockConformanceTests, IAsyncLifetime
 {
     protected override async Task<IMigrationLockProvider> CreateProviderAsync() =>
-        new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync());
+        new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync(), watchForLoss: true);
 
     protected override Task LoseAsync(string key, IMigrationLockHandle handle) => backend.LoseAsync(key);
 
@@ -24,7 +27,12 @@ public abstract class DistributedLockConformanceTests(ILockBackend backend) : Lo
 /// stores are the in-memory ones, shared by the instances: the lock is what is under test here (the store adapters have
 /// their own runs).
 /// </summary>
-public abstract class DistributedLockInvariantTests(ILockBackend backend) : RepositoryInvariantTests, IAsyncLifetime
+/// <param name="backend">The lock server.</param>
+/// <param name="watchForLoss">Whether the provider watches for lost locks: as a user would choose it for this backend
+/// (docs/distributed-lock.md).</param>
+public abstract class DistributedLockInvariantTests(ILockBackend backend, bool watchForLoss)
+    : RepositoryInvariantTests,
+        IAsyncLifetime
 {
     protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
         Task.FromResult<IOldStore<LegacyCustomer>>(new InMemoryOldStore<LegacyCustomer>());
@@ -33,7 +41,7 @@ public abstract class DistributedLockInvariantTests(ILockBackend backend) : Repo
         Task.FromResult<INewStore<Customer>>(new InMemoryNewStore<Customer>());
 
     protected override async Task<IMigrationLockProvider> CreateLockProviderAsync() =>
-        new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync());
+        new DistributedLockMigrationLockProvider(await backend.CreateInstanceAsync(), watchForLoss);
 
     protected override Task LoseLockAsync(string key) => backend.LoseAsync(key);
 

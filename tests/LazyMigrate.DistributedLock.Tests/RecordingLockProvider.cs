@@ -27,7 +27,18 @@ internal sealed class RecordingLockProvider(bool grant = true) : IDistributedLoc
         /// </summary>
         public bool FailsToRelease { get; set; }
 
-        public CancellationToken HandleLostToken => Lost.Token;
+        /// <summary>Gets how often <see cref="HandleLostToken"/> was read (reading starts some providers' watch).
+        /// </summary>
+        public int LostTokenReads { get; private set; }
+
+        public CancellationToken HandleLostToken
+        {
+            get
+            {
+                LostTokenReads++;
+                return Lost.Token;
+            }
+        }
 
         public void Dispose() => Disposals++;
 

@@ -3,20 +3,26 @@ using Medallion.Threading;
 namespace LazyMigrate.DistributedLock.Internal;
 
 /// <summary>A held DistributedLock lock seen as an <see cref="IMigrationLockHandle"/>.</summary>
-internal sealed class DistributedLockMigrationLockHandle(IDistributedSynchronizationHandle handle)
+internal sealed class DistributedLockMigrationLockHandle(IDistributedSynchronizationHandle handle, bool watchForLoss)
     : IMigrationLockHandle
 {
     private CancellationToken _lostToken;
     private volatile bool _lostTokenRead;
 
     /// <summary>
-    /// Gets the provider's own token, asked for once and only when the caller asks: some providers (Postgres among
-    /// them) start watching the connection the first time it is read, and that watch is not free.
+    /// Gets the provider's own token when the provider watches for loss, asked for once and only when the caller asks:
+    /// some providers (Postgres among them) start watching the connection the first time it is read, and that watch is
+    /// not free. Otherwise <see cref="CancellationToken.None"/>, and the provider's token is never read.
     /// </summary>
     public CancellationToken HandleLostToken
     {
         get
         {
+            if (!watchForLoss)
+            {
+                return CancellationToken.None;
+            }
+
             if (!_lostTokenRead)
             {
                 // Two racing readers both store the provider's one token; the flag is set after it, so no reader sees a
