@@ -57,10 +57,10 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     public IReadOnlyDictionary<string, TOld> OldEntities { get; }
 
     /// <summary>
-    /// Gets a token cancelled when the release (<see cref="DisposeAsync"/>, or the rollback of a failed insert) finds the
-    /// locks gone: their transaction died with its session before the release, so another transaction may have held
-    /// them meanwhile. Already cancelled when read after such a release; never cancelled while the locks are held, nor
-    /// by a release that succeeds (a <c>COMMIT</c> or a <c>ROLLBACK</c>).
+    /// Gets a token cancelled when the release (<see cref="DisposeAsync"/>, or the rollback of a failed insert) finds
+    /// the locks gone: their transaction died with its session before the release, so another transaction may have
+    /// held them meanwhile. Already cancelled when read after such a release; never cancelled while the locks are
+    /// held, nor by a release that succeeds (a <c>COMMIT</c> or a <c>ROLLBACK</c>).
     /// </summary>
     public CancellationToken HandleLostToken
     {
@@ -273,7 +273,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         }
     }
 
-    /// <summary>Closes the lock's connection and, when its rollback found the locks gone, cancels the lost token.</summary>
+    /// <summary>Closes the lock's connection; when its rollback found the locks gone, cancels the lost token.</summary>
     private async ValueTask ReleaseAsync(bool rollBack)
     {
         if (!await CloseAsync(_table, _connection, rollBack).ConfigureAwait(false))
