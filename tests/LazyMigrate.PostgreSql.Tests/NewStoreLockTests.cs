@@ -32,7 +32,8 @@ public sealed class NewStoreLockTests(PostgresServer server)
         Assert.Equal(["deleted", "saved"], held.Current.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(3, held.Current["saved"].Value!.Version);
         Assert.Equal(NewStoreState.Deleted, held.Current["deleted"].State);
-        Assert.Equal(CancellationToken.None, held.HandleLostToken);
+        Assert.True(held.HandleLostToken.CanBeCanceled); // the lock tells of a loss, at its release
+        Assert.False(held.HandleLostToken.IsCancellationRequested);
         Assert.Equal(1, await CountHoldersAsync(store.LockKey("missing")));
     }
 
@@ -161,6 +162,7 @@ public sealed class NewStoreLockTests(PostgresServer server)
 
         Assert.True(failure.IsTransient);
         Assert.Same(failure, retried.InnerException);
+        Assert.True(held.HandleLostToken.IsCancellationRequested); // the failed insert's release found the lock gone
         Assert.Empty(await store.FindManyAsync(["a", "b"]));
         await using INewStoreLock<Customer>? again = await other.TryLockAsync(["a", "b"], TimeSpan.Zero);
         Assert.NotNull(again);
@@ -176,6 +178,35 @@ public sealed class NewStoreLockTests(PostgresServer server)
         await held!.DisposeAsync();
 
         await using INewStoreLock<Customer>? again = await other.TryLockAsync(["a"], TimeSpan.Zero);
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task AKilledBackend_WhileHeld_CancelsHandleLostToken_AtTheRelease_ANormalReleaseDoesNot()
+    {
+        var (store, other) = TwoStoresOverOneTable();
+        INewStoreLock<Customer>? killed = await store.TryLockAsync(["a"], TimeSpan.Zero);
+        INewStoreLock<Customer>? readLate = await store.TryLockAsync(["b"], TimeSpan.Zero);
+        INewStoreLock<Customer>? disposed = await store.TryLockAsync(["c"], TimeSpan.Zero);
+        INewStoreLock<Customer>? inserted = await store.TryLockAsync(["d"], TimeSpan.Zero);
+        CancellationToken lost = killed!.HandleLostToken; // read before the loss, as a write-back does
+        CancellationToken kept = disposed!.HandleLostToken;
+        CancellationToken committed = inserted!.HandleLostToken;
+
+        Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(store.LockKey("a")));
+        Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(store.LockKey("b")));
+        Assert.False(lost.IsCancellationRequested); // not known while held: nothing reads the connection
+        await killed.DisposeAsync();
+        await readLate!.DisposeAsync();
+        await disposed.DisposeAsync();
+        await inserted.InsertManyIfAbsentAndReleaseAsync([new("d", Customer.Create("d", 1))]);
+
+        Assert.True(lost.IsCancellationRequested, "the release's failed ROLLBACK did not tell that the lock was lost");
+        Assert.True(readLate.HandleLostToken.IsCancellationRequested); // read only after the release
+        Assert.False(kept.IsCancellationRequested);
+        Assert.False(disposed.HandleLostToken.IsCancellationRequested);
+        Assert.False(committed.IsCancellationRequested);
+        await using INewStoreLock<Customer>? again = await other.TryLockAsync(["a", "b", "c"], TimeSpan.Zero);
         Assert.NotNull(again);
     }
 

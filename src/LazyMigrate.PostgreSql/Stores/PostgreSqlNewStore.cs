@@ -119,8 +119,9 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// the ids other transactions hold.</para>
     /// <para>The lock's <see cref="INewStoreLock{TNew}.InsertManyIfAbsentAndReleaseAsync"/> inserts and commits in one
     /// round trip; disposing it unreleased rolls back. A lock lost with its connection makes that insert fail, with
-    /// nothing written; <see cref="INewStoreLock{TNew}.HandleLostToken"/> is <see
-    /// cref="CancellationToken.None"/>.</para>
+    /// nothing written. The lock learns of a loss at its release: <see cref="INewStoreLock{TNew}.HandleLostToken"/> is
+    /// cancelled when the release's <c>ROLLBACK</c> fails (or the connection is already broken), never while the locks
+    /// are held.</para>
     /// <para>The key of an id is <c>hashtextextended('lazymigrate:' || table || ':' || id, 0)</c>, with the quoted,
     /// schema-qualified table (<see cref="TableName"/>). It never equals a key of <see
     /// cref="PostgreSqlAdvisoryLockProvider"/>,

@@ -15,7 +15,9 @@ public interface INewStoreLock<TNew> : IAsyncDisposable
 
     /// <summary>
     /// Gets a token cancelled when the locks are known to be lost, or <see cref="CancellationToken.None"/> when the
-    /// store cannot tell.
+    /// store cannot tell. A store may learn of a loss only when it releases the locks (the PostgreSQL new store's
+    /// <c>ROLLBACK</c> on dispose fails on a lost session): the token read before then is cancelled by that release, so
+    /// a caller that wants to know checks it after disposing.
     /// </summary>
     CancellationToken HandleLostToken { get; }
 

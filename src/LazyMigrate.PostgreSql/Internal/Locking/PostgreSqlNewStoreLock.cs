@@ -12,8 +12,10 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// </summary>
 /// <remarks>
 /// <para>A lost lock cannot lead to a write: the insert runs in the lock's transaction, which dies with its connection,
-/// so it fails and writes nothing. <see cref="HandleLostToken"/> is therefore <see cref="CancellationToken.None"/>:
-/// noticing the loss earlier would need a pending read on the connection (a task per lock) for a log line.</para>
+/// so it fails and writes nothing. The lock learns of a loss at its release: a <c>ROLLBACK</c> (on dispose, or after a
+/// failed insert) that fails, or a connection already broken, means the locks were lost or cannot be vouched for, and
+/// <see cref="HandleLostToken"/> is cancelled then. Noticing it earlier would need a pending read on the connection (a
+/// task per lock).</para>
 /// <para>Single-use: after the insert or the dispose, the locks are gone and the connection is back in the pool.</para>
 /// <para>When the old table lives in the same database, the lock's batch also reads it (<see
 /// cref="StoreLockStatements"/>):
@@ -31,7 +33,11 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     private readonly DocumentTable<T> _table;
     private readonly NpgsqlConnection _connection;
     private int _released;
+    private int _lost;
     private Exception? _insertFailure;
+
+    /// <summary>Created by the first read of <see cref="HandleLostToken"/> only: most locks are never asked.</summary>
+    private CancellationTokenSource? _lostSource;
 
     private PostgreSqlNewStoreLock(
         DocumentTable<T> table,
@@ -50,7 +56,37 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     public IReadOnlyDictionary<string, TOld> OldEntities { get; }
 
-    public CancellationToken HandleLostToken => CancellationToken.None;
+    /// <summary>
+    /// Gets a token cancelled when the release (<see cref="DisposeAsync"/>, or the rollback of a failed insert) finds
+    /// the locks gone: their transaction died with its session before the release, so another transaction may have
+    /// held them meanwhile. Already cancelled when read after such a release; never cancelled while the locks are
+    /// held, nor by a release that succeeds (a <c>COMMIT</c> or a <c>ROLLBACK</c>).
+    /// </summary>
+    public CancellationToken HandleLostToken
+    {
+        get
+        {
+            CancellationTokenSource? source = Volatile.Read(ref _lostSource);
+            if (source is null)
+            {
+                if (Volatile.Read(ref _lost) != 0)
+                {
+                    return new CancellationToken(canceled: true);
+                }
+
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _lostSource, created, null) ?? created;
+            }
+
+            // A release that found the locks gone before the source was published may not have seen it: cancel here.
+            if (Volatile.Read(ref _lost) != 0)
+            {
+                source.Cancel();
+            }
+
+            return source.Token;
+        }
+    }
 
     /// <summary>
     /// Takes the locks and reads under them (the new table, and <paramref name="readAlong"/>'s old table if given): one
@@ -145,7 +181,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             if (held is null)
             {
                 // Not granted, timed out, failed or cancelled: the rollback releases whatever was granted.
-                await CloseAsync(table, connection, rollBack: true).ConfigureAwait(false);
+                _ = await CloseAsync(table, connection, rollBack: true).ConfigureAwait(false);
             }
         }
     }
@@ -225,7 +261,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         }
         finally
         {
-            await CloseAsync(_table, _connection, rollBack: !committed).ConfigureAwait(false);
+            await ReleaseAsync(rollBack: !committed).ConfigureAwait(false);
         }
     }
 
@@ -233,7 +269,17 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
-            await CloseAsync(_table, _connection, rollBack: true).ConfigureAwait(false);
+            await ReleaseAsync(rollBack: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes the lock's connection; when its rollback found the locks gone, cancels the lost token.</summary>
+    private async ValueTask ReleaseAsync(bool rollBack)
+    {
+        if (!await CloseAsync(_table, _connection, rollBack).ConfigureAwait(false))
+        {
+            Interlocked.Exchange(ref _lost, 1);
+            Volatile.Read(ref _lostSource)?.Cancel();
         }
     }
 
@@ -387,10 +433,15 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     /// took its locks with it. One that fails the rollback is not pooled as it is: Npgsql rolls back again when it
     /// takes the connection back, and closes it if that fails too, which ends the session and its locks.
     /// </summary>
-    private static async ValueTask CloseAsync(DocumentTable<T> table, NpgsqlConnection connection, bool rollBack)
+    /// <returns>
+    /// Whether the transaction was alive up to its end: <see langword="false"/> when the rollback was due and the
+    /// connection was no longer open or the rollback failed, so the locks were lost before (or cannot be vouched for).
+    /// </returns>
+    private static async ValueTask<bool> CloseAsync(DocumentTable<T> table, NpgsqlConnection connection, bool rollBack)
     {
         Exception? failure = null;
-        if (rollBack && connection.State == ConnectionState.Open)
+        bool alive = !rollBack || connection.State == ConnectionState.Open;
+        if (rollBack && alive)
         {
             try
             {
@@ -403,6 +454,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             catch (Exception exception)
             {
                 failure = exception;
+                alive = false;
             }
         }
 
@@ -419,6 +471,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         {
             PostgreSqlLog.StoreLockRollbackFailed(table.Logger, table.Name.Qualified, failure);
         }
+
+        return alive;
     }
 
     /// <summary>

@@ -33,6 +33,18 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
 
     protected MigrationContext<TOld, TNew> Context { get; }
 
+    /// <summary>
+    /// Releases the lease and tells whether its lock was known to be lost by <paramref name="lost"/>, the
+    /// <see cref="LockLostToken"/> read before the work. A provider's lock is checked before its release: a handle may
+    /// stop watching, or behave otherwise, once disposed.
+    /// </summary>
+    public virtual async ValueTask<bool> ReleaseAndTellIfLostAsync(CancellationToken lost)
+    {
+        bool known = lost.IsCancellationRequested;
+        await DisposeAsync().ConfigureAwait(false);
+        return known;
+    }
+
     /// <summary>Takes the locks of <paramref name="ids"/> the way the options say.</summary>
     /// <param name="context">The migration.</param>
     /// <param name="ids">Distinct ids.</param>

@@ -9,10 +9,12 @@ namespace LazyMigrate.Internal;
 /// repeating it converges: both writes are idempotent.
 /// </summary>
 /// <remarks>
-/// A lock known to be lost by the time both writes are done (<see cref="MigrationLease{TOld, TNew}.LockLostToken"/>)
-/// means another writer of the id may have run between them, and this call's old-store write may have landed after
-/// that writer's: the call then locks the id again and copies the new store's current state (a value through the
-/// reverse mapper, or a tombstone as a delete) to the old store, so the two stores agree again.
+/// A lock known to be lost by the time both writes are done (<see cref="MigrationLease{TOld, TNew}.LockLostToken"/>,
+/// checked by <see cref="MigrationLease{TOld, TNew}.ReleaseAndTellIfLostAsync"/>: before the release for a provider's
+/// lock, after it for a store-held lock, which may learn of the loss only when it releases) means another writer of
+/// the id may have run between them, and this call's old-store write may have landed after that writer's: the call
+/// then locks the id again and copies the new store's current state (a value through the reverse mapper, or a
+/// tombstone as a delete) to the old store, so the two stores agree again.
 /// </remarks>
 internal sealed class SyncWriteBackPath<TOld, TNew>(
     MigrationContext<TOld, TNew> context,
@@ -63,7 +65,10 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
             cancellationToken.ThrowIfCancellationRequested();
             await writeNew(context.Stores, write).ConfigureAwait(false);
             await WriteOldAsync(operation, write, writeOld).ConfigureAwait(false);
-            lockLost = lost.IsCancellationRequested;
+
+            // A provider's lock is checked before its release, a store-held lock after it (it may learn of a loss
+            // only then); either way the lock is released before the repair locks the id again.
+            lockLost = await lease.ReleaseAndTellIfLostAsync(lost).ConfigureAwait(false);
         }
 
         if (lockLost)
