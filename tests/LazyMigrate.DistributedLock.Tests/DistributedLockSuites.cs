@@ -45,6 +45,8 @@ public abstract class DistributedLockInvariantTests(ILockBackend backend, bool w
 
     protected override Task LoseLockAsync(string key) => backend.LoseAsync(key);
 
+    protected override bool WriteBackNoticesLockLoss => watchForLoss;
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => backend.DisposeAsync().AsTask();
