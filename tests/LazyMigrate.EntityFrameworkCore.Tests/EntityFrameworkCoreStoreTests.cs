@@ -116,8 +116,15 @@ public abstract class EntityFrameworkCoreStoreTests(TestDatabase database) : IAs
                             await done[order[position - 1]].Task;
                         }
 
-                        await InsertSaveOrDeleteAsync(store, i, id);
-                        done[i].SetResult();
+                        try
+                        {
+                            await InsertSaveOrDeleteAsync(store, i, id);
+                        }
+                        finally
+                        {
+                            done[i].TrySetResult(); // a failure shows as itself, not as its successors' timeout
+                        }
+
                         return 0;
                     }
                 )

@@ -19,9 +19,9 @@ public sealed class ConcurrencyTests
         var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int newStoreReads = 0;
 
-        // Every reader's new-store read waits at this gate until all have come. It completes synchronously: opening it
-        // runs each reader, on the opening thread and in turn, from its read on to where it waits for a migration. The
-        // first starts the migration, held inside its old-store read; every other one has joined it when the gate's
+        // Every reader's new-store read waits at this gate until all have come. It completes synchronously: opened on
+        // a thread-pool thread, it runs each reader there in turn, from its read on to where it waits for a migration.
+        // The first starts the migration, held inside its old-store read; every other one has joined it when the gate's
         // opening returns. Counting readers at their read and letting them go on by themselves would leave a reader,
         // preempted between its read and its join, free to start a second migration once the first ended.
         var readsGate = new TaskCompletionSource();
@@ -53,7 +53,7 @@ public sealed class ConcurrencyTests
             .ToArray();
         go.SetResult();
         await allArrived.Task.WaitAsync(Patience);
-        readsGate.SetResult();
+        await Task.Run(readsGate.SetResult); // off the test's synchronization context, which would queue them instead
         await gated.Read.WaitAsync(Patience);
         gated.Release();
         NewCustomer?[] results = await Task.WhenAll(readers).WaitAsync(Patience);

@@ -21,7 +21,7 @@ public sealed class PostgreSqlRepositoryInvariantTests(PostgresServer server) : 
         );
 
     protected override Task<IMigrationLockProvider> CreateLockProviderAsync() =>
-        Task.FromResult<IMigrationLockProvider>(new PostgreSqlAdvisoryLockProvider(server.DataSource));
+        Task.FromResult<IMigrationLockProvider>(new PostgreSqlAdvisoryLockProvider(server.LockDataSource));
 
     protected override async Task LoseLockAsync(string key) =>
         Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(key));

@@ -279,7 +279,16 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         if (!await CloseAsync(_table, _connection, rollBack).ConfigureAwait(false))
         {
             Interlocked.Exchange(ref _lost, 1);
-            Volatile.Read(ref _lostSource)?.Cancel();
+            try
+            {
+                Volatile.Read(ref _lostSource)?.Cancel();
+            }
+            catch (AggregateException exception)
+            {
+                // A holder's callback failed: the release still completes, and the insert's own failure stays the
+                // one thrown.
+                PostgreSqlLog.StoreLockRollbackFailed(_table.Logger, _table.Name.Qualified, exception);
+            }
         }
     }
 
