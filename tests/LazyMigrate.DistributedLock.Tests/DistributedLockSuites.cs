@@ -47,6 +47,9 @@ public abstract class DistributedLockInvariantTests(ILockBackend backend, bool w
 
     protected override bool WriteBackNoticesLockLoss => watchForLoss;
 
+    /// <summary>Gets true: a watched DistributedLock lease (Redis) learns of a loss at its next renewal.</summary>
+    protected override bool LockLearnsOfLossLate => watchForLoss;
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => backend.DisposeAsync().AsTask();

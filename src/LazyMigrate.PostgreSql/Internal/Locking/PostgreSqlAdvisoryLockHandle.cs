@@ -69,12 +69,14 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
             if (!_lost.IsCancellationRequested && !await UnlockAsync().ConfigureAwait(false))
             {
                 PostgreSqlLog.AdvisoryLockNotHeld(_logger, _keys[0]);
+                TellLost();
             }
         }
         catch (Exception exception) when (_connection.State != ConnectionState.Open)
         {
             // The connection broke (a session killed before the watch noticed): the lock ended with the session.
             PostgreSqlLog.AdvisoryLockLost(_logger, _keys[0], exception);
+            TellLost();
         }
         catch (Exception exception)
         {
@@ -86,6 +88,23 @@ internal sealed class PostgreSqlAdvisoryLockHandle : IMigrationLockHandle
         finally
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Cancels <see cref="HandleLostToken"/> for a loss the release found (a lock held for less than a slice is not
+    /// watched), so that a holder who checks after releasing, as a write-back does, learns of it. A holder's callback
+    /// that throws does not fail the release.
+    /// </summary>
+    private void TellLost()
+    {
+        try
+        {
+            _lost.Cancel();
+        }
+        catch (AggregateException exception)
+        {
+            PostgreSqlLog.AdvisoryLockLost(_logger, _keys[0], exception);
         }
     }
 

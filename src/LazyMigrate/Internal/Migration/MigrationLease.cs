@@ -35,14 +35,15 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
 
     /// <summary>
     /// Releases the lease and tells whether its lock was known to be lost by <paramref name="lost"/>, the
-    /// <see cref="LockLostToken"/> read before the work. A provider's lock is checked before its release: a handle may
-    /// stop watching, or behave otherwise, once disposed.
+    /// <see cref="LockLostToken"/> read before the work, checked after the release: some locks learn of a loss only
+    /// there (the PostgreSQL store's <c>ROLLBACK</c>, or the advisory lock's unlock, fails or finds nothing held on a
+    /// session that was terminated), and the token, read before, stays valid after it. No lock cancels it on an
+    /// ordinary release.
     /// </summary>
-    public virtual async ValueTask<bool> ReleaseAndTellIfLostAsync(CancellationToken lost)
+    public async ValueTask<bool> ReleaseAndTellIfLostAsync(CancellationToken lost)
     {
-        bool known = lost.IsCancellationRequested;
         await DisposeAsync().ConfigureAwait(false);
-        return known;
+        return lost.IsCancellationRequested;
     }
 
     /// <summary>Takes the locks of <paramref name="ids"/> the way the options say.</summary>

@@ -26,17 +26,6 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
 
     public override CancellationToken LockLostToken => _storeLock.HandleLostToken;
 
-    /// <inheritdoc/>
-    /// <remarks>
-    /// Checked after the release: a store-held lock may learn of a loss only then (the PostgreSQL store's
-    /// <c>ROLLBACK</c> fails on a session that was terminated), and its token, read before, stays valid.
-    /// </remarks>
-    public override async ValueTask<bool> ReleaseAndTellIfLostAsync(CancellationToken lost)
-    {
-        await DisposeAsync().ConfigureAwait(false);
-        return lost.IsCancellationRequested;
-    }
-
     public static new async ValueTask<NewStoreLockLease<TOld, TNew>> AcquireAsync(
         MigrationContext<TOld, TNew> context,
         IReadOnlyList<string> ids,

@@ -10,8 +10,8 @@ namespace LazyMigrate.Internal;
 /// </summary>
 /// <remarks>
 /// A lock known to be lost by the time both writes are done (<see cref="MigrationLease{TOld, TNew}.LockLostToken"/>,
-/// checked by <see cref="MigrationLease{TOld, TNew}.ReleaseAndTellIfLostAsync"/>: before the release for a provider's
-/// lock, after it for a store-held lock, which may learn of the loss only when it releases) means another writer of
+/// checked by <see cref="MigrationLease{TOld, TNew}.ReleaseAndTellIfLostAsync"/> after the release, where some locks
+/// learn of a loss) means another writer of
 /// the id may have run between them, and this call's old-store write may have landed after that writer's: the call
 /// then locks the id again and copies the new store's current state (a value through the reverse mapper, or a
 /// tombstone as a delete) to the old store, so the two stores agree again.
@@ -66,8 +66,8 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
             await writeNew(context.Stores, write).ConfigureAwait(false);
             await WriteOldAsync(operation, write, writeOld).ConfigureAwait(false);
 
-            // A provider's lock is checked before its release, a store-held lock after it (it may learn of a loss
-            // only then); either way the lock is released before the repair locks the id again.
+            // Checked after the release, where some locks learn of a loss; the lock is released before the repair
+            // locks the id again.
             lockLost = await lease.ReleaseAndTellIfLostAsync(lost).ConfigureAwait(false);
         }
 
