@@ -8,7 +8,7 @@ namespace LazyMigrate.TestKit.Conformance;
 /// instance or several, reach the two stores in the same order and never interleave with a migration of the id, a lock
 /// lost in the middle of a write-back is repaired, and old readers (a rollback to the old API)
 /// lose nothing while the writes go on. Every test ends with the two stores agreeing: for every id, the old store holds
-/// the reverse-mapped value of the new store, or neither holds one.
+/// the reverse-mapped value of the new store, or neither holds one; the traffic tests check it after every round too.
 /// </summary>
 public abstract partial class RepositoryInvariantTests
 {
