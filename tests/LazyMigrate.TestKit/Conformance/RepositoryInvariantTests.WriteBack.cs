@@ -8,7 +8,7 @@ namespace LazyMigrate.TestKit.Conformance;
 /// instance or several, reach the two stores in the same order and never interleave with a migration of the id, a lock
 /// lost in the middle of a write-back is repaired, and old readers (a rollback to the old API)
 /// lose nothing while the writes go on. Every test ends with the two stores agreeing: for every id, the old store holds
-/// the reverse-mapped value of the new store, or neither holds one.
+/// the reverse-mapped value of the new store, or neither holds one; the traffic tests check it after every round too.
 /// </summary>
 public abstract partial class RepositoryInvariantTests
 {
@@ -74,7 +74,7 @@ public abstract partial class RepositoryInvariantTests
         await using var first = await CreateInstanceAsync(yielding, counting, SyncWriteBack);
         await using var second = await CreateInstanceAsync(old, counting, SyncWriteBack);
         ServiceProvider[] instances = [first, second];
-        var rounds = new RoundGate(Writers, Rounds);
+        var rounds = new RoundGate(Writers, Rounds, round => FindDisagreementsAsync(old, counting, Id(round % Ids)));
 
         await StartingGate.RunAsync(
             Writers,
@@ -92,6 +92,7 @@ public abstract partial class RepositoryInvariantTests
             }
         );
 
+        rounds.AssertEveryRoundAgreed();
         await AssertStoresAgreeAsync(old, counting, [.. Enumerable.Range(0, Ids).Select(Id)]);
     }
 
@@ -175,7 +176,7 @@ public abstract partial class RepositoryInvariantTests
         await using var first = await CreateInstanceAsync(yielding, counting, SyncWriteBack);
         await using var second = await CreateInstanceAsync(old, counting, SyncWriteBack);
         ServiceProvider[] instances = [first, second];
-        var rounds = new RoundGate(Writers, Rounds);
+        var rounds = new RoundGate(Writers, Rounds, round => FindDisagreementsAsync(old, counting, Id(round % Ids)));
         var written = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         for (int n = 0; n < Ids; n++)
         {
@@ -240,6 +241,7 @@ public abstract partial class RepositoryInvariantTests
 
         await reader.WaitAsync(Patience);
         Assert.True(neverWritten.IsEmpty, "an old reader saw values never written: " + string.Join("; ", neverWritten));
+        rounds.AssertEveryRoundAgreed();
         await AssertStoresAgreeAsync(old, counting, [.. Enumerable.Range(0, Ids).Select(Id)]);
     }
 
@@ -282,6 +284,20 @@ public abstract partial class RepositoryInvariantTests
         params string[] ids
     )
     {
+        IReadOnlyList<string> disagreements = await FindDisagreementsAsync(old, neu, ids);
+        Assert.True(disagreements.Count == 0, "the stores disagree: " + string.Join("; ", disagreements));
+    }
+
+    /// <summary>
+    /// The ids for which the old store does not hold the reverse-mapped value of the new store (or nothing where the
+    /// new store holds a tombstone), each described with both stores' values.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> FindDisagreementsAsync(
+        IOldStore<LegacyCustomer> old,
+        INewStore<Customer> neu,
+        params string[] ids
+    )
+    {
         var disagreements = new List<string>();
         foreach (string id in ids)
         {
@@ -299,7 +315,7 @@ public abstract partial class RepositoryInvariantTests
             }
         }
 
-        Assert.True(disagreements.Count == 0, "the stores disagree: " + string.Join("; ", disagreements));
+        return disagreements;
     }
 
     /// <summary>
@@ -382,8 +398,15 @@ public abstract partial class RepositoryInvariantTests
         }
     }
 
-    /// <summary>Lets the writers into each round together: a round starts once every writer has arrived.</summary>
-    private sealed class RoundGate(int writers, int rounds)
+    /// <summary>
+    /// Lets the writers into each round together: a round starts once every writer has arrived. A writer arrives at a
+    /// round only once its write of the round before is done, so the last to arrive first compares the two stores for
+    /// the ids written in the round before (<c>findDisagreements</c>), then lets the round start: each round's writes
+    /// are checked, not only each id's last. A disagreement (or a failing comparison) is recorded, not thrown, so the
+    /// other writers are never left at the gate; <see cref="AssertEveryRoundAgreed"/> fails on them at the end. The
+    /// last round is for the test's final comparison.
+    /// </summary>
+    private sealed class RoundGate(int writers, int rounds, Func<int, Task<IReadOnlyList<string>>> findDisagreements)
     {
         private readonly int[] _arrived = new int[rounds];
         private readonly TaskCompletionSource[] _started =
@@ -393,14 +416,48 @@ public abstract partial class RepositoryInvariantTests
                 .Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)),
         ];
 
-        public Task AllArrivedAsync(int round)
+        private readonly ConcurrentQueue<string> _disagreements = new();
+
+        public async Task AllArrivedAsync(int round)
         {
             if (Interlocked.Increment(ref _arrived[round]) == writers)
             {
-                _started[round].TrySetResult();
+                try
+                {
+                    if (round > 0)
+                    {
+                        await CheckAsync(round - 1);
+                    }
+                }
+                finally
+                {
+                    _started[round].TrySetResult();
+                }
             }
 
-            return _started[round].Task.WaitAsync(Patience);
+            await _started[round].Task.WaitAsync(Patience);
+        }
+
+        /// <summary>Fails if, after some round, the two stores disagreed on an id written in it.</summary>
+        public void AssertEveryRoundAgreed() =>
+            Assert.True(
+                _disagreements.IsEmpty,
+                "the stores disagreed after a round: " + string.Join("; ", _disagreements)
+            );
+
+        private async Task CheckAsync(int round)
+        {
+            try
+            {
+                foreach (string disagreement in await findDisagreements(round).WaitAsync(Patience))
+                {
+                    _disagreements.Enqueue($"after round {round}, {disagreement}");
+                }
+            }
+            catch (Exception exception)
+            {
+                _disagreements.Enqueue($"after round {round}, the comparison failed: {exception.Message}");
+            }
         }
     }
 
