@@ -57,7 +57,9 @@ public abstract class UseDistributedLockTests : IAsyncLifetime
         await using (
             IDistributedSynchronizationHandle? held = await anotherInstance
                 .CreateLock(MigrationLockKeys.For(builder.Name, Id))
-                .TryAcquireAsync()
+                // A bound, not zero: DistributedLock.Redis's zero-timeout try once returned null on this free key
+                // under load.
+                .TryAcquireAsync(TimeSpan.FromSeconds(30))
         )
         {
             Assert.NotNull(held);
