@@ -49,15 +49,7 @@ public abstract partial class RepositoryInvariantTests
             // check that catches one for certain is BatchesInOppositeOrders_..., which holds them where they cross.
 
             Assert.All(wrong, w => Assert.Equal(0, w));
-            Assert.Equal(Ids, counting.InsertedCount);
-            Assert.Equal(Ids, _events.Count);
-            Assert.Equal(Ids, _events.Select(e => e.EntityId).Distinct().Count());
-            AssertTheReadAlongPathRan(counting);
-            Assert.All(Enumerable.Range(0, Ids).Select(Id), id => Assert.Equal(1, _mapper.MapCallsFor(id)));
-            Assert.All(
-                Enumerable.Range(0, Ids).Select(Id),
-                id => Assert.Equal(1, ReadsOldAlong ? counting.OldReadsAlongFor(id) : countingOld.ReadsFor(id))
-            );
+            AssertEachIdMigratedOnce(Ids, counting, countingOld);
         }
         finally
         {
@@ -157,15 +149,7 @@ public abstract partial class RepositoryInvariantTests
             .WaitAsync(Patience);
 
         Assert.All(found, batch => Assert.Equal(Enumerable.Range(0, Ids), batch.Values.Select(c => c.Version).Order()));
-        Assert.Equal(Ids, counting.InsertedCount);
-        Assert.Equal(Ids, _events.Select(e => e.EntityId).Distinct().Count());
-        Assert.Equal(Ids, _events.Count);
-        AssertTheReadAlongPathRan(counting);
-        Assert.All(ids, id => Assert.Equal(1, _mapper.MapCallsFor(id)));
-        Assert.All(
-            ids,
-            id => Assert.Equal(1, ReadsOldAlong ? counting.OldReadsAlongFor(id) : countingOld.ReadsFor(id))
-        );
+        AssertEachIdMigratedOnce(Ids, counting, countingOld);
     }
 
     /// <summary>

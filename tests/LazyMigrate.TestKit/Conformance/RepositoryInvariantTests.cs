@@ -84,18 +84,7 @@ public abstract partial class RepositoryInvariantTests
             );
 
             Assert.All(misses, m => Assert.Equal(0, m));
-            Assert.Equal(Ids, counting.InsertedCount);
-            Assert.Equal(Ids, _events.Count);
-            Assert.Equal(Ids, _events.Select(e => e.EntityId).Distinct().Count());
-
-            // What the lock buys over insert-if-absent alone: one instance at a time migrates an id, and the others,
-            // re-reading the new store under the lock, find it there. So one old read and one mapper call per id.
-            AssertTheReadAlongPathRan(counting);
-            Assert.All(Enumerable.Range(0, Ids).Select(Id), id => Assert.Equal(1, _mapper.MapCallsFor(id)));
-            Assert.All(
-                Enumerable.Range(0, Ids).Select(Id),
-                id => Assert.Equal(1, ReadsOldAlong ? counting.OldReadsAlongFor(id) : countingOld.ReadsFor(id))
-            );
+            AssertEachIdMigratedOnce(Ids, counting, countingOld);
         }
         finally
         {
@@ -276,6 +265,28 @@ public abstract partial class RepositoryInvariantTests
             counting.InsertedCount,
             _events.Count,
             [.. values.Select(v => v?.Version ?? -1)]
+        );
+    }
+
+    /// <summary>
+    /// Asserts that each of the first <paramref name="ids"/> ids was migrated once: one insert and one event each and,
+    /// what the lock buys over insert-if-absent alone, one old read and one mapper call each (one instance at a time
+    /// migrates an id; the others, re-reading the new store under the lock, find it there).
+    /// </summary>
+    private void AssertEachIdMigratedOnce(
+        int ids,
+        CountingNewStore<Customer> counting,
+        CountingOldStore<LegacyCustomer> countingOld
+    )
+    {
+        Assert.Equal(ids, counting.InsertedCount);
+        Assert.Equal(ids, _events.Count);
+        Assert.Equal(ids, _events.Select(e => e.EntityId).Distinct().Count());
+        AssertTheReadAlongPathRan(counting);
+        Assert.All(Enumerable.Range(0, ids).Select(Id), id => Assert.Equal(1, _mapper.MapCallsFor(id)));
+        Assert.All(
+            Enumerable.Range(0, ids).Select(Id),
+            id => Assert.Equal(1, ReadsOldAlong ? counting.OldReadsAlongFor(id) : countingOld.ReadsFor(id))
         );
     }
 
