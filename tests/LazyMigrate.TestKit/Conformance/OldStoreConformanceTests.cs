@@ -7,21 +7,28 @@ namespace LazyMigrate.TestKit.Conformance;
 public abstract class OldStoreConformanceTests<TEntity> : IConformanceEntities<TEntity>
     where TEntity : class
 {
-    // Ordinal order, not culture order: upper case before lower case, digits before letters, "10" before "9".
-    private static readonly string[] MixedIds = ["b", "B", "a1", "a", "Z", "10", "9", "a-b", "a_b"];
-
     protected abstract Task<IOldStore<TEntity>> CreateStoreAsync();
 
     public abstract TEntity Create(string id, int version);
 
     public abstract int VersionOf(TEntity entity);
 
+    /// <summary>Gets the ids the suite uses and the store's order of them.</summary>
+    /// <value>The default is <see cref="ConformanceIds.Ordinal"/>; override it for numeric or UUID keys.</value>
+    protected virtual ConformanceIds Ids => ConformanceIds.Ordinal;
+
+    private string A => Ids.Id(1);
+
+    private string B => Ids.Id(2);
+
+    private string C => Ids.Id(3);
+
     [Fact]
     public async Task Find_UnknownId_IsNull()
     {
         var store = await CreateStoreAsync();
 
-        Assert.Null(await store.FindAsync("unknown"));
+        Assert.Null(await store.FindAsync(Ids.Id(99)));
     }
 
     [Fact]
@@ -29,52 +36,52 @@ public abstract class OldStoreConformanceTests<TEntity> : IConformanceEntities<T
     {
         var store = await CreateStoreAsync();
 
-        await store.UpsertAsync("a", Create("a", 1));
-        await store.UpsertAsync("a", Create("a", 2));
+        await store.UpsertAsync(A, Create(A, 1));
+        await store.UpsertAsync(A, Create(A, 2));
 
-        Assert.Equal(2, VersionOf((await store.FindAsync("a"))!));
+        Assert.Equal(2, VersionOf((await store.FindAsync(A))!));
     }
 
     [Fact]
     public async Task Delete_RemovesTheEntity_AndIsANoOpForAnUnknownId()
     {
         var store = await CreateStoreAsync();
-        await store.UpsertAsync("a", Create("a", 1));
+        await store.UpsertAsync(A, Create(A, 1));
 
-        await store.DeleteAsync("a");
-        await store.DeleteAsync("never-seen");
+        await store.DeleteAsync(A);
+        await store.DeleteAsync(Ids.Id(98));
 
-        Assert.Null(await store.FindAsync("a"));
+        Assert.Null(await store.FindAsync(A));
     }
 
     [Fact]
     public async Task FindMany_LeavesOutUnknownIds()
     {
         var store = await CreateStoreAsync();
-        await store.UpsertAsync("a", Create("a", 1));
-        await store.UpsertAsync("b", Create("b", 2));
+        await store.UpsertAsync(A, Create(A, 1));
+        await store.UpsertAsync(B, Create(B, 2));
 
-        IReadOnlyDictionary<string, TEntity> found = await store.FindManyAsync(["a", "b", "c"]);
+        IReadOnlyDictionary<string, TEntity> found = await store.FindManyAsync([A, B, C]);
 
-        Assert.Equal(["a", "b"], found.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(2, VersionOf(found["b"]));
+        Assert.Equal([A, B], found.Keys.Order(Ids.Order));
+        Assert.Equal(2, VersionOf(found[B]));
     }
 
     [Fact]
-    public async Task Scan_YieldsEveryEntityInOrdinalIdOrder()
+    public async Task Scan_YieldsEveryEntityInTheStoresIdOrder()
     {
-        var store = await SeededAsync(MixedIds);
+        var store = await SeededAsync(Ids.Mixed);
 
         List<string> scanned = await ScanIdsAsync(store, afterId: null);
 
-        Assert.Equal(MixedIds.Order(StringComparer.Ordinal), scanned);
+        Assert.Equal(Ids.Mixed.Order(Ids.Order), scanned);
     }
 
     [Fact]
     public async Task Scan_FromACursor_ResumesStrictlyAfterIt()
     {
-        var store = await SeededAsync(MixedIds);
-        string[] ordered = MixedIds.Order(StringComparer.Ordinal).ToArray();
+        var store = await SeededAsync(Ids.Mixed);
+        string[] ordered = Ids.Mixed.Order(Ids.Order).ToArray();
 
         List<string> rest = await ScanIdsAsync(store, afterId: ordered[3]);
 
@@ -85,16 +92,16 @@ public abstract class OldStoreConformanceTests<TEntity> : IConformanceEntities<T
     public async Task Scan_PastTheLastIdOrOfAnEmptyStore_YieldsNothing()
     {
         var empty = await CreateStoreAsync();
-        var store = await SeededAsync(["a", "b"]);
+        var store = await SeededAsync([A, B]);
 
         Assert.Empty(await ScanIdsAsync(empty, afterId: null));
-        Assert.Empty(await ScanIdsAsync(store, afterId: "b"));
+        Assert.Empty(await ScanIdsAsync(store, afterId: B));
     }
 
     [Fact]
     public async Task Scan_ManyEntities_YieldsEachOnceInOrder()
     {
-        string[] ids = Enumerable.Range(0, 1_200).Select(i => $"bulk-{i:D5}").ToArray();
+        string[] ids = Enumerable.Range(0, 1_200).Select(Ids.Id).ToArray();
         var store = await SeededAsync(ids);
 
         List<string> scanned = await ScanIdsAsync(store, afterId: null);
