@@ -99,6 +99,23 @@ public sealed class WriteBackMergerTests
     }
 
     [Fact]
+    public async Task SaveAsync_TheMergersOldReadFails_AStoreErrorNamingTheId_AndNothingWritten()
+    {
+        var stores = new ContactStores(Seeded);
+        await using var provider = stores.Build(b =>
+            b.UseOldStore(new ReadFailingOldStore(stores.Old)).UseReverseMerger(KeepNotes)
+        );
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await Repository(provider).SaveAsync(Id, new Contact("Changed", "changed@example.com"))
+        );
+
+        Assert.Equal((Id, MigrationRole.OldStore, "find"), (failure.EntityId, failure.Role, failure.Operation));
+        Assert.Equal(NewStoreState.Missing, stores.New.Peek(Id).State);
+        Assert.Equal(0, stores.Old.WriteCount);
+    }
+
+    [Fact]
     public async Task UseReverseMapper_AfterUseReverseMerger_ReplacesIt_AndTheOtherWayRound()
     {
         var mapperLast = new ContactStores(Seeded);
@@ -298,6 +315,29 @@ public sealed class WriteBackMergerTests
         public Contact Map(LegacyContact entity) => new(entity.Name, entity.Email);
 
         public LegacyContact MergeBack(Contact entity, LegacyContact? current) => KeepNotes(entity, current);
+    }
+
+    /// <summary>A real old store whose reads fail, not transiently; its writes reach it.</summary>
+    private sealed class ReadFailingOldStore(InMemoryOldStore<LegacyContact> inner) : IOldStore<LegacyContact>
+    {
+        public ValueTask<LegacyContact?> FindAsync(string id, CancellationToken cancellationToken = default) =>
+            ValueTask.FromException<LegacyContact?>(new InvalidOperationException("the legacy table is locked"));
+
+        public ValueTask<IReadOnlyDictionary<string, LegacyContact>> FindManyAsync(
+            IReadOnlyCollection<string> ids,
+            CancellationToken cancellationToken = default
+        ) => inner.FindManyAsync(ids, cancellationToken);
+
+        public IAsyncEnumerable<KeyValuePair<string, LegacyContact>> ScanAsync(
+            string? afterId,
+            CancellationToken cancellationToken = default
+        ) => inner.ScanAsync(afterId, cancellationToken);
+
+        public ValueTask UpsertAsync(string id, LegacyContact entity, CancellationToken cancellationToken = default) =>
+            inner.UpsertAsync(id, entity, cancellationToken);
+
+        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(id, cancellationToken);
     }
 
     /// <summary>A reverse mapper, which cannot know the notes.</summary>
