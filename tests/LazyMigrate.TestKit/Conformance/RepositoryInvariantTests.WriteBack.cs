@@ -245,6 +245,48 @@ public abstract partial class RepositoryInvariantTests
         await AssertStoresAgreeAsync(old, counting, [.. Enumerable.Range(0, Ids).Select(Id)]);
     }
 
+    [Fact]
+    public async Task SyncWriteBackThroughAReverseMerger_MergesWithTheOldRecordAsItIsNow_OrWithNullWhereItIsMissing()
+    {
+        var (old, counting) = await CreateStoresAsync(1);
+        var seen = new ConcurrentQueue<string>();
+        await using var instance = await CreateInstanceAsync(
+            old,
+            counting,
+            SyncWriteBack,
+            builder: b =>
+                b.UseReverseMerger(
+                    (customer, current) =>
+                    {
+                        seen.Enqueue($"{customer.Id}: {current?.Version.ToString() ?? "null"}");
+
+                        // The version stands for a field only the old model has: the merger keeps the old store's.
+                        return new LegacyCustomer
+                        {
+                            Id = customer.Id,
+                            FullName = $"{customer.FirstName} {customer.LastName}",
+                            Version = current?.Version ?? -1,
+                        };
+                    }
+                )
+        );
+        var repository = Repository(instance);
+
+        await old.UpsertAsync(Id(0), LegacyCustomer.Create(Id(0), 77)); // the legacy application's own write
+        await repository.SaveAsync(Id(0), Customer.Create(Id(0), 5));
+        LegacyCustomer? saved = await old.FindAsync(Id(0));
+        await repository.SaveAsync("brand-new", Customer.Create("brand-new", 6));
+        await repository.DeleteAsync(Id(0));
+        await repository.SaveAsync(Id(0), Customer.Create(Id(0), 8));
+
+        Assert.Equal(("First5 Last5", 77), (saved!.FullName, saved.Version));
+        Assert.Equal(-1, (await old.FindAsync("brand-new"))!.Version);
+        LegacyCustomer? recreated = await old.FindAsync(Id(0));
+        Assert.Equal(("First8 Last8", -1), (recreated!.FullName, recreated.Version));
+        Assert.Equal([$"{Id(0)}: 77", "brand-new: null", $"{Id(0)}: null"], seen.ToArray());
+        Assert.Equal(8, (await counting.FindAsync(Id(0))).Value!.Version);
+    }
+
     /// <summary>Writer <paramref name="writer"/>'s write of <paramref name="round"/>: every fifth a delete.</summary>
     private static ValueTask WriteAsync(
         IMigratingRepository<LegacyCustomer, Customer> repository,

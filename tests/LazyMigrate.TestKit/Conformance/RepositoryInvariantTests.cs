@@ -330,19 +330,21 @@ public abstract partial class RepositoryInvariantTests
     /// <summary>
     /// Builds one service instance over the shared stores: its own container, lock provider and repository, the
     /// suite's mapper (or <paramref name="mapper"/>) and an <c>OnMigrated</c> handler that records into the suite's
-    /// events. <paramref name="lockProvider"/> replaces the adapter's lock (a test's broken or counting lock).
+    /// events. <paramref name="lockProvider"/> replaces the adapter's lock (a test's broken or counting lock);
+    /// <paramref name="builder"/> changes the rest (a test's reverse merger).
     /// </summary>
     private async Task<ServiceProvider> CreateInstanceAsync(
         IOldStore<LegacyCustomer> old,
         INewStore<Customer> neu,
         Action<LazyMigrationOptions>? configure = null,
         CountingMapper? mapper = null,
-        IMigrationLockProvider? lockProvider = null
+        IMigrationLockProvider? lockProvider = null,
+        Action<ILazyMigrationBuilder<LegacyCustomer, Customer>>? builder = null
     )
     {
         mapper ??= _mapper;
         var services = new ServiceCollection();
-        var builder = services
+        var migration = services
             .AddLazyMigration<LegacyCustomer, Customer>(o =>
             {
                 o.RetryDelay = TimeSpan.FromMilliseconds(10);
@@ -362,17 +364,18 @@ public abstract partial class RepositoryInvariantTests
             );
         if (lockProvider is not null)
         {
-            builder.UseLock(lockProvider);
+            migration.UseLock(lockProvider);
         }
         else if (LockInNewStore)
         {
-            builder.UseNewStoreLock();
+            migration.UseNewStoreLock();
         }
         else
         {
-            builder.UseLock(await CreateLockProviderAsync());
+            migration.UseLock(await CreateLockProviderAsync());
         }
 
+        builder?.Invoke(migration);
         return services.BuildServiceProvider();
     }
 

@@ -34,4 +34,32 @@ public sealed class WriteBackExamplesTests
         Assert.Null(oldStore.Peek("c1"));
         Assert.Equal(NewStoreState.Deleted, newStore.Peek("c1").State);
     }
+
+    [Fact]
+    public async Task ReverseMerger_KeepsAFieldOnlyTheOldModelHas()
+    {
+        var services = new ServiceCollection();
+        var oldStore = new InMemoryOldStore<LegacyContact>();
+        var newStore = new InMemoryNewStore<Contact>();
+        var lockProvider = new InMemoryMigrationLockProvider();
+        oldStore.Seed("c1", new LegacyContact("Ada", "ada@example.com", "VIP since 1990"));
+
+        services
+            .AddLazyMigration<LegacyContact, Contact>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseMapper(legacy => new Contact(legacy.Name, legacy.Email))
+            // current: the old store's record as it is now, read under the entity's lock; null if it has none
+            .UseReverseMerger(
+                (contact, current) => new LegacyContact(contact.Name, contact.Email, current?.Notes ?? "")
+            )
+            .UseOldStore(oldStore)
+            .UseNewStore(newStore)
+            .UseLock(lockProvider);
+
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var contacts = provider.GetRequiredService<IMigratingRepository<LegacyContact, Contact>>();
+        await contacts.SaveAsync("c1", new Contact("Ada Lovelace", "ada@example.com"));
+        await contacts.SaveAsync("c2", new Contact("Grace Hopper", "grace@example.com"));
+        Assert.Equal(new LegacyContact("Ada Lovelace", "ada@example.com", "VIP since 1990"), oldStore.Peek("c1"));
+        Assert.Equal(new LegacyContact("Grace Hopper", "grace@example.com", ""), oldStore.Peek("c2")); // was none
+    }
 }
