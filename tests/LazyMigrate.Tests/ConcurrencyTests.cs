@@ -16,23 +16,18 @@ public sealed class ConcurrencyTests
         var shared = new SharedStores();
         var gated = new GatedOldStore<OldCustomer>(shared.Old);
         var store = new HookedNewStore<NewCustomer>(shared.New);
-        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        int newStoreReads = 0;
+        var allWaiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int waiting = 0;
 
-        // Every reader's new-store read waits at this gate until all have come. It completes synchronously: opened on
-        // a thread-pool thread, it runs each reader there in turn, from its read on to where it waits for a migration.
-        // The first starts the migration, held inside its old-store read; every other one has joined it when the gate's
-        // opening returns. Counting readers at their read and letting them go on by themselves would leave a reader,
-        // preempted between its read and its join, free to start a second migration once the first ended.
+        // Every reader's new-store read waits at this gate. It is opened once every reader waits there, as a reader
+        // knows when GetAsync hands back its unfinished task: its continuation is registered on the gate by then.
+        // Opened on a thread-pool thread, the gate runs each reader there in turn, from its read on to where it waits
+        // for a migration. The first starts the migration, held inside its old-store read; every other one has joined
+        // it when the gate's opening returns. Counting readers as they reach the store instead would let the last one
+        // count itself before it waits at the gate: it would then run on by itself, and, preempted between its read
+        // and its join, start a second migration once the first ended.
         var readsGate = new TaskCompletionSource();
         store.FindGate = () => readsGate.Task;
-        store.BeforeFind = () =>
-        {
-            if (Interlocked.Increment(ref newStoreReads) == Readers)
-            {
-                allArrived.TrySetResult();
-            }
-        };
 
         // Without the lock, single-flight alone keeps the readers to one migration: every reader that started its own
         // would read the old store.
@@ -47,12 +42,18 @@ public sealed class ConcurrencyTests
                 Task.Run(async () =>
                 {
                     await go.Task;
-                    return await harness.Repository.GetAsync(MigrationHarness.Id(0));
+                    ValueTask<NewCustomer?> read = harness.Repository.GetAsync(MigrationHarness.Id(0));
+                    if (Interlocked.Increment(ref waiting) == Readers)
+                    {
+                        allWaiting.TrySetResult();
+                    }
+
+                    return await read;
                 })
             )
             .ToArray();
         go.SetResult();
-        await allArrived.Task.WaitAsync(Patience);
+        await allWaiting.Task.WaitAsync(Patience);
         await Task.Run(readsGate.SetResult); // off the test's synchronization context, which would queue them instead
         await gated.Read.WaitAsync(Patience);
         gated.Release();
