@@ -1,5 +1,4 @@
 using LazyMigrate.InMemory;
-using LazyMigrate.TestKit;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -178,7 +177,7 @@ public sealed class WriteBackTests
     public async Task SyncWriteBack_LockLostBetweenItsTwoWrites_CopiesTheNewStoresCurrentStateToTheOldStore()
     {
         var shared = new SharedStores();
-        var held = new FirstUpsertHeldOldStore(shared.Old);
+        var held = new FirstUpsertHeldOldStore<OldCustomer>(shared.Old);
         await using var first = MigrationHarness
             .Create(
                 shared,
@@ -211,7 +210,7 @@ public sealed class WriteBackTests
     public async Task SyncWriteBack_LockLostBeforeADeletesOldWrite_TheOldStoreEndsDeletedToo()
     {
         var shared = new SharedStores();
-        var held = new FirstUpsertHeldOldStore(shared.Old);
+        var held = new FirstUpsertHeldOldStore<OldCustomer>(shared.Old);
         await using var first = MigrationHarness
             .Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseOldStore(held))
             .SeedLegacy(1);
@@ -226,40 +225,6 @@ public sealed class WriteBackTests
 
         Assert.Equal(NewStoreState.Deleted, shared.New.Peek(Id).State);
         Assert.Null(shared.Old.Peek(Id));
-    }
-
-    /// <summary>A real old store whose first upsert waits at <see cref="Gate"/> before it writes.</summary>
-    private sealed class FirstUpsertHeldOldStore(InMemoryOldStore<OldCustomer> inner) : IOldStore<OldCustomer>
-    {
-        private int _upserts;
-
-        public PauseGate Gate { get; } = new();
-
-        public ValueTask<OldCustomer?> FindAsync(string id, CancellationToken cancellationToken = default) =>
-            inner.FindAsync(id, cancellationToken);
-
-        public ValueTask<IReadOnlyDictionary<string, OldCustomer>> FindManyAsync(
-            IReadOnlyCollection<string> ids,
-            CancellationToken cancellationToken = default
-        ) => inner.FindManyAsync(ids, cancellationToken);
-
-        public IAsyncEnumerable<KeyValuePair<string, OldCustomer>> ScanAsync(
-            string? afterId,
-            CancellationToken cancellationToken = default
-        ) => inner.ScanAsync(afterId, cancellationToken);
-
-        public async ValueTask UpsertAsync(string id, OldCustomer entity, CancellationToken cancellationToken = default)
-        {
-            if (Interlocked.Increment(ref _upserts) == 1)
-            {
-                await Gate.PauseAsync(cancellationToken);
-            }
-
-            await inner.UpsertAsync(id, entity, cancellationToken);
-        }
-
-        public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-            inner.DeleteAsync(id, cancellationToken);
     }
 
     /// <summary>A real old store whose first upsert fails before writing anything; later writes reach it.</summary>

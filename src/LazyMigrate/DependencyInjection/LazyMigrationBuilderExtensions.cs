@@ -56,6 +56,11 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="mapper">The reverse mapper.</param>
     /// <returns>The builder.</returns>
+    /// <remarks>
+    /// A reverse mapper and a reverse merger are one part, the reverse mapping: this replaces a reverse merger set
+    /// before (<see cref="UseReverseMerger{TOld, TNew}(ILazyMigrationBuilder{TOld, TNew},
+    /// IReverseMigrationMerger{TOld, TNew})"/>).
+    /// </remarks>
     public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(
         this ILazyMigrationBuilder<TOld, TNew> builder,
         IReverseMigrationMapper<TOld, TNew> mapper
@@ -65,7 +70,11 @@ public static class LazyMigrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(mapper);
-        MigrationServices.Replace(builder.Services, builder.Name, mapper);
+        MigrationServices.ReplaceReverseMapping<TOld, TNew, IReverseMigrationMapper<TOld, TNew>>(
+            builder.Services,
+            builder.Name,
+            mapper
+        );
         return builder;
     }
 
@@ -75,6 +84,7 @@ public static class LazyMigrationBuilderExtensions
     /// <param name="builder">The migration builder.</param>
     /// <param name="mapBack">The reverse mapping function.</param>
     /// <returns>The builder.</returns>
+    /// <remarks>It replaces a reverse merger set before, as the other overload does.</remarks>
     public static ILazyMigrationBuilder<TOld, TNew> UseReverseMapper<TOld, TNew>(
         this ILazyMigrationBuilder<TOld, TNew> builder,
         Func<TNew, TOld> mapBack
@@ -84,6 +94,58 @@ public static class LazyMigrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(mapBack);
         return builder.UseReverseMapper(new DelegateMigrationMapper<TOld, TNew>(null, mapBack));
+    }
+
+    /// <summary>
+    /// Uses <paramref name="merger"/> for write-back: it builds the old store's record from the saved entity and the
+    /// record the old store holds now, so fields only the old model has survive. Each save then reads the old store
+    /// once more, under the entity's lock.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="merger">The reverse merger.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// A reverse mapper and a reverse merger are one part, the reverse mapping: this replaces a reverse mapper set
+    /// before, and a later <c>UseReverseMapper</c> replaces it.
+    /// </remarks>
+    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMerger<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        IReverseMigrationMerger<TOld, TNew> merger
+    )
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(merger);
+        MigrationServices.ReplaceReverseMapping<TOld, TNew, IReverseMigrationMerger<TOld, TNew>>(
+            builder.Services,
+            builder.Name,
+            merger
+        );
+        return builder;
+    }
+
+    /// <summary>
+    /// Uses a function for write-back that builds the old store's record from the saved entity and the record the
+    /// old store holds now (<see langword="null"/> when it lacks one).
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="mergeBack">The merge function, given the entity and the old store's current record.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>It replaces a reverse mapper set before, as the other overload does.</remarks>
+    public static ILazyMigrationBuilder<TOld, TNew> UseReverseMerger<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<TNew, TOld?, TOld> mergeBack
+    )
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(mergeBack);
+        return builder.UseReverseMerger(new DelegateReverseMigrationMerger<TOld, TNew>(mergeBack));
     }
 
     /// <summary>Uses <paramref name="store"/> as the old store.</summary>

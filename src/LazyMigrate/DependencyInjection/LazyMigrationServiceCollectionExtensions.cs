@@ -8,6 +8,14 @@ namespace LazyMigrate;
 /// <summary>Registers migrations in an <see cref="IServiceCollection"/>.</summary>
 public static class LazyMigrationServiceCollectionExtensions
 {
+    /// <summary>The interfaces <c>AddMigrationMapper</c> registers a mapper class under.</summary>
+    private static readonly Type[] MapperInterfaces =
+    [
+        typeof(IMigrationMapper<,>),
+        typeof(IReverseMigrationMapper<,>),
+        typeof(IReverseMigrationMerger<,>),
+    ];
+
     /// <summary>
     /// Registers <see cref="IMigratingRepository{TOld, TNew}"/> for one entity pair, named after the two types
     /// (<c>TOld-&gt;TNew</c>), unkeyed and keyed by that name. Several pairs can live in one container. The options and
@@ -124,9 +132,14 @@ public static class LazyMigrationServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers <typeparamref name="TMapper"/> as a singleton under every <see cref="IMigrationMapper{TOld, TNew}"/>
-    /// and <see cref="IReverseMigrationMapper{TOld, TNew}"/> it implements, so one class can map both ways.
+    /// Registers <typeparamref name="TMapper"/> as a singleton under every <see cref="IMigrationMapper{TOld, TNew}"/>,
+    /// <see cref="IReverseMigrationMapper{TOld, TNew}"/> and <see cref="IReverseMigrationMerger{TOld, TNew}"/> it
+    /// implements, so one class can map both ways, for every migration of its pairs that has no mapper of its own.
     /// </summary>
+    /// <remarks>
+    /// A reverse mapper and a reverse merger are one part, the reverse mapping: registering one of a pair replaces the
+    /// other registered before by another class. A class that implements both is used as the merger.
+    /// </remarks>
     /// <typeparam name="TMapper">The mapper type.</typeparam>
     /// <param name="services">The service collection.</param>
     /// <returns>The service collection.</returns>
@@ -137,19 +150,13 @@ public static class LazyMigrationServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         Type[] mapperInterfaces = typeof(TMapper)
             .GetInterfaces()
-            .Where(i =>
-                i.IsGenericType
-                && (
-                    i.GetGenericTypeDefinition() == typeof(IMigrationMapper<,>)
-                    || i.GetGenericTypeDefinition() == typeof(IReverseMigrationMapper<,>)
-                )
-            )
+            .Where(i => i.IsGenericType && MapperInterfaces.Contains(i.GetGenericTypeDefinition()))
             .ToArray();
         if (mapperInterfaces.Length == 0)
         {
             throw new ArgumentException(
-                $"{typeof(TMapper).Name} implements neither IMigrationMapper<TOld, TNew> "
-                    + "nor IReverseMigrationMapper<TOld, TNew>.",
+                $"{typeof(TMapper).Name} implements none of IMigrationMapper<TOld, TNew>, "
+                    + "IReverseMigrationMapper<TOld, TNew> and IReverseMigrationMerger<TOld, TNew>.",
                 nameof(TMapper)
             );
         }
@@ -157,11 +164,34 @@ public static class LazyMigrationServiceCollectionExtensions
         services.TryAddSingleton<TMapper>();
         foreach (Type mapperInterface in mapperInterfaces)
         {
+            if (OtherReverseMapping(mapperInterface) is { } other && !mapperInterfaces.Contains(other))
+            {
+                services.RemoveAll(other);
+            }
+
             services.Replace(
                 ServiceDescriptor.Singleton(mapperInterface, static sp => sp.GetRequiredService<TMapper>())
             );
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// The reverse mapping interface of the same pair that <paramref name="mapperInterface"/> replaces: the merger of
+    /// a reverse mapper, the reverse mapper of a merger; <see langword="null"/> for a forward mapper.
+    /// </summary>
+    private static Type? OtherReverseMapping(Type mapperInterface)
+    {
+        Type definition = mapperInterface.GetGenericTypeDefinition();
+        Type[] pair = mapperInterface.GetGenericArguments();
+        if (definition == typeof(IReverseMigrationMapper<,>))
+        {
+            return typeof(IReverseMigrationMerger<,>).MakeGenericType(pair);
+        }
+
+        return definition == typeof(IReverseMigrationMerger<,>)
+            ? typeof(IReverseMigrationMapper<,>).MakeGenericType(pair)
+            : null;
     }
 }

@@ -15,7 +15,7 @@ internal sealed class MigrationContext<TOld, TNew>
 
     public required IMigrationMapper<TOld, TNew> Mapper { get; init; }
 
-    public IReverseMigrationMapper<TOld, TNew>? ReverseMapper { get; init; }
+    public ReverseMapping<TOld, TNew>? ReverseMapping { get; init; }
 
     public required EventPublisher<TOld, TNew> Events { get; init; }
 

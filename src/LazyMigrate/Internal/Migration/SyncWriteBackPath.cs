@@ -1,24 +1,26 @@
 namespace LazyMigrate.Internal;
 
 /// <summary>
-/// <see cref="WriteBackMode.Sync"/>: the new store, then the old store, before the call returns. The reverse mapper
-/// runs first, so a mapping failure writes nothing. Both writes happen under the entity's lock (validation requires
-/// <see cref="LazyMigrationOptions.UseLock"/> for this mode), so concurrent writes of one id reach the two stores in
-/// the same order. Once the lock is held the two writes are not cancelled: a caller who gives up between them would
-/// leave the old store behind. If the old-store write fails after the new store took the change, the call throws and
-/// repeating it converges: both writes are idempotent.
+/// <see cref="WriteBackMode.Sync"/>: the new store, then the old store, before the call returns. Both writes happen
+/// under the entity's lock (validation requires <see cref="LazyMigrationOptions.UseLock"/> for this mode), so
+/// concurrent writes of one id reach the two stores in the same order. The reverse mapping runs under the lock before
+/// either write, so a mapping failure writes nothing; a reverse merger first reads the old store's current record
+/// there, so no other write-back of the id changes it before the merged record lands. Once the writes start they are
+/// not cancelled: a caller who gives up between them would leave the old store behind. If the old-store write fails
+/// after the new store took the change, the call throws and repeating it converges: both writes are idempotent.
 /// </summary>
 /// <remarks>
 /// A lock known to be lost by the time both writes are done (<see cref="MigrationLease{TOld, TNew}.LockLostToken"/>,
 /// checked by <see cref="MigrationLease{TOld, TNew}.ReleaseAndTellIfLostAsync"/> after the release, where some locks
 /// learn of a loss) means another writer of
 /// the id may have run between them, and this call's old-store write may have landed after that writer's: the call
-/// then locks the id again and copies the new store's current state (a value through the reverse mapper, or a
-/// tombstone as a delete) to the old store, so the two stores agree again.
+/// then locks the id again and copies the new store's current state (a value through the reverse mapping, merged with
+/// a fresh read of the old store for a merger, or a tombstone as a delete) to the old store, so the two stores agree
+/// again.
 /// </remarks>
 internal sealed class SyncWriteBackPath<TOld, TNew>(
     MigrationContext<TOld, TNew> context,
-    IReverseMigrationMapper<TOld, TNew> reverseMapper
+    ReverseMapping<TOld, TNew> reverseMapping
 ) : IWritePath<TNew>
     where TOld : class
     where TNew : class
@@ -37,18 +39,20 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
 
     private delegate ValueTask<bool> WriteFunc(ResilientStores<TOld, TNew> stores, Write write);
 
-    public ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken)
-    {
-        TOld oldEntity = Mapping.Run(context.Name, id, "reverse mapper", reverseMapper.MapBack, entity);
-        return WriteBothAsync("save", new Write(id, entity, oldEntity), UpsertNew, UpsertOld, cancellationToken);
-    }
+    public ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken) =>
+        WriteBothAsync("save", id, entity, UpsertNew, UpsertOld, cancellationToken);
 
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken) =>
-        WriteBothAsync("delete", new Write(id, null, null), DeleteNew, DeleteOld, cancellationToken);
+        WriteBothAsync("delete", id, null, DeleteNew, DeleteOld, cancellationToken);
 
+    /// <summary>
+    /// Under the lock of <paramref name="id"/>: maps a saved <paramref name="entity"/> back (a delete has none), then
+    /// writes the new store and the old store.
+    /// </summary>
     private async ValueTask WriteBothAsync(
         string operation,
-        Write write,
+        string id,
+        TNew? entity,
         WriteFunc writeNew,
         WriteFunc writeOld,
         CancellationToken cancellationToken
@@ -56,12 +60,16 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
     {
         bool lockLost;
         MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
-            .AcquireAsync(context, [write.Id], forMigration: false, cancellationToken)
+            .AcquireAsync(context, [id], forMigration: false, cancellationToken)
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
             // Asked for before the writes: a provider may start watching its lock only when asked.
             CancellationToken lost = lease.LockLostToken;
+            TOld? oldEntity = entity is null
+                ? null
+                : await reverseMapping.ToOldAsync(context, id, entity, cancellationToken).ConfigureAwait(false);
+            var write = new Write(id, entity, oldEntity);
             cancellationToken.ThrowIfCancellationRequested();
             await writeNew(context.Stores, write).ConfigureAwait(false);
             await WriteOldAsync(operation, write, writeOld).ConfigureAwait(false);
@@ -73,8 +81,8 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
 
         if (lockLost)
         {
-            Log.WriteBackLockLost(context.Logger, context.Name, operation, write.Id);
-            await CopyCurrentToOldAsync(operation, write.Id).ConfigureAwait(false);
+            Log.WriteBackLockLost(context.Logger, context.Name, operation, id);
+            await CopyCurrentToOldAsync(operation, id).ConfigureAwait(false);
         }
     }
 
@@ -95,7 +103,9 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
                 .ConfigureAwait(false);
             if (current.State == NewStoreState.Found)
             {
-                TOld oldEntity = Mapping.Run(context.Name, id, "reverse mapper", reverseMapper.MapBack, current.Value!);
+                TOld oldEntity = await reverseMapping
+                    .ToOldAsync(context, id, current.Value!, CancellationToken.None)
+                    .ConfigureAwait(false);
                 await WriteOldAsync(operation, new Write(id, null, oldEntity), UpsertOld).ConfigureAwait(false);
             }
             else if (current.State == NewStoreState.Deleted)

@@ -102,12 +102,16 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
             failures
         );
 
-        if (options.WriteBackMode != WriteBackMode.None)
+        if (
+            options.WriteBackMode != WriteBackMode.None
+            && !MigrationServices.IsRegistered(services, typeof(IReverseMigrationMerger<TOld, TNew>), migration)
+        )
         {
             Require<IReverseMigrationMapper<TOld, TNew>>(
                 services,
                 migration,
-                $"a reverse mapper for WriteBackMode.{options.WriteBackMode}: call UseReverseMapper",
+                $"a reverse mapper or a reverse merger for WriteBackMode.{options.WriteBackMode}: "
+                    + "call UseReverseMapper or UseReverseMerger",
                 failures
             );
         }

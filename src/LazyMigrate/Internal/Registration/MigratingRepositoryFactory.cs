@@ -60,7 +60,7 @@ internal static class MigratingRepositoryFactory
                 new MigrationPipelines(options, timeProvider)
             ),
             Mapper = MigrationServices.Get<IMigrationMapper<TOld, TNew>>(services, name),
-            ReverseMapper = MigrationServices.Find<IReverseMigrationMapper<TOld, TNew>>(services, name),
+            ReverseMapping = ReverseMapping<TOld, TNew>.Find(services, name),
             Events = new EventPublisher<TOld, TNew>(
                 name,
                 MigrationServices.All<IEntityMigratedHandler<TOld, TNew>>(services, name).ToArray(),
@@ -88,7 +88,7 @@ internal static class MigratingRepositoryFactory
         context.Options.WriteBackMode switch
         {
             WriteBackMode.None => new NewStoreOnlyWritePath<TOld, TNew>(context.Stores),
-            WriteBackMode.Sync => new SyncWriteBackPath<TOld, TNew>(context, context.ReverseMapper!),
+            WriteBackMode.Sync => new SyncWriteBackPath<TOld, TNew>(context, context.ReverseMapping!),
             _ => throw new InvalidOperationException(
                 $"Migration '{context.Name}': WriteBackMode.{context.Options.WriteBackMode} "
                     + "is not available in this version."

@@ -36,9 +36,35 @@ internal static class MigrationServices
         services.AddKeyedSingleton(migration, instance);
     }
 
+    /// <summary>
+    /// Makes <paramref name="instance"/>, a reverse mapper or a reverse merger, this migration's one reverse mapping:
+    /// the two are one part, so the last of <c>UseReverseMapper</c> and <c>UseReverseMerger</c> wins.
+    /// </summary>
+    public static void ReplaceReverseMapping<TOld, TNew, TService>(
+        IServiceCollection services,
+        string migration,
+        TService instance
+    )
+        where TOld : class
+        where TNew : class
+        where TService : class
+    {
+        services.RemoveAllKeyed<IReverseMigrationMapper<TOld, TNew>>(migration);
+        services.RemoveAllKeyed<IReverseMigrationMerger<TOld, TNew>>(migration);
+        services.AddKeyedSingleton(migration, instance);
+    }
+
     /// <summary>Gets the migration's own part, else the container-wide one, else <see langword="null"/>.</summary>
     public static TService? Find<TService>(IServiceProvider services, string migration)
-        where TService : class => services.GetKeyedService<TService>(migration) ?? services.GetService<TService>();
+        where TService : class => FindOwn<TService>(services, migration) ?? FindShared<TService>(services);
+
+    /// <summary>Gets the migration's own part (keyed by its name), else <see langword="null"/>.</summary>
+    public static TService? FindOwn<TService>(IServiceProvider services, string migration)
+        where TService : class => services.GetKeyedService<TService>(migration);
+
+    /// <summary>Gets the container-wide part (unkeyed), else <see langword="null"/>.</summary>
+    public static TService? FindShared<TService>(IServiceProvider services)
+        where TService : class => services.GetService<TService>();
 
     /// <summary>
     /// Gets the migration's own part, else the container-wide one; start-up validation has made sure there is one.

@@ -87,6 +87,15 @@ internal sealed class ResilientStores<TOld, TNew>(
             cancellationToken
         );
 
+    /// <summary>Reads one old-store record for a reverse merger; <see langword="null"/> if it is missing.</summary>
+    public ValueTask<TOld?> FindOldAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync(
+            Site.Of(MigrationRole.OldStore, "find", id),
+            static (s, ct) => s.Store.FindAsync(s.Id, ct),
+            (Store: oldStore, Id: id),
+            cancellationToken
+        );
+
     public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyOldAsync(
         IReadOnlyList<string> ids,
         CancellationToken cancellationToken
