@@ -62,7 +62,7 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         EntityFrameworkCoreStoreOptions<TKey>? options = null,
         ILogger? logger = null
     )
-        : this(contextFactory, set, EntityKey<TEntity, TKey>.NameOf(key), options, logger) { }
+        : this(contextFactory, set, () => EntityKey<TEntity, TKey>.NameOf(key), options, logger) { }
 
     /// <summary>
     /// Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/> class
@@ -74,7 +74,7 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     /// <exception cref="InvalidOperationException">The context's model does not fit: a composite key, a key of
     /// another type, a generated key, no entries table (see <c>docs/entity-framework-core.md</c>).</exception>
     public EntityFrameworkCoreNewStore(IDbContextFactory<TContext> contextFactory, Func<TContext, DbSet<TEntity>> set)
-        : this(contextFactory, set, keyProperty: null, options: null, logger: null) { }
+        : this(contextFactory, set, () => null, options: null, logger: null) { }
 
     /// <summary>
     /// Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/> class
@@ -94,7 +94,7 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         EntityFrameworkCoreStoreOptions<TKey>? options,
         ILogger? logger
     )
-        : this(contextFactory, set, keyProperty: null, options, logger) { }
+        : this(contextFactory, set, () => null, options, logger) { }
 
     /// <summary>The store keyed by <paramref name="keyProperty"/>, or by the model's primary key when it is
     /// <see langword="null"/>; for the builder extensions.</summary>
@@ -104,12 +104,12 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         string? keyProperty,
         EntityFrameworkCoreStoreOptions<TKey>? options,
         ILogger? logger
-    ) => new(contextFactory, set, keyProperty, options, logger);
+    ) => new(contextFactory, set, () => keyProperty, options, logger);
 
     private EntityFrameworkCoreNewStore(
         IDbContextFactory<TContext> contextFactory,
         Func<TContext, DbSet<TEntity>> set,
-        string? keyProperty,
+        Func<string?> keyProperty,
         EntityFrameworkCoreStoreOptions<TKey>? options,
         ILogger? logger
     )

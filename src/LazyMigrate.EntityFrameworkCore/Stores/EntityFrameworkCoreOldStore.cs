@@ -47,7 +47,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         EntityFrameworkCoreStoreOptions<TKey>? options = null,
         ILogger? logger = null
     )
-        : this(contextFactory, set, EntityKey<TEntity, TKey>.NameOf(key), options, logger) { }
+        : this(contextFactory, set, () => EntityKey<TEntity, TKey>.NameOf(key), options, logger) { }
 
     /// <summary>
     /// Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class
@@ -58,7 +58,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     /// <exception cref="InvalidOperationException">The context's model does not fit: a composite key, a key of
     /// another type, a generated key (see <c>docs/entity-framework-core.md</c>).</exception>
     public EntityFrameworkCoreOldStore(IDbContextFactory<TContext> contextFactory, Func<TContext, DbSet<TEntity>> set)
-        : this(contextFactory, set, keyProperty: null, options: null, logger: null) { }
+        : this(contextFactory, set, () => null, options: null, logger: null) { }
 
     /// <summary>
     /// Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class
@@ -77,7 +77,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         EntityFrameworkCoreStoreOptions<TKey>? options,
         ILogger? logger
     )
-        : this(contextFactory, set, keyProperty: null, options, logger) { }
+        : this(contextFactory, set, () => null, options, logger) { }
 
     /// <summary>The store keyed by <paramref name="keyProperty"/>, or by the model's primary key when it is
     /// <see langword="null"/>; for the builder extensions.</summary>
@@ -87,12 +87,12 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         string? keyProperty,
         EntityFrameworkCoreStoreOptions<TKey>? options,
         ILogger? logger
-    ) => new(contextFactory, set, keyProperty, options, logger);
+    ) => new(contextFactory, set, () => keyProperty, options, logger);
 
     private EntityFrameworkCoreOldStore(
         IDbContextFactory<TContext> contextFactory,
         Func<TContext, DbSet<TEntity>> set,
-        string? keyProperty,
+        Func<string?> keyProperty,
         EntityFrameworkCoreStoreOptions<TKey>? options,
         ILogger? logger
     )

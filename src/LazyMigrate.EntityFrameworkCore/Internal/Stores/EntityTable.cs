@@ -18,7 +18,7 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     public EntityTable(
         IDbContextFactory<TContext> contexts,
         Func<TContext, DbSet<TEntity>> set,
-        string? keyProperty,
+        Func<string?> keyProperty,
         EntityFrameworkCoreStoreOptions<TKey>? options,
         bool needsEntries
     )
@@ -43,7 +43,7 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         problems = StoreModel.Problems<TContext, TEntity, TKey>(
             context,
             set,
-            keyProperty,
+            keyProperty(),
             needsEntries,
             out string? keyName
         );
