@@ -20,7 +20,9 @@ public sealed class UnfitDb(DbContextOptions<UnfitDb> options) : DbContext(optio
     }
 }
 
-/// <summary>Keys a store keyed by the model cannot take: a composite shadow key, an int key asked for as a long.</summary>
+/// <summary>
+/// Keys a store keyed by the model cannot take: a composite shadow key, an int key asked for as a long.
+/// </summary>
 public sealed class OtherKeysDb(DbContextOptions<OtherKeysDb> options) : DbContext(options)
 {
     public DbSet<ShadowKeys.Customer> Customers => Set<ShadowKeys.Customer>();

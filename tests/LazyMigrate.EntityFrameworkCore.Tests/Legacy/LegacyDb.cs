@@ -75,7 +75,9 @@ public static class LegacyTable
         return factory;
     }
 
-    /// <summary>The legacy application's own insert: the key comes from the table (its sequence, or SQLite's rowid).</summary>
+    /// <summary>
+    /// The legacy application's own insert: the key comes from the table (its sequence, or SQLite's rowid).
+    /// </summary>
     public static async Task<int> InsertAsync(IDbContextFactory<LegacyDb> factory, string fullName)
     {
         await using LegacyDb db = factory.CreateDbContext();

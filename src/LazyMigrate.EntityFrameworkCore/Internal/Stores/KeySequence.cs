@@ -29,7 +29,9 @@ internal sealed class KeySequence<TContext, TEntity, TKey>(Func<TContext, DbSet<
     private static readonly bool IsIntegerKey =
         typeof(TKey) == typeof(int) || typeof(TKey) == typeof(long) || typeof(TKey) == typeof(short);
 
-    /// <summary>The quoted sequence name, <c>""</c> when the key has none, <see langword="null"/> until looked up.</summary>
+    /// <summary>
+    /// The quoted sequence name, <c>""</c> when the key has none, <see langword="null"/> until looked up.
+    /// </summary>
     private volatile string? _sequence;
 
     /// <summary>
@@ -49,8 +51,8 @@ internal sealed class KeySequence<TContext, TEntity, TKey>(Func<TContext, DbSet<
             return;
         }
 
-        // The sequence's name is spliced in, as a relation name must be: it comes from the catalog, quoted by the server
-        // (quote_ident), with the braces of EF Core's placeholders doubled. Every value is a parameter.
+        // The sequence's name is spliced in, as a relation name must be: it comes from the catalog, quoted by the
+        // server (quote_ident), with the braces of EF Core's placeholders doubled. Every value is a parameter.
 #pragma warning disable EF1002, EF1003
         long value = Convert.ToInt64(key, System.Globalization.CultureInfo.InvariantCulture);
         string from = sequence
