@@ -189,6 +189,12 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The row is loaded (tracked) and given the entity's values, so the update sets only the columns whose values
+    /// changed: columns the model does not map and the model's shadow properties keep theirs. A missing row is
+    /// inserted; on PostgreSQL (Npgsql) an integer key's sequence is then moved past the key in the same transaction,
+    /// so that the legacy application's own inserts do not collide with it.
+    /// </remarks>
     public async ValueTask UpsertAsync(string id, TEntity entity, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entity);
