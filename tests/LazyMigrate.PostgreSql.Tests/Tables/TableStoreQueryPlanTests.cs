@@ -75,7 +75,7 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
         }
     }
 
-    /// <summary>The SQL of the <paramref name="n"/>th key of each type, the same order as <paramref name="n"/>.</summary>
+    /// <summary>The SQL of the <paramref name="n"/>th key of each type, in the order of <paramref name="n"/>.</summary>
     private static string KeyOf(PostgreSqlKeyType keyType, string n) =>
         keyType switch
         {
