@@ -42,6 +42,26 @@ public sealed class TableStoreSequenceTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task Upsert_OfAnExplicitKeyIntoAnAlwaysGeneratedIdentity_WritesIt_AndAdvancesTheIdentity()
+    {
+        string table = TestDatabase.UniqueTable("identity");
+        await server.DataSource.ExecuteAsync(
+            $"CREATE TABLE \"{table}\" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                + "full_name text NOT NULL, version integer NOT NULL)"
+        );
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            server.DataSource,
+            LegacyTables.CustomerOptions(table, PostgreSqlKeyType.BigInt)
+        );
+
+        await store.UpsertAsync("40", LegacyCustomer.Create("40", 1));
+        await store.UpsertAsync("40", LegacyCustomer.Create("40", 2));
+
+        Assert.Equal(2, (await store.FindAsync("40"))!.Version);
+        Assert.Equal(41, await LegacyInsertAsync($"\"public\".\"{table}\""));
+    }
+
+    [Fact]
     public async Task ConcurrentUpserts_OfHighKeys_LeaveTheSequenceAtTheHighest()
     {
         var store = await LegacyTables.CustomerStoreAsync(server.DataSource, PostgreSqlKeyType.Integer);

@@ -25,8 +25,10 @@ internal sealed class TableStatements
             quoted.Length == 0
                 ? "DO NOTHING"
                 : "DO UPDATE SET " + string.Join(", ", quoted.Select(c => $"{c} = EXCLUDED.{c}"));
+        // OVERRIDING SYSTEM VALUE lets an explicit key into a GENERATED ALWAYS AS IDENTITY column (and changes nothing
+        // for any other column), as write-back of an entity created through the new API needs.
         Upsert =
-            $"INSERT INTO {t} ({string.Join(", ", quoted.Prepend(key))}) VALUES ({values}) "
+            $"INSERT INTO {t} ({string.Join(", ", quoted.Prepend(key))}) OVERRIDING SYSTEM VALUE VALUES ({values}) "
             + $"ON CONFLICT ({key}) {conflict}";
         Delete = $"DELETE FROM {t} WHERE {key} = $1";
 
