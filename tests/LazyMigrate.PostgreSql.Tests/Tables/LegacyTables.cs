@@ -50,4 +50,39 @@ internal static class LegacyTables
 
     /// <summary>The unquoted name inside a store's quoted table name.</summary>
     public static string Unquoted(string qualified) => qualified.Split('.')[1].Trim('"');
+
+    /// <summary>
+    /// The plan of a statement with its parameters, in a session with <c>enable_seqscan = off</c>: so the plan shows a
+    /// sequential scan only where no index can serve the statement.
+    /// </summary>
+    public static async Task<string> ExplainAsync(
+        this NpgsqlDataSource dataSource,
+        string sql,
+        params NpgsqlParameter[] parameters
+    )
+    {
+        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync();
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        await using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT TEXT) {sql}", connection);
+        explain.Parameters.AddRange(parameters);
+        var lines = new List<string>();
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                lines.Add(reader.GetString(0));
+            }
+        }
+
+        await using (var reset = new NpgsqlCommand("RESET enable_seqscan", connection))
+        {
+            await reset.ExecuteNonQueryAsync();
+        }
+
+        return $"{sql}\n{string.Join('\n', lines)}";
+    }
 }

@@ -58,9 +58,9 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
 
         string[] plans =
         [
-            await ExplainAsync(recorder.Of("find")[^1], key.Parameter(ids[0])),
-            await ExplainAsync(recorder.Of("findMany")[^1], key.Array(ids)),
-            await ExplainAsync(
+            await server.DataSource.ExplainAsync(recorder.Of("find")[^1], key.Parameter(ids[0])),
+            await server.DataSource.ExplainAsync(recorder.Of("findMany")[^1], key.Array(ids)),
+            await server.DataSource.ExplainAsync(
                 recorder.Of("scan")[^1],
                 key.Parameter(ids[0]),
                 new NpgsqlParameter<int> { TypedValue = 10 }
@@ -86,31 +86,4 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
 
     private async Task<string> IdAsync(PostgreSqlKeyType keyType, int n) =>
         (await server.DataSource.ScalarAsync<string>($"SELECT ({KeyOf(keyType, n.ToString())})::text"))!;
-
-    private async Task<string> ExplainAsync(string sql, params NpgsqlParameter[] parameters)
-    {
-        await using NpgsqlConnection connection = await server.DataSource.OpenConnectionAsync();
-        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync();
-        }
-
-        await using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT TEXT) {sql}", connection);
-        explain.Parameters.AddRange(parameters);
-        var lines = new List<string>();
-        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                lines.Add(reader.GetString(0));
-            }
-        }
-
-        await using (var reset = new NpgsqlCommand("RESET enable_seqscan", connection))
-        {
-            await reset.ExecuteNonQueryAsync();
-        }
-
-        return $"{sql}\n{string.Join('\n', lines)}";
-    }
 }
