@@ -105,6 +105,37 @@ public sealed class BuilderExtensionsTests : IAsyncLifetime
         );
     }
 
+    [Fact]
+    public void Validation_AtStartUp_OfStoresKeyedByTheModel_NamesACompositeKeyAndAKeyOfAnotherType()
+    {
+        var services = new ServiceCollection();
+        services.AddDbContextFactory<OtherKeysDb>(o => o.UseSqlite("Data Source=never-opened.db"));
+        services
+            .AddLazyMigration<Order, ShadowKeys.Customer>()
+            .UseMapper(o => new ShadowKeys.Customer("", "", ""))
+            .UseEntityFrameworkCoreOldStore<Order, ShadowKeys.Customer, OtherKeysDb, long>(d => d.Orders)
+            .UseEntityFrameworkCoreNewStore<Order, ShadowKeys.Customer, OtherKeysDb, string>(
+                d => d.Customers,
+                o => o.ScanPageSize = 10
+            )
+            .UseInMemoryLock();
+
+        IEnumerable<string> failures = ValidationFailures(() => BuildAndValidate(services));
+
+        Assert.Contains(
+            failures,
+            f =>
+                f.Contains("old store", StringComparison.Ordinal)
+                && f.Contains("Order.Number is a Int32 in OtherKeysDb", StringComparison.Ordinal)
+        );
+        Assert.Contains(
+            failures,
+            f =>
+                f.Contains("new store", StringComparison.Ordinal)
+                && f.Contains("the primary key is (Region, Number)", StringComparison.Ordinal)
+        );
+    }
+
     /// <summary>
     /// The failures start-up validation reports: one options instance failing, or several (an aggregate).
     /// </summary>

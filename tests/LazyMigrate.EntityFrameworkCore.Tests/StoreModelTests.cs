@@ -20,12 +20,42 @@ public sealed class UnfitDb(DbContextOptions<UnfitDb> options) : DbContext(optio
     }
 }
 
+/// <summary>
+/// Keys a store keyed by the model cannot take: a composite shadow key, an int key asked for as a long.
+/// </summary>
+public sealed class OtherKeysDb(DbContextOptions<OtherKeysDb> options) : DbContext(options)
+{
+    public DbSet<ShadowKeys.Customer> Customers => Set<ShadowKeys.Customer>();
+
+    public DbSet<Order> Orders => Set<Order>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ShadowKeys.Customer>(e =>
+        {
+            e.Property<string>("Region");
+            e.Property<string>("Number");
+            e.HasKey("Region", "Number");
+        });
+        modelBuilder.Entity<Order>(e =>
+        {
+            e.HasKey(o => o.Number);
+            e.Property(o => o.Number).ValueGeneratedNever();
+        });
+    }
+}
+
 /// <summary>A store checks the context's model when it is built, before any database is touched.</summary>
 public sealed class StoreModelTests
 {
     private static readonly ContextFactory<UnfitDb> Unfit = new(
         new DbContextOptionsBuilder<UnfitDb>().UseSqlite("Data Source=never-opened.db").Options,
         o => new UnfitDb(o)
+    );
+
+    private static readonly ContextFactory<OtherKeysDb> OtherKeys = new(
+        new DbContextOptionsBuilder<OtherKeysDb>().UseSqlite("Data Source=never-opened.db").Options,
+        o => new OtherKeysDb(o)
     );
 
     [Fact]
@@ -62,6 +92,39 @@ public sealed class StoreModelTests
 
         Assert.Contains("it names 'Version', the primary key is (Number)", notTheKey.Message, StringComparison.Ordinal);
         Assert.Contains("must read one property", notAProperty.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StoreKeyedByTheModel_OverACompositeKey_FailsNamingItsProperties()
+    {
+        var failure = Assert.Throws<InvalidOperationException>(() =>
+            new EntityFrameworkCoreNewStore<OtherKeysDb, ShadowKeys.Customer, string>(OtherKeys, db => db.Customers)
+        );
+
+        Assert.Contains(
+            "needs a single-property primary key of Customer in OtherKeysDb; the primary key is (Region, Number)",
+            failure.Message,
+            StringComparison.Ordinal
+        );
+    }
+
+    [Fact]
+    public void StoreKeyedByTheModelOrByEFProperty_WithAnotherKeyType_FailsNamingBothTypes()
+    {
+        var byModel = Assert.Throws<InvalidOperationException>(() =>
+            new EntityFrameworkCoreOldStore<OtherKeysDb, Order, long>(OtherKeys, db => db.Orders)
+        );
+        var bySelector = Assert.Throws<InvalidOperationException>(() =>
+            new EntityFrameworkCoreOldStore<OtherKeysDb, Order, long>(
+                OtherKeys,
+                db => db.Orders,
+                o => EF.Property<long>(o, nameof(Order.Number))
+            )
+        );
+
+        const string expected = "The key Order.Number is a Int32 in OtherKeysDb, but the store's key type is Int64.";
+        Assert.Contains(expected, byModel.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, bySelector.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -47,8 +47,9 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     /// </summary>
     /// <param name="contextFactory">Creates a short-lived context for every call.</param>
     /// <param name="set">Selects the entity set, for example <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
-    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not
-    /// be generated.</param>
+    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>, or
+    /// <c>customer =&gt; EF.Property&lt;string&gt;(customer, "Id")</c> for a shadow key; it must not be
+    /// generated.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -61,8 +62,65 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         EntityFrameworkCoreStoreOptions<TKey>? options = null,
         ILogger? logger = null
     )
+        : this(contextFactory, set, () => EntityKey<TEntity, TKey>.NameOf(key), options, logger) { }
+
+    /// <summary>
+    /// Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/> class
+    /// keyed by the primary key of the model, a single property of type <typeparamref name="TKey"/>: a shadow key
+    /// (<c>e.Property&lt;string&gt;("Id"); e.HasKey("Id");</c>) leaves the entity free of an id member.
+    /// </summary>
+    /// <param name="contextFactory">Creates a short-lived context for every call.</param>
+    /// <param name="set">Selects the entity set, for example <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
+    /// <exception cref="InvalidOperationException">The context's model does not fit: a composite key, a key of
+    /// another type, a generated key, no entries table (see <c>docs/entity-framework-core.md</c>).</exception>
+    public EntityFrameworkCoreNewStore(IDbContextFactory<TContext> contextFactory, Func<TContext, DbSet<TEntity>> set)
+        : this(contextFactory, set, () => null, options: null, logger: null) { }
+
+    /// <summary>
+    /// Initializes a new instance of the <see cref="EntityFrameworkCoreNewStore{TContext, TEntity, TKey}"/> class
+    /// keyed by the primary key of the model, a single property of type <typeparamref name="TKey"/>: a shadow key
+    /// (<c>e.Property&lt;string&gt;("Id"); e.HasKey("Id");</c>) leaves the entity free of an id member.
+    /// </summary>
+    /// <param name="contextFactory">Creates a short-lived context for every call.</param>
+    /// <param name="set">Selects the entity set, for example <c>(CustomerDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The context's model does not fit: a composite key, a key of
+    /// another type, a generated key, no entries table (see <c>docs/entity-framework-core.md</c>).</exception>
+    public EntityFrameworkCoreNewStore(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        ILogger? logger
+    )
+        : this(contextFactory, set, () => null, options, logger) { }
+
+    /// <summary>The store keyed by <paramref name="keyProperty"/>, or by the model's primary key when it is
+    /// <see langword="null"/>; for the builder extensions.</summary>
+    internal static EntityFrameworkCoreNewStore<TContext, TEntity, TKey> Create(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        string? keyProperty,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        ILogger? logger
+    ) => new(contextFactory, set, () => keyProperty, options, logger);
+
+    private EntityFrameworkCoreNewStore(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        Func<string?> keyProperty,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        ILogger? logger
+    )
     {
-        _table = new EntityTable<TContext, TEntity, TKey>(contextFactory, set, key, options, needsEntries: true);
+        _table = new EntityTable<TContext, TEntity, TKey>(
+            contextFactory,
+            set,
+            keyProperty,
+            options,
+            needsEntries: true
+        );
         _entries = new Entries(_table.EntityTypeName);
         _logger = logger ?? NullLogger.Instance;
     }

@@ -25,6 +25,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     where TKey : notnull
 {
     private readonly EntityTable<TContext, TEntity, TKey> _table;
+    private readonly KeySequence<TContext, TEntity, TKey> _sequence;
     private readonly ILogger _logger;
 
     /// <summary>
@@ -32,8 +33,8 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     /// </summary>
     /// <param name="contextFactory">Creates a short-lived context for every call.</param>
     /// <param name="set">Selects the entity set, for example <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
-    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>; it must not
-    /// be generated.</param>
+    /// <param name="key">Selects the primary key property, for example <c>customer =&gt; customer.Id</c>, or
+    /// <c>customer =&gt; EF.Property&lt;int&gt;(customer, "Id")</c> for a shadow key; it must not be generated.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -46,8 +47,64 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         EntityFrameworkCoreStoreOptions<TKey>? options = null,
         ILogger? logger = null
     )
+        : this(contextFactory, set, () => EntityKey<TEntity, TKey>.NameOf(key), options, logger) { }
+
+    /// <summary>
+    /// Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class
+    /// keyed by the primary key of the model, a single property of type <typeparamref name="TKey"/>, shadow or not.
+    /// </summary>
+    /// <param name="contextFactory">Creates a short-lived context for every call.</param>
+    /// <param name="set">Selects the entity set, for example <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
+    /// <exception cref="InvalidOperationException">The context's model does not fit: a composite key, a key of
+    /// another type, a generated key (see <c>docs/entity-framework-core.md</c>).</exception>
+    public EntityFrameworkCoreOldStore(IDbContextFactory<TContext> contextFactory, Func<TContext, DbSet<TEntity>> set)
+        : this(contextFactory, set, () => null, options: null, logger: null) { }
+
+    /// <summary>
+    /// Initializes a new instance of the <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/> class
+    /// keyed by the primary key of the model, a single property of type <typeparamref name="TKey"/>, shadow or not.
+    /// </summary>
+    /// <param name="contextFactory">Creates a short-lived context for every call.</param>
+    /// <param name="set">Selects the entity set, for example <c>(LegacyDb db) =&gt; db.Customers</c>.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The context's model does not fit: a composite key, a key of
+    /// another type, a generated key (see <c>docs/entity-framework-core.md</c>).</exception>
+    public EntityFrameworkCoreOldStore(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        ILogger? logger
+    )
+        : this(contextFactory, set, () => null, options, logger) { }
+
+    /// <summary>The store keyed by <paramref name="keyProperty"/>, or by the model's primary key when it is
+    /// <see langword="null"/>; for the builder extensions.</summary>
+    internal static EntityFrameworkCoreOldStore<TContext, TEntity, TKey> Create(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        string? keyProperty,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        ILogger? logger
+    ) => new(contextFactory, set, () => keyProperty, options, logger);
+
+    private EntityFrameworkCoreOldStore(
+        IDbContextFactory<TContext> contextFactory,
+        Func<TContext, DbSet<TEntity>> set,
+        Func<string?> keyProperty,
+        EntityFrameworkCoreStoreOptions<TKey>? options,
+        ILogger? logger
+    )
     {
-        _table = new EntityTable<TContext, TEntity, TKey>(contextFactory, set, key, options, needsEntries: false);
+        _table = new EntityTable<TContext, TEntity, TKey>(
+            contextFactory,
+            set,
+            keyProperty,
+            options,
+            needsEntries: false
+        );
+        _sequence = new KeySequence<TContext, TEntity, TKey>(set, _table.Key.PropertyName);
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -102,10 +159,10 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         string? lastId = afterId;
         while (true)
         {
-            List<TEntity> page = await ReadPageAsync(hasCursor, cursor, cancellationToken).ConfigureAwait(false);
-            foreach (TEntity entity in page)
+            List<Keyed<TEntity, TKey>> page = await ReadPageAsync(hasCursor, cursor, cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var (key, entity) in page)
             {
-                TKey key = _table.Key.Read(entity);
                 string id = _table.Ids.ToId(key);
                 if (typeof(TKey) == typeof(string) && lastId is not null && string.CompareOrdinal(id, lastId) <= 0)
                 {
@@ -132,6 +189,12 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The row is loaded (tracked) and given the entity's values, so the update sets only the columns whose values
+    /// changed: columns the model does not map and the model's shadow properties keep theirs. A missing row is
+    /// inserted; on PostgreSQL (Npgsql) an integer key's sequence is then moved past the key in the same transaction,
+    /// so that the legacy application's own inserts do not collide with it.
+    /// </remarks>
     public async ValueTask UpsertAsync(string id, TEntity entity, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entity);
@@ -140,29 +203,31 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         {
             for (int attempt = 1; ; attempt++)
             {
-                TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-                await using (context.ConfigureAwait(false))
+                try
                 {
-                    try
+                    await _table
+                        .InTransactionAsync(
+                            (Store: this, Key: key, Entity: entity),
+                            static (context, s, ct) => s.Store.WriteBackAsync(context, s.Key, s.Entity, ct),
+                            cancellationToken
+                        )
+                        .ConfigureAwait(false);
+                    return;
+                }
+                catch (DbUpdateException exception)
+                    when (attempt < _table.MaxWriteAttempts && !StoreFailures.IsTransient(exception))
+                {
+                    // An update that found no row (deleted since we loaded it) or an insert that found one (inserted
+                    // since we looked): a concurrent write of the id. Anything else is rethrown.
+                    bool raced =
+                        exception is DbUpdateConcurrencyException
+                        || await ExistsAsync(key, cancellationToken).ConfigureAwait(false);
+                    if (!raced)
                     {
-                        await _table.WriteAsync(context, key, entity, cancellationToken).ConfigureAwait(false);
-                        return;
+                        throw;
                     }
-                    catch (DbUpdateException exception)
-                        when (attempt < _table.MaxWriteAttempts && !StoreFailures.IsTransient(exception))
-                    {
-                        // An update that found no row (deleted since we looked) or an insert that found one (inserted
-                        // since): a concurrent write of the id. Anything else is rethrown.
-                        bool raced =
-                            exception is DbUpdateConcurrencyException
-                            || await ExistsAsync(key, cancellationToken).ConfigureAwait(false);
-                        if (!raced)
-                        {
-                            throw;
-                        }
 
-                        Log.EntryRaced(_logger, _table.EntityTypeName, "upsert", id, attempt, _table.MaxWriteAttempts);
-                    }
+                    Log.EntryRaced(_logger, _table.EntityTypeName, "upsert", id, attempt, _table.MaxWriteAttempts);
                 }
             }
         }
@@ -194,7 +259,11 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         }
     }
 
-    private async Task<List<TEntity>> ReadPageAsync(bool hasCursor, TKey cursor, CancellationToken cancellationToken)
+    private async Task<List<Keyed<TEntity, TKey>>> ReadPageAsync(
+        bool hasCursor,
+        TKey cursor,
+        CancellationToken cancellationToken
+    )
     {
         try
         {
@@ -210,6 +279,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
                 return await query
                     .OrderBy(_table.Key.Selector)
                     .Take(_table.ScanPageSize)
+                    .Select(_table.Key.WithKey)
                     .ToListAsync(cancellationToken)
                     .ConfigureAwait(false);
             }
@@ -217,6 +287,18 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
         {
             throw StoreFailures.Transient(_table.EntityTypeName, "scan", exception);
+        }
+    }
+
+    /// <summary>
+    /// The write-back of one entity in the caller's transaction: the row's changed columns, or a new row whose key the
+    /// table's sequence then stays past.
+    /// </summary>
+    private async Task WriteBackAsync(TContext context, TKey key, TEntity entity, CancellationToken cancellationToken)
+    {
+        if (await _table.WriteBackAsync(context, key, entity, cancellationToken).ConfigureAwait(false))
+        {
+            await _sequence.AdvancePastAsync(context, key, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -10,12 +10,19 @@ public abstract class TestDatabase : IAsyncDisposable
     public abstract string Name { get; }
 
     /// <summary>Creates an empty database with the <see cref="StoreDb"/> schema.</summary>
-    public async Task<ContextFactory<StoreDb>> CreateAsync()
+    public Task<ContextFactory<StoreDb>> CreateAsync() => CreateAsync<StoreDb>(o => new StoreDb(o));
+
+    /// <summary>Creates an empty database with the schema of <typeparamref name="TContext"/>.</summary>
+    public async Task<ContextFactory<TContext>> CreateAsync<TContext>(Func<DbContextOptions<TContext>, TContext> create)
+        where TContext : DbContext
     {
         string connectionString = await NewConnectionStringAsync();
-        DbContextOptions<StoreDb> options = Configure(new DbContextOptionsBuilder<StoreDb>(), connectionString).Options;
-        var factory = new ContextFactory<StoreDb>(options, o => new StoreDb(o), connectionString);
-        await using StoreDb db = factory.CreateDbContext();
+        DbContextOptions<TContext> options = Configure(
+            new DbContextOptionsBuilder<TContext>(),
+            connectionString
+        ).Options;
+        var factory = new ContextFactory<TContext>(options, create, connectionString);
+        await using TContext db = factory.CreateDbContext();
         await db.Database.EnsureCreatedAsync();
         await AfterCreateAsync(db);
         return factory;

@@ -23,7 +23,9 @@ public abstract class ConformanceIds
     /// <summary>Gets the store's order of ids.</summary>
     public abstract IComparer<string> Order { get; }
 
-    /// <summary>The <paramref name="n"/>th id (from 0); ids ascend with <paramref name="n"/> in the store's order.</summary>
+    /// <summary>
+    /// The <paramref name="n"/>th id (from 0); ids ascend with <paramref name="n"/> in the store's order.
+    /// </summary>
     public abstract string Id(int n);
 
     private sealed class OrdinalIds : ConformanceIds

@@ -13,7 +13,7 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
     string description,
     IServiceProvider services,
     Func<TContext, DbSet<TEntity>> set,
-    string keyProperty,
+    string? keyProperty,
     bool needsEntries
 ) : IValidateOptions<EntityFrameworkCoreStoreOptions<TKey>>
     where TContext : DbContext
@@ -38,7 +38,9 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
         else
         {
             using TContext context = contexts.CreateDbContext();
-            problems.AddRange(StoreModel.Problems(context, set, keyProperty, needsEntries));
+            problems.AddRange(
+                StoreModel.Problems<TContext, TEntity, TKey>(context, set, keyProperty, needsEntries, out _)
+            );
         }
 
         return problems.Count == 0

@@ -1,4 +1,3 @@
-using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -19,7 +18,7 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     public EntityTable(
         IDbContextFactory<TContext> contexts,
         Func<TContext, DbSet<TEntity>> set,
-        Expression<Func<TEntity, TKey>> key,
+        Func<string?> keyProperty,
         EntityFrameworkCoreStoreOptions<TKey>? options,
         bool needsEntries
     )
@@ -35,18 +34,25 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
 
         Contexts = contexts;
         _set = set;
-        Key = new EntityKey<TEntity, TKey>(key);
         Ids = IdConversion<TKey>.From(options);
         EntityTypeName = options.EntityTypeName ?? typeof(TEntity).Name;
         ScanPageSize = options.ScanPageSize;
         MaxWriteAttempts = options.MaxWriteAttempts;
 
         using TContext context = contexts.CreateDbContext();
-        problems = StoreModel.Problems(context, set, Key.PropertyName, needsEntries);
+        problems = StoreModel.Problems<TContext, TEntity, TKey>(
+            context,
+            set,
+            keyProperty(),
+            needsEntries,
+            out string? keyName
+        );
         if (problems.Count > 0)
         {
             throw new InvalidOperationException(string.Join(" ", problems));
         }
+
+        Key = new EntityKey<TEntity, TKey>(keyName!);
     }
 
     public IDbContextFactory<TContext> Contexts { get; }
@@ -77,8 +83,6 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         return keys;
     }
 
-    public string IdOf(TEntity entity) => Ids.ToId(Key.Read(entity));
-
     /// <summary>The entity set, untracked: the stores only read through it.</summary>
     public IQueryable<TEntity> Query(TContext context) => _set(context).AsNoTracking();
 
@@ -98,13 +102,14 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         }
 
         foreach (
-            TEntity entity in await Query(context)
+            Keyed<TEntity, TKey> read in await Query(context)
                 .Where(Key.In(keys))
+                .Select(Key.WithKey)
                 .ToListAsync(cancellationToken)
                 .ConfigureAwait(false)
         )
         {
-            found[IdOf(entity)] = entity;
+            found[Ids.ToId(read.Key)] = read.Entity;
         }
 
         return found;
@@ -143,18 +148,44 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     }
 
     /// <summary>
+    /// Writes one entity back onto the row of its key in <paramref name="context"/>, inside the caller's transaction:
+    /// the row is loaded, tracked, and given the entity's values, so that the update sets only the columns whose values
+    /// changed and leaves alone the model's shadow properties and the columns it does not map. A missing row is
+    /// inserted (where EF Core leaves out the properties the database defaults).
+    /// </summary>
+    /// <returns><see langword="true"/> when it inserted, <see langword="false"/> when it updated.</returns>
+    public async Task<bool> WriteBackAsync(
+        TContext context,
+        TKey key,
+        TEntity entity,
+        CancellationToken cancellationToken
+    )
+    {
+        TEntity? row = await _set(context)
+            .Where(Key.EqualTo(key))
+            .FirstOrDefaultAsync(cancellationToken)
+            .ConfigureAwait(false);
+        if (row is null)
+        {
+            Track(context, key, entity, EntityState.Added);
+        }
+        else
+        {
+            // The entity's own key may be unset (a reverse mapper need not know it): the id is the key.
+            SetKey(context, key, entity);
+            context.Entry(row).CurrentValues.SetValues(entity);
+        }
+
+        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return row is null;
+    }
+
+    /// <summary>
     /// Tracks an entity to insert or to replace whole, under the key of its id: the id is what the store is told.
     /// </summary>
     public void Track(TContext context, TKey key, TEntity entity, EntityState state)
     {
-        ArgumentNullException.ThrowIfNull(entity);
-        if (!EqualityComparer<TKey>.Default.Equals(Key.Read(entity), key))
-        {
-            // Through EF Core's own setter, so keys with init-only or field-backed properties are written too.
-            EntityEntry<TEntity> detached = context.Entry(entity);
-            detached.Property<TKey>(Key.PropertyName).CurrentValue = key;
-        }
-
+        SetKey(context, key, entity);
         if (state == EntityState.Added)
         {
             _set(context).Add(entity);
@@ -162,6 +193,20 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
         else
         {
             _set(context).Update(entity);
+        }
+    }
+
+    /// <summary>
+    /// Sets the key of an entity not tracked yet, through EF Core: a key property with an init-only or field-backed
+    /// setter is written too, and a shadow key is kept by the entry the context then tracks.
+    /// </summary>
+    public void SetKey(TContext context, TKey key, TEntity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        PropertyEntry<TEntity, TKey> property = context.Entry(entity).Property<TKey>(Key.PropertyName);
+        if (!EqualityComparer<TKey>.Default.Equals(property.CurrentValue, key))
+        {
+            property.CurrentValue = key;
         }
     }
 

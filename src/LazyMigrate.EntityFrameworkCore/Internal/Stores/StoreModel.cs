@@ -9,16 +9,20 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// </summary>
 internal static class StoreModel
 {
-    public static List<string> Problems<TContext, TEntity>(
+    /// <summary>The problems of the model for a store keyed by <paramref name="keyProperty"/>, or by the primary key
+    /// when it is <see langword="null"/>; <paramref name="keyName"/> is the key property's name when it fits.</summary>
+    public static List<string> Problems<TContext, TEntity, TKey>(
         TContext context,
         Func<TContext, DbSet<TEntity>> set,
-        string keyProperty,
-        bool needsEntries
+        string? keyProperty,
+        bool needsEntries,
+        out string? keyName
     )
         where TContext : DbContext
         where TEntity : class
     {
         var problems = new List<string>();
+        keyName = null;
         string contextName = typeof(TContext).Name;
         IEntityType entityType;
         try
@@ -32,13 +36,27 @@ internal static class StoreModel
         }
 
         IKey? primaryKey = entityType.FindPrimaryKey();
-        if (primaryKey is not { Properties: [IProperty key] } || key.Name != keyProperty)
+        string actual = primaryKey is null ? "none" : string.Join(", ", primaryKey.Properties.Select(p => p.Name));
+        if (primaryKey is not { Properties: [IProperty key] })
         {
-            string actual = primaryKey is null ? "none" : string.Join(", ", primaryKey.Properties.Select(p => p.Name));
+            problems.Add(
+                $"A store needs a single-property primary key of {entityType.DisplayName()} in {contextName}; "
+                    + $"the primary key is ({actual})."
+            );
+        }
+        else if (keyProperty is not null && key.Name != keyProperty)
+        {
             problems.Add(
                 $"The key selector must name the primary key of {entityType.DisplayName()} in {contextName}, "
                     + "a single property; "
                     + $"it names '{keyProperty}', the primary key is ({actual})."
+            );
+        }
+        else if (key.ClrType != typeof(TKey))
+        {
+            problems.Add(
+                $"The key {entityType.DisplayName()}.{key.Name} is a {key.ClrType.Name} in {contextName}, "
+                    + $"but the store's key type is {typeof(TKey).Name}."
             );
         }
         else if (key.ValueGenerated != ValueGenerated.Never)
@@ -48,6 +66,10 @@ internal static class StoreModel
                     + $"configure it with .ValueGeneratedNever() in {contextName}, "
                     + "so that every entity is written under its own id."
             );
+        }
+        else
+        {
+            keyName = key.Name;
         }
 
         if (needsEntries && context.Model.FindEntityType(typeof(LazyMigrateEntry)) is null)
