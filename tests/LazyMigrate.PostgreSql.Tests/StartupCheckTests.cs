@@ -114,7 +114,7 @@ public sealed class StartupCheckTests(PostgresServer server)
         using IHost host = Host(server.DataSource, o => o.TableName = "customer", twice: true);
 
         // The old store's and the new store's.
-        Assert.Equal(2, host.Services.GetServices<PostgreSqlStoreStartupCheck>().Count());
+        Assert.Equal(2, host.Services.GetServices<IPostgreSqlStartupCheck>().Count());
     }
 
     /// <summary>

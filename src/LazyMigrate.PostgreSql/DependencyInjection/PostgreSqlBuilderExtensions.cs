@@ -9,7 +9,7 @@ namespace LazyMigrate.PostgreSql;
 /// <summary>
 /// The <c>Use...</c> methods of LazyMigrate.PostgreSql for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.
 /// </summary>
-public static class PostgreSqlBuilderExtensions
+public static partial class PostgreSqlBuilderExtensions
 {
     /// <summary>
     /// Uses a <see cref="PostgreSqlNewStore{TNew}"/> as the new store, over the container's <see

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -79,7 +78,7 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
             PostgreSqlEntityIds.Validate(afterId);
         }
 
-        return ScanPagesAsync(afterId, cancellationToken);
+        return KeysetScan.PagesAsync(afterId, _table.ScanPageSize, _table.ReadPageAsync, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -97,31 +96,5 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     {
         PostgreSqlEntityIds.Validate(id);
         return _table.DeleteAsync(id, cancellationToken);
-    }
-
-    private async IAsyncEnumerable<KeyValuePair<string, TOld>> ScanPagesAsync(
-        string? afterId,
-        [EnumeratorCancellation] CancellationToken cancellationToken
-    )
-    {
-        string? cursor = afterId;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            List<KeyValuePair<string, TOld>> page = await _table
-                .ReadPageAsync(cursor, cancellationToken)
-                .ConfigureAwait(false);
-            foreach (KeyValuePair<string, TOld> row in page)
-            {
-                yield return row;
-            }
-
-            if (page.Count < _table.ScanPageSize)
-            {
-                yield break;
-            }
-
-            cursor = page[^1].Key;
-        }
     }
 }

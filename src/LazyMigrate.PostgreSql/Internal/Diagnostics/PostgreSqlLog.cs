@@ -51,4 +51,28 @@ internal static partial class PostgreSqlLog
         EventName = "StoreLockRollbackFailed"
     )]
     public static partial void StoreLockRollbackFailed(ILogger logger, string table, Exception exception);
+
+    [LoggerMessage(
+        131,
+        LogLevel.Debug,
+        "The key of {Table} takes its values from the sequence {Sequence}; upserts keep it past explicit keys",
+        EventName = "KeySequenceFound"
+    )]
+    public static partial void KeySequenceFound(ILogger logger, string table, string sequence);
+
+    [LoggerMessage(
+        132,
+        LogLevel.Debug,
+        "The key of {Table} has no sequence; upserts write explicit keys only",
+        EventName = "KeySequenceNone"
+    )]
+    public static partial void KeySequenceNone(ILogger logger, string table);
+
+    [LoggerMessage(
+        133,
+        LogLevel.Debug,
+        "Advanced the sequence {Sequence} to the explicit key {EntityId} written into {Table}",
+        EventName = "KeySequenceAdvanced"
+    )]
+    public static partial void KeySequenceAdvanced(ILogger logger, string sequence, string entityId, string table);
 }

@@ -5,25 +5,23 @@ using Microsoft.Extensions.Hosting;
 namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
-/// Runs every registered <see cref="PostgreSqlStoreStartupCheck"/> when the host starts (in
+/// Runs every registered <see cref="IPostgreSqlStartupCheck"/> when the host starts (in
 /// <see cref="IHostedLifecycleService.StartingAsync"/>, after options validation and before any hosted service starts
 /// serving), so that a missing table or an unreachable database fails <c>host.StartAsync()</c>, not the first read.
 /// </summary>
-internal sealed class PostgreSqlStartupChecks(
-    IEnumerable<PostgreSqlStoreStartupCheck> checks,
-    IServiceProvider services
-) : IHostedLifecycleService
+internal sealed class PostgreSqlStartupChecks(IEnumerable<IPostgreSqlStartupCheck> checks, IServiceProvider services)
+    : IHostedLifecycleService
 {
     /// <summary>
     /// Registers the check of one store, replacing an earlier one of the same migration and role (a second
     /// <c>Use...</c> call replaces the store, so its check too), and this service once.
     /// </summary>
-    public static void Add(IServiceCollection services, PostgreSqlStoreStartupCheck check)
+    public static void Add(IServiceCollection services, IPostgreSqlStartupCheck check)
     {
         for (int i = services.Count - 1; i >= 0; i--)
         {
             if (
-                services[i].ImplementationInstance is PostgreSqlStoreStartupCheck earlier
+                services[i].ImplementationInstance is IPostgreSqlStartupCheck earlier
                 && earlier.Migration == check.Migration
                 && earlier.Role == check.Role
             )
@@ -38,7 +36,7 @@ internal sealed class PostgreSqlStartupChecks(
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        foreach (PostgreSqlStoreStartupCheck check in checks)
+        foreach (IPostgreSqlStartupCheck check in checks)
         {
             await check.RunAsync(services, cancellationToken).ConfigureAwait(false);
         }

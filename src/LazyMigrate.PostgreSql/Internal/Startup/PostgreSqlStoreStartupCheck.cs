@@ -26,7 +26,7 @@ internal sealed class PostgreSqlStoreStartupCheck(
     Type entityType,
     NpgsqlDataSource? dataSource,
     Func<IServiceProvider, bool> isInUse
-)
+) : IPostgreSqlStartupCheck
 {
     /// <summary>Gets the migration name.</summary>
     public string Migration { get; } = migration;

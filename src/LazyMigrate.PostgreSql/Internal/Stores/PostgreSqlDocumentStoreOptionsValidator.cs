@@ -13,6 +13,12 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
 {
     public const int MaxScanPageSize = 100_000;
 
+    /// <summary>The failure of a store that takes the container's data source when none is registered.</summary>
+    public const string DataSourceMissing =
+        "needs an NpgsqlDataSource in the container: register one (for example "
+        + "services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) "
+        + "or pass one to the Use method.";
+
     public ValidateOptionsResult Validate(string? name, PostgreSqlDocumentStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -45,11 +51,7 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
 
         if (options.DataSourceFromContainer && services is not null && !services.IsService(typeof(NpgsqlDataSource)))
         {
-            failures.Add(
-                "needs an NpgsqlDataSource in the container: register one (for example "
-                    + "services.AddNpgsqlDataSource(connectionString) from Npgsql.DependencyInjection) "
-                    + "or pass one to the Use method."
-            );
+            failures.Add(DataSourceMissing);
         }
 
         string prefix = string.IsNullOrEmpty(name) ? "PostgreSQL store" : $"PostgreSQL store '{name}'";

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Numerics;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// The one place where an entity id becomes a key of the table's own type and back: ids are accepted only in the
+/// canonical form of the key type, so that one row has one id and the scan's cursor compares as the key does.
+/// </summary>
+internal abstract class TableKey
+{
+    /// <summary>Gets the key type.</summary>
+    public abstract PostgreSqlKeyType Type { get; }
+
+    /// <summary>Gets the CLR type Npgsql reads and writes the key as.</summary>
+    public abstract Type ClrType { get; }
+
+    /// <summary>Gets the PostgreSQL type names (<c>pg_type.typname</c>) a key column of this type may have.</summary>
+    public abstract IReadOnlyList<string> ColumnTypes { get; }
+
+    /// <summary>Gets whether a sequence can hand out keys of this type.</summary>
+    public bool IsInteger => Type is PostgreSqlKeyType.Integer or PostgreSqlKeyType.BigInt;
+
+    public static TableKey For(PostgreSqlKeyType type, string table) =>
+        type switch
+        {
+            PostgreSqlKeyType.Text => new TextKey(table),
+            PostgreSqlKeyType.Integer => new IntegerKey(table),
+            PostgreSqlKeyType.BigInt => new BigIntKey(table),
+            PostgreSqlKeyType.Uuid => new UuidKey(table),
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown PostgreSQL key type."),
+        };
+
+    /// <summary>The key type of a CLR type, or null when none has it.</summary>
+    public static PostgreSqlKeyType? TypeOf(Type clrType) =>
+        clrType == typeof(string) ? PostgreSqlKeyType.Text
+        : clrType == typeof(int) ? PostgreSqlKeyType.Integer
+        : clrType == typeof(long) ? PostgreSqlKeyType.BigInt
+        : clrType == typeof(Guid) ? PostgreSqlKeyType.Uuid
+        : null;
+
+    /// <exception cref="InvalidEntityIdException">The id is not a key of this type in its canonical form.</exception>
+    public abstract void Validate(string id);
+
+    /// <summary>The key of an id as a parameter of the key's own type.</summary>
+    /// <exception cref="InvalidEntityIdException">The id is not a key of this type in its canonical form.</exception>
+    public abstract NpgsqlParameter Parameter(string id);
+
+    /// <summary>The keys of ids as one array parameter of the key's own array type.</summary>
+    /// <exception cref="InvalidEntityIdException">An id is not a key of this type in its canonical form.</exception>
+    public abstract NpgsqlParameter Array(IReadOnlyCollection<string> ids);
+
+    /// <summary>Reads the key at <paramref name="ordinal"/> of the current row as its canonical id.</summary>
+    public abstract string Read(NpgsqlDataReader reader, int ordinal);
+
+    /// <summary>The canonical id of a key value read as <see cref="ClrType"/> (a sequence value, say).</summary>
+    public abstract string Format(long value);
+
+    private abstract class Typed<T>(string table) : TableKey
+        where T : notnull
+    {
+        public override Type ClrType => typeof(T);
+
+        protected string Table { get; } = table;
+
+        public override void Validate(string id) => Parse(id);
+
+        public override NpgsqlParameter Parameter(string id) => new NpgsqlParameter<T> { TypedValue = Parse(id) };
+
+        public override NpgsqlParameter Array(IReadOnlyCollection<string> ids)
+        {
+            var keys = new T[ids.Count];
+            int i = 0;
+            foreach (string id in ids)
+            {
+                keys[i++] = Parse(id);
+            }
+
+            return new NpgsqlParameter<T[]> { TypedValue = keys };
+        }
+
+        public override string Read(NpgsqlDataReader reader, int ordinal) =>
+            FormatKey(reader.GetFieldValue<T>(ordinal));
+
+        public override string Format(long value) =>
+            throw new InvalidOperationException($"{Table} has a {Type} key, which no sequence hands out.");
+
+        protected abstract bool TryParse(string id, out T key);
+
+        protected abstract string FormatKey(T key);
+
+        protected abstract string Form { get; }
+
+        private T Parse(string id)
+        {
+            ArgumentNullException.ThrowIfNull(id);
+            return TryParse(id, out T key)
+                ? key
+                : throw new InvalidEntityIdException(id, $"the key of {Table} is {Form}.");
+        }
+    }
+
+    private sealed class TextKey(string table) : Typed<string>(table)
+    {
+        public override PostgreSqlKeyType Type => PostgreSqlKeyType.Text;
+
+        public override IReadOnlyList<string> ColumnTypes { get; } = ["text", "varchar", "bpchar", "citext"];
+
+        protected override string Form => "text";
+
+        protected override bool TryParse(string id, out string key)
+        {
+            // The core's rules (no NUL, no lone surrogate) throw their own, more precise, error.
+            PostgreSqlEntityIds.Validate(id);
+            key = id;
+            return true;
+        }
+
+        protected override string FormatKey(string key) => key;
+    }
+
+    private abstract class IntegerKeyBase<T>(string table) : Typed<T>(table)
+        where T : struct, IBinaryInteger<T>
+    {
+        protected override bool TryParse(string id, out T key)
+        {
+            // Canonical means the id is what formatting its value gives back: "05", "+5", " 5", "-0" and "5.0" are
+            // refused, so that one row never answers to two ids.
+            Span<char> canonical = stackalloc char[24];
+            return T.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out key)
+                && key.TryFormat(canonical, out int written, default, CultureInfo.InvariantCulture)
+                && canonical[..written].SequenceEqual(id);
+        }
+
+        protected override string FormatKey(T key) => key.ToString(null, CultureInfo.InvariantCulture);
+
+        public override string Format(long value) => FormatKey(T.CreateChecked(value));
+    }
+
+    private sealed class IntegerKey(string table) : IntegerKeyBase<int>(table)
+    {
+        public override PostgreSqlKeyType Type => PostgreSqlKeyType.Integer;
+
+        public override IReadOnlyList<string> ColumnTypes { get; } = ["int4"];
+
+        protected override string Form =>
+            "integer: an id must be a whole number from -2147483648 to 2147483647 in canonical form "
+            + "(no '+', no leading zeros, no spaces)";
+    }
+
+    private sealed class BigIntKey(string table) : IntegerKeyBase<long>(table)
+    {
+        public override PostgreSqlKeyType Type => PostgreSqlKeyType.BigInt;
+
+        public override IReadOnlyList<string> ColumnTypes { get; } = ["int8"];
+
+        protected override string Form =>
+            "bigint: an id must be a whole number within 64 bits in canonical form "
+            + "(no '+', no leading zeros, no spaces)";
+    }
+
+    private sealed class UuidKey(string table) : Typed<Guid>(table)
+    {
+        public override PostgreSqlKeyType Type => PostgreSqlKeyType.Uuid;
+
+        public override IReadOnlyList<string> ColumnTypes { get; } = ["uuid"];
+
+        protected override string Form =>
+            "uuid: an id must be a UUID in lower-case hyphenated form (0f8fad5b-d9cb-469f-a165-70867728950e)";
+
+        protected override bool TryParse(string id, out Guid key) =>
+            Guid.TryParseExact(id, "D", out key) && !id.AsSpan().ContainsAnyInRange('A', 'F');
+
+        protected override string FormatKey(Guid key) => key.ToString("D");
+    }
+}

@@ -1,0 +1,63 @@
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// The SQL of one existing table, built once per store. Names are checked and quoted; every value is a positional
+/// parameter of the key's own type, so the key column is never cast and its index serves every statement.
+/// </summary>
+internal sealed class TableStatements
+{
+    public TableStatements(DocumentTableName table, string keyColumn, IReadOnlyList<TableColumn> columns)
+    {
+        string t = table.Qualified;
+        string key = PostgreSqlIdentifier.Quote(keyColumn, "column");
+        string[] quoted = [.. columns.Select(c => PostgreSqlIdentifier.Quote(c.Name, "column"))];
+
+        // The mapped columns at ordinals 0 to n - 1 and the key at n, the layout the mapping's reader expects.
+        string select = $"SELECT {string.Join(", ", quoted.Append(key))} FROM {t}";
+        Find = $"{select} WHERE {key} = $1";
+        FindMany = $"{select} WHERE {key} = ANY($1)";
+        ScanFirst = $"{select} ORDER BY {key} LIMIT $1";
+        ScanAfter = $"{select} WHERE {key} > $1 ORDER BY {key} LIMIT $2";
+
+        // Only the columns the mapping owns: any other column keeps its value on update and gets its DEFAULT on insert.
+        string values = string.Join(", ", Enumerable.Range(1, quoted.Length + 1).Select(i => $"${i}"));
+        string conflict =
+            quoted.Length == 0
+                ? "DO NOTHING"
+                : "DO UPDATE SET " + string.Join(", ", quoted.Select(c => $"{c} = EXCLUDED.{c}"));
+        // OVERRIDING SYSTEM VALUE lets an explicit key into a GENERATED ALWAYS AS IDENTITY column (and changes nothing
+        // for any other column), as write-back of an entity created through the new API needs.
+        Upsert =
+            $"INSERT INTO {t} ({string.Join(", ", quoted.Prepend(key))}) OVERRIDING SYSTEM VALUE VALUES ({values}) "
+            + $"ON CONFLICT ({key}) {conflict}";
+        Delete = $"DELETE FROM {t} WHERE {key} = $1";
+
+        // The key column's sequence, if any (serial or identity), as pg_get_serial_sequence names it.
+        FindSequence =
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            + "WHERE c.oid = pg_get_serial_sequence($1, $2)::regclass";
+        TableText = t;
+        KeyColumn = keyColumn;
+    }
+
+    public string Find { get; }
+
+    public string FindMany { get; }
+
+    public string ScanFirst { get; }
+
+    public string ScanAfter { get; }
+
+    public string Upsert { get; }
+
+    public string Delete { get; }
+
+    /// <summary>Gets the query of the key's sequence: <c>$1</c> the quoted table, <c>$2</c> the key column.</summary>
+    public string FindSequence { get; }
+
+    /// <summary>Gets the quoted table, as <c>pg_get_serial_sequence</c> parses it.</summary>
+    public string TableText { get; }
+
+    /// <summary>Gets the key column, unquoted, as <c>pg_get_serial_sequence</c> takes it.</summary>
+    public string KeyColumn { get; }
+}

@@ -1,0 +1,331 @@
+using System.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// An old store over an existing table with typed columns, one row per entity, which LazyMigrate did not create (unlike
+/// <see cref="PostgreSqlOldStore{TOld}"/>, which reads LazyMigrate's own <c>jsonb</c> document layout). The key column
+/// is <c>integer</c>, <c>bigint</c>, <c>uuid</c> or <c>text</c>; the columns map to <typeparamref name="TOld"/>'s
+/// properties by convention (see <see cref="PostgreSqlTableStoreOptions{TOld}"/>).
+/// </summary>
+/// <typeparam name="TOld">The entity type of the old store.</typeparam>
+/// <remarks>
+/// Thread-safe. Every call is one round trip on a pooled connection of the data source. Reads, batched reads and the
+/// scan compare the key as a parameter of its own type, so the key's index serves them; the scan goes in the key's
+/// order (numeric for numbers, the column's collation for text). An upsert writes only the mapped columns, so other
+/// columns keep their values (or get their defaults on insert). See docs/postgresql.md.
+/// </remarks>
+public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
+    where TOld : class
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TableMapping<TOld> _mapping;
+    private readonly TableStatements _sql;
+    private readonly StatementRunner _statements;
+    private readonly int _scanPageSize;
+    private readonly bool _advanceKeySequence;
+    private readonly int _parameterCount;
+    private readonly ILogger _logger;
+
+    // Resolved once, at the first upsert or NextIdAsync; a failed lookup is not kept, so the next call tries again.
+    private volatile SequenceLookup? _sequence;
+
+    /// <summary>Initializes a new instance of the <see cref="PostgreSqlTableOldStore{TOld}"/> class.</summary>
+    /// <param name="dataSource">The data source; the store does not dispose it.</param>
+    /// <param name="options">The options: at least <see cref="PostgreSqlTableStoreOptions{TOld}.TableName"/>.</param>
+    /// <param name="loggerFactory">The logger factory, if any.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public PostgreSqlTableOldStore(
+        NpgsqlDataSource dataSource,
+        PostgreSqlTableStoreOptions<TOld> options,
+        ILoggerFactory? loggerFactory = null
+    )
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(options);
+        _dataSource = dataSource;
+        _mapping = TableMapping<TOld>.Build(options);
+        _sql = new TableStatements(_mapping.Table, _mapping.KeyColumn, _mapping.Columns);
+        _statements = new StatementRunner(dataSource, options.PrepareStatements);
+        _scanPageSize = options.ScanPageSize;
+        _advanceKeySequence = options.AdvanceKeySequence && _mapping.Key.IsInteger;
+        _parameterCount = _mapping.Columns.Count + 1;
+        _logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+    }
+
+    /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."legacy_customers"</c>.</summary>
+    public string TableName => _mapping.Table.Qualified;
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id is not a key of the key column's type in canonical
+    /// form.</exception>
+    /// <exception cref="CorruptPayloadException">A column of the row does not read as its property.</exception>
+    public async ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        NpgsqlParameter key = _mapping.Key.Parameter(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(_sql.Find, key, null, CommandBehavior.SingleRow, cancellationToken)
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRow(reader, id) : null;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">An id is not a key of the key column's type in canonical
+    /// form.</exception>
+    /// <exception cref="CorruptPayloadException">A column of a row does not read as its property.</exception>
+    public async ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        NpgsqlParameter keys = _mapping.Key.Array(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (ids.Count == 0)
+        {
+            return new Dictionary<string, TOld>();
+        }
+
+        List<KeyValuePair<string, TOld>> rows = await ReadRowsAsync(
+                _sql.FindMany,
+                keys,
+                null,
+                ids.Count,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        var found = new Dictionary<string, TOld>(rows.Count, StringComparer.Ordinal);
+        foreach (var (id, entity) in rows)
+        {
+            found[id] = entity;
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Pages through the table with <c>WHERE key &gt; $1 ORDER BY key LIMIT pageSize</c>
+    /// (<see cref="PostgreSqlTableStoreOptions{TOld}.ScanPageSize"/> rows a query), in the key's own order: numeric for
+    /// <c>integer</c> and <c>bigint</c>, byte order for <c>uuid</c>, the column's collation for text (so that its index
+    /// serves the scan). Each page is read whole and its connection returned before its rows are yielded.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">The cursor is not a key of the key column's type in canonical
+    /// form.</exception>
+    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (afterId is not null)
+        {
+            _mapping.Key.Validate(afterId);
+        }
+
+        return KeysetScan.PagesAsync(afterId, _scanPageSize, ReadPageAsync, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <c>INSERT (key, mapped columns) ... ON CONFLICT (key) DO UPDATE SET</c> the mapped columns only. With
+    /// <see cref="PostgreSqlTableStoreOptions{TOld}.AdvanceKeySequence"/>, an integer key with a sequence also moves
+    /// the sequence past the key, in the same round trip and transaction.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">The id is not a key of the key column's type in canonical
+    /// form.</exception>
+    public async ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
+    {
+        NpgsqlParameter key = _mapping.Key.Parameter(id);
+        ArgumentNullException.ThrowIfNull(entity);
+        cancellationToken.ThrowIfCancellationRequested();
+        TableSequence? sequence = _advanceKeySequence
+            ? await SequenceAsync(cancellationToken).ConfigureAwait(false)
+            : null;
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var batch = new NpgsqlBatch(connection);
+            await using (batch.ConfigureAwait(false))
+            {
+                var upsert = new NpgsqlBatchCommand(_sql.Upsert);
+                upsert.Parameters.Add(key);
+                _mapping.Write(entity, upsert.Parameters);
+                if (upsert.Parameters.Count != _parameterCount)
+                {
+                    throw new InvalidOperationException(
+                        $"The row mapping of {TableName} wrote {upsert.Parameters.Count - 1} values for "
+                            + $"{_parameterCount - 1} columns: it must add one parameter per column, in order."
+                    );
+                }
+
+                batch.BatchCommands.Add(upsert);
+                NpgsqlBatchCommand? advance = null;
+                if (sequence is not null)
+                {
+                    batch.BatchCommands.Add(Command(sequence.Lock, _mapping.Key.Parameter(id)));
+                    batch.BatchCommands.Add(advance = Command(sequence.Advance, _mapping.Key.Parameter(id)));
+                }
+
+                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (advance is { RecordsAffected: > 0 })
+                {
+                    PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, id, TableName);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id is not a key of the key column's type in canonical
+    /// form.</exception>
+    public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        NpgsqlParameter key = _mapping.Key.Parameter(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        await _statements.ExecuteNonQueryAsync(_sql.Delete, key, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Takes the next value of the key column's sequence (<c>nextval</c>), as the legacy application's own inserts do:
+    /// the id for a new entity created through the new API, which then never collides with a legacy insert.
+    /// </summary>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>The id, in the key's canonical form.</returns>
+    /// <exception cref="InvalidOperationException">The key is not <c>integer</c> or <c>bigint</c>, or has no sequence
+    /// (neither <c>serial</c> nor <c>identity</c>).</exception>
+    public async ValueTask<string> NextIdAsync(CancellationToken cancellationToken = default)
+    {
+        TableSequence sequence =
+            (_mapping.Key.IsInteger ? await SequenceAsync(cancellationToken).ConfigureAwait(false) : null)
+            ?? throw new InvalidOperationException(
+                $"The key column \"{_mapping.KeyColumn}\" of {TableName} has no sequence to take ids from: "
+                    + "it is not an integer or bigint column owning one (serial or identity)."
+            );
+        NpgsqlCommand command = _dataSource.CreateCommand(sequence.NextValue);
+        await using (command.ConfigureAwait(false))
+        {
+            object? value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return _mapping.Key.Format((long)value!);
+        }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter parameter)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(parameter);
+        return command;
+    }
+
+    private async ValueTask<TableSequence?> SequenceAsync(CancellationToken cancellationToken)
+    {
+        if (_sequence is { } known)
+        {
+            return known.Sequence;
+        }
+
+        NpgsqlCommand command = _dataSource.CreateCommand(_sql.FindSequence);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.TableText });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.KeyColumn });
+            NpgsqlDataReader reader = await command
+                .ExecuteReaderAsync(CommandBehavior.SingleRow, cancellationToken)
+                .ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                TableSequence? sequence = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? Sequence(reader.GetString(0), reader.GetString(1))
+                    : null;
+                if (sequence is null)
+                {
+                    PostgreSqlLog.KeySequenceNone(_logger, TableName);
+                }
+                else
+                {
+                    PostgreSqlLog.KeySequenceFound(_logger, TableName, sequence.Qualified);
+                }
+
+                _sequence = new SequenceLookup(sequence);
+                return sequence;
+            }
+        }
+    }
+
+    private TableSequence Sequence(string schema, string name)
+    {
+        if (!PostgreSqlIdentifier.IsValid(schema) || !PostgreSqlIdentifier.IsValid(name))
+        {
+            throw new InvalidOperationException(
+                $"The key of {TableName} takes its values from the sequence {schema}.{name}, whose name LazyMigrate "
+                    + $"does not put into SQL (it must be {PostgreSqlIdentifier.Rule}): rename it, or set "
+                    + "AdvanceKeySequence = false and take keys otherwise."
+            );
+        }
+
+        return new TableSequence(schema, name);
+    }
+
+    private ValueTask<List<KeyValuePair<string, TOld>>> ReadPageAsync(
+        string? cursor,
+        CancellationToken cancellationToken
+    )
+    {
+        var pageSize = new NpgsqlParameter<int> { TypedValue = _scanPageSize };
+        return cursor is null
+            ? ReadRowsAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken)
+            : ReadRowsAsync(_sql.ScanAfter, _mapping.Key.Parameter(cursor), pageSize, _scanPageSize, cancellationToken);
+    }
+
+    /// <summary>Reads rows whole, so the connection goes back to the pool before anyone sees them.</summary>
+    private async ValueTask<List<KeyValuePair<string, TOld>>> ReadRowsAsync(
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        int capacity,
+        CancellationToken cancellationToken
+    )
+    {
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(sql, first, second, CommandBehavior.Default, cancellationToken)
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var rows = new List<KeyValuePair<string, TOld>>(capacity);
+            int keyOrdinal = _mapping.Columns.Count;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string id = _mapping.Key.Read(reader, keyOrdinal);
+                rows.Add(new(id, ReadRow(reader, id)));
+            }
+
+            return rows;
+        }
+    }
+
+    private TOld ReadRow(NpgsqlDataReader reader, string id)
+    {
+        try
+        {
+            return _mapping.Read(reader, id);
+        }
+        catch (InvalidCastException exception)
+        {
+            throw new CorruptPayloadException(
+                id,
+                TableName,
+                $"a column does not read as its {typeof(TOld).Name} property: {exception.Message}",
+                exception
+            );
+        }
+    }
+
+    private sealed record SequenceLookup(TableSequence? Sequence);
+}
