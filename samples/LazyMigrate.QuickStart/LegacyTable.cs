@@ -14,7 +14,9 @@ public sealed record LegacyRow(int Id, string FullName, string? Phone, int Credi
 /// long ago, seeded it, and still inserts into it with the key the table assigns.
 /// </summary>
 /// <param name="openConnection">Makes a connection to the legacy database (not yet open).</param>
-/// <param name="table">The table's name, schema-qualified where the database has schemas; a constant, never input.</param>
+/// <param name="table">
+/// The table's name, schema-qualified where the database has schemas: a constant of the sample, never input.
+/// </param>
 /// <param name="keyColumnType">The key's type as the DDL says it: an auto-incrementing integer.</param>
 /// <param name="timestampType">The type of <c>updated_at</c>.</param>
 /// <param name="now">The SQL expression of the current time, <c>updated_at</c>'s default.</param>
@@ -72,7 +74,9 @@ public sealed class LegacyTable(
         await transaction.CommitAsync();
     }
 
-    /// <summary>The legacy application's read of one customer, every column; <see langword="null"/> when absent.</summary>
+    /// <summary>
+    /// The legacy application's read of one customer, every column; <see langword="null"/> when absent.
+    /// </summary>
     public async Task<LegacyRow?> FindAsync(string id)
     {
         await using DbConnection connection = await OpenAsync();
