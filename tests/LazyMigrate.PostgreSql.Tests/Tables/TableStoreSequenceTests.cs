@@ -138,6 +138,37 @@ public sealed class TableStoreSequenceTests(PostgresServer server)
         Assert.Equal(1, (await plain.FindAsync("7"))!.Version);
     }
 
+    [Fact]
+    public async Task Upsert_WithoutPrivilegesOnTheSequence_FailsWritingNothing_AndWorksWithoutAdvancing()
+    {
+        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer);
+        string role = $"limited_{Guid.NewGuid():N}";
+        await server.DataSource.ExecuteAsync(
+            $"CREATE ROLE \"{role}\" LOGIN; GRANT USAGE ON SCHEMA public TO \"{role}\"; "
+                + $"GRANT SELECT, INSERT, UPDATE, DELETE ON \"{table}\" TO \"{role}\""
+        );
+        await using NpgsqlDataSource limited = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { Username = role }.ConnectionString
+        );
+        var advancing = new PostgreSqlTableOldStore<LegacyCustomer>(
+            limited,
+            LegacyTables.CustomerOptions(table, PostgreSqlKeyType.Integer)
+        );
+        var options = LegacyTables.CustomerOptions(table, PostgreSqlKeyType.Integer);
+        options.AdvanceKeySequence = false;
+        var notAdvancing = new PostgreSqlTableOldStore<LegacyCustomer>(limited, options);
+
+        var denied = await Assert.ThrowsAsync<PostgresException>(() =>
+            advancing.UpsertAsync("50", LegacyCustomer.Create("50", 1)).AsTask()
+        );
+        long afterDenied = await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"{table}\"");
+        await notAdvancing.UpsertAsync("50", LegacyCustomer.Create("50", 2));
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
+        Assert.Equal(0, afterDenied);
+        Assert.Equal(2, (await notAdvancing.FindAsync("50"))!.Version);
+    }
+
     /// <summary>An insert as the legacy application makes it: the key from the sequence.</summary>
     private async Task<long> LegacyInsertAsync(string table) =>
         Convert.ToInt64(

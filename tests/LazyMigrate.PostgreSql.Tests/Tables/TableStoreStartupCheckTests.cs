@@ -104,6 +104,25 @@ public sealed class TableStoreStartupCheckTests(PostgresServer server)
         Assert.Contains("'LegacyCustomer->Customer:OldStore'", keyError.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StartAsync_NoDataSourceInTheContainer_FailsValidationSayingSo()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
+            new HostApplicationBuilderSettings()
+        );
+        builder
+            .Services.AddLazyMigration<LegacyCustomer, Customer>()
+            .UseMapper(new CustomerMapper())
+            .UsePostgreSqlTableOldStore(o => o.TableName = "customers")
+            .UseInMemoryNewStore()
+            .UseInMemoryLock();
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("needs an NpgsqlDataSource in the container", error.Message, StringComparison.Ordinal);
+    }
+
     private IHost Host(Action<PostgreSqlTableStoreOptions<LegacyCustomer>> configure)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
