@@ -1,12 +1,17 @@
 namespace LazyMigrate.QuickStart;
 
 /// <summary>
-/// Maps legacy customers to the new model, and back for write-back. Registered once with
-/// <c>services.AddMigrationMapper&lt;CustomerMapper&gt;()</c>, it serves both interfaces.
+/// Maps legacy customers to the new model, and merges saved customers back into the legacy row for write-back.
+/// Registered once with <c>services.AddMigrationMapper&lt;CustomerMapper&gt;()</c>, it serves both interfaces.
 /// </summary>
+/// <remarks>
+/// A merger rather than a reverse mapper (<c>IReverseMigrationMapper.MapBack(Customer)</c>): the new model has no
+/// credit limit, so a record built from the customer alone would write the limit back as nothing. The merger gets the
+/// legacy row as it is now and changes only what the new model owns.
+/// </remarks>
 public sealed class CustomerMapper
     : IMigrationMapper<LegacyCustomer, Customer>,
-        IReverseMigrationMapper<LegacyCustomer, Customer>
+        IReverseMigrationMerger<LegacyCustomer, Customer>
 {
     /// <inheritdoc/>
     public Customer Map(LegacyCustomer entity)
@@ -22,12 +27,25 @@ public sealed class CustomerMapper
             throw new FormatException($"'{entity.FullName}' is not a first and a last name");
         }
 
-        return new Customer(entity.Id, name[0], name[1], ToE164(entity.Phone));
+        return new Customer(name[0], name[1], ToE164(entity.Phone));
     }
 
     /// <inheritdoc/>
-    public LegacyCustomer MapBack(Customer entity) =>
-        new(entity.Id, $"{entity.FirstName} {entity.LastName}", ToLegacyPhone(entity.Phone));
+    public LegacyCustomer MergeBack(Customer entity, LegacyCustomer? current)
+    {
+        string fullName = $"{entity.FirstName} {entity.LastName}";
+        string phone = ToLegacyPhone(entity.Phone);
+
+        // No current row: a customer created through the new API (or saved again after a delete). The legacy
+        // application gives its own new customers the column's default limit; so does the new API.
+        return current is null
+            ? new LegacyCustomer(fullName, phone, LegacyCustomers.DefaultCreditLimit)
+            : current with
+            {
+                FullName = fullName,
+                Phone = phone,
+            };
+    }
 
     /// <summary>"(555) 010-0042" to "+15550100042".</summary>
     private static string ToE164(string legacyPhone)

@@ -1,4 +1,5 @@
 using LazyMigrate.EntityFrameworkCore;
+using LazyMigrate.PostgreSql;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -7,26 +8,37 @@ using Npgsql;
 
 namespace LazyMigrate.QuickStart;
 
-/// <summary>The legacy database: the old system's customers table.</summary>
+/// <summary>
+/// The migration's view of the legacy table (SQLite): the columns the old model maps, by their names, and the
+/// table's key as a shadow property, since <see cref="LegacyCustomer"/> has no id member. <c>updated_at</c> is not
+/// mapped, so no write through this context ever touches it.
+/// </summary>
 public sealed class LegacyDb(DbContextOptions<LegacyDb> options) : DbContext(options)
 {
     public DbSet<LegacyCustomer> Customers => Set<LegacyCustomer>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
-    {
-        SampleDatabase.UseSchema(modelBuilder, Database);
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.Entity<LegacyCustomer>(e =>
         {
-            e.ToTable("legacy_customers");
-            e.HasKey(c => c.Id);
-            e.Property(c => c.Id).ValueGeneratedNever().UseCollation(SampleDatabase.BinaryCollation(Database));
+            e.ToTable(LegacyTable.Name);
+            // The table assigns keys to the legacy application's inserts; LazyMigrate writes the key of the id.
+            e.Property<int>("Id").HasColumnName("id").ValueGeneratedNever();
+            e.HasKey("Id");
+            e.Property(c => c.FullName).HasColumnName("full_name");
+            e.Property(c => c.Phone).HasColumnName("phone");
+            e.Property(c => c.CreditLimit).HasColumnName("credit_limit");
         });
-    }
 }
 
-/// <summary>The new database: the new customers table and LazyMigrate's entries (claims and tombstones).</summary>
+/// <summary>
+/// The new database: the new customers table, keyed by a shadow property (the new model has no id member), and
+/// LazyMigrate's entries (claims and tombstones).
+/// </summary>
 public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext(options)
 {
+    /// <summary>The customers' key: a shadow property, the entity id.</summary>
+    public const string Key = "Id";
+
     public DbSet<Customer> Customers => Set<Customer>();
 
     public DbSet<LazyMigrateEntry> Entries => Set<LazyMigrateEntry>();
@@ -37,8 +49,8 @@ public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext
         modelBuilder.Entity<Customer>(e =>
         {
             e.ToTable("customers");
-            e.HasKey(c => c.Id);
-            e.Property(c => c.Id).ValueGeneratedNever().UseCollation(SampleDatabase.BinaryCollation(Database));
+            e.Property<string>(Key).ValueGeneratedNever().UseCollation(SampleDatabase.BinaryCollation(Database));
+            e.HasKey(Key);
         });
         modelBuilder.AddLazyMigrateEntries();
     }
@@ -46,6 +58,7 @@ public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext
 
 /// <summary>
 /// Where the two databases live: two SQLite files in a temporary folder (the default), or one PostgreSQL database.
+/// Each makes the legacy table with the legacy application's plain SQL and gives the old store that reads it.
 /// </summary>
 public abstract class SampleDatabase : IAsyncDisposable
 {
@@ -55,6 +68,12 @@ public abstract class SampleDatabase : IAsyncDisposable
     public const string PostgresSchema = "lazymigrate_quickstart";
 
     public abstract string Description { get; }
+
+    /// <summary>Gets which old store reads the legacy table, and how.</summary>
+    public abstract string OldStoreDescription { get; }
+
+    /// <summary>Gets the legacy application's table, for its own plain SQL.</summary>
+    public abstract LegacyTable Legacy { get; }
 
     public static SampleDatabase Sqlite() => new SqliteFiles();
 
@@ -73,40 +92,34 @@ public abstract class SampleDatabase : IAsyncDisposable
     /// </summary>
     public static string? BinaryCollation(DatabaseFacade database) => database.IsNpgsql() ? "C" : null;
 
-    /// <summary>Gets the options of the legacy database's contexts.</summary>
-    public DbContextOptions<LegacyDb> LegacyOptions => field ??= Options<LegacyDb>(ConfigureLegacy);
-
     /// <summary>Gets the options of the new database's contexts.</summary>
     public DbContextOptions<CustomerDb> NewOptions => field ??= Options<CustomerDb>(ConfigureNew);
 
     /// <summary>
-    /// Creates both databases empty, then seeds the legacy one with <paramref name="records"/> customers in one
-    /// transaction.
+    /// Creates the legacy table seeded with <paramref name="records"/> customers, and the new database empty.
     /// </summary>
     public async Task CreateAsync(int records)
     {
-        await using LegacyDb legacy = OpenLegacy();
+        await PrepareAsync();
+        await Legacy.CreateAsync(records);
         await using CustomerDb customers = OpenNew();
-        await CreateTablesAsync(legacy, customers);
-
-        legacy.ChangeTracker.AutoDetectChangesEnabled = false;
-        legacy.Customers.AddRange(Enumerable.Range(1, records).Select(LegacyCustomers.Create));
-        await legacy.SaveChangesAsync();
+        await CreateNewTablesAsync(customers);
     }
 
-    /// <summary>A context outside the migration, as the old API or a reporting job would open one.</summary>
-    public LegacyDb OpenLegacy() => new(LegacyOptions);
+    /// <summary>The old store over the legacy table.</summary>
+    public abstract IOldStore<LegacyCustomer> CreateOldStore();
 
     /// <summary>A context outside the migration, to look into the new database.</summary>
     public CustomerDb OpenNew() => new(NewOptions);
 
     public abstract ValueTask DisposeAsync();
 
-    protected abstract void ConfigureLegacy(DbContextOptionsBuilder options);
+    /// <summary>Makes room for the tables: a journal mode, or a fresh schema.</summary>
+    protected abstract Task PrepareAsync();
 
     protected abstract void ConfigureNew(DbContextOptionsBuilder options);
 
-    protected abstract Task CreateTablesAsync(LegacyDb legacy, CustomerDb customers);
+    protected abstract Task CreateNewTablesAsync(CustomerDb customers);
 
     private static DbContextOptions<TContext> Options<TContext>(Action<DbContextOptionsBuilder> configure)
         where TContext : DbContext
@@ -116,18 +129,42 @@ public abstract class SampleDatabase : IAsyncDisposable
         return builder.Options;
     }
 
-    /// <summary>legacy.db and customers.db side by side in a fresh temporary folder, removed at the end.</summary>
+    /// <summary>
+    /// legacy.db and customers.db side by side in a fresh temporary folder, removed at the end. The legacy table is
+    /// read and written back through EF Core (<see cref="LegacyDb"/>).
+    /// </summary>
     private sealed class SqliteFiles : SampleDatabase
     {
         private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("lazymigrate-quickstart-");
+        private readonly SynchronousNormal _synchronousNormal = new();
+
+        public SqliteFiles() =>
+            Legacy = new LegacyTable(
+                () => new SqliteConnection(ConnectionString("legacy.db")),
+                LegacyTable.Name,
+                "INTEGER PRIMARY KEY AUTOINCREMENT",
+                "TEXT",
+                "CURRENT_TIMESTAMP"
+            );
 
         public override string Description =>
             $"SQLite files {Path.Combine(_folder.FullName, "legacy.db")} and customers.db next to it";
 
-        private readonly SynchronousNormal _synchronousNormal = new();
+        public override string OldStoreDescription =>
+            "EntityFrameworkCoreOldStore over legacy_customers (LegacyDb, int key)";
 
-        protected override void ConfigureLegacy(DbContextOptionsBuilder options) =>
-            options.UseSqlite(ConnectionString("legacy.db")).AddInterceptors(_synchronousNormal);
+        public override LegacyTable Legacy { get; }
+
+        public override IOldStore<LegacyCustomer> CreateOldStore() =>
+            new EntityFrameworkCoreOldStore<LegacyDb, LegacyCustomer, int>(
+                new PooledDbContextFactory<LegacyDb>(
+                    new DbContextOptionsBuilder<LegacyDb>()
+                        .UseSqlite(ConnectionString("legacy.db"))
+                        .AddInterceptors(_synchronousNormal)
+                        .Options
+                ),
+                db => db.Customers
+            );
 
         protected override void ConfigureNew(DbContextOptionsBuilder options) =>
             options.UseSqlite(ConnectionString("customers.db")).AddInterceptors(_synchronousNormal);
@@ -139,15 +176,20 @@ public abstract class SampleDatabase : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        protected override async Task CreateTablesAsync(LegacyDb legacy, CustomerDb customers)
+        // Write-ahead logging: readers go on while a writer commits, and a commit syncs the log, not the file.
+        protected override async Task PrepareAsync()
         {
-            foreach (DbContext db in new DbContext[] { legacy, customers })
-            {
-                await db.Database.EnsureCreatedAsync();
+            await using var legacy = new SqliteConnection(ConnectionString("legacy.db"));
+            await legacy.OpenAsync();
+            await using SqliteCommand wal = legacy.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            await wal.ExecuteNonQueryAsync();
+        }
 
-                // Write-ahead logging: readers go on while a writer commits, and a commit syncs the log, not the file.
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
-            }
+        protected override async Task CreateNewTablesAsync(CustomerDb customers)
+        {
+            await customers.Database.EnsureCreatedAsync();
+            await customers.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
         }
 
         private string ConnectionString(string file) =>
@@ -159,34 +201,66 @@ public abstract class SampleDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// Both tables in the schema <see cref="PostgresSchema"/> of the database the connection string names.
+    /// Both tables in the schema <see cref="PostgresSchema"/> of the database the connection string names. The legacy
+    /// table is read and written back through <see cref="PostgreSqlTableOldStore{TOld}"/>, the new one through EF Core.
     /// </summary>
-    private sealed class PostgresSchemaDatabase(string connectionString) : SampleDatabase
+    private sealed class PostgresSchemaDatabase : SampleDatabase
     {
+        private readonly string _connectionString;
+        private readonly NpgsqlDataSource _dataSource;
+
+        public PostgresSchemaDatabase(string connectionString)
+        {
+            _connectionString = connectionString;
+            _dataSource = NpgsqlDataSource.Create(connectionString);
+            Legacy = new LegacyTable(
+                _dataSource.CreateConnection,
+                $"{PostgresSchema}.{LegacyTable.Name}",
+                "serial PRIMARY KEY",
+                "timestamptz",
+                "now()"
+            );
+        }
+
         public override string Description =>
-            $"PostgreSQL {new NpgsqlConnectionStringBuilder(connectionString) { Password = null }.Host}, "
+            $"PostgreSQL {new NpgsqlConnectionStringBuilder(_connectionString) { Password = null }.Host}, "
             + $"schema {PostgresSchema} (created afresh)";
 
-        protected override void ConfigureLegacy(DbContextOptionsBuilder options) => options.UseNpgsql(connectionString);
+        public override string OldStoreDescription =>
+            "PostgreSqlTableOldStore over legacy_customers (integer key, columns by convention)";
 
-        protected override void ConfigureNew(DbContextOptionsBuilder options) => options.UseNpgsql(connectionString);
+        public override LegacyTable Legacy { get; }
 
-        public override ValueTask DisposeAsync()
+        public override IOldStore<LegacyCustomer> CreateOldStore() =>
+            new PostgreSqlTableOldStore<LegacyCustomer>(
+                _dataSource,
+                new PostgreSqlTableStoreOptions<LegacyCustomer>
+                {
+                    Schema = PostgresSchema,
+                    TableName = LegacyTable.Name,
+                    // LegacyCustomer has no id member to infer the key's type from.
+                    KeyType = PostgreSqlKeyType.Integer,
+                }
+            );
+
+        protected override void ConfigureNew(DbContextOptionsBuilder options) => options.UseNpgsql(_connectionString);
+
+        public override async ValueTask DisposeAsync()
         {
-            using var connection = new NpgsqlConnection(connectionString);
+            await _dataSource.DisposeAsync();
+            await using var connection = new NpgsqlConnection(_connectionString);
             NpgsqlConnection.ClearPool(connection);
-            return ValueTask.CompletedTask;
         }
 
-        protected override async Task CreateTablesAsync(LegacyDb legacy, CustomerDb customers)
+        protected override async Task PrepareAsync()
         {
-            await legacy.Database.ExecuteSqlRawAsync(
+            await using NpgsqlCommand schema = _dataSource.CreateCommand(
                 $"DROP SCHEMA IF EXISTS {PostgresSchema} CASCADE; CREATE SCHEMA {PostgresSchema};"
             );
-            foreach (DbContext db in new DbContext[] { legacy, customers })
-            {
-                await db.GetService<IRelationalDatabaseCreator>().CreateTablesAsync();
-            }
+            await schema.ExecuteNonQueryAsync();
         }
+
+        protected override Task CreateNewTablesAsync(CustomerDb customers) =>
+            customers.GetService<IRelationalDatabaseCreator>().CreateTablesAsync();
     }
 }

@@ -1,5 +1,7 @@
-// The LazyMigrate quick start: a legacy customer model moves to a new one, entity by entity, from a legacy database to
-// a new one through the Entity Framework Core adapter: two SQLite files by default (no server needed), or PostgreSQL.
+// The LazyMigrate quick start: a legacy customer model moves to a new one, entity by entity, from an ordinary legacy
+// table (integer keys, typed columns, a column the old model does not map) to a new database. Two SQLite files by
+// default (no server needed), the legacy table read through the Entity Framework Core adapter; or PostgreSQL, the
+// legacy table read through PostgreSqlTableOldStore. The new database goes through EF Core either way.
 // Run it with:
 //   dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection string>"]]
 using System.Collections.Concurrent;
@@ -39,7 +41,8 @@ var clock = Stopwatch.StartNew();
 using var readsBySource = new ReadsBySource();
 var story = new Story();
 
-// The two databases: the legacy one is seeded with the old system's customers, the new one starts empty.
+// The two databases: the legacy table is created and seeded by the legacy application's plain SQL, the new database
+// starts empty.
 await using SampleDatabase database = postgres is null ? SampleDatabase.Sqlite() : SampleDatabase.Postgres(postgres);
 try
 {
@@ -51,27 +54,22 @@ catch (System.Data.Common.DbException failure)
     return 1;
 }
 
-// The two stores: Entity Framework Core over the two databases, a context per call from a context factory. In an
-// application, `.UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, c => c.Id)` (and its NewStore twin)
-// builds them from the container's IDbContextFactory; here they are built by hand and wrapped in counters, so that the
-// story can show every call they get.
-var old = new CountingOldStore<LegacyCustomer>(
-    new EntityFrameworkCoreOldStore<LegacyDb, LegacyCustomer, string>(
-        new PooledDbContextFactory<LegacyDb>(database.LegacyOptions),
-        db => db.Customers,
-        c => c.Id
-    )
-);
+// The two stores: the old one over the legacy table (EF Core on SQLite, PostgreSqlTableOldStore on PostgreSQL), the
+// new one EF Core, a context per call from a context factory, keyed by the model's (shadow) primary key. In an
+// application, `.UseEntityFrameworkCoreNewStore<LegacyCustomer, Customer, CustomerDb, string>(db => db.Customers)`
+// (or `.UsePostgreSqlTableOldStore(o => ...)`) builds them from the container; here they are built by hand and wrapped
+// in counters, so that the story can show every call they get.
+var old = new CountingOldStore<LegacyCustomer>(database.CreateOldStore());
 var neu = new CountingNewStore<Customer>(
     new EntityFrameworkCoreNewStore<CustomerDb, Customer, string>(
         new PooledDbContextFactory<CustomerDb>(database.NewOptions),
-        db => db.Customers,
-        c => c.Id
+        db => db.Customers
     )
 );
 var events = new ConcurrentQueue<EntityMigrated<LegacyCustomer, Customer>>();
 
-// The whole set-up: one mapper class (both ways), one migration, its stores, its lock and an event callback.
+// The whole set-up: one mapper class (a mapper, and a merger for write-back), one migration, its stores, its lock and
+// an event callback.
 var services = new ServiceCollection();
 services.AddLogging(logging =>
     logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
@@ -94,15 +92,16 @@ services
 await using ServiceProvider provider = BuildAndValidate(services);
 var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
 
-Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, EF Core stores, WriteBackMode.Sync");
+Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, WriteBackMode.Sync");
 Console.WriteLine($"   {database.Description}");
+Console.WriteLine($"   old store: {database.OldStoreDescription}; new store: EntityFrameworkCoreNewStore, shadow key");
 
-story.Step("The legacy database, seeded with the old system's data");
+story.Step("The legacy table, created and seeded by the legacy application's plain SQL");
 Say(
-    $"legacy database: {N(await LegacyCountAsync())} legacy_customers rows, "
+    $"legacy database: {N(await database.Legacy.CountAsync())} legacy_customers rows, "
         + $"new database: {N(await NewCountAsync())} customers rows"
 );
-Say($"{Id(1)} = {await OldPeekAsync(Id(1))}");
+Say($"row {Id(1)} = {await OldPeekAsync(Id(1))}");
 
 // The first 500 (at most half): each read migrates its entity. The rest wait in the legacy database for their first
 // read, or for a backfill.
@@ -160,21 +159,61 @@ Customer before = (await customers.GetAsync(ada))!;
 Customer changed = before with { LastName = "Byron", Phone = "+15550109999" };
 await customers.SaveAsync(ada, changed);
 
-// an old reader: it reads the legacy database directly, as the old API does
-LegacyCustomer? oldView = await OldPeekAsync(ada);
+// an old reader: it reads the legacy table directly, as the old API does
+LegacyRow? oldView = await OldPeekAsync(ada);
 Say($"new API saved   {changed}");
 Say($"old reader sees {oldView}");
 story.Expect(
-    oldView == new LegacyCustomer(ada, $"{before.FirstName} Byron", "(555) 010-9999"),
-    "the legacy database holds the change, mapped back by CustomerMapper.MapBack"
+    oldView is { FullName: var fullName, Phone: "(555) 010-9999" } && fullName == $"{before.FirstName} Byron",
+    "the legacy table holds the change, merged back by CustomerMapper.MergeBack"
 );
 story.Expect(await customers.GetAsync(ada) == changed, "the new API reads the saved value");
-string created = Id(records + 1);
-await customers.SaveAsync(created, new Customer(created, "Katherine", "Johnson", "+15550100000"));
-LegacyCustomer? createdView = await OldPeekAsync(created);
+
+string grace = Id(3);
+story.Step($"A legacy-only column survives a write-back: SaveAsync({grace}) with a new phone number");
+LegacyRow? rowBefore = await OldPeekAsync(grace);
+await customers.SaveAsync(grace, (await customers.GetAsync(grace))! with { Phone = "+15550108888" });
+LegacyRow? rowAfter = await OldPeekAsync(grace);
+Say($"before {rowBefore}");
+Say($"after  {rowAfter}");
+story.Expect(rowAfter?.Phone == "(555) 010-8888", "the phone number, which the new model owns, changed");
 story.Expect(
-    createdView is not null,
-    $"a customer created through the new API ({created}) reaches the legacy database too: {createdView}"
+    rowBefore is not null && rowAfter?.CreditLimit == rowBefore.CreditLimit,
+    $"credit_limit, mapped by the old model only, kept its value ({rowAfter?.CreditLimit}): "
+        + "the merger took it from the current row"
+);
+story.Expect(
+    rowBefore is not null && rowAfter?.UpdatedAt == rowBefore.UpdatedAt,
+    $"updated_at, which the old model does not map, kept its value ({rowAfter?.UpdatedAt}): "
+        + "the write-back touched only mapped columns"
+);
+
+string created = Id(records + 1);
+story.Step(
+    $"A customer created through the new API fits the legacy table: SaveAsync({created}), "
+        + "then the legacy application's own INSERT"
+);
+await customers.SaveAsync(created, new Customer("Katherine", "Johnson", "+15550100000"));
+LegacyRow? createdRow = await OldPeekAsync(created);
+story.Expect(createdRow is not null, $"it reaches the legacy table as row {created}: {createdRow}");
+story.Expect(
+    createdRow is { CreditLimit: LegacyCustomers.DefaultCreditLimit, UpdatedAt: not null and not LegacyTable.SeededAt },
+    "its legacy-only columns hold their defaults: "
+        + $"credit_limit = {createdRow?.CreditLimit}, updated_at = {createdRow?.UpdatedAt} (the insert's time)"
+);
+string? legacyInsert = null;
+try
+{
+    legacyInsert = await database.Legacy.InsertAsync("Dorothy Vaughan", "(555) 010-7777");
+}
+catch (System.Data.Common.DbException failure)
+{
+    Say($"the legacy INSERT failed: {failure.Message}");
+}
+
+story.Expect(
+    legacyInsert is not null && int.Parse(legacyInsert, CultureInfo.InvariantCulture) > records + 1,
+    $"the legacy application's next INSERT took key {legacyInsert ?? "(none)"}: past {created}, no collision"
 );
 
 string gone = Id(2);
@@ -194,7 +233,8 @@ story.Expect(await OldPeekAsync(gone) is null, "the legacy database no longer ha
 story.Expect(old.ReadCount == reads && neu.InsertCount == inserts, "the old store was not read, nothing was inserted");
 
 int side = Math.Min(100, firstReads / 2);
-List<string> batch = [.. Enumerable.Range(firstReads - side + 1, 2 * side).Select(Id), gone, "customer-unknown"];
+string unknown = Id(records * 10); // a key the legacy table has never had
+List<string> batch = [.. Enumerable.Range(firstReads - side + 1, 2 * side).Select(Id), gone, unknown];
 int alreadyThere = (await neu.FindManyAsync(batch)).Values.Count(read => read.State == NewStoreState.Found);
 int toMigrate = 2 * side - alreadyThere;
 story.Step($"GetManyAsync of {batch.Count} ids: {alreadyThere} migrated, {toMigrate} not yet, 1 deleted, 1 unknown");
@@ -254,13 +294,14 @@ catch (OptionsValidationException failure)
 }
 
 int waiting = await NotYetMigratedAsync();
+int legacyRows = await database.Legacy.CountAsync();
 Console.WriteLine();
 Console.WriteLine("Summary");
 Say(
-    $"legacy records        {N(records)} ({N(waiting)} not read yet: they stay in the legacy database until first read)"
+    $"legacy rows           {N(legacyRows)} ({N(waiting)} not read yet: they stay in the legacy table until first read)"
 );
 Say($"migrated on demand    {N(neu.InsertCount)} (new-store inserts = EntityMigrated events: {N(events.Count)})");
-Say($"old-store reads       {N(old.ReadCount)}");
+Say($"old-store reads       {N(old.ReadCount)} (migrations, and one per save: the merger's current row)");
 Say($"old-store write-backs {N(old.WriteCount)} (every save and delete through the new API)");
 Say(
     $"lazymigrate.reads     new={N(readsBySource["new"])} old={N(readsBySource["old"])} none={N(readsBySource["none"])}"
@@ -273,17 +314,16 @@ return story.Failures == 0 ? 0 : 1;
 
 (int OldReads, int NewInserts, int Events) Counters() => (old.ReadCount, neu.InsertCount, events.Count);
 
-// Looks into the databases the way other programs would: its own context, outside the migration and its counters.
-async Task<LegacyCustomer?> OldPeekAsync(string id)
-{
-    await using LegacyDb db = database.OpenLegacy();
-    return await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id);
-}
+// Looks into the databases the way other programs would: the legacy application's plain SQL, a context of its own,
+// outside the migration and its counters.
+Task<LegacyRow?> OldPeekAsync(string id) => database.Legacy.FindAsync(id);
 
 async Task<NewStoreRead<Customer>> NewPeekAsync(string id)
 {
     await using CustomerDb db = database.OpenNew();
-    Customer? customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id);
+    Customer? customer = await db
+        .Customers.AsNoTracking()
+        .FirstOrDefaultAsync(c => EF.Property<string>(c, CustomerDb.Key) == id);
     bool tombstone = await db.Entries.AnyAsync(e =>
         e.EntityType == nameof(Customer) && e.EntityId == id && e.IsDeleted
     );
@@ -300,12 +340,6 @@ async Task<string> EntryOfAsync(string id)
         + $"({entry.EntityType}, {entry.EntityId}, IsDeleted = {entry.IsDeleted})";
 }
 
-async Task<int> LegacyCountAsync()
-{
-    await using LegacyDb db = database.OpenLegacy();
-    return await db.Customers.CountAsync();
-}
-
 async Task<int> NewCountAsync()
 {
     await using CustomerDb db = database.OpenNew();
@@ -315,10 +349,9 @@ async Task<int> NewCountAsync()
 // Legacy ids the new database has never held: no entry row (an entry is written with every insert, save and delete).
 async Task<int> NotYetMigratedAsync()
 {
-    await using LegacyDb legacy = database.OpenLegacy();
     await using CustomerDb neuDb = database.OpenNew();
     var held = (await neuDb.Entries.Select(e => e.EntityId).ToListAsync()).ToHashSet(StringComparer.Ordinal);
-    return (await legacy.Customers.Select(c => c.Id).ToListAsync()).Count(id => !held.Contains(id));
+    return (await database.Legacy.IdsAsync()).Count(id => !held.Contains(id));
 }
 
 // Builds the container the strict way and runs the start-up validation that IHost.StartAsync would run,
