@@ -46,12 +46,10 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
         Interlocked.Increment(ref _writes);
         return inner.DeleteAsync(id, cancellationToken);
     }
+
+    public void ValidateId(string id) => inner.ValidateId(id);
 }
 
-/// <summary>
-/// Counts the entities the repository inserted with insert-if-absent (its migrations), so the quick start can show
-/// them.
-/// </summary>
 public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {

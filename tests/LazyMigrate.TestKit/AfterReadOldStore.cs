@@ -35,6 +35,8 @@ public abstract class AfterReadOldStore<TOld>(IOldStore<TOld> inner) : IOldStore
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
         inner.DeleteAsync(id, cancellationToken);
 
+    public void ValidateId(string id) => inner.ValidateId(id);
+
     /// <summary>Runs after a read of <paramref name="ids"/> succeeded, before it returns.</summary>
     protected abstract Task AfterReadAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
 }

@@ -28,6 +28,31 @@ public sealed class WriteBackTests
     }
 
     [Fact]
+    public async Task SyncWriteBack_AnIdTheOldStoreCannotKeyOn_FailsTheSaveAndTheDeleteBeforeTheNewStoreChanges()
+    {
+        var shared = new SharedStores();
+        await using var harness = MigrationHarness.Create(
+            shared,
+            o => o.WriteBackMode = WriteBackMode.Sync,
+            b => b.UseOldStore(new IdRejectingOldStore<OldCustomer>(shared.Old))
+        );
+        string saved = IdRejectingOldStore<OldCustomer>.RejectedPrefix + "1";
+        string deleted = IdRejectingOldStore<OldCustomer>.RejectedPrefix + "2";
+
+        var save = await Assert.ThrowsAsync<InvalidEntityIdException>(() =>
+            harness.Repository.SaveAsync(saved, new NewCustomer("Ada", "Lovelace", "ada@example.com")).AsTask()
+        );
+        var delete = await Assert.ThrowsAsync<InvalidEntityIdException>(() =>
+            harness.Repository.DeleteAsync(deleted).AsTask()
+        );
+
+        Assert.Equal(saved, save.EntityId);
+        Assert.Equal(deleted, delete.EntityId);
+        Assert.Equal(NewStoreState.Missing, harness.New.Peek(saved).State);
+        Assert.Equal(NewStoreState.Missing, harness.New.Peek(deleted).State);
+    }
+
+    [Fact]
     public async Task SyncWriteBack_DeleteReachesOldStoreAndStaysDeleted()
     {
         await using var harness = MigrationHarness

@@ -44,4 +44,15 @@ public interface IOldStore<TOld>
     /// <param name="id">The entity id.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Throws <see cref="InvalidEntityIdException"/> if the store cannot key an entity on <paramref name="id"/> (for
+    /// example an id that is not a whole number, for an integer key). Write-back calls it before it changes the new
+    /// store, so that an id only the new store accepts fails the write before anything is written. A store decorator
+    /// forwards it.
+    /// </summary>
+    /// <param name="id">The entity id.</param>
+    /// <exception cref="InvalidEntityIdException">The store cannot key an entity on the id.</exception>
+    /// <remarks>The default accepts every id: the store's own calls still reject what they cannot key on.</remarks>
+    void ValidateId(string id) { }
 }

@@ -58,6 +58,9 @@ internal sealed class SyncWriteBackPath<TOld, TNew>(
         CancellationToken cancellationToken
     )
     {
+        // An id the new store takes but the old store cannot key on would leave the new store changed and the old
+        // store never: refused before either write, and before the lock.
+        context.Stores.ValidateOldId(id);
         bool lockLost;
         MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
             .AcquireAsync(context, [id], forMigration: false, cancellationToken)
