@@ -238,6 +238,11 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     }
 
     /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id does not convert to a key, or is not its canonical
+    /// form.</exception>
+    public void ValidateId(string id) => _ = _table.Ids.ToKey(id);
+
+    /// <inheritdoc/>
     public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         TKey key = _table.Ids.ToKey(id);

@@ -97,4 +97,8 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
         PostgreSqlEntityIds.Validate(id);
         return _table.DeleteAsync(id, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
+    public void ValidateId(string id) => PostgreSqlEntityIds.Validate(id);
 }

@@ -193,6 +193,11 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
         await _statements.ExecuteNonQueryAsync(_sql.Delete, key, null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">The id is not a key of the column's type in its canonical
+    /// form.</exception>
+    public void ValidateId(string id) => _ = _mapping.Key.Parameter(id);
+
     /// <summary>
     /// Takes the next value of the key column's sequence (<c>nextval</c>), as the legacy application's own inserts do:
     /// the id for a new entity created through the new API, which then never collides with a legacy insert.

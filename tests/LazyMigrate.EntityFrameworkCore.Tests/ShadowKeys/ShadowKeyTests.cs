@@ -75,6 +75,37 @@ public abstract class ShadowKeyTests(TestDatabase database) : IAsyncLifetime
         Assert.Equal(LegacyTable.DefaultAudit, await LegacyTable.AuditOfAsync(legacy, 2));
         Assert.Equal(new Customer("Ada", "King", "555-0199"), await repository.GetAsync("1"));
     }
+
+    [Theory]
+    [InlineData("05")]
+    [InlineData("abc")]
+    public async Task SyncWriteBack_OfAnIdTheLegacyKeyCannotHold_FailsNamingIt_AndLeavesTheNewStoreUnchanged(string id)
+    {
+        ContextFactory<LegacyDb> legacy = await LegacyTable.CreateAsync(database);
+        ContextFactory<ShadowKeyDb> customers = await database.CreateAsync<ShadowKeyDb>(o => new ShadowKeyDb(o));
+        var services = new ServiceCollection();
+        services.AddSingleton<IDbContextFactory<LegacyDb>>(legacy);
+        services.AddSingleton<IDbContextFactory<ShadowKeyDb>>(customers);
+        var mapper = new ContactMapper();
+        services
+            .AddLazyMigration<LegacyContact, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseMapper(mapper)
+            .UseReverseMerger(mapper)
+            .UseEntityFrameworkCoreOldStore((LegacyDb d) => d.Customers, c => c.Id)
+            .UseEntityFrameworkCoreNewStore<LegacyContact, Customer, ShadowKeyDb, string>(d => d.Customers)
+            .UseInMemoryLock();
+        await using ServiceProvider provider = services.BuildServiceProvider(validateScopes: true);
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyContact, Customer>>();
+        var newStore = provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyContact->Customer");
+
+        var save = await Assert.ThrowsAsync<InvalidEntityIdException>(() =>
+            repository.SaveAsync(id, new Customer("Ada", "King", "555-0199")).AsTask()
+        );
+        var delete = await Assert.ThrowsAsync<InvalidEntityIdException>(() => repository.DeleteAsync(id).AsTask());
+
+        Assert.Equal((id, id), (save.EntityId, delete.EntityId));
+        Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync(id)).State);
+    }
 }
 
 public sealed class SqliteShadowKeyTests() : ShadowKeyTests(new SqliteFiles(writeAheadLog: false));

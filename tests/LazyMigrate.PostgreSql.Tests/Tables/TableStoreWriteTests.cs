@@ -67,6 +67,35 @@ public sealed class TableStoreWriteTests(PostgresServer server)
         Assert.NotEqual(Stamp, recreated.UpdatedAt);
     }
 
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("05")]
+    public async Task SyncWriteBack_OfAnIdTheIntegerKeyCannotHold_FailsNamingIt_AndLeavesBothStoresUnchanged(string id)
+    {
+        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer);
+        var services = new ServiceCollection();
+        services.AddSingleton(server.DataSource);
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Integer))
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true))
+            .UseInMemoryLock();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        var newStore = provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer");
+
+        var save = await Assert.ThrowsAsync<InvalidEntityIdException>(() =>
+            repository.SaveAsync(id, Customer.Create(id, 1)).AsTask()
+        );
+        var delete = await Assert.ThrowsAsync<InvalidEntityIdException>(() => repository.DeleteAsync(id).AsTask());
+
+        Assert.Equal((id, id), (save.EntityId, delete.EntityId));
+        Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync(id)).State);
+        Assert.Equal(0L, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"public\".\"{table}\""));
+    }
+
     private Task SetLegacyColumnsAsync(string table, int id) =>
         server.DataSource.ExecuteAsync($"UPDATE {table} SET updated_at = $1, flags = 42 WHERE id = $2", Stamp, id);
 
