@@ -23,8 +23,9 @@ public interface IOldStore<TOld>
     );
 
     /// <summary>
-    /// Enumerates the store in its id order, starting after a cursor: ordinal order for string keys (a binary
-    /// collation), key order for numeric keys. Resuming after any id it returned yields every later entity once.
+    /// Enumerates the store in its id order, starting after a cursor: for example ordinal order for text keys under a
+    /// binary collation, numeric order for integer keys, byte order for UUIDs; a store documents its order. Resuming
+    /// after any id it returned yields every later entity once.
     /// </summary>
     /// <param name="afterId">The last id already seen, or <see langword="null"/> to start at the beginning.</param>
     /// <param name="cancellationToken">The cancellation token.</param>

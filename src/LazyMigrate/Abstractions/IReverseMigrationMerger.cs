@@ -23,7 +23,9 @@ public interface IReverseMigrationMerger<TOld, in TNew>
     /// <param name="current">
     /// The old store's record of the entity as it is now, read under the entity's lock, so no other write-back of the
     /// id can change it before the merged record is written; <see langword="null"/> when the old store lacks it (an
-    /// entity created through the new API, or recreated after a delete).
+    /// entity created through the new API, or recreated after a delete). Return a new record (a <c>with</c> copy)
+    /// rather than change this one: a store may hand out the object it holds (the in-memory store does), and a change
+    /// to it would reach the old store even if the write then fails.
     /// </param>
     /// <returns>The record to write to the old store.</returns>
     TOld MergeBack(TNew entity, TOld? current);

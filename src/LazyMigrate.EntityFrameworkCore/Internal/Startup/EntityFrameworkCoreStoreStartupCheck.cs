@@ -73,12 +73,20 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
                 throw new InvalidOperationException(
                     $"LazyMigrate migration '{Migration}': the EF Core {Role} "
                         + $"({typeof(TEntity).Name} in {typeof(TContext).Name}) "
-                        + $"failed its start-up check: {exception.Message.TrimEnd('.')}. "
-                        + "Create the tables with the context's migrations, or set "
+                        + $"failed its start-up check: {FirstLine(exception.Message)}. "
+                        + "Create the tables with the context's migrations, or, for a table that exists already (a "
+                        + "legacy table), make the model's table and column names match it; or set "
                         + $"{nameof(EntityFrameworkCoreStoreOptions<TKey>.CheckOnStart)} = false to skip this check.",
                     exception
                 );
             }
         }
+    }
+
+    /// <summary>The first line of a driver's message, without its trailing period (PostgreSQL adds a POSITION).</summary>
+    private static string FirstLine(string message)
+    {
+        int end = message.IndexOf('\n', StringComparison.Ordinal);
+        return (end < 0 ? message : message[..end]).TrimEnd().TrimEnd('.');
     }
 }

@@ -2,7 +2,7 @@ namespace LazyMigrate.Internal;
 
 /// <summary>
 /// A migration's one reverse mapping, as the write path uses it: a reverse mapper, which needs only the new entity, or
-/// a reverse merger, which also needs the old store's current record (<see cref="NeedsCurrent"/>).
+/// a reverse merger, which also needs the old store's current record.
 /// </summary>
 internal sealed class ReverseMapping<TOld, TNew>
     where TOld : class
@@ -16,9 +16,6 @@ internal sealed class ReverseMapping<TOld, TNew>
         _mapper = mapper;
         _merger = merger;
     }
-
-    /// <summary>Gets whether the mapping needs the old store's current record: it is a reverse merger.</summary>
-    public bool NeedsCurrent => _merger is not null;
 
     /// <summary>
     /// Gets the migration's reverse mapping: its own mapper or merger (the builder keeps one of the two), else the
