@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
 using LazyMigrate.Benchmarks.Probe;
 
+if (args is ["--probe-table", ..])
+{
+    // The table store beside hand-written Npgsql code, interleaved on one server (see TableStoreProbe).
+    await TableStoreProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).
