@@ -43,6 +43,28 @@ public sealed class BatchFailureTests
     }
 
     [Fact]
+    public async Task GetManyAsync_AnIdTheOldStoreCannotKeyOn_FailsAlone_NamedByItsError_AndTheOthersMigrate()
+    {
+        var shared = new SharedStores();
+        await using var harness = MigrationHarness
+            .Create(shared, configure: b => b.UseOldStore(new IdRejectingOldStore<OldCustomer>(shared.Old)))
+            .SeedLegacy(2);
+        string invalid = IdRejectingOldStore<OldCustomer>.RejectedPrefix + "1";
+
+        var failure = await Assert.ThrowsAsync<MigrationBatchException<NewCustomer>>(async () =>
+            await harness.Repository.GetManyAsync([MigrationHarness.Id(0), invalid, MigrationHarness.Id(1)])
+        );
+
+        Assert.Equal(invalid, failure.EntityId);
+        Assert.Equal(invalid, Assert.IsType<InvalidEntityIdException>(Assert.Single(failure.Failures).Value).EntityId);
+        Assert.Equal(
+            [MigrationHarness.Id(0), MigrationHarness.Id(1)],
+            failure.Found.Keys.Order(StringComparer.Ordinal)
+        );
+        Assert.Equal(2, harness.Events.Count);
+    }
+
+    [Fact]
     public async Task GetManyAsync_ABatchError_IsALazyMigrationException_AndCatchableWithoutItsType()
     {
         await using var harness = MigrationHarness.Create().SeedLegacy(2);

@@ -77,15 +77,17 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             }
         }
 
+        // An id the old store cannot key on fails alone, by its own error, rather than failing the batch's old read for
+        // every id in it.
+        Dictionary<string, LazyMigrationException>? failures = RemoveInvalidOldIds(missing);
         if (missing.Count == 0)
         {
-            return found;
+            return failures is null ? found : throw new MigrationBatchException<TNew>(_context.Name, found, failures);
         }
 
         IReadOnlyDictionary<string, MigrationResult<TNew>> migrated = await _migrator
             .MigrateManyAsync(missing, MigrationTrigger.OnDemand, cancellationToken)
             .ConfigureAwait(false);
-        Dictionary<string, LazyMigrationException>? failures = null;
         foreach (string id in missing)
         {
             MigrationResult<TNew> result = migrated[id];
@@ -100,6 +102,25 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
 
         // Loud, and the caller keeps what was read: it need not read again the ids that did not fail.
         return failures is null ? found : throw new MigrationBatchException<TNew>(_context.Name, found, failures);
+    }
+
+    private Dictionary<string, LazyMigrationException>? RemoveInvalidOldIds(List<string> ids)
+    {
+        Dictionary<string, LazyMigrationException>? failures = null;
+        for (int i = ids.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                _context.Stores.ValidateOldId(ids[i]);
+            }
+            catch (InvalidEntityIdException invalid)
+            {
+                (failures ??= new Dictionary<string, LazyMigrationException>(StringComparer.Ordinal))[ids[i]] = invalid;
+                ids.RemoveAt(i);
+            }
+        }
+
+        return failures;
     }
 
     public async ValueTask SaveAsync(string id, TNew entity, CancellationToken cancellationToken = default)
