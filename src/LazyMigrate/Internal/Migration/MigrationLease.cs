@@ -51,8 +51,8 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     /// <param name="ids">Distinct ids.</param>
     /// <param name="forMigration">
     /// Whether the lease is for a migration, which reads the old store next: a store-held lock may then read it along
-    /// (<see cref="OldEntities"/>). A write-back's lease reads nothing along (a reverse merger reads the old store itself,
-    /// under the lease).
+    /// (<see cref="OldEntities"/>). A write-back's lease reads nothing along (a reverse merger reads the old store
+    /// itself, under the lease).
     /// </param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="MigrationLockTimeoutException">A lock was not acquired in time; nothing is held.</exception>

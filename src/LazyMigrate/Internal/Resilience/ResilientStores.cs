@@ -108,7 +108,7 @@ internal sealed class ResilientStores<TOld, TNew>(
             cancellationToken
         );
 
-    /// <summary>Checks that the old store can key an entity on the id, before a write-back changes either store.</summary>
+    /// <summary>Checks that the old store can key an entity on the id, before a write-back changes a store.</summary>
     public void ValidateOldId(string id) => oldStore.ValidateId(id);
 
     public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
