@@ -60,18 +60,29 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task TryLockAndReadOld_WithAnOldStoreOfAnotherDatabase_OrOfAnotherKind_ReadsNoOldRows()
+    public async Task TryLockAndReadOld_WithAnOldStoreOfAnotherDatabase_InEitherLayout_OrOfAnotherKind_ReadsNoOldRows()
     {
         await using NpgsqlDataSource otherDatabase = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
         var (elsewhere, _) = Stores(otherDatabase);
         var (_, newStore) = Stores(server.DataSource);
+        PostgreSqlTableOldStore<LegacyCustomer> tableElsewhere = await LegacyTables.CustomerStoreAsync(
+            otherDatabase,
+            PostgreSqlKeyType.Integer
+        );
         await elsewhere.UpsertAsync("a", LegacyCustomer.Create("a", 1));
+        await tableElsewhere.UpsertAsync("1", LegacyCustomer.Create("1", 1));
         var inMemory = new InMemoryOldStore<LegacyCustomer>().Seed("b", LegacyCustomer.Create("b", 1));
 
-        await using (
-            INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(["a"], TimeSpan.Zero, elsewhere)
+        // Either layout of another database: its table is not in the new table's database, so nothing reads it along.
+        foreach (
+            var (id, oldStore) in new (string, IOldStore<LegacyCustomer>)[] { ("a", elsewhere), ("1", tableElsewhere) }
         )
         {
+            await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(
+                [id],
+                TimeSpan.Zero,
+                oldStore
+            );
             Assert.NotNull(held);
             Assert.False(held is IOldStoreReadAlong<LegacyCustomer>);
         }

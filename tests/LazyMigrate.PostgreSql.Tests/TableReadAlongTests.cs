@@ -1,14 +1,13 @@
 using LazyMigrate.PostgreSql.Tests.Tables;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
-using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests;
 
 /// <summary>
 /// A new store's lock reads a legacy table of the same database (<see cref="PostgreSqlTableOldStore{TOld}"/>) along
 /// with its re-read, as it reads a document-layout old table (<see cref="OldTableReadAlongTests"/>, which also
-/// migrates through either layout).
+/// migrates through either layout, and reads neither along from another database).
 /// </summary>
 [Collection("postgres")]
 public sealed class TableReadAlongTests(PostgresServer server)
@@ -74,27 +73,6 @@ public sealed class TableReadAlongTests(PostgresServer server)
         Assert.Equal(7, Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(held).OldEntities["7"].Version);
         Assert.Empty(held!.Current);
         Assert.Empty(Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(notAKey).OldEntities);
-    }
-
-    [Fact]
-    public async Task TryLockAndReadOld_WithALegacyTableOfAnotherDatabase_ReadsNoOldRows()
-    {
-        await using NpgsqlDataSource otherDatabase = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
-        PostgreSqlTableOldStore<LegacyCustomer> elsewhere = await LegacyTables.CustomerStoreAsync(
-            otherDatabase,
-            PostgreSqlKeyType.Integer
-        );
-        await elsewhere.UpsertAsync("1", LegacyCustomer.Create("1", 1));
-        var newStore = new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options());
-
-        await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(
-            ["1"],
-            TimeSpan.Zero,
-            elsewhere
-        );
-
-        Assert.NotNull(held);
-        Assert.False(held is IOldStoreReadAlong<LegacyCustomer>);
     }
 
     /// <summary>The <paramref name="n"/>th key of a key type, in canonical form.</summary>
