@@ -123,9 +123,11 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         await repository.GetAsync("2"); // the first call of each statement on a connection prepares it
         using var recorder = new StatementRecorder(table: newTable);
+        using var oldTableRecorder = new StatementRecorder(table: oldTable);
 
         Customer? migrated;
         using (recorder.Step("get"))
+        using (oldTableRecorder.Step("get"))
         {
             migrated = await repository.GetAsync("1");
         }
@@ -134,6 +136,7 @@ public sealed class OldTableReadAlongTests(PostgresServer server)
         IReadOnlyList<string> roundTrips = recorder.Of("get");
         // the miss, the lock with both reads, the insert with the commit: no old read of its own
         Assert.Equal(3, roundTrips.Count);
+        Assert.Equal([roundTrips[1]], oldTableRecorder.Of("get"));
         Assert.Contains($"LEFT JOIN \"public\".\"{oldTable}\" AS o", roundTrips[1], StringComparison.Ordinal);
         Assert.Contains("COMMIT", roundTrips[2], StringComparison.Ordinal);
         Assert.Equal(
