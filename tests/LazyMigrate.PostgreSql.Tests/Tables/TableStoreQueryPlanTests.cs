@@ -28,12 +28,7 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
     [InlineData(PostgreSqlKeyType.Text)]
     public async Task PointRead_BatchedRead_AndScanPage_UseThePrimaryKeyIndex(PostgreSqlKeyType keyType)
     {
-        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, keyType);
-        await server.DataSource.ExecuteAsync(
-            $"INSERT INTO \"{table}\" (id, full_name, version) "
-                + $"SELECT {KeyOf(keyType, "n")}, 'Name ' || n, n FROM generate_series(1, {Rows}) AS n"
-        );
-        await server.DataSource.ExecuteAsync($"ANALYZE \"{table}\"");
+        string table = await AnalyzedTableAsync(keyType);
         var options = LegacyTables.CustomerOptions(table, keyType);
         options.ScanPageSize = 10;
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(server.DataSource, options);
@@ -83,12 +78,7 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
     [InlineData(PostgreSqlKeyType.Text)]
     public async Task NewStoreLockReadingTheTableAlong_JoinsItOnThePrimaryKeyIndex(PostgreSqlKeyType keyType)
     {
-        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, keyType);
-        await server.DataSource.ExecuteAsync(
-            $"INSERT INTO \"{table}\" (id, full_name, version) "
-                + $"SELECT {KeyOf(keyType, "n")}, 'Name ' || n, n FROM generate_series(1, {Rows}) AS n"
-        );
-        await server.DataSource.ExecuteAsync($"ANALYZE \"{table}\"");
+        string table = await AnalyzedTableAsync(keyType);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
             server.DataSource,
             LegacyTables.CustomerOptions(table, keyType)
@@ -121,6 +111,18 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
         Assert.Contains($"Index Scan using {table}_pkey", plan, StringComparison.Ordinal);
         Assert.DoesNotContain($"Seq Scan on {table}", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("(id)::", plan, StringComparison.Ordinal); // no cast of the key column
+    }
+
+    /// <summary>A legacy table of <see cref="Rows"/> rows, analyzed.</summary>
+    private async Task<string> AnalyzedTableAsync(PostgreSqlKeyType keyType)
+    {
+        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, keyType);
+        await server.DataSource.ExecuteAsync(
+            $"INSERT INTO \"{table}\" (id, full_name, version) "
+                + $"SELECT {KeyOf(keyType, "n")}, 'Name ' || n, n FROM generate_series(1, {Rows}) AS n"
+        );
+        await server.DataSource.ExecuteAsync($"ANALYZE \"{table}\"");
+        return table;
     }
 
     /// <summary>The SQL of the <paramref name="n"/>th key of each type, in the order of <paramref name="n"/>.</summary>
