@@ -24,9 +24,7 @@ internal sealed class StoreLockStatements
         // from 0); its key, when not the id's text, rides along each id, converted by the old store, null when the id
         // cannot be one of its keys.
         string columns =
-            (oldTable is null ? string.Empty : oldTable.Columns + ", ")
-            + "true AS granted, u.id, "
-            + "n.deleted, n.payload";
+            (oldTable is null ? string.Empty : oldTable.Columns + ", ") + "true AS granted, u.id, n.deleted, n.payload";
         string joins =
             $"LEFT JOIN {newTable.Qualified} AS n ON n.id = u.id"
             + (
