@@ -151,19 +151,21 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     /// <inheritdoc/>
     /// <remarks>
     /// <para>As <see cref="TryLockAsync(IReadOnlyList{string}, TimeSpan, CancellationToken)"/>. When <paramref
-    /// name="oldStore"/> is a <see cref="PostgreSqlOldStore{TOld}"/> on the same database (the same data source, or one
-    /// with the same connection string), the lock's round trip also reads its table under the locks, for the ids this
-    /// table holds neither as a value nor as a tombstone, and the lock implements <see
-    /// cref="IOldStoreReadAlong{TOld}"/>: a locked migration then costs the round trips of an unlocked one. Any other
-    /// old store is read by the migration as usual.</para>
+    /// name="oldStore"/> is a <see cref="PostgreSqlOldStore{TOld}"/> or a <see cref="PostgreSqlTableOldStore{TOld}"/>
+    /// on the same database (the same data source, or one with the same connection string), the lock's round trip also
+    /// reads its table under the locks, in the statement that re-reads this one, for the ids this table holds neither
+    /// as a value nor as a tombstone, and the lock implements <see cref="IOldStoreReadAlong{TOld}"/>: a locked
+    /// migration then costs the round trips of an unlocked one. A legacy table is joined on its key as the key's own
+    /// type; an id that is not one of its keys in canonical form reads nothing of it. Any other old store is read by
+    /// the migration as usual.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see
     /// cref="Timeout.InfiniteTimeSpan"/>.</exception>
     /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing was
     /// locked.</exception>
-    /// <exception cref="CorruptPayloadException">A stored payload of either table does not deserialize; nothing stays
-    /// locked.</exception>
+    /// <exception cref="CorruptPayloadException">A stored payload of either table does not deserialize, or a legacy
+    /// table's column does not read as its property; nothing stays locked.</exception>
     /// <exception cref="InvalidOperationException">The data source multiplexes, which cannot hold a transaction open
     /// across calls.</exception>
     public async ValueTask<INewStoreLock<TNew>?> TryLockAndReadOldAsync<TOld>(

@@ -10,10 +10,11 @@ namespace LazyMigrate.PostgreSql;
 /// <typeparam name="TOld">The entity type of the old store.</typeparam>
 /// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See
 /// docs/postgresql.md.</remarks>
-public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
+public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>, IReadAlongOldStore<TOld>
     where TOld : class
 {
     private readonly DocumentTable<TOld> _table;
+    private readonly DocumentTableReadAlong<TOld> _readAlong;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlOldStore{TOld}"/> class.</summary>
     /// <param name="dataSource">The data source; the store does not dispose it.</param>
@@ -27,13 +28,14 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>
     )
     {
         _table = new DocumentTable<TOld>(dataSource, options, loggerFactory);
+        _readAlong = new DocumentTableReadAlong<TOld>(_table);
     }
 
     /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."legacy_customer"</c>.</summary>
     public string TableName => _table.Name.Qualified;
 
     /// <summary>Gets the table, for a new store in the same database that reads it under its migration locks.</summary>
-    internal DocumentTable<TOld> Table => _table;
+    IReadAlongTable<TOld> IReadAlongOldStore<TOld>.ReadAlongTable => _readAlong;
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>

@@ -18,7 +18,7 @@ namespace LazyMigrate.PostgreSql;
 /// order (numeric for numbers, the column's collation for text). An upsert writes only the mapped columns, so other
 /// columns keep their values (or get their defaults on insert). See docs/postgresql.md.
 /// </remarks>
-public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
+public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>, IReadAlongOldStore<TOld>
     where TOld : class
 {
     private readonly NpgsqlDataSource _dataSource;
@@ -29,6 +29,7 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
     private readonly bool _advanceKeySequence;
     private readonly int _parameterCount;
     private readonly ILogger _logger;
+    private readonly TableReadAlong<TOld> _readAlong;
 
     // Resolved once, at the first upsert or NextIdAsync; a failed lookup is not kept, so the next call tries again.
     private volatile SequenceLookup? _sequence;
@@ -54,10 +55,14 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
         _advanceKeySequence = options.AdvanceKeySequence && _mapping.Key.IsInteger;
         _parameterCount = _mapping.Columns.Count + 1;
         _logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+        _readAlong = new TableReadAlong<TOld>(dataSource, _mapping, _sql);
     }
 
     /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."legacy_customers"</c>.</summary>
     public string TableName => _mapping.Table.Qualified;
+
+    /// <summary>Gets the table, for a new store in the same database that reads it under its migration locks.</summary>
+    IReadAlongTable<TOld> IReadAlongOldStore<TOld>.ReadAlongTable => _readAlong;
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id is not a key of the key column's type in canonical
@@ -72,7 +77,9 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
             .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRow(reader, id) : null;
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? _mapping.ReadEntity(reader, id)
+                : null;
         }
     }
 
@@ -308,27 +315,10 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 string id = _mapping.Key.Read(reader, keyOrdinal);
-                rows.Add(new(id, ReadRow(reader, id)));
+                rows.Add(new(id, _mapping.ReadEntity(reader, id)));
             }
 
             return rows;
-        }
-    }
-
-    private TOld ReadRow(NpgsqlDataReader reader, string id)
-    {
-        try
-        {
-            return _mapping.Read(reader, id);
-        }
-        catch (InvalidCastException exception)
-        {
-            throw new CorruptPayloadException(
-                id,
-                TableName,
-                $"a column does not read as its {typeof(TOld).Name} property: {exception.Message}",
-                exception
-            );
         }
     }
 

@@ -5,8 +5,9 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql.Tests.Tables;
 
 /// <summary>
-/// The point read, the batched read and a scan page compare the key as a parameter of its own type, so the primary
-/// key's index serves each of them: no cast of the column, no sequential scan, for every key type.
+/// The point read, the batched read, a scan page and a new store's lock reading the table along compare the key as
+/// a parameter of its own type, so the primary key's index serves each of them: no cast of the column, no sequential
+/// scan, for every key type.
 /// </summary>
 /// <remarks>
 /// Each statement is the one the store sent (recorded from Npgsql), explained with the store's own parameters in a
@@ -27,12 +28,7 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
     [InlineData(PostgreSqlKeyType.Text)]
     public async Task PointRead_BatchedRead_AndScanPage_UseThePrimaryKeyIndex(PostgreSqlKeyType keyType)
     {
-        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, keyType);
-        await server.DataSource.ExecuteAsync(
-            $"INSERT INTO \"{table}\" (id, full_name, version) "
-                + $"SELECT {KeyOf(keyType, "n")}, 'Name ' || n, n FROM generate_series(1, {Rows}) AS n"
-        );
-        await server.DataSource.ExecuteAsync($"ANALYZE \"{table}\"");
+        string table = await AnalyzedTableAsync(keyType);
         var options = LegacyTables.CustomerOptions(table, keyType);
         options.ScanPageSize = 10;
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(server.DataSource, options);
@@ -73,6 +69,60 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
             Assert.DoesNotContain("Seq Scan", plan, StringComparison.Ordinal);
             Assert.DoesNotContain("(id)::", plan, StringComparison.Ordinal); // no cast of the key column
         }
+    }
+
+    [Theory]
+    [InlineData(PostgreSqlKeyType.Integer)]
+    [InlineData(PostgreSqlKeyType.BigInt)]
+    [InlineData(PostgreSqlKeyType.Uuid)]
+    [InlineData(PostgreSqlKeyType.Text)]
+    public async Task NewStoreLockReadingTheTableAlong_JoinsItOnThePrimaryKeyIndex(PostgreSqlKeyType keyType)
+    {
+        string table = await AnalyzedTableAsync(keyType);
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            server.DataSource,
+            LegacyTables.CustomerOptions(table, keyType)
+        );
+        var newStore = new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options());
+        string[] ids = [await IdAsync(keyType, 5), await IdAsync(keyType, 6), await IdAsync(keyType, 7)];
+
+        using var recorder = new StatementRecorder();
+        using (recorder.Step("lock"))
+        {
+            await using INewStoreLock<Customer>? held = await newStore.TryLockAndReadOldAsync(
+                ids,
+                TimeSpan.Zero,
+                store
+            );
+            Assert.Equal(3, Assert.IsAssignableFrom<IOldStoreReadAlong<LegacyCustomer>>(held).OldEntities.Count);
+        }
+
+        // The lock's batch (after the new table's creation): BEGIN, the try, then the read joining the legacy table.
+        string read = recorder
+            .Of("lock")
+            .SelectMany(roundTrip => roundTrip.Split(";\n"))
+            .Single(statement => statement.Contains(" AS o ON ", StringComparison.Ordinal));
+        string plan = await server.DataSource.ExplainAsync(
+            read,
+            new NpgsqlParameter<string[]> { TypedValue = ids },
+            TableKey.For(keyType, store.TableName).ArrayOrNulls(ids)
+        );
+
+        Assert.Contains($"Index Scan using {table}_pkey", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain($"Seq Scan on {table}", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("(id)::", plan, StringComparison.Ordinal); // no cast of the key column
+    }
+
+    /// <summary>A legacy table of <see cref="Rows"/> rows, analyzed.</summary>
+    private async Task<string> AnalyzedTableAsync(PostgreSqlKeyType keyType)
+    {
+        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, keyType);
+        await server.DataSource.ExecuteAsync(
+            $"INSERT INTO \"{table}\" (id, full_name, version) "
+                + $"SELECT {KeyOf(keyType, "n")}, 'Name ' || n, n FROM generate_series(1, {Rows}) AS n"
+        );
+        await server.DataSource.ExecuteAsync($"ANALYZE \"{table}\"");
+        return table;
     }
 
     /// <summary>The SQL of the <paramref name="n"/>th key of each type, in the order of <paramref name="n"/>.</summary>

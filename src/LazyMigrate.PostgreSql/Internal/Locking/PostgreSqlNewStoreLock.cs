@@ -17,10 +17,10 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// <see cref="HandleLostToken"/> is cancelled then. Noticing it earlier would need a pending read on the connection (a
 /// task per lock).</para>
 /// <para>Single-use: after the insert or the dispose, the locks are gone and the connection is back in the pool.</para>
-/// <para>When the old table lives in the same database, the lock's batch also reads it (<see
-/// cref="StoreLockStatements"/>):
-/// <see cref="OldEntities"/> then holds what the migration would otherwise read in a round trip of its own. Without
-/// it, <typeparamref name="TOld"/> is <see cref="NoOldTable"/>, which no migration asks for.</para>
+/// <para>When the old table lives in the same database, in either old-store layout, the lock's batch also reads it
+/// (<see cref="StoreLockStatements"/>): <see cref="OldEntities"/> then holds what the migration would otherwise read
+/// in a round trip of its own. Without it, <typeparamref name="TOld"/> is <see cref="NoOldTable"/>, which no migration
+/// asks for.</para>
 /// </remarks>
 /// <typeparam name="T">The entity type of the new store.</typeparam>
 /// <typeparam name="TOld">The entity type of the old table read along, or <see cref="NoOldTable"/>.</typeparam>
@@ -341,7 +341,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                 }
 
                 batch.BatchCommands.Add(
-                    new NpgsqlBatchCommand(statements.ReadLocked) { Parameters = { DocumentTable<T>.TextArray(ids) } }
+                    ReadCommand(statements.ReadLocked, DocumentTable<T>.TextArray(ids), readAlong?.Table.Keys(ids))
                 );
                 batch.Timeout = CommandTimeout(connection, timeout);
             }
@@ -358,10 +358,9 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                     }
                 );
                 batch.BatchCommands.Add(
-                    new NpgsqlBatchCommand(one ? statements.ReadLockedOne : statements.ReadLocked)
-                    {
-                        Parameters = { IdOrIds() },
-                    }
+                    one
+                        ? ReadCommand(statements.ReadLockedOne, IdOrIds(), readAlong?.Table.Key(ids[0]))
+                        : ReadCommand(statements.ReadLocked, IdOrIds(), readAlong?.Table.Keys(ids))
                 );
                 await table.Statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
             }
@@ -384,6 +383,20 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         }
     }
 
+    /// <summary>
+    /// A read statement with its ids and, when the old table read along has keys of its own, their keys.
+    /// </summary>
+    private static NpgsqlBatchCommand ReadCommand(string sql, NpgsqlParameter ids, NpgsqlParameter? oldKeys)
+    {
+        var command = new NpgsqlBatchCommand(sql) { Parameters = { ids } };
+        if (oldKeys is not null)
+        {
+            command.Parameters.Add(oldKeys);
+        }
+
+        return command;
+    }
+
     /// <summary>Reads the verdict of the try statement: whether every lock was granted.</summary>
     private static async ValueTask<bool> TriedAndGrantedAsync(
         NpgsqlDataReader reader,
@@ -395,8 +408,8 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     }
 
     /// <summary>
-    /// Reads the rows of a <see cref="StoreLockStatements"/> statement: granted, id, deleted, payload (, old_payload)
-    /// per locked id.
+    /// Reads the rows of a <see cref="StoreLockStatements"/> statement: the old table's columns if read along, then
+    /// granted, id, deleted, payload per locked id.
     /// </summary>
     private static async ValueTask<LockBatchResult> ReadRowsAsync(
         DocumentTable<T> table,
@@ -409,19 +422,20 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         bool granted = true;
         var current = new Dictionary<string, NewStoreRead<T>>(count, StringComparer.Ordinal);
         Dictionary<string, TOld>? oldEntities = readAlong is null ? null : new(count, StringComparer.Ordinal);
+        int first = readAlong?.Table.Sql.ColumnCount ?? 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            granted &= reader.GetBoolean(0);
-            string id = reader.GetString(1);
-            if (!reader.IsDBNull(2))
+            granted &= reader.GetBoolean(first);
+            string id = reader.GetString(first + 1);
+            if (!reader.IsDBNull(first + 2))
             {
-                current[id] = reader.GetBoolean(2)
+                current[id] = reader.GetBoolean(first + 2)
                     ? NewStoreRead<T>.Deleted
-                    : NewStoreRead<T>.Found(table.ReadEntity(reader, 3, id));
+                    : NewStoreRead<T>.Found(table.ReadEntity(reader, first + 3, id));
             }
-            else if (oldEntities is not null && !reader.IsDBNull(4))
+            else if (oldEntities is not null && readAlong!.Table.TryRead(reader, id, out TOld? old))
             {
-                oldEntities[id] = readAlong!.Table.ReadEntity(reader, 4, id);
+                oldEntities[id] = old!;
             }
         }
 

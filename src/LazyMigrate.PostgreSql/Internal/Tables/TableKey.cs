@@ -19,6 +19,9 @@ internal abstract class TableKey
     /// <summary>Gets the PostgreSQL type names (<c>pg_type.typname</c>) a key column of this type may have.</summary>
     public abstract IReadOnlyList<string> ColumnTypes { get; }
 
+    /// <summary>Gets the SQL type of a key parameter, for a cast where the statement gives it no other type.</summary>
+    public string ParameterType => ColumnTypes[0];
+
     /// <summary>Gets whether a sequence can hand out keys of this type.</summary>
     public bool IsInteger => Type is PostgreSqlKeyType.Integer or PostgreSqlKeyType.BigInt;
 
@@ -50,6 +53,15 @@ internal abstract class TableKey
     /// <summary>The keys of ids as one array parameter of the key's own array type.</summary>
     /// <exception cref="InvalidEntityIdException">An id is not a key of this type in its canonical form.</exception>
     public abstract NpgsqlParameter Array(IReadOnlyCollection<string> ids);
+
+    /// <summary>
+    /// The key of an id as a parameter of the key's own type, or a null value when the id is not a key of this type in
+    /// its canonical form (so no row can be its, and nothing is thrown).
+    /// </summary>
+    public abstract NpgsqlParameter ParameterOrNull(string id);
+
+    /// <summary>The keys of ids as <see cref="ParameterOrNull"/> makes each, in one array of the key's type.</summary>
+    public abstract NpgsqlParameter ArrayOrNulls(string[] ids);
 
     /// <summary>Reads the key at <paramref name="ordinal"/> of the current row as its canonical id.</summary>
     public abstract string Read(NpgsqlDataReader reader, int ordinal);
@@ -88,14 +100,20 @@ internal abstract class TableKey
 
         protected abstract bool TryParse(string id, out T key);
 
+        /// <summary>Whether <paramref name="id"/> is a key of this type in its canonical form.</summary>
+        protected bool IsKey(string id, out T key)
+        {
+            ArgumentNullException.ThrowIfNull(id);
+            return TryParse(id, out key);
+        }
+
         protected abstract string FormatKey(T key);
 
         protected abstract string Form { get; }
 
         private T Parse(string id)
         {
-            ArgumentNullException.ThrowIfNull(id);
-            return TryParse(id, out T key)
+            return IsKey(id, out T key)
                 ? key
                 : throw new InvalidEntityIdException(id, $"the key of {Table} is {Form}.");
         }
@@ -118,9 +136,33 @@ internal abstract class TableKey
         }
 
         protected override string FormatKey(string key) => key;
+
+        // Every id is a text key (one the core's rules refuse throws, as the new store's own check would first).
+        public override NpgsqlParameter ParameterOrNull(string id) => Parameter(id);
+
+        public override NpgsqlParameter ArrayOrNulls(string[] ids) => Array(ids);
     }
 
-    private abstract class IntegerKeyBase<T>(string table) : Typed<T>(table)
+    /// <summary>A key of a value type, whose absent keys are null values of <c>T?</c>.</summary>
+    private abstract class ValueKey<T>(string table) : Typed<T>(table)
+        where T : struct
+    {
+        public override NpgsqlParameter ParameterOrNull(string id) =>
+            new NpgsqlParameter<T?> { TypedValue = IsKey(id, out T key) ? key : null };
+
+        public override NpgsqlParameter ArrayOrNulls(string[] ids)
+        {
+            var keys = new T?[ids.Length];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                keys[i] = IsKey(ids[i], out T key) ? key : null;
+            }
+
+            return new NpgsqlParameter<T?[]> { TypedValue = keys };
+        }
+    }
+
+    private abstract class IntegerKeyBase<T>(string table) : ValueKey<T>(table)
         where T : struct, IBinaryInteger<T>
     {
         protected override bool TryParse(string id, out T key)
@@ -160,7 +202,7 @@ internal abstract class TableKey
             + "(no '+', no leading zeros, no spaces)";
     }
 
-    private sealed class UuidKey(string table) : Typed<Guid>(table)
+    private sealed class UuidKey(string table) : ValueKey<Guid>(table)
     {
         public override PostgreSqlKeyType Type => PostgreSqlKeyType.Uuid;
 

@@ -57,6 +57,26 @@ internal sealed class TableMapping<TOld>
     /// <summary>Builds an entity from the current row (columns at 0 to n - 1, the key at n) and its id.</summary>
     public Func<NpgsqlDataReader, string, TOld> Read { get; }
 
+    /// <summary>Reads the current row with <see cref="Read"/>, a column that does not read as its property being a
+    /// corrupt row.</summary>
+    /// <exception cref="CorruptPayloadException">A column does not read as its property.</exception>
+    public TOld ReadEntity(NpgsqlDataReader reader, string id)
+    {
+        try
+        {
+            return Read(reader, id);
+        }
+        catch (InvalidCastException exception)
+        {
+            throw new CorruptPayloadException(
+                id,
+                Table.Qualified,
+                $"a column does not read as its {typeof(TOld).Name} property: {exception.Message}",
+                exception
+            );
+        }
+    }
+
     /// <summary>Adds one parameter per column, in order.</summary>
     public Action<TOld, NpgsqlParameterCollection> Write { get; }
 

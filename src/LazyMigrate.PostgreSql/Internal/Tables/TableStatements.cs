@@ -16,6 +16,8 @@ internal sealed class TableStatements
         string select = $"SELECT {string.Join(", ", quoted.Append(key))} FROM {t}";
         Find = $"{select} WHERE {key} = $1";
         FindMany = $"{select} WHERE {key} = ANY($1)";
+        ReadAlongColumns = string.Join(", ", quoted.Append(key).Select(c => "o." + c));
+        QuotedKeyColumn = key;
         ScanFirst = $"{select} ORDER BY {key} LIMIT $1";
         ScanAfter = $"{select} WHERE {key} > $1 ORDER BY {key} LIMIT $2";
 
@@ -43,6 +45,15 @@ internal sealed class TableStatements
     public string Find { get; }
 
     public string FindMany { get; }
+
+    /// <summary>
+    /// Gets the columns in the layout the mapping's reader expects, qualified by the alias <c>o</c>, for a new store's
+    /// lock that reads the table along (<see cref="TableReadAlong{TOld}"/>).
+    /// </summary>
+    public string ReadAlongColumns { get; }
+
+    /// <summary>Gets the key column, quoted.</summary>
+    public string QuotedKeyColumn { get; }
 
     public string ScanFirst { get; }
 
