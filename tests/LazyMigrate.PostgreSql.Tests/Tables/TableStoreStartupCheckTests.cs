@@ -69,6 +69,25 @@ public sealed class TableStoreStartupCheckTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task StartAsync_ACharKey_FailsNamingTheKeyAndItsType()
+    {
+        // A text key is sent as text: over char(n) the column is cast (no index) and keys come back padded.
+        string table = TestDatabase.UniqueTable("padded");
+        await server.DataSource.ExecuteAsync(
+            $"CREATE TABLE \"{table}\" (id char(20) PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL)"
+        );
+        using IHost host = Host(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Text));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains(
+            "the key column \"id\" is bpchar, not text or varchar (KeyType Text)",
+            error.Message,
+            StringComparison.Ordinal
+        );
+    }
+
+    [Fact]
     public async Task StartAsync_UniqueIndexOnTheKey_AndEveryColumnThere_Starts()
     {
         string table = TestDatabase.UniqueTable("unique");

@@ -105,7 +105,7 @@ internal abstract class TableKey
     {
         public override PostgreSqlKeyType Type => PostgreSqlKeyType.Text;
 
-        public override IReadOnlyList<string> ColumnTypes { get; } = ["text", "varchar", "bpchar", "citext"];
+        public override IReadOnlyList<string> ColumnTypes { get; } = ["text", "varchar"];
 
         protected override string Form => "text";
 
