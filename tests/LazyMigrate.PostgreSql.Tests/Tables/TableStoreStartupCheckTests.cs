@@ -42,7 +42,8 @@ public sealed class TableStoreStartupCheckTests(PostgresServer server)
             StringComparison.Ordinal
         );
         Assert.Contains(
-            "the column \"full_name\" (LegacyCustomer.FullName) is int4, which a String does not read from",
+            "the column \"full_name\" (LegacyCustomer.FullName) is int4, "
+                + "which a property of type String cannot read from",
             error.Message,
             StringComparison.Ordinal
         );

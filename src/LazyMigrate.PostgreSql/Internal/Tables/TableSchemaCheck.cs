@@ -92,8 +92,8 @@ internal static class TableSchemaCheck
             )
             {
                 problems.Add(
-                    $"the column \"{column.Name}\"{member} is {actual.Type}, which a {Name(column.Type)} does not "
-                        + $"read from ({Either(compatible)} would do)"
+                    $"the column \"{column.Name}\"{member} is {actual.Type}, which a property of type "
+                        + $"{Name(column.Type)} cannot read from ({Either(compatible)} would do)"
                 );
             }
         }
