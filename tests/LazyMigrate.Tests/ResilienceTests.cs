@@ -368,6 +368,12 @@ public sealed class ResilienceTests
     /// Advances the fake clock a second at a time until the condition holds, letting the awaits that a step completed
     /// run in between; the cap turns a wait that would never end into a failure.
     /// </summary>
+    /// <remarks>
+    /// Between steps the loop gives up its thread for a real millisecond, not a <c>Task.Yield</c>: a yield on a
+    /// thread-pool thread queues the loop on that thread's own queue, which it takes back at once, so while the other
+    /// threads were busy (a full test run) the loop spun through its hour of fake time before the retry's continuation,
+    /// queued on the global queue, ever ran ('The condition did not hold within an hour of fake time').
+    /// </remarks>
     private static async Task AdvanceUntilAsync(
         Microsoft.Extensions.Time.Testing.FakeTimeProvider time,
         Func<bool> condition
@@ -377,7 +383,7 @@ public sealed class ResilienceTests
         {
             Assert.True(step < 3_600, "The condition did not hold within an hour of fake time.");
             time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Yield();
+            await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System);
         }
     }
 

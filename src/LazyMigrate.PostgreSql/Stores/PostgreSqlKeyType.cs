@@ -7,8 +7,8 @@ namespace LazyMigrate.PostgreSql;
 public enum PostgreSqlKeyType
 {
     /// <summary>
-    /// <c>text</c>, <c>varchar</c> or <c>citext</c>: any id PostgreSQL text can hold, scanned in the column's
-    /// collation.
+    /// <c>text</c> or <c>varchar</c> (not <c>char(n)</c> or <c>citext</c>, whose comparison with a text key casts the
+    /// column): any id PostgreSQL text can hold, scanned in the column's collation.
     /// </summary>
     Text,
 

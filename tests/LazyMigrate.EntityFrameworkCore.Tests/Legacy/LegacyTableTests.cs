@@ -1,6 +1,8 @@
 using System.Globalization;
+using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Conformance;
 using LazyMigrate.TestKit.Servers;
+using Npgsql;
 
 namespace LazyMigrate.EntityFrameworkCore.Tests.Legacy;
 
@@ -107,10 +109,12 @@ public abstract class LegacyTableTests(TestDatabase database, bool autoincrement
         Assert.Equal(1008, await LegacyTable.InsertAsync(db, "Legacy"));
     }
 
-    private static EntityFrameworkCoreOldStore<LegacyDb, LegacyContact, int> Store(ContextFactory<LegacyDb> db) =>
+    protected Task<ContextFactory<LegacyDb>> CreateTableAsync() => LegacyTable.CreateAsync(database, autoincrement);
+
+    protected static EntityFrameworkCoreOldStore<LegacyDb, LegacyContact, int> Store(ContextFactory<LegacyDb> db) =>
         new(db, d => d.Customers, c => c.Id);
 
-    private static LegacyContact Contact(string fullName, int version) =>
+    protected static LegacyContact Contact(string fullName, int version) =>
         new() { FullName = fullName, Version = version };
 
     private static bool IsUpdate(string command) => command.Contains("UPDATE ", StringComparison.Ordinal);
@@ -123,4 +127,42 @@ public sealed class SqliteAutoincrementLegacyTableTests()
     : LegacyTableTests(new SqliteFiles(writeAheadLog: false), autoincrement: true);
 
 [Collection("postgres")]
-public sealed class PostgresLegacyTableTests(PostgresServer server) : LegacyTableTests(new PostgresDatabases(server));
+public sealed class PostgresLegacyTableTests(PostgresServer server) : LegacyTableTests(new PostgresDatabases(server))
+{
+    /// <summary>("LMSQ", the sequence's OID): the lock LazyMigrate.PostgreSql's table store takes on it too.</summary>
+    private const string SequenceLock = "1280136017, 'legacy_customers_id_seq'::regclass::oid::int";
+
+    [Fact]
+    public async Task Upsert_OfAHighKey_TakesTheSequenceLockTheTableStoreTakes()
+    {
+        ContextFactory<LegacyDb> db = await CreateTableAsync();
+        var store = Store(db);
+        await using var holder = new NpgsqlConnection(db.ConnectionString);
+        await holder.OpenAsync();
+        await using var watcher = new NpgsqlConnection(db.ConnectionString);
+        await watcher.OpenAsync();
+        await Run(holder, $"SELECT pg_advisory_lock({SequenceLock})");
+
+        Task upsert = store.UpsertAsync("1007", Contact("High", version: 1)).AsTask();
+        await Eventually.TrueAsync(
+            async () =>
+                await Run(
+                    watcher,
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 "
+                        + "AND classid = 1280136017 AND objid = 'legacy_customers_id_seq'::regclass::oid"
+                ) == 1,
+            what: "the upsert waits for the sequence's lock"
+        );
+        await Run(holder, $"SELECT pg_advisory_unlock({SequenceLock})");
+        await upsert;
+
+        Assert.Equal(1008, await LegacyTable.InsertAsync(db, "Legacy"));
+    }
+
+    private static async Task<long> Run(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        object? value = await command.ExecuteScalarAsync();
+        return value is long count ? count : 0;
+    }
+}

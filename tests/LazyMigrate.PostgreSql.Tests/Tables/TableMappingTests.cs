@@ -184,6 +184,20 @@ public sealed class TableMappingTests(PostgresServer server)
     }
 
     [Fact]
+    public void Options_AnUndefinedKeyType_FailsNamingTheOption()
+    {
+        var options = new PostgreSqlTableStoreOptions<LegacyCustomer>
+        {
+            TableName = "customers",
+            KeyType = (PostgreSqlKeyType)42,
+        };
+
+        var error = Assert.Throws<ArgumentException>(() => Store(options));
+
+        Assert.Contains("KeyType 42 is not a PostgreSqlKeyType", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RowMapping_AWriterThatAddsTooFewValues_FailsBeforeWriting()
     {
         string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Text);

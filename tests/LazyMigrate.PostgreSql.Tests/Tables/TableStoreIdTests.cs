@@ -25,6 +25,10 @@ public sealed class TableStoreIdTests(PostgresServer server)
     [InlineData(PostgreSqlKeyType.Uuid, "0F8FAD5B-D9CB-469F-A165-70867728950E")]
     [InlineData(PostgreSqlKeyType.Uuid, "{0f8fad5b-d9cb-469f-a165-70867728950e}")]
     [InlineData(PostgreSqlKeyType.Uuid, "0f8fad5bd9cb469fa16570867728950e")]
+    [InlineData(PostgreSqlKeyType.Uuid, " 0f8fad5b-d9cb-469f-a165-70867728950e")]
+    [InlineData(PostgreSqlKeyType.Uuid, "0f8fad5b-d9cb-469f-a165-70867728950e ")]
+    [InlineData(PostgreSqlKeyType.Uuid, "0f8fad5b-0x9c-469f-a165-70867728950e")]
+    [InlineData(PostgreSqlKeyType.Uuid, "0f8fad5b-+9cb-469f-a165-70867728950e")]
     [InlineData(PostgreSqlKeyType.Text, "nul\0inside")]
     public async Task EveryMethod_ANonCanonicalId_IsAnInvalidEntityIdNamingIt(PostgreSqlKeyType keyType, string id)
     {

@@ -26,9 +26,13 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
     [InlineData(PostgreSqlKeyType.BigInt)]
     [InlineData(PostgreSqlKeyType.Uuid)]
     [InlineData(PostgreSqlKeyType.Text)]
-    public async Task PointRead_BatchedRead_AndScanPage_UseThePrimaryKeyIndex(PostgreSqlKeyType keyType)
+    [InlineData(PostgreSqlKeyType.Text, "varchar(20)")]
+    public async Task PointRead_BatchedRead_AndScanPage_UseThePrimaryKeyIndex(
+        PostgreSqlKeyType keyType,
+        string? keyColumnType = null
+    )
     {
-        string table = await AnalyzedTableAsync(keyType);
+        string table = await AnalyzedTableAsync(keyType, keyColumnType);
         var options = LegacyTables.CustomerOptions(table, keyType);
         options.ScanPageSize = 10;
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(server.DataSource, options);
@@ -67,7 +71,11 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
         {
             Assert.Contains($"Index Scan using {table}_pkey", plan, StringComparison.Ordinal);
             Assert.DoesNotContain("Seq Scan", plan, StringComparison.Ordinal);
-            Assert.DoesNotContain("(id)::", plan, StringComparison.Ordinal); // no cast of the key column
+            if (keyColumnType is null)
+            {
+                // varchar's index is text's: the plan shows (id)::text, a relabelling the index still serves.
+                Assert.DoesNotContain("(id)::", plan, StringComparison.Ordinal); // no cast of the key column
+            }
         }
     }
 
@@ -114,9 +122,16 @@ public sealed class TableStoreQueryPlanTests(PostgresServer server)
     }
 
     /// <summary>A legacy table of <see cref="Rows"/> rows, analyzed.</summary>
-    private async Task<string> AnalyzedTableAsync(PostgreSqlKeyType keyType)
+    private async Task<string> AnalyzedTableAsync(PostgreSqlKeyType keyType, string? keyColumnType = null)
     {
         string table = await LegacyTables.CreateCustomersAsync(server.DataSource, keyType);
+        if (keyColumnType is not null)
+        {
+            await server.DataSource.ExecuteAsync(
+                $"ALTER TABLE \"{table}\" ALTER COLUMN id TYPE {keyColumnType} COLLATE \"C\""
+            );
+        }
+
         await server.DataSource.ExecuteAsync(
             $"INSERT INTO \"{table}\" (id, full_name, version) "
                 + $"SELECT {KeyOf(keyType, "n")}, 'Name ' || n, n FROM generate_series(1, {Rows}) AS n"

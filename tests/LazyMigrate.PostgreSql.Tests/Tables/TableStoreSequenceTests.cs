@@ -66,16 +66,16 @@ public sealed class TableStoreSequenceTests(PostgresServer server)
     {
         var store = await LegacyTables.CustomerStoreAsync(server.DataSource, PostgreSqlKeyType.Integer);
         string table = LegacyTables.Unquoted(store.TableName);
-        string lockKey = $"lazymigrate:sequence:\"public\".\"{table}_id_seq\"";
+        string lockKey = $"\"public\".\"{table}_id_seq\"";
         await using NpgsqlConnection holder = await server.DataSource.OpenConnectionAsync();
-        await ExecuteAsync(holder, "SELECT pg_advisory_lock(hashtextextended($1, 0))", lockKey);
+        await ExecuteAsync(holder, "SELECT pg_advisory_lock(1280136017, $1::regclass::oid::int)", lockKey);
 
         // Both wait for the sequence's lock, the higher key first: whoever comes second must not move it back.
         Task high = store.UpsertAsync("800", LegacyCustomer.Create("800", 1)).AsTask();
         await Eventually.TrueAsync(async () => await WaitersAsync(lockKey) == 1, what: "the first upsert waits");
         Task low = store.UpsertAsync("300", LegacyCustomer.Create("300", 1)).AsTask();
         await Eventually.TrueAsync(async () => await WaitersAsync(lockKey) == 2, what: "both upserts wait");
-        await ExecuteAsync(holder, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", lockKey);
+        await ExecuteAsync(holder, "SELECT pg_advisory_unlock(1280136017, $1::regclass::oid::int)", lockKey);
         await Task.WhenAll(high, low);
 
         Assert.Equal(801, await LegacyInsertAsync(store.TableName));
@@ -180,7 +180,7 @@ public sealed class TableStoreSequenceTests(PostgresServer server)
     private async Task<long> WaitersAsync(string key) =>
         await server.DataSource.ScalarAsync<long>(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                + "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+                + "AND objsubid = 2 AND classid = 1280136017 AND objid = $1::regclass::oid",
             key
         );
 

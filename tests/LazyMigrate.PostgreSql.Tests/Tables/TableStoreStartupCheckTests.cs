@@ -42,7 +42,8 @@ public sealed class TableStoreStartupCheckTests(PostgresServer server)
             StringComparison.Ordinal
         );
         Assert.Contains(
-            "the column \"full_name\" (LegacyCustomer.FullName) is int4, which a String does not read from",
+            "the column \"full_name\" (LegacyCustomer.FullName) is int4, "
+                + "which a property of type String cannot read from",
             error.Message,
             StringComparison.Ordinal
         );
@@ -66,6 +67,70 @@ public sealed class TableStoreStartupCheckTests(PostgresServer server)
             error.Message,
             StringComparison.Ordinal
         );
+    }
+
+    [Fact]
+    public async Task StartAsync_ACharKey_FailsNamingTheKeyAndItsType()
+    {
+        // A text key is sent as text: over char(n) the column is cast (no index) and keys come back padded.
+        string table = TestDatabase.UniqueTable("padded");
+        await server.DataSource.ExecuteAsync(
+            $"CREATE TABLE \"{table}\" (id char(20) PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL)"
+        );
+        using IHost host = Host(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Text));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains(
+            "the key column \"id\" is bpchar, not text or varchar (KeyType Text)",
+            error.Message,
+            StringComparison.Ordinal
+        );
+    }
+
+    [Fact]
+    public async Task StartAsync_ColumnsNoWriteCanSet_AndAnUnmappedRequiredColumn_FailNamingEachOfThem()
+    {
+        string table = TestDatabase.UniqueTable("unwritable");
+        await server.DataSource.ExecuteAsync(
+            $"CREATE TABLE \"{table}\" (id integer PRIMARY KEY, full_name text GENERATED ALWAYS AS ('x') STORED, "
+                + "version integer GENERATED ALWAYS AS IDENTITY, region text NOT NULL, note text NOT NULL DEFAULT '')"
+        );
+        using IHost host = Host(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Integer));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains(
+            "the column \"full_name\" (LegacyCustomer.FullName) is generated, which no write can set",
+            error.Message,
+            StringComparison.Ordinal
+        );
+        Assert.Contains(
+            "the column \"version\" (LegacyCustomer.Version) is GENERATED ALWAYS AS IDENTITY",
+            error.Message,
+            StringComparison.Ordinal
+        );
+        Assert.Contains(
+            "the column \"region\" is NOT NULL without a default and the mapping does not write it",
+            error.Message,
+            StringComparison.Ordinal
+        );
+        Assert.DoesNotContain("\"note\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("VIEW", "a view")]
+    [InlineData("MATERIALIZED VIEW", "a materialized view")]
+    public async Task StartAsync_OverAView_FailsSayingItIsNotATable(string kind, string named)
+    {
+        string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer);
+        string view = TestDatabase.UniqueTable("view");
+        await server.DataSource.ExecuteAsync($"CREATE {kind} \"{view}\" AS SELECT * FROM \"{table}\"");
+        using IHost host = Host(o => (o.TableName, o.KeyType) = (view, PostgreSqlKeyType.Integer));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains($"\"public\".\"{view}\" is {named}, not a table", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,9 +12,10 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// <remarks>
 /// Within the inserting transaction: a transaction-scoped advisory lock, taken only when the key is at or past the
 /// sequence's last value, serializes the writers that may move it, and the conditional <c>setval</c> under it moves the
-/// sequence forward only, never back. The sequence is found once, through <c>pg_get_serial_sequence</c> with the
-/// table and column of the EF Core model; values travel as parameters, and the sequence's name comes from the catalog,
-/// quoted by the server.
+/// sequence forward only, never back over another writer's key (a legacy <c>nextval</c> between the check and the
+/// <c>setval</c> takes no lock: that is the documented limit). The sequence is found once, through
+/// <c>pg_get_serial_sequence</c> with the table and column of the EF Core model; values travel as parameters, and the
+/// sequence's name comes from the catalog, quoted by the server.
 /// </remarks>
 internal sealed class KeySequence<TContext, TEntity, TKey>(Func<TContext, DbSet<TEntity>> set, string keyProperty)
     where TContext : DbContext
@@ -23,7 +24,11 @@ internal sealed class KeySequence<TContext, TEntity, TKey>(Func<TContext, DbSet<
 {
     private const string NpgsqlProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
 
-    /// <summary>Sets the advisory locks of sequences apart from other users of the two-key form.</summary>
+    /// <summary>
+    /// Sets the advisory locks of sequences apart from other users of the two-key form; the second key is the
+    /// sequence's OID. LazyMigrate.PostgreSql's table store (TableSequence) takes the very same lock, so writers
+    /// through both stores on one sequence take turns.
+    /// </summary>
     private const int LockSpace = 0x4C4D_5351; // "LMSQ"
 
     private static readonly bool IsIntegerKey =
@@ -60,7 +65,8 @@ internal sealed class KeySequence<TContext, TEntity, TKey>(Func<TContext, DbSet<
             .Replace("}", "}}", StringComparison.Ordinal);
         await context
             .Database.ExecuteSqlRawAsync(
-                "SELECT pg_advisory_xact_lock({0}, hashtext({1})) " + $"WHERE {{2}} >= (SELECT last_value FROM {from})",
+                "SELECT pg_advisory_xact_lock({0}, {1}::regclass::oid::int) "
+                    + $"WHERE {{2}} >= (SELECT last_value FROM {from})",
                 [LockSpace, sequence, value],
                 cancellationToken
             )

@@ -123,7 +123,7 @@ internal abstract class TableKey
     {
         public override PostgreSqlKeyType Type => PostgreSqlKeyType.Text;
 
-        public override IReadOnlyList<string> ColumnTypes { get; } = ["text", "varchar", "bpchar", "citext"];
+        public override IReadOnlyList<string> ColumnTypes { get; } = ["text", "varchar"];
 
         protected override string Form => "text";
 
@@ -211,8 +211,10 @@ internal abstract class TableKey
         protected override string Form =>
             "uuid: an id must be a UUID in lower-case hyphenated form (0f8fad5b-d9cb-469f-a165-70867728950e)";
 
+        // "D" alone trims spaces and takes "0x" or a sign inside a group; the id must be what formatting gives back,
+        // as for the integer keys, so that one row never answers to two ids.
         protected override bool TryParse(string id, out Guid key) =>
-            Guid.TryParseExact(id, "D", out key) && !id.AsSpan().ContainsAnyInRange('A', 'F');
+            Guid.TryParseExact(id, "D", out key) && string.Equals(key.ToString("D"), id, StringComparison.Ordinal);
 
         protected override string FormatKey(Guid key) => key.ToString("D");
     }

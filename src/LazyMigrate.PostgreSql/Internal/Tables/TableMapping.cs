@@ -130,13 +130,19 @@ internal sealed class TableMapping<TOld>
         PropertyInfo? keyMember = members.FirstOrDefault(m => m.Column == options.KeyColumn).Property;
         PostgreSqlKeyType? keyType =
             options.KeyType ?? (keyMember is null ? null : TableKey.TypeOf(keyMember.PropertyType));
+        if (keyType is { } undefined && !Enum.IsDefined(undefined))
+        {
+            failures.Add($"KeyType {(int)undefined} is not a PostgreSqlKeyType (Text, Integer, BigInt or Uuid).");
+            return null;
+        }
+
         if (keyType is null)
         {
             failures.Add(
                 keyMember is null
                     ? $"KeyType is required: no property maps to the key column '{options.KeyColumn}'."
-                    : $"KeyType is required: the key property {keyMember.Name} is a {keyMember.PropertyType.Name}, "
-                        + "not a string, int, long or Guid."
+                    : $"KeyType is required: the key property {keyMember.Name} is of type "
+                        + $"{keyMember.PropertyType.Name}, not string, int, long or Guid."
             );
             return null;
         }
@@ -145,8 +151,8 @@ internal sealed class TableMapping<TOld>
         if (keyMember is not null && keyMember.PropertyType != typeof(string) && keyMember.PropertyType != key.ClrType)
         {
             failures.Add(
-                $"the key property {keyMember.Name} is a {keyMember.PropertyType.Name}: a {key.Type} key needs a "
-                    + $"{key.ClrType.Name} or string property."
+                $"the key property {keyMember.Name} is of type {keyMember.PropertyType.Name}: KeyType {key.Type} "
+                    + $"needs a property of type {key.ClrType.Name} or String."
             );
         }
 
@@ -171,8 +177,8 @@ internal sealed class TableMapping<TOld>
             if (TableColumnTypes.For(property.PropertyType) is null)
             {
                 failures.Add(
-                    $"{typeof(TOld).Name}.{property.Name} is a {property.PropertyType.Name}, which the convention "
-                        + $"does not map: Ignore(x => x.{property.Name}) or UseRowMapping."
+                    $"{typeof(TOld).Name}.{property.Name} is of type {property.PropertyType.Name}, "
+                        + $"which the convention does not map: Ignore(x => x.{property.Name}) or UseRowMapping."
                 );
             }
         }
