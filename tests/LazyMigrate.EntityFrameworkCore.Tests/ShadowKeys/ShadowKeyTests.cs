@@ -47,18 +47,7 @@ public abstract class ShadowKeyTests(TestDatabase database) : IAsyncLifetime
         ContextFactory<LegacyDb> legacy = await LegacyTable.CreateAsync(database);
         ContextFactory<ShadowKeyDb> customers = await database.CreateAsync<ShadowKeyDb>(o => new ShadowKeyDb(o));
         await LegacyTable.SeedAsync(legacy, 1, "Ada Lovelace", UpdatedAt, "checked by billing");
-        var services = new ServiceCollection();
-        services.AddSingleton<IDbContextFactory<LegacyDb>>(legacy);
-        services.AddSingleton<IDbContextFactory<ShadowKeyDb>>(customers);
-        var mapper = new ContactMapper();
-        services
-            .AddLazyMigration<LegacyContact, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
-            .UseMapper(mapper)
-            .UseReverseMerger(mapper)
-            .UseEntityFrameworkCoreOldStore((LegacyDb d) => d.Customers, c => c.Id)
-            .UseEntityFrameworkCoreNewStore<LegacyContact, Customer, ShadowKeyDb, string>(d => d.Customers)
-            .UseInMemoryLock();
-        await using ServiceProvider provider = services.BuildServiceProvider(validateScopes: true);
+        await using ServiceProvider provider = SyncWriteBackFromLegacyTable(legacy, customers);
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyContact, Customer>>();
 
         Assert.Equal(new Customer("Ada", "Lovelace", "555-0100"), await repository.GetAsync("1"));
@@ -83,6 +72,28 @@ public abstract class ShadowKeyTests(TestDatabase database) : IAsyncLifetime
     {
         ContextFactory<LegacyDb> legacy = await LegacyTable.CreateAsync(database);
         ContextFactory<ShadowKeyDb> customers = await database.CreateAsync<ShadowKeyDb>(o => new ShadowKeyDb(o));
+        await using ServiceProvider provider = SyncWriteBackFromLegacyTable(legacy, customers);
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyContact, Customer>>();
+        var newStore = provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyContact->Customer");
+
+        var save = await Assert.ThrowsAsync<InvalidEntityIdException>(() =>
+            repository.SaveAsync(id, new Customer("Ada", "King", "555-0199")).AsTask()
+        );
+        var delete = await Assert.ThrowsAsync<InvalidEntityIdException>(() => repository.DeleteAsync(id).AsTask());
+
+        Assert.Equal((id, id), (save.EntityId, delete.EntityId));
+        Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync(id)).State);
+    }
+
+    /// <summary>
+    /// A migration from the legacy table to the id-less model through the two EF Core stores, with Sync write-back
+    /// through a merger.
+    /// </summary>
+    private static ServiceProvider SyncWriteBackFromLegacyTable(
+        ContextFactory<LegacyDb> legacy,
+        ContextFactory<ShadowKeyDb> customers
+    )
+    {
         var services = new ServiceCollection();
         services.AddSingleton<IDbContextFactory<LegacyDb>>(legacy);
         services.AddSingleton<IDbContextFactory<ShadowKeyDb>>(customers);
@@ -94,17 +105,7 @@ public abstract class ShadowKeyTests(TestDatabase database) : IAsyncLifetime
             .UseEntityFrameworkCoreOldStore((LegacyDb d) => d.Customers, c => c.Id)
             .UseEntityFrameworkCoreNewStore<LegacyContact, Customer, ShadowKeyDb, string>(d => d.Customers)
             .UseInMemoryLock();
-        await using ServiceProvider provider = services.BuildServiceProvider(validateScopes: true);
-        var repository = provider.GetRequiredService<IMigratingRepository<LegacyContact, Customer>>();
-        var newStore = provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyContact->Customer");
-
-        var save = await Assert.ThrowsAsync<InvalidEntityIdException>(() =>
-            repository.SaveAsync(id, new Customer("Ada", "King", "555-0199")).AsTask()
-        );
-        var delete = await Assert.ThrowsAsync<InvalidEntityIdException>(() => repository.DeleteAsync(id).AsTask());
-
-        Assert.Equal((id, id), (save.EntityId, delete.EntityId));
-        Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync(id)).State);
+        return services.BuildServiceProvider(validateScopes: true);
     }
 }
 
