@@ -39,16 +39,7 @@ public sealed class TableStoreWriteTests(PostgresServer server)
     {
         string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer);
         string quoted = $"\"public\".\"{table}\"";
-        var services = new ServiceCollection();
-        services.AddSingleton(server.DataSource);
-        services
-            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
-            .UseMapper(new CustomerMapper())
-            .UseReverseMapper(new CustomerMapper())
-            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Integer))
-            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true))
-            .UseInMemoryLock();
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using ServiceProvider provider = SyncWriteBackInto(table);
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         await server.DataSource.ExecuteAsync($"INSERT INTO {quoted} (full_name, version) VALUES ('Ada Lovelace', 1)");
         await SetLegacyColumnsAsync(quoted, 1);
@@ -73,16 +64,7 @@ public sealed class TableStoreWriteTests(PostgresServer server)
     public async Task SyncWriteBack_OfAnIdTheIntegerKeyCannotHold_FailsNamingIt_AndLeavesBothStoresUnchanged(string id)
     {
         string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer);
-        var services = new ServiceCollection();
-        services.AddSingleton(server.DataSource);
-        services
-            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
-            .UseMapper(new CustomerMapper())
-            .UseReverseMapper(new CustomerMapper())
-            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Integer))
-            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true))
-            .UseInMemoryLock();
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using ServiceProvider provider = SyncWriteBackInto(table);
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         var newStore = provider.GetRequiredKeyedService<INewStore<Customer>>("LegacyCustomer->Customer");
 
@@ -94,6 +76,21 @@ public sealed class TableStoreWriteTests(PostgresServer server)
         Assert.Equal((id, id), (save.EntityId, delete.EntityId));
         Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync(id)).State);
         Assert.Equal(0L, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"public\".\"{table}\""));
+    }
+
+    /// <summary>A migration from the integer-keyed legacy table to a new document table, with Sync write-back.</summary>
+    private ServiceProvider SyncWriteBackInto(string table)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(server.DataSource);
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Sync)
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (table, PostgreSqlKeyType.Integer))
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true))
+            .UseInMemoryLock();
+        return services.BuildServiceProvider();
     }
 
     private Task SetLegacyColumnsAsync(string table, int id) =>
