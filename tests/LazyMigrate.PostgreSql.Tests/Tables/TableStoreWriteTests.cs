@@ -78,7 +78,7 @@ public sealed class TableStoreWriteTests(PostgresServer server)
         Assert.Equal(0L, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"public\".\"{table}\""));
     }
 
-    /// <summary>A migration from the integer-keyed legacy table to a new document table, with Sync write-back.</summary>
+    /// <summary>A migration from the integer-keyed legacy table to a new document table, Sync write-back.</summary>
     private ServiceProvider SyncWriteBackInto(string table)
     {
         var services = new ServiceCollection();
