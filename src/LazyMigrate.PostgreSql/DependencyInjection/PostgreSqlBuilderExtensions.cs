@@ -1,3 +1,4 @@
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,9 @@ public static partial class PostgreSqlBuilderExtensions
 {
     /// <summary>
     /// Uses a <see cref="PostgreSqlNewStore{TNew}"/> as the new store, over the container's <see
-    /// cref="NpgsqlDataSource"/> unless one is given.
+    /// cref="NpgsqlDataSource"/> unless one is given. With a PostgreSQL outbox on the same database (<see
+    /// cref="UsePostgreSqlOutbox"/>, before or after this call), the store is a <see
+    /// cref="PostgreSqlOutboxNewStore{TNew}"/> writing into it.
     /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
@@ -36,13 +39,26 @@ public static partial class PostgreSqlBuilderExtensions
             typeof(TNew),
             dataSource,
             configure,
-            sp => sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name) is PostgreSqlNewStore<TNew>
+            sp =>
+                sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name)
+                    is PostgreSqlNewStore<TNew>
+                        or PostgreSqlOutboxNewStore<TNew>
         );
-        return builder.UseNewStore(sp => new PostgreSqlNewStore<TNew>(
-            dataSource ?? DataSourceFrom(sp),
-            StoreOptions(sp, name),
-            sp.GetService<ILoggerFactory>()
-        ));
+        builder.Services.RemoveAllKeyed<NewStoreDataSource>(builder.Name);
+        builder.Services.AddKeyedSingleton(builder.Name, new NewStoreDataSource(dataSource));
+        return builder.UseNewStore(sp =>
+        {
+            NpgsqlDataSource source = dataSource ?? DataSourceFrom(sp);
+            PostgreSqlDocumentStoreOptions options = StoreOptions(sp, name);
+            var loggerFactory = sp.GetService<ILoggerFactory>();
+
+            // The store records intents with its writes only into an outbox its own statements can reach.
+            return
+                sp.GetKeyedService<IMigrationOutbox>(builder.Name) is PostgreSqlOutbox outbox
+                && outbox.SharesDatabaseWith(source)
+                ? new PostgreSqlOutboxNewStore<TNew>(source, outbox, options, loggerFactory)
+                : new PostgreSqlNewStore<TNew>(source, options, loggerFactory);
+        });
     }
 
     /// <summary>
@@ -163,6 +179,9 @@ public static partial class PostgreSqlBuilderExtensions
     /// <c>LegacyCustomer-&gt;Customer:NewStore</c>.
     /// </summary>
     private static string OptionsName(string migration, MigrationRole role) => $"{migration}:{role}";
+
+    /// <summary>The data source a migration's PostgreSQL new store was given, if any: the outbox's default.</summary>
+    private sealed record NewStoreDataSource(NpgsqlDataSource? DataSource);
 
     private static PostgreSqlDocumentStoreOptions StoreOptions(IServiceProvider services, string name) =>
         services.GetRequiredService<IOptionsMonitor<PostgreSqlDocumentStoreOptions>>().Get(name);

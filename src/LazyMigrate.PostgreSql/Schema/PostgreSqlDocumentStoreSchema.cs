@@ -65,20 +65,7 @@ public static class PostgreSqlDocumentStoreSchema
     {
         var script = new System.Text.StringBuilder();
         script.Append("-- LazyMigrate document table ").Append(table.Qualified).Append(": one row per entity id.\n");
-        if (table.Schema != "public")
-        {
-            // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
-            script
-                .Append("DO $lazymigrate$\nBEGIN\n")
-                .Append("    IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = '")
-                .Append(table.Schema)
-                .Append("') THEN\n")
-                .Append("        CREATE SCHEMA ")
-                .Append(PostgreSqlIdentifier.Quote(table.Schema, "schema"))
-                .Append(";\n")
-                .Append("    END IF;\nEND\n$lazymigrate$;\n");
-        }
-
+        AppendCreateSchema(script, table);
         script
             .Append("CREATE TABLE IF NOT EXISTS ")
             .Append(table.Qualified)
@@ -101,9 +88,39 @@ public static class PostgreSqlDocumentStoreSchema
         return script.ToString();
     }
 
+    /// <summary>Appends the creation of the table's schema, unless it is <c>public</c> or exists.</summary>
+    internal static void AppendCreateSchema(System.Text.StringBuilder script, DocumentTableName table)
+    {
+        if (table.Schema != "public")
+        {
+            // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
+            script
+                .Append("DO $lazymigrate$\nBEGIN\n")
+                .Append("    IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = '")
+                .Append(table.Schema)
+                .Append("') THEN\n")
+                .Append("        CREATE SCHEMA ")
+                .Append(PostgreSqlIdentifier.Quote(table.Schema, "schema"))
+                .Append(";\n")
+                .Append("    END IF;\nEND\n$lazymigrate$;\n");
+        }
+    }
+
+    internal static ValueTask<bool> CreateAsync(
+        NpgsqlDataSource dataSource,
+        DocumentTableName table,
+        CancellationToken cancellationToken
+    ) => CreateAsync(dataSource, table, CreateScript(table), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="script"/>, which creates <paramref name="table"/> (and what goes with it), unless the table
+    /// exists: the creation shared by every table LazyMigrate creates (stores and outbox), under one advisory lock.
+    /// </summary>
+    /// <returns><see langword="true"/> when this call ran the script.</returns>
     internal static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
         DocumentTableName table,
+        string script,
         CancellationToken cancellationToken
     )
     {
@@ -137,7 +154,7 @@ public static class PostgreSqlDocumentStoreSchema
                     return false;
                 }
 
-                NpgsqlCommand create = new(CreateScript(table), connection, transaction);
+                NpgsqlCommand create = new(script, connection, transaction);
                 await using (create.ConfigureAwait(false))
                 {
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

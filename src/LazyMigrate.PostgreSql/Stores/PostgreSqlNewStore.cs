@@ -21,6 +21,7 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     private readonly DocumentTable<TNew> _table;
     private readonly StoreLockStatements _lockStatements;
     private readonly bool _multiplexing;
+    private readonly OutboxStoreWrites<TNew>? _writes;
 
     /// <summary>
     /// The last old store asked to be read along, with the answer (a <see cref="ReadAlongChoice{TOld}"/>).
@@ -37,14 +38,27 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
         PostgreSqlDocumentStoreOptions? options = null,
         ILoggerFactory? loggerFactory = null
     )
+        : this(dataSource, options, loggerFactory, outbox: null) { }
+
+    /// <summary>A store whose locks record intents into <paramref name="outbox"/> when they insert, if given.</summary>
+    internal PostgreSqlNewStore(
+        NpgsqlDataSource dataSource,
+        PostgreSqlDocumentStoreOptions? options,
+        ILoggerFactory? loggerFactory,
+        PostgreSqlOutbox? outbox
+    )
     {
         _table = new DocumentTable<TNew>(dataSource, options, loggerFactory);
         _lockStatements = new StoreLockStatements(_table.Name, oldTable: null);
         _multiplexing = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
+        _writes = outbox is null ? null : new OutboxStoreWrites<TNew>(_table, outbox);
     }
 
     /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."customer"</c>.</summary>
     public string TableName => _table.Name.Qualified;
+
+    /// <summary>Gets the writes that record intents with the store's changes, when made with an outbox.</summary>
+    internal OutboxStoreWrites<TNew>? Writes => _writes;
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
@@ -144,7 +158,7 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
     {
         string[] idArray = ValidateLockArguments(ids, timeout);
         return await PostgreSqlNewStoreLock<TNew, NoOldTable>
-            .TryAcquireAsync(_table, _lockStatements, idArray, timeout, readAlong: null, cancellationToken)
+            .TryAcquireAsync(_table, _lockStatements, idArray, timeout, readAlong: null, _writes, cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -185,7 +199,7 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
 
         string[] idArray = ValidateLockArguments(ids, timeout);
         return await PostgreSqlNewStoreLock<TNew, TOld>
-            .TryAcquireAsync(_table, readAlong.Statements, idArray, timeout, readAlong, cancellationToken)
+            .TryAcquireAsync(_table, readAlong.Statements, idArray, timeout, readAlong, _writes, cancellationToken)
             .ConfigureAwait(false);
     }
 

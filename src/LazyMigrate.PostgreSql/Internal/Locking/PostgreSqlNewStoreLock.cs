@@ -1,5 +1,6 @@
 using System.Data;
 using System.Diagnostics;
+using LazyMigrate.Outbox;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Internal;
@@ -21,10 +22,13 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// (<see cref="StoreLockStatements"/>): <see cref="OldEntities"/> then holds what the migration would otherwise read
 /// in a round trip of its own. Without it, <typeparamref name="TOld"/> is <see cref="NoOldTable"/>, which no migration
 /// asks for.</para>
+/// <para>The lock of a store with an outbox (<see cref="PostgreSqlOutboxNewStore{TNew}"/>) also records the intents of
+/// the ids it inserts, in the insert's statement (<see cref="OutboxStoreWrites{T}"/>), before the same
+/// <c>COMMIT</c>.</para>
 /// </remarks>
 /// <typeparam name="T">The entity type of the new store.</typeparam>
 /// <typeparam name="TOld">The entity type of the old table read along, or <see cref="NoOldTable"/>.</typeparam>
-internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldStoreReadAlong<TOld>
+internal sealed class PostgreSqlNewStoreLock<T, TOld> : IOutboxNewStoreLock<T>, IOldStoreReadAlong<TOld>
     where T : class
     where TOld : class
 {
@@ -32,6 +36,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
     private readonly DocumentTable<T> _table;
     private readonly NpgsqlConnection _connection;
+    private readonly OutboxStoreWrites<T>? _writes;
     private int _released;
     private int _lost;
     private Exception? _insertFailure;
@@ -43,11 +48,13 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         DocumentTable<T> table,
         NpgsqlConnection connection,
         IReadOnlyDictionary<string, NewStoreRead<T>> current,
-        IReadOnlyDictionary<string, TOld> oldEntities
+        IReadOnlyDictionary<string, TOld> oldEntities,
+        OutboxStoreWrites<T>? writes
     )
     {
         _table = table;
         _connection = connection;
+        _writes = writes;
         Current = current;
         OldEntities = oldEntities;
     }
@@ -105,6 +112,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
     /// How long the call may wait for all the locks, counted from its start: zero tries once,
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.
     /// </param>
+    /// <param name="writes">The store's writes into its outbox, if it has one.</param>
     /// <param name="cancellationToken">Cancels the wait; whatever was granted is rolled back.</param>
     public static async ValueTask<PostgreSqlNewStoreLock<T, TOld>?> TryAcquireAsync(
         DocumentTable<T> table,
@@ -112,6 +120,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         string[] ids,
         TimeSpan timeout,
         OldTableReadAlong<TOld>? readAlong,
+        OutboxStoreWrites<T>? writes,
         CancellationToken cancellationToken
     )
     {
@@ -119,6 +128,11 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         // TimeProvider.
         long started = Stopwatch.GetTimestamp();
         await table.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        if (writes is not null)
+        {
+            await writes.Outbox.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (readAlong is not null)
         {
             await readAlong.Table.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
@@ -165,7 +179,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
 
             // Only once the batch has completed: from here on the connection and its locks belong to the lock object.
             held = result.Granted
-                ? new PostgreSqlNewStoreLock<T, TOld>(table, connection, result.Current, result.OldEntities)
+                ? new PostgreSqlNewStoreLock<T, TOld>(table, connection, result.Current, result.OldEntities, writes)
                 : null;
             return held;
         }
@@ -186,12 +200,42 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         }
     }
 
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(
+    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAndReleaseAsync(
         IReadOnlyCollection<KeyValuePair<string, T>> entities,
         CancellationToken cancellationToken = default
     )
     {
         ArgumentNullException.ThrowIfNull(entities);
+        return InsertAndReleaseAsync(entities, intents: null, cancellationToken);
+    }
+
+    /// <exception cref="InvalidOperationException">The store has no outbox to record into.</exception>
+    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentRecordAndReleaseAsync(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities,
+        IReadOnlyDictionary<string, OutboxIntent> intents,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        ArgumentNullException.ThrowIfNull(intents);
+        return _writes is null
+            ? throw new InvalidOperationException(
+                $"The new store of {_table.Name.Qualified} has no outbox to record intents into: "
+                    + "make it a PostgreSqlOutboxNewStore (UsePostgreSqlOutbox)."
+            )
+            : InsertAndReleaseAsync(entities, intents, cancellationToken);
+    }
+
+    /// <summary>
+    /// Inserts (and, with <paramref name="intents"/>, records) and commits in one round trip, then releases the
+    /// connection: rolled back first if anything failed.
+    /// </summary>
+    private async ValueTask<IReadOnlyCollection<string>> InsertAndReleaseAsync(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities,
+        IReadOnlyDictionary<string, OutboxIntent>? intents,
+        CancellationToken cancellationToken
+    )
+    {
         if (Interlocked.Exchange(ref _released, 1) != 0)
         {
             throw new InvalidOperationException(
@@ -209,28 +253,10 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
             NpgsqlBatch batch = new(_connection);
             await using (batch.ConfigureAwait(false))
             {
-                if (entities.Count == 1)
+                NpgsqlBatchCommand? insert = InsertCommand(entities, intents);
+                if (insert is not null)
                 {
-                    // One entity, the migration of a single read: the plainer statement.
-                    var (id, entity) = entities.First();
-                    PostgreSqlEntityIds.Validate(id);
-                    batch.BatchCommands.Add(
-                        new NpgsqlBatchCommand(_table.Sql.InsertIfAbsentReturningId)
-                        {
-                            Parameters =
-                            {
-                                DocumentTable<T>.Text(id),
-                                DocumentTable<T>.Jsonb(_table.Serialize(entity)),
-                            },
-                        }
-                    );
-                }
-                else if (entities.Count > 1)
-                {
-                    var (ids, payloads) = _table.InsertManyParameters(entities);
-                    batch.BatchCommands.Add(
-                        new NpgsqlBatchCommand(_table.Sql.InsertManyIfAbsent) { Parameters = { ids, payloads } }
-                    );
+                    batch.BatchCommands.Add(insert);
                 }
 
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreLockSql.Commit));
@@ -239,12 +265,11 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
                 NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
-                    inserted =
-                        entities.Count > 0
-                            ? await DocumentTable<T>
-                                .ReadInsertedIdsAsync(reader, entities.Count, cancellationToken)
-                                .ConfigureAwait(false)
-                            : [];
+                    inserted = insert is not null
+                        ? await DocumentTable<T>
+                            .ReadInsertedIdsAsync(reader, entities.Count, cancellationToken)
+                            .ConfigureAwait(false)
+                        : [];
 
                     // Up to the COMMIT's completion: only a committed insert counts.
                     while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
@@ -263,6 +288,37 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : INewStoreLock<T>, IOldSt
         {
             await ReleaseAsync(rollBack: !committed).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The insert of the lock's batch, or <see langword="null"/> when there is nothing to insert.</summary>
+    private NpgsqlBatchCommand? InsertCommand(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities,
+        IReadOnlyDictionary<string, OutboxIntent>? intents
+    )
+    {
+        if (entities.Count == 0)
+        {
+            return null;
+        }
+
+        if (intents is not null)
+        {
+            return _writes!.InsertManyAndRecordCommand(entities, intents);
+        }
+
+        if (entities.Count == 1)
+        {
+            // One entity, the migration of a single read: the plainer statement.
+            var (id, entity) = entities.First();
+            PostgreSqlEntityIds.Validate(id);
+            return new NpgsqlBatchCommand(_table.Sql.InsertIfAbsentReturningId)
+            {
+                Parameters = { DocumentTable<T>.Text(id), DocumentTable<T>.Jsonb(_table.Serialize(entity)) },
+            };
+        }
+
+        var (ids, payloads) = _table.InsertManyParameters(entities);
+        return new NpgsqlBatchCommand(_table.Sql.InsertManyIfAbsent) { Parameters = { ids, payloads } };
     }
 
     public async ValueTask DisposeAsync()

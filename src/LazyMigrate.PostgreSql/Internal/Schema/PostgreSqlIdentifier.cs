@@ -16,6 +16,22 @@ internal static partial class PostgreSqlIdentifier
     public static bool IsValid(string? name) => name is not null && Pattern().IsMatch(name);
 
     /// <summary>
+    /// Checks the option <paramref name="option"/> naming a schema: a valid name, not one of PostgreSQL's own
+    /// (<c>pg_</c>).
+    /// </summary>
+    /// <returns>The failure, for an options validator, or <see langword="null"/>.</returns>
+    public static string? SchemaFailure(string option, string? schema) =>
+        !IsValid(schema) ? $"{option} '{schema}' is invalid: it must be {Rule}."
+        : schema!.StartsWith("pg_", StringComparison.Ordinal)
+            ? $"{option} '{schema}' is invalid: the prefix pg_ is reserved for PostgreSQL's system schemas."
+        : null;
+
+    /// <summary>Checks the option <paramref name="option"/> naming a table.</summary>
+    /// <returns>The failure, for an options validator, or <see langword="null"/>.</returns>
+    public static string? NameFailure(string option, string? name) =>
+        IsValid(name) ? null : $"{option} '{name}' is invalid: it must be {Rule}.";
+
+    /// <summary>
     /// Quotes a name checked by <see cref="IsValid"/>, keeping its case: <c>Customer</c> becomes <c>"Customer"</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The name breaks the rule.</exception>

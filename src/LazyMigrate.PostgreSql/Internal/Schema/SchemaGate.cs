@@ -4,21 +4,34 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
-/// Creates a store's table before its first command when <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/> is
+/// Creates a store's (or the outbox's) table before its first command when <see
+/// cref="PostgreSqlDocumentStoreOptions.CreateSchema"/> (or <see cref="PostgreSqlOutboxOptions.CreateSchema"/>) is
 /// on: once per store, concurrent first callers wait for the one creating it. Costs one field read afterwards.
 /// </summary>
 internal sealed class SchemaGate
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly DocumentTableName _table;
+    private readonly string _script;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _creating = new(1, 1);
     private volatile bool _ready;
 
     public SchemaGate(NpgsqlDataSource dataSource, DocumentTableName table, bool createSchema, ILogger logger)
+        : this(dataSource, table, PostgreSqlDocumentStoreSchema.CreateScript(table), createSchema, logger) { }
+
+    /// <summary>A gate that runs <paramref name="script"/> (idempotent) to create <paramref name="table"/>.</summary>
+    public SchemaGate(
+        NpgsqlDataSource dataSource,
+        DocumentTableName table,
+        string script,
+        bool createSchema,
+        ILogger logger
+    )
     {
         _dataSource = dataSource;
         _table = table;
+        _script = script;
         _logger = logger;
         _ready = !createSchema;
     }
@@ -48,7 +61,7 @@ internal sealed class SchemaGate
 
             if (
                 await PostgreSqlDocumentStoreSchema
-                    .CreateAsync(_dataSource, _table, cancellationToken)
+                    .CreateAsync(_dataSource, _table, _script, cancellationToken)
                     .ConfigureAwait(false)
             )
             {

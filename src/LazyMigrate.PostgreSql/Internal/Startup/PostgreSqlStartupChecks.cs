@@ -13,7 +13,7 @@ internal sealed class PostgreSqlStartupChecks(IEnumerable<IPostgreSqlStartupChec
     : IHostedLifecycleService
 {
     /// <summary>
-    /// Registers the check of one store, replacing an earlier one of the same migration and role (a second
+    /// Registers the check of one store, replacing an earlier one of the same migration and part (a second
     /// <c>Use...</c> call replaces the store, so its check too), and this service once.
     /// </summary>
     public static void Add(IServiceCollection services, IPostgreSqlStartupCheck check)
@@ -23,7 +23,7 @@ internal sealed class PostgreSqlStartupChecks(IEnumerable<IPostgreSqlStartupChec
             if (
                 services[i].ImplementationInstance is IPostgreSqlStartupCheck earlier
                 && earlier.Migration == check.Migration
-                && earlier.Role == check.Role
+                && earlier.Part == check.Part
             )
             {
                 services.RemoveAt(i);

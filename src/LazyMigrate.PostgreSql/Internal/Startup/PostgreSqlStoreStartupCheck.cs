@@ -32,7 +32,7 @@ internal sealed class PostgreSqlStoreStartupCheck(
     public string Migration { get; } = migration;
 
     /// <summary>Gets the store's role.</summary>
-    public MigrationRole Role { get; } = role;
+    public string Part { get; } = role.ToString();
 
     /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
@@ -72,7 +72,7 @@ internal sealed class PostgreSqlStoreStartupCheck(
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
             throw new InvalidOperationException(
-                $"LazyMigrate migration '{Migration}': the {Role} (PostgreSQL table {table.Qualified}) "
+                $"LazyMigrate migration '{Migration}': the {Part} (PostgreSQL table {table.Qualified}) "
                     + $"failed its start-up check: {exception.Message.TrimEnd('.')}. {Hint(exception)} "
                     + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
                 exception

@@ -23,20 +23,10 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (!PostgreSqlIdentifier.IsValid(options.Schema))
+        AddIf(failures, PostgreSqlIdentifier.SchemaFailure(nameof(options.Schema), options.Schema));
+        if (options.TableName is not null)
         {
-            failures.Add($"Schema '{options.Schema}' is invalid: it must be {PostgreSqlIdentifier.Rule}.");
-        }
-        else if (options.Schema.StartsWith("pg_", StringComparison.Ordinal))
-        {
-            failures.Add(
-                $"Schema '{options.Schema}' is invalid: the prefix pg_ is reserved for PostgreSQL's system schemas."
-            );
-        }
-
-        if (options.TableName is not null && !PostgreSqlIdentifier.IsValid(options.TableName))
-        {
-            failures.Add($"TableName '{options.TableName}' is invalid: it must be {PostgreSqlIdentifier.Rule}.");
+            AddIf(failures, PostgreSqlIdentifier.NameFailure(nameof(options.TableName), options.TableName));
         }
 
         if (options.JsonSerializerOptions is null)
@@ -58,6 +48,15 @@ internal sealed class PostgreSqlDocumentStoreOptionsValidator(IServiceProviderIs
         return failures.Count == 0
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(failures.Select(f => $"{prefix}: {f}"));
+    }
+
+    /// <summary>Adds a failure, when there is one.</summary>
+    public static void AddIf(List<string> failures, string? failure)
+    {
+        if (failure is not null)
+        {
+            failures.Add(failure);
+        }
     }
 
     /// <summary>Throws when <paramref name="options"/> are invalid: for stores built without the container.</summary>

@@ -25,18 +25,53 @@ internal sealed class StatementRunner
     public bool Prepares { get; }
 
     /// <summary>Executes a query; disposing the reader returns the connection to the pool.</summary>
-    public async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
+    public ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
         string sql,
         NpgsqlParameter first,
         NpgsqlParameter? second,
         CommandBehavior behavior,
         CancellationToken cancellationToken
+    ) => ExecuteReaderAsync(sql, new OneOrTwo(first, second), behavior, cancellationToken);
+
+    /// <summary>Executes a query with any number of parameters; disposing the reader returns the connection.</summary>
+    public ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
+        string sql,
+        NpgsqlParameter[] parameters,
+        CommandBehavior behavior,
+        CancellationToken cancellationToken
+    ) => ExecuteReaderAsync(sql, new Many(parameters), behavior, cancellationToken);
+
+    /// <summary>Executes a statement and returns the number of rows it affected.</summary>
+    public ValueTask<int> ExecuteNonQueryAsync(
+        string sql,
+        NpgsqlParameter first,
+        NpgsqlParameter? second,
+        CancellationToken cancellationToken
+    ) => ExecuteNonQueryAsync(sql, new OneOrTwo(first, second), cancellationToken);
+
+    /// <summary>Executes a statement with any number of parameters and returns the rows it affected.</summary>
+    public ValueTask<int> ExecuteNonQueryAsync(
+        string sql,
+        NpgsqlParameter[] parameters,
+        CancellationToken cancellationToken
+    ) => ExecuteNonQueryAsync(sql, new Many(parameters), cancellationToken);
+
+    /// <summary>Prepares a batch on its open connection, when preparation is on.</summary>
+    public ValueTask PrepareAsync(NpgsqlBatch batch, CancellationToken cancellationToken) =>
+        Prepares ? new ValueTask(batch.PrepareAsync(cancellationToken)) : default;
+
+    private async ValueTask<NpgsqlDataReader> ExecuteReaderAsync<TParameters>(
+        string sql,
+        TParameters parameters,
+        CommandBehavior behavior,
+        CancellationToken cancellationToken
     )
+        where TParameters : struct, IParameters
     {
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            NpgsqlCommand command = await CreateAsync(connection, sql, first, second, cancellationToken)
+            NpgsqlCommand command = await CreateAsync(connection, sql, parameters, cancellationToken)
                 .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
@@ -52,18 +87,17 @@ internal sealed class StatementRunner
         }
     }
 
-    /// <summary>Executes a statement and returns the number of rows it affected.</summary>
-    public async ValueTask<int> ExecuteNonQueryAsync(
+    private async ValueTask<int> ExecuteNonQueryAsync<TParameters>(
         string sql,
-        NpgsqlParameter first,
-        NpgsqlParameter? second,
+        TParameters parameters,
         CancellationToken cancellationToken
     )
+        where TParameters : struct, IParameters
     {
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            NpgsqlCommand command = await CreateAsync(connection, sql, first, second, cancellationToken)
+            NpgsqlCommand command = await CreateAsync(connection, sql, parameters, cancellationToken)
                 .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
@@ -72,25 +106,16 @@ internal sealed class StatementRunner
         }
     }
 
-    /// <summary>Prepares a batch on its open connection, when preparation is on.</summary>
-    public ValueTask PrepareAsync(NpgsqlBatch batch, CancellationToken cancellationToken) =>
-        Prepares ? new ValueTask(batch.PrepareAsync(cancellationToken)) : default;
-
-    private async ValueTask<NpgsqlCommand> CreateAsync(
+    private async ValueTask<NpgsqlCommand> CreateAsync<TParameters>(
         NpgsqlConnection connection,
         string sql,
-        NpgsqlParameter first,
-        NpgsqlParameter? second,
+        TParameters parameters,
         CancellationToken cancellationToken
     )
+        where TParameters : struct, IParameters
     {
         var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(first);
-        if (second is not null)
-        {
-            command.Parameters.Add(second);
-        }
-
+        parameters.AddTo(command.Parameters);
         if (Prepares)
         {
             try
@@ -105,5 +130,29 @@ internal sealed class StatementRunner
         }
 
         return command;
+    }
+
+    /// <summary>A statement's parameters, as a struct so that the common one- and two-parameter calls allocate no
+    /// array.</summary>
+    private interface IParameters
+    {
+        void AddTo(NpgsqlParameterCollection collection);
+    }
+
+    private readonly struct OneOrTwo(NpgsqlParameter first, NpgsqlParameter? second) : IParameters
+    {
+        public void AddTo(NpgsqlParameterCollection collection)
+        {
+            collection.Add(first);
+            if (second is not null)
+            {
+                collection.Add(second);
+            }
+        }
+    }
+
+    private readonly struct Many(NpgsqlParameter[] parameters) : IParameters
+    {
+        public void AddTo(NpgsqlParameterCollection collection) => collection.AddRange(parameters);
     }
 }

@@ -19,7 +19,7 @@ internal sealed class PostgreSqlTableStoreStartupCheck<TOld>(
 {
     public string Migration { get; } = migration;
 
-    public MigrationRole Role => MigrationRole.OldStore;
+    public string Part => nameof(MigrationRole.OldStore);
 
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -56,7 +56,7 @@ internal sealed class PostgreSqlTableStoreStartupCheck<TOld>(
 
     private InvalidOperationException Failed(TableMapping<TOld> mapping, string cause, Exception? inner) =>
         new(
-            $"LazyMigrate migration '{Migration}': the {Role} (PostgreSQL table {mapping.Table.Qualified}, "
+            $"LazyMigrate migration '{Migration}': the {Part} (PostgreSQL table {mapping.Table.Qualified}, "
                 + $"{typeof(TOld).Name}) failed its start-up check: {cause}. "
                 + $"Set {nameof(PostgreSqlTableStoreOptions<TOld>.CheckOnStart)} = false to skip this check.",
             inner

@@ -1,0 +1,157 @@
+using System.Globalization;
+using LazyMigrate.Outbox;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// The SQL of one outbox table, built once per outbox. The name is checked and quoted; every value, times included, is
+/// a positional parameter: the outbox never reads the database's clock.
+/// </summary>
+/// <remarks>
+/// Every statement that returns items returns <see cref="Columns"/>, in that order (<see cref="OutboxRows"/> reads
+/// them).
+/// </remarks>
+internal sealed class OutboxStatements
+{
+    /// <summary>The columns of an item, in the order <see cref="OutboxRows"/> reads them.</summary>
+    public const string Columns =
+        "migration, kind, entity_id, version, payload, recorded_at, attempts, next_attempt_at, last_error, "
+        + "dead_lettered, lease_owner, lease_expires_at";
+
+    private const string Key = "(migration, kind, entity_id)";
+
+    public OutboxStatements(DocumentTableName table)
+    {
+        Table = table;
+        string o = table.Qualified;
+        string events = ((int)OutboxItemKind.EntityMigrated).ToString(CultureInfo.InvariantCulture);
+
+        // The rules of IMigrationOutbox.RecordAsync, for a row that exists: a write-back coalesces (version + 1, a dead
+        // letter revives, due at the new write's time, with no attempts); an event changes nothing (it migrated once).
+        // The first recorded_at, the payload and the lease stay.
+        string revive = $"o.dead_lettered AND o.kind <> {events}";
+        RecordConflict =
+            $"ON CONFLICT {Key} DO UPDATE SET "
+            + $"version = o.version + CASE WHEN o.kind = {events} THEN 0 ELSE 1 END, "
+            + $"attempts = CASE WHEN {revive} THEN 0 ELSE o.attempts END, "
+            + $"next_attempt_at = CASE WHEN {revive} THEN EXCLUDED.recorded_at ELSE o.next_attempt_at END, "
+            + $"dead_lettered = o.dead_lettered AND o.kind = {events}";
+        InsertInto =
+            $"INSERT INTO {o} AS o "
+            + "(migration, kind, entity_id, version, payload, recorded_at, attempts, next_attempt_at, dead_lettered) ";
+        Record = RecordFrom(1, from: null);
+
+        // The subquery leases rows it locks and skips rows another claim holds locked; under read committed, a row
+        // whose lease another claim committed meanwhile is checked again on its latest version, and fails the lease
+        // test.
+        Claim =
+            $"WITH claimed AS (UPDATE {o} AS o SET lease_owner = $2, lease_expires_at = $4 "
+            + $"WHERE {Key} IN (SELECT d.migration, d.kind, d.entity_id FROM {o} AS d "
+            + "WHERE d.migration = $1 AND NOT d.dead_lettered AND d.next_attempt_at <= $3 "
+            + "AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $3) "
+            + "ORDER BY d.next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED) "
+            + $"RETURNING {Columns}) "
+            + $"SELECT {Columns} FROM claimed ORDER BY next_attempt_at";
+
+        // One statement for a batch: delete what is still at its claimed version, release what the claimer still
+        // leases and was not deleted. The release reads the deletions (not the versions it saw): an item a write bumps
+        // while the delete waits for it is released too, on its latest version.
+        const string Match = "o.migration = c.migration AND o.kind = c.kind AND o.entity_id = c.entity_id";
+        Complete =
+            "WITH c AS (SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[], $5::text[]) "
+            + "AS c(migration, kind, entity_id, version, lease_owner)), "
+            + $"deleted AS (DELETE FROM {o} AS o USING c WHERE {Match} AND o.version = c.version "
+            + "RETURNING o.migration, o.kind, o.entity_id), "
+            + $"released AS (UPDATE {o} AS o SET lease_owner = NULL, lease_expires_at = NULL FROM c "
+            + $"WHERE {Match} AND o.lease_owner IS NOT DISTINCT FROM c.lease_owner "
+            + "AND NOT EXISTS (SELECT FROM deleted AS d "
+            + "WHERE d.migration = c.migration AND d.kind = c.kind AND d.entity_id = c.entity_id)) "
+            + "SELECT count(*)::int FROM deleted";
+
+        // Only the lease holder settles a failed attempt. $1 to $4: the item's key and lease owner.
+        const string Leased =
+            "WHERE migration = $1 AND kind = $2 AND entity_id = $3 AND lease_owner IS NOT DISTINCT FROM $4";
+        Reschedule =
+            $"UPDATE {o} SET attempts = attempts + 1, last_error = $5, next_attempt_at = $6, "
+            + $"lease_owner = NULL, lease_expires_at = NULL {Leased}";
+        DeadLetter =
+            $"UPDATE {o} SET attempts = attempts + 1, last_error = $5, dead_lettered = true, "
+            + $"lease_owner = NULL, lease_expires_at = NULL {Leased}";
+
+        ListDeadLetters =
+            $"SELECT {Columns} FROM {o} WHERE migration = $1 AND dead_lettered "
+            + "ORDER BY recorded_at, entity_id LIMIT $2";
+        const string Replay = "SET dead_lettered = false, attempts = 0, next_attempt_at = $2";
+        ReplayAll = $"UPDATE {o} {Replay} WHERE migration = $1 AND dead_lettered";
+        ReplaySome = $"UPDATE {o} {Replay} WHERE migration = $1 AND dead_lettered AND entity_id = ANY($3)";
+        PurgeAll = $"DELETE FROM {o} WHERE migration = $1 AND dead_lettered";
+        PurgeSome = $"DELETE FROM {o} WHERE migration = $1 AND dead_lettered AND entity_id = ANY($2)";
+        Statistics =
+            $"SELECT kind, dead_lettered, count(*), min(recorded_at) FROM {o} WHERE migration = $1 "
+            + "GROUP BY kind, dead_lettered";
+        CheckColumns = $"SELECT {Columns} FROM {o} WHERE false";
+    }
+
+    public DocumentTableName Table { get; }
+
+    /// <summary>Gets the start of every insert of an item: the table and the columns a new item sets.</summary>
+    public string InsertInto { get; }
+
+    /// <summary>Gets the <c>ON CONFLICT</c> clause that coalesces an intent into the item that exists.</summary>
+    public string RecordConflict { get; }
+
+    /// <summary>
+    /// Gets <see cref="IMigrationOutbox.RecordAsync"/>: returns the version. $1 migration, $2 kind, $3 entity id, $4
+    /// payload, $5 recorded at.
+    /// </summary>
+    public string Record { get; }
+
+    /// <summary>$1 migration, $2 owner, $3 now, $4 lease until, $5 most items.</summary>
+    public string Claim { get; }
+
+    /// <summary>$1 to $5: arrays of migration, kind, entity id, version and lease owner; returns the deleted count.
+    /// </summary>
+    public string Complete { get; }
+
+    /// <summary>$1 to $4: key and lease owner, $5 error, $6 next attempt.</summary>
+    public string Reschedule { get; }
+
+    /// <summary>$1 to $4: key and lease owner, $5 error.</summary>
+    public string DeadLetter { get; }
+
+    /// <summary>$1 migration, $2 limit.</summary>
+    public string ListDeadLetters { get; }
+
+    /// <summary>$1 migration, $2 now.</summary>
+    public string ReplayAll { get; }
+
+    /// <summary>$1 migration, $2 now, $3 entity ids.</summary>
+    public string ReplaySome { get; }
+
+    /// <summary>$1 migration.</summary>
+    public string PurgeAll { get; }
+
+    /// <summary>$1 migration, $2 entity ids.</summary>
+    public string PurgeSome { get; }
+
+    /// <summary>$1 migration: a row per kind and dead-letter state, with its count and oldest recorded time.</summary>
+    public string Statistics { get; }
+
+    /// <summary>Reads no row: the server only resolves the table and every column the outbox uses.</summary>
+    public string CheckColumns { get; }
+
+    /// <summary>
+    /// The insert of one intent whose parameters start at <paramref name="first"/> (migration, kind, entity id,
+    /// payload, recorded at), returning the item's version; with <paramref name="from"/>, one row per row of that CTE
+    /// (the store's write, so the intent is written only with it).
+    /// </summary>
+    public string RecordFrom(int first, string? from)
+    {
+        string P(int offset) => "$" + (first + offset).ToString(CultureInfo.InvariantCulture);
+        return InsertInto
+            + $"SELECT {P(0)}, {P(1)}, {P(2)}, 1, {P(3)}, {P(4)}, 0, {P(4)}, false"
+            + (from is null ? " " : $" FROM {from} ")
+            + RecordConflict
+            + " RETURNING version";
+    }
+}

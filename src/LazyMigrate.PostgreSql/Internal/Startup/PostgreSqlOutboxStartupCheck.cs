@@ -1,0 +1,73 @@
+using LazyMigrate.Outbox;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>
+/// The start-up check of a migration's PostgreSQL outbox (see <see cref="PostgreSqlOutboxOptions.CheckOnStart"/>): the
+/// database answers and the table is there with the outbox's columns, or, with <see
+/// cref="PostgreSqlOutboxOptions.CreateSchema"/>, is created now rather than at the first write.
+/// </summary>
+/// <param name="migration">The migration name.</param>
+/// <param name="optionsName">The name of the outbox's options.</param>
+internal sealed class PostgreSqlOutboxStartupCheck(string migration, string optionsName) : IPostgreSqlStartupCheck
+{
+    public string Migration { get; } = migration;
+
+    public string Part => "Outbox";
+
+    /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
+    public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        // Another outbox registered later replaces this one: a table the migration no longer uses is not checked.
+        if (services.GetKeyedService<IMigrationOutbox>(Migration) is not PostgreSqlOutbox outbox)
+        {
+            return;
+        }
+
+        PostgreSqlOutboxOptions options = services
+            .GetRequiredService<IOptionsMonitor<PostgreSqlOutboxOptions>>()
+            .Get(optionsName);
+        if (!options.CheckOnStart)
+        {
+            return;
+        }
+
+        try
+        {
+            if (options.CreateSchema)
+            {
+                await outbox.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            NpgsqlCommand command = outbox.DataSource.CreateCommand(outbox.Sql.CheckColumns);
+            await using (command.ConfigureAwait(false))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+        {
+            throw new InvalidOperationException(
+                $"LazyMigrate migration '{Migration}': the outbox (PostgreSQL table {outbox.TableName}) "
+                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. {Hint(exception)} "
+                    + $"Set {nameof(PostgreSqlOutboxOptions.CheckOnStart)} = false to skip this check.",
+                exception
+            );
+        }
+    }
+
+    private static string Hint(Exception exception) =>
+        (exception as PostgresException)?.SqlState switch
+        {
+            PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
+                "Create the table (PostgreSqlOutboxSchema.CreateScript gives the script) or set CreateSchema = true.",
+            PostgresErrorCodes.UndefinedColumn =>
+                "The table lacks a column of the outbox's layout (see PostgreSqlOutboxSchema.CreateScript).",
+            null => "The database did not answer: check the connection string and that the server is up.",
+            _ => "See the cause.",
+        };
+}

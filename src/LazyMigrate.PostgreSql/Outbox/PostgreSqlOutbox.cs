@@ -1,0 +1,333 @@
+using System.Data;
+using LazyMigrate.Outbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// A durable outbox in one PostgreSQL table, shared by any number of migrations and instances: dispatchers claim items
+/// with <c>FOR UPDATE SKIP LOCKED</c> into leases, and complete a batch in one statement.
+/// </summary>
+/// <remarks>
+/// <para>Thread-safe. Every call is one statement, and one round trip, on a pooled connection of the data source; every
+/// time is the caller's, sent as a parameter. See docs/postgresql.md.</para>
+/// <para>A <see cref="PostgreSqlOutboxNewStore{TNew}"/> on the same database writes its intents in the statement that
+/// writes the entity, so neither commits without the other.</para>
+/// </remarks>
+public sealed class PostgreSqlOutbox : IMigrationOutbox
+{
+    private readonly StatementRunner _statements;
+    private readonly SchemaGate _schema;
+
+    /// <summary>Initializes a new instance of the <see cref="PostgreSqlOutbox"/> class.</summary>
+    /// <param name="dataSource">The data source; the outbox does not dispose it.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">The logger factory, if any.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public PostgreSqlOutbox(
+        NpgsqlDataSource dataSource,
+        PostgreSqlOutboxOptions? options = null,
+        ILoggerFactory? loggerFactory = null
+    )
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        options ??= new PostgreSqlOutboxOptions();
+        PostgreSqlOutboxOptionsValidator.ThrowIfInvalid(options);
+        DataSource = dataSource;
+        Sql = new OutboxStatements(DocumentTableName.Of(options.Schema, options.TableName));
+        _statements = new StatementRunner(dataSource, options.PrepareStatements);
+        ILogger logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+        _schema = new SchemaGate(
+            dataSource,
+            Sql.Table,
+            PostgreSqlOutboxSchema.CreateScript(Sql.Table),
+            options.CreateSchema,
+            logger
+        );
+    }
+
+    /// <summary>
+    /// Gets the quoted, schema-qualified table name, for example <c>"public"."lazymigrate_outbox"</c>.
+    /// </summary>
+    public string TableName => Sql.Table.Qualified;
+
+    internal NpgsqlDataSource DataSource { get; }
+
+    internal OutboxStatements Sql { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement: <c>INSERT ... ON CONFLICT (migration, kind, entity_id) DO UPDATE ... RETURNING
+    /// version</c>.</remarks>
+    public async ValueTask<long> RecordAsync(OutboxIntent intent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        PostgreSqlEntityIds.Validate(intent.EntityId);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadVersionAsync(_statements, Sql.Record, OutboxRows.Intent(intent), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement at the session's isolation level (read committed, PostgreSQL's default): <c>UPDATE ...
+    /// WHERE (key) IN (SELECT ... ORDER BY next_attempt_at LIMIT $n FOR UPDATE SKIP LOCKED) RETURNING ...</c>, over
+    /// the index of due items.</remarks>
+    public async ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(
+        OutboxClaim claim,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        return await ReadItemsAsync(
+                Sql.Claim,
+                [
+                    OutboxRows.Text(claim.Migration),
+                    OutboxRows.Text(claim.Owner),
+                    OutboxRows.Time(claim.Now),
+                    OutboxRows.Time(claim.LeaseUntil),
+                    OutboxRows.Int(claim.MaxItems),
+                ],
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement for the whole batch, over arrays of the items' keys, versions and lease owners.</remarks>
+    public async ValueTask<int> CompleteAsync(
+        IReadOnlyCollection<OutboxItem> items,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0)
+        {
+            return 0;
+        }
+
+        string[] migrations = new string[items.Count];
+        short[] kinds = new short[items.Count];
+        string[] ids = new string[items.Count];
+        long[] versions = new long[items.Count];
+        string?[] owners = new string?[items.Count];
+        int i = 0;
+        foreach (OutboxItem item in items)
+        {
+            migrations[i] = item.Migration;
+            kinds[i] = (short)item.Kind;
+            ids[i] = item.EntityId;
+            versions[i] = item.Version;
+            owners[i++] = item.LeaseOwner;
+        }
+
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(
+                Sql.Complete,
+                [
+                    new NpgsqlParameter<string[]> { TypedValue = migrations },
+                    new NpgsqlParameter<short[]> { TypedValue = kinds },
+                    new NpgsqlParameter<string[]> { TypedValue = ids },
+                    new NpgsqlParameter<long[]> { TypedValue = versions },
+                    new NpgsqlParameter<string?[]> { TypedValue = owners },
+                ],
+                CommandBehavior.SingleRow,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.GetInt32(0);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask RescheduleAsync(
+        OutboxItem item,
+        DateTimeOffset nextAttemptAt,
+        string error,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(error);
+        return ExecuteAsync(
+            Sql.Reschedule,
+            [.. Leased(item), OutboxRows.Text(error), OutboxRows.Time(nextAttemptAt)],
+            cancellationToken
+        );
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DeadLetterAsync(OutboxItem item, string error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(error);
+        return ExecuteAsync(Sql.DeadLetter, [.. Leased(item), OutboxRows.Text(error)], cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<OutboxItem>> ListDeadLettersAsync(
+        string migration,
+        int limit,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentException.ThrowIfNullOrEmpty(migration);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return await ReadItemsAsync(
+                Sql.ListDeadLetters,
+                [OutboxRows.Text(migration), OutboxRows.Int(limit)],
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> ReplayDeadLettersAsync(
+        string migration,
+        IReadOnlyCollection<string>? entityIds,
+        DateTimeOffset now,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentException.ThrowIfNullOrEmpty(migration);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return entityIds is null
+            ? await _statements
+                .ExecuteNonQueryAsync(
+                    Sql.ReplayAll,
+                    [OutboxRows.Text(migration), OutboxRows.Time(now)],
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+            : await _statements
+                .ExecuteNonQueryAsync(
+                    Sql.ReplaySome,
+                    [OutboxRows.Text(migration), OutboxRows.Time(now), OutboxRows.TextArray(entityIds)],
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> PurgeDeadLettersAsync(
+        string migration,
+        IReadOnlyCollection<string>? entityIds,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentException.ThrowIfNullOrEmpty(migration);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return entityIds is null
+            ? await _statements
+                .ExecuteNonQueryAsync(Sql.PurgeAll, [OutboxRows.Text(migration)], cancellationToken)
+                .ConfigureAwait(false)
+            : await _statements
+                .ExecuteNonQueryAsync(
+                    Sql.PurgeSome,
+                    [OutboxRows.Text(migration), OutboxRows.TextArray(entityIds)],
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<OutboxStatistics> GetStatisticsAsync(
+        string migration,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentException.ThrowIfNullOrEmpty(migration);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var pending = new Dictionary<OutboxItemKind, long>();
+        var oldest = new Dictionary<OutboxItemKind, DateTimeOffset>();
+        var dead = new Dictionary<OutboxItemKind, long>();
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(
+                Sql.Statistics,
+                [OutboxRows.Text(migration)],
+                CommandBehavior.Default,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var kind = (OutboxItemKind)reader.GetInt16(0);
+                if (reader.GetBoolean(1))
+                {
+                    dead[kind] = reader.GetInt64(2);
+                }
+                else
+                {
+                    pending[kind] = reader.GetInt64(2);
+                    oldest[kind] = reader.GetFieldValue<DateTimeOffset>(3);
+                }
+            }
+        }
+
+        return new OutboxStatistics(pending, oldest, dead);
+    }
+
+    /// <summary>Completes when the table is there (created first with <see
+    /// cref="PostgreSqlOutboxOptions.CreateSchema"/>).</summary>
+    internal ValueTask EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
+
+    /// <summary>Gets whether a data source reaches this outbox's database: the same one, or one with the same
+    /// connection string.</summary>
+    internal bool SharesDatabaseWith(NpgsqlDataSource dataSource) =>
+        ReferenceEquals(dataSource, DataSource)
+        || string.Equals(dataSource.ConnectionString, DataSource.ConnectionString, StringComparison.Ordinal);
+
+    /// <summary>Runs a statement that returns one version (a record, alone or with a store's write).</summary>
+    internal static async ValueTask<long> ReadVersionAsync(
+        StatementRunner statements,
+        string sql,
+        NpgsqlParameter[] parameters,
+        CancellationToken cancellationToken
+    )
+    {
+        NpgsqlDataReader reader = await statements
+            .ExecuteReaderAsync(sql, parameters, CommandBehavior.SingleRow, cancellationToken)
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.GetInt64(0);
+        }
+    }
+
+    private static NpgsqlParameter[] Leased(OutboxItem item) =>
+        [
+            OutboxRows.Text(item.Migration),
+            OutboxRows.Kind(item.Kind),
+            OutboxRows.Text(item.EntityId),
+            OutboxRows.NullableText(item.LeaseOwner),
+        ];
+
+    private async ValueTask ExecuteAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await _statements.ExecuteNonQueryAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<IReadOnlyList<OutboxItem>> ReadItemsAsync(
+        string sql,
+        NpgsqlParameter[] parameters,
+        CancellationToken cancellationToken
+    )
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(sql, parameters, CommandBehavior.Default, cancellationToken)
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            return await OutboxRows.ReadAllAsync(reader, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// The DDL of an outbox table, for teams whose DBAs run DDL, and the call that runs it
+/// (<see cref="PostgreSqlOutboxOptions.CreateSchema"/> runs the same script).
+/// </summary>
+public static class PostgreSqlOutboxSchema
+{
+    /// <summary>The longest PostgreSQL identifier, in bytes: a longer index name would be cut short.</summary>
+    private const int MaxIdentifierLength = 63;
+
+    /// <summary>
+    /// Gets the script that creates an outbox table, its indexes (and its schema when not <c>public</c>) if missing.
+    /// </summary>
+    /// <param name="schema">The schema name.</param>
+    /// <param name="tableName">The table name.</param>
+    /// <returns>Idempotent SQL: it can run any number of times.</returns>
+    /// <exception cref="ArgumentException">A name is not 1 to 63 ASCII letters, digits or underscores, not starting
+    /// with a digit.</exception>
+    public static string CreateScript(string schema, string tableName) =>
+        CreateScript(DocumentTableName.Of(schema, tableName));
+
+    /// <summary>Gets the script that creates the outbox table of these options, if missing.</summary>
+    /// <param name="options">The outbox options (<c>new()</c> for the defaults).</param>
+    /// <returns>Idempotent SQL: it can run any number of times.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static string CreateScript(PostgreSqlOutboxOptions options) => CreateScript(Resolve(options));
+
+    /// <summary>
+    /// Creates the outbox table of these options if it is missing: one query when it exists (no DDL privilege needed
+    /// then), otherwise the script in a transaction, serialized across instances by an advisory lock.
+    /// </summary>
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="options">The outbox options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns><see langword="true"/> when this call created the table.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static ValueTask<bool> CreateAsync(
+        NpgsqlDataSource dataSource,
+        PostgreSqlOutboxOptions? options = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        DocumentTableName table = Resolve(options ?? new PostgreSqlOutboxOptions());
+        return PostgreSqlDocumentStoreSchema.CreateAsync(dataSource, table, CreateScript(table), cancellationToken);
+    }
+
+    internal static string CreateScript(DocumentTableName table)
+    {
+        string t = table.Qualified;
+        var script = new StringBuilder();
+        script
+            .Append("-- LazyMigrate outbox ")
+            .Append(t)
+            .Append(": one item per (migration, kind, entity id), deleted once applied.\n");
+        PostgreSqlDocumentStoreSchema.AppendCreateSchema(script, table);
+        script
+            .Append("CREATE TABLE IF NOT EXISTS ")
+            .Append(t)
+            .Append(" (\n")
+            .Append("    migration        text COLLATE \"C\" NOT NULL,   -- the migration's name\n")
+            .Append("    kind             smallint NOT NULL,           -- 1 write-back, 2 EntityMigrated\n")
+            .Append("    entity_id        text COLLATE \"C\" NOT NULL,\n")
+            .Append("    version          bigint NOT NULL,             -- 1, then one more per write coalesced\n")
+            .Append("    payload          jsonb,                       -- an event's values; NULL for a write-back\n")
+            .Append("    recorded_at      timestamptz NOT NULL,        -- the first write, by the writer's clock\n")
+            .Append("    attempts         integer NOT NULL DEFAULT 0,  -- failed attempts so far\n")
+            .Append("    next_attempt_at  timestamptz NOT NULL,        -- due from then (a failure's backoff)\n")
+            .Append("    last_error       text,                        -- the last failure, without payloads\n")
+            .Append("    dead_lettered    boolean NOT NULL DEFAULT false,\n")
+            .Append("    lease_owner      text,                        -- the dispatcher applying it\n")
+            .Append("    lease_expires_at timestamptz,                 -- when another may take it over\n")
+            .Append("    PRIMARY KEY (migration, kind, entity_id)\n")
+            .Append(");\n")
+            .Append("-- The claim: due items of one migration, oldest due first.\n")
+            .Append("CREATE INDEX IF NOT EXISTS ")
+            .Append(IndexName(table, "_due"))
+            .Append(" ON ")
+            .Append(t)
+            .Append(" (migration, next_attempt_at) WHERE NOT dead_lettered;\n")
+            .Append("-- The dead letters of one migration, oldest first.\n")
+            .Append("CREATE INDEX IF NOT EXISTS ")
+            .Append(IndexName(table, "_dead"))
+            .Append(" ON ")
+            .Append(t)
+            .Append(" (migration, recorded_at) WHERE dead_lettered;\n");
+        return script.ToString();
+    }
+
+    /// <summary>Gets the quoted name of an index of the table: the table's, cut to fit, and a suffix.</summary>
+    internal static string IndexName(DocumentTableName table, string suffix)
+    {
+        string name = table.Table;
+        int room = MaxIdentifierLength - suffix.Length;
+        return PostgreSqlIdentifier.Quote((name.Length > room ? name[..room] : name) + suffix, "index");
+    }
+
+    private static DocumentTableName Resolve(PostgreSqlOutboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PostgreSqlOutboxOptionsValidator.ThrowIfInvalid(options);
+        return DocumentTableName.Of(options.Schema, options.TableName);
+    }
+}
