@@ -63,14 +63,14 @@ internal sealed class OutboxStatements
             + $"deleted AS (DELETE FROM {o} AS o USING c WHERE {Match} AND o.version = c.version "
             + "RETURNING o.migration, o.kind, o.entity_id), "
             + $"released AS (UPDATE {o} AS o SET lease_owner = NULL, lease_expires_at = NULL FROM c "
-            + $"WHERE {Match} AND o.lease_owner IS NOT DISTINCT FROM c.lease_owner "
+            + $"WHERE {Match} AND o.lease_owner = c.lease_owner "
             + "AND NOT EXISTS (SELECT FROM deleted AS d "
             + "WHERE d.migration = c.migration AND d.kind = c.kind AND d.entity_id = c.entity_id)) "
             + "SELECT count(*)::int FROM deleted";
 
-        // Only the lease holder settles a failed attempt. $1 to $4: the item's key and lease owner.
-        const string Leased =
-            "WHERE migration = $1 AND kind = $2 AND entity_id = $3 AND lease_owner IS NOT DISTINCT FROM $4";
+        // Only the lease holder settles a failed attempt (an item no one holds is no one's). $1 to $4: the key and
+        // the lease owner.
+        const string Leased = "WHERE migration = $1 AND kind = $2 AND entity_id = $3 AND lease_owner = $4";
         Reschedule =
             $"UPDATE {o} SET attempts = attempts + 1, last_error = $5, next_attempt_at = $6, "
             + $"lease_owner = NULL, lease_expires_at = NULL {Leased}";
