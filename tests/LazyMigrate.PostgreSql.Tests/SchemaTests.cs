@@ -155,6 +155,43 @@ public sealed class SchemaTests(PostgresServer server)
         );
     }
 
+    [Fact]
+    public async Task DocsScript_HoldsTheGeneratedOutboxScript_WhichCreatesTheTableTheOutboxUses()
+    {
+        string shipped = (
+            await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "postgresql.sql"))
+        ).ReplaceLineEndings("\n");
+        await using NpgsqlDataSource fresh = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+
+        Assert.Contains(
+            PostgreSqlOutboxSchema.CreateScript(new PostgreSqlOutboxOptions()),
+            shipped,
+            StringComparison.Ordinal
+        );
+        await fresh.ExecuteAsync(shipped);
+        Assert.False(await PostgreSqlOutboxSchema.CreateAsync(fresh));
+        var outbox = new PostgreSqlOutbox(fresh);
+        await outbox.RecordAsync(
+            new("m", LazyMigrate.Outbox.OutboxItemKind.WriteBack, "a", null, DateTimeOffset.UnixEpoch)
+        );
+        Assert.Single(
+            await outbox.ClaimAsync(
+                new("m", "owner", 1, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddMinutes(1))
+            )
+        );
+    }
+
+    [Fact]
+    public void OutboxScript_OfALongTableName_CutsItsIndexNamesToFit()
+    {
+        string table = new('t', 63);
+
+        string script = PostgreSqlOutboxSchema.CreateScript("public", table);
+
+        Assert.Contains($"\"{new string('t', 59)}_due\"", script, StringComparison.Ordinal);
+        Assert.Contains($"\"{new string('t', 58)}_dead\"", script, StringComparison.Ordinal);
+    }
+
     private static string RepositoryRoot()
     {
         for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
