@@ -79,13 +79,13 @@ public static class PostgreSqlOutboxSchema
             .Append("-- The claim: due items of one migration, oldest due first.\n")
             .Append("CREATE INDEX IF NOT EXISTS ")
             .Append(IndexName(table, "_due"))
-            .Append(" ON ")
+            .Append("\n    ON ")
             .Append(t)
             .Append(" (migration, next_attempt_at) WHERE NOT dead_lettered;\n")
             .Append("-- The dead letters of one migration, oldest first.\n")
             .Append("CREATE INDEX IF NOT EXISTS ")
             .Append(IndexName(table, "_dead"))
-            .Append(" ON ")
+            .Append("\n    ON ")
             .Append(t)
             .Append(" (migration, recorded_at) WHERE dead_lettered;\n");
         return script.ToString();

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests.Outbox;
 
-/// <summary>A fresh outbox table and a new store writing into it, per test, and what a test reads back of them.</summary>
+/// <summary>A fresh outbox table and a new store writing into it, per test, and what a test reads back.</summary>
 internal static class OutboxTables
 {
     /// <summary>The writer's clock in these tests: fixed, nowhere near the machine's.</summary>
