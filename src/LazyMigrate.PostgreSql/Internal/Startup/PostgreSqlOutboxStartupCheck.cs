@@ -51,23 +51,13 @@ internal sealed class PostgreSqlOutboxStartupCheck(string migration, string opti
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
-            throw new InvalidOperationException(
-                $"LazyMigrate migration '{Migration}': the outbox (PostgreSQL table {outbox.TableName}) "
-                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. {Hint(exception)} "
-                    + $"Set {nameof(PostgreSqlOutboxOptions.CheckOnStart)} = false to skip this check.",
+            throw PostgreSqlStoreStartupCheck.Failure(
+                Migration,
+                "outbox",
+                outbox.TableName,
+                nameof(PostgreSqlOutboxSchema),
                 exception
             );
         }
     }
-
-    private static string Hint(Exception exception) =>
-        (exception as PostgresException)?.SqlState switch
-        {
-            PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
-                "Create the table (PostgreSqlOutboxSchema.CreateScript gives the script) or set CreateSchema = true.",
-            PostgresErrorCodes.UndefinedColumn =>
-                "The table lacks a column of the outbox's layout (see PostgreSqlOutboxSchema.CreateScript).",
-            null => "The database did not answer: check the connection string and that the server is up.",
-            _ => "See the cause.",
-        };
 }

@@ -71,24 +71,37 @@ internal sealed class PostgreSqlStoreStartupCheck(
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
-            throw new InvalidOperationException(
-                $"LazyMigrate migration '{Migration}': the {Part} (PostgreSQL table {table.Qualified}) "
-                    + $"failed its start-up check: {exception.Message.TrimEnd('.')}. {Hint(exception)} "
-                    + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
-                exception
-            );
+            throw Failure(Migration, Part, table.Qualified, nameof(PostgreSqlDocumentStoreSchema), exception);
         }
     }
 
-    private static string Hint(Exception exception) =>
-        (exception as PostgresException)?.SqlState switch
+    /// <summary>
+    /// The failure of a start-up check of a table (a store's or the outbox's), naming the migration, the part, the
+    /// table and the cause, with a hint from <paramref name="exception"/> (which class's <c>CreateScript</c>,
+    /// <paramref name="schemaClass"/>, gives the table's script).
+    /// </summary>
+    public static InvalidOperationException Failure(
+        string migration,
+        string part,
+        string table,
+        string schemaClass,
+        Exception exception
+    )
+    {
+        string hint = (exception as PostgresException)?.SqlState switch
         {
             PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
-                "Create the table (PostgreSqlDocumentStoreSchema.CreateScript gives the script) "
-                    + "or set CreateSchema = true.",
+                $"Create the table ({schemaClass}.CreateScript gives the script) or set CreateSchema = true.",
             PostgresErrorCodes.UndefinedColumn =>
-                "The table lacks a column of the store's layout (see PostgreSqlDocumentStoreSchema.CreateScript).",
+                $"The table lacks a column of the {part}'s layout (see {schemaClass}.CreateScript).",
             null => "The database did not answer: check the connection string and that the server is up.",
             _ => "See the cause.",
         };
+        return new InvalidOperationException(
+            $"LazyMigrate migration '{migration}': the {part} (PostgreSQL table {table}) "
+                + $"failed its start-up check: {exception.Message.TrimEnd('.')}. {hint} "
+                + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
+            exception
+        );
+    }
 }
