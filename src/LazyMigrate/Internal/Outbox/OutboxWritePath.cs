@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using LazyMigrate.Outbox;
 
 namespace LazyMigrate.Internal;
@@ -78,10 +79,11 @@ internal sealed class OutboxWritePath<TOld, TNew>(
             Dictionary<string, Exception> failures = await applier
                 .ApplyAsync([id], 1, CancellationToken.None)
                 .ConfigureAwait(false);
-            if (failures.Count > 0)
+            if (failures.TryGetValue(id, out Exception? failure))
             {
+                // The item stays: the dispatcher repairs the old store. The caller learns that it is behind now.
                 context.Outbox.Wake();
-                return;
+                ExceptionDispatchInfo.Throw(failure);
             }
         }
 
