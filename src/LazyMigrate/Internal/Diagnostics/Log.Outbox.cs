@@ -60,7 +60,7 @@ internal static partial class Log
     public static partial void OutboxDispatchFailed(ILogger logger, string migration, Exception exception);
 
     [LoggerMessage(
-        25,
+        24,
         LogLevel.Information,
         "Migration {Migration}: {Count} dead letters replayed",
         EventName = "OutboxDeadLettersReplayed"
