@@ -47,7 +47,10 @@ public abstract partial class OutboxConformanceTests
             await outbox.CompleteAsync([claimed], cancelled)
         );
 
-        Assert.Equal(1, (await outbox.GetStatisticsAsync(migration)).Pending[OutboxItemKind.WriteBack]);
+        Assert.Equal(
+            1,
+            (await outbox.GetStatisticsAsync(migration)).Pending.GetValueOrDefault(OutboxItemKind.WriteBack)
+        );
         Assert.Equal(1, await outbox.CompleteAsync([claimed]));
     }
 

@@ -145,6 +145,9 @@ public abstract partial class OutboxConformanceTests
 
         Assert.Empty(claimed);
         Assert.Single(await outbox.ListDeadLettersAsync(migration, 10));
-        Assert.Equal(1, (await outbox.GetStatisticsAsync(migration)).DeadLettered[OutboxItemKind.WriteBack]);
+        Assert.Equal(
+            1,
+            (await outbox.GetStatisticsAsync(migration)).DeadLettered.GetValueOrDefault(OutboxItemKind.WriteBack)
+        );
     }
 }
