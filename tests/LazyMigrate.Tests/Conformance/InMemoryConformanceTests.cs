@@ -1,5 +1,4 @@
 using LazyMigrate.InMemory;
-using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Conformance;
 
@@ -75,10 +74,4 @@ public sealed partial class InMemoryRepositoryInvariantTests : RepositoryInvaria
         Assert.True(_backend.Expire(key));
         return Task.CompletedTask;
     }
-}
-
-public sealed class InMemoryOutboxConformanceTests : OutboxConformanceTests
-{
-    protected override Task<IMigrationOutbox> CreateOutboxAsync() =>
-        Task.FromResult<IMigrationOutbox>(new InMemoryOutbox());
 }
