@@ -76,8 +76,12 @@ internal sealed class WriteBackApplier<TOld, TNew>(
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
-            IReadOnlyDictionary<string, NewStoreRead<TNew>> current =
-                lease.KnownState ?? await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
+            // A store-held lock read the ids under the lock; otherwise they are read now, under it (a provider's lease,
+            // or none without UseLock, knows nothing of the new store's current state).
+            IReadOnlyDictionary<string, NewStoreRead<TNew>> current = lease
+                is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
+                ? read
+                : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
             var gate = new object();
             await Parallel
                 .ForEachAsync(
