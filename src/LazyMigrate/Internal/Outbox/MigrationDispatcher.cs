@@ -15,7 +15,10 @@ namespace LazyMigrate.Internal;
 /// In one process, one drain runs at a time: the background drain a write wakes (<see cref="Wake"/>), the hosted loop
 /// and <see cref="DrainAsync"/> take turns, so that a drain called by a test also waits for the background one.
 /// </remarks>
-internal sealed class MigrationDispatcher<TOld, TNew> : IMigrationDispatcher<TOld, TNew>, IOutboxDispatcherLoop
+internal sealed class MigrationDispatcher<TOld, TNew>
+    : IMigrationDispatcher<TOld, TNew>,
+        IOutboxDispatcherLoop,
+        IAsyncDisposable
     where TOld : class
     where TNew : class
 {
@@ -26,6 +29,7 @@ internal sealed class MigrationDispatcher<TOld, TNew> : IMigrationDispatcher<TOl
     private readonly string _owner;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private int _backgroundDrainScheduled;
     private volatile bool _loopRunning;
 
@@ -65,7 +69,7 @@ internal sealed class MigrationDispatcher<TOld, TNew> : IMigrationDispatcher<TOl
             return;
         }
 
-        if (Interlocked.CompareExchange(ref _backgroundDrainScheduled, 1, 0) == 0)
+        if (!_stopping.IsCancellationRequested && Interlocked.CompareExchange(ref _backgroundDrainScheduled, 1, 0) == 0)
         {
             _ = Task.Run(BackgroundDrainAsync);
         }
@@ -198,23 +202,46 @@ internal sealed class MigrationDispatcher<TOld, TNew> : IMigrationDispatcher<TOl
     {
         try
         {
-            await _turn.WaitAsync().ConfigureAwait(false);
+            await _turn.WaitAsync(_stopping.Token).ConfigureAwait(false);
             try
             {
                 // Reset before draining: a write from now on schedules another drain, so none is missed.
                 Volatile.Write(ref _backgroundDrainScheduled, 0);
-                await DrainInTurnAsync(CancellationToken.None).ConfigureAwait(false);
+                await DrainInTurnAsync(_stopping.Token).ConfigureAwait(false);
             }
             finally
             {
                 _turn.Release();
             }
         }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The container is being disposed: what is left stays in the outbox, leased until the leases end.
+        }
         catch (Exception exception)
         {
             Log.OutboxDispatchFailed(_context.Logger, Name, exception);
         }
     }
+
+    /// <summary>
+    /// Stops the background drain with the container and waits for the batch in progress, so that no drain outlives
+    /// the stores it writes.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _turn.WaitAsync().ConfigureAwait(false);
+        _turn.Release();
+    }
+
+    /// <summary>Stops the background drain without waiting for the batch in progress.</summary>
+    public void Stop() => _stopping.Cancel();
 
     private async Task<int> DrainInTurnAsync(CancellationToken cancellationToken)
     {
