@@ -10,6 +10,7 @@ using System.Globalization;
 using LazyMigrate;
 using LazyMigrate.EntityFrameworkCore;
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.QuickStart;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -92,6 +93,10 @@ services
 await using ServiceProvider provider = BuildAndValidate(services);
 var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
 
+// Events and write-back repairs are applied by the migration's dispatcher, off the reader's path: a host runs it
+// (services.AddLazyMigrationDispatcher()); here the story waits for it with DrainAsync before it counts events.
+var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+
 Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, WriteBackMode.Sync");
 Console.WriteLine($"   {database.Description}");
 Console.WriteLine($"   old store: {database.OldStoreDescription}; new store: EntityFrameworkCoreNewStore, shadow key");
@@ -107,6 +112,7 @@ Say($"row {Id(1)} = {await OldPeekAsync(Id(1))}");
 // read, or for a backfill.
 int firstReads = Math.Min(records / 2, 500);
 story.Step($"First reads migrate on demand: GetAsync({Id(1)}) .. GetAsync({Id(firstReads)})");
+await dispatcher.DrainAsync();
 (int reads, int inserts, int raised) = Counters();
 int returned = 0;
 for (int n = 1; n <= firstReads; n++)
@@ -122,6 +128,7 @@ story.Expect(neu.InsertCount - inserts == firstReads, $"new-store inserts: {N(ne
 const int Readers = 50;
 string contested = Id(firstReads + 1);
 story.Step($"{Readers} concurrent first reads of {contested} migrate it once (single-flight, then the lock)");
+await dispatcher.DrainAsync();
 (reads, inserts, raised) = Counters();
 Customer?[] seen = await Task.WhenAll(
     Enumerable.Range(0, Readers).Select(_ => Task.Run(async () => await customers.GetAsync(contested)))
@@ -135,9 +142,11 @@ story.Expect(
     $"old-store reads: {old.ReadCount - reads} (the readers shared one migration)"
 );
 story.Expect(neu.InsertCount - inserts == 1, $"new-store inserts: {neu.InsertCount - inserts}");
+await dispatcher.DrainAsync();
 story.Expect(events.Count - raised == 1, $"EntityMigrated events: {events.Count - raised}");
 
 story.Step($"A second read is served by the new store: GetAsync({Id(1)}) .. GetAsync({Id(firstReads)}) again");
+await dispatcher.DrainAsync();
 (reads, inserts, raised) = Counters();
 for (int n = 1; n <= firstReads; n++)
 {
@@ -218,6 +227,7 @@ story.Expect(
 
 string gone = Id(2);
 story.Step($"A delete stays deleted: DeleteAsync({gone})");
+await dispatcher.DrainAsync();
 (reads, inserts, raised) = Counters();
 await customers.DeleteAsync(gone);
 story.Expect(await customers.GetAsync(gone) is null, "GetAsync returns null");
@@ -238,6 +248,7 @@ List<string> batch = [.. Enumerable.Range(firstReads - side + 1, 2 * side).Selec
 int alreadyThere = (await neu.FindManyAsync(batch)).Values.Count(read => read.State == NewStoreState.Found);
 int toMigrate = 2 * side - alreadyThere;
 story.Step($"GetManyAsync of {batch.Count} ids: {alreadyThere} migrated, {toMigrate} not yet, 1 deleted, 1 unknown");
+await dispatcher.DrainAsync();
 (reads, inserts, raised) = Counters();
 IReadOnlyDictionary<string, Customer> found = await customers.GetManyAsync(batch);
 story.Expect(
@@ -250,7 +261,8 @@ story.Expect(
 );
 story.Expect(neu.InsertCount - inserts == toMigrate, $"new-store inserts: {neu.InsertCount - inserts}");
 
-story.Step("EntityMigrated events (OnMigrated callback)");
+story.Step("EntityMigrated events (OnMigrated callback, delivered by the dispatcher)");
+await dispatcher.DrainAsync();
 story.Expect(
     events.Count == neu.InsertCount,
     $"{N(events.Count)} events: one per new-store insert; saves and deletes raise none"

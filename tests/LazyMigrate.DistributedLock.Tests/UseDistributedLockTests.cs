@@ -1,4 +1,5 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
 using Medallion.Threading;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,6 +72,7 @@ public abstract class UseDistributedLockTests : IAsyncLifetime
 
         Assert.Equal(1, migrated!.Version);
         Assert.Equal(1, counting.InsertedCount);
+        await instance.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>().DrainAsync();
         Assert.Equal(1, Volatile.Read(ref events));
     }
 

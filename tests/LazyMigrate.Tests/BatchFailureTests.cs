@@ -39,6 +39,7 @@ public sealed class BatchFailureTests
         Assert.Equal(MigrationHarness.Id(1), failure.EntityId);
         Assert.Equal(MigrationHarness.MigrationName, failure.MigrationName);
         Assert.Contains($"'{MigrationHarness.Id(1)}'", failure.Message, StringComparison.Ordinal);
+        await harness.DrainAsync();
         Assert.Equal(2, harness.Events.Count);
     }
 
@@ -61,6 +62,7 @@ public sealed class BatchFailureTests
             [MigrationHarness.Id(0), MigrationHarness.Id(1)],
             failure.Found.Keys.Order(StringComparer.Ordinal)
         );
+        await harness.DrainAsync();
         Assert.Equal(2, harness.Events.Count);
     }
 

@@ -23,6 +23,7 @@ public sealed class CancellationTests
         gated.Release();
         Assert.Equal(MigrationHarness.Mapped(0), await second);
         Assert.Equal(0, gated.CancelledReads);
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 
@@ -46,6 +47,7 @@ public sealed class CancellationTests
         gated.Release();
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         Assert.Equal(1, gated.CancelledReads);
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 

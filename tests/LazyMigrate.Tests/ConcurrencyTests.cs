@@ -63,6 +63,7 @@ public sealed class ConcurrencyTests
         Assert.Equal(1, harness.Old.ReadCount);
         Assert.Equal(1, harness.Mapper.MapCount);
         Assert.Equal(1, harness.New.InsertCount);
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 
@@ -90,6 +91,7 @@ public sealed class ConcurrencyTests
         Assert.Equal(Ids, harness.Old.ReadCount);
         Assert.Equal(Ids, harness.Mapper.MapCount);
         Assert.Equal(Ids, harness.New.InsertCount);
+        await harness.DrainAsync();
         Assert.Equal(Ids, harness.Events.Select(e => e.EntityId).Distinct().Count());
         Assert.Equal(Ids, harness.Events.Count);
     }
@@ -119,6 +121,7 @@ public sealed class ConcurrencyTests
 
         Assert.All(results, Assert.NotNull);
         Assert.Equal(Ids, shared.New.InsertCount);
+        await shared.DrainAsync();
         Assert.Equal(Ids, shared.AllEvents.Count);
         Assert.Equal(Ids, shared.AllEvents.Select(e => e.EntityId).Distinct().Count());
     }
@@ -142,6 +145,7 @@ public sealed class ConcurrencyTests
         Assert.Equal(MigrationHarness.Mapped(0), await secondRead);
         Assert.Equal(1, shared.Old.ReadCount);
         Assert.Equal(1, shared.New.InsertCount);
+        await shared.DrainAsync();
         Assert.Single(shared.AllEvents);
         Assert.Single(first.Events);
     }

@@ -17,6 +17,7 @@ public sealed class EventTests
 
         await harness.Repository.GetAsync(Id);
 
+        await harness.DrainAsync();
         Snapshot.Match(Assert.Single(harness.Events));
     }
 
@@ -45,6 +46,9 @@ public sealed class EventTests
             await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
         );
 
+        // The event was recorded with the insert; the dispatcher delivers it once the store answers again.
+        store.BeforeFind = null;
+        await harness.DrainAsync();
         EntityMigrated<OldCustomer, NewCustomer> migrated = Assert.Single(harness.Events);
         Assert.Equal(MigrationHarness.Id(0), migrated.EntityId);
         Assert.Equal(MigrationHarness.Mapped(0), failure.Found[MigrationHarness.Id(0)]);
@@ -77,6 +81,7 @@ public sealed class EventTests
             ])
         );
 
+        await harness.DrainAsync();
         EntityMigrated<OldCustomer, NewCustomer> migrated = Assert.Single(harness.Events);
         Assert.Equal(MigrationHarness.Id(0), migrated.EntityId);
         Assert.Equal(MigrationHarness.Mapped(0), failure.Found[MigrationHarness.Id(0)]);
@@ -103,6 +108,7 @@ public sealed class EventTests
 
         Assert.Equal(MigrationHarness.Mapped(0), customer);
         Assert.Equal(NewStoreState.Found, harness.New.Peek(Id).State);
+        await harness.DrainAsync();
         await throwing.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
         await healthy
             .Received(1)
@@ -132,6 +138,7 @@ public sealed class EventTests
             .SeedLegacy(1);
 
         await harness.Repository.GetAsync(Id);
+        await harness.DrainAsync();
 
         await handler
             .Received(1)
@@ -164,6 +171,7 @@ public sealed class EventTests
         MigrationOutcome outcome = await harness.Repository.MigrateAsync(Id);
 
         Assert.Equal(1, inserts); // the insert was attempted, and lost
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
         Assert.NotEqual(MigrationOutcome.Migrated, outcome);
         Assert.Equal(saved, shared.New.Peek(Id).Value);

@@ -25,6 +25,7 @@ public sealed class InvariantTests
         Assert.Equal(saved, await migrating);
         Assert.Equal(saved, await harness.Repository.GetAsync(Id));
         Assert.Equal(saved, harness.New.Peek(Id).Value);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
     }
 
@@ -43,6 +44,7 @@ public sealed class InvariantTests
         Assert.Empty(await otherInstance.Repository.GetManyAsync([Id]));
         Assert.Equal(NewStoreState.Deleted, shared.New.Peek(Id).State);
         Assert.NotNull(shared.Old.Peek(Id)); // write-back is off here: the old store keeps its record
+        await shared.DrainAsync();
         Assert.Empty(shared.AllEvents);
     }
 
@@ -60,6 +62,7 @@ public sealed class InvariantTests
         Assert.Null(await migrating);
         Assert.Null(await harness.Repository.GetAsync(Id));
         Assert.Equal(NewStoreState.Deleted, harness.New.Peek(Id).State);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
     }
 
@@ -77,12 +80,14 @@ public sealed class InvariantTests
         Assert.Contains(Id, failure.Message, StringComparison.Ordinal);
         Assert.IsType<FormatException>(failure.InnerException);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(Id).State);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
         Assert.False(harness.Shared.Lock.IsHeld(MigrationHarness.LockKey(Id)));
 
         harness.Mapper.FailWhen = _ => false;
 
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 
@@ -105,6 +110,7 @@ public sealed class InvariantTests
         Assert.Equal(NewStoreState.Found, harness.New.Peek(MigrationHarness.Id(0)).State);
         Assert.Equal(NewStoreState.Missing, harness.New.Peek(MigrationHarness.Id(1)).State);
         Assert.Equal(NewStoreState.Found, harness.New.Peek(MigrationHarness.Id(2)).State);
+        await harness.DrainAsync();
         Assert.Equal(2, harness.Events.Count);
     }
 
@@ -139,7 +145,9 @@ public sealed class InvariantTests
         Assert.Equal(MigrationHarness.Mapped(0), secondValue);
         Assert.Equal(secondValue, firstValue);
         Assert.Equal(1, shared.New.InsertCount);
+        await shared.DrainAsync();
         Assert.Single(shared.AllEvents);
+        await second.DrainAsync();
         Assert.Single(second.Events);
         Assert.False(shared.Lock.IsHeld(key));
     }
@@ -176,6 +184,7 @@ public sealed class InvariantTests
 
         Assert.Equal(secondValue, await firstRead);
         Assert.Equal(1, shared.New.InsertCount);
+        await shared.DrainAsync();
         Assert.Single(shared.AllEvents);
         Assert.Equal(0, shared.Lock.AcquireCount);
     }

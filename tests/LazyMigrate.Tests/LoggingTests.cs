@@ -28,6 +28,7 @@ public sealed class LoggingTests
         await Assert.ThrowsAsync<MigrationMappingException>(async () =>
             await harness.Repository.GetAsync(MigrationHarness.Id(1))
         );
+        await harness.DrainAsync();
 
         var records = harness.Services.GetRequiredService<FakeLogCollector>().GetSnapshot();
         Assert.Contains(
@@ -35,6 +36,7 @@ public sealed class LoggingTests
             r => r.Id.Name == "EntityMigrated" && r.Message.Contains(MigrationHarness.Id(0), StringComparison.Ordinal)
         );
         Assert.Contains(records, r => r.Id.Name == "HandlerFailed" && r.Level == LogLevel.Error);
+        Assert.Contains(records, r => r.Id.Name == "OutboxItemRetried" && r.Level == LogLevel.Warning);
         Assert.Contains(records, r => r.Id.Name == "MigrationFailed" && r.Exception is MigrationMappingException);
         Assert.All(records, r => Assert.DoesNotContain("@example.com", r.Message, StringComparison.Ordinal));
         Assert.All(records, r => Assert.DoesNotContain("First0", r.Message, StringComparison.Ordinal));

@@ -27,6 +27,7 @@ public sealed class NewStoreLockTests
         Assert.Equal(MigrationHarness.Mapped(0), await harness.Repository.GetAsync(Id));
         Assert.Equal(0, harness.Shared.Lock.AcquireCount);
         Assert.Equal(1, harness.New.InsertCount);
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 
@@ -55,6 +56,7 @@ public sealed class NewStoreLockTests
         Assert.Equal(MigrationHarness.Mapped(2), many[MigrationHarness.Id(2)]);
         Assert.Equal(2, many.Count);
         Assert.Equal(3, harness.New.InsertCount);
+        await harness.DrainAsync();
         Assert.Equal(3, harness.Events.Count);
 
         // A write-back takes the same store lock, and reads nothing of the old store with it.
@@ -83,6 +85,7 @@ public sealed class NewStoreLockTests
         Assert.Equal(MigrationHarness.Mapped(0), await secondRead);
         Assert.Equal(1, shared.Old.ReadCount);
         Assert.Equal(1, shared.New.InsertCount);
+        await shared.DrainAsync();
         Assert.Single(shared.AllEvents);
     }
 
@@ -118,6 +121,7 @@ public sealed class NewStoreLockTests
         gated.Release();
 
         Assert.Equal(saved, await migrating);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
     }
 
@@ -199,6 +203,7 @@ public sealed class NewStoreLockTests
 
         Assert.Equal(MigrationRole.NewStore, failure.Role);
         await storeLock.ReceivedWithAnyArgs(1).InsertManyIfAbsentAndReleaseAsync(default!, default);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
     }
 }

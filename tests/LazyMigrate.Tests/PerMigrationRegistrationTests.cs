@@ -1,4 +1,5 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -244,6 +245,7 @@ public sealed class PerMigrationRegistrationTests
         await using ServiceProvider provider = services.BuildServiceProvider(Strict);
 
         await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+        await provider.GetRequiredService<IMigrationDispatcher<OldCustomer, NewCustomer>>().DrainAsync();
 
         Assert.Equal(["container", "own"], seen.Order(StringComparer.Ordinal));
         Assert.True(

@@ -14,6 +14,7 @@ public sealed class ReadPathTests
 
         Assert.Equal(MigrationHarness.Mapped(0), customer);
         Assert.Equal(MigrationHarness.Mapped(0), harness.New.Peek(MigrationHarness.Id(0)).Value);
+        await harness.DrainAsync();
         var migrated = Assert.Single(harness.Events);
         Assert.Equal(MigrationHarness.Id(0), migrated.EntityId);
         Assert.Equal(MigrationTrigger.OnDemand, migrated.Trigger);
@@ -30,6 +31,7 @@ public sealed class ReadPathTests
         Assert.Equal(MigrationHarness.Mapped(7), customer);
         Assert.Equal(0, harness.Old.ReadCount);
         Assert.Equal(0, harness.Shared.Lock.AcquireCount);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
     }
 
@@ -44,6 +46,7 @@ public sealed class ReadPathTests
         Assert.Equal(MigrationHarness.Mapped(0), again);
         Assert.Equal(1, harness.Old.ReadCount);
         Assert.Equal(1, harness.Mapper.MapCount);
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 
@@ -54,6 +57,7 @@ public sealed class ReadPathTests
 
         Assert.Null(await harness.Repository.GetAsync("nobody"));
         Assert.Equal(NewStoreState.Missing, harness.New.Peek("nobody").State);
+        await harness.DrainAsync();
         Assert.Empty(harness.Events);
     }
 
@@ -77,6 +81,7 @@ public sealed class ReadPathTests
         Assert.Equal(MigrationOutcome.AlreadyMigrated, await harness.Repository.MigrateAsync(MigrationHarness.Id(0)));
         Assert.Equal(MigrationOutcome.Absent, await harness.Repository.MigrateAsync("nobody"));
         Assert.Equal(MigrationOutcome.Deleted, await harness.Repository.MigrateAsync(MigrationHarness.Id(2)));
+        await harness.DrainAsync();
         Assert.Single(harness.Events);
     }
 
@@ -105,6 +110,7 @@ public sealed class ReadPathTests
         Assert.Equal(0, counting.FindCalls);
         Assert.Equal(2, counting.FindManyCalls); // the read, then the re-check under the locks
         Assert.Equal(1, counting.InsertManyCalls);
+        await harness.DrainAsync();
         Assert.Equal(14, harness.Events.Count);
     }
 

@@ -1,4 +1,5 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -227,7 +228,7 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public async Task AsyncWriteBack_FailsAtHostStartUp()
+    public async Task AsyncWriteBack_WithoutAnOutbox_FailsAtHostStartUp()
     {
         var builder = Host.CreateApplicationBuilder();
         Complete(builder.Services, o => o.WriteBackMode = WriteBackMode.Async).UseReverseMapper(new CustomerMapper());
@@ -237,7 +238,7 @@ public sealed class RegistrationTests
 
         Assert.Contains(
             failure.Failures,
-            f => f.Contains("WriteBackMode.Async is not available", StringComparison.Ordinal)
+            f => f.Contains("WriteBackMode.Async needs an outbox", StringComparison.Ordinal)
         );
     }
 
@@ -432,6 +433,7 @@ public sealed class RegistrationTests
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+        await provider.GetRequiredService<IMigrationDispatcher<OldCustomer, NewCustomer>>().DrainAsync();
 
         Assert.Equal("customers-v2", Assert.Single(events).MigrationName);
         Assert.Equal(EntityMigratedEventId.For("customers-v2", "c1"), events[0].EventId);

@@ -118,6 +118,7 @@ public sealed class TelemetryTests
         using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
 
         await harness.Repository.GetAsync(MigrationHarness.Id(0));
+        await harness.DrainAsync();
 
         Assert.Equal("handler", Assert.Single(failures.GetMeasurementSnapshot()).Tags["lazymigrate.failure"]);
     }

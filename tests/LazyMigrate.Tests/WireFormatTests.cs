@@ -1,4 +1,5 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -59,6 +60,7 @@ public sealed class WireFormatTests
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         await provider.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>().GetAsync("c1");
+        await provider.GetRequiredService<IMigrationDispatcher<OldCustomer, NewCustomer>>().DrainAsync();
 
         Assert.Equal(Guid.Parse("3b27a7d1-a358-8e66-b965-87948044e332"), Assert.Single(events).EventId);
     }

@@ -28,6 +28,30 @@ public sealed class WriteBackTests
     }
 
     [Fact]
+    public async Task AsyncWriteBack_WithoutTheLock_ReadsTheCurrentStateAndStillReachesTheOldStore()
+    {
+        await using var harness = MigrationHarness
+            .Create(
+                options: o =>
+                {
+                    o.WriteBackMode = WriteBackMode.Async;
+                    o.UseLock = false;
+                },
+                configure: b => b.UseInMemoryOutbox()
+            )
+            .SeedLegacy(2);
+        var changed = new NewCustomer("Ada", "Lovelace", "ada@example.com");
+
+        await harness.Repository.SaveAsync(Id, changed);
+        await harness.Repository.DeleteAsync(MigrationHarness.Id(1));
+        await harness.DrainAsync();
+
+        Assert.Equal(new OldCustomer("Ada Lovelace", "ada@example.com"), harness.Old.Peek(Id));
+        Assert.Null(harness.Old.Peek(MigrationHarness.Id(1)));
+        Assert.Empty(await harness.Dispatcher.GetDeadLettersAsync());
+    }
+
+    [Fact]
     public async Task SyncWriteBack_AnIdTheOldStoreCannotKeyOn_FailsTheSaveAndTheDeleteBeforeTheNewStoreChanges()
     {
         var shared = new SharedStores();

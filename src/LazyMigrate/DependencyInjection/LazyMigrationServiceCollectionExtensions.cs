@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -93,8 +94,31 @@ public static class LazyMigrationServiceCollectionExtensions
         );
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
+        services.AddOptionsWithValidateOnStart<OutboxOptions>(name);
+        services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>()
+        );
+        bool isNew = !services.Any(d =>
+            d.IsKeyedService && Equals(d.ServiceKey, name) && d.ServiceType == typeof(MigrationRuntime<TOld, TNew>)
+        );
         services.TryAddKeyedSingleton(name, static (sp, _) => MigratingRepositoryFactory.Create<TOld, TNew>(sp));
+        services.TryAddKeyedSingleton(
+            name,
+            static (sp, key) => sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(key).Repository
+        );
+        services.TryAddKeyedSingleton<IMigrationDispatcher<TOld, TNew>>(
+            name,
+            static (sp, key) => sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(key).Dispatcher
+        );
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigratingRepository<TOld, TNew>>(name));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigrationDispatcher<TOld, TNew>>(name));
+        if (isNew)
+        {
+            services.AddSingleton<IOutboxDispatcherLoop>(sp =>
+                sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(name).Dispatcher
+            );
+        }
+
         return new LazyMigrationBuilder<TOld, TNew>(services, name);
     }
 

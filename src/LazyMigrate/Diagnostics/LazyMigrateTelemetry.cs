@@ -38,4 +38,19 @@ public static class LazyMigrateTelemetry
     /// Counter of writes through the new API, tagged with the migration, operation and write-back mode.
     /// </summary>
     public const string WritesInstrument = "lazymigrate.writes";
+
+    /// <summary>Counter of outbox items applied by dispatchers, tagged with the migration and the item kind.</summary>
+    public const string OutboxAppliedInstrument = "lazymigrate.outbox.applied";
+
+    /// <summary>Counter of failed outbox attempts scheduled again, by migration and item kind.</summary>
+    public const string OutboxRetriedInstrument = "lazymigrate.outbox.retried";
+
+    /// <summary>Counter of dead-lettered outbox items, tagged with the migration and the item kind.</summary>
+    public const string OutboxDeadLetteredInstrument = "lazymigrate.outbox.dead_lettered";
+
+    /// <summary>Gauge of pending outbox items, tagged with the migration and the item kind.</summary>
+    public const string OutboxPendingInstrument = "lazymigrate.outbox.pending";
+
+    /// <summary>Gauge of the age of the oldest pending outbox item in seconds, by migration and item kind.</summary>
+    public const string OutboxOldestAgeInstrument = "lazymigrate.outbox.oldest_age";
 }

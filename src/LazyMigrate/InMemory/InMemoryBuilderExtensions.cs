@@ -45,4 +45,21 @@ public static class InMemoryBuilderExtensions
     )
         where TOld : class
         where TNew : class => builder.UseLock(lockProvider ?? new InMemoryMigrationLockProvider());
+
+    /// <summary>
+    /// Uses an in-memory outbox, for tests: it holds every rule of the outbox but not durability, and makes
+    /// <see cref="WriteBackMode.Async"/> available without a database.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="outbox">The outbox to use (so a test can inspect it, or share it between two containers that
+    /// stand for two instances), or <see langword="null"/> for a new one.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseInMemoryOutbox<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        InMemoryOutbox? outbox = null
+    )
+        where TOld : class
+        where TNew : class => builder.UseOutbox(outbox ?? new InMemoryOutbox());
 }

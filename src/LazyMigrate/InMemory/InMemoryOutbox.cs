@@ -238,8 +238,13 @@ public sealed class InMemoryOutbox : IMigrationOutbox
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            // A lease that passed to another owner (ours ended) is theirs to settle.
-            if (_entries.TryGetValue(Key(item), out Entry? entry) && entry.LeaseOwner == item.LeaseOwner)
+            // A lease that passed to another owner (ours ended) is theirs to settle; an item held by no one (as
+            // listed, or released) is no one's, as in SQL, where a null owner equals nothing.
+            if (
+                item.LeaseOwner is not null
+                && _entries.TryGetValue(Key(item), out Entry? entry)
+                && entry.LeaseOwner == item.LeaseOwner
+            )
             {
                 entry.Attempts++;
                 entry.LastError = error;

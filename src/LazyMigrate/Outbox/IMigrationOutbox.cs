@@ -6,7 +6,9 @@ namespace LazyMigrate.Outbox;
 /// apply them and complete them. One outbox may serve several migrations: every call names one.
 /// </summary>
 /// <remarks>
-/// <para>Implementations are thread-safe and hold these rules, which the TestKit's outbox conformance suite checks:</para>
+/// <para>
+/// Implementations are thread-safe and hold these rules, which the TestKit's outbox conformance suite checks:
+/// </para>
 /// <list type="bullet">
 /// <item>One item per (migration, kind, entity id). Recording a write-back of an entity that has one pending bumps its
 /// version and keeps its first <see cref="OutboxItem.RecordedAt"/>, its attempts and its next attempt time; a

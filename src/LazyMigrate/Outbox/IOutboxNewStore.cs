@@ -12,7 +12,9 @@ public interface IOutboxNewStore<TNew> : INewStore<TNew>
     /// <summary>Gets the outbox the store writes into, which dispatchers claim from.</summary>
     IMigrationOutbox Outbox { get; }
 
-    /// <summary>Upserts an entity (<see cref="INewStore{TNew}.UpsertAsync"/>) and records an intent, atomically.</summary>
+    /// <summary>
+    /// Upserts an entity (<see cref="INewStore{TNew}.UpsertAsync"/>) and records an intent, atomically.
+    /// </summary>
     /// <param name="id">The entity id.</param>
     /// <param name="entity">The entity to store.</param>
     /// <param name="intent">The intent to record, as <see cref="IMigrationOutbox.RecordAsync"/> would.</param>
@@ -25,7 +27,9 @@ public interface IOutboxNewStore<TNew> : INewStore<TNew>
         CancellationToken cancellationToken = default
     );
 
-    /// <summary>Tombstones an entity (<see cref="INewStore{TNew}.DeleteAsync"/>) and records an intent, atomically.</summary>
+    /// <summary>
+    /// Tombstones an entity (<see cref="INewStore{TNew}.DeleteAsync"/>) and records an intent, atomically.
+    /// </summary>
     /// <param name="id">The entity id.</param>
     /// <param name="intent">The intent to record.</param>
     /// <param name="cancellationToken">The cancellation token.</param>

@@ -1,6 +1,6 @@
 namespace LazyMigrate.Outbox;
 
-/// <summary>What a write records in the outbox, in the same transaction as the write where the store allows it.</summary>
+/// <summary>What a write records in the outbox, in the write's own transaction where the store allows it.</summary>
 public sealed class OutboxIntent
 {
     /// <summary>Initializes a new instance of the <see cref="OutboxIntent"/> class.</summary>

@@ -21,10 +21,10 @@ public sealed class OutboxStatistics
         DeadLettered = deadLettered;
     }
 
-    /// <summary>Gets the items not dead-lettered (due, backing off or leased), by kind; a kind with none is absent.</summary>
+    /// <summary>Gets the items not dead-lettered (due, backing off or leased), by kind; none: absent.</summary>
     public IReadOnlyDictionary<OutboxItemKind, long> Pending { get; }
 
-    /// <summary>Gets when the oldest pending item was recorded, by kind; a kind with nothing pending is absent.</summary>
+    /// <summary>Gets when the oldest pending item was recorded, by kind; nothing pending: absent.</summary>
     public IReadOnlyDictionary<OutboxItemKind, DateTimeOffset> OldestPendingRecordedAt { get; }
 
     /// <summary>Gets the dead-lettered items, by kind; a kind with none is absent.</summary>

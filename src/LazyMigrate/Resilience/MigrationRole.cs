@@ -11,4 +11,7 @@ public enum MigrationRole
 
     /// <summary>The lock provider.</summary>
     Lock = 2,
+
+    /// <summary>The outbox: the dispatcher's claims and completions, and the intents a store does not write.</summary>
+    Outbox = 3,
 }

@@ -49,7 +49,7 @@ public abstract partial class RepositoryInvariantTests
             // check that catches one for certain is BatchesInOppositeOrders_..., which holds them where they cross.
 
             Assert.All(wrong, w => Assert.Equal(0, w));
-            AssertEachIdMigratedOnce(Ids, counting, countingOld);
+            await AssertEachIdMigratedOnceAsync(Ids, counting, countingOld);
         }
         finally
         {
@@ -123,6 +123,7 @@ public abstract partial class RepositoryInvariantTests
 
         Assert.Equal(3, firstStore.InsertedCount);
         Assert.Equal(4, counting.InsertedCount);
+        await DrainEventsAsync();
         Assert.Equal(ids, _events.Select(e => e.EntityId).Order(StringComparer.Ordinal));
         AssertTheReadAlongPathRan(counting);
 
@@ -149,7 +150,7 @@ public abstract partial class RepositoryInvariantTests
             .WaitAsync(Patience);
 
         Assert.All(found, batch => Assert.Equal(Enumerable.Range(0, Ids), batch.Values.Select(c => c.Version).Order()));
-        AssertEachIdMigratedOnce(Ids, counting, countingOld);
+        await AssertEachIdMigratedOnceAsync(Ids, counting, countingOld);
     }
 
     /// <summary>
@@ -211,6 +212,7 @@ public abstract partial class RepositoryInvariantTests
             pause.Release();
             IReadOnlyDictionary<string, Customer>[] found = await Task.WhenAll([held, .. contending])
                 .WaitAsync(Patience);
+            await DrainEventsAsync();
 
             return new BatchContention(
                 counting,

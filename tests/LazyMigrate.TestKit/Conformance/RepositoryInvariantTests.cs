@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.TestKit.Conformance;
@@ -16,6 +17,9 @@ public abstract partial class RepositoryInvariantTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentQueue<EntityMigrated<LegacyCustomer, Customer>> _events = new();
+
+    // Every instance's dispatcher, kept past its container: the events are delivered on the dispatcher's side.
+    private readonly ConcurrentBag<IMigrationDispatcher<LegacyCustomer, Customer>> _dispatchers = [];
 
     /// <summary>The mapper every instance shares unless a test gives its own: it counts mapper calls by id.</summary>
     private readonly CountingMapper _mapper = new();
@@ -84,7 +88,7 @@ public abstract partial class RepositoryInvariantTests
             );
 
             Assert.All(misses, m => Assert.Equal(0, m));
-            AssertEachIdMigratedOnce(Ids, counting, countingOld);
+            await AssertEachIdMigratedOnceAsync(Ids, counting, countingOld);
         }
         finally
         {
@@ -125,6 +129,7 @@ public abstract partial class RepositoryInvariantTests
         Assert.Equal(42, (await migrating)!.Version);
         Assert.Equal(42, (await Repository(writer).GetAsync(Id(0)))!.Version);
         Assert.Equal(0, counting.InsertedCount);
+        await DrainEventsAsync();
         Assert.Empty(_events);
         AssertTheReadAlongPathRan(counting);
     }
@@ -145,6 +150,7 @@ public abstract partial class RepositoryInvariantTests
         Assert.Null(await migrating);
         Assert.Null(await Repository(writer).GetAsync(Id(0)));
         Assert.Equal(MigrationOutcome.Deleted, await Repository(pausing).MigrateAsync(Id(0)));
+        await DrainEventsAsync();
         Assert.Empty(_events);
         AssertTheReadAlongPathRan(counting);
     }
@@ -197,6 +203,7 @@ public abstract partial class RepositoryInvariantTests
 
         Assert.Equal(0, firstStore.InsertedCount);
         Assert.Equal(1, counting.InsertedCount);
+        await DrainEventsAsync();
         Assert.Single(_events);
         AssertTheReadAlongPathRan(counting);
     }
@@ -257,6 +264,7 @@ public abstract partial class RepositoryInvariantTests
         bool secondFoundTheLockHeld = probe.Refused.IsCompleted;
         pause.Release();
         Customer?[] values = await Task.WhenAll(firstRead, secondRead).WaitAsync(Patience);
+        await DrainEventsAsync();
 
         return new LockContention(
             counting,
@@ -273,13 +281,14 @@ public abstract partial class RepositoryInvariantTests
     /// what the lock buys over insert-if-absent alone, one old read and one mapper call each (one instance at a time
     /// migrates an id; the others, re-reading the new store under the lock, find it there).
     /// </summary>
-    private void AssertEachIdMigratedOnce(
+    private async Task AssertEachIdMigratedOnceAsync(
         int ids,
         CountingNewStore<Customer> counting,
         CountingOldStore<LegacyCustomer> countingOld
     )
     {
         Assert.Equal(ids, counting.InsertedCount);
+        await DrainEventsAsync();
         Assert.Equal(ids, _events.Count);
         Assert.Equal(ids, _events.Select(e => e.EntityId).Distinct().Count());
         AssertTheReadAlongPathRan(counting);
@@ -376,7 +385,18 @@ public abstract partial class RepositoryInvariantTests
         }
 
         builder?.Invoke(migration);
-        return services.BuildServiceProvider();
+        ServiceProvider instance = services.BuildServiceProvider();
+        _dispatchers.Add(instance.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>());
+        return instance;
+    }
+
+    /// <summary>Waits until every instance's dispatcher delivered the events recorded so far.</summary>
+    private async Task DrainEventsAsync()
+    {
+        foreach (IMigrationDispatcher<LegacyCustomer, Customer> dispatcher in _dispatchers)
+        {
+            await dispatcher.DrainAsync();
+        }
     }
 
     /// <summary>

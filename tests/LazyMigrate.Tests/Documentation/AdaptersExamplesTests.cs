@@ -1,4 +1,6 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
+using LazyMigrate.TestKit.Conformance;
 
 namespace LazyMigrate.Tests.Documentation;
 
@@ -49,4 +51,11 @@ public sealed class AdaptersExamplesTests
         await handle.DisposeAsync();
         Assert.All(keys, key => Assert.False(locks.IsHeld(key)));
     }
+}
+
+/// <summary>The outbox conformance suite over the in-memory outbox: the example of docs/adapters.md.</summary>
+public sealed class InMemoryOutboxConformanceTests : OutboxConformanceTests
+{
+    protected override Task<IMigrationOutbox> CreateOutboxAsync() =>
+        Task.FromResult<IMigrationOutbox>(new InMemoryOutbox());
 }

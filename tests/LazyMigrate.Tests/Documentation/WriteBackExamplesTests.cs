@@ -1,4 +1,5 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.TestKit.Documentation;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -61,5 +62,69 @@ public sealed class WriteBackExamplesTests
         await contacts.SaveAsync("c2", new Contact("Grace Hopper", "grace@example.com"));
         Assert.Equal(new LegacyContact("Ada Lovelace", "ada@example.com", "VIP since 1990"), oldStore.Peek("c1"));
         Assert.Equal(new LegacyContact("Grace Hopper", "grace@example.com", ""), oldStore.Peek("c2")); // was none
+    }
+
+    [Fact]
+    public async Task AsyncWriteBack_ReturnsOnceTheOutboxHasTheItem_TheDispatcherAppliesIt()
+    {
+        var services = new ServiceCollection();
+        var oldStore = new InMemoryOldStore<LegacyCustomer>();
+        var newStore = new InMemoryNewStore<Customer>();
+        var outbox = new InMemoryOutbox(); // in production: UsePostgreSqlOutbox() or UseEntityFrameworkCoreOutbox()
+
+        services.AddMigrationMapper<CustomerMapper>(); // implements IMigrationMapper and IReverseMigrationMapper
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Async)
+            .UseOldStore(oldStore)
+            .UseNewStore(newStore)
+            .UseOutbox(outbox)
+            .ConfigureOutbox(o => o.DispatchOnWrite = false); // here: apply only when asked, below
+        services.AddLazyMigrationDispatcher(); // in a host: every migration's dispatcher, on every instance
+
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        await customers.SaveAsync("c1", new Customer("Ada", "Lovelace", "(555) 010-0001"));
+        Assert.Null(oldStore.Peek("c1")); // not yet: the save returned once the item was recorded
+        Assert.Single(outbox.Snapshot());
+
+        var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+        await dispatcher.DrainAsync(); // what the hosted dispatcher does on its own
+        Assert.Equal(new LegacyCustomer("Ada Lovelace", "(555) 010-0001"), oldStore.Peek("c1"));
+        Assert.Empty(outbox.Snapshot());
+    }
+
+    [Fact]
+    public async Task DeadLetters_AreListedReplayedAndPurged()
+    {
+        var services = new ServiceCollection();
+        var oldStore = new InMemoryOldStore<LegacyCustomer>();
+        bool broken = true;
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Async)
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(c => broken ? throw new InvalidOperationException("no") : new CustomerMapper().MapBack(c))
+            .UseOldStore(oldStore)
+            .UseInMemoryNewStore()
+            .UseInMemoryOutbox()
+            .ConfigureOutbox(o => o.MaxAttempts = 1);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        await provider
+            .GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>()
+            .SaveAsync("42", new Customer("Ada", "Lovelace", "(555) 010-0001"));
+
+        IMigrationDispatcher<LegacyCustomer, Customer> dispatcher = provider.GetRequiredService<
+            IMigrationDispatcher<LegacyCustomer, Customer>
+        >();
+        await dispatcher.DrainAsync();
+        IReadOnlyList<OutboxItem> dead = await dispatcher.GetDeadLettersAsync(); // with LastError and Attempts
+        Assert.Contains("no", Assert.Single(dead).LastError, StringComparison.Ordinal);
+        broken = false;
+
+        await dispatcher.ReplayDeadLettersAsync(); // all, or ReplayDeadLettersAsync(["42"]) for some entities
+        await dispatcher.PurgeDeadLettersAsync(["43"]); // on purpose only
+
+        await dispatcher.DrainAsync();
+        Assert.Equal(new LegacyCustomer("Ada Lovelace", "(555) 010-0001"), oldStore.Peek("42"));
+        Assert.Empty(await dispatcher.GetDeadLettersAsync());
     }
 }

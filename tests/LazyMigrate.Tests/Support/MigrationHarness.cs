@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -24,6 +25,7 @@ public sealed class MigrationHarness : IAsyncDisposable
         Mapper = mapper;
         Events = events;
         Repository = services.GetRequiredService<IMigratingRepository<OldCustomer, NewCustomer>>();
+        shared.Dispatchers.Add(Dispatcher);
     }
 
     /// <summary>The default name of the customer migration, derived from the two type names.</summary>
@@ -42,6 +44,12 @@ public sealed class MigrationHarness : IAsyncDisposable
     public ConcurrentQueue<EntityMigrated<OldCustomer, NewCustomer>> Events { get; }
 
     public IMigratingRepository<OldCustomer, NewCustomer> Repository { get; }
+
+    public IMigrationDispatcher<OldCustomer, NewCustomer> Dispatcher =>
+        Services.GetRequiredService<IMigrationDispatcher<OldCustomer, NewCustomer>>();
+
+    /// <summary>Waits until the dispatcher delivered every event and write-back recorded so far.</summary>
+    public async Task DrainAsync() => await Dispatcher.DrainAsync();
 
     public static MigrationHarness Create(
         SharedStores? shared = null,
@@ -124,4 +132,16 @@ public sealed class SharedStores
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
 
     public ConcurrentQueue<EntityMigrated<OldCustomer, NewCustomer>> AllEvents { get; } = new();
+
+    /// <summary>Gets the dispatchers of every instance over these stores.</summary>
+    public ConcurrentBag<IMigrationDispatcher<OldCustomer, NewCustomer>> Dispatchers { get; } = [];
+
+    /// <summary>Waits until every instance's dispatcher delivered what was recorded so far.</summary>
+    public async Task DrainAsync()
+    {
+        foreach (IMigrationDispatcher<OldCustomer, NewCustomer> dispatcher in Dispatchers)
+        {
+            await dispatcher.DrainAsync();
+        }
+    }
 }

@@ -29,7 +29,8 @@ internal static partial class Log
     [LoggerMessage(
         3,
         LogLevel.Error,
-        "An EntityMigrated handler of migration {Migration} failed for entity {EntityId}; the migration stands",
+        "An EntityMigrated handler of migration {Migration} failed for entity {EntityId}; the migration stands and "
+            + "the event is delivered again",
         EventName = "HandlerFailed"
     )]
     public static partial void HandlerFailed(ILogger logger, string migration, string entityId, Exception exception);

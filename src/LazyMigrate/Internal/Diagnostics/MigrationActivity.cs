@@ -19,6 +19,15 @@ internal static class MigrationActivity
         return activity;
     }
 
+    /// <summary>One span per batch a dispatcher claimed; the stores' spans nest beneath it.</summary>
+    public static Activity? StartDispatch(string migration, int items)
+    {
+        Activity? activity = Source.StartActivity("LazyMigrate dispatch", ActivityKind.Internal);
+        activity?.SetTag("lazymigrate.migration", migration);
+        activity?.SetTag("lazymigrate.outbox.items", items);
+        return activity;
+    }
+
     /// <summary>
     /// Records the wait of a caller that joined migrations others started: a child of the caller's current activity,
     /// linked to the span of each migration it waited on, from <paramref name="since"/> to <paramref name="until"/>

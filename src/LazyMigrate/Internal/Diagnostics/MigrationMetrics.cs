@@ -7,7 +7,7 @@ namespace LazyMigrate.Internal;
 /// The instruments of the <c>LazyMigrate</c> meter. Every tag is low-cardinality: the migration name and a few fixed
 /// words, never an entity id.
 /// </summary>
-internal sealed class MigrationMetrics : IDisposable
+internal sealed partial class MigrationMetrics : IDisposable
 {
     private const string MigrationTag = "lazymigrate.migration";
 
@@ -56,6 +56,7 @@ internal sealed class MigrationMetrics : IDisposable
             "{write}",
             "Saves and deletes through a migrating repository."
         );
+        (_outboxApplied, _outboxRetried, _outboxDeadLettered) = CreateOutboxInstruments(_meter);
     }
 
     public void Read(string migration, string source) =>

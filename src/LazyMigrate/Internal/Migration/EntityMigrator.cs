@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LazyMigrate.Outbox;
 
 namespace LazyMigrate.Internal;
 
@@ -58,21 +59,25 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         var results = new Dictionary<string, MigrationResult<TNew>>(ids.Count, StringComparer.Ordinal);
         try
         {
-            var winners = new List<Winner>();
+            var winners = new List<string>();
             MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
                 .AcquireAsync(context, ids, forMigration: true, cancellationToken)
                 .ConfigureAwait(false);
             await using (lease.ConfigureAwait(false))
             {
-                await MigrateLockedAsync(ids, lease, results, winners, cancellationToken).ConfigureAwait(false);
+                await MigrateLockedAsync(ids, trigger, lease, results, winners, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
-            // Raised once the locks are free, so that a handler may write the very entity it is told about.
-            foreach (Winner winner in winners)
+            // The events were recorded with the inserts; the dispatcher delivers them, never on the reader's path.
+            foreach (string winner in winners)
             {
-                await context
-                    .Events.PublishAsync(winner.Id, winner.OldValue, winner.NewValue, trigger, CancellationToken.None)
-                    .ConfigureAwait(false);
+                Log.EntityMigrated(context.Logger, context.Name, winner, trigger);
+            }
+
+            if (winners.Count > 0 && context.Outbox.HasHandlers)
+            {
+                context.Outbox.Wake();
             }
         }
         catch (LazyMigrationException exception)
@@ -106,9 +111,10 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 
     private async Task MigrateLockedAsync(
         IReadOnlyList<string> ids,
+        MigrationTrigger trigger,
         MigrationLease<TOld, TNew> lease,
         Dictionary<string, MigrationResult<TNew>> results,
-        List<Winner> winners,
+        List<string> winners,
         CancellationToken cancellationToken
     )
     {
@@ -136,7 +142,8 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         // The last point to give up. Past it the work runs to its end even if every caller left: an insert whose event
         // is never raised would lose that event for good.
         cancellationToken.ThrowIfCancellationRequested();
-        IReadOnlyCollection<string> inserted = await lease.InsertManyIfAbsentAsync(mapped).ConfigureAwait(false);
+        IReadOnlyCollection<string> inserted = await InsertAndRecordEventsAsync(lease, mapped, oldValues, trigger)
+            .ConfigureAwait(false);
 
         // The store reports the distinct ids it inserted, so as many as were mapped means all of them (the common
         // case): then there is no set to build and nothing lost to read again.
@@ -152,7 +159,7 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             if (insertedIds is null || insertedIds.Contains(id))
             {
                 results[id] = MigrationResult<TNew>.Migrated(newValue);
-                winners.Add(new Winner(id, oldValues[id], newValue));
+                winners.Add(id);
             }
             else
             {
@@ -164,6 +171,69 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
         {
             await ReadLostAsync(lost, results).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Inserts the mapped entities and, when the migration has handlers, records the event of each inserted id: with
+    /// the insert where the new store records intents with its changes; else right after it, for the ids it inserted
+    /// (an event recorded before the insert could be delivered for an insert that then lost, so a store without
+    /// transactions loses an event only if the process dies between its insert and that record).
+    /// </summary>
+    private async ValueTask<IReadOnlyCollection<string>> InsertAndRecordEventsAsync(
+        MigrationLease<TOld, TNew> lease,
+        List<KeyValuePair<string, TNew>> mapped,
+        IReadOnlyDictionary<string, TOld> oldValues,
+        MigrationTrigger trigger
+    )
+    {
+        if (!context.Outbox.HasHandlers)
+        {
+            return await lease.InsertManyIfAbsentAsync(mapped, null).ConfigureAwait(false);
+        }
+
+        DateTimeOffset now = context.TimeProvider.GetUtcNow();
+        Dictionary<string, OutboxIntent> intents = EventIntents(mapped, oldValues, trigger, now);
+        if (context.Stores.RecordsWithChanges)
+        {
+            return await lease.InsertManyIfAbsentAsync(mapped, intents).ConfigureAwait(false);
+        }
+
+        IReadOnlyCollection<string> inserted = await lease.InsertManyIfAbsentAsync(mapped, null).ConfigureAwait(false);
+        foreach (string id in inserted)
+        {
+            await context.Stores.RecordAsync(intents[id], CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return inserted;
+    }
+
+    private Dictionary<string, OutboxIntent> EventIntents(
+        List<KeyValuePair<string, TNew>> mapped,
+        IReadOnlyDictionary<string, TOld> oldValues,
+        MigrationTrigger trigger,
+        DateTimeOffset now
+    )
+    {
+        var intents = new Dictionary<string, OutboxIntent>(mapped.Count, StringComparer.Ordinal);
+        foreach (var (id, newValue) in mapped)
+        {
+            var payload = new EventPayload<TOld, TNew>
+            {
+                Old = oldValues[id],
+                New = newValue,
+                Trigger = trigger,
+                MigratedAt = now,
+            };
+            intents[id] = new OutboxIntent(
+                context.Name,
+                OutboxItemKind.EntityMigrated,
+                id,
+                payload.ToJson(context.Outbox.SerializerOptions),
+                now
+            );
+        }
+
+        return intents;
     }
 
     /// <summary>
@@ -290,7 +360,4 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
 
     private static string Describe(IReadOnlyList<string> ids) =>
         ids.Count == 1 ? ids[0] : $"{ids[0]} (and {ids.Count - 1} more in its batch)";
-
-    /// <summary>An entity this batch inserted, whose event is raised once the locks are released.</summary>
-    private readonly record struct Winner(string Id, TOld OldValue, TNew NewValue);
 }

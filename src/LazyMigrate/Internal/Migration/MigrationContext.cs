@@ -17,7 +17,7 @@ internal sealed class MigrationContext<TOld, TNew>
 
     public ReverseMapping<TOld, TNew>? ReverseMapping { get; init; }
 
-    public required EventPublisher<TOld, TNew> Events { get; init; }
+    public required OutboxContext Outbox { get; init; }
 
     public required NegativeCache NegativeCache { get; init; }
 

@@ -1,3 +1,5 @@
+using LazyMigrate.Outbox;
+
 namespace LazyMigrate.Internal;
 
 /// <summary>
@@ -71,8 +73,14 @@ internal abstract class MigrationLease<TOld, TNew> : IAsyncDisposable
     /// <summary>
     /// Inserts the mapped entities by insert-if-absent; a store-held lease releases its locks in the same call.
     /// </summary>
+    /// <param name="entities">The mapped entities.</param>
+    /// <param name="intents">
+    /// The events to record with the insert, for the ids it inserts, when the new store records intents with its
+    /// changes (<see cref="ResilientStores{TOld, TNew}.RecordsWithChanges"/>); otherwise <see langword="null"/>.
+    /// </param>
     public abstract ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
-        IReadOnlyList<KeyValuePair<string, TNew>> entities
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        IReadOnlyDictionary<string, OutboxIntent>? intents
     );
 
     public abstract ValueTask DisposeAsync();

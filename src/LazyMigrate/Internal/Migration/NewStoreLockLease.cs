@@ -1,3 +1,5 @@
+using LazyMigrate.Outbox;
+
 namespace LazyMigrate.Internal;
 
 /// <summary>
@@ -45,12 +47,30 @@ internal sealed class NewStoreLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     }
 
     public override async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
-        IReadOnlyList<KeyValuePair<string, TNew>> entities
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        IReadOnlyDictionary<string, OutboxIntent>? intents
     )
     {
-        _released = true;
+        if (intents is null)
+        {
+            _released = true;
+            return await Context
+                .Stores.InsertManyAndUnlockAsync(_storeLock, entities, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+
+        if (_storeLock is IOutboxNewStoreLock<TNew> recordingLock)
+        {
+            _released = true;
+            return await Context
+                .Stores.InsertManyRecordAndUnlockAsync(recordingLock, entities, intents, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+
+        // A store that records intents with its writes but not through its lock: the write on its own, under the lock,
+        // which the lease releases afterwards.
         return await Context
-            .Stores.InsertManyAndUnlockAsync(_storeLock, entities, CancellationToken.None)
+            .Stores.InsertManyAndRecordNewAsync(entities, intents, CancellationToken.None)
             .ConfigureAwait(false);
     }
 

@@ -1,3 +1,5 @@
+using LazyMigrate.Outbox;
+
 namespace LazyMigrate.Internal;
 
 /// <summary>
@@ -74,8 +76,12 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     }
 
     public override ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
-        IReadOnlyList<KeyValuePair<string, TNew>> entities
-    ) => Context.Stores.InsertManyNewAsync(entities, CancellationToken.None);
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        IReadOnlyDictionary<string, OutboxIntent>? intents
+    ) =>
+        intents is null
+            ? Context.Stores.InsertManyNewAsync(entities, CancellationToken.None)
+            : Context.Stores.InsertManyAndRecordNewAsync(entities, intents, CancellationToken.None);
 
     public override async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -70,12 +71,6 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
         {
             failures.Add($"WriteBackMode {(int)options.WriteBackMode} is not a defined value.");
         }
-        else if (options.WriteBackMode == WriteBackMode.Async)
-        {
-            failures.Add(
-                "WriteBackMode.Async is not available in this version; choose WriteBackMode.Sync or WriteBackMode.None."
-            );
-        }
         else if (options.WriteBackMode == WriteBackMode.Sync && !options.UseLock)
         {
             failures.Add(
@@ -113,6 +108,22 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
                 $"a reverse mapper or a reverse merger for WriteBackMode.{options.WriteBackMode}: "
                     + "call UseReverseMapper or UseReverseMerger",
                 failures
+            );
+        }
+
+        // Async write-back lives in the outbox alone: one in memory, which every migration has for its events, would
+        // lose it with the process. An in-memory outbox chosen on purpose (UseInMemoryOutbox) is a choice for tests.
+        if (
+            options.WriteBackMode == WriteBackMode.Async
+            && !(
+                services is IServiceProviderIsKeyedService keyed
+                && keyed.IsKeyedService(typeof(IMigrationOutbox), migration)
+            )
+        )
+        {
+            failures.Add(
+                "WriteBackMode.Async needs an outbox: call an UseOutbox method (for example UsePostgreSqlOutbox, "
+                    + "UseEntityFrameworkCoreOutbox, or UseInMemoryOutbox in tests)."
             );
         }
 

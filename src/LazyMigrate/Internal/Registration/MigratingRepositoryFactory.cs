@@ -1,3 +1,5 @@
+using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -7,12 +9,13 @@ using Microsoft.Extensions.Options;
 namespace LazyMigrate.Internal;
 
 /// <summary>
-/// Builds a repository from the container: resolves (and so validates) the options, then wires the parts registered
-/// for the migration (keyed by its name, else the container's, see <see cref="MigrationServices"/>).
+/// Builds a migration from the container: resolves (and so validates) the options, then wires the parts registered
+/// for the migration (keyed by its name, else the container's, see <see cref="MigrationServices"/>) into its
+/// repository and its dispatcher, which share them.
 /// </summary>
 internal static class MigratingRepositoryFactory
 {
-    public static IMigratingRepository<TOld, TNew> Create<TOld, TNew>(IServiceProvider services)
+    public static MigrationRuntime<TOld, TNew> Create<TOld, TNew>(IServiceProvider services)
         where TOld : class
         where TNew : class
     {
@@ -46,6 +49,17 @@ internal static class MigratingRepositoryFactory
             options = options.WithLockInNewStore();
         }
 
+        IMigrationOutbox? registeredOutbox = MigrationServices.FindOwn<IMigrationOutbox>(services, name);
+        IEntityMigratedHandler<TOld, TNew>[] handlers =
+        [
+            .. MigrationServices.All<IEntityMigratedHandler<TOld, TNew>>(services, name),
+        ];
+        var outbox = new OutboxContext
+        {
+            Options = services.GetRequiredService<IOptionsMonitor<OutboxOptions>>().Get(name),
+            HasHandlers = handlers.Length > 0,
+            IsRegistered = registeredOutbox is not null,
+        };
         var context = new MigrationContext<TOld, TNew>
         {
             Name = name,
@@ -57,17 +71,13 @@ internal static class MigratingRepositoryFactory
                 lockKind == MigrationLockKind.Provider
                     ? MigrationServices.Get<IMigrationLockProvider>(services, name)
                     : null,
-                new MigrationPipelines(options, timeProvider)
+                new MigrationPipelines(options, timeProvider),
+                // Without an outbox of its own, a migration delivers its events through one in memory, in process.
+                registeredOutbox ?? new InMemoryOutbox()
             ),
             Mapper = MigrationServices.Get<IMigrationMapper<TOld, TNew>>(services, name),
             ReverseMapping = ReverseMapping<TOld, TNew>.Find(services, name),
-            Events = new EventPublisher<TOld, TNew>(
-                name,
-                MigrationServices.All<IEntityMigratedHandler<TOld, TNew>>(services, name).ToArray(),
-                timeProvider,
-                metrics,
-                logger
-            ),
+            Outbox = outbox,
             NegativeCache = new NegativeCache(
                 services.GetService<IMemoryCache>(),
                 name,
@@ -79,19 +89,19 @@ internal static class MigratingRepositoryFactory
             Logger = logger,
         };
 
-        return new MigratingRepository<TOld, TNew>(context, CreateWritePath(context));
+        WriteBackApplier<TOld, TNew>? applier = context.ReverseMapping is { } reverse
+            ? new WriteBackApplier<TOld, TNew>(context, reverse)
+            : null;
+        var dispatcher = new MigrationDispatcher<TOld, TNew>(
+            context,
+            applier,
+            new EventDelivery<TOld, TNew>(handlers, timeProvider)
+        );
+        outbox.Wake = dispatcher.Wake;
+        IWritePath<TNew> writePath =
+            options.WriteBackMode == WriteBackMode.None
+                ? new NewStoreOnlyWritePath<TOld, TNew>(context.Stores)
+                : new OutboxWritePath<TOld, TNew>(context, context.ReverseMapping!, applier!);
+        return new MigrationRuntime<TOld, TNew>(new MigratingRepository<TOld, TNew>(context, writePath), dispatcher);
     }
-
-    private static IWritePath<TNew> CreateWritePath<TOld, TNew>(MigrationContext<TOld, TNew> context)
-        where TOld : class
-        where TNew : class =>
-        context.Options.WriteBackMode switch
-        {
-            WriteBackMode.None => new NewStoreOnlyWritePath<TOld, TNew>(context.Stores),
-            WriteBackMode.Sync => new SyncWriteBackPath<TOld, TNew>(context, context.ReverseMapping!),
-            _ => throw new InvalidOperationException(
-                $"Migration '{context.Name}': WriteBackMode.{context.Options.WriteBackMode} "
-                    + "is not available in this version."
-            ),
-        };
 }

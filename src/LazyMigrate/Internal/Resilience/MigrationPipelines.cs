@@ -21,6 +21,7 @@ internal sealed class MigrationPipelines
         OldStore = Build(MigrationRole.OldStore, options, timeProvider);
         NewStore = Build(MigrationRole.NewStore, options, timeProvider);
         Lock = Build(MigrationRole.Lock, options, timeProvider);
+        Outbox = Build(MigrationRole.Outbox, options, timeProvider);
         foreach (MigrationRole role in options.PipelineOverrides.Keys)
         {
             _configuredRoles |= Bit(role);
@@ -37,6 +38,8 @@ internal sealed class MigrationPipelines
 
     public ResiliencePipeline Lock { get; }
 
+    public ResiliencePipeline Outbox { get; }
+
     /// <summary>
     /// How long the direct first attempt of a read is awaited (the default pipelines' per-attempt timeout).
     /// </summary>
@@ -50,6 +53,7 @@ internal sealed class MigrationPipelines
         {
             MigrationRole.OldStore => OldStore,
             MigrationRole.NewStore => NewStore,
+            MigrationRole.Outbox => Outbox,
             _ => Lock,
         };
 

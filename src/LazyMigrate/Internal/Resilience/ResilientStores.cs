@@ -1,3 +1,4 @@
+using LazyMigrate.Outbox;
 using Polly;
 using Polly.Timeout;
 
@@ -19,16 +20,23 @@ namespace LazyMigrate.Internal;
 /// bound of a direct read stops waiting for it, and a write left running could land after a later one.
 /// </para>
 /// </remarks>
-internal sealed class ResilientStores<TOld, TNew>(
+internal sealed partial class ResilientStores<TOld, TNew>(
     string migration,
     IOldStore<TOld> oldStore,
     INewStore<TNew> newStore,
     IMigrationLockProvider? lockProvider,
-    MigrationPipelines pipelines
+    MigrationPipelines pipelines,
+    IMigrationOutbox outbox
 )
     where TOld : class
     where TNew : class
 {
+    private readonly IMigrationOutbox _outbox = outbox;
+
+    // The store writes intents with its changes only into the outbox the migration claims from.
+    private readonly IOutboxNewStore<TNew>? _atomicStore =
+        newStore is IOutboxNewStore<TNew> atomic && ReferenceEquals(atomic.Outbox, outbox) ? atomic : null;
+
     /// <summary>Reads one entity of the new store: the hot path.</summary>
     public ValueTask<NewStoreRead<TNew>> FindNewAsync(string id, CancellationToken cancellationToken) =>
         ReadAsync(

@@ -1,0 +1,69 @@
+using LazyMigrate.Outbox;
+using Microsoft.Extensions.Logging;
+
+namespace LazyMigrate.Internal;
+
+/// <summary>The outbox's log messages: ids, kinds and errors, never a payload.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(
+        20,
+        LogLevel.Warning,
+        "Migration {Migration}: the outbox item of entity {EntityId} could not be completed; the dispatcher applies it "
+            + "again",
+        EventName = "OutboxCompletionFailed"
+    )]
+    public static partial void OutboxCompletionFailed(
+        ILogger logger,
+        string migration,
+        string entityId,
+        Exception exception
+    );
+
+    [LoggerMessage(
+        21,
+        LogLevel.Warning,
+        "Migration {Migration}: {Kind} of entity {EntityId} failed (attempt {Attempt}); retried at {NextAttemptAt}",
+        EventName = "OutboxItemRetried"
+    )]
+    public static partial void OutboxItemRetried(
+        ILogger logger,
+        string migration,
+        OutboxItemKind kind,
+        string entityId,
+        int attempt,
+        DateTimeOffset nextAttemptAt,
+        Exception exception
+    );
+
+    [LoggerMessage(
+        22,
+        LogLevel.Error,
+        "Migration {Migration}: {Kind} of entity {EntityId} failed {Attempt} times and was dead-lettered",
+        EventName = "OutboxItemDeadLettered"
+    )]
+    public static partial void OutboxItemDeadLettered(
+        ILogger logger,
+        string migration,
+        OutboxItemKind kind,
+        string entityId,
+        int attempt,
+        Exception exception
+    );
+
+    [LoggerMessage(
+        23,
+        LogLevel.Warning,
+        "Migration {Migration}: the dispatcher's batch failed; its items are retried when their leases end",
+        EventName = "OutboxDispatchFailed"
+    )]
+    public static partial void OutboxDispatchFailed(ILogger logger, string migration, Exception exception);
+
+    [LoggerMessage(
+        24,
+        LogLevel.Information,
+        "Migration {Migration}: {Count} dead letters replayed",
+        EventName = "OutboxDeadLettersReplayed"
+    )]
+    public static partial void OutboxDeadLettersReplayed(ILogger logger, string migration, int count);
+}
