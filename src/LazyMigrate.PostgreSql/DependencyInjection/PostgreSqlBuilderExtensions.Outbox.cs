@@ -1,4 +1,3 @@
-using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -49,18 +48,11 @@ public static partial class PostgreSqlBuilderExtensions
         );
         PostgreSqlStartupChecks.Add(builder.Services, new PostgreSqlOutboxStartupCheck(migration, name));
 
-        // The migration's one outbox, as the core's UseOutbox registers it: keyed by the migration's name.
-        builder.Services.RemoveAllKeyed<IMigrationOutbox>(migration);
-        builder.Services.AddKeyedSingleton<IMigrationOutbox>(
-            migration,
-            (sp, _) =>
-                new PostgreSqlOutbox(
-                    dataSource ?? NewStoreDataSourceOf(sp, migration) ?? DataSourceFrom(sp),
-                    sp.GetRequiredService<IOptionsMonitor<PostgreSqlOutboxOptions>>().Get(name),
-                    sp.GetService<ILoggerFactory>()
-                )
-        );
-        return builder;
+        return builder.UseOutbox(sp => new PostgreSqlOutbox(
+            dataSource ?? NewStoreDataSourceOf(sp, migration) ?? DataSourceFrom(sp),
+            sp.GetRequiredService<IOptionsMonitor<PostgreSqlOutboxOptions>>().Get(name),
+            sp.GetService<ILoggerFactory>()
+        ));
     }
 
     /// <summary>The part the outbox is, in its options' name and its start-up check.</summary>
