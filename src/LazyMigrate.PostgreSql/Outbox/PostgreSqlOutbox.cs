@@ -70,7 +70,7 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     }
 
     /// <inheritdoc/>
-    /// <remarks>One statement at the session's isolation level (read committed, PostgreSQL's default): <c>UPDATE ...
+    /// <remarks>One statement in a read committed transaction of its own, one round trip: <c>UPDATE ...
     /// WHERE (key) IN (SELECT ... ORDER BY next_attempt_at LIMIT $n FOR UPDATE SKIP LOCKED) RETURNING ...</c>, over
     /// the index of due items.</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(
@@ -79,18 +79,47 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     )
     {
         ArgumentNullException.ThrowIfNull(claim);
-        return await ReadItemsAsync(
-                Sql.Claim,
-                [
-                    OutboxRows.Text(claim.Migration),
-                    OutboxRows.Text(claim.Owner),
-                    OutboxRows.Time(claim.Now),
-                    OutboxRows.Time(claim.LeaseUntil),
-                    OutboxRows.Int(claim.MaxItems),
-                ],
-                cancellationToken
-            )
-            .ConfigureAwait(false);
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Read committed whatever the database's default: SKIP LOCKED and the re-check of a row another claim
+            // leased meanwhile are what keep claims apart, and a stricter level would fail them instead.
+            NpgsqlBatch batch = new(connection)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand(StoreLockSql.Begin),
+                    new NpgsqlBatchCommand(Sql.Claim)
+                    {
+                        Parameters =
+                        {
+                            OutboxRows.Text(claim.Migration),
+                            OutboxRows.Text(claim.Owner),
+                            OutboxRows.Time(claim.Now),
+                            OutboxRows.Time(claim.LeaseUntil),
+                            OutboxRows.Int(claim.MaxItems),
+                        },
+                    },
+                    new NpgsqlBatchCommand(StoreLockSql.Commit),
+                },
+            };
+            await using (batch.ConfigureAwait(false))
+            {
+                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+                NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    IReadOnlyList<OutboxItem> items = await OutboxRows
+                        .ReadAllAsync(reader, cancellationToken)
+                        .ConfigureAwait(false);
+
+                    // Up to the COMMIT's completion: only committed leases count.
+                    while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
+                    return items;
+                }
+            }
+        }
     }
 
     /// <inheritdoc/>

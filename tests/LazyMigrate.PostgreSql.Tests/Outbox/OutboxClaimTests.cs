@@ -128,8 +128,12 @@ public sealed class OutboxClaimTests(PostgresServer server)
             await outbox.ClaimAsync(new OutboxClaim("m-3", "owner", 10, OutboxTables.T0, OutboxTables.T0 + Lease));
         }
 
+        // The claim's round trip is BEGIN, the claim and COMMIT: the claim is explained.
+        string roundTrip = Assert.Single(recorder.Of("claim"));
+        Assert.Contains(outbox.Sql.Claim, roundTrip, StringComparison.Ordinal);
+        Assert.Contains("BEGIN ISOLATION LEVEL READ COMMITTED", roundTrip, StringComparison.Ordinal);
         string plan = await server.DataSource.ExplainAsync(
-            recorder.Of("claim")[^1],
+            outbox.Sql.Claim,
             ClaimParameters("owner", 10, OutboxTables.T0.AddHours(1))
         );
 
