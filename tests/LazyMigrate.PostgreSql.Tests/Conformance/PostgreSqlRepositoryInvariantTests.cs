@@ -1,3 +1,5 @@
+using LazyMigrate.Outbox;
+using LazyMigrate.PostgreSql.Tests.Outbox;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Conformance;
 using LazyMigrate.TestKit.Servers;
@@ -5,7 +7,9 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
 /// <summary>
-/// The library's invariants (docs/design.md) with PostgreSQL old and new stores and PostgreSQL advisory locks.
+/// The library's invariants (docs/design.md) with PostgreSQL old and new stores, PostgreSQL advisory locks and, for
+/// Async write-back, a PostgreSQL outbox (which the suite's counting wrapper of the new store records into before each
+/// write: the atomic path has its own tests, OutboxEndToEndTests).
 /// </summary>
 [Collection("postgres")]
 public sealed class PostgreSqlRepositoryInvariantTests(PostgresServer server) : RepositoryInvariantTests
@@ -22,6 +26,9 @@ public sealed class PostgreSqlRepositoryInvariantTests(PostgresServer server) : 
 
     protected override Task<IMigrationLockProvider> CreateLockProviderAsync() =>
         Task.FromResult<IMigrationLockProvider>(new PostgreSqlAdvisoryLockProvider(server.LockDataSource));
+
+    protected override async Task<IMigrationOutbox> CreateOutboxAsync() =>
+        await OutboxTables.CreateOutboxAsync(server.DataSource);
 
     protected override async Task LoseLockAsync(string key) =>
         Assert.Equal(1, await server.DataSource.TerminateLockHolderAsync(key));
