@@ -73,6 +73,7 @@ public sealed partial class CorePackageTests(PackedPackages packages)
                     "Microsoft.Extensions.Caching.Memory",
                     "Microsoft.Extensions.DependencyInjection.Abstractions",
                     "Microsoft.Extensions.Diagnostics.Abstractions",
+                    "Microsoft.Extensions.Hosting.Abstractions",
                     "Microsoft.Extensions.Logging.Abstractions",
                     "Microsoft.Extensions.Options",
                     "Polly.Core",

@@ -17,6 +17,7 @@ public sealed class PackageDependencyTests(PackedPackages packages)
         ["Microsoft.Extensions.Logging.Abstractions"] = "8.0.2",
         ["Microsoft.Extensions.Caching.Memory"] = "8.0.1",
         ["Microsoft.Extensions.Diagnostics.Abstractions"] = "8.0.0",
+        ["Microsoft.Extensions.Hosting.Abstractions"] = "8.0.0",
     };
 
     /// <summary>The intended floors: package, framework, dependency and version.</summary>
