@@ -12,4 +12,8 @@ public sealed record NewProfile(string Id, string FirstName, string LastName, in
         int space = old.FullName.IndexOf(' ', StringComparison.Ordinal);
         return new NewProfile(old.Id, old.FullName[..space], old.FullName[(space + 1)..], old.Age);
     }
+
+    /// <summary>The reverse mapper of the write-back benchmarks.</summary>
+    public static OldProfile ToOld(NewProfile profile) =>
+        new(profile.Id, $"{profile.FirstName} {profile.LastName}", profile.Age);
 }

@@ -8,6 +8,13 @@ if (args is ["--probe-table", ..])
     return;
 }
 
+if (args is ["--probe-lag", ..])
+{
+    // The dispatcher's lag under a steady Async write load on one PostgreSQL server (see OutboxLagProbe).
+    await OutboxLagProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).

@@ -10,7 +10,7 @@ namespace LazyMigrate.PostgreSql;
 /// <typeparam name="TOld">The entity type of the old store.</typeparam>
 /// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See
 /// docs/postgresql.md.</remarks>
-public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>, IReadAlongOldStore<TOld>
+public sealed class PostgreSqlOldStore<TOld> : IBatchWritingOldStore<TOld>, IReadAlongOldStore<TOld>
     where TOld : class
 {
     private readonly DocumentTable<TOld> _table;
@@ -98,6 +98,28 @@ public sealed class PostgreSqlOldStore<TOld> : IOldStore<TOld>, IReadAlongOldSto
     {
         PostgreSqlEntityIds.Validate(id);
         return _table.DeleteAsync(id, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
+    /// <remarks>One statement: <c>INSERT ... SELECT FROM unnest(...) ON CONFLICT (id) DO UPDATE</c>.</remarks>
+    public ValueTask UpsertManyAsync(
+        IReadOnlyList<KeyValuePair<string, TOld>> entities,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        return entities.Count == 0 ? default : _table.UpsertManyAsync(entities, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
+    /// <remarks>One statement: <c>DELETE ... WHERE id = ANY(...)</c>.</remarks>
+    public ValueTask DeleteManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        PostgreSqlEntityIds.ValidateAll(ids);
+        return ids.Count == 0 ? default : _table.DeleteManyAsync(ids, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -4,28 +4,16 @@ namespace LazyMigrate.Benchmarks.Postgres;
 internal static class ConcurrentReads
 {
     /// <exception cref="InvalidOperationException">A read found nothing: every id must migrate.</exception>
-    public static Task RunAsync(string[] ids, int concurrency, Func<string, Task<NewProfile?>> read)
-    {
-        int next = -1;
-        return Task.WhenAll(
-            Enumerable
-                .Range(0, concurrency)
-                .Select(_ =>
-                    Task.Run(async () =>
-                    {
-                        for (
-                            int i = Interlocked.Increment(ref next);
-                            i < ids.Length;
-                            i = Interlocked.Increment(ref next)
-                        )
-                        {
-                            if (await read(ids[i]) is null)
-                            {
-                                throw new InvalidOperationException($"{ids[i]} was not found.");
-                            }
-                        }
-                    })
-                )
+    public static Task RunAsync(string[] ids, int concurrency, Func<string, Task<NewProfile?>> read) =>
+        ConcurrentWork.RunAsync(
+            ids.Length,
+            concurrency,
+            async i =>
+            {
+                if (await read(ids[i]) is null)
+                {
+                    throw new InvalidOperationException($"{ids[i]} was not found.");
+                }
+            }
         );
-    }
 }

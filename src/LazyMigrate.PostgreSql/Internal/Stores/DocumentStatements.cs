@@ -41,6 +41,14 @@ internal sealed class DocumentStatements
             + "ON CONFLICT (id) DO UPDATE SET payload = NULL, deleted = true, updated_at = EXCLUDED.updated_at";
         Delete = $"DELETE FROM {t} WHERE id = $1";
 
+        // The write-backs of one dispatched batch (distinct ids: ON CONFLICT cannot touch a row twice).
+        UpsertMany =
+            $"INSERT INTO {t} (id, payload, deleted, updated_at) "
+            + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
+            + "ON CONFLICT (id) DO UPDATE "
+            + "SET payload = EXCLUDED.payload, deleted = false, updated_at = EXCLUDED.updated_at";
+        DeleteMany = $"DELETE FROM {t} WHERE id = ANY($1)";
+
         // The migration locks a new store takes itself (UseNewStoreLock); see StoreLockSql.
         LockKeyPrefix = $"lazymigrate:{t}:";
     }
@@ -77,4 +85,8 @@ internal sealed class DocumentStatements
     public string Tombstone { get; }
 
     public string Delete { get; }
+
+    public string UpsertMany { get; }
+
+    public string DeleteMany { get; }
 }

@@ -269,6 +269,20 @@ internal sealed class DocumentTable<T>
         await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken)
             .ConfigureAwait(false);
 
+    /// <summary>Upserts entities of distinct ids in one statement.</summary>
+    /// <exception cref="InvalidEntityIdException">An id PostgreSQL cannot store.</exception>
+    public async ValueTask UpsertManyAsync(
+        IReadOnlyCollection<KeyValuePair<string, T>> entities,
+        CancellationToken cancellationToken
+    )
+    {
+        var (ids, payloads) = InsertManyParameters(entities);
+        await ExecuteAsync(_sql.UpsertMany, ids, payloads, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DeleteManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_sql.DeleteMany, TextArray(ids), second: null, cancellationToken).ConfigureAwait(false);
+
     public async ValueTask TombstoneAsync(string id, CancellationToken cancellationToken) =>
         await ExecuteAsync(_sql.Tombstone, Text(id), second: null, cancellationToken).ConfigureAwait(false);
 

@@ -82,36 +82,142 @@ internal sealed class WriteBackApplier<TOld, TNew>(
                 is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
                 ? read
                 : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
-            var gate = new object();
-            await Parallel
-                .ForEachAsync(
-                    ids,
-                    new ParallelOptions
+            if (context.Stores.WritesOldInBatches && ids.Count > 1)
+            {
+                await ApplyInBatchesAsync(ids, current, maxParallelWrites, failures, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            else
+            {
+                await ForEachIdAsync(
+                        ids,
+                        maxParallelWrites,
+                        failures,
+                        (id, ct) => ApplyStateAsync(id, StateOf(current, id), ct),
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Maps every id's state, then writes the upserts in one call and the deletes in another; where a call fails,
+    /// each of its ids is written on its own, so that the one the old store refuses fails alone.
+    /// </summary>
+    private async Task ApplyInBatchesAsync(
+        IReadOnlyList<string> ids,
+        IReadOnlyDictionary<string, NewStoreRead<TNew>> current,
+        int maxParallelWrites,
+        Dictionary<string, Exception> failures,
+        CancellationToken cancellationToken
+    )
+    {
+        var upserts = new List<KeyValuePair<string, TOld>>(ids.Count);
+        var deletes = new List<string>();
+        await ForEachIdAsync(
+                ids,
+                maxParallelWrites,
+                failures,
+                async (id, ct) =>
+                {
+                    NewStoreRead<TNew> read = StateOf(current, id);
+                    if (read.State == NewStoreState.Found)
                     {
-                        MaxDegreeOfParallelism = maxParallelWrites,
-                        CancellationToken = cancellationToken,
-                    },
-                    async (id, ct) =>
-                    {
-                        try
+                        TOld oldEntity = await reverseMapping
+                            .ToOldAsync(context, id, read.Value!, ct)
+                            .ConfigureAwait(false);
+                        lock (upserts)
                         {
-                            NewStoreRead<TNew> read = current.TryGetValue(id, out NewStoreRead<TNew> r)
-                                ? r
-                                : NewStoreRead<TNew>.Missing;
-                            await ApplyStateAsync(id, read, ct).ConfigureAwait(false);
-                        }
-                        catch (Exception exception) when (exception is not OperationCanceledException)
-                        {
-                            lock (gate)
-                            {
-                                failures[id] = exception;
-                            }
+                            upserts.Add(new(id, oldEntity));
                         }
                     }
+                    else if (read.State == NewStoreState.Deleted)
+                    {
+                        lock (deletes)
+                        {
+                            deletes.Add(id);
+                        }
+                    }
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+
+        if (
+            upserts.Count > 0
+            && !await TryBatchAsync(context.Stores.UpsertManyOldAsync(upserts, cancellationToken)).ConfigureAwait(false)
+        )
+        {
+            var byId = new Dictionary<string, TOld>(upserts, StringComparer.Ordinal);
+            await ForEachIdAsync(
+                    [.. byId.Keys],
+                    maxParallelWrites,
+                    failures,
+                    async (id, ct) => await context.Stores.UpsertOldAsync(id, byId[id], ct).ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+        }
+
+        if (
+            deletes.Count > 0
+            && !await TryBatchAsync(context.Stores.DeleteManyOldAsync(deletes, cancellationToken)).ConfigureAwait(false)
+        )
+        {
+            await ForEachIdAsync(
+                    deletes,
+                    maxParallelWrites,
+                    failures,
+                    async (id, ct) => await context.Stores.DeleteOldAsync(id, ct).ConfigureAwait(false),
+                    cancellationToken
                 )
                 .ConfigureAwait(false);
         }
     }
+
+    /// <summary>Awaits a batch write; <see langword="false"/> if it failed (then each id is written alone).</summary>
+    private static async Task<bool> TryBatchAsync(ValueTask<bool> write)
+    {
+        try
+        {
+            return await write.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs a step for each id, a few at a time; a step that throws records the id's failure.</summary>
+    private static Task ForEachIdAsync(
+        IReadOnlyList<string> ids,
+        int maxParallel,
+        Dictionary<string, Exception> failures,
+        Func<string, CancellationToken, ValueTask> step,
+        CancellationToken cancellationToken
+    ) =>
+        Parallel.ForEachAsync(
+            ids,
+            new ParallelOptions { MaxDegreeOfParallelism = maxParallel, CancellationToken = cancellationToken },
+            async (id, ct) =>
+            {
+                try
+                {
+                    await step(id, ct).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    lock (failures)
+                    {
+                        failures[id] = exception;
+                    }
+                }
+            }
+        );
+
+    private static NewStoreRead<TNew> StateOf(IReadOnlyDictionary<string, NewStoreRead<TNew>> current, string id) =>
+        current.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;
 
     private async ValueTask ApplyStateAsync(string id, NewStoreRead<TNew> read, CancellationToken cancellationToken)
     {

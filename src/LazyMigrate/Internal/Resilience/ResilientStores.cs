@@ -32,6 +32,7 @@ internal sealed partial class ResilientStores<TOld, TNew>(
     where TNew : class
 {
     private readonly IMigrationOutbox _outbox = outbox;
+    private readonly IBatchWritingOldStore<TOld>? _batchWriter = oldStore as IBatchWritingOldStore<TOld>;
 
     // The store writes intents with its changes only into the outbox the migration claims from.
     private readonly IOutboxNewStore<TNew>? _atomicStore =
@@ -132,6 +133,30 @@ internal sealed partial class ResilientStores<TOld, TNew>(
             Site.Of(MigrationRole.OldStore, "delete", id),
             static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)),
             (Store: oldStore, Id: id),
+            cancellationToken
+        );
+
+    /// <summary>Gets whether the old store writes many entities in a call (<see cref="UpsertManyOldAsync"/>).</summary>
+    public bool WritesOldInBatches => _batchWriter is not null;
+
+    /// <summary>Upserts several entities through a <see cref="IBatchWritingOldStore{TOld}"/>.</summary>
+    public ValueTask<bool> UpsertManyOldAsync(
+        IReadOnlyList<KeyValuePair<string, TOld>> entities,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.OldStore, "upsert_many", entities[0].Key, entities.Count),
+            static (s, ct) => Done(s.Store.UpsertManyAsync(s.Entities, ct)),
+            (Store: _batchWriter!, Entities: entities),
+            cancellationToken
+        );
+
+    /// <summary>Deletes several entities through a <see cref="IBatchWritingOldStore{TOld}"/>.</summary>
+    public ValueTask<bool> DeleteManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        Run(
+            Site.Of(MigrationRole.OldStore, "delete_many", ids),
+            static (s, ct) => Done(s.Store.DeleteManyAsync(s.Ids, ct)),
+            (Store: _batchWriter!, Ids: ids),
             cancellationToken
         );
 
