@@ -176,9 +176,8 @@ public sealed class CrashTests(PostgresServer server)
                 workload.Delete.Contains(id) ? null
                 : workload.Save.Contains(id) ? CrashWorkload.SavedVersion
                 : 1;
-            Assert.Equal(expected, current?.Version);
-            Assert.Equal(current is null ? null : mapper.MapBack(current).FullName, old?.FullName);
-            Assert.Equal(expected, old?.Version);
+            string? mappedBack = current is null ? null : mapper.MapBack(current).FullName;
+            Assert.Equal((id, expected, mappedBack, expected), (id, current?.Version, old?.FullName, old?.Version));
         }
     }
 
