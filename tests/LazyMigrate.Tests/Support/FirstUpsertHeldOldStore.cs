@@ -7,36 +7,13 @@ namespace LazyMigrate.Tests.Support;
 /// A real old store whose first upsert waits at <see cref="Gate"/> before it writes: a write-back held between its
 /// two writes.
 /// </summary>
-public sealed class FirstUpsertHeldOldStore<TOld>(InMemoryOldStore<TOld> inner) : IOldStore<TOld>
+public sealed class FirstUpsertHeldOldStore<TOld>(InMemoryOldStore<TOld> inner) : BeforeWriteOldStore<TOld>(inner)
     where TOld : class
 {
     private int _upserts;
 
     public PauseGate Gate { get; } = new();
 
-    public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default) =>
-        inner.FindAsync(id, cancellationToken);
-
-    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
-        IReadOnlyCollection<string> ids,
-        CancellationToken cancellationToken = default
-    ) => inner.FindManyAsync(ids, cancellationToken);
-
-    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
-        string? afterId,
-        CancellationToken cancellationToken = default
-    ) => inner.ScanAsync(afterId, cancellationToken);
-
-    public async ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Increment(ref _upserts) == 1)
-        {
-            await Gate.PauseAsync(cancellationToken);
-        }
-
-        await inner.UpsertAsync(id, entity, cancellationToken);
-    }
-
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-        inner.DeleteAsync(id, cancellationToken);
+    protected override Task BeforeWriteAsync(string id, bool isDelete, CancellationToken cancellationToken) =>
+        !isDelete && Interlocked.Increment(ref _upserts) == 1 ? Gate.PauseAsync(cancellationToken) : Task.CompletedTask;
 }
