@@ -37,10 +37,11 @@ public sealed class EventDeliveryTests
         // The default options: the insert wakes this process's dispatcher, which delivers in the background at once.
         await using var harness = MigrationHarness.Create(configure: b => b.AddHandler(_ => handler)).SeedLegacy(1);
 
-        NewCustomer? read = await harness.Repository.GetAsync(Id);
+        // Bounded, so that a read held by the handler fails the test instead of hanging it.
+        Task<NewCustomer?> read = Task.Run(() => harness.Repository.GetAsync(Id).AsTask());
         await handler.Entered;
 
-        Assert.Equal(MigrationHarness.Mapped(0), read);
+        Assert.Equal(MigrationHarness.Mapped(0), await read.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Empty(handler.Delivered);
         handler.Open();
         await harness.DrainAsync();

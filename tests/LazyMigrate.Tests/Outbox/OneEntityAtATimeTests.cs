@@ -63,36 +63,4 @@ public sealed class OneEntityAtATimeTests
         Assert.Equal(RevisionInOldStore(0, 2), shared.Old.Peek(Id));
         Assert.Empty(outbox.Snapshot());
     }
-
-    [Fact]
-    public async Task TwoDispatchersDrainingOneOutboxAtOnce_WhileWritersSave_NeverWriteOneIdTwiceAtOnce()
-    {
-        var shared = new SharedStores();
-        var outbox = new InMemoryOutbox();
-        var old = new WriteGatedOldStore<OldCustomer>(shared.Old);
-        await using var first = Create(shared, outbox, o => o.BatchSize = 3, b => b.UseOldStore(old));
-        await using var second = Create(shared, outbox, o => o.BatchSize = 3, b => b.UseOldStore(old));
-
-        for (int round = 1; round <= 20; round++)
-        {
-            Task writes = Task.WhenAll(
-                Enumerable
-                    .Range(0, 5)
-                    .Select(n =>
-                        (n % 2 == 0 ? first : second).Repository.SaveAsync(MigrationHarness.Id(n), Revision(n, round))
-                    )
-                    .Select(v => v.AsTask())
-            );
-            await Task.WhenAll(writes, first.Dispatcher.DrainAsync().AsTask(), second.Dispatcher.DrainAsync().AsTask());
-        }
-
-        await shared.DrainAsync();
-        Assert.Equal(1, old.MostWritesOfOneIdAtOnce);
-        for (int n = 0; n < 5; n++)
-        {
-            Assert.Equal(RevisionInOldStore(n, 20), shared.Old.Peek(MigrationHarness.Id(n)));
-        }
-
-        Assert.Empty(outbox.Snapshot());
-    }
 }
