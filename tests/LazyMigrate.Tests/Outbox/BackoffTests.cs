@@ -80,8 +80,8 @@ public sealed class BackoffTests
             shared.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        // One dispatcher's schedule: 10, 20, 40, 80, 160, 320 s (capped at 5 min), each within +-20%: 6 or 7 attempts in
-        // 10 minutes. Each attempt is one mapper call, whichever dispatcher made it.
+        // One dispatcher's schedule: 10, 20, 40, 80, 160, 320 s (capped at 5 min), each within +-20%: 6 or 7
+        // attempts in 10 minutes. Each attempt is one mapper call, whichever dispatcher made it.
         IReadOnlyList<DateTimeOffset> calls = mapper.CallsFor(0);
         Assert.Equal(WriteBackOf(outbox, Id)!.Attempts, calls.Count);
         Assert.InRange(calls.Count, 6, 7);

@@ -17,7 +17,9 @@ public sealed class DeadLetterTests
 
     public DeadLetterTests() => _mapper = new PoisonReverseMapper(_shared.Time);
 
-    /// <summary>An instance whose writes of <paramref name="customers"/> were dead-lettered at their first attempt.</summary>
+    /// <summary>
+    /// An instance whose writes of <paramref name="customers"/> were dead-lettered at their first attempt.
+    /// </summary>
     private async Task<MigrationHarness> DeadLetteredAsync(params int[] customers)
     {
         _mapper.Poison(customers);

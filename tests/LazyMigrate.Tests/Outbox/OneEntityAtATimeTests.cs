@@ -14,7 +14,7 @@ public sealed class OneEntityAtATimeTests
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
     private static readonly string Id = MigrationHarness.Id(0);
 
-    /// <summary>A store call may outlast the lease and still be within its attempt timeout: it is not retried.</summary>
+    /// <summary>A store call may outlast the lease, yet be within its attempt timeout: it is not retried.</summary>
     private static void Slow(LazyMigrationOptions options) => options.AttemptTimeout = LeaseDuration * 4;
 
     [Fact]
