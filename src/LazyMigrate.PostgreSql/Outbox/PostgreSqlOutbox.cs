@@ -194,7 +194,11 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(error);
-        return ExecuteAsync(Sql.DeadLetter, [.. Leased(item), OutboxRows.Text(error)], cancellationToken);
+        return ExecuteAsync(
+            Sql.DeadLetter,
+            [.. Leased(item), OutboxRows.Text(error), new NpgsqlParameter<long> { TypedValue = item.Version }],
+            cancellationToken
+        );
     }
 
     /// <inheritdoc/>

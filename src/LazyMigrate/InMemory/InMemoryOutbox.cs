@@ -246,9 +246,11 @@ public sealed class InMemoryOutbox : IMigrationOutbox
                 && entry.LeaseOwner == item.LeaseOwner
             )
             {
-                entry.Attempts++;
+                // A last attempt of a state a newer write replaced is no reason to give up on the newer one.
+                bool deadLettered = nextAttemptAt is null && entry.Version == item.Version;
+                entry.Attempts = nextAttemptAt is null && !deadLettered ? 0 : entry.Attempts + 1;
                 entry.LastError = error;
-                entry.IsDeadLettered = nextAttemptAt is null;
+                entry.IsDeadLettered = deadLettered;
                 entry.NextAttemptAt = nextAttemptAt ?? entry.NextAttemptAt;
                 entry.LeaseOwner = null;
                 entry.LeaseExpiresAt = null;

@@ -65,7 +65,11 @@ public interface IMigrationOutbox
         CancellationToken cancellationToken = default
     );
 
-    /// <summary>Records a last failed attempt of a claimed item and dead-letters it with its error.</summary>
+    /// <summary>
+    /// Records a last failed attempt of a claimed item and dead-letters it with its error, unless a write came since
+    /// the claim (the item's version moved on): then the item stays pending, due as it was, with no attempts, since
+    /// what failed was an older state.
+    /// </summary>
     /// <param name="item">The item as claimed.</param>
     /// <param name="error">What failed, without entity payloads.</param>
     /// <param name="cancellationToken">The cancellation token.</param>

@@ -41,6 +41,25 @@ public abstract partial class OutboxConformanceTests
     }
 
     [Fact]
+    public async Task DeadLetter_OfAnItemWrittenAgainSinceItsClaim_LeavesItPendingWithNoAttempts()
+    {
+        var outbox = await CreateOutboxAsync();
+        string migration = NewMigration();
+        await RecordAsync(outbox, migration, "a", At(0));
+        OutboxItem claimed = await ClaimOneAsync(outbox, migration, "owner", At(1));
+        await RecordAsync(outbox, migration, "a", At(2)); // a newer write, during the item's last attempt
+
+        await outbox.DeadLetterAsync(claimed, "still failing");
+
+        // The failure was of an older state: the newer write gets its own chances, as a write to a dead letter does.
+        Assert.Empty(await outbox.ListDeadLettersAsync(migration, 10));
+        OutboxItem again = await ClaimOneAsync(outbox, migration, "owner", At(3));
+        Assert.Equal(0, again.Attempts);
+        Assert.Equal(2, again.Version);
+        Assert.Equal("still failing", again.LastError);
+    }
+
+    [Fact]
     public async Task Record_AnEventOfADeadLetter_LeavesItDead()
     {
         var outbox = await CreateOutboxAsync();

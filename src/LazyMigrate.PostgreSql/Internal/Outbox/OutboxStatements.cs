@@ -74,9 +74,10 @@ internal sealed class OutboxStatements
         Reschedule =
             $"UPDATE {o} SET attempts = attempts + 1, last_error = $5, next_attempt_at = $6, "
             + $"lease_owner = NULL, lease_expires_at = NULL {Leased}";
+        // $6: the version claimed. A write since (the version moved on) is a new chance, as for a dead letter.
         DeadLetter =
-            $"UPDATE {o} SET attempts = attempts + 1, last_error = $5, dead_lettered = true, "
-            + $"lease_owner = NULL, lease_expires_at = NULL {Leased}";
+            $"UPDATE {o} SET attempts = CASE WHEN version = $6 THEN attempts + 1 ELSE 0 END, last_error = $5, "
+            + $"dead_lettered = (version = $6), lease_owner = NULL, lease_expires_at = NULL {Leased}";
 
         ListDeadLetters =
             $"SELECT {Columns} FROM {o} WHERE migration = $1 AND dead_lettered "
