@@ -21,7 +21,7 @@ public sealed class OrderCheckingOldStore<TOld>(IOldStore<TOld> inner, WriteOrde
     private readonly ConcurrentDictionary<string, int> _writes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
 
-    /// <summary>Gets every write that went back in time, brought a state never written, or overlapped another.</summary>
+    /// <summary>Gets the writes that went back in time, brought a state never written, or overlapped another.</summary>
     public IReadOnlyCollection<string> Violations => _violations;
 
     /// <summary>Gets the writes the store took, by entity id.</summary>

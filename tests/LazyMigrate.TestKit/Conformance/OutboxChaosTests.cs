@@ -63,9 +63,9 @@ public abstract partial class OutboxChaosTests
             await WriteRoundsAsync(log, writing, 0, Rounds / 2, () => AfterEachWriteAsync(time, pumps));
         }
 
-        // Faults paused, the leases the first half's lost replies left end, and one more round is written, dispatched by
-        // nobody yet: the batch of a third instance's dispatcher, stopped while one of its old-store writes is held (a
-        // host shut down mid-batch): its items stay leased, some of them applied, none completed.
+        // Faults paused, the leases the first half's lost replies left end, and one more round is written, dispatched
+        // by nobody yet: the batch of a third instance's dispatcher, stopped while one of its old-store writes is held
+        // (a host shut down mid-batch): its items stay leased, some of them applied, none completed.
         oldChaos.Enabled = outboxChaos.Enabled = false;
         time.Advance(Lease);
         await WriteRoundsAsync(log, writing, Rounds / 2, (Rounds / 2) + 1);
@@ -113,9 +113,6 @@ public abstract partial class OutboxChaosTests
             }
         }
 
-        Console.WriteLine(
-            $"DEBUG old {oldChaos.Calls}/{oldChaos.Faults}/{oldChaos.LostReplies}/{oldChaos.Delays} outbox {outboxChaos.Calls}/{outboxChaos.Faults}/{outboxChaos.LostReplies} writes {ordered.Writes.Values.Sum()} held {heldId}"
-        );
         Assert.True(oldChaos.FaultRate >= 0.2, $"{oldChaos.Faults} faults in {oldChaos.Calls} old-store writes");
         Assert.True(outboxChaos.FaultRate >= 0.2, $"{outboxChaos.Faults} faults in {outboxChaos.Calls} outbox calls");
         Assert.True(oldChaos.LostReplies > 0 && outboxChaos.LostReplies > 0, "no reply was lost");
@@ -200,7 +197,8 @@ public abstract partial class OutboxChaosTests
         INewStore<Customer> neu,
         IMigrationOutbox outbox,
         TimeProvider time,
-        Action<OutboxOptions>? configure = null
+        Action<OutboxOptions>? configure = null,
+        TimeSpan? lockTimeout = null
     )
     {
         var services = new ServiceCollection();
@@ -211,7 +209,7 @@ public abstract partial class OutboxChaosTests
                 o.WriteBackMode = WriteBackMode.Async;
                 o.MaxRetryAttempts = 0;
                 o.AttemptTimeout = TimeSpan.FromHours(1);
-                o.LockTimeout = Patience;
+                o.LockTimeout = lockTimeout ?? Patience;
             })
             .UseMapper(Mapper)
             .UseReverseMapper(Mapper)
