@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace LazyMigrate.TestKit.Conformance;
 
 /// <summary>
-/// Two dispatchers on two instances share one outbox (docs/write-back.md, "Several instances"): while one is held
+/// Two dispatchers on two instances share one outbox (docs/write-back.md, "The dispatcher"): while one is held
 /// inside the old-store write of an entity, the other drains everything else and never enters a write of that entity;
 /// once the first goes on, every item has been applied, each once.
 /// </summary>
