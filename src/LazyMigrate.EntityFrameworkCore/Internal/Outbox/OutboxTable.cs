@@ -25,7 +25,7 @@ internal sealed class OutboxTable
 
     /// <summary>
     /// Gets the claim on PostgreSQL, or <see langword="null"/> on other providers: {0} migration, {1} owner, {2} now,
-    /// {3} lease until, {4} most items, all as Unix microseconds where times. Returns the leased rows, oldest due first.
+    /// {3} lease until, {4} most items, times as Unix microseconds. Returns the leased rows, oldest due first.
     /// </summary>
     public string? PostgreSqlClaim { get; }
 

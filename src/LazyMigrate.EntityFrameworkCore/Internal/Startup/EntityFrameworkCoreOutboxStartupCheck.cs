@@ -63,8 +63,7 @@ internal sealed class EntityFrameworkCoreOutboxStartupCheck<TContext>(string mig
                         + $"failed its start-up check: {cause}. "
                         + "Create the table with the context's migrations (modelBuilder.AddLazyMigrateOutbox() maps "
                         + "it) or EnsureCreated; or set "
-                        + $"{nameof(EntityFrameworkCoreOutboxOptions)}.{nameof(EntityFrameworkCoreOutboxOptions.CheckOnStart)}"
-                        + " = false to skip this check.",
+                        + "EntityFrameworkCoreOutboxOptions.CheckOnStart = false to skip this check.",
                     exception
                 );
             }
