@@ -1,5 +1,6 @@
 using LazyMigrate.EntityFrameworkCore;
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.TestKit.Documentation;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -65,6 +66,22 @@ public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext
     }
 }
 
+public sealed class CustomerOutboxDb(DbContextOptions<CustomerOutboxDb> options) : DbContext(options)
+{
+    public DbSet<Customer> Customers => Set<Customer>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Customer>(e =>
+        {
+            e.HasKey(c => c.Id);
+            e.Property(c => c.Id).ValueGeneratedNever();
+        });
+        modelBuilder.AddLazyMigrateEntries();
+        modelBuilder.AddLazyMigrateOutbox(); // table LazyMigrateOutbox, beside the entities whose changes it records
+    }
+}
+
 /// <summary>
 /// The examples of docs/entity-framework-core.md, verbatim; DocumentationCoverageTests checks that they stay so. They
 /// use the two SQLite files the page names, in the test's working folder, deleted before and after.
@@ -79,11 +96,11 @@ public sealed class EntityFrameworkCoreExamplesTests : ContainerExample, IAsyncL
         return Task.CompletedTask;
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        await provider.DisposeAsync(); // a dispatcher is only disposed asynchronously
         SqliteConnection.ClearAllPools();
         DeleteFiles();
-        return Task.CompletedTask;
     }
 
     [Fact]
@@ -127,6 +144,55 @@ public sealed class EntityFrameworkCoreExamplesTests : ContainerExample, IAsyncL
             .GetRequiredService<IDbContextFactory<LegacyDb>>()
             .CreateDbContextAsync();
         Assert.Equal("Ada King", (await after.Customers.SingleAsync(c => c.Number == 42)).FullName); // written back
+    }
+
+    [Fact]
+    public async Task Outbox_AsyncWriteBack_TheSaveAndItsIntentCommitTogether_TheDispatcherAppliesIt()
+    {
+        services.AddDbContextFactory<LegacyDb>(o => o.UseSqlite("Data Source=legacy.db"));
+        services.AddDbContextFactory<CustomerOutboxDb>(o => o.UseSqlite("Data Source=customers.db"));
+
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = WriteBackMode.Async)
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UseEntityFrameworkCoreOldStore((LegacyDb db) => db.Customers, customer => customer.Number)
+            .UseEntityFrameworkCoreNewStore((CustomerOutboxDb db) => db.Customers, customer => customer.Id)
+            .UseEntityFrameworkCoreOutbox<LegacyCustomer, Customer, CustomerOutboxDb>() // the new store's context
+            .UseInMemoryLock();
+        services.AddLazyMigrationDispatcher(); // a hosted service: applies the outbox in the background, every instance
+
+        await using (
+            LegacyDb legacy = await provider.GetRequiredService<IDbContextFactory<LegacyDb>>().CreateDbContextAsync()
+        )
+        {
+            await legacy.Database.EnsureCreatedAsync();
+            legacy.Customers.Add(new LegacyCustomer { Number = 42, FullName = "Ada Lovelace" });
+            await legacy.SaveChangesAsync();
+        }
+
+        await using (
+            CustomerOutboxDb created = await provider
+                .GetRequiredService<IDbContextFactory<CustomerOutboxDb>>()
+                .CreateDbContextAsync()
+        )
+        {
+            await created.Database.EnsureCreatedAsync(); // the entities, the entries and the outbox
+        }
+
+        var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        await customers.SaveAsync("42", new Customer { FirstName = "Ada", LastName = "King" });
+
+        var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+        await dispatcher.DrainAsync(); // without a host, or in a test: every write-back due now is applied
+        OutboxStatistics outbox = await dispatcher.GetStatisticsAsync(); // pending and dead letters, by kind
+
+        await using LegacyDb after = await provider
+            .GetRequiredService<IDbContextFactory<LegacyDb>>()
+            .CreateDbContextAsync();
+        Assert.Equal("Ada King", (await after.Customers.SingleAsync(c => c.Number == 42)).FullName); // written back
+        Assert.Empty(outbox.Pending);
+        Assert.Empty(outbox.DeadLettered);
     }
 
     private static void DeleteFiles()

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LazyMigrate.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// <summary>
 /// The <c>Use...</c> methods of the Entity Framework Core adapter for <see cref="ILazyMigrationBuilder{TOld, TNew}"/>.
 /// </summary>
-public static class EntityFrameworkCoreBuilderExtensions
+public static partial class EntityFrameworkCoreBuilderExtensions
 {
     /// <summary>
     /// Uses an entity set of <typeparamref name="TContext"/> as the old store, with a context from the container's
@@ -224,17 +225,26 @@ public static class EntityFrameworkCoreBuilderExtensions
             needsEntries: true,
             sp =>
                 sp.GetRequiredKeyedService<INewStore<TNew>>(builder.Name)
-                is EntityFrameworkCoreNewStore<TContext, TNew, TKey>
+                    is EntityFrameworkCoreNewStore<TContext, TNew, TKey>
+                        or EntityFrameworkCoreOutboxNewStore<TContext, TNew, TKey>
         );
         return builder.UseNewStore(services =>
-            EntityFrameworkCoreNewStore<TContext, TNew, TKey>.Create(
+        {
+            var store = EntityFrameworkCoreNewStore<TContext, TNew, TKey>.Create(
                 services.GetRequiredService<IDbContextFactory<TContext>>(),
                 set,
                 keyProperty,
                 Options<TKey>(services, name),
                 Logger(services)
-            )
-        );
+            );
+
+            // The store records intents with its writes only into an outbox of its own context, whichever of the two
+            // Use... calls came first.
+            return
+                services.GetKeyedService<IMigrationOutbox>(builder.Name) is EntityFrameworkCoreOutbox<TContext> outbox
+                ? new EntityFrameworkCoreOutboxNewStore<TContext, TNew, TKey>(store, outbox)
+                : (INewStore<TNew>)store;
+        });
     }
 
     /// <summary>Registers the store's named options, validated at start-up; returns their name.</summary>

@@ -8,6 +8,9 @@ public static class LazyMigrateModelBuilderExtensions
     /// <summary>The default table name of <see cref="LazyMigrateEntry"/>.</summary>
     public const string DefaultTableName = "LazyMigrateEntries";
 
+    /// <summary>The default table name of <see cref="LazyMigrateOutboxItem"/>.</summary>
+    public const string DefaultOutboxTableName = "LazyMigrateOutbox";
+
     /// <summary>
     /// Maps <see cref="LazyMigrateEntry"/>, the claims and tombstones of the new stores over this context. Call it in
     /// <c>OnModelCreating</c> of every context a new store uses, then create the table with your usual migrations (or
@@ -40,6 +43,61 @@ public static class LazyMigrateModelBuilderExtensions
                 .IsRequired()
                 .ValueGeneratedNever();
             entry.Property(e => e.IsDeleted).IsRequired();
+        });
+        return modelBuilder;
+    }
+
+    /// <summary>
+    /// Maps <see cref="LazyMigrateOutboxItem"/>, the outbox of an <see cref="EntityFrameworkCoreOutbox{TContext}"/>
+    /// over this context: one row per (migration, kind, entity id), times as Unix microseconds. Call it in
+    /// <c>OnModelCreating</c> of the context the outbox uses (the new store's, so that each write and its intent commit
+    /// together), then create the table with your usual migrations (or <c>EnsureCreated</c>).
+    /// </summary>
+    /// <param name="modelBuilder">The model builder.</param>
+    /// <param name="tableName">The table name.</param>
+    /// <param name="schema">The schema, or <see langword="null"/> for the default one.</param>
+    /// <returns>The model builder.</returns>
+    public static ModelBuilder AddLazyMigrateOutbox(
+        this ModelBuilder modelBuilder,
+        string tableName = DefaultOutboxTableName,
+        string? schema = null
+    )
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(tableName);
+        modelBuilder.Entity<LazyMigrateOutboxItem>(item =>
+        {
+            item.ToTable(tableName, schema);
+            item.HasKey(i => new
+            {
+                i.Migration,
+                i.Kind,
+                i.EntityId,
+            });
+            item.Property(i => i.Migration)
+                .HasMaxLength(LazyMigrateOutboxItem.MaxMigrationLength)
+                .IsRequired()
+                .ValueGeneratedNever();
+            item.Property(i => i.Kind).IsRequired().ValueGeneratedNever();
+            item.Property(i => i.EntityId)
+                .HasMaxLength(LazyMigrateOutboxItem.MaxEntityIdLength)
+                .IsRequired()
+                .ValueGeneratedNever();
+            item.Property(i => i.LeaseOwner).HasMaxLength(LazyMigrateOutboxItem.MaxLeaseOwnerLength);
+
+            // The claim (due items of one migration, oldest due first) and the dead letters (oldest recorded first).
+            item.HasIndex(i => new
+            {
+                i.Migration,
+                i.IsDeadLettered,
+                i.NextAttemptAtMicroseconds,
+            });
+            item.HasIndex(i => new
+            {
+                i.Migration,
+                i.IsDeadLettered,
+                i.RecordedAtMicroseconds,
+            });
         });
         return modelBuilder;
     }

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Runtime.ExceptionServices;
+using LazyMigrate.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -125,6 +126,9 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
         _logger = logger ?? NullLogger.Instance;
     }
 
+    /// <summary>Gets the factory of the store's contexts.</summary>
+    internal IDbContextFactory<TContext> Contexts => _table.Contexts;
+
     /// <inheritdoc/>
     public async ValueTask<NewStoreRead<TEntity>> FindAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -232,9 +236,19 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+    public ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
         IReadOnlyCollection<KeyValuePair<string, TEntity>> entities,
         CancellationToken cancellationToken = default
+    ) => InsertManyIfAbsentAsync(entities, intents: null, cancellationToken);
+
+    /// <summary>
+    /// Inserts by insert-if-absent and, with <paramref name="intents"/>, records the intent of each id inserted in the
+    /// <c>SaveChanges</c> that inserts the entities (an outbox new store's write).
+    /// </summary>
+    internal async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
+        IReadOnlyCollection<KeyValuePair<string, TEntity>> entities,
+        IReadOnlyDictionary<string, OutboxIntent>? intents,
+        CancellationToken cancellationToken
     )
     {
         ArgumentNullException.ThrowIfNull(entities);
@@ -262,8 +276,8 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
                 {
                     await _table
                         .InTransactionAsync(
-                            (Store: this, Pending: pending),
-                            static (context, s, ct) => s.Store.InsertAsync(context, s.Pending, ct),
+                            (Store: this, Pending: pending, Intents: intents),
+                            static (context, s, ct) => s.Store.InsertAsync(context, s.Pending, s.Intents, ct),
                             cancellationToken
                         )
                         .ConfigureAwait(false);
@@ -296,19 +310,43 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
     {
         ArgumentNullException.ThrowIfNull(entity);
         TKey key = ToKey(id);
-        return WriteAsync("upsert", id, (Key: key, Entity: entity, Deleted: false), cancellationToken);
+        return new ValueTask(
+            WriteAsync("upsert", id, (Key: key, Entity: entity, Deleted: false), null, cancellationToken).AsTask()
+        );
     }
 
     /// <inheritdoc/>
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         TKey key = ToKey(id);
-        return WriteAsync("delete", id, (Key: key, Entity: (TEntity?)null, Deleted: true), cancellationToken);
+        return new ValueTask(
+            WriteAsync("delete", id, (Key: key, Entity: (TEntity?)null, Deleted: true), null, cancellationToken)
+                .AsTask()
+        );
+    }
+
+    /// <summary>
+    /// Upserts (<paramref name="entity"/>) or deletes (<see langword="null"/>) and records <paramref name="intent"/> in
+    /// the same transaction, the item in the <c>SaveChanges</c> that writes the entity (an outbox new store's write).
+    /// </summary>
+    /// <returns>The item's version.</returns>
+    internal ValueTask<long> WriteAndRecordAsync(
+        string id,
+        TEntity? entity,
+        OutboxIntent intent,
+        CancellationToken cancellationToken
+    )
+    {
+        TKey key = ToKey(id);
+        return entity is null
+            ? WriteAsync("delete", id, (key, null, true), intent, cancellationToken)
+            : WriteAsync("upsert", id, (key, entity, false), intent, cancellationToken);
     }
 
     private async Task InsertAsync(
         TContext context,
         SortedDictionary<string, (TKey Key, TEntity Entity)> pending,
+        IReadOnlyDictionary<string, OutboxIntent>? intents,
         CancellationToken cancellationToken
     )
     {
@@ -323,17 +361,35 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
             _table.Track(context, key, entity, EntityState.Added);
         }
 
+        // The intents of exactly the ids this transaction inserts (a raced id leaves the batch and the transaction is
+        // tried again without it), saved with the entities.
+        if (intents is not null)
+        {
+            List<OutboxIntent> recorded = [];
+            foreach (string id in pending.Keys)
+            {
+                if (intents.TryGetValue(id, out OutboxIntent? intent))
+                {
+                    recorded.Add(intent);
+                }
+            }
+
+            await OutboxRecords.StageManyAsync(context, recorded, cancellationToken).ConfigureAwait(false);
+        }
+
         await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// A save or a delete: take the id's entry row (live or deleted), then write or remove the entity, in one
-    /// transaction.
+    /// A save or a delete: take the id's entry row (live or deleted), then record the intent if any, then write or
+    /// remove the entity, in one transaction; a new outbox item is inserted by the <c>SaveChanges</c> that writes the
+    /// entity. Returns the item's version (0 without an intent).
     /// </summary>
-    private async ValueTask WriteAsync(
+    private async ValueTask<long> WriteAsync(
         string operation,
         string id,
         (TKey Key, TEntity? Entity, bool Deleted) write,
+        OutboxIntent? intent,
         CancellationToken cancellationToken
     )
     {
@@ -343,14 +399,17 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
             {
                 try
                 {
-                    await _table
+                    return await _table
                         .InTransactionAsync(
-                            (Store: this, Id: id, Write: write),
+                            (Store: this, Id: id, Write: write, Intent: intent),
                             static async (context, s, ct) =>
                             {
                                 await s
                                     .Store._entries.TakeAsync(context, s.Id, s.Write.Deleted, ct)
                                     .ConfigureAwait(false);
+                                long version = s.Intent is null
+                                    ? 0
+                                    : await OutboxRecords.StageAsync(context, s.Intent, ct).ConfigureAwait(false);
                                 if (s.Write.Entity is { } entity)
                                 {
                                     await s
@@ -364,12 +423,17 @@ public sealed class EntityFrameworkCoreNewStore<TContext, TEntity, TKey> : INewS
                                         .Where(s.Store._table.Key.EqualTo(s.Write.Key))
                                         .ExecuteDeleteAsync(ct)
                                         .ConfigureAwait(false);
+                                    if (context.ChangeTracker.HasChanges())
+                                    {
+                                        await context.SaveChangesAsync(ct).ConfigureAwait(false);
+                                    }
                                 }
+
+                                return version;
                             },
                             cancellationToken
                         )
                         .ConfigureAwait(false);
-                    return;
                 }
                 catch (EntryRaceException race)
                 {

@@ -1,4 +1,5 @@
 using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Conformance;
 using LazyMigrate.TestKit.Servers;
@@ -45,6 +46,13 @@ public abstract class EntityFrameworkCoreRepositoryInvariants(TestDatabase datab
             db => db.Customers,
             c => c.Id
         );
+
+    /// <summary>
+    /// The Async write-back invariants over an EF Core outbox in a database of its own (the suite's counting wrapper
+    /// of the new store records into it before each write: the atomic path has its own tests, OutboxAtomicityTests).
+    /// </summary>
+    protected override async Task<IMigrationOutbox> CreateOutboxAsync() =>
+        new EntityFrameworkCoreOutbox<StoreDb>(await database.CreateAsync());
 
     protected override Task<IMigrationLockProvider> CreateLockProviderAsync() =>
         Task.FromResult<IMigrationLockProvider>(_lock);

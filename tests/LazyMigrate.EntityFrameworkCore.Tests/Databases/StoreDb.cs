@@ -18,7 +18,7 @@ public sealed record Note(string Text)
 }
 
 /// <summary>
-/// The context of the tests: the TestKit's customers, numbered orders, notes and LazyMigrate's entries.
+/// The context of the tests: the TestKit's customers, numbered orders, notes, and LazyMigrate's entries and outbox.
 /// </summary>
 public sealed class StoreDb(DbContextOptions<StoreDb> options) : DbContext(options)
 {
@@ -57,5 +57,6 @@ public sealed class StoreDb(DbContextOptions<StoreDb> options) : DbContext(optio
             e.Property(n => n.Id).ValueGeneratedNever();
         });
         modelBuilder.AddLazyMigrateEntries();
+        modelBuilder.AddLazyMigrateOutbox();
     }
 }

@@ -30,10 +30,7 @@ internal sealed class EntityFrameworkCoreStoreValidator<TContext, TEntity, TKey>
         List<string> problems = StoreOptionsChecks.Problems(options);
         if (services.GetService<IDbContextFactory<TContext>>() is not { } contexts)
         {
-            problems.Add(
-                $"No IDbContextFactory<{typeof(TContext).Name}> is registered: "
-                    + $"call services.AddDbContextFactory<{typeof(TContext).Name}>(...)."
-            );
+            problems.Add(ContextFactoryChecks.Missing(typeof(TContext)));
         }
         else
         {

@@ -1,3 +1,4 @@
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.Logging;
 
 namespace LazyMigrate.EntityFrameworkCore.Internal;
@@ -32,4 +33,21 @@ internal static partial class Log
         EventName = "InsertRaced"
     )]
     public static partial void InsertRaced(ILogger logger, string entityType, int lost, int count, string entityId);
+
+    [LoggerMessage(
+        3,
+        LogLevel.Debug,
+        "EF Core outbox {Table}: recording item {Kind} of entity {EntityId} of migration {Migration} found it "
+            + "inserted by a concurrent record (attempt {Attempt} of {MaxAttempts})",
+        EventName = "OutboxRecordRaced"
+    )]
+    public static partial void OutboxRecordRaced(
+        ILogger logger,
+        string table,
+        string migration,
+        OutboxItemKind kind,
+        string entityId,
+        int attempt,
+        int maxAttempts
+    );
 }

@@ -84,7 +84,7 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
     }
 
     /// <summary>The first line of a driver's message, without its final period (PostgreSQL adds a POSITION).</summary>
-    private static string FirstLine(string message)
+    internal static string FirstLine(string message)
     {
         int end = message.IndexOf('\n', StringComparison.Ordinal);
         return (end < 0 ? message : message[..end]).TrimEnd().TrimEnd('.');

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace LazyMigrate.EntityFrameworkCore.Internal;
 
@@ -211,44 +210,30 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in one transaction on a fresh context, through the context's execution strategy (so
-    /// a retrying strategy, such as <c>EnableRetryOnFailure</c>, replays the whole transaction). The transaction is
-    /// committed when the work completes and rolled back when it throws.
+    /// Runs <paramref name="work"/> in one transaction on a fresh context (<see cref="Transactions.RunAsync"/>).
     /// </summary>
-    public async Task InTransactionAsync<TState>(
+    public Task InTransactionAsync<TState>(
         TState state,
         Func<TContext, TState, CancellationToken, Task> work,
         CancellationToken cancellationToken
-    )
-    {
-        TContext context = await Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await using (context.ConfigureAwait(false))
-        {
-            IExecutionStrategy strategy = context.Database.CreateExecutionStrategy();
-            await strategy
-                .ExecuteAsync(
-                    (Context: context, State: state, Work: work),
-                    static async (_, s, ct) =>
-                    {
-                        s.Context.ChangeTracker.Clear();
+    ) =>
+        InTransactionAsync(
+            (State: state, Work: work),
+            static async (context, s, ct) =>
+            {
+                await s.Work(context, s.State, ct).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken
+        );
 
-                        // A failed save is never carried on from: the whole transaction rolls back, so EF Core's
-                        // savepoint before each save would only cost a round trip.
-                        s.Context.Database.AutoSavepointsEnabled = false;
-                        IDbContextTransaction transaction = await s
-                            .Context.Database.BeginTransactionAsync(ct)
-                            .ConfigureAwait(false);
-                        await using (transaction.ConfigureAwait(false))
-                        {
-                            await s.Work(s.Context, s.State, ct).ConfigureAwait(false);
-                            await transaction.CommitAsync(ct).ConfigureAwait(false);
-                            return true;
-                        }
-                    },
-                    verifySucceeded: null,
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
-        }
-    }
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction on a fresh context and returns its result (<see
+    /// cref="Transactions.RunAsync"/>).
+    /// </summary>
+    public Task<TResult> InTransactionAsync<TState, TResult>(
+        TState state,
+        Func<TContext, TState, CancellationToken, Task<TResult>> work,
+        CancellationToken cancellationToken
+    ) => Transactions.RunAsync(Contexts, state, work, isolationLevel: null, cancellationToken);
 }

@@ -28,9 +28,14 @@ internal static class StoreFailures
     }
 
     public static TransientStoreException Transient(string entityType, string operation, Exception exception) =>
+        TransientOf($"Entity Framework Core store of {entityType}", operation, exception);
+
+    public static TransientStoreException OutboxTransient(string operation, Exception exception) =>
+        TransientOf("Entity Framework Core outbox", operation, exception);
+
+    private static TransientStoreException TransientOf(string subject, string operation, Exception exception) =>
         new(
-            $"Entity Framework Core store of {entityType}: {operation} failed transiently "
-                + $"and may succeed when tried again: {exception.Message}",
+            $"{subject}: {operation} failed transiently and may succeed when tried again: {exception.Message}",
             exception
         );
 }
