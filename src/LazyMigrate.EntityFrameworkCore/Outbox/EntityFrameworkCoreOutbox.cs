@@ -501,6 +501,7 @@ public sealed class EntityFrameworkCoreOutbox<TContext> : IMigrationOutbox
                             IQueryable<LazyMigrateOutboxItem> leased = Row(context, s.Item)
                                 .Where(i => i.LeaseOwner == s.Owner);
                             string error = s.Error;
+                            long claimed = s.Item.Version;
                             return s.Next is { } next
                                 ? await leased
                                     .ExecuteUpdateAsync(
@@ -516,9 +517,13 @@ public sealed class EntityFrameworkCoreOutbox<TContext> : IMigrationOutbox
                                 : await leased
                                     .ExecuteUpdateAsync(
                                         u =>
-                                            u.SetProperty(i => i.Attempts, i => i.Attempts + 1)
+                                            // A write since the claim (the version moved on) is a new chance.
+                                            u.SetProperty(
+                                                    i => i.Attempts,
+                                                    i => i.Version == claimed ? i.Attempts + 1 : 0
+                                                )
                                                 .SetProperty(i => i.LastError, error)
-                                                .SetProperty(i => i.IsDeadLettered, true)
+                                                .SetProperty(i => i.IsDeadLettered, i => i.Version == claimed)
                                                 .SetProperty(i => i.LeaseOwner, (string?)null)
                                                 .SetProperty(i => i.LeaseExpiresAtMicroseconds, (long?)null),
                                         ct

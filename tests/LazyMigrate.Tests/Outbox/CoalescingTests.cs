@@ -18,7 +18,7 @@ public sealed class CoalescingTests
     {
         var shared = new SharedStores();
         var outbox = new InMemoryOutbox();
-        var old = new WriteGatedOldStore<OldCustomer>(shared.Old);
+        var old = new WriteTrackingOldStore<OldCustomer>(shared.Old);
         await using var harness = Create(shared, outbox, configure: b => b.UseOldStore(old));
 
         for (int revision = 1; revision <= 3; revision++)
@@ -43,7 +43,7 @@ public sealed class CoalescingTests
     {
         var shared = new SharedStores();
         var outbox = new InMemoryOutbox();
-        var old = new WriteGatedOldStore<OldCustomer>(shared.Old);
+        var old = new WriteTrackingOldStore<OldCustomer>(shared.Old);
         await using var harness = Create(shared, outbox, configure: b => b.UseOldStore(old));
         await harness.Repository.SaveAsync(Id, Revision(0, 1));
         long applied = Assert.Single(outbox.Snapshot()).Version;

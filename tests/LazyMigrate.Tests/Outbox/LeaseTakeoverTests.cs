@@ -19,7 +19,7 @@ public sealed class LeaseTakeoverTests
     {
         var shared = new SharedStores();
         var outbox = new InMemoryOutbox();
-        var held = new WriteGatedOldStore<OldCustomer>(shared.Old);
+        var held = new WriteTrackingOldStore<OldCustomer>(shared.Old);
         await using var dying = Create(shared, outbox, o => o.LeaseDuration = LeaseDuration, b => b.UseOldStore(held));
         await using var survivor = Create(shared, outbox, o => o.LeaseDuration = LeaseDuration);
         await dying.Repository.SaveAsync(Id, Revision(0, 1));

@@ -22,7 +22,7 @@ public sealed class OneEntityAtATimeTests
     {
         var shared = new SharedStores();
         var outbox = new InMemoryOutbox();
-        var old = new WriteGatedOldStore<OldCustomer>(shared.Old);
+        var old = new WriteTrackingOldStore<OldCustomer>(shared.Old);
         await using var slow = Create(
             shared,
             outbox,

@@ -8,7 +8,7 @@ namespace LazyMigrate.Tests.Support;
 /// <see cref="Hold"/> is called, pauses every write until <see cref="Release"/>: lets a test act while a dispatcher is
 /// in the middle of an old-store write.
 /// </summary>
-public sealed class WriteGatedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
+public sealed class WriteTrackingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
     where TOld : class
 {
     private readonly ConcurrentDictionary<string, int> _writes = new(StringComparer.Ordinal);
