@@ -6,8 +6,8 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
 /// <summary>
-/// The old-store contract, batched writes included, on <see cref="PostgreSqlTableOldStore{TOld}"/> over a legacy table with typed columns, one
-/// fresh table per test, for each key type.
+/// The old-store contract, batched writes included, on <see cref="PostgreSqlTableOldStore{TOld}"/> over a legacy
+/// table with typed columns, one fresh table per test, for each key type.
 /// </summary>
 public abstract class PostgreSqlTableOldStoreConformanceTests(PostgresServer server, PostgreSqlKeyType keyType)
     : BatchWritingOldStoreConformanceTests<LegacyCustomer>

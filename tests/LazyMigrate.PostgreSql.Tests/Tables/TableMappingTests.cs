@@ -214,7 +214,7 @@ public sealed class TableMappingTests(PostgresServer server)
     private PostgreSqlTableOldStore<T> Store<T>(PostgreSqlTableStoreOptions<T> options)
         where T : class => new(server.DataSource, options);
 
-    /// <summary>A contacts table whose row mapping splits the full name over two columns; audit is legacy-only.</summary>
+    /// <summary>A contacts table whose row mapping splits the full name over two columns; audit is legacy.</summary>
     private async Task<(PostgreSqlTableOldStore<LegacyContact> Store, string Table)> ContactStoreAsync()
     {
         string table = TestDatabase.UniqueTable("contacts");
