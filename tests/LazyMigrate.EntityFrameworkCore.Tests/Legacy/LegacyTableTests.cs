@@ -109,6 +109,38 @@ public abstract class LegacyTableTests(TestDatabase database, bool autoincrement
         Assert.Equal(1008, await LegacyTable.InsertAsync(db, "Legacy"));
     }
 
+    [Fact]
+    public async Task UpsertMany_LeavesTheUnmappedColumnAsTheLegacyApplicationSetIt_AndInsertsTheMissingWithDefaults()
+    {
+        ContextFactory<LegacyDb> db = await LegacyTable.CreateAsync(database, autoincrement);
+        var store = Store(db);
+        await LegacyTable.SeedAsync(db, 1, "Ada Lovelace", UpdatedAt, "checked by billing");
+
+        await store.UpsertManyAsync([new("1", Contact("Ada King", version: 2)), new("2", Contact("New", version: 1))]);
+
+        Assert.Equal("checked by billing", await LegacyTable.AuditOfAsync(db, 1));
+        Assert.Equal(LegacyTable.DefaultAudit, await LegacyTable.AuditOfAsync(db, 2));
+        var rows = await store.FindManyAsync(["1", "2"]);
+        Assert.Equal(("Ada King", 2), (rows["1"].FullName, rows["1"].Version));
+        Assert.Equal(("New", 1), (rows["2"].FullName, rows["2"].Version));
+    }
+
+    [Fact]
+    public async Task LegacyInsert_AfterABatchOfExplicitKeysAboveItsSequence_TakesTheKeyAfterTheLargest()
+    {
+        ContextFactory<LegacyDb> db = await LegacyTable.CreateAsync(database, autoincrement);
+        var store = Store(db);
+        Assert.Equal(1, await LegacyTable.InsertAsync(db, "Legacy One"));
+        Assert.Equal(2, await LegacyTable.InsertAsync(db, "Legacy Two"));
+
+        // The largest key is neither first nor last in the batch.
+        await store.UpsertManyAsync([
+            .. new[] { "3", "20001", "7" }.Select(id => new KeyValuePair<string, LegacyContact>(id, Contact("New", 1))),
+        ]);
+
+        Assert.Equal(20002, await LegacyTable.InsertAsync(db, "Legacy Three"));
+    }
+
     protected Task<ContextFactory<LegacyDb>> CreateTableAsync() => LegacyTable.CreateAsync(database, autoincrement);
 
     protected static EntityFrameworkCoreOldStore<LegacyDb, LegacyContact, int> Store(ContextFactory<LegacyDb> db) =>
