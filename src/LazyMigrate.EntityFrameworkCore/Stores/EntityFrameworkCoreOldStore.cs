@@ -289,26 +289,9 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
     public async ValueTask DeleteManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         TKey[] keys = _table.ToKeys(ids);
-        if (keys.Length == 0)
+        if (keys.Length > 0)
         {
-            return;
-        }
-
-        try
-        {
-            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-            await using (context.ConfigureAwait(false))
-            {
-                await _table
-                    .Query(context)
-                    .Where(_table.Key.In(keys))
-                    .ExecuteDeleteAsync(cancellationToken)
-                    .ConfigureAwait(false);
-            }
-        }
-        catch (Exception exception) when (StoreFailures.IsTransient(exception))
-        {
-            throw StoreFailures.Transient(_table.EntityTypeName, "delete-many", exception);
+            await DeleteWhereAsync(_table.Key.In(keys), "delete-many", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -321,21 +304,27 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
     public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         TKey key = _table.Ids.ToKey(id);
+        await DeleteWhereAsync(_table.Key.EqualTo(key), "delete", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One <c>ExecuteDelete</c> of the rows <paramref name="where"/> selects, on a fresh context.</summary>
+    private async Task DeleteWhereAsync(
+        Expression<Func<TEntity, bool>> where,
+        string operation,
+        CancellationToken cancellationToken
+    )
+    {
         try
         {
             TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             await using (context.ConfigureAwait(false))
             {
-                await _table
-                    .Query(context)
-                    .Where(_table.Key.EqualTo(key))
-                    .ExecuteDeleteAsync(cancellationToken)
-                    .ConfigureAwait(false);
+                await _table.Query(context).Where(where).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
         {
-            throw StoreFailures.Transient(_table.EntityTypeName, "delete", exception);
+            throw StoreFailures.Transient(_table.EntityTypeName, operation, exception);
         }
     }
 
