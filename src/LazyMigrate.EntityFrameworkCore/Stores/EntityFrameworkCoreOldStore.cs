@@ -371,7 +371,8 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         }
     }
 
-    /// <summary>The write-back of a batch in the caller's transaction, as <see cref="WriteBackAsync"/> of each.</summary>
+    /// <summary>The write-back of a batch in the caller's transaction, as <see cref="WriteBackAsync"/> of
+    /// each.</summary>
     private async Task WriteBackManyAsync(
         TContext context,
         TKey[] keys,

@@ -6,8 +6,9 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
 /// <summary>
-/// The old-store conformance suite, batched writes included, over a legacy relational table with an integer key (serial on PostgreSQL), created
-/// by raw SQL with a column the model does not map: ids are numbers and scan in numeric order.
+/// The old-store conformance suite, batched writes included, over a legacy relational table with an integer key
+/// (serial on PostgreSQL), created by raw SQL with a column the model does not map: ids are numbers and scan in
+/// numeric order.
 /// </summary>
 public abstract class IntegerKeyOldStoreConformance(TestDatabase database)
     : BatchWritingOldStoreConformanceTests<LegacyContact>,

@@ -5,8 +5,8 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
 /// <summary>
-/// The old-store conformance suite, batched writes included, over <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a fresh
-/// database per store.
+/// The old-store conformance suite, batched writes included, over
+/// <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a fresh database per store.
 /// </summary>
 public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase database)
     : BatchWritingOldStoreConformanceTests<LegacyCustomer>,
