@@ -19,7 +19,9 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// types scan in key order (numbers numerically, so <c>"9"</c> before <c>"10"</c>), and a scan resumed from the last id
 /// it returned still sees every later entity exactly once.
 /// </remarks>
-public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldStore<TEntity>
+public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
+    : IOldStore<TEntity>,
+        IBatchWritingOldStore<TEntity>
     where TContext : DbContext
     where TEntity : class
     where TKey : notnull
@@ -238,6 +240,62 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// One context and one transaction: one query loads (tracked) the rows of the batch that exist, each is given its
+    /// entity's values as <see cref="UpsertAsync"/> does (so only changed mapped columns are updated), the missing
+    /// ones are inserted, and one <c>SaveChanges</c> writes them all; on PostgreSQL (Npgsql) an integer key's sequence
+    /// is then moved past the largest key inserted. A batch that fails (a row inserted or deleted since the query,
+    /// say) is not retried here: the dispatcher writes each of its entities through <see cref="UpsertAsync"/>.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">An id does not convert to a key, or is not its canonical
+    /// form.</exception>
+    public async ValueTask UpsertManyAsync(
+        IReadOnlyList<KeyValuePair<string, TEntity>> entities,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        TKey[] keys = _table.ToKeys([.. entities.Select(e => e.Key)]);
+        foreach (var (_, entity) in entities)
+        {
+            ArgumentNullException.ThrowIfNull(entity, nameof(entities));
+        }
+
+        if (keys.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _table
+                .InTransactionAsync(
+                    (Store: this, Keys: keys, Entities: entities),
+                    static (context, s, ct) => s.Store.WriteBackManyAsync(context, s.Keys, s.Entities, ct),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "upsert-many", exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement, <c>DELETE ... WHERE key IN (keys)</c> (<c>ExecuteDelete</c>).</remarks>
+    /// <exception cref="InvalidEntityIdException">An id does not convert to a key, or is not its canonical
+    /// form.</exception>
+    public async ValueTask DeleteManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        TKey[] keys = _table.ToKeys(ids);
+        if (keys.Length > 0)
+        {
+            await DeleteWhereAsync(_table.Key.In(keys), "delete-many", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id does not convert to a key, or is not its canonical
     /// form.</exception>
     public void ValidateId(string id) => _ = _table.Ids.ToKey(id);
@@ -246,21 +304,27 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
     public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         TKey key = _table.Ids.ToKey(id);
+        await DeleteWhereAsync(_table.Key.EqualTo(key), "delete", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One <c>ExecuteDelete</c> of the rows <paramref name="where"/> selects, on a fresh context.</summary>
+    private async Task DeleteWhereAsync(
+        Expression<Func<TEntity, bool>> where,
+        string operation,
+        CancellationToken cancellationToken
+    )
+    {
         try
         {
             TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             await using (context.ConfigureAwait(false))
             {
-                await _table
-                    .Query(context)
-                    .Where(_table.Key.EqualTo(key))
-                    .ExecuteDeleteAsync(cancellationToken)
-                    .ConfigureAwait(false);
+                await _table.Query(context).Where(where).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
         {
-            throw StoreFailures.Transient(_table.EntityTypeName, "delete", exception);
+            throw StoreFailures.Transient(_table.EntityTypeName, operation, exception);
         }
     }
 
@@ -305,6 +369,33 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey> : IOldS
         {
             await _sequence.AdvancePastAsync(context, key, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The write-back of a batch in the caller's transaction, as <see cref="WriteBackAsync"/> of
+    /// each.</summary>
+    private async Task WriteBackManyAsync(
+        TContext context,
+        TKey[] keys,
+        IReadOnlyList<KeyValuePair<string, TEntity>> entities,
+        CancellationToken cancellationToken
+    )
+    {
+        Dictionary<TKey, TEntity> rows = await _table
+            .TrackRowsAsync(context, keys, cancellationToken)
+            .ConfigureAwait(false);
+        var inserted = new List<TKey>();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            TEntity? row = rows.GetValueOrDefault(keys[i]);
+            _table.WriteBackOnto(context, keys[i], entities[i].Value, row);
+            if (row is null)
+            {
+                inserted.Add(keys[i]);
+            }
+        }
+
+        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await _sequence.AdvancePastAllAsync(context, inserted, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<bool> ExistsAsync(TKey key, CancellationToken cancellationToken)

@@ -18,7 +18,10 @@ namespace LazyMigrate.PostgreSql;
 /// order (numeric for numbers, the column's collation for text). An upsert writes only the mapped columns, so other
 /// columns keep their values (or get their defaults on insert). See docs/postgresql.md.
 /// </remarks>
-public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>, IReadAlongOldStore<TOld>
+public sealed class PostgreSqlTableOldStore<TOld>
+    : IOldStore<TOld>,
+        IReadAlongOldStore<TOld>,
+        IBatchWritingOldStore<TOld>
     where TOld : class
 {
     private readonly NpgsqlDataSource _dataSource;
@@ -49,7 +52,7 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>, IReadAlongO
         ArgumentNullException.ThrowIfNull(options);
         _dataSource = dataSource;
         _mapping = TableMapping<TOld>.Build(options);
-        _sql = new TableStatements(_mapping.Table, _mapping.KeyColumn, _mapping.Columns);
+        _sql = new TableStatements(_mapping.Table, _mapping.KeyColumn, _mapping.Key.ParameterType, _mapping.Columns);
         _statements = new StatementRunner(dataSource, options.PrepareStatements);
         _scanPageSize = options.ScanPageSize;
         _advanceKeySequence = options.AdvanceKeySequence && _mapping.Key.IsInteger;
@@ -152,41 +155,76 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>, IReadAlongO
         NpgsqlParameter key = _mapping.Key.Parameter(id);
         ArgumentNullException.ThrowIfNull(entity);
         cancellationToken.ThrowIfCancellationRequested();
-        TableSequence? sequence = _advanceKeySequence
-            ? await SequenceAsync(cancellationToken).ConfigureAwait(false)
-            : null;
-        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        await WriteAsync([UpsertCommand(key, entity)], id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One round trip and one implicit transaction: <c>INSERT (key, mapped columns) SELECT FROM unnest(keys, one array
+    /// per column) ... ON CONFLICT (key) DO UPDATE SET</c> the mapped columns only, as <see cref="UpsertAsync"/> writes
+    /// one row; with <see cref="PostgreSqlTableStoreOptions{TOld}.AdvanceKeySequence"/>, the sequence is then moved
+    /// past the batch's largest key under the same advisory lock. A row mapping
+    /// (<see cref="PostgreSqlTableStoreOptions{TOld}.UseRowMapping"/>) writes its own parameters row by row, so it
+    /// sends one single-row upsert per entity, all in that one batch.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">An id is not a key of the key column's type in canonical
+    /// form.</exception>
+    public async ValueTask UpsertManyAsync(
+        IReadOnlyList<KeyValuePair<string, TOld>> entities,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        var ids = new string[entities.Count];
+        var rows = new TOld[entities.Count];
+        for (int i = 0; i < ids.Length; i++)
         {
-            var batch = new NpgsqlBatch(connection);
-            await using (batch.ConfigureAwait(false))
-            {
-                var upsert = new NpgsqlBatchCommand(_sql.Upsert);
-                upsert.Parameters.Add(key);
-                _mapping.Write(entity, upsert.Parameters);
-                if (upsert.Parameters.Count != _parameterCount)
-                {
-                    throw new InvalidOperationException(
-                        $"The row mapping of {TableName} wrote {upsert.Parameters.Count - 1} values for "
-                            + $"{_parameterCount - 1} columns: it must add one parameter per column, in order."
-                    );
-                }
+            (ids[i], rows[i]) = (entities[i].Key, entities[i].Value);
+            ArgumentNullException.ThrowIfNull(rows[i], nameof(entities));
+        }
 
-                batch.BatchCommands.Add(upsert);
-                NpgsqlBatchCommand? advance = null;
-                if (sequence is not null)
-                {
-                    batch.BatchCommands.Add(Command(sequence.Lock, _mapping.Key.Parameter(id)));
-                    batch.BatchCommands.Add(advance = Command(sequence.Advance, _mapping.Key.Parameter(id)));
-                }
+        NpgsqlParameter keys = _mapping.Key.Array(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (ids.Length == 0)
+        {
+            return;
+        }
 
-                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                if (advance is { RecordsAffected: > 0 })
-                {
-                    PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, id, TableName);
-                }
-            }
+        if (_mapping.ColumnArrays is not { } columns)
+        {
+            await WriteAsync(
+                    [.. ids.Select((id, i) => UpsertCommand(_mapping.Key.Parameter(id), rows[i]))],
+                    _mapping.Key.Largest(ids),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+            return;
+        }
+
+        var upsert = new NpgsqlBatchCommand(_sql.UpsertMany);
+        upsert.Parameters.Add(keys);
+        foreach (Func<IReadOnlyList<TOld>, NpgsqlParameter> column in columns)
+        {
+            upsert.Parameters.Add(column(rows));
+        }
+
+        await WriteAsync([upsert], _mapping.Key.Largest(ids), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement, <c>DELETE ... WHERE key = ANY(keys)</c>.</remarks>
+    /// <exception cref="InvalidEntityIdException">An id is not a key of the key column's type in canonical
+    /// form.</exception>
+    public async ValueTask DeleteManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        NpgsqlParameter keys = _mapping.Key.Array(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (ids.Count > 0)
+        {
+            await _statements
+                .ExecuteNonQueryAsync(_sql.DeleteMany, keys, null, cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
@@ -226,6 +264,65 @@ public sealed class PostgreSqlTableOldStore<TOld> : IOldStore<TOld>, IReadAlongO
         {
             object? value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             return _mapping.Key.Format((long)value!);
+        }
+    }
+
+    /// <summary>The single-row upsert of one entity, with the parameters the mapping writes for it.</summary>
+    private NpgsqlBatchCommand UpsertCommand(NpgsqlParameter key, TOld entity)
+    {
+        var upsert = new NpgsqlBatchCommand(_sql.Upsert);
+        upsert.Parameters.Add(key);
+        _mapping.Write(entity, upsert.Parameters);
+        if (upsert.Parameters.Count != _parameterCount)
+        {
+            throw new InvalidOperationException(
+                $"The row mapping of {TableName} wrote {upsert.Parameters.Count - 1} values for "
+                    + $"{_parameterCount - 1} columns: it must add one parameter per column, in order."
+            );
+        }
+
+        return upsert;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="upserts"/> in one batch (one round trip, one implicit transaction), followed, where the key
+    /// has a sequence to keep ahead, by its lock and advance for <paramref name="largestId"/>, the largest key written:
+    /// moving the sequence past it moves it past every other.
+    /// </summary>
+    private async ValueTask WriteAsync(
+        NpgsqlBatchCommand[] upserts,
+        string largestId,
+        CancellationToken cancellationToken
+    )
+    {
+        TableSequence? sequence = _advanceKeySequence
+            ? await SequenceAsync(cancellationToken).ConfigureAwait(false)
+            : null;
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var batch = new NpgsqlBatch(connection);
+            await using (batch.ConfigureAwait(false))
+            {
+                foreach (NpgsqlBatchCommand upsert in upserts)
+                {
+                    batch.BatchCommands.Add(upsert);
+                }
+
+                NpgsqlBatchCommand? advance = null;
+                if (sequence is not null)
+                {
+                    batch.BatchCommands.Add(Command(sequence.Lock, _mapping.Key.Parameter(largestId)));
+                    batch.BatchCommands.Add(advance = Command(sequence.Advance, _mapping.Key.Parameter(largestId)));
+                }
+
+                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (advance is { RecordsAffected: > 0 })
+                {
+                    PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, largestId, TableName);
+                }
+            }
         }
     }
 

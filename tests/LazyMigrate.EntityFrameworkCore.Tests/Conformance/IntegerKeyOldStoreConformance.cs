@@ -6,11 +6,12 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
 /// <summary>
-/// The old-store conformance suite over a legacy relational table with an integer key (serial on PostgreSQL), created
-/// by raw SQL with a column the model does not map: ids are numbers and scan in numeric order.
+/// The old-store conformance suite, batched writes included, over a legacy relational table with an integer key
+/// (serial on PostgreSQL), created by raw SQL with a column the model does not map: ids are numbers and scan in
+/// numeric order.
 /// </summary>
 public abstract class IntegerKeyOldStoreConformance(TestDatabase database)
-    : OldStoreConformanceTests<LegacyContact>,
+    : BatchWritingOldStoreConformanceTests<LegacyContact>,
         IAsyncLifetime
 {
     protected override ConformanceIds Ids => ConformanceIds.Integer;
@@ -30,7 +31,7 @@ public abstract class IntegerKeyOldStoreConformance(TestDatabase database)
     public Task DisposeAsync() => database.DisposeAsync().AsTask();
 
     // A small page, so the 1,200-entity scan crosses many page boundaries.
-    protected override async Task<IOldStore<LegacyContact>> CreateStoreAsync() =>
+    protected override async Task<IBatchWritingOldStore<LegacyContact>> CreateBatchStoreAsync() =>
         new EntityFrameworkCoreOldStore<LegacyDb, LegacyContact, int>(
             await LegacyTable.CreateAsync(database),
             db => db.Customers,

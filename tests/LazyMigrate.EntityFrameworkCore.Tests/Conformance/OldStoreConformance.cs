@@ -5,11 +5,11 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.EntityFrameworkCore.Tests.Conformance;
 
 /// <summary>
-/// The old-store conformance suite over <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a fresh
-/// database per store.
+/// The old-store conformance suite, batched writes included, over
+/// <see cref="EntityFrameworkCoreOldStore{TContext, TEntity, TKey}"/>, a fresh database per store.
 /// </summary>
 public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase database)
-    : OldStoreConformanceTests<LegacyCustomer>,
+    : BatchWritingOldStoreConformanceTests<LegacyCustomer>,
         IAsyncLifetime
 {
     public override LegacyCustomer Create(string id, int version) => LegacyCustomer.Create(id, version);
@@ -21,7 +21,7 @@ public abstract class EntityFrameworkCoreOldStoreConformance(TestDatabase databa
     public Task DisposeAsync() => database.DisposeAsync().AsTask();
 
     // A small page, so the 1,200-entity scan crosses many page boundaries.
-    protected override async Task<IOldStore<LegacyCustomer>> CreateStoreAsync() =>
+    protected override async Task<IBatchWritingOldStore<LegacyCustomer>> CreateBatchStoreAsync() =>
         new EntityFrameworkCoreOldStore<StoreDb, LegacyCustomer, string>(
             await database.CreateAsync(),
             db => db.LegacyCustomers,

@@ -63,17 +63,29 @@ public abstract class LegacyTableTests(TestDatabase database, bool autoincrement
         Assert.Equal(UpdatedAt, (await store.FindAsync("1"))!.UpdatedAt);
     }
 
-    [Fact]
-    public async Task LegacyInsert_AfterRowsCreatedWithExplicitKeysAtAndAboveItsSequence_DoesNotCollide()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // one UpsertManyAsync: the sequence goes past the largest key, not the last
+    public async Task LegacyInsert_AfterRowsCreatedWithExplicitKeysAtAndAboveItsSequence_DoesNotCollide(bool batched)
     {
         ContextFactory<LegacyDb> db = await LegacyTable.CreateAsync(database, autoincrement);
         var store = Store(db);
         Assert.Equal(1, await LegacyTable.InsertAsync(db, "Legacy One"));
         Assert.Equal(2, await LegacyTable.InsertAsync(db, "Legacy Two"));
 
-        // 3 is the legacy table's next key, 20001 the one of the issue, far above it.
-        await store.UpsertAsync("3", Contact("New Three", version: 1));
-        await store.UpsertAsync("20001", Contact("New Twenty Thousand", version: 1));
+        // 3 is the legacy table's next key, 20001 the one of the issue, far above it; 7 comes after it.
+        string[] ids = ["3", "20001", "7"];
+        if (batched)
+        {
+            await store.UpsertManyAsync([.. ids.Select(id => KeyValuePair.Create(id, Contact($"New {id}", 1)))]);
+        }
+        else
+        {
+            foreach (string id in ids)
+            {
+                await store.UpsertAsync(id, Contact($"New {id}", version: 1));
+            }
+        }
 
         Assert.Equal(20002, await LegacyTable.InsertAsync(db, "Legacy Three"));
     }
@@ -107,6 +119,22 @@ public abstract class LegacyTableTests(TestDatabase database, bool autoincrement
         );
 
         Assert.Equal(1008, await LegacyTable.InsertAsync(db, "Legacy"));
+    }
+
+    [Fact]
+    public async Task UpsertMany_LeavesTheUnmappedColumnAsTheLegacyApplicationSetIt_AndInsertsTheMissingWithDefaults()
+    {
+        ContextFactory<LegacyDb> db = await LegacyTable.CreateAsync(database, autoincrement);
+        var store = Store(db);
+        await LegacyTable.SeedAsync(db, 1, "Ada Lovelace", UpdatedAt, "checked by billing");
+
+        await store.UpsertManyAsync([new("1", Contact("Ada King", version: 2)), new("2", Contact("New", version: 1))]);
+
+        Assert.Equal("checked by billing", await LegacyTable.AuditOfAsync(db, 1));
+        Assert.Equal(LegacyTable.DefaultAudit, await LegacyTable.AuditOfAsync(db, 2));
+        var rows = await store.FindManyAsync(["1", "2"]);
+        Assert.Equal(("Ada King", 2), (rows["1"].FullName, rows["1"].Version));
+        Assert.Equal(("New", 1), (rows["2"].FullName, rows["2"].Version));
     }
 
     protected Task<ContextFactory<LegacyDb>> CreateTableAsync() => LegacyTable.CreateAsync(database, autoincrement);

@@ -6,17 +6,17 @@ using LazyMigrate.TestKit.Servers;
 namespace LazyMigrate.PostgreSql.Tests.Conformance;
 
 /// <summary>
-/// The old-store contract on <see cref="PostgreSqlTableOldStore{TOld}"/> over a legacy table with typed columns, one
-/// fresh table per test, for each key type.
+/// The old-store contract, batched writes included, on <see cref="PostgreSqlTableOldStore{TOld}"/> over a legacy
+/// table with typed columns, one fresh table per test, for each key type.
 /// </summary>
 public abstract class PostgreSqlTableOldStoreConformanceTests(PostgresServer server, PostgreSqlKeyType keyType)
-    : OldStoreConformanceTests<LegacyCustomer>
+    : BatchWritingOldStoreConformanceTests<LegacyCustomer>
 {
     public override LegacyCustomer Create(string id, int version) => LegacyCustomer.Create(id, version);
 
     public override int VersionOf(LegacyCustomer entity) => entity.Version;
 
-    protected override async Task<IOldStore<LegacyCustomer>> CreateStoreAsync() =>
+    protected override async Task<IBatchWritingOldStore<LegacyCustomer>> CreateBatchStoreAsync() =>
         await LegacyTables.CustomerStoreAsync(server.DataSource, keyType);
 }
 

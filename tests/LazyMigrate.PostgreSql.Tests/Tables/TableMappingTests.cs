@@ -125,33 +125,7 @@ public sealed class TableMappingTests(PostgresServer server)
     [Fact]
     public async Task RowMapping_SplitsAMemberOverTwoColumns_AndWritesOnlyItsColumns()
     {
-        string table = TestDatabase.UniqueTable("contacts");
-        await server.DataSource.ExecuteAsync(
-            $"CREATE TABLE \"{table}\" (code text COLLATE \"C\" PRIMARY KEY, first_name text NOT NULL, "
-                + "last_name text NOT NULL, state text NOT NULL, audit text DEFAULT 'legacy')"
-        );
-        var options = new PostgreSqlTableStoreOptions<LegacyContact>
-        {
-            TableName = table,
-            KeyColumn = "code",
-        }.UseRowMapping(
-            ["first_name", "last_name", "state"],
-            (row, id) =>
-                new LegacyContact
-                {
-                    Code = id,
-                    FullName = $"{row.GetString(0)} {row.GetString(1)}",
-                    State = Enum.Parse<OrderState>(row.GetString(2)),
-                },
-            (contact, values) =>
-            {
-                string[] names = contact.FullName.Split(' ', 2);
-                values.Add(new NpgsqlParameter<string> { TypedValue = names[0] });
-                values.Add(new NpgsqlParameter<string> { TypedValue = names[1] });
-                values.Add(new NpgsqlParameter<string> { TypedValue = contact.State.ToString() });
-            }
-        );
-        var store = new PostgreSqlTableOldStore<LegacyContact>(server.DataSource, options);
+        var (store, table) = await ContactStoreAsync();
 
         await store.UpsertAsync("c-1", new LegacyContact { FullName = "Grace Hopper", State = OrderState.Paid });
         await server.DataSource.ExecuteAsync($"UPDATE \"{table}\" SET audit = 'checked'");
@@ -161,6 +135,27 @@ public sealed class TableMappingTests(PostgresServer server)
         Assert.Equal(("c-1", "Grace B. Hopper", OrderState.Open), (read.Code, read.FullName, read.State));
         Assert.Equal("checked", await server.DataSource.ScalarAsync<string>($"SELECT audit FROM \"{table}\""));
         Assert.Equal("Open", await server.DataSource.ScalarAsync<string>($"SELECT state FROM \"{table}\""));
+    }
+
+    [Fact]
+    public async Task RowMapping_UpsertMany_WritesEveryRowThroughTheWriter_AndOnlyItsColumns()
+    {
+        var (store, table) = await ContactStoreAsync();
+        await store.UpsertAsync("c-1", new LegacyContact { FullName = "Grace Hopper", State = OrderState.Paid });
+        await server.DataSource.ExecuteAsync($"UPDATE \"{table}\" SET audit = 'checked'");
+
+        await store.UpsertManyAsync([
+            new("c-1", new LegacyContact { FullName = "Grace B. Hopper", State = OrderState.Open }),
+            new("c-2", new LegacyContact { FullName = "Ada Lovelace", State = OrderState.Paid }),
+        ]);
+        var read = await store.FindManyAsync(["c-1", "c-2"]);
+
+        Assert.Equal("Grace B. Hopper", read["c-1"].FullName);
+        Assert.Equal(("Ada Lovelace", OrderState.Paid), (read["c-2"].FullName, read["c-2"].State));
+        Assert.Equal(
+            "checked legacy",
+            await server.DataSource.ScalarAsync<string>($"SELECT string_agg(audit, ' ' ORDER BY code) FROM \"{table}\"")
+        );
     }
 
     [Fact]
@@ -218,4 +213,36 @@ public sealed class TableMappingTests(PostgresServer server)
 
     private PostgreSqlTableOldStore<T> Store<T>(PostgreSqlTableStoreOptions<T> options)
         where T : class => new(server.DataSource, options);
+
+    /// <summary>A contacts table whose row mapping splits the full name over two columns; audit is legacy.</summary>
+    private async Task<(PostgreSqlTableOldStore<LegacyContact> Store, string Table)> ContactStoreAsync()
+    {
+        string table = TestDatabase.UniqueTable("contacts");
+        await server.DataSource.ExecuteAsync(
+            $"CREATE TABLE \"{table}\" (code text COLLATE \"C\" PRIMARY KEY, first_name text NOT NULL, "
+                + "last_name text NOT NULL, state text NOT NULL, audit text DEFAULT 'legacy')"
+        );
+        var options = new PostgreSqlTableStoreOptions<LegacyContact>
+        {
+            TableName = table,
+            KeyColumn = "code",
+        }.UseRowMapping(
+            ["first_name", "last_name", "state"],
+            (row, id) =>
+                new LegacyContact
+                {
+                    Code = id,
+                    FullName = $"{row.GetString(0)} {row.GetString(1)}",
+                    State = Enum.Parse<OrderState>(row.GetString(2)),
+                },
+            (contact, values) =>
+            {
+                string[] names = contact.FullName.Split(' ', 2);
+                values.Add(new NpgsqlParameter<string> { TypedValue = names[0] });
+                values.Add(new NpgsqlParameter<string> { TypedValue = names[1] });
+                values.Add(new NpgsqlParameter<string> { TypedValue = contact.State.ToString() });
+            }
+        );
+        return (new PostgreSqlTableOldStore<LegacyContact>(server.DataSource, options), table);
+    }
 }

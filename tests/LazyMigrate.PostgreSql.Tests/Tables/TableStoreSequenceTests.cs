@@ -30,6 +30,30 @@ public sealed class TableStoreSequenceTests(PostgresServer server)
         Assert.Equal(6, await LegacyInsertAsync(store.TableName));
     }
 
+    [Theory]
+    [InlineData(PostgreSqlKeyType.Integer)]
+    [InlineData(PostgreSqlKeyType.BigInt)]
+    public async Task LegacyInsert_AfterABatchUpsertOfKeysPastTheSequence_TakesTheKeyAfterTheLargest(
+        PostgreSqlKeyType keyType
+    )
+    {
+        var store = await LegacyTables.CustomerStoreAsync(server.DataSource, keyType);
+        for (int i = 0; i < 3; i++)
+        {
+            await LegacyInsertAsync(store.TableName);
+        }
+
+        // The largest key is neither first nor last, and one key is below the sequence.
+        await store.UpsertManyAsync([
+            .. new[] { "7", "12", "2", "9" }.Select(id => new KeyValuePair<string, LegacyCustomer>(
+                id,
+                LegacyCustomer.Create(id, 1)
+            )),
+        ]);
+
+        Assert.Equal(13, await LegacyInsertAsync(store.TableName));
+    }
+
     [Fact]
     public async Task LegacyInsert_AfterAnUpsertOfKeyOneOnAFreshSequence_TakesTwo()
     {

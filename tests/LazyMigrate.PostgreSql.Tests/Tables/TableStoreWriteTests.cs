@@ -35,6 +35,23 @@ public sealed class TableStoreWriteTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task UpsertMany_KeepsLegacyOnlyColumns_AndANewRowGetsTheirDefaults()
+    {
+        var store = await LegacyTables.CustomerStoreAsync(server.DataSource, PostgreSqlKeyType.Integer);
+        await store.UpsertAsync("5", LegacyCustomer.Create("5", 1));
+        await SetLegacyColumnsAsync(store.TableName, 5);
+
+        await store.UpsertManyAsync([new("5", LegacyCustomer.Create("5", 2)), new("6", LegacyCustomer.Create("6", 1))]);
+        var saved = await LegacyColumnsAsync(store.TableName, 5);
+        var inserted = await LegacyColumnsAsync(store.TableName, 6);
+
+        Assert.Equal((Stamp, 42, 2), saved);
+        Assert.Equal(7, inserted.Flags); // the column's DEFAULT
+        Assert.NotNull(inserted.UpdatedAt); // DEFAULT now()
+        Assert.Equal(1, inserted.Version);
+    }
+
+    [Fact]
     public async Task SyncWriteBack_ThroughTheRepository_KeepsLegacyOnlyColumns_AndARecreatedRowGetsTheirDefaults()
     {
         string table = await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer);

@@ -164,6 +164,34 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
             .Where(Key.EqualTo(key))
             .FirstOrDefaultAsync(cancellationToken)
             .ConfigureAwait(false);
+        WriteBackOnto(context, key, entity, row);
+        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return row is null;
+    }
+
+    /// <summary>
+    /// Loads, tracked, the rows of <paramref name="keys"/> that exist, for <see cref="WriteBackOnto"/>.
+    /// </summary>
+    public async Task<Dictionary<TKey, TEntity>> TrackRowsAsync(
+        TContext context,
+        IReadOnlyCollection<TKey> keys,
+        CancellationToken cancellationToken
+    )
+    {
+        List<Keyed<TEntity, TKey>> rows = await _set(context)
+            .Where(Key.In(keys))
+            .Select(Key.WithKey)
+            .ToListAsync(cancellationToken)
+            .ConfigureAwait(false);
+        return rows.ToDictionary(r => r.Key, r => r.Entity);
+    }
+
+    /// <summary>
+    /// Gives the tracked <paramref name="row"/> of <paramref name="key"/> the entity's values, so that a save updates
+    /// only the columns whose values changed, or tracks the entity to insert when there is no row.
+    /// </summary>
+    public void WriteBackOnto(TContext context, TKey key, TEntity entity, TEntity? row)
+    {
         if (row is null)
         {
             Track(context, key, entity, EntityState.Added);
@@ -174,9 +202,6 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
             SetKey(context, key, entity);
             context.Entry(row).CurrentValues.SetValues(entity);
         }
-
-        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        return row is null;
     }
 
     /// <summary>

@@ -81,6 +81,15 @@ internal sealed class KeySequence<TContext, TEntity, TKey>(Func<TContext, DbSet<
 #pragma warning restore EF1002, EF1003
     }
 
+    /// <summary>
+    /// After inserts of <paramref name="keys"/> in <paramref name="context"/>'s transaction, moves the key's sequence
+    /// past the largest of them, and so past every one, if it is not already.
+    /// </summary>
+    public Task AdvancePastAllAsync(TContext context, IReadOnlyList<TKey> keys, CancellationToken cancellationToken) =>
+        keys.Count == 0 || !IsIntegerKey
+            ? Task.CompletedTask
+            : AdvancePastAsync(context, keys.Max()!, cancellationToken);
+
     private async Task<string> FindAsync(TContext context, CancellationToken cancellationToken)
     {
         IEntityType entityType = set(context).EntityType;

@@ -54,6 +54,10 @@ internal abstract class TableKey
     /// <exception cref="InvalidEntityIdException">An id is not a key of this type in its canonical form.</exception>
     public abstract NpgsqlParameter Array(IReadOnlyCollection<string> ids);
 
+    /// <summary>The id, among distinct valid <paramref name="ids"/>, whose key is the largest in the key's own
+    /// order.</summary>
+    public abstract string Largest(IReadOnlyList<string> ids);
+
     /// <summary>
     /// The key of an id as a parameter of the key's own type, or a null value when the id is not a key of this type in
     /// its canonical form (so no row can be its, and nothing is thrown).
@@ -90,6 +94,22 @@ internal abstract class TableKey
             }
 
             return new NpgsqlParameter<T[]> { TypedValue = keys };
+        }
+
+        public override string Largest(IReadOnlyList<string> ids)
+        {
+            string largest = ids[0];
+            T max = Parse(largest);
+            for (int i = 1; i < ids.Count; i++)
+            {
+                T key = Parse(ids[i]);
+                if (Comparer<T>.Default.Compare(key, max) > 0)
+                {
+                    (largest, max) = (ids[i], key);
+                }
+            }
+
+            return largest;
         }
 
         public override string Read(NpgsqlDataReader reader, int ordinal) =>

@@ -33,7 +33,8 @@ internal sealed class TableMapping<TOld>
         TableKey key,
         IReadOnlyList<TableColumn> columns,
         Func<NpgsqlDataReader, string, TOld> read,
-        Action<TOld, NpgsqlParameterCollection> write
+        Action<TOld, NpgsqlParameterCollection> write,
+        Func<IReadOnlyList<TOld>, NpgsqlParameter>[]? columnArrays
     )
     {
         Table = table;
@@ -42,6 +43,7 @@ internal sealed class TableMapping<TOld>
         Columns = columns;
         Read = read;
         Write = write;
+        ColumnArrays = columnArrays;
     }
 
     public DocumentTableName Table { get; }
@@ -79,6 +81,13 @@ internal sealed class TableMapping<TOld>
 
     /// <summary>Adds one parameter per column, in order.</summary>
     public Action<TOld, NpgsqlParameterCollection> Write { get; }
+
+    /// <summary>
+    /// Gets, per column in order, the column's values of many entities as one array parameter of the property's stored
+    /// type, for the batch upsert; <see langword="null"/> for a row mapping, whose writer adds parameters of its own
+    /// choosing one row at a time.
+    /// </summary>
+    public IReadOnlyList<Func<IReadOnlyList<TOld>, NpgsqlParameter>>? ColumnArrays { get; }
 
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static TableMapping<TOld> Build(PostgreSqlTableStoreOptions<TOld> options)
@@ -168,7 +177,8 @@ internal sealed class TableMapping<TOld>
                     key,
                     [.. rows.Columns.Select(c => new TableColumn(c, null, null))],
                     rows.Read,
-                    rows.Write
+                    rows.Write,
+                    columnArrays: null
                 );
         }
 
@@ -198,7 +208,8 @@ internal sealed class TableMapping<TOld>
                 key,
                 [.. columns.Select(c => new TableColumn(c.Column, c.Property.Name, c.Property.PropertyType))],
                 read,
-                CompileWriter(columns)
+                CompileWriter(columns),
+                [.. columns.Select(c => CompileColumnArray(c.Property))]
             );
     }
 
@@ -440,6 +451,41 @@ internal sealed class TableMapping<TOld>
         return Expression
             .Lambda<Action<TOld, NpgsqlParameterCollection>>(Expression.Block(adds), entity, parameters)
             .Compile();
+    }
+
+    /// <summary>Makes <see cref="ColumnArray{T}"/> for the stored type of a property.</summary>
+    private static Func<IReadOnlyList<TOld>, NpgsqlParameter> CompileColumnArray(PropertyInfo property) =>
+        (Func<IReadOnlyList<TOld>, NpgsqlParameter>)
+            typeof(TableMapping<TOld>)
+                .GetMethod(nameof(ColumnArray), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(TableColumnTypes.Stored(property.PropertyType))
+                .Invoke(null, [property])!;
+
+    /// <summary>
+    /// Compiles <c>entity =&gt; (T)entity.P</c> once and returns what reads it off many entities into one
+    /// <c>NpgsqlParameter&lt;T[]&gt;</c>: the same values, of the same type, as <see cref="CompileWriter"/> writes
+    /// one at a time.
+    /// </summary>
+    private static Func<IReadOnlyList<TOld>, NpgsqlParameter> ColumnArray<T>(PropertyInfo property)
+    {
+        ParameterExpression entity = Expression.Parameter(typeof(TOld), "entity");
+        Expression value = Expression.Property(entity, property);
+        if (value.Type != typeof(T))
+        {
+            value = Expression.Convert(value, typeof(T));
+        }
+
+        Func<TOld, T> read = Expression.Lambda<Func<TOld, T>>(value, entity).Compile();
+        return entities =>
+        {
+            var values = new T[entities.Count];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = read(entities[i]);
+            }
+
+            return new NpgsqlParameter<T[]> { TypedValue = values };
+        };
     }
 }
 

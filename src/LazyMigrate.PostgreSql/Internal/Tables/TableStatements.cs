@@ -6,7 +6,12 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// </summary>
 internal sealed class TableStatements
 {
-    public TableStatements(DocumentTableName table, string keyColumn, IReadOnlyList<TableColumn> columns)
+    public TableStatements(
+        DocumentTableName table,
+        string keyColumn,
+        string keyType,
+        IReadOnlyList<TableColumn> columns
+    )
     {
         string t = table.Qualified;
         string key = PostgreSqlIdentifier.Quote(keyColumn, "column");
@@ -33,6 +38,17 @@ internal sealed class TableStatements
             $"INSERT INTO {t} ({string.Join(", ", quoted.Prepend(key))}) OVERRIDING SYSTEM VALUE VALUES ({values}) "
             + $"ON CONFLICT ({key}) {conflict}";
         Delete = $"DELETE FROM {t} WHERE {key} = $1";
+
+        // The batch forms: $1 the keys as an array of the key's type, then one array per column, each of the type
+        // Npgsql gives its values (as for the single upsert's parameters), unnested into rows side by side.
+        string arrays = string.Join(
+            ", ",
+            Enumerable.Range(2, quoted.Length).Select(i => $"${i}").Prepend($"$1::{keyType}[]")
+        );
+        UpsertMany =
+            $"INSERT INTO {t} ({string.Join(", ", quoted.Prepend(key))}) OVERRIDING SYSTEM VALUE "
+            + $"SELECT * FROM unnest({arrays}) ON CONFLICT ({key}) {conflict}";
+        DeleteMany = $"DELETE FROM {t} WHERE {key} = ANY($1::{keyType}[])";
 
         // The key column's sequence, if any (serial or identity), as pg_get_serial_sequence names it.
         FindSequence =
@@ -62,6 +78,12 @@ internal sealed class TableStatements
     public string Upsert { get; }
 
     public string Delete { get; }
+
+    /// <summary>Gets the upsert of many rows: <c>$1</c> the keys, then one array per mapped column, in order.</summary>
+    public string UpsertMany { get; }
+
+    /// <summary>Gets the delete of many rows: <c>$1</c> the keys.</summary>
+    public string DeleteMany { get; }
 
     /// <summary>Gets the query of the key's sequence: <c>$1</c> the quoted table, <c>$2</c> the key column.</summary>
     public string FindSequence { get; }
