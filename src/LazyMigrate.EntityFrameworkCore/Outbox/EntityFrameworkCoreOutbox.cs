@@ -323,8 +323,11 @@ public sealed class EntityFrameworkCoreOutbox<TContext> : IMigrationOutbox
         foreach (OutboxItem item in items)
         {
             long version = item.Version;
+            string? holder = item.LeaseOwner;
+
+            // Only the lease holder completes (a late owner could delete the entity's next item, at version 1 again).
             int removed = await Row(context, item)
-                .Where(i => i.Version == version)
+                .Where(i => i.Version == version && i.LeaseOwner == holder)
                 .ExecuteDeleteAsync(ct)
                 .ConfigureAwait(false);
             deleted += removed;

@@ -100,12 +100,19 @@ public sealed class InMemoryOutbox : IMigrationOutbox
                     continue;
                 }
 
+                // Only the lease holder completes (or, for an item no one claimed, a caller holding none): a late
+                // owner could otherwise delete the entity's next item, recorded at version 1 again.
+                if (entry.LeaseOwner != claimed.LeaseOwner)
+                {
+                    continue;
+                }
+
                 if (entry.Version == claimed.Version)
                 {
                     _entries.Remove(Key(claimed));
                     deleted++;
                 }
-                else if (entry.LeaseOwner == claimed.LeaseOwner)
+                else
                 {
                     // A later write changed it: due at once, for whoever claims next.
                     entry.LeaseOwner = null;

@@ -42,8 +42,11 @@ public interface IMigrationOutbox
     ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(OutboxClaim claim, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Deletes the items still at the version they were claimed at; releases the others (a later write changed them),
-    /// due at once.
+    /// Deletes the items still at the version they were claimed at and still leased to their claimer (for an item
+    /// claimed by no one, <see cref="OutboxItem.LeaseOwner"/> <see langword="null"/>: leased to no one); releases the
+    /// others the claimer still leases (a later write changed them), due at once. An item whose lease passed to another
+    /// owner is theirs to complete: a late claimer must never delete the entity's next item, recorded at version 1
+    /// again once this one is gone.
     /// </summary>
     /// <param name="items">Items as claimed.</param>
     /// <param name="cancellationToken">The cancellation token.</param>

@@ -62,15 +62,31 @@ public abstract partial class OutboxConformanceTests
     }
 
     [Fact]
-    public async Task Complete_ByAnOwnerWhoseLeasePassed_DeletesAtTheClaimedVersion()
+    public async Task Complete_ByAnOwnerWhoseLeasePassed_DeletesNothing_TheNewOwnerCompletes()
     {
         var outbox = await CreateOutboxAsync();
         string migration = NewMigration();
-        var (late, _) = await TakeOverAsync(outbox, migration);
+        var (late, taken) = await TakeOverAsync(outbox, migration);
 
-        // Both applied the same state: whoever completes first ends the item.
-        Assert.Equal(1, await outbox.CompleteAsync([late]));
+        // The item is the new owner's to settle: the late owner's completion could otherwise delete a newer item of
+        // the entity recorded at the same version after the new owner completed (a version starts again at 1).
+        Assert.Equal(0, await outbox.CompleteAsync([late]));
+        Assert.Equal(1, await outbox.CompleteAsync([taken]));
         Assert.Empty((await outbox.GetStatisticsAsync(migration)).Pending);
+    }
+
+    [Fact]
+    public async Task Complete_ByAnOwnerWhoseLeasePassed_NeverDeletesTheEntitysNextItem_AtTheSameVersion()
+    {
+        var outbox = await CreateOutboxAsync();
+        string migration = NewMigration();
+        var (late, taken) = await TakeOverAsync(outbox, migration);
+        Assert.Equal(1, await outbox.CompleteAsync([taken]));
+        await RecordAsync(outbox, migration, "a", At(5)); // a new write: a new item, at version 1 again
+
+        Assert.Equal(0, await outbox.CompleteAsync([late]));
+
+        Assert.Equal(1L, (await outbox.GetStatisticsAsync(migration)).Pending[OutboxItemKind.WriteBack]);
     }
 
     [Fact]

@@ -61,6 +61,7 @@ internal sealed class OutboxStatements
             "WITH c AS (SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[], $5::text[]) "
             + "AS c(migration, kind, entity_id, version, lease_owner)), "
             + $"deleted AS (DELETE FROM {o} AS o USING c WHERE {Match} AND o.version = c.version "
+            + "AND o.lease_owner IS NOT DISTINCT FROM c.lease_owner "
             + "RETURNING o.migration, o.kind, o.entity_id), "
             + $"released AS (UPDATE {o} AS o SET lease_owner = NULL, lease_expires_at = NULL FROM c "
             + $"WHERE {Match} AND o.lease_owner = c.lease_owner "

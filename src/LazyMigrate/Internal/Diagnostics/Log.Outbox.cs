@@ -66,4 +66,20 @@ internal static partial class Log
         EventName = "OutboxDeadLettersReplayed"
     )]
     public static partial void OutboxDeadLettersReplayed(ILogger logger, string migration, int count);
+
+    [LoggerMessage(
+        25,
+        LogLevel.Warning,
+        "Migration {Migration}: the old store's batch {Operation} of {Count} entities from {EntityId} failed; each is "
+            + "written on its own",
+        EventName = "WriteBackBatchFailed"
+    )]
+    public static partial void WriteBackBatchFailed(
+        ILogger logger,
+        string migration,
+        string operation,
+        int count,
+        string entityId,
+        Exception exception
+    );
 }

@@ -146,7 +146,13 @@ internal sealed class WriteBackApplier<TOld, TNew>(
 
         if (
             upserts.Count > 0
-            && !await TryBatchAsync(context.Stores.UpsertManyOldAsync(upserts, cancellationToken)).ConfigureAwait(false)
+            && !await TryBatchAsync(
+                    "upsert",
+                    upserts[0].Key,
+                    upserts.Count,
+                    () => context.Stores.UpsertManyOldAsync(upserts, cancellationToken)
+                )
+                .ConfigureAwait(false)
         )
         {
             var byId = new Dictionary<string, TOld>(upserts, StringComparer.Ordinal);
@@ -162,7 +168,13 @@ internal sealed class WriteBackApplier<TOld, TNew>(
 
         if (
             deletes.Count > 0
-            && !await TryBatchAsync(context.Stores.DeleteManyOldAsync(deletes, cancellationToken)).ConfigureAwait(false)
+            && !await TryBatchAsync(
+                    "delete",
+                    deletes[0],
+                    deletes.Count,
+                    () => context.Stores.DeleteManyOldAsync(deletes, cancellationToken)
+                )
+                .ConfigureAwait(false)
         )
         {
             await ForEachIdAsync(
@@ -176,15 +188,19 @@ internal sealed class WriteBackApplier<TOld, TNew>(
         }
     }
 
-    /// <summary>Awaits a batch write; <see langword="false"/> if it failed (then each id is written alone).</summary>
-    private static async Task<bool> TryBatchAsync(ValueTask<bool> write)
+    /// <summary>
+    /// Runs a batch write; <see langword="false"/> if it failed (then each id is written alone), whether it threw at
+    /// once (an id the store refuses before any round trip) or later.
+    /// </summary>
+    private async Task<bool> TryBatchAsync(string operation, string firstId, int count, Func<ValueTask<bool>> write)
     {
         try
         {
-            return await write.ConfigureAwait(false);
+            return await write().ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            Log.WriteBackBatchFailed(context.Logger, context.Name, operation, count, firstId, exception);
             return false;
         }
     }
