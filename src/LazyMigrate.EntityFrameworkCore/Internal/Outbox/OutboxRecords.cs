@@ -11,8 +11,9 @@ namespace LazyMigrate.EntityFrameworkCore.Internal;
 /// </summary>
 /// <remarks>
 /// In a new store's write, the id's entry row is taken first, so the writes of one id (and so their items) follow one
-/// another; an item inserted meanwhile by a standalone <see cref="IMigrationOutbox.RecordAsync"/> fails the insert on
-/// its primary key, and the caller tries again.
+/// another. An item inserted meanwhile by a standalone <see cref="IMigrationOutbox.RecordAsync"/> (another instance
+/// recording the same migration without this store) fails the write on the outbox's primary key: the save fails with
+/// a store error naming the id, and nothing is written; a retry of the save then coalesces into that item.
 /// </remarks>
 internal static class OutboxRecords
 {
