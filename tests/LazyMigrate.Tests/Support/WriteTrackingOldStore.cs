@@ -8,7 +8,7 @@ namespace LazyMigrate.Tests.Support;
 /// <see cref="Hold"/> is called, pauses every write until <see cref="Release"/>: lets a test act while a dispatcher is
 /// in the middle of an old-store write.
 /// </summary>
-public sealed class WriteTrackingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
+public sealed class WriteTrackingOldStore<TOld>(IOldStore<TOld> inner) : AroundWriteOldStore<TOld>(inner)
     where TOld : class
 {
     private readonly ConcurrentDictionary<string, int> _writes = new(StringComparer.Ordinal);
@@ -32,28 +32,12 @@ public sealed class WriteTrackingOldStore<TOld>(IOldStore<TOld> inner) : IOldSto
     /// <summary>Lets the held writes, and every later one, through.</summary>
     public void Release() => _pause?.Release();
 
-    public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default) =>
-        inner.FindAsync(id, cancellationToken);
-
-    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
-        IReadOnlyCollection<string> ids,
-        CancellationToken cancellationToken = default
-    ) => inner.FindManyAsync(ids, cancellationToken);
-
-    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
-        string? afterId,
-        CancellationToken cancellationToken = default
-    ) => inner.ScanAsync(afterId, cancellationToken);
-
-    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default) =>
-        WriteAsync(id, () => inner.UpsertAsync(id, entity, cancellationToken), cancellationToken);
-
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-        WriteAsync(id, () => inner.DeleteAsync(id, cancellationToken), cancellationToken);
-
-    public void ValidateId(string id) => inner.ValidateId(id);
-
-    private async ValueTask WriteAsync(string id, Func<ValueTask> write, CancellationToken cancellationToken)
+    protected override async ValueTask WriteAsync(
+        string id,
+        TOld? entity,
+        Func<CancellationToken, ValueTask> write,
+        CancellationToken cancellationToken
+    )
     {
         _writes.AddOrUpdate(id, 1, static (_, n) => n + 1);
         int atOnce = _inFlight.AddOrUpdate(id, 1, static (_, n) => n + 1);
@@ -69,7 +53,7 @@ public sealed class WriteTrackingOldStore<TOld>(IOldStore<TOld> inner) : IOldSto
                 await pause.PauseAsync(cancellationToken);
             }
 
-            await write();
+            await write(cancellationToken);
         }
         finally
         {
