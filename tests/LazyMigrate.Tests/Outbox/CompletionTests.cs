@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using LazyMigrate.InMemory;
 using LazyMigrate.Outbox;
+using LazyMigrate.TestKit;
 using LazyMigrate.Tests.Support;
 using static LazyMigrate.Tests.Outbox.AsyncWriteBack;
 
@@ -42,66 +43,21 @@ public sealed class CompletionTests
     }
 
     /// <summary>An in-memory outbox that records the size of each completion call.</summary>
-    private sealed class CompletionRecordingOutbox(InMemoryOutbox inner) : IMigrationOutbox
+    private sealed class CompletionRecordingOutbox(InMemoryOutbox inner) : DelegatingOutbox(inner)
     {
         private readonly ConcurrentQueue<int> _completions = new();
 
-        public InMemoryOutbox Inner => inner;
+        public new InMemoryOutbox Inner => (InMemoryOutbox)base.Inner;
 
         public int[] Completions => [.. _completions];
 
-        public ValueTask<long> RecordAsync(OutboxIntent intent, CancellationToken cancellationToken = default) =>
-            inner.RecordAsync(intent, cancellationToken);
-
-        public ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(
-            OutboxClaim claim,
-            CancellationToken cancellationToken = default
-        ) => inner.ClaimAsync(claim, cancellationToken);
-
-        public ValueTask<int> CompleteAsync(
+        public override ValueTask<int> CompleteAsync(
             IReadOnlyCollection<OutboxItem> items,
             CancellationToken cancellationToken = default
         )
         {
             _completions.Enqueue(items.Count);
-            return inner.CompleteAsync(items, cancellationToken);
+            return base.CompleteAsync(items, cancellationToken);
         }
-
-        public ValueTask RescheduleAsync(
-            OutboxItem item,
-            DateTimeOffset nextAttemptAt,
-            string error,
-            CancellationToken cancellationToken = default
-        ) => inner.RescheduleAsync(item, nextAttemptAt, error, cancellationToken);
-
-        public ValueTask DeadLetterAsync(
-            OutboxItem item,
-            string error,
-            CancellationToken cancellationToken = default
-        ) => inner.DeadLetterAsync(item, error, cancellationToken);
-
-        public ValueTask<IReadOnlyList<OutboxItem>> ListDeadLettersAsync(
-            string migration,
-            int limit,
-            CancellationToken cancellationToken = default
-        ) => inner.ListDeadLettersAsync(migration, limit, cancellationToken);
-
-        public ValueTask<int> ReplayDeadLettersAsync(
-            string migration,
-            IReadOnlyCollection<string>? entityIds,
-            DateTimeOffset now,
-            CancellationToken cancellationToken = default
-        ) => inner.ReplayDeadLettersAsync(migration, entityIds, now, cancellationToken);
-
-        public ValueTask<int> PurgeDeadLettersAsync(
-            string migration,
-            IReadOnlyCollection<string>? entityIds,
-            CancellationToken cancellationToken = default
-        ) => inner.PurgeDeadLettersAsync(migration, entityIds, cancellationToken);
-
-        public ValueTask<OutboxStatistics> GetStatisticsAsync(
-            string migration,
-            CancellationToken cancellationToken = default
-        ) => inner.GetStatisticsAsync(migration, cancellationToken);
     }
 }
