@@ -80,7 +80,7 @@ public sealed class PostgreSqlOldStore<TOld> : IBatchWritingOldStore<TOld>, IRea
             PostgreSqlEntityIds.Validate(afterId);
         }
 
-        return KeysetScan.PagesAsync(afterId, _table.ScanPageSize, _table.ReadPageAsync, cancellationToken);
+        return new KeysetScan<TOld>(afterId, _table.ScanPageSize, _table.ReadPageAsync, cancellationToken);
     }
 
     /// <inheritdoc/>

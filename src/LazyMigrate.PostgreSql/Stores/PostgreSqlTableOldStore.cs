@@ -103,14 +103,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
             return new Dictionary<string, TOld>();
         }
 
-        List<KeyValuePair<string, TOld>> rows = await ReadRowsAsync(
-                _sql.FindMany,
-                keys,
-                null,
-                ids.Count,
-                cancellationToken
-            )
-            .ConfigureAwait(false);
+        var rows = new List<KeyValuePair<string, TOld>>(ids.Count);
+        await ReadRowsAsync(_sql.FindMany, keys, null, rows, cancellationToken).ConfigureAwait(false);
         var found = new Dictionary<string, TOld>(rows.Count, StringComparer.Ordinal);
         foreach (var (id, entity) in rows)
         {
@@ -139,7 +133,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
             _mapping.Key.Validate(afterId);
         }
 
-        return KeysetScan.PagesAsync(afterId, _scanPageSize, ReadPageAsync, cancellationToken);
+        return new KeysetScan<TOld>(afterId, _scanPageSize, ReadPageAsync, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -382,23 +376,26 @@ public sealed class PostgreSqlTableOldStore<TOld>
         return new TableSequence(schema, name);
     }
 
-    private ValueTask<List<KeyValuePair<string, TOld>>> ReadPageAsync(
+    private ValueTask ReadPageAsync(
         string? cursor,
+        List<KeyValuePair<string, TOld>> page,
         CancellationToken cancellationToken
     )
     {
         var pageSize = new NpgsqlParameter<int> { TypedValue = _scanPageSize };
         return cursor is null
-            ? ReadRowsAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken)
-            : ReadRowsAsync(_sql.ScanAfter, _mapping.Key.Parameter(cursor), pageSize, _scanPageSize, cancellationToken);
+            ? ReadRowsAsync(_sql.ScanFirst, pageSize, null, page, cancellationToken)
+            : ReadRowsAsync(_sql.ScanAfter, _mapping.Key.Parameter(cursor), pageSize, page, cancellationToken);
     }
 
-    /// <summary>Reads rows whole, so the connection goes back to the pool before anyone sees them.</summary>
-    private async ValueTask<List<KeyValuePair<string, TOld>>> ReadRowsAsync(
+    /// <summary>
+    /// Reads rows whole into <paramref name="rows"/>, so the connection goes back to the pool before anyone sees them.
+    /// </summary>
+    private async ValueTask ReadRowsAsync(
         string sql,
         NpgsqlParameter first,
         NpgsqlParameter? second,
-        int capacity,
+        List<KeyValuePair<string, TOld>> rows,
         CancellationToken cancellationToken
     )
     {
@@ -407,15 +404,10 @@ public sealed class PostgreSqlTableOldStore<TOld>
             .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var rows = new List<KeyValuePair<string, TOld>>(capacity);
-            int keyOrdinal = _mapping.Columns.Count;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                string id = _mapping.Key.Read(reader, keyOrdinal);
-                rows.Add(new(id, _mapping.ReadEntity(reader, id)));
+                rows.Add(_mapping.ReadRow(reader));
             }
-
-            return rows;
         }
     }
 

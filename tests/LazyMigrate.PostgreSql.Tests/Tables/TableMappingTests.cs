@@ -84,9 +84,18 @@ public sealed class TableMappingTests(PostgresServer server)
         LegacyOrder? readFull = await store.FindAsync("7");
         LegacyOrder? readEmpty = (await store.FindManyAsync(["8"]))["8"];
 
+        List<KeyValuePair<string, LegacyOrder>> scanned = [];
+        await foreach (var row in store.ScanAsync(null))
+        {
+            scanned.Add(row);
+        }
+
         Assert.Equal(full with { Scan = null }, readFull! with { Scan = null });
         Assert.Equal([1, 2], readFull.Scan);
         Assert.Equal(empty, readEmpty);
+        Assert.Equal(["7", "8"], scanned.Select(row => row.Key));
+        Assert.Equal(full with { Scan = null }, scanned[0].Value with { Scan = null });
+        Assert.Equal(empty, scanned[1].Value);
         Assert.Equal(2, await server.DataSource.ScalarAsync<long>($"SELECT count(*) FROM \"{table}\" WHERE state > 0"));
         Assert.Equal(
             "kept",
@@ -118,8 +127,10 @@ public sealed class TableMappingTests(PostgresServer server)
             }
         );
         LegacyPerson read = (await store.FindAsync(id.ToString()))!;
+        var (scannedId, scanned) = Assert.Single(await store.ScanAsync(null).ToListAsync());
 
         Assert.Equal((id, "Ada", (short)36, "Ada (36)"), (read.Key, read.Name, read.Age, read.Display));
+        Assert.Equal((id.ToString(), id, "Ada", (short)36), (scannedId, scanned.Key, scanned.Name, scanned.Age));
     }
 
     [Fact]

@@ -70,12 +70,7 @@ public sealed class TableStoreIdTests(PostgresServer server)
     [Fact]
     public async Task Scan_OfIntegerKeys_GoesInNumericOrder()
     {
-        var options = LegacyTables.CustomerOptions(
-            await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer),
-            PostgreSqlKeyType.Integer
-        );
-        options.ScanPageSize = 4;
-        var store = new PostgreSqlTableOldStore<LegacyCustomer>(server.DataSource, options);
+        var store = await IntegerKeyStoreWithPagesOfFourAsync();
         foreach (int key in new[] { 11, 2, 10, 1, 5, 3, 9, 4, 8, 6, 7 })
         {
             await store.UpsertAsync(key.ToString(), LegacyCustomer.Create(key.ToString(), key));
@@ -89,5 +84,38 @@ public sealed class TableStoreIdTests(PostgresServer server)
         }
 
         Assert.Equal(Enumerable.Range(1, 11).Select(i => i.ToString()), scanned);
+    }
+
+    [Fact]
+    public async Task Scan_CanceledWhileThePageIsRead_ThrowsBeforeTheNextPage_AfterYieldingThisOne()
+    {
+        var store = await IntegerKeyStoreWithPagesOfFourAsync();
+        for (int key = 1; key <= 9; key++)
+        {
+            await store.UpsertAsync(key.ToString(), LegacyCustomer.Create(key.ToString(), key));
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var scanned = new List<string>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var (id, _) in store.ScanAsync(null).WithCancellation(cancel.Token))
+            {
+                scanned.Add(id);
+                await cancel.CancelAsync();
+            }
+        });
+
+        Assert.Equal(["1", "2", "3", "4"], scanned);
+    }
+
+    private async Task<PostgreSqlTableOldStore<LegacyCustomer>> IntegerKeyStoreWithPagesOfFourAsync()
+    {
+        var options = LegacyTables.CustomerOptions(
+            await LegacyTables.CreateCustomersAsync(server.DataSource, PostgreSqlKeyType.Integer),
+            PostgreSqlKeyType.Integer
+        );
+        options.ScanPageSize = 4;
+        return new PostgreSqlTableOldStore<LegacyCustomer>(server.DataSource, options);
     }
 }

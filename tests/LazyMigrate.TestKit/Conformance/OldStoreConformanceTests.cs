@@ -109,6 +109,23 @@ public abstract class OldStoreConformanceTests<TEntity> : IConformanceEntities<T
         Assert.Equal(ids, scanned);
     }
 
+    [Fact]
+    public async Task Scan_WithACanceledToken_ThrowsOperationCanceled_GivenToScanOrToItsEnumerator()
+    {
+        var store = await SeededAsync([A, B]);
+        using var canceled = new CancellationTokenSource();
+        await canceled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in store.ScanAsync(null, canceled.Token)) { }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in store.ScanAsync(null).WithCancellation(canceled.Token)) { }
+        });
+    }
+
     private static async Task<List<string>> ScanIdsAsync(IOldStore<TEntity> store, string? afterId)
     {
         var ids = new List<string>();

@@ -171,20 +171,22 @@ internal sealed class DocumentTable<T>
     }
 
     /// <summary>
-    /// Reads one page of the keyset scan: live rows with an id after <paramref name="afterId"/>, in "C" (byte) order.
+    /// Adds one page of the keyset scan to <paramref name="page"/>: live rows with an id after
+    /// <paramref name="afterId"/>, in "C" (byte) order.
     /// </summary>
-    public async ValueTask<List<KeyValuePair<string, T>>> ReadPageAsync(
+    public async ValueTask ReadPageAsync(
         string? afterId,
+        List<KeyValuePair<string, T>> page,
         CancellationToken cancellationToken
     )
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var pageSize = new NpgsqlParameter<int> { TypedValue = _scanPageSize };
-        return afterId is null
-            ? await ReadEntitiesAsync(_sql.ScanFirst, pageSize, null, _scanPageSize, cancellationToken)
-                .ConfigureAwait(false)
-            : await ReadEntitiesAsync(_sql.ScanAfter, Text(afterId), pageSize, _scanPageSize, cancellationToken)
-                .ConfigureAwait(false);
+        await (
+            afterId is null
+                ? ReadEntitiesAsync(_sql.ScanFirst, pageSize, null, page, cancellationToken)
+                : ReadEntitiesAsync(_sql.ScanAfter, Text(afterId), pageSize, page, cancellationToken)
+        ).ConfigureAwait(false);
     }
 
     /// <summary>The size of a full page: a shorter one is the last.</summary>
@@ -309,13 +311,14 @@ internal sealed class DocumentTable<T>
     }
 
     /// <summary>
-    /// Reads (id, payload) rows whole, so the connection goes back to the pool before anyone sees them.
+    /// Reads (id, payload) rows whole into <paramref name="rows"/>, so the connection goes back to the pool before
+    /// anyone sees them.
     /// </summary>
-    private async ValueTask<List<KeyValuePair<string, T>>> ReadEntitiesAsync(
+    private async ValueTask ReadEntitiesAsync(
         string sql,
         NpgsqlParameter first,
         NpgsqlParameter? second,
-        int capacity,
+        List<KeyValuePair<string, T>> rows,
         CancellationToken cancellationToken
     )
     {
@@ -324,14 +327,11 @@ internal sealed class DocumentTable<T>
             .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var rows = new List<KeyValuePair<string, T>>(capacity);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 string id = reader.GetString(0);
                 rows.Add(new(id, ReadEntity(reader, 1, id)));
             }
-
-            return rows;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq.Expressions;
 using System.Numerics;
 using Npgsql;
 
@@ -70,6 +71,12 @@ internal abstract class TableKey
     /// <summary>Reads the key at <paramref name="ordinal"/> of the current row as its canonical id.</summary>
     public abstract string Read(NpgsqlDataReader reader, int ordinal);
 
+    /// <summary>
+    /// The expression that formats <paramref name="key"/>, a value of <see cref="ClrType"/>, as its canonical id, for a
+    /// compiled row reader that reads the key column once.
+    /// </summary>
+    public abstract Expression FormatExpression(Expression key);
+
     /// <summary>The canonical id of a key value read as <see cref="ClrType"/> (a sequence value, say).</summary>
     public abstract string Format(long value);
 
@@ -114,6 +121,12 @@ internal abstract class TableKey
 
         public override string Read(NpgsqlDataReader reader, int ordinal) =>
             FormatKey(reader.GetFieldValue<T>(ordinal));
+
+        public override Expression FormatExpression(Expression key) =>
+            Expression.Call(Expression.Constant(this), typeof(Typed<T>).GetMethod(nameof(Formatted))!, key);
+
+        /// <summary>The canonical id of <paramref name="key"/>; public, for the compiled reader to call.</summary>
+        public string Formatted(T key) => FormatKey(key);
 
         public override string Format(long value) =>
             throw new InvalidOperationException($"{Table} has a {Type} key, which no sequence hands out.");

@@ -27,12 +27,15 @@ internal sealed class TableMapping<TOld>
         [typeof(NpgsqlParameter)]
     )!;
 
+    private readonly Func<NpgsqlDataReader, KeyValuePair<string, TOld>> _readKeyed;
+
     private TableMapping(
         DocumentTableName table,
         string keyColumn,
         TableKey key,
         IReadOnlyList<TableColumn> columns,
         Func<NpgsqlDataReader, string, TOld> read,
+        Func<NpgsqlDataReader, KeyValuePair<string, TOld>>? readKeyed,
         Action<TOld, NpgsqlParameterCollection> write,
         Func<IReadOnlyList<TOld>, NpgsqlParameter>[]? columnArrays
     )
@@ -42,6 +45,7 @@ internal sealed class TableMapping<TOld>
         Key = key;
         Columns = columns;
         Read = read;
+        _readKeyed = readKeyed ?? (reader => ReadKeyAndEntity(reader, read));
         Write = write;
         ColumnArrays = columnArrays;
     }
@@ -70,14 +74,44 @@ internal sealed class TableMapping<TOld>
         }
         catch (InvalidCastException exception)
         {
-            throw new CorruptPayloadException(
-                id,
-                Table.Qualified,
-                $"a column does not read as its {typeof(TOld).Name} property: {exception.Message}",
-                exception
-            );
+            throw Corrupt(id, exception);
         }
     }
+
+    /// <summary>
+    /// Reads the current row's id and entity, each column once and in ordinal order: a reader that goes back to an
+    /// earlier column, or reads one twice, makes Npgsql seek within the row again, which the scan pays on every row.
+    /// </summary>
+    /// <exception cref="CorruptPayloadException">A column does not read as its property.</exception>
+    public KeyValuePair<string, TOld> ReadRow(NpgsqlDataReader reader)
+    {
+        try
+        {
+            return _readKeyed(reader);
+        }
+        catch (InvalidCastException exception)
+        {
+            throw Corrupt(Key.Read(reader, Columns.Count), exception);
+        }
+    }
+
+    // A row mapping's reader takes the id, so the key is read first: the order its own delegate was written for.
+    private KeyValuePair<string, TOld> ReadKeyAndEntity(
+        NpgsqlDataReader reader,
+        Func<NpgsqlDataReader, string, TOld> read
+    )
+    {
+        string id = Key.Read(reader, Columns.Count);
+        return new(id, read(reader, id));
+    }
+
+    private CorruptPayloadException Corrupt(string id, InvalidCastException exception) =>
+        new(
+            id,
+            Table.Qualified,
+            $"a column does not read as its {typeof(TOld).Name} property: {exception.Message}",
+            exception
+        );
 
     /// <summary>Adds one parameter per column, in order.</summary>
     public Action<TOld, NpgsqlParameterCollection> Write { get; }
@@ -177,6 +211,7 @@ internal sealed class TableMapping<TOld>
                     key,
                     [.. rows.Columns.Select(c => new TableColumn(c, null, null))],
                     rows.Read,
+                    readKeyed: null,
                     rows.Write,
                     columnArrays: null
                 );
@@ -199,18 +234,21 @@ internal sealed class TableMapping<TOld>
             return null;
         }
 
-        var read = CompileReader(columns, keyMember, key, failures);
-        return read is null
-            ? null
-            : new TableMapping<TOld>(
-                table,
-                options.KeyColumn,
-                key,
-                [.. columns.Select(c => new TableColumn(c.Column, c.Property.Name, c.Property.PropertyType))],
-                read,
-                CompileWriter(columns),
-                [.. columns.Select(c => CompileColumnArray(c.Property))]
-            );
+        if (CompileReaders(columns, keyMember, key, failures) is not { } readers)
+        {
+            return null;
+        }
+
+        return new TableMapping<TOld>(
+            table,
+            options.KeyColumn,
+            key,
+            [.. columns.Select(c => new TableColumn(c.Column, c.Property.Name, c.Property.PropertyType))],
+            readers.Read,
+            readers.ReadKeyed,
+            CompileWriter(columns),
+            [.. columns.Select(c => CompileColumnArray(c.Property))]
+        );
     }
 
     private static void CheckName(string? name, string option, List<string> failures)
@@ -282,30 +320,83 @@ internal sealed class TableMapping<TOld>
     }
 
     /// <summary>
-    /// Compiles <c>(reader, id) =&gt; new TOld(args) { P = reader.GetFieldValue&lt;T&gt;(i), ... }</c>: columns at
-    /// their ordinals, the key property from the id (a string) or the key at ordinal n.
+    /// Compiles the two readers of a row, columns at their ordinals 0 to n - 1 and the key at n, each column read once
+    /// and in ordinal order into a local before <c>new TOld(args) { P = local, ... }</c>: <c>(reader, id)</c>, where
+    /// the id is known (a key property of type string takes it), and <c>reader =&gt; (id, entity)</c>, which also reads
+    /// the key and formats the id.
     /// </summary>
-    private static Func<NpgsqlDataReader, string, TOld>? CompileReader(
+    private static (
+        Func<NpgsqlDataReader, string, TOld> Read,
+        Func<NpgsqlDataReader, KeyValuePair<string, TOld>> ReadKeyed
+    )? CompileReaders(
         List<(PropertyInfo Property, string Column)> columns,
         PropertyInfo? keyMember,
         TableKey key,
         List<string> failures
     )
     {
+        if (Construction(columns, keyMember, failures) is not { } construct)
+        {
+            return null;
+        }
+
         ParameterExpression reader = Expression.Parameter(typeof(NpgsqlDataReader), "reader");
+        ParameterExpression[] locals = [.. columns.Select(c => Expression.Variable(c.Property.PropertyType))];
+        Expression[] readColumns =
+        [
+            .. columns.Select((c, i) => Expression.Assign(locals[i], ReadValue(reader, i, c.Property.PropertyType))),
+        ];
+        ParameterExpression keyValue = Expression.Variable(key.ClrType, "key");
+        Expression readKey = Expression.Assign(
+            keyValue,
+            Expression.Call(reader, GetFieldValue.MakeGenericMethod(key.ClrType), Expression.Constant(columns.Count))
+        );
+
+        // (reader, id): the key column is read only for a key property of the key's own type.
         ParameterExpression id = Expression.Parameter(typeof(string), "id");
-        var values = new Dictionary<PropertyInfo, Expression>();
-        for (int i = 0; i < columns.Count; i++)
-        {
-            values[columns[i].Property] = ReadValue(reader, i, columns[i].Property.PropertyType);
-        }
+        bool readsKey = keyMember is not null && keyMember.PropertyType != typeof(string);
+        Expression entity = construct(locals, readsKey ? keyValue : id);
+        var read = Expression
+            .Lambda<Func<NpgsqlDataReader, string, TOld>>(
+                Expression.Block(
+                    readsKey ? [.. locals, keyValue] : locals,
+                    readsKey ? [.. readColumns, readKey, entity] : [.. readColumns, entity]
+                ),
+                reader,
+                id
+            )
+            .Compile();
 
-        if (keyMember is not null)
-        {
-            values[keyMember] =
-                keyMember.PropertyType == typeof(string) ? id : ReadValue(reader, columns.Count, key.ClrType);
-        }
+        // reader => (id, entity): the key is read last, once, and formatted.
+        ParameterExpression formatted = Expression.Variable(typeof(string), "id");
+        Expression keyed = Expression.New(
+            typeof(KeyValuePair<string, TOld>).GetConstructor([typeof(string), typeof(TOld)])!,
+            formatted,
+            construct(locals, keyMember?.PropertyType == typeof(string) ? formatted : keyValue)
+        );
+        var readKeyed = Expression
+            .Lambda<Func<NpgsqlDataReader, KeyValuePair<string, TOld>>>(
+                Expression.Block(
+                    [.. locals, keyValue, formatted],
+                    [.. readColumns, readKey, Expression.Assign(formatted, key.FormatExpression(keyValue)), keyed]
+                ),
+                reader
+            )
+            .Compile();
+        return (read, readKeyed);
+    }
 
+    /// <summary>
+    /// How a <typeparamref name="TOld"/> is built from the columns' values (in the order of <paramref name="columns"/>)
+    /// and the key property's: constructor arguments matched by name, the rest set by public setters. Null, with the
+    /// failures added, when the type cannot be built so.
+    /// </summary>
+    private static Func<IReadOnlyList<Expression>, Expression, Expression>? Construction(
+        List<(PropertyInfo Property, string Column)> columns,
+        PropertyInfo? keyMember,
+        List<string> failures
+    )
+    {
         ConstructorInfo? constructor = Constructor(out ParameterInfo[] parameters);
         if (constructor is null)
         {
@@ -316,48 +407,63 @@ internal sealed class TableMapping<TOld>
             return null;
         }
 
-        var arguments = new List<Expression>();
-        var assigned = new HashSet<PropertyInfo>();
-        foreach (ParameterInfo parameter in parameters)
+        List<PropertyInfo> properties = [.. columns.Select(c => c.Property)];
+        if (keyMember is not null)
         {
-            var match = values.FirstOrDefault(v =>
-                string.Equals(v.Key.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)
-                && v.Key.PropertyType == parameter.ParameterType
-            );
-            arguments.Add(match.Key is null ? Expression.Default(parameter.ParameterType) : match.Value);
-            if (match.Key is not null)
-            {
-                assigned.Add(match.Key);
-            }
+            properties.Add(keyMember);
         }
 
-        var bindings = new List<MemberBinding>();
-        foreach (var (property, value) in values.Where(v => !assigned.Contains(v.Key)))
+        // Each parameter takes the property of its name and type (or its default); every other property a setter.
+        int?[] arguments =
+        [
+            .. parameters.Select(parameter =>
+            {
+                int match = properties.FindIndex(p =>
+                    string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)
+                    && p.PropertyType == parameter.ParameterType
+                );
+                return match < 0 ? (int?)null : match;
+            }),
+        ];
+        var assigned = new HashSet<int>(arguments.OfType<int>());
+        var setters = new List<int>();
+        for (int i = 0; i < properties.Count; i++)
         {
-            if (property.SetMethod is not { IsPublic: true })
+            if (assigned.Contains(i))
+            {
+                continue;
+            }
+
+            if (properties[i].SetMethod is not { IsPublic: true })
             {
                 failures.Add(
-                    $"{typeof(TOld).Name}.{property.Name} has no public setter and no constructor parameter: "
-                        + $"Ignore(x => x.{property.Name}) or add one."
+                    $"{typeof(TOld).Name}.{properties[i].Name} has no public setter and no constructor parameter: "
+                        + $"Ignore(x => x.{properties[i].Name}) or add one."
                 );
                 continue;
             }
 
-            bindings.Add(Expression.Bind(property, value));
+            setters.Add(i);
         }
 
-        if (bindings.Count + assigned.Count < values.Count)
+        if (setters.Count + assigned.Count < properties.Count)
         {
             return null;
         }
 
-        return Expression
-            .Lambda<Func<NpgsqlDataReader, string, TOld>>(
-                Expression.MemberInit(Expression.New(constructor, arguments), bindings),
-                reader,
-                id
-            )
-            .Compile();
+        return (values, keyValue) =>
+        {
+            Expression Value(int i) => i < values.Count ? values[i] : keyValue;
+            return Expression.MemberInit(
+                Expression.New(
+                    constructor,
+                    parameters.Select(
+                        (p, i) => arguments[i] is int at ? Value(at) : Expression.Default(p.ParameterType)
+                    )
+                ),
+                setters.Select(i => Expression.Bind(properties[i], Value(i)))
+            );
+        };
     }
 
     /// <summary>
