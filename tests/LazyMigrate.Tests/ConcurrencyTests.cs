@@ -15,24 +15,16 @@ public sealed class ConcurrencyTests
         const int Readers = 1000;
         var shared = new SharedStores();
         var gated = new GatedOldStore<OldCustomer>(shared.Old);
-        var store = new HookedNewStore<NewCustomer>(shared.New);
         var allWaiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int waiting = 0;
 
-        // Every reader's new-store read waits at this gate. It is opened once every reader waits there, as a reader
-        // knows when GetAsync hands back its unfinished task: its continuation is registered on the gate by then.
-        // Opened on a thread-pool thread, the gate runs each reader there in turn, from its read on to where it waits
-        // for a migration. The first starts the migration, held inside its old-store read; every other one has joined
-        // it when the gate's opening returns. Counting readers as they reach the store instead would let the last one
-        // count itself before it waits at the gate: it would then run on by itself, and, preempted between its read
-        // and its join, start a second migration once the first ended.
-        var readsGate = new TaskCompletionSource();
-        store.FindGate = () => readsGate.Task;
-
-        // Without the lock, single-flight alone keeps the readers to one migration: every reader that started its own
-        // would read the old store.
+        // The first reader's migration waits inside its old-store read until the test releases it. Every reader's
+        // new-store read misses at once, without yielding, so a reader's GetAsync hands back its unfinished task only
+        // once it has joined that migration (or started it): when all of them have, none can start another. A gate
+        // on the new-store reads instead would resume each reader through the thread pool (the attempt timeout's
+        // WaitAsync), and one resumed after the migration ended would rightly start a second one.
         await using var harness = MigrationHarness
-            .Create(shared, o => o.UseLock = false, b => b.UseOldStore(gated).UseNewStore(store))
+            .Create(shared, o => o.UseLock = false, b => b.UseOldStore(gated))
             .SeedLegacy(1);
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -54,7 +46,6 @@ public sealed class ConcurrencyTests
             .ToArray();
         go.SetResult();
         await allWaiting.Task.WaitAsync(Patience);
-        await Task.Run(readsGate.SetResult); // off the test's synchronization context, which would queue them instead
         await gated.Read.WaitAsync(Patience);
         gated.Release();
         NewCustomer?[] results = await Task.WhenAll(readers).WaitAsync(Patience);

@@ -23,27 +23,10 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
 
     public Action? AfterUpsert { get; set; }
 
-    /// <summary>
-    /// Gets or sets a gate every one-id read waits for, after <see cref="BeforeFind"/>, before it reaches the store.
-    /// </summary>
-    public Func<Task>? FindGate { get; set; }
-
     public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default)
     {
         BeforeFind?.Invoke();
-        return FindGate is { } gate
-            ? FindAfterAsync(gate(), id, cancellationToken)
-            : inner.FindAsync(id, cancellationToken);
-    }
-
-    private async ValueTask<NewStoreRead<TNew>> FindAfterAsync(
-        Task gate,
-        string id,
-        CancellationToken cancellationToken
-    )
-    {
-        await gate.ConfigureAwait(false);
-        return await inner.FindAsync(id, cancellationToken).ConfigureAwait(false);
+        return inner.FindAsync(id, cancellationToken);
     }
 
     public ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> FindManyAsync(
