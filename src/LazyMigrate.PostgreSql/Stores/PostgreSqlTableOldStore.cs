@@ -76,7 +76,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
         NpgsqlParameter key = _mapping.Key.Parameter(id);
         cancellationToken.ThrowIfCancellationRequested();
         NpgsqlDataReader reader = await _statements
-            .ExecuteReaderAsync(_sql.Find, key, null, CommandBehavior.SingleRow, cancellationToken)
+            .ExecuteReaderAsync(_sql.Find, key, null, CommandBehavior.SingleRow | _mapping.RowAccess, cancellationToken)
             .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
@@ -400,7 +400,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
     )
     {
         NpgsqlDataReader reader = await _statements
-            .ExecuteReaderAsync(sql, first, second, CommandBehavior.Default, cancellationToken)
+            .ExecuteReaderAsync(sql, first, second, _mapping.RowAccess, cancellationToken)
             .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {

@@ -38,32 +38,12 @@ internal static class TableStoreProbe
         );
         var handWritten = new HandWrittenCustomerReads(bench.OwnPool(), options.ScanPageSize);
         var control = new HandWrittenCustomerReads(bench.OwnPool(), options.ScanPageSize);
-        int[] batch = [.. Enumerable.Range(0, 100).Select(i => (i * 97 % Rows) + 1)];
-        string[] batchIds = [.. batch.Select(k => k.ToString(CultureInfo.InvariantCulture))];
+        // "--probe-table 30 scan" runs the scan alone.
+        if (args is not [_, _, "scan"])
+        {
+            await CompareReadsAsync(rounds, handWritten, control, store);
+        }
 
-        await CompareAsync(
-            "find",
-            rounds,
-            1000,
-            new()
-            {
-                ["HandWritten"] = async i => await handWritten.FindAsync((i % Rows) + 1) is not null,
-                ["HandWrittenControl"] = async i => await control.FindAsync((i % Rows) + 1) is not null,
-                ["TableStore"] = async i =>
-                    await store.FindAsync(((i % Rows) + 1).ToString(CultureInfo.InvariantCulture)) is not null,
-            }
-        );
-        await CompareAsync(
-            "findmany",
-            rounds,
-            100,
-            new()
-            {
-                ["HandWritten"] = async _ => (await handWritten.FindManyAsync(batch)).Count == batch.Length,
-                ["HandWrittenControl"] = async _ => (await control.FindManyAsync(batch)).Count == batch.Length,
-                ["TableStore"] = async _ => (await store.FindManyAsync(batchIds)).Count == batch.Length,
-            }
-        );
         await CompareAsync(
             "scan",
             rounds,
@@ -102,6 +82,40 @@ internal static class TableStoreProbe
 
                     return rows == Rows;
                 },
+            }
+        );
+    }
+
+    private static async Task CompareReadsAsync(
+        int rounds,
+        HandWrittenCustomerReads handWritten,
+        HandWrittenCustomerReads control,
+        PostgreSqlTableOldStore<LegacyCustomer> store
+    )
+    {
+        int[] batch = [.. Enumerable.Range(0, 100).Select(i => (i * 97 % Rows) + 1)];
+        string[] batchIds = [.. batch.Select(k => k.ToString(CultureInfo.InvariantCulture))];
+        await CompareAsync(
+            "find",
+            rounds,
+            1000,
+            new()
+            {
+                ["HandWritten"] = async i => await handWritten.FindAsync((i % Rows) + 1) is not null,
+                ["HandWrittenControl"] = async i => await control.FindAsync((i % Rows) + 1) is not null,
+                ["TableStore"] = async i =>
+                    await store.FindAsync(((i % Rows) + 1).ToString(CultureInfo.InvariantCulture)) is not null,
+            }
+        );
+        await CompareAsync(
+            "findmany",
+            rounds,
+            100,
+            new()
+            {
+                ["HandWritten"] = async _ => (await handWritten.FindManyAsync(batch)).Count == batch.Length,
+                ["HandWrittenControl"] = async _ => (await control.FindManyAsync(batch)).Count == batch.Length,
+                ["TableStore"] = async _ => (await store.FindManyAsync(batchIds)).Count == batch.Length,
             }
         );
     }

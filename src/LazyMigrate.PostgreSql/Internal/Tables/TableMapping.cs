@@ -1,3 +1,4 @@
+using System.Data;
 using System.Linq.Expressions;
 using System.Reflection;
 using System.Text.Json;
@@ -46,6 +47,10 @@ internal sealed class TableMapping<TOld>
         Columns = columns;
         Read = read;
         _readKeyed = readKeyed ?? (reader => ReadKeyAndEntity(reader, read));
+
+        // The compiled readers read each column once, in ordinal order, which is all sequential access allows; a row
+        // mapping's own delegate may read in any order.
+        RowAccess = readKeyed is null ? CommandBehavior.Default : CommandBehavior.SequentialAccess;
         Write = write;
         ColumnArrays = columnArrays;
     }
@@ -59,6 +64,13 @@ internal sealed class TableMapping<TOld>
 
     /// <summary>Gets the columns the mapping reads and writes, the key excluded, in ordinal order.</summary>
     public IReadOnlyList<TableColumn> Columns { get; }
+
+    /// <summary>
+    /// Gets how a query's rows may be read for <see cref="ReadEntity"/> and <see cref="ReadRow"/>: sequentially when
+    /// they read each column once and in order, which spares Npgsql keeping every column of the row addressable (on
+    /// a scan of small rows, about a twentieth of its time); otherwise by default.
+    /// </summary>
+    public CommandBehavior RowAccess { get; }
 
     /// <summary>Builds an entity from the current row (columns at 0 to n - 1, the key at n) and its id.</summary>
     public Func<NpgsqlDataReader, string, TOld> Read { get; }
