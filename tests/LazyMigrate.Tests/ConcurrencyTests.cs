@@ -22,7 +22,9 @@ public sealed class ConcurrencyTests
         // new-store read misses at once, without yielding, so a reader's GetAsync hands back its unfinished task only
         // once it has joined that migration (or started it): when all of them have, none can start another. A gate
         // on the new-store reads instead would resume each reader through the thread pool (the attempt timeout's
-        // WaitAsync), and one resumed after the migration ended would rightly start a second one.
+        // WaitAsync), and one resumed after the migration ended would rightly start a second one. Without the lock,
+        // single-flight alone keeps the readers to one migration: every reader that started its own would read the old
+        // store.
         await using var harness = MigrationHarness
             .Create(shared, o => o.UseLock = false, b => b.UseOldStore(gated))
             .SeedLegacy(1);
