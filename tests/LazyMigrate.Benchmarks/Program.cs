@@ -15,6 +15,13 @@ if (args is ["--probe-lag", ..])
     return;
 }
 
+if (args is ["--probe-save", ..])
+{
+    // Saves with Async write-back beside saves without, interleaved on one server (see OutboxSaveProbe).
+    await OutboxSaveProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).

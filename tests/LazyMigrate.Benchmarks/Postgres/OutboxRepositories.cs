@@ -1,6 +1,7 @@
 using LazyMigrate.Outbox;
 using LazyMigrate.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace LazyMigrate.Benchmarks.Postgres;
 
@@ -17,11 +18,18 @@ internal static class OutboxRepositories
     /// <param name="dispatchOnWrite">
     /// Whether a save wakes the dispatcher in the background; off, the outbox waits for an explicit drain.
     /// </param>
+    /// <param name="dataSource">The data source of the stores and the outbox, or <see langword="null"/> for the
+    /// bench's.</param>
     public static async Task<(
         ServiceProvider Services,
         IMigratingRepository<OldProfile, NewProfile> Repository,
         IMigrationDispatcher<OldProfile, NewProfile> Dispatcher
-    )> BuildAsync(PostgresBench bench, WriteBackMode mode, bool dispatchOnWrite = false)
+    )> BuildAsync(
+        PostgresBench bench,
+        WriteBackMode mode,
+        bool dispatchOnWrite = false,
+        NpgsqlDataSource? dataSource = null
+    )
     {
         (ServiceProvider services, var repository) = await PostgresRepositories.BuildAsync(
             bench,
@@ -35,7 +43,8 @@ internal static class OutboxRepositories
                         .UsePostgreSqlOutbox(o => (o.TableName, o.CreateSchema) = (OutboxTable, true))
                         .ConfigureOutbox(o => o.DispatchOnWrite = dispatchOnWrite);
                 }
-            }
+            },
+            dataSource
         );
         return (services, repository, services.GetRequiredService<IMigrationDispatcher<OldProfile, NewProfile>>());
     }
