@@ -24,15 +24,7 @@ internal static class OutboxSaveProbe
             : [1, 8];
         await using PostgresBench bench = await PostgresBench.StartAsync();
         RawConnectionString = bench.DataSource.ConnectionString;
-        var ways =
-            new Dictionary<
-                string,
-                (
-                    ServiceProvider Services,
-                    IMigratingRepository<OldProfile, NewProfile> Repository,
-                    IMigrationDispatcher<OldProfile, NewProfile>? Dispatcher
-                )
-            >();
+        var ways = new Dictionary<string, SaveWay>();
         try
         {
             foreach (
@@ -55,7 +47,7 @@ internal static class OutboxSaveProbe
                     mode,
                     dataSource: bench.OwnPool()
                 );
-                ways[name] = (services, repository, mode == WriteBackMode.None ? null : dispatcher);
+                ways[name] = new SaveWay(services, repository, mode == WriteBackMode.None ? null : dispatcher);
             }
 
             if (Array.IndexOf(args, "--only") is var only and >= 0)
@@ -85,19 +77,7 @@ internal static class OutboxSaveProbe
     private static readonly Dictionary<string, Npgsql.NpgsqlDataSource> Pools = [];
     private static string RawConnectionString = "";
 
-    private static Task RawRoundAsync(
-        string way,
-        Dictionary<
-            string,
-            (
-                ServiceProvider Services,
-                IMigratingRepository<OldProfile, NewProfile> Repository,
-                IMigrationDispatcher<OldProfile, NewProfile>? Dispatcher
-            )
-        > ways,
-        int age,
-        int concurrency
-    )
+    private static Task RawRoundAsync(string way, Dictionary<string, SaveWay> ways, int age, int concurrency)
     {
         const string upsert =
             "INSERT INTO new_profiles (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) ON"
@@ -133,7 +113,7 @@ internal static class OutboxSaveProbe
             {
                 await using var connection = await pool.OpenConnectionAsync();
                 string payload = System.Text.Json.JsonSerializer.Serialize(profiles[i]);
-                var cmd = new Npgsql.NpgsqlCommand(
+                await using var cmd = new Npgsql.NpgsqlCommand(
                     way switch
                     {
                         "RawNone" => upsert,
@@ -190,19 +170,7 @@ internal static class OutboxSaveProbe
         );
     }
 
-    private static Task StoreRoundAsync(
-        string way,
-        Dictionary<
-            string,
-            (
-                ServiceProvider Services,
-                IMigratingRepository<OldProfile, NewProfile> Repository,
-                IMigrationDispatcher<OldProfile, NewProfile>? Dispatcher
-            )
-        > ways,
-        int age,
-        int concurrency
-    )
+    private static Task StoreRoundAsync(string way, Dictionary<string, SaveWay> ways, int age, int concurrency)
     {
         var services = ways[way].Services;
         var store = services.GetRequiredKeyedService<INewStore<NewProfile>>("OldProfile->NewProfile");
@@ -239,18 +207,7 @@ internal static class OutboxSaveProbe
         );
     }
 
-    private static async Task CompareAsync(
-        Dictionary<
-            string,
-            (
-                ServiceProvider Services,
-                IMigratingRepository<OldProfile, NewProfile> Repository,
-                IMigrationDispatcher<OldProfile, NewProfile>? Dispatcher
-            )
-        > ways,
-        int concurrency,
-        int rounds
-    )
+    private static async Task CompareAsync(Dictionary<string, SaveWay> ways, int concurrency, int rounds)
     {
         int round = 0;
         AlternatingRounds measured = await AlternatingRounds.RunAsync(
@@ -302,4 +259,11 @@ internal static class OutboxSaveProbe
             );
         }
     }
+
+    /// <summary>A way of saving: its container, its repository, and its dispatcher when it writes back.</summary>
+    private sealed record SaveWay(
+        ServiceProvider Services,
+        IMigratingRepository<OldProfile, NewProfile> Repository,
+        IMigrationDispatcher<OldProfile, NewProfile>? Dispatcher
+    );
 }
