@@ -254,7 +254,7 @@ internal static class OutboxSaveProbe
             var (min, max) = measured.Range(way);
             Console.WriteLine(
                 $"c={concurrency} {way, -12} median {micros, 7:F1} us/save  throughput x{baseline / micros:F3} of"
-                    + $" None  "
+                    + $" the first  "
                     + $"(min {min:F1}, max {max:F1})  client CPU {cpu, 6:F1} us/save"
             );
         }
