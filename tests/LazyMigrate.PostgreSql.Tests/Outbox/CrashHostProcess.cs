@@ -81,13 +81,21 @@ internal sealed class CrashHostProcess : IDisposable
         }
     }
 
-    /// <summary>Kills the child with SIGKILL and returns its exit code once it is gone (137: killed by signal 9).
+    /// <summary>
+    /// Kills the child with SIGKILL and returns, once it is gone, whether it was still running when the signal was
+    /// sent: it was then killed at its crash point, since it never leaves that point on its own.
     /// </summary>
-    public async Task<int> KillAsync()
+    /// <remarks>
+    /// The exit code is not the proof: it read 0 once in CI for a child killed here. The status .NET reaps on SIGCHLD
+    /// can be taken first by another reaper; a process that inherited SIGCHLD ignored, for one, makes .NET reap every
+    /// child with <c>waitpid(-1)</c> too.
+    /// </remarks>
+    public async Task<bool> KillAsync()
     {
+        bool wasRunning = !_process.HasExited;
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
-        return _process.ExitCode;
+        return wasRunning;
     }
 
     public void Dispose()

@@ -13,9 +13,6 @@ namespace LazyMigrate.PostgreSql.Tests.Outbox;
 [Collection("postgres")]
 public sealed class CrashTests(PostgresServer server)
 {
-    /// <summary>The exit code of a process killed by signal 9.</summary>
-    private const int KilledBySigkill = 137;
-
     [Fact]
     public async Task KilledRightAfterItsMigrationInsertsCommitted_AnotherProcessDeliversEveryEvent()
     {
@@ -116,7 +113,7 @@ public sealed class CrashTests(PostgresServer server)
         await survivor.SeedAsync(workload.Migrate);
         using var child = await CrashHostProcess.StartAtAsync(point, survivor.ChildArguments(workload, pass));
         await atTheCrashPoint();
-        Assert.Equal(KilledBySigkill, await child.KillAsync());
+        Assert.True(await child.KillAsync(), $"The child had left its crash point {point} before it was killed.");
         await survivor.ChildSessionsEndedAsync();
         return child.Events;
     }
