@@ -37,6 +37,12 @@ public abstract class DelegatingOutbox(IMigrationOutbox inner) : IMigrationOutbo
         CancellationToken cancellationToken = default
     ) => inner.DeadLetterAsync(item, error, cancellationToken);
 
+    public virtual ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
+        string migration,
+        IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken = default
+    ) => inner.FindAsync(migration, entityIds, cancellationToken);
+
     public ValueTask<IReadOnlyList<OutboxItem>> ListDeadLettersAsync(
         string migration,
         int limit,

@@ -148,6 +148,49 @@ public static class LazyMigrationBuilderExtensions
         return builder.UseReverseMerger(new DelegateReverseMigrationMerger<TOld, TNew>(mergeBack));
     }
 
+    /// <summary>
+    /// Uses <paramref name="merger"/> for forward sync (<see cref="LazyMigrationOptions.ForwardSync"/>): it builds the
+    /// new store's entity from a record written through the old API and the entity the new store holds now, so fields
+    /// only the new model has survive. Without one, a forward sync maps the record with the mapper.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="merger">The merger.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseMerger<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        IMigrationMerger<TOld, TNew> merger
+    )
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(merger);
+        MigrationServices.Replace(builder.Services, builder.Name, merger);
+        return builder;
+    }
+
+    /// <summary>
+    /// Uses a function for forward sync that builds the new store's entity from the old store's current record and the
+    /// entity the new store holds now.
+    /// </summary>
+    /// <typeparam name="TOld">The entity type of the old store.</typeparam>
+    /// <typeparam name="TNew">The entity type of the new store.</typeparam>
+    /// <param name="builder">The migration builder.</param>
+    /// <param name="merge">The merge function, given the old record and the new store's current entity.</param>
+    /// <returns>The builder.</returns>
+    public static ILazyMigrationBuilder<TOld, TNew> UseMerger<TOld, TNew>(
+        this ILazyMigrationBuilder<TOld, TNew> builder,
+        Func<TOld, TNew, TNew> merge
+    )
+        where TOld : class
+        where TNew : class
+    {
+        ArgumentNullException.ThrowIfNull(merge);
+        return builder.UseMerger(new DelegateMigrationMerger<TOld, TNew>(merge));
+    }
+
     /// <summary>Uses <paramref name="store"/> as the old store.</summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>

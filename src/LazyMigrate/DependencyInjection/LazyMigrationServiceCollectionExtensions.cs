@@ -110,7 +110,12 @@ public static class LazyMigrationServiceCollectionExtensions
             name,
             static (sp, key) => sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(key).Dispatcher
         );
+        services.TryAddKeyedSingleton<IOldStoreChangeRecorder<TOld, TNew>>(
+            name,
+            static (sp, key) => sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(key).ChangeRecorder
+        );
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigratingRepository<TOld, TNew>>(name));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IOldStoreChangeRecorder<TOld, TNew>>(name));
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigrationDispatcher<TOld, TNew>>(name));
         if (isNew)
         {

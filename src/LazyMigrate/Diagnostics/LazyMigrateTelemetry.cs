@@ -48,6 +48,12 @@ public static class LazyMigrateTelemetry
     /// <summary>Counter of dead-lettered outbox items, tagged with the migration and the item kind.</summary>
     public const string OutboxDeadLetteredInstrument = "lazymigrate.outbox.dead_lettered";
 
+    /// <summary>
+    /// Counter of outbox items completed without a write, tagged with the migration, the item kind and the reason
+    /// (<c>superseded</c>, <c>unchanged</c>, <c>not_migrated</c>).
+    /// </summary>
+    public const string OutboxSkippedInstrument = "lazymigrate.outbox.skipped";
+
     /// <summary>Gauge of pending outbox items, tagged with the migration and the item kind.</summary>
     public const string OutboxPendingInstrument = "lazymigrate.outbox.pending";
 

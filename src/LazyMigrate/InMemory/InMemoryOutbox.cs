@@ -10,6 +10,7 @@ public sealed class InMemoryOutbox : IMigrationOutbox
 {
     private readonly object _gate = new();
     private readonly Dictionary<(string Migration, OutboxItemKind Kind, string EntityId), Entry> _entries = [];
+    private long _sequence;
 
     /// <summary>Gets a copy of every item held, dead letters included.</summary>
     /// <returns>The items.</returns>
@@ -31,12 +32,13 @@ public sealed class InMemoryOutbox : IMigrationOutbox
             var key = (intent.Migration, intent.Kind, intent.EntityId);
             if (!_entries.TryGetValue(key, out Entry? entry))
             {
-                entry = new Entry(intent);
+                entry = new Entry(intent) { Sequence = ++_sequence };
                 _entries[key] = entry;
             }
             else if (intent.Kind != OutboxItemKind.EntityMigrated)
             {
                 entry.Version++;
+                entry.Sequence = ++_sequence;
                 if (entry.IsDeadLettered)
                 {
                     // A new write is a new chance: the dead letter becomes due again, with no attempts.
@@ -200,6 +202,26 @@ public sealed class InMemoryOutbox : IMigrationOutbox
     }
 
     /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
+        string migration,
+        IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entityIds);
+        cancellationToken.ThrowIfCancellationRequested();
+        var wanted = entityIds.ToHashSet(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            return new ValueTask<IReadOnlyList<OutboxItem>>([
+                .. _entries
+                    .Values.Where(e => e.Migration == migration && wanted.Contains(e.EntityId))
+                    .Select(e => e.ToItem()),
+            ]);
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<OutboxStatistics> GetStatisticsAsync(
         string migration,
         CancellationToken cancellationToken = default
@@ -282,6 +304,8 @@ public sealed class InMemoryOutbox : IMigrationOutbox
 
         public long Version { get; set; } = 1;
 
+        public long Sequence { get; set; }
+
         public int Attempts { get; set; }
 
         public DateTimeOffset NextAttemptAt { get; set; } = intent.RecordedAt;
@@ -301,6 +325,7 @@ public sealed class InMemoryOutbox : IMigrationOutbox
                 Kind = Kind,
                 EntityId = EntityId,
                 Version = Version,
+                Sequence = Sequence,
                 Payload = Payload,
                 RecordedAt = RecordedAt,
                 Attempts = Attempts,

@@ -33,6 +33,21 @@ public sealed class LazyMigrationOptions
     public WriteBackMode WriteBackMode { get; set; } = WriteBackMode.None;
 
     /// <summary>
+    /// Gets or sets whether writes made through the old API reach the new store: forward sync. The old API's changes
+    /// are recorded in the outbox (by a trigger on PostgreSQL, an <see cref="Outbox.IOldStoreChangeRecorder{TOld, TNew}"/>
+    /// call or an EF Core interceptor elsewhere), and the dispatcher brings each entity the new store holds up to the
+    /// old store's state, through the migration's <see cref="IMigrationMerger{TOld, TNew}"/> (or its mapper).
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    /// <remarks>
+    /// Needs <see cref="UseLock"/> and a durable outbox. With it on, every save and delete takes its entity's lock
+    /// (as <see cref="WriteBackMode.Sync"/> does), so that a forward sync, which reads both stores under the lock,
+    /// never overwrites a save it did not see; and of a write-back and a forward sync pending for one entity, the one
+    /// recorded last wins in both stores.
+    /// </remarks>
+    public bool ForwardSync { get; set; }
+
+    /// <summary>
     /// Gets or sets how long an id found in neither store is remembered as absent, so that a flood of reads of unknown
     /// ids does not reach the old store. <see cref="TimeSpan.Zero"/> turns this off.
     /// </summary>

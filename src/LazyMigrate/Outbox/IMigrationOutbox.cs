@@ -14,6 +14,8 @@ namespace LazyMigrate.Outbox;
 /// version and keeps its first <see cref="OutboxItem.RecordedAt"/>, its attempts and its next attempt time; a
 /// dead-lettered one comes back to life as due, with no attempts (a new write is a new chance). Recording an
 /// <see cref="OutboxItemKind.EntityMigrated"/> item that exists changes nothing: an entity migrates once.</item>
+/// <item>Every record of an item (its first and each one coalesced into it) gives it a <see cref="OutboxItem.Sequence"/>
+/// greater than any the outbox gave before; recording an event that exists leaves its sequence.</item>
 /// <item>A claim leases due items (not dead-lettered, due at or before <see cref="OutboxClaim.Now"/>, with no lease or
 /// an ended one), oldest due first, and never leases an item to two owners at once, however many claim
 /// together.</item>
@@ -77,6 +79,21 @@ public interface IMigrationOutbox
     /// <param name="error">What failed, without entity payloads.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     ValueTask DeadLetterAsync(OutboxItem item, string error, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Finds every item of some entities of one migration, of every kind and state (pending, leased or dead-lettered):
+    /// a dispatcher asks, under the entity's lock, whether a write through the other API came after the one it
+    /// applies.
+    /// </summary>
+    /// <param name="migration">The migration name.</param>
+    /// <param name="entityIds">The entity ids.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>The items, in no particular order.</returns>
+    ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
+        string migration,
+        IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Lists the dead letters of one migration, oldest first.</summary>
     /// <param name="migration">The migration name.</param>

@@ -20,6 +20,13 @@ public sealed class OutboxItem
     /// <summary>Gets the item's version: 1 when first recorded, one more for each write coalesced into it.</summary>
     public required long Version { get; init; }
 
+    /// <summary>
+    /// Gets the order of the item's latest record in its outbox: a later record of any item of the outbox has a
+    /// greater one (a database sequence where the outbox has one). It orders a write-back and a forward sync of one
+    /// entity, so that the write made last wins in both stores.
+    /// </summary>
+    public long Sequence { get; init; }
+
     /// <summary>Gets the payload of an event item, as JSON; <see langword="null"/> for a write-back.</summary>
     public string? Payload { get; init; }
 

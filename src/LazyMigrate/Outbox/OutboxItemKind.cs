@@ -15,4 +15,13 @@ public enum OutboxItemKind
     /// the migration in its <see cref="OutboxIntent.Payload"/>, because they may be gone later.
     /// </summary>
     EntityMigrated = 2,
+
+    /// <summary>
+    /// Copy the entity's current old-store state (or its deletion) to the new store, through the migration's merger,
+    /// for an entity the new store holds: a write made through the old API, which new readers must see. State-based
+    /// and coalesced per entity, as a write-back is; an entity the new store lacks needs nothing (it migrates later,
+    /// from fresh data). Of a write-back and a forward sync pending for one entity, the one recorded last (the greater
+    /// <see cref="OutboxItem.Sequence"/>) wins, and the other is dropped unapplied.
+    /// </summary>
+    ForwardSync = 3,
 }

@@ -82,4 +82,18 @@ internal static partial class Log
         string entityId,
         Exception exception
     );
+
+    [LoggerMessage(
+        26,
+        LogLevel.Debug,
+        "Migration {Migration}: {Kind} of entity {EntityId} completed without a write ({Reason})",
+        EventName = "OutboxItemSkipped"
+    )]
+    public static partial void OutboxItemSkipped(
+        ILogger logger,
+        string migration,
+        OutboxItemKind kind,
+        string entityId,
+        string reason
+    );
 }

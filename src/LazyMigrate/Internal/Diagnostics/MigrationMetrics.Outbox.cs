@@ -9,10 +9,12 @@ namespace LazyMigrate.Internal;
 internal sealed partial class MigrationMetrics
 {
     private const string KindTag = "lazymigrate.outbox.kind";
+    private const string ReasonTag = "lazymigrate.outbox.reason";
 
     private readonly Counter<long> _outboxApplied;
     private readonly Counter<long> _outboxRetried;
     private readonly Counter<long> _outboxDeadLettered;
+    private readonly Counter<long> _outboxSkipped;
 
     // The last statistics each dispatcher read, by migration: the gauges report them without a store call.
     private readonly ConcurrentDictionary<string, (OutboxStatistics Statistics, DateTimeOffset ReadAt)> _outboxes = new(
@@ -27,6 +29,13 @@ internal sealed partial class MigrationMetrics
     public void OutboxDeadLettered(string migration, OutboxItemKind kind) =>
         _outboxDeadLettered.Add(1, Tags(migration, kind));
 
+    public void OutboxSkipped(string migration, OutboxItemKind kind, string reason, int count)
+    {
+        TagList tags = Tags(migration, kind);
+        tags.Add(ReasonTag, reason);
+        _outboxSkipped.Add(count, tags);
+    }
+
     /// <summary>Keeps a migration's latest statistics for the pending and oldest-age gauges.</summary>
     public void OutboxObserved(string migration, OutboxStatistics statistics, DateTimeOffset readAt) =>
         _outboxes[migration] = (statistics, readAt);
@@ -39,10 +48,11 @@ internal sealed partial class MigrationMetrics
         {
             OutboxItemKind.WriteBack => "write_back",
             OutboxItemKind.EntityMigrated => "entity_migrated",
+            OutboxItemKind.ForwardSync => "forward_sync",
             _ => "other",
         };
 
-    private (Counter<long>, Counter<long>, Counter<long>) CreateOutboxInstruments(Meter meter)
+    private (Counter<long>, Counter<long>, Counter<long>, Counter<long>) CreateOutboxInstruments(Meter meter)
     {
         meter.CreateObservableGauge(
             LazyMigrateTelemetry.OutboxPendingInstrument,
@@ -77,6 +87,12 @@ internal sealed partial class MigrationMetrics
                 LazyMigrateTelemetry.OutboxDeadLetteredInstrument,
                 "{item}",
                 "Outbox items dead-lettered after their last attempt, by kind."
+            ),
+            meter.CreateCounter<long>(
+                LazyMigrateTelemetry.OutboxSkippedInstrument,
+                "{item}",
+                "Outbox items completed without a write, by kind and reason: superseded by a later write through "
+                    + "the other API, unchanged (an echo), or not migrated."
             )
         );
     }

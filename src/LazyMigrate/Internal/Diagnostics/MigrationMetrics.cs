@@ -56,7 +56,7 @@ internal sealed partial class MigrationMetrics : IDisposable
             "{write}",
             "Saves and deletes through a migrating repository."
         );
-        (_outboxApplied, _outboxRetried, _outboxDeadLettered) = CreateOutboxInstruments(_meter);
+        (_outboxApplied, _outboxRetried, _outboxDeadLettered, _outboxSkipped) = CreateOutboxInstruments(_meter);
     }
 
     public void Read(string migration, string source) =>

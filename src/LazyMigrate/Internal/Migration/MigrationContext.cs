@@ -17,6 +17,8 @@ internal sealed class MigrationContext<TOld, TNew>
 
     public ReverseMapping<TOld, TNew>? ReverseMapping { get; init; }
 
+    public required ForwardMapping<TOld, TNew> ForwardMapping { get; init; }
+
     public required OutboxContext Outbox { get; init; }
 
     public required NegativeCache NegativeCache { get; init; }

@@ -64,6 +64,22 @@ internal sealed class ReverseMapping<TOld, TNew>
         return MergeWithCurrentAsync(context, id, entity, cancellationToken);
     }
 
+    /// <summary>
+    /// Builds the old store's record of <paramref name="entity"/> from the old store's record as the caller read it
+    /// (under the entity's lock): a forward sync's check that the old record is just what the new entity maps back
+    /// to, an echo of a write-back.
+    /// </summary>
+    public TOld ToOld(MigrationContext<TOld, TNew> context, string id, TNew entity, TOld? current) =>
+        _merger is null
+            ? Mapping.Run(context.Name, id, "reverse mapper", _mapper!.MapBack, entity)
+            : Mapping.Run(
+                context.Name,
+                id,
+                "reverse merger",
+                static input => input.Merger.MergeBack(input.Entity, input.Current),
+                (Merger: _merger, Entity: entity, Current: current)
+            );
+
     private async ValueTask<TOld> MergeWithCurrentAsync(
         MigrationContext<TOld, TNew> context,
         string id,
@@ -72,12 +88,6 @@ internal sealed class ReverseMapping<TOld, TNew>
     )
     {
         TOld? current = await context.Stores.FindOldAsync(id, cancellationToken).ConfigureAwait(false);
-        return Mapping.Run(
-            context.Name,
-            id,
-            "reverse merger",
-            static input => input.Merger.MergeBack(input.Entity, input.Current),
-            (Merger: _merger!, Entity: entity, Current: current)
-        );
+        return ToOld(context, id, entity, current);
     }
 }

@@ -24,6 +24,7 @@ internal sealed class MigrationDispatcher<TOld, TNew>
 {
     private readonly MigrationContext<TOld, TNew> _context;
     private readonly WriteBackApplier<TOld, TNew>? _applier;
+    private readonly ForwardSyncApplier<TOld, TNew> _forwardSync;
     private readonly EventDelivery<TOld, TNew> _events;
     private readonly OutboxOptions _options;
     private readonly string _owner;
@@ -36,11 +37,13 @@ internal sealed class MigrationDispatcher<TOld, TNew>
     public MigrationDispatcher(
         MigrationContext<TOld, TNew> context,
         WriteBackApplier<TOld, TNew>? applier,
+        ForwardSyncApplier<TOld, TNew> forwardSync,
         EventDelivery<TOld, TNew> events
     )
     {
         _context = context;
         _applier = applier;
+        _forwardSync = forwardSync;
         _events = events;
         _options = context.Outbox.Options;
         _owner =
@@ -104,10 +107,19 @@ internal sealed class MigrationDispatcher<TOld, TNew>
 
         using Activity? activity = MigrationActivity.StartDispatch(Name, items.Count);
         var completed = new List<OutboxItem>(items.Count);
+        var skipped = new List<(OutboxItem Item, string Reason)>();
         List<OutboxItem> writeBacks = [.. items.Where(i => i.Kind == OutboxItemKind.WriteBack)];
         if (writeBacks.Count > 0)
         {
-            await ApplyWriteBacksAsync(writeBacks, completed, cancellationToken).ConfigureAwait(false);
+            await ApplyWriteBacksAsync(writeBacks, completed, skipped, cancellationToken).ConfigureAwait(false);
+        }
+
+        // After the write-backs: of two items of one entity in this batch, the loser is skipped whichever runs first,
+        // since the winner is still in the outbox until the batch completes.
+        List<OutboxItem> forwardSyncs = [.. items.Where(i => i.Kind == OutboxItemKind.ForwardSync)];
+        if (forwardSyncs.Count > 0)
+        {
+            await ApplyForwardSyncsAsync(forwardSyncs, completed, skipped, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (OutboxItem item in items)
@@ -116,14 +128,14 @@ internal sealed class MigrationDispatcher<TOld, TNew>
             {
                 await DeliverAsync(item, completed, cancellationToken).ConfigureAwait(false);
             }
-            else if (item.Kind != OutboxItemKind.WriteBack)
+            else if (item.Kind is not (OutboxItemKind.WriteBack or OutboxItemKind.ForwardSync))
             {
                 await FailAsync(item, new NotSupportedException($"Outbox item kind {item.Kind} is unknown."))
                     .ConfigureAwait(false);
             }
         }
 
-        await CompleteAsync(completed).ConfigureAwait(false);
+        await CompleteAsync(completed, skipped).ConfigureAwait(false);
         return items.Count;
     }
 
@@ -282,6 +294,7 @@ internal sealed class MigrationDispatcher<TOld, TNew>
     private async Task ApplyWriteBacksAsync(
         List<OutboxItem> items,
         List<OutboxItem> completed,
+        List<(OutboxItem Item, string Reason)> skipped,
         CancellationToken cancellationToken
     )
     {
@@ -301,19 +314,64 @@ internal sealed class MigrationDispatcher<TOld, TNew>
             return;
         }
 
-        Dictionary<string, Exception> failures = await _applier
+        ApplyResult result = await _applier
             .ApplyAsync([.. items.Select(i => i.EntityId)], _options.MaxParallelWrites, cancellationToken)
             .ConfigureAwait(false);
+        await SettleAsync(items, result, completed, skipped).ConfigureAwait(false);
+    }
+
+    private async Task ApplyForwardSyncsAsync(
+        List<OutboxItem> items,
+        List<OutboxItem> completed,
+        List<(OutboxItem Item, string Reason)> skipped,
+        CancellationToken cancellationToken
+    )
+    {
+        if (!_context.Options.ForwardSync)
+        {
+            // Applied without the option, a forward sync could race a save the lock does not cover, and a write-back
+            // would not know it lost: each item fails (and is dead-lettered in the end) until the option is on.
+            var off = new InvalidOperationException(
+                $"Migration '{Name}' has forward sync off: set LazyMigrationOptions.ForwardSync to apply writes "
+                    + "made through the old API."
+            );
+            foreach (OutboxItem item in items)
+            {
+                await FailAsync(item, off).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        ApplyResult result = await _forwardSync
+            .ApplyAsync([.. items.Select(i => i.EntityId)], _options.MaxParallelWrites, cancellationToken)
+            .ConfigureAwait(false);
+        await SettleAsync(items, result, completed, skipped).ConfigureAwait(false);
+    }
+
+    /// <summary>Sorts applied items by what happened: failed (retried), skipped or applied (both completed).</summary>
+    private async Task SettleAsync(
+        List<OutboxItem> items,
+        ApplyResult result,
+        List<OutboxItem> completed,
+        List<(OutboxItem Item, string Reason)> skipped
+    )
+    {
         foreach (OutboxItem item in items)
         {
-            if (failures.TryGetValue(item.EntityId, out Exception? failure))
+            if (result.Failures.TryGetValue(item.EntityId, out Exception? failure))
             {
                 await FailAsync(item, failure).ConfigureAwait(false);
+                continue;
             }
-            else
+
+            if (result.Skipped.TryGetValue(item.EntityId, out string? reason))
             {
-                completed.Add(item);
+                skipped.Add((item, reason));
+                Log.OutboxItemSkipped(_context.Logger, Name, item.Kind, item.EntityId, reason);
             }
+
+            completed.Add(item);
         }
     }
 
@@ -384,7 +442,8 @@ internal sealed class MigrationDispatcher<TOld, TNew>
         }
     }
 
-    private async Task CompleteAsync(List<OutboxItem> completed)
+    /// <summary>Completes the batch's items, then counts those applied and those skipped.</summary>
+    private async Task CompleteAsync(List<OutboxItem> completed, List<(OutboxItem Item, string Reason)> skipped)
     {
         if (completed.Count == 0)
         {
@@ -402,9 +461,15 @@ internal sealed class MigrationDispatcher<TOld, TNew>
             return;
         }
 
-        foreach (var kind in completed.GroupBy(i => i.Kind))
+        var skippedItems = skipped.Select(s => s.Item).ToHashSet();
+        foreach (var kind in completed.Where(i => !skippedItems.Contains(i)).GroupBy(i => i.Kind))
         {
             _context.Metrics.OutboxApplied(Name, kind.Key, kind.Count());
+        }
+
+        foreach (var group in skipped.GroupBy(s => (s.Item.Kind, s.Reason)))
+        {
+            _context.Metrics.OutboxSkipped(Name, group.Key.Kind, group.Key.Reason, group.Count());
         }
     }
 

@@ -76,10 +76,8 @@ internal sealed class OutboxWritePath<TOld, TNew>(
         if (lockLost)
         {
             Log.WriteBackLockLost(context.Logger, context.Name, operation, id);
-            Dictionary<string, Exception> failures = await applier
-                .ApplyAsync([id], 1, CancellationToken.None)
-                .ConfigureAwait(false);
-            if (failures.TryGetValue(id, out Exception? failure))
+            ApplyResult result = await applier.ApplyAsync([id], 1, CancellationToken.None).ConfigureAwait(false);
+            if (result.Failures.TryGetValue(id, out Exception? failure))
             {
                 // The item stays: the dispatcher repairs the old store. The caller learns that it is behind now.
                 context.Outbox.Wake();

@@ -1,3 +1,5 @@
+using LazyMigrate.Outbox;
+
 namespace LazyMigrate.Internal;
 
 /// <summary>
@@ -18,56 +20,25 @@ internal sealed class WriteBackApplier<TOld, TNew>(
     where TOld : class
     where TNew : class
 {
-    /// <summary>Applies the ids' current state; returns the failure of each id that failed.</summary>
-    /// <remarks>
-    /// The ids are locked together (one round trip with a store-held lock); if that times out, each is tried on its
-    /// own, so one busy entity does not hold back the others.
-    /// </remarks>
-    public async Task<Dictionary<string, Exception>> ApplyAsync(
+    /// <summary>
+    /// Applies the ids' current state; returns the failure of each id that failed and the ids a later forward sync
+    /// supersedes (with <see cref="LazyMigrationOptions.ForwardSync"/>), which it leaves as they are.
+    /// </summary>
+    public Task<ApplyResult> ApplyAsync(
         IReadOnlyList<string> ids,
         int maxParallelWrites,
         CancellationToken cancellationToken
-    )
-    {
-        var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
-        try
-        {
-            await ApplyLockedAsync(ids, maxParallelWrites, failures, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MigrationLockTimeoutException) when (ids.Count > 1)
-        {
-            foreach (string id in ids)
-            {
-                await ApplyOneAsync(id, failures, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            foreach (string id in ids)
-            {
-                failures.TryAdd(id, exception);
-            }
-        }
-
-        return failures;
-    }
-
-    private async Task ApplyOneAsync(string id, Dictionary<string, Exception> failures, CancellationToken ct)
-    {
-        try
-        {
-            await ApplyLockedAsync([id], 1, failures, ct).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            failures[id] = exception;
-        }
-    }
+    ) =>
+        LockedApply.RunAsync(
+            ids,
+            (locked, result, ct) => ApplyLockedAsync(locked, locked.Count == 1 ? 1 : maxParallelWrites, result, ct),
+            cancellationToken
+        );
 
     private async Task ApplyLockedAsync(
         IReadOnlyList<string> ids,
         int maxParallelWrites,
-        Dictionary<string, Exception> failures,
+        ApplyResult result,
         CancellationToken cancellationToken
     )
     {
@@ -82,23 +53,57 @@ internal sealed class WriteBackApplier<TOld, TNew>(
                 is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
                 ? read
                 : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
+            ids = await WithoutSupersededAsync(ids, result, cancellationToken).ConfigureAwait(false);
             if (context.Stores.WritesOldInBatches && ids.Count > 1)
             {
-                await ApplyInBatchesAsync(ids, current, maxParallelWrites, failures, cancellationToken)
+                await ApplyInBatchesAsync(ids, current, maxParallelWrites, result, cancellationToken)
                     .ConfigureAwait(false);
             }
             else
             {
-                await ForEachIdAsync(
+                await LockedApply
+                    .ForEachIdAsync(
                         ids,
                         maxParallelWrites,
-                        failures,
+                        result,
                         (id, ct) => ApplyStateAsync(id, StateOf(current, id), ct),
                         cancellationToken
                     )
                     .ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// With forward sync, leaves out the ids written through the old API after their last write through the new one
+    /// (<see cref="SyncOrder"/>): their forward sync brings the new store up to the old one instead.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<string>> WithoutSupersededAsync(
+        IReadOnlyList<string> ids,
+        ApplyResult result,
+        CancellationToken cancellationToken
+    )
+    {
+        if (!context.Options.ForwardSync || ids.Count == 0)
+        {
+            return ids;
+        }
+
+        IReadOnlyList<OutboxItem> items = await context
+            .Stores.FindOutboxAsync(ids, cancellationToken)
+            .ConfigureAwait(false);
+        HashSet<string> superseded = SyncOrder.Superseded(items, OutboxItemKind.WriteBack);
+        if (superseded.Count == 0)
+        {
+            return ids;
+        }
+
+        foreach (string id in superseded)
+        {
+            result.Skip(id, SkipReasons.Superseded);
+        }
+
+        return [.. ids.Where(id => !superseded.Contains(id))];
     }
 
     /// <summary>
@@ -109,16 +114,17 @@ internal sealed class WriteBackApplier<TOld, TNew>(
         IReadOnlyList<string> ids,
         IReadOnlyDictionary<string, NewStoreRead<TNew>> current,
         int maxParallelWrites,
-        Dictionary<string, Exception> failures,
+        ApplyResult result,
         CancellationToken cancellationToken
     )
     {
         var upserts = new List<KeyValuePair<string, TOld>>(ids.Count);
         var deletes = new List<string>();
-        await ForEachIdAsync(
+        await LockedApply
+            .ForEachIdAsync(
                 ids,
                 maxParallelWrites,
-                failures,
+                result,
                 async (id, ct) =>
                 {
                     NewStoreRead<TNew> read = StateOf(current, id);
@@ -156,10 +162,11 @@ internal sealed class WriteBackApplier<TOld, TNew>(
         )
         {
             var byId = new Dictionary<string, TOld>(upserts, StringComparer.Ordinal);
-            await ForEachIdAsync(
+            await LockedApply
+                .ForEachIdAsync(
                     [.. byId.Keys],
                     maxParallelWrites,
-                    failures,
+                    result,
                     async (id, ct) => await context.Stores.UpsertOldAsync(id, byId[id], ct).ConfigureAwait(false),
                     cancellationToken
                 )
@@ -177,10 +184,11 @@ internal sealed class WriteBackApplier<TOld, TNew>(
                 .ConfigureAwait(false)
         )
         {
-            await ForEachIdAsync(
+            await LockedApply
+                .ForEachIdAsync(
                     deletes,
                     maxParallelWrites,
-                    failures,
+                    result,
                     async (id, ct) => await context.Stores.DeleteOldAsync(id, ct).ConfigureAwait(false),
                     cancellationToken
                 )
@@ -204,33 +212,6 @@ internal sealed class WriteBackApplier<TOld, TNew>(
             return false;
         }
     }
-
-    /// <summary>Runs a step for each id, a few at a time; a step that throws records the id's failure.</summary>
-    private static Task ForEachIdAsync(
-        IReadOnlyList<string> ids,
-        int maxParallel,
-        Dictionary<string, Exception> failures,
-        Func<string, CancellationToken, ValueTask> step,
-        CancellationToken cancellationToken
-    ) =>
-        Parallel.ForEachAsync(
-            ids,
-            new ParallelOptions { MaxDegreeOfParallelism = maxParallel, CancellationToken = cancellationToken },
-            async (id, ct) =>
-            {
-                try
-                {
-                    await step(id, ct).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    lock (failures)
-                    {
-                        failures[id] = exception;
-                    }
-                }
-            }
-        );
 
     private static NewStoreRead<TNew> StateOf(IReadOnlyDictionary<string, NewStoreRead<TNew>> current, string id) =>
         current.TryGetValue(id, out NewStoreRead<TNew> read) ? read : NewStoreRead<TNew>.Missing;

@@ -78,7 +78,19 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
                     + "concurrent saves of one id could reach the two stores in different orders."
             );
         }
+
+        if (options.ForwardSync && !options.UseLock)
+        {
+            failures.Add(
+                "ForwardSync needs UseLock: a forward sync reads both stores and writes the new one under the "
+                    + "entity's lock, so that it never overwrites a save it did not see."
+            );
+        }
     }
+
+    private static string NeedsAnOutbox(string option) =>
+        $"{option} needs an outbox: call an UseOutbox method (for example UsePostgreSqlOutbox, "
+        + "UseEntityFrameworkCoreOutbox, or UseInMemoryOutbox in tests).";
 
     private void CheckServices(LazyMigrationOptions options, string migration, List<string> failures)
     {
@@ -113,18 +125,17 @@ internal sealed class LazyMigrationOptionsValidator<TOld, TNew>(
 
         // Async write-back lives in the outbox alone: one in memory, which every migration has for its events, would
         // lose it with the process. An in-memory outbox chosen on purpose (UseInMemoryOutbox) is a choice for tests.
-        if (
-            options.WriteBackMode == WriteBackMode.Async
-            && !(
-                services is IServiceProviderIsKeyedService keyed
-                && keyed.IsKeyedService(typeof(IMigrationOutbox), migration)
-            )
-        )
+        bool hasOutbox =
+            services is IServiceProviderIsKeyedService keyed
+            && keyed.IsKeyedService(typeof(IMigrationOutbox), migration);
+        if (!hasOutbox && options.WriteBackMode == WriteBackMode.Async)
         {
-            failures.Add(
-                "WriteBackMode.Async needs an outbox: call an UseOutbox method (for example UsePostgreSqlOutbox, "
-                    + "UseEntityFrameworkCoreOutbox, or UseInMemoryOutbox in tests)."
-            );
+            failures.Add(NeedsAnOutbox("WriteBackMode.Async"));
+        }
+
+        if (!hasOutbox && options.ForwardSync)
+        {
+            failures.Add(NeedsAnOutbox("ForwardSync"));
         }
 
         if (hasNewStore)

@@ -60,6 +60,7 @@ internal static class MigratingRepositoryFactory
             HasHandlers = handlers.Length > 0,
             IsRegistered = registeredOutbox is not null,
         };
+        IMigrationMapper<TOld, TNew> mapper = MigrationServices.Get<IMigrationMapper<TOld, TNew>>(services, name);
         var context = new MigrationContext<TOld, TNew>
         {
             Name = name,
@@ -75,8 +76,9 @@ internal static class MigratingRepositoryFactory
                 // Without an outbox of its own, a migration delivers its events through one in memory, in process.
                 registeredOutbox ?? new InMemoryOutbox()
             ),
-            Mapper = MigrationServices.Get<IMigrationMapper<TOld, TNew>>(services, name),
+            Mapper = mapper,
             ReverseMapping = ReverseMapping<TOld, TNew>.Find(services, name),
+            ForwardMapping = ForwardMapping<TOld, TNew>.Find(services, name, mapper),
             Outbox = outbox,
             NegativeCache = new NegativeCache(
                 services.GetService<IMemoryCache>(),
@@ -95,6 +97,7 @@ internal static class MigratingRepositoryFactory
         var dispatcher = new MigrationDispatcher<TOld, TNew>(
             context,
             applier,
+            new ForwardSyncApplier<TOld, TNew>(context, context.ForwardMapping),
             new EventDelivery<TOld, TNew>(handlers, timeProvider)
         );
         outbox.Wake = dispatcher.Wake;
@@ -102,6 +105,18 @@ internal static class MigratingRepositoryFactory
             options.WriteBackMode == WriteBackMode.None
                 ? new NewStoreOnlyWritePath<TOld, TNew>(context.Stores)
                 : new OutboxWritePath<TOld, TNew>(context, context.ReverseMapping!, applier!);
-        return new MigrationRuntime<TOld, TNew>(new MigratingRepository<TOld, TNew>(context, writePath), dispatcher);
+
+        // A forward sync reads the new store and writes it under the entity's lock: a save must hold the lock too, or
+        // it could land between the two and be overwritten. Sync write-back takes it already.
+        if (options.ForwardSync && options.WriteBackMode != WriteBackMode.Sync)
+        {
+            writePath = new LockedWritePath<TOld, TNew>(context, writePath);
+        }
+
+        return new MigrationRuntime<TOld, TNew>(
+            new MigratingRepository<TOld, TNew>(context, writePath),
+            dispatcher,
+            new OldStoreChangeRecorder<TOld, TNew>(context)
+        );
     }
 }

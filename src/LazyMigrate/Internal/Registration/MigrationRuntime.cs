@@ -1,12 +1,14 @@
 namespace LazyMigrate.Internal;
 
 /// <summary>
-/// One migration as the container holds it: its repository and its dispatcher, built together; disposed with the
+/// One migration as the container holds it: its repository, its dispatcher and its recorder of old-API changes, built
+/// together; disposed with the
 /// container, it stops the dispatcher's background work.
 /// </summary>
 internal sealed class MigrationRuntime<TOld, TNew>(
     IMigratingRepository<TOld, TNew> repository,
-    MigrationDispatcher<TOld, TNew> dispatcher
+    MigrationDispatcher<TOld, TNew> dispatcher,
+    OldStoreChangeRecorder<TOld, TNew> changeRecorder
 ) : IAsyncDisposable, IDisposable
     where TOld : class
     where TNew : class
@@ -14,6 +16,8 @@ internal sealed class MigrationRuntime<TOld, TNew>(
     public IMigratingRepository<TOld, TNew> Repository { get; } = repository;
 
     public MigrationDispatcher<TOld, TNew> Dispatcher { get; } = dispatcher;
+
+    public OldStoreChangeRecorder<TOld, TNew> ChangeRecorder { get; } = changeRecorder;
 
     public ValueTask DisposeAsync() => Dispatcher.DisposeAsync();
 

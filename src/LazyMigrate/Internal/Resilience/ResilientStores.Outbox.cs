@@ -84,6 +84,17 @@ internal sealed partial class ResilientStores<TOld, TNew>
             cancellationToken
         );
 
+    public ValueTask<IReadOnlyList<OutboxItem>> FindOutboxAsync(
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.Outbox, "find", ids[0], ids.Count),
+            static (s, ct) => s.Outbox.FindAsync(s.Migration, s.Ids, ct),
+            (Outbox: _outbox, Migration: migration, Ids: ids),
+            cancellationToken
+        );
+
     public ValueTask<int> CompleteAsync(IReadOnlyList<OutboxItem> items, CancellationToken cancellationToken) =>
         Run(
             Site.Of(MigrationRole.Outbox, "complete", items[0].EntityId, items.Count),

@@ -1,0 +1,67 @@
+namespace LazyMigrate.Internal;
+
+/// <summary>
+/// How a dispatcher applies a batch of ids under their locks, in either direction: the ids locked together (one round
+/// trip with a store-held lock), each on its own if that times out, so that one busy entity does not hold back the
+/// others; then a step per id, a few at a time.
+/// </summary>
+internal static class LockedApply
+{
+    /// <summary>Runs <paramref name="applyLocked"/> over the ids together, else over each id alone.</summary>
+    public static async Task<ApplyResult> RunAsync(
+        IReadOnlyList<string> ids,
+        Func<IReadOnlyList<string>, ApplyResult, CancellationToken, Task> applyLocked,
+        CancellationToken cancellationToken
+    )
+    {
+        var result = new ApplyResult();
+        try
+        {
+            await applyLocked(ids, result, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MigrationLockTimeoutException) when (ids.Count > 1)
+        {
+            foreach (string id in ids)
+            {
+                try
+                {
+                    await applyLocked([id], result, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    result.Fail(id, exception);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            result.FailAll(ids, exception);
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs a step for each id, a few at a time; a step that throws records the id's failure.</summary>
+    public static Task ForEachIdAsync(
+        IReadOnlyList<string> ids,
+        int maxParallel,
+        ApplyResult result,
+        Func<string, CancellationToken, ValueTask> step,
+        CancellationToken cancellationToken
+    ) =>
+        Parallel.ForEachAsync(
+            ids,
+            new ParallelOptions { MaxDegreeOfParallelism = maxParallel, CancellationToken = cancellationToken },
+            async (id, ct) =>
+            {
+                try
+                {
+                    await step(id, ct).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    result.Fail(id, exception);
+                }
+            }
+        );
+}

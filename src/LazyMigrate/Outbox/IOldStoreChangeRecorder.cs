@@ -1,0 +1,39 @@
+namespace LazyMigrate.Outbox;
+
+/// <summary>
+/// Records that entities changed in the old store through the old API, so that the dispatcher brings the new store up
+/// to date (forward sync, <see cref="LazyMigrationOptions.ForwardSync"/>). Legacy code that writes the old store
+/// directly calls it after its write; on PostgreSQL a trigger on the legacy table records the change instead, and an
+/// EF Core interceptor does it for a legacy <c>DbContext</c>.
+/// </summary>
+/// <remarks>
+/// Recording is cheap and idempotent: the items are state-based and coalesce per entity, so recording an id that did
+/// not change, or twice, costs a read of both stores and nothing else. An id the new store lacks needs nothing and is
+/// completed at once. Resolve it from the container (keyed by the migration's name when it has several).
+/// </remarks>
+/// <typeparam name="TOld">The entity type of the old store.</typeparam>
+/// <typeparam name="TNew">The entity type of the new store.</typeparam>
+public interface IOldStoreChangeRecorder<TOld, TNew>
+    where TOld : class
+    where TNew : class
+{
+    /// <summary>Gets the name of the migration the changes are recorded for.</summary>
+    string MigrationName { get; }
+
+    /// <summary>Records that one entity changed (was written or deleted) in the old store.</summary>
+    /// <param name="id">The entity id.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>A task that completes once the change is durable in the outbox.</returns>
+    /// <exception cref="InvalidOperationException">The migration has forward sync off.</exception>
+    /// <exception cref="InvalidEntityIdException">The old store cannot key an entity on the id.</exception>
+    ValueTask RecordChangeAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that entities changed in the old store.</summary>
+    /// <param name="ids">The entity ids.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>A task that completes once every change is durable in the outbox.</returns>
+    /// <exception cref="InvalidOperationException">The migration has forward sync off.</exception>
+    /// <exception cref="InvalidEntityIdException">The old store cannot key an entity on one of the ids; none is
+    /// recorded.</exception>
+    ValueTask RecordChangesAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default);
+}
