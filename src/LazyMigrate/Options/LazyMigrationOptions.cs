@@ -34,9 +34,10 @@ public sealed class LazyMigrationOptions
 
     /// <summary>
     /// Gets or sets whether writes made through the old API reach the new store: forward sync. The old API's changes
-    /// are recorded in the outbox (by a trigger on PostgreSQL, an <see cref="Outbox.IOldStoreChangeRecorder{TOld, TNew}"/>
-    /// call or an EF Core interceptor elsewhere), and the dispatcher brings each entity the new store holds up to the
-    /// old store's state, through the migration's <see cref="IMigrationMerger{TOld, TNew}"/> (or its mapper).
+    /// are recorded in the outbox (by a trigger on PostgreSQL, elsewhere by an EF Core interceptor or a call of
+    /// <see cref="Outbox.IOldStoreChangeRecorder{TOld, TNew}"/>), and the dispatcher brings each entity the new store
+    /// holds up to the old store's state, through the migration's <see cref="IMigrationMerger{TOld, TNew}"/> (or its
+    /// mapper).
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     /// <remarks>

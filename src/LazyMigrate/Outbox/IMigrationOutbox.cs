@@ -14,8 +14,9 @@ namespace LazyMigrate.Outbox;
 /// version and keeps its first <see cref="OutboxItem.RecordedAt"/>, its attempts and its next attempt time; a
 /// dead-lettered one comes back to life as due, with no attempts (a new write is a new chance). Recording an
 /// <see cref="OutboxItemKind.EntityMigrated"/> item that exists changes nothing: an entity migrates once.</item>
-/// <item>Every record of an item (its first and each one coalesced into it) gives it a <see cref="OutboxItem.Sequence"/>
-/// greater than any the outbox gave before; recording an event that exists leaves its sequence.</item>
+/// <item>Every record of an item (its first and each one coalesced into it) gives it a
+/// <see cref="OutboxItem.Sequence"/> greater than any the outbox gave before; recording an event that exists leaves its
+/// sequence.</item>
 /// <item>A claim leases due items (not dead-lettered, due at or before <see cref="OutboxClaim.Now"/>, with no lease or
 /// an ended one), oldest due first, and never leases an item to two owners at once, however many claim
 /// together.</item>
