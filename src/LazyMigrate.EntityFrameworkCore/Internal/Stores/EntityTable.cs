@@ -31,7 +31,7 @@ internal sealed class EntityTable<TContext, TEntity, TKey>
             throw new ArgumentException(string.Join(" ", problems), nameof(options));
         }
 
-        Contexts = contexts;
+        Contexts = new OwnContextFactory<TContext>(contexts);
         _set = set;
         Ids = IdConversion<TKey>.From(options);
         EntityTypeName = options.EntityTypeName ?? typeof(TEntity).Name;
