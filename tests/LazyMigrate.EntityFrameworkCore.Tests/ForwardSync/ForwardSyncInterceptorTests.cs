@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using LazyMigrate.EntityFrameworkCore.Tests.Legacy;
+using LazyMigrate.InMemory;
+using LazyMigrate.Outbox;
+using LazyMigrate.TestKit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LazyMigrate.EntityFrameworkCore.Tests.ForwardSync;
+
+/// <summary>
+/// Forward sync for legacy code that writes through its own EF Core context: with
+/// <c>AddLazyMigrateForwardSync</c> on the legacy context's options, every <c>SaveChanges</c> (sync or async) records
+/// the rows it wrote, and the dispatcher brings the new store up to them; LazyMigrate's own write-backs, made through a
+/// context of the same type and options, are never recorded. On a real SQLite file.
+/// </summary>
+public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
+{
+    private readonly SqliteFiles _database = new(writeAheadLog: false);
+    private readonly RecordCountingOutbox _outbox = new(new InMemoryOutbox());
+    private ContextFactory<LegacyDb> _legacy = null!;
+
+    public async Task InitializeAsync() => _legacy = await LegacyTable.CreateAsync(_database);
+
+    public Task DisposeAsync() => _database.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task TheLegacyApplicationsSaves_UpdateAndDeleteOfMigratedRows_ReachTheNewStore()
+    {
+        await LegacyTable.SeedAsync(_legacy, 1, "Ada Lovelace", DateTime.UtcNow, "seeded");
+        await using ServiceProvider services = Build(_legacy);
+        var repository = services.GetRequiredService<IMigratingRepository<LegacyContact, Contact>>();
+        var dispatcher = services.GetRequiredService<IMigrationDispatcher<LegacyContact, Contact>>();
+        Assert.Equal("Ada Lovelace", (await repository.GetAsync("1"))?.FullName);
+        await dispatcher.DrainAsync();
+
+        await using (LegacyDb app = LegacyApplication(services))
+        {
+            LegacyContact row = await app.Customers.SingleAsync(c => c.Id == 1);
+            row.FullName = "Ada King";
+            Assert.Equal(1, app.SaveChanges());
+        }
+
+        Assert.Equal(1, _outbox.ForwardSyncsRecorded);
+        await dispatcher.DrainAsync();
+        Assert.Equal("Ada King", (await repository.GetAsync("1"))?.FullName);
+
+        await using (LegacyDb app = LegacyApplication(services))
+        {
+            app.Customers.Remove(await app.Customers.SingleAsync(c => c.Id == 1));
+            Assert.Equal(1, await app.SaveChangesAsync());
+        }
+
+        await dispatcher.DrainAsync();
+        Assert.Null(await repository.GetAsync("1"));
+        Assert.Equal(2, _outbox.ForwardSyncsRecorded);
+    }
+
+    [Fact]
+    public async Task ARowTheDatabaseKeys_IsRecordedOnceTheSaveGaveItItsKey_AndMigratesWhenRead()
+    {
+        await using ServiceProvider services = Build(_legacy);
+        int id;
+        DbContextOptions<AutoKeyLegacyDb> options = new DbContextOptionsBuilder<AutoKeyLegacyDb>()
+            .UseSqlite(_legacy.ConnectionString)
+            .AddLazyMigrateForwardSync<LegacyContact, Contact>(services)
+            .Options;
+        await using (var app = new AutoKeyLegacyDb(options))
+        {
+            var row = new LegacyContact { FullName = "Grace Hopper", Version = 1 };
+            app.Customers.Add(row);
+            await app.SaveChangesAsync();
+            id = row.Id;
+        }
+
+        string recorded = Assert.Single(_outbox.ForwardSyncIds);
+        Assert.Equal(id.ToString(System.Globalization.CultureInfo.InvariantCulture), recorded);
+        await services.GetRequiredService<IMigrationDispatcher<LegacyContact, Contact>>().DrainAsync();
+        var repository = services.GetRequiredService<IMigratingRepository<LegacyContact, Contact>>();
+        Assert.Equal("Grace Hopper", (await repository.GetAsync(recorded))?.FullName);
+    }
+
+    [Fact]
+    public async Task WriteBacks_ThroughAContextWithTheInterceptor_AreNeverRecorded()
+    {
+        await LegacyTable.SeedAsync(_legacy, 1, "Ada Lovelace", DateTime.UtcNow, "seeded");
+        ServiceProvider? built = null;
+        var intercepted = new ContextFactory<LegacyDb>(
+            new DbContextOptionsBuilder<LegacyDb>()
+                .UseSqlite(_legacy.ConnectionString)
+                .AddLazyMigrateForwardSync<LegacyContact, Contact>(new LateServices(() => built!))
+                .Options,
+            o => new LegacyDb(o),
+            _legacy.ConnectionString
+        );
+        await using ServiceProvider services = built = Build(intercepted);
+        var repository = services.GetRequiredService<IMigratingRepository<LegacyContact, Contact>>();
+        Assert.NotNull(await repository.GetAsync("1"));
+
+        await repository.SaveAsync("1", new Contact("Ada King", "555-0199", 2));
+        await services.GetRequiredService<IMigrationDispatcher<LegacyContact, Contact>>().DrainAsync();
+
+        await using LegacyDb check = _legacy.CreateDbContext();
+        Assert.Equal("Ada King", (await check.Customers.SingleAsync(c => c.Id == 1)).FullName);
+        Assert.Equal(0, _outbox.ForwardSyncsRecorded);
+    }
+
+    /// <summary>The legacy application's own context, with the interceptor added as a team would add it.</summary>
+    private LegacyDb LegacyApplication(IServiceProvider services) =>
+        new(
+            new DbContextOptionsBuilder<LegacyDb>()
+                .UseSqlite(_legacy.ConnectionString)
+                .AddLazyMigrateForwardSync<LegacyContact, Contact>(services)
+                .Options
+        );
+
+    private ServiceProvider Build(ContextFactory<LegacyDb> oldStoreContexts)
+    {
+        var mapper = new ContactMapper();
+        var services = new ServiceCollection();
+        services
+            .AddLazyMigration<LegacyContact, Contact>(o =>
+            {
+                o.ForwardSync = true;
+                o.WriteBackMode = WriteBackMode.Async;
+            })
+            .UseMapper(mapper)
+            .UseReverseMapper(mapper)
+            .UseOldStore(
+                new EntityFrameworkCoreOldStore<LegacyDb, LegacyContact, int>(
+                    oldStoreContexts,
+                    db => db.Customers,
+                    c => c.Id
+                )
+            )
+            .UseInMemoryNewStore()
+            .UseInMemoryOutbox(_outbox)
+            .UseInMemoryLock()
+            .ConfigureOutbox(o => o.DispatchOnWrite = false);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>The new model of a legacy contact.</summary>
+    public sealed record Contact(string FullName, string? Phone, int Version);
+
+    private sealed class ContactMapper
+        : IMigrationMapper<LegacyContact, Contact>,
+            IReverseMigrationMapper<LegacyContact, Contact>
+    {
+        public Contact Map(LegacyContact entity) => new(entity.FullName, entity.Phone, entity.Version);
+
+        public LegacyContact MapBack(Contact entity) =>
+            new()
+            {
+                FullName = entity.FullName,
+                Phone = entity.Phone,
+                Version = entity.Version,
+            };
+    }
+
+    /// <summary>An outbox that counts the forward sync items recorded through it.</summary>
+    private sealed class RecordCountingOutbox(IMigrationOutbox inner) : DelegatingOutbox(inner)
+    {
+        private readonly ConcurrentQueue<string> _forwardSyncIds = new();
+
+        public IReadOnlyCollection<string> ForwardSyncIds => _forwardSyncIds;
+
+        public int ForwardSyncsRecorded => _forwardSyncIds.Count;
+
+        public override ValueTask<long> RecordAsync(OutboxIntent intent, CancellationToken cancellationToken = default)
+        {
+            if (intent.Kind == OutboxItemKind.ForwardSync)
+            {
+                _forwardSyncIds.Enqueue(intent.EntityId);
+            }
+
+            return base.RecordAsync(intent, cancellationToken);
+        }
+    }
+
+    /// <summary>A service provider built after the options that need it: the interceptor resolves on first use.</summary>
+    private sealed class LateServices(Func<IServiceProvider> services) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => services().GetService(serviceType);
+    }
+
+    /// <summary>The legacy context of an application that lets the table key its inserts.</summary>
+    private sealed class AutoKeyLegacyDb(DbContextOptions<AutoKeyLegacyDb> options) : DbContext(options)
+    {
+        public DbSet<LegacyContact> Customers => Set<LegacyContact>();
+
+        protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+            modelBuilder.Entity<LegacyContact>(e =>
+            {
+                e.ToTable("legacy_customers");
+                e.HasKey(c => c.Id);
+                e.Property(c => c.Id).HasColumnName("id").ValueGeneratedOnAdd();
+                e.Property(c => c.FullName).HasColumnName("full_name");
+                e.Property(c => c.Phone).HasColumnName("phone");
+                e.Property(c => c.Version).HasColumnName("version");
+                e.Property(c => c.UpdatedAt).HasColumnName("updated_at");
+            });
+    }
+}
