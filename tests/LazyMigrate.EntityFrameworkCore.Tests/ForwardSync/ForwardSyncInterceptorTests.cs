@@ -178,7 +178,8 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A service provider built after the options that need it: the interceptor resolves on first use.</summary>
+    /// <summary>A service provider built after the options that need it: the interceptor resolves it at its first
+    /// save.</summary>
     private sealed class LateServices(Func<IServiceProvider> services) : IServiceProvider
     {
         public object? GetService(Type serviceType) => services().GetService(serviceType);
