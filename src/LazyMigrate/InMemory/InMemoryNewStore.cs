@@ -122,6 +122,26 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
         return inserted;
     }
 
+    /// <summary>
+    /// Marks an entity (or its tombstone) stale, as a capture trigger does on a legacy write: the next read syncs it
+    /// from the old store before returning (<see cref="NewStoreRead{TNew}.IsStale"/>). Any write clears the mark.
+    /// </summary>
+    /// <param name="id">The entity id.</param>
+    /// <returns><see langword="true"/> if the store holds the id.</returns>
+    public bool MarkStale(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        while (_entries.TryGetValue(id, out NewStoreRead<TNew> read) && read.State != NewStoreState.Missing)
+        {
+            if (_entries.TryUpdate(id, read.AsStale(), read))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <inheritdoc/>
     public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default)
     {

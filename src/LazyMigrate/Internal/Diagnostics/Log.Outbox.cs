@@ -96,4 +96,18 @@ internal static partial class Log
         string entityId,
         string reason
     );
+
+    [LoggerMessage(
+        27,
+        LogLevel.Warning,
+        "Migration {Migration}: entity {EntityId} was read stale and could not be synced from the old store; the read "
+            + "returns what the new store holds, and the dispatcher retries the forward sync",
+        EventName = "StaleReadSyncFailed"
+    )]
+    public static partial void StaleReadSyncFailed(
+        ILogger logger,
+        string migration,
+        string entityId,
+        Exception exception
+    );
 }

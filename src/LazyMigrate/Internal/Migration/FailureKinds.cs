@@ -8,6 +8,7 @@ internal static class FailureKinds
     public const string Store = "store";
     public const string Handler = "handler";
     public const string WriteBack = "write_back";
+    public const string ForwardSync = "forward_sync";
 
     public static string Of(Exception exception) =>
         exception switch

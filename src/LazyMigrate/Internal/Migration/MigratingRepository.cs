@@ -8,12 +8,18 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
     private readonly MigrationContext<TOld, TNew> _context;
     private readonly EntityMigrator<TOld, TNew> _migrator;
     private readonly IWritePath<TNew> _writePath;
+    private readonly StaleReadSync<TOld, TNew> _staleReads;
 
-    public MigratingRepository(MigrationContext<TOld, TNew> context, IWritePath<TNew> writePath)
+    public MigratingRepository(
+        MigrationContext<TOld, TNew> context,
+        IWritePath<TNew> writePath,
+        StaleReadSync<TOld, TNew> staleReads
+    )
     {
         _context = context;
         _migrator = new EntityMigrator<TOld, TNew>(context);
         _writePath = writePath;
+        _staleReads = staleReads;
     }
 
     public ValueTask<TNew?> GetAsync(string id, CancellationToken cancellationToken = default)
@@ -28,8 +34,13 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
 
         // The hot path: the new store answered at once and holds the entity or its tombstone. No lock, no await.
         NewStoreRead<TNew> read = pending.Result;
-        return read.State == NewStoreState.Missing
-            ? MigrateOnReadAsync(id, cancellationToken)
+        if (read.State == NewStoreState.Missing)
+        {
+            return MigrateOnReadAsync(id, cancellationToken);
+        }
+
+        return read.IsStale && _staleReads.IsOn
+            ? SyncStaleAsync(id, cancellationToken)
             : new ValueTask<TNew?>(FromNewStore(read));
     }
 
@@ -61,10 +72,17 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         }
 
         var missing = new List<string>();
+        List<string>? stale = null;
         foreach (string id in distinct)
         {
             if (current.TryGetValue(id, out NewStoreRead<TNew> read) && read.State != NewStoreState.Missing)
             {
+                if (read.IsStale && _staleReads.IsOn)
+                {
+                    (stale ??= []).Add(id);
+                    continue;
+                }
+
                 Add(found, id, FromNewStore(read));
             }
             else if (IsKnownAbsent(id))
@@ -74,6 +92,17 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             else
             {
                 missing.Add(id);
+            }
+        }
+
+        if (stale is not null)
+        {
+            IReadOnlyDictionary<string, NewStoreRead<TNew>> synced = await _staleReads
+                .SyncAsync(stale, cancellationToken)
+                .ConfigureAwait(false);
+            foreach (string id in stale)
+            {
+                Add(found, id, FromNewStore(synced.GetValueOrDefault(id)));
             }
         }
 
@@ -169,10 +198,19 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
     )
     {
         NewStoreRead<TNew> read = await pending.ConfigureAwait(false);
-        return read.State == NewStoreState.Missing
-            ? await MigrateOnReadAsync(id, cancellationToken).ConfigureAwait(false)
+        if (read.State == NewStoreState.Missing)
+        {
+            return await MigrateOnReadAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        return read.IsStale && _staleReads.IsOn
+            ? await SyncStaleAsync(id, cancellationToken).ConfigureAwait(false)
             : FromNewStore(read);
     }
+
+    /// <summary>A read of an entity written through the old API since: synced first, then returned.</summary>
+    private async ValueTask<TNew?> SyncStaleAsync(string id, CancellationToken cancellationToken) =>
+        FromNewStore(await _staleReads.SyncOneAsync(id, cancellationToken).ConfigureAwait(false));
 
     private async ValueTask<TNew?> MigrateOnReadAsync(string id, CancellationToken cancellationToken)
     {

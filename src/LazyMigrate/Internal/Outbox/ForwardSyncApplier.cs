@@ -64,11 +64,16 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
                 .ConfigureAwait(false);
             HashSet<string> superseded = SyncOrder.Superseded(items, OutboxItemKind.ForwardSync);
             var toSync = new List<string>(ids.Count);
+            var staleButAhead = new List<string>();
             foreach (string id in ids)
             {
                 if (superseded.Contains(id))
                 {
                     result.Skip(id, SkipReasons.Superseded);
+                    if (current.TryGetValue(id, out NewStoreRead<TNew> ahead) && ahead.IsStale)
+                    {
+                        staleButAhead.Add(id);
+                    }
                 }
                 else if (!current.TryGetValue(id, out NewStoreRead<TNew> state) || state.State == NewStoreState.Missing)
                 {
@@ -80,6 +85,15 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
                 }
             }
 
+            await LockedApply
+                .ForEachIdAsync(
+                    staleButAhead,
+                    maxParallelWrites,
+                    result,
+                    (id, ct) => ClearStaleAsync(id, current[id], ct),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             if (toSync.Count == 0)
             {
                 return;
@@ -114,6 +128,7 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
             if (value is null)
             {
                 result.Skip(id, SkipReasons.Unchanged);
+                await ClearStaleAsync(id, current, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -128,10 +143,28 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
         )
         {
             result.Skip(id, SkipReasons.Unchanged);
+            await ClearStaleAsync(id, current, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         TNew merged = mapping.ToNew(context.Name, id, old, value);
         await context.Stores.UpsertNewAsync(id, merged, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes what the new store holds again when it is marked stale, since any write clears the mark: an entity whose
+    /// forward sync has nothing to write would otherwise be synced again by every read.
+    /// </summary>
+    private async ValueTask ClearStaleAsync(string id, NewStoreRead<TNew> current, CancellationToken cancellationToken)
+    {
+        if (!current.IsStale)
+        {
+            return;
+        }
+
+        _ =
+            current.State == NewStoreState.Found
+                ? await context.Stores.UpsertNewAsync(id, current.Value!, cancellationToken).ConfigureAwait(false)
+                : await context.Stores.DeleteNewAsync(id, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -94,10 +94,11 @@ internal static class MigratingRepositoryFactory
         WriteBackApplier<TOld, TNew>? applier = context.ReverseMapping is { } reverse
             ? new WriteBackApplier<TOld, TNew>(context, reverse)
             : null;
+        var forwardSync = new ForwardSyncApplier<TOld, TNew>(context, context.ForwardMapping);
         var dispatcher = new MigrationDispatcher<TOld, TNew>(
             context,
             applier,
-            new ForwardSyncApplier<TOld, TNew>(context, context.ForwardMapping),
+            forwardSync,
             new EventDelivery<TOld, TNew>(handlers, timeProvider)
         );
         outbox.Wake = dispatcher.Wake;
@@ -114,7 +115,11 @@ internal static class MigratingRepositoryFactory
         }
 
         return new MigrationRuntime<TOld, TNew>(
-            new MigratingRepository<TOld, TNew>(context, writePath),
+            new MigratingRepository<TOld, TNew>(
+                context,
+                writePath,
+                new StaleReadSync<TOld, TNew>(context, forwardSync)
+            ),
             dispatcher,
             new OldStoreChangeRecorder<TOld, TNew>(context)
         );
