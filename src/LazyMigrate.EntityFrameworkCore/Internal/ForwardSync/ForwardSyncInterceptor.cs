@@ -62,9 +62,12 @@ internal sealed class ForwardSyncInterceptor<TOld, TNew>(
             return result;
         }
 
-        var pending = new PendingSave(changed, [.. changed.Where(HasKnownKey).Select(IdOf)]);
+        var pending = new PendingSave(
+            [.. changed.Where(e => !HasKnownKey(e))],
+            [.. changed.Where(HasKnownKey).Select(IdOf)]
+        );
         _pending.AddOrUpdate(context, pending);
-        if (context.Model.FindEntityType(typeof(LazyMigrateOutboxItem)) is null || !changed.All(HasKnownKey))
+        if (context.Model.FindEntityType(typeof(LazyMigrateOutboxItem)) is null || pending.KeyedBySave.Count > 0)
         {
             return result;
         }
@@ -115,9 +118,11 @@ internal sealed class ForwardSyncInterceptor<TOld, TNew>(
             return result;
         }
 
-        // Inserted rows have their generated keys now; deleted ones were keyed before the save.
-        IEnumerable<string> inserted = pending.Changed.Where(e => !pending.KnownIds.Contains(IdOf(e))).Select(IdOf);
-        await Recorder.RecordChangesAsync([.. pending.KnownIds, .. inserted], cancellationToken).ConfigureAwait(false);
+        // Rows the database keyed have their keys now; the others were read before the save (a deleted row's entry is
+        // detached by now, and a shadow key goes with it).
+        await Recorder
+            .RecordChangesAsync([.. pending.KnownIds, .. pending.KeyedBySave.Select(IdOf)], cancellationToken)
+            .ConfigureAwait(false);
         return result;
     }
 
@@ -164,9 +169,10 @@ internal sealed class ForwardSyncInterceptor<TOld, TNew>(
     }
 
     /// <summary>What one save changed, between its start and its end.</summary>
-    private sealed class PendingSave(List<EntityEntry<TOld>> changed, HashSet<string> knownIds)
+    private sealed class PendingSave(List<EntityEntry<TOld>> keyedBySave, HashSet<string> knownIds)
     {
-        public List<EntityEntry<TOld>> Changed { get; } = changed;
+        /// <summary>Gets the inserted rows whose keys the database generates: known once the save is done.</summary>
+        public List<EntityEntry<TOld>> KeyedBySave { get; } = keyedBySave;
 
         /// <summary>Gets the ids known before the save: every one but rows whose keys the database generates.</summary>
         public HashSet<string> KnownIds { get; } = knownIds;
