@@ -9,6 +9,7 @@
 -- The application role then needs only DML on each table:
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON "public"."customer", "migration"."legacy_customer" TO app;
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON "public"."lazymigrate_outbox" TO app;
+--   GRANT USAGE ON SEQUENCE "public"."lazymigrate_outbox_sequence" TO app;
 --   GRANT USAGE ON SCHEMA "migration" TO app;
 -- (plus nothing for the advisory lock: pg_try_advisory_lock needs no privilege).
 
@@ -41,11 +42,14 @@ CREATE TABLE IF NOT EXISTS "migration"."legacy_customer" (
 
 -- The outbox of every migration (PostgreSqlOutboxOptions: the default schema and table), in the new store's database.
 -- LazyMigrate outbox "public"."lazymigrate_outbox": one item per (migration, kind, entity id), deleted once applied.
+-- Orders every record of an item (IMigrationOutbox: a later record has a greater sequence).
+CREATE SEQUENCE IF NOT EXISTS "public"."lazymigrate_outbox_sequence";
 CREATE TABLE IF NOT EXISTS "public"."lazymigrate_outbox" (
     migration        text COLLATE "C" NOT NULL,   -- the migration's name
-    kind             smallint NOT NULL,           -- 1 write-back, 2 EntityMigrated
+    kind             smallint NOT NULL,           -- 1 write-back, 2 event, 3 forward sync
     entity_id        text COLLATE "C" NOT NULL,
     version          bigint NOT NULL,             -- 1, then one more per write coalesced
+    sequence         bigint NOT NULL DEFAULT nextval('"public"."lazymigrate_outbox_sequence"'), -- the order of the item's latest record
     payload          jsonb,                       -- an event's values; NULL for a write-back
     recorded_at      timestamptz NOT NULL,        -- the first write, by the writer's clock
     attempts         integer NOT NULL DEFAULT 0,  -- failed attempts so far
@@ -56,6 +60,8 @@ CREATE TABLE IF NOT EXISTS "public"."lazymigrate_outbox" (
     lease_expires_at timestamptz,                 -- when another may take it over
     PRIMARY KEY (migration, kind, entity_id)
 );
+-- Dropped with the table.
+ALTER SEQUENCE "public"."lazymigrate_outbox_sequence" OWNED BY "public"."lazymigrate_outbox".sequence;
 -- The claim: due items of one migration, oldest due first.
 CREATE INDEX IF NOT EXISTS "lazymigrate_outbox_due"
     ON "public"."lazymigrate_outbox" (migration, next_attempt_at) WHERE NOT dead_lettered;

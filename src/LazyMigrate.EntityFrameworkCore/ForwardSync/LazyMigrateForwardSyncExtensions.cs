@@ -1,4 +1,3 @@
-using LazyMigrate.EntityFrameworkCore.Internal;
 using Microsoft.EntityFrameworkCore;
 
 namespace LazyMigrate.EntityFrameworkCore;

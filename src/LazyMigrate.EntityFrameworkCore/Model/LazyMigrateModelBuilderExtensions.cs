@@ -98,6 +98,9 @@ public static class LazyMigrateModelBuilderExtensions
                 i.IsDeadLettered,
                 i.RecordedAtMicroseconds,
             });
+
+            // The greatest sequence, read by every record to give the next one.
+            item.HasIndex(i => i.Sequence);
         });
         return modelBuilder;
     }

@@ -34,6 +34,12 @@ public sealed class LazyMigrateOutboxItem
     /// <summary>Gets or sets the version: 1 when first recorded, one more for each write coalesced into it.</summary>
     public long Version { get; set; }
 
+    /// <summary>
+    /// Gets or sets the order of the item's latest record: one more than the table's greatest when recorded (see
+    /// <see cref="OutboxItem.Sequence"/>).
+    /// </summary>
+    public long Sequence { get; set; }
+
     /// <summary>Gets or sets an event's values, as JSON; <see langword="null"/> for a write-back.</summary>
     public string? Payload { get; set; }
 

@@ -29,6 +29,9 @@ namespace LazyMigrate.EntityFrameworkCore;
 public sealed class EntityFrameworkCoreOutbox<TContext> : IMigrationOutbox
     where TContext : DbContext
 {
+    /// <summary>Every kind, for lookups by entity over the primary key (migration, kind, entity id).</summary>
+    private static readonly OutboxItemKind[] Kinds = Enum.GetValues<OutboxItemKind>();
+
     private readonly OutboxTable _table;
     private readonly int _maxRecordAttempts;
     private readonly ILogger _logger;
@@ -161,6 +164,43 @@ public sealed class EntityFrameworkCoreOutbox<TContext> : IMigrationOutbox
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(error);
         return FailAsync("dead-letter", item, error, nextAttemptAt: null, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One query over the primary key, every kind named so that its index serves the lookup.</remarks>
+    public ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
+        string migration,
+        IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken = default
+    )
+    {
+        OutboxRows.ValidateMigration(migration);
+        ArgumentNullException.ThrowIfNull(entityIds);
+        if (entityIds.Count == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return new ValueTask<IReadOnlyList<OutboxItem>>([]);
+        }
+
+        return RunAsync(
+            "find",
+            (Outbox: this, Migration: migration, Ids: entityIds.ToArray()),
+            static async (s, ct) =>
+            {
+                TContext context = await s.Outbox.Contexts.CreateDbContextAsync(ct).ConfigureAwait(false);
+                await using (context.ConfigureAwait(false))
+                {
+                    List<LazyMigrateOutboxItem> rows = await context
+                        .Set<LazyMigrateOutboxItem>()
+                        .AsNoTracking()
+                        .Where(i => i.Migration == s.Migration && Kinds.Contains(i.Kind) && s.Ids.Contains(i.EntityId))
+                        .ToListAsync(ct)
+                        .ConfigureAwait(false);
+                    return (IReadOnlyList<OutboxItem>)rows.ConvertAll(OutboxRows.ToItem);
+                }
+            },
+            cancellationToken
+        );
     }
 
     /// <inheritdoc/>

@@ -219,6 +219,31 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     }
 
     /// <inheritdoc/>
+    /// <remarks>One statement: <c>SELECT ... WHERE migration = $1 AND entity_id = ANY($2)</c>, over the primary key.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
+        string migration,
+        IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentException.ThrowIfNullOrEmpty(migration);
+        ArgumentNullException.ThrowIfNull(entityIds);
+        if (entityIds.Count == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return [];
+        }
+
+        return await ReadItemsAsync(
+                Sql.Find,
+                [OutboxRows.Text(migration), OutboxRows.TextArray(entityIds)],
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public async ValueTask<int> ReplayDeadLettersAsync(
         string migration,
         IReadOnlyCollection<string>? entityIds,

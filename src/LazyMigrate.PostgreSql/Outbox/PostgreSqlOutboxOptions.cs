@@ -27,8 +27,8 @@ public sealed class PostgreSqlOutboxOptions
 
     /// <summary>
     /// Gets or sets whether the host checks the outbox when it starts (registered through <c>UsePostgreSqlOutbox</c>):
-    /// the database answers and the table is there with the outbox's columns, or, with <see cref="CreateSchema"/>, is
-    /// created then. A failed check fails <c>host.StartAsync()</c> with an <see cref="InvalidOperationException"/>
+    /// the database answers and the table is there with the outbox's columns (with <see cref="CreateSchema"/>, created
+    /// first if missing). A failed check fails <c>host.StartAsync()</c> with an <see cref="InvalidOperationException"/>
     /// naming the migration, the table and the cause.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>

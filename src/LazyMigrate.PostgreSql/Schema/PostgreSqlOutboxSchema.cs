@@ -9,11 +9,13 @@ namespace LazyMigrate.PostgreSql;
 /// </summary>
 public static class PostgreSqlOutboxSchema
 {
-    /// <summary>The longest PostgreSQL identifier, in bytes: a longer index name would be cut short.</summary>
+    /// <summary>The longest PostgreSQL identifier, in bytes: a longer index or sequence name would be cut short.
+    /// </summary>
     private const int MaxIdentifierLength = 63;
 
     /// <summary>
-    /// Gets the script that creates an outbox table, its indexes (and its schema when not <c>public</c>) if missing.
+    /// Gets the script that creates an outbox table, its sequence and indexes (and its schema when not <c>public</c>),
+    /// if missing.
     /// </summary>
     /// <param name="schema">The schema name.</param>
     /// <param name="tableName">The table name.</param>
@@ -58,14 +60,22 @@ public static class PostgreSqlOutboxSchema
             .Append(t)
             .Append(": one item per (migration, kind, entity id), deleted once applied.\n");
         PostgreSqlDocumentStoreSchema.AppendCreateSchema(script, table);
+        string sequence = SequenceName(table);
         script
+            .Append("-- Orders every record of an item (IMigrationOutbox: a later record has a greater sequence).\n")
+            .Append("CREATE SEQUENCE IF NOT EXISTS ")
+            .Append(sequence)
+            .Append(";\n")
             .Append("CREATE TABLE IF NOT EXISTS ")
             .Append(t)
             .Append(" (\n")
             .Append("    migration        text COLLATE \"C\" NOT NULL,   -- the migration's name\n")
-            .Append("    kind             smallint NOT NULL,           -- 1 write-back, 2 EntityMigrated\n")
+            .Append("    kind             smallint NOT NULL,           -- 1 write-back, 2 event, 3 forward sync\n")
             .Append("    entity_id        text COLLATE \"C\" NOT NULL,\n")
             .Append("    version          bigint NOT NULL,             -- 1, then one more per write coalesced\n")
+            .Append("    sequence         bigint NOT NULL DEFAULT nextval('")
+            .Append(sequence)
+            .Append("'), -- the order of the item's latest record\n")
             .Append("    payload          jsonb,                       -- an event's values; NULL for a write-back\n")
             .Append("    recorded_at      timestamptz NOT NULL,        -- the first write, by the writer's clock\n")
             .Append("    attempts         integer NOT NULL DEFAULT 0,  -- failed attempts so far\n")
@@ -76,6 +86,12 @@ public static class PostgreSqlOutboxSchema
             .Append("    lease_expires_at timestamptz,                 -- when another may take it over\n")
             .Append("    PRIMARY KEY (migration, kind, entity_id)\n")
             .Append(");\n")
+            .Append("-- Dropped with the table.\n")
+            .Append("ALTER SEQUENCE ")
+            .Append(sequence)
+            .Append(" OWNED BY ")
+            .Append(t)
+            .Append(".sequence;\n")
             .Append("-- The claim: due items of one migration, oldest due first.\n")
             .Append("CREATE INDEX IF NOT EXISTS ")
             .Append(IndexName(table, "_due"))
@@ -92,11 +108,24 @@ public static class PostgreSqlOutboxSchema
     }
 
     /// <summary>Gets the quoted name of an index of the table: the table's, cut to fit, and a suffix.</summary>
-    internal static string IndexName(DocumentTableName table, string suffix)
+    internal static string IndexName(DocumentTableName table, string suffix) =>
+        PostgreSqlIdentifier.Quote(NameOf(table, suffix), "index");
+
+    /// <summary>
+    /// Gets the quoted, schema-qualified name of the table's sequence, <c>&lt;table&gt;_sequence</c> in the table's
+    /// schema (cut to fit as <see cref="IndexName"/> is), for SQL text such as <c>nextval('...')</c>: every record of
+    /// an item takes its <c>sequence</c> from it, the table's default for an insert and the coalescing update's.
+    /// </summary>
+    internal static string SequenceName(DocumentTableName table) =>
+        $"{PostgreSqlIdentifier.Quote(table.Schema, "schema")}."
+        + PostgreSqlIdentifier.Quote(NameOf(table, "_sequence"), "sequence");
+
+    /// <summary>The table's name, cut so that with <paramref name="suffix"/> it fits a PostgreSQL identifier.</summary>
+    private static string NameOf(DocumentTableName table, string suffix)
     {
         string name = table.Table;
         int room = MaxIdentifierLength - suffix.Length;
-        return PostgreSqlIdentifier.Quote((name.Length > room ? name[..room] : name) + suffix, "index");
+        return (name.Length > room ? name[..room] : name) + suffix;
     }
 
     private static DocumentTableName Resolve(PostgreSqlOutboxOptions options)

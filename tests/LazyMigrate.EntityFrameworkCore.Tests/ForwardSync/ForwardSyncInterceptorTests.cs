@@ -61,11 +61,9 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
     {
         await using ServiceProvider services = Build(_legacy);
         int id;
-        DbContextOptions<AutoKeyLegacyDb> options = new DbContextOptionsBuilder<AutoKeyLegacyDb>()
-            .UseSqlite(_legacy.ConnectionString)
-            .AddLazyMigrateForwardSync<LegacyContact, Contact>(services)
-            .Options;
-        await using (var app = new AutoKeyLegacyDb(options))
+        var options = new DbContextOptionsBuilder<AutoKeyLegacyDb>().UseSqlite(_legacy.ConnectionString);
+        options.AddLazyMigrateForwardSync<LegacyContact, Contact>(services);
+        await using (var app = new AutoKeyLegacyDb(options.Options))
         {
             var row = new LegacyContact { FullName = "Grace Hopper", Version = 1 };
             app.Customers.Add(row);
@@ -85,14 +83,9 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
     {
         await LegacyTable.SeedAsync(_legacy, 1, "Ada Lovelace", DateTime.UtcNow, "seeded");
         ServiceProvider? built = null;
-        var intercepted = new ContextFactory<LegacyDb>(
-            new DbContextOptionsBuilder<LegacyDb>()
-                .UseSqlite(_legacy.ConnectionString)
-                .AddLazyMigrateForwardSync<LegacyContact, Contact>(new LateServices(() => built!))
-                .Options,
-            o => new LegacyDb(o),
-            _legacy.ConnectionString
-        );
+        var options = new DbContextOptionsBuilder<LegacyDb>().UseSqlite(_legacy.ConnectionString);
+        options.AddLazyMigrateForwardSync<LegacyContact, Contact>(new LateServices(() => built!));
+        var intercepted = new ContextFactory<LegacyDb>(options.Options, o => new LegacyDb(o), _legacy.ConnectionString);
         await using ServiceProvider services = built = Build(intercepted);
         var repository = services.GetRequiredService<IMigratingRepository<LegacyContact, Contact>>();
         Assert.NotNull(await repository.GetAsync("1"));
@@ -106,13 +99,12 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
     }
 
     /// <summary>The legacy application's own context, with the interceptor added as a team would add it.</summary>
-    private LegacyDb LegacyApplication(IServiceProvider services) =>
-        new(
-            new DbContextOptionsBuilder<LegacyDb>()
-                .UseSqlite(_legacy.ConnectionString)
-                .AddLazyMigrateForwardSync<LegacyContact, Contact>(services)
-                .Options
-        );
+    private LegacyDb LegacyApplication(IServiceProvider services)
+    {
+        var options = new DbContextOptionsBuilder<LegacyDb>().UseSqlite(_legacy.ConnectionString);
+        options.AddLazyMigrateForwardSync<LegacyContact, Contact>(services);
+        return new LegacyDb(options.Options);
+    }
 
     private ServiceProvider Build(ContextFactory<LegacyDb> oldStoreContexts)
     {
@@ -134,7 +126,7 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
                 )
             )
             .UseInMemoryNewStore()
-            .UseInMemoryOutbox(_outbox)
+            .UseOutbox(_outbox)
             .UseInMemoryLock()
             .ConfigureOutbox(o => o.DispatchOnWrite = false);
         return services.BuildServiceProvider();

@@ -28,13 +28,20 @@ internal static class OutboxRecords
     ) => Of(context, migration, kind).Where(i => i.EntityId == entityId);
 
     /// <summary>Records one intent; returns the item's version after the caller's transaction commits.</summary>
-    public static async Task<long> StageAsync(
+    public static Task<long> StageAsync(DbContext context, OutboxIntent intent, CancellationToken cancellationToken) =>
+        StageAsync(context, intent, new OutboxSequence(context), cancellationToken);
+
+    /// <summary>Records one intent, its sequence the next of <paramref name="sequence"/> (an event that exists keeps
+    /// its own).</summary>
+    private static async Task<long> StageAsync(
         DbContext context,
         OutboxIntent intent,
+        OutboxSequence sequence,
         CancellationToken cancellationToken
     )
     {
         IQueryable<LazyMigrateOutboxItem> item = Of(context, intent.Migration, intent.Kind, intent.EntityId);
+        long? next = null;
         if (intent.Kind == OutboxItemKind.EntityMigrated)
         {
             // An entity migrates once: an event that exists keeps its payload and state.
@@ -48,12 +55,16 @@ internal static class OutboxRecords
         }
         else
         {
-            // One statement, on the row's latest state: the version moves on, a dead letter revives due at this
-            // write's time with no attempts, the rest (first recorded time, attempts, backoff, lease) stays.
+            // One statement, on the row's latest state: the version moves on, the sequence too, a dead letter revives
+            // due at this write's time with no attempts, the rest (first recorded time, attempts, backoff, lease)
+            // stays. A sequence read for an item that turns out missing goes to its insert.
             long recordedAt = OutboxRows.Micros(intent.RecordedAt);
+            long coalesced = await sequence.NextAsync(cancellationToken).ConfigureAwait(false);
+            next = coalesced;
             int updated = await item.ExecuteUpdateAsync(
                     s =>
                         s.SetProperty(i => i.Version, i => i.Version + 1)
+                            .SetProperty(i => i.Sequence, coalesced)
                             .SetProperty(i => i.Attempts, i => i.IsDeadLettered ? 0 : i.Attempts)
                             .SetProperty(
                                 i => i.NextAttemptAtMicroseconds,
@@ -70,7 +81,9 @@ internal static class OutboxRecords
             }
         }
 
-        context.Add(OutboxRows.NewRow(intent));
+        context.Add(
+            OutboxRows.NewRow(intent, next ?? await sequence.NextAsync(cancellationToken).ConfigureAwait(false))
+        );
         return 1;
     }
 
@@ -84,13 +97,15 @@ internal static class OutboxRecords
         CancellationToken cancellationToken
     )
     {
+        // One sequence for the batch: rows added but not saved yet are not in the table's greatest value.
+        var sequence = new OutboxSequence(context);
         foreach (var group in intents.GroupBy(i => (i.Migration, i.Kind)))
         {
             if (group.Key.Kind != OutboxItemKind.EntityMigrated)
             {
                 foreach (OutboxIntent intent in group)
                 {
-                    await StageAsync(context, intent, cancellationToken).ConfigureAwait(false);
+                    await StageAsync(context, intent, sequence, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -107,7 +122,9 @@ internal static class OutboxRecords
             );
             foreach (OutboxIntent intent in group.Where(i => !existing.Contains(i.EntityId)))
             {
-                context.Add(OutboxRows.NewRow(intent));
+                context.Add(
+                    OutboxRows.NewRow(intent, await sequence.NextAsync(cancellationToken).ConfigureAwait(false))
+                );
             }
         }
     }

@@ -16,13 +16,14 @@ internal static class OutboxRows
     public static DateTimeOffset Time(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * TicksPerMicrosecond);
 
     /// <summary>A new item for an intent: version 1, due at once, no attempts.</summary>
-    public static LazyMigrateOutboxItem NewRow(OutboxIntent intent) =>
+    public static LazyMigrateOutboxItem NewRow(OutboxIntent intent, long sequence) =>
         new()
         {
             Migration = intent.Migration,
             Kind = intent.Kind,
             EntityId = intent.EntityId,
             Version = 1,
+            Sequence = sequence,
             Payload = intent.Payload,
             RecordedAtMicroseconds = Micros(intent.RecordedAt),
             NextAttemptAtMicroseconds = Micros(intent.RecordedAt),
@@ -35,6 +36,7 @@ internal static class OutboxRows
             Kind = row.Kind,
             EntityId = row.EntityId,
             Version = row.Version,
+            Sequence = row.Sequence,
             Payload = row.Payload,
             RecordedAt = Time(row.RecordedAtMicroseconds),
             Attempts = row.Attempts,

@@ -57,6 +57,7 @@ internal static class OutboxRows
             IsDeadLettered = reader.GetBoolean(9),
             LeaseOwner = reader.IsDBNull(10) ? null : reader.GetString(10),
             LeaseExpiresAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+            Sequence = reader.GetInt64(12),
         };
 
     /// <summary>Reads every item of the reader's current result, whole, before the connection goes back.</summary>

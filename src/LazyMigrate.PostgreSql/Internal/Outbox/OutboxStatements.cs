@@ -16,7 +16,7 @@ internal sealed class OutboxStatements
     /// <summary>The columns of an item, in the order <see cref="OutboxRows"/> reads them.</summary>
     public const string Columns =
         "migration, kind, entity_id, version, payload, recorded_at, attempts, next_attempt_at, last_error, "
-        + "dead_lettered, lease_owner, lease_expires_at";
+        + "dead_lettered, lease_owner, lease_expires_at, sequence";
 
     private const string Key = "(migration, kind, entity_id)";
 
@@ -26,13 +26,16 @@ internal sealed class OutboxStatements
         string o = table.Qualified;
         string events = ((int)OutboxItemKind.EntityMigrated).ToString(CultureInfo.InvariantCulture);
 
-        // The rules of IMigrationOutbox.RecordAsync, for a row that exists: a write-back coalesces (version + 1, a dead
-        // letter revives, due at the new write's time, with no attempts); an event changes nothing (it migrated once).
-        // The first recorded_at, the payload and the lease stay.
+        // The rules of IMigrationOutbox.RecordAsync, for a row that exists: a write-back or a forward sync coalesces
+        // (version + 1, a new sequence, a dead letter revives, due at the new write's time, with no attempts); an event
+        // changes nothing (it migrated once). The first recorded_at, the payload and the lease stay. An insert takes
+        // its sequence from the column's default.
+        SequenceName = PostgreSqlOutboxSchema.SequenceName(table);
         string revive = $"o.dead_lettered AND o.kind <> {events}";
         RecordConflict =
             $"ON CONFLICT {Key} DO UPDATE SET "
             + $"version = o.version + CASE WHEN o.kind = {events} THEN 0 ELSE 1 END, "
+            + $"sequence = CASE WHEN o.kind = {events} THEN o.sequence ELSE nextval('{SequenceName}') END, "
             + $"attempts = CASE WHEN {revive} THEN 0 ELSE o.attempts END, "
             + $"next_attempt_at = CASE WHEN {revive} THEN EXCLUDED.recorded_at ELSE o.next_attempt_at END, "
             + $"dead_lettered = o.dead_lettered AND o.kind = {events}";
@@ -86,6 +89,14 @@ internal sealed class OutboxStatements
         const string Replay = "SET dead_lettered = false, attempts = 0, next_attempt_at = $2";
         ReplayAll = $"UPDATE {o} {Replay} WHERE migration = $1 AND dead_lettered";
         ReplaySome = $"UPDATE {o} {Replay} WHERE migration = $1 AND dead_lettered AND entity_id = ANY($3)";
+
+        // Every kind named: the primary key (migration, kind, entity_id) then serves the lookup, a probe per kind and
+        // id, where the migration alone would scan all its items.
+        string kinds = string.Join(
+            ", ",
+            Enum.GetValues<OutboxItemKind>().Select(k => ((int)k).ToString(CultureInfo.InvariantCulture))
+        );
+        Find = $"SELECT {Columns} FROM {o} WHERE migration = $1 AND kind IN ({kinds}) AND entity_id = ANY($2)";
         PurgeAll = $"DELETE FROM {o} WHERE migration = $1 AND dead_lettered";
         PurgeSome = $"DELETE FROM {o} WHERE migration = $1 AND dead_lettered AND entity_id = ANY($2)";
         Statistics =
@@ -96,10 +107,21 @@ internal sealed class OutboxStatements
 
     public DocumentTableName Table { get; }
 
+    /// <summary>
+    /// Gets the quoted, schema-qualified name of the table's sequence, which orders every record of an item: for SQL
+    /// that records into the outbox outside these statements (a legacy table's trigger), with <see
+    /// cref="RecordConflict"/>.
+    /// </summary>
+    public string SequenceName { get; }
+
     /// <summary>Gets the start of every insert of an item: the table and the columns a new item sets.</summary>
     public string InsertInto { get; }
 
-    /// <summary>Gets the <c>ON CONFLICT</c> clause that coalesces an intent into the item that exists.</summary>
+    /// <summary>
+    /// Gets the <c>ON CONFLICT</c> clause that coalesces an intent into the item that exists: the one place that states
+    /// the rule, for every insert of an item (the outbox's, a store's, a legacy table's trigger), given as
+    /// <c>INSERT INTO table AS o</c> (<see cref="InsertInto"/>) with the new row's <c>recorded_at</c>.
+    /// </summary>
     public string RecordConflict { get; }
 
     /// <summary>
@@ -129,6 +151,9 @@ internal sealed class OutboxStatements
 
     /// <summary>$1 migration, $2 now, $3 entity ids.</summary>
     public string ReplaySome { get; }
+
+    /// <summary>$1 migration, $2 entity ids: every item of those entities, of every kind and state.</summary>
+    public string Find { get; }
 
     /// <summary>$1 migration.</summary>
     public string PurgeAll { get; }

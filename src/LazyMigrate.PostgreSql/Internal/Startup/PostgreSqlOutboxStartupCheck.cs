@@ -7,8 +7,8 @@ namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
 /// The start-up check of a migration's PostgreSQL outbox (see <see cref="PostgreSqlOutboxOptions.CheckOnStart"/>): the
-/// database answers and the table is there with the outbox's columns, or, with <see
-/// cref="PostgreSqlOutboxOptions.CreateSchema"/>, is created now rather than at the first write.
+/// database answers and the table is there with the outbox's columns (with <see
+/// cref="PostgreSqlOutboxOptions.CreateSchema"/>, created first if missing, now rather than at the first write).
 /// </summary>
 /// <param name="migration">The migration name.</param>
 /// <param name="optionsName">The name of the outbox's options.</param>
@@ -37,11 +37,9 @@ internal sealed class PostgreSqlOutboxStartupCheck(string migration, string opti
 
         try
         {
-            if (options.CreateSchema)
-            {
-                await outbox.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
+            // Created now if missing; checked either way, since the script leaves a table that exists as it is (one
+            // of an older version may lack a column).
+            await outbox.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
 
             NpgsqlCommand command = outbox.DataSource.CreateCommand(outbox.Sql.CheckColumns);
             await using (command.ConfigureAwait(false))
