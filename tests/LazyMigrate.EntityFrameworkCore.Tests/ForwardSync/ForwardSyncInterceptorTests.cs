@@ -98,6 +98,100 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
         Assert.Equal(0, _outbox.ForwardSyncsRecorded);
     }
 
+    [Fact]
+    public async Task WithTheOutboxInTheLegacyDatabase_TheItemIsWrittenBySaveChanges_AndNotAtAllIfTheSaveFails()
+    {
+        string connectionString = await _database.NewConnectionStringAsync();
+        var plain = new DbContextOptionsBuilder<LegacyWithOutboxDb>().UseSqlite(connectionString).Options;
+        await using (var create = new LegacyWithOutboxDb(plain))
+        {
+            await create.Database.EnsureCreatedAsync();
+            create.Customers.Add(
+                new LegacyContact
+                {
+                    Id = 1,
+                    FullName = "Ada Lovelace",
+                    Version = 1,
+                }
+            );
+            await create.SaveChangesAsync();
+        }
+
+        var services = new ServiceCollection();
+        services.AddSingleton<IDbContextFactory<LegacyWithOutboxDb>>(
+            new ContextFactory<LegacyWithOutboxDb>(plain, o => new LegacyWithOutboxDb(o), connectionString)
+        );
+        var mapper = new ContactMapper();
+        services
+            .AddLazyMigration<LegacyContact, Contact>(o => o.ForwardSync = true)
+            .UseMapper(mapper)
+            .UseOldStore(sp => new EntityFrameworkCoreOldStore<LegacyWithOutboxDb, LegacyContact, int>(
+                sp.GetRequiredService<IDbContextFactory<LegacyWithOutboxDb>>(),
+                db => db.Customers,
+                c => c.Id
+            ))
+            .UseInMemoryNewStore()
+            .UseEntityFrameworkCoreOutbox<LegacyContact, Contact, LegacyWithOutboxDb>()
+            .UseInMemoryLock()
+            .ConfigureOutbox(o => o.DispatchOnWrite = false);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyContact, Contact>>();
+        Assert.NotNull(await repository.GetAsync("1"));
+        await provider.GetRequiredService<IMigrationDispatcher<LegacyContact, Contact>>().DrainAsync();
+        var appCommands = new CommandLog();
+        var appOptions = new DbContextOptionsBuilder<LegacyWithOutboxDb>()
+            .UseSqlite(connectionString)
+            .AddInterceptors(appCommands);
+        appOptions.AddLazyMigrateForwardSync<LegacyContact, Contact>(provider);
+
+        // A save that fails (the second row has no name): neither the update nor its item is written.
+        await using (var app = new LegacyWithOutboxDb(appOptions.Options))
+        {
+            (await app.Customers.SingleAsync(c => c.Id == 1)).FullName = "Ada King";
+            app.Customers.Add(
+                new LegacyContact
+                {
+                    Id = 2,
+                    FullName = null!,
+                    Version = 1,
+                }
+            );
+            await Assert.ThrowsAsync<DbUpdateException>(() => app.SaveChangesAsync());
+        }
+
+        Assert.Empty(await ForwardSyncItemsAsync(plain));
+
+        await using (var app = new LegacyWithOutboxDb(appOptions.Options))
+        {
+            (await app.Customers.SingleAsync(c => c.Id == 1)).FullName = "Ada King";
+            await app.SaveChangesAsync();
+        }
+
+        Assert.Equal(["1"], await ForwardSyncItemsAsync(plain));
+
+        // Written by the legacy context itself, in its save: not recorded afterwards through another context.
+        Assert.Contains(
+            appCommands.Commands,
+            c =>
+                c.Contains(
+                    $"INSERT INTO \"{LazyMigrateModelBuilderExtensions.DefaultOutboxTableName}\"",
+                    StringComparison.Ordinal
+                )
+        );
+        await provider.GetRequiredService<IMigrationDispatcher<LegacyContact, Contact>>().DrainAsync();
+        Assert.Equal("Ada King", (await repository.GetAsync("1"))?.FullName);
+    }
+
+    /// <summary>The ids of the forward sync items in the outbox table of the legacy database.</summary>
+    private static async Task<string[]> ForwardSyncItemsAsync(DbContextOptions<LegacyWithOutboxDb> options)
+    {
+        await using var db = new LegacyWithOutboxDb(options);
+        return await db.Set<LazyMigrateOutboxItem>()
+            .Where(i => i.Kind == OutboxItemKind.ForwardSync)
+            .Select(i => i.EntityId)
+            .ToArrayAsync();
+    }
+
     /// <summary>The legacy application's own context, with the interceptor added as a team would add it.</summary>
     private LegacyDb LegacyApplication(IServiceProvider services)
     {
@@ -193,5 +287,22 @@ public sealed class ForwardSyncInterceptorTests : IAsyncLifetime
                 e.Property(c => c.Version).HasColumnName("version");
                 e.Property(c => c.UpdatedAt).HasColumnName("updated_at");
             });
+    }
+
+    /// <summary>A legacy context whose database also holds LazyMigrate's outbox.</summary>
+    private sealed class LegacyWithOutboxDb(DbContextOptions<LegacyWithOutboxDb> options) : DbContext(options)
+    {
+        public DbSet<LegacyContact> Customers => Set<LegacyContact>();
+
+        protected override void OnModelCreating(ModelBuilder modelBuilder)
+        {
+            modelBuilder.Entity<LegacyContact>(e =>
+            {
+                e.ToTable("legacy_customers");
+                e.HasKey(c => c.Id);
+                e.Property(c => c.Id).ValueGeneratedNever();
+            });
+            modelBuilder.AddLazyMigrateOutbox();
+        }
     }
 }
