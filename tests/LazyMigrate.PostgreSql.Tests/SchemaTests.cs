@@ -182,7 +182,7 @@ public sealed class SchemaTests(PostgresServer server)
     }
 
     [Fact]
-    public void OutboxScript_OfALongTableName_CutsItsIndexNamesToFit()
+    public void OutboxScript_OfALongTableName_CutsItsIndexAndSequenceNamesToFit()
     {
         string table = new('t', 63);
 
@@ -190,6 +190,7 @@ public sealed class SchemaTests(PostgresServer server)
 
         Assert.Contains($"\"{new string('t', 59)}_due\"", script, StringComparison.Ordinal);
         Assert.Contains($"\"{new string('t', 58)}_dead\"", script, StringComparison.Ordinal);
+        Assert.Contains($"nextval('\"public\".\"{new string('t', 54)}_sequence\"')", script, StringComparison.Ordinal);
     }
 
     private static string RepositoryRoot()

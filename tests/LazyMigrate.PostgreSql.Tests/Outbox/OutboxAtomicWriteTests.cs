@@ -51,6 +51,38 @@ public sealed class OutboxAtomicWriteTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task EveryWriteThatRecords_GivesItsItemAGreaterSequence_FromTheTablesSequence()
+    {
+        PostgreSqlOutbox outbox = await OutboxTables.CreateOutboxAsync(server.DataSource);
+        var store = OutboxTables.Store(server.DataSource, outbox);
+        var sequences = new List<long>();
+        async Task ReadAsync(OutboxItemKind kind, string id) =>
+            sequences.Add(Assert.Single(await outbox.FindAsync(Migration, [id]), i => i.Kind == kind).Sequence);
+
+        await store.UpsertAndRecordAsync("a", Customer.Create("a", 1), OutboxTables.WriteBack(Migration, "a"));
+        await ReadAsync(OutboxItemKind.WriteBack, "a");
+        await outbox.RecordAsync(OutboxTables.WriteBack(Migration, "b"));
+        await ReadAsync(OutboxItemKind.WriteBack, "b");
+        await store.InsertManyIfAbsentAndRecordAsync(
+            [new("c", Customer.Create("c", 1))],
+            new Dictionary<string, OutboxIntent>
+            {
+                ["c"] = new(Migration, OutboxItemKind.EntityMigrated, "c", "{}", DateTimeOffset.UnixEpoch),
+            }
+        );
+        await ReadAsync(OutboxItemKind.EntityMigrated, "c");
+        await store.DeleteAndRecordAsync("a", OutboxTables.WriteBack(Migration, "a", seconds: 5));
+        await ReadAsync(OutboxItemKind.WriteBack, "a");
+
+        Assert.Equal(sequences.Order(), sequences);
+        Assert.Equal(sequences.Count, sequences.Distinct().Count());
+        Assert.Equal(
+            sequences[^1],
+            await server.DataSource.ScalarAsync<long>($"SELECT last_value FROM {outbox.Sql.SequenceName}")
+        );
+    }
+
+    [Fact]
     public async Task UpsertAndRecord_WhenTheOutboxInsertFails_LeavesTheEntityAsItWas()
     {
         PostgreSqlOutbox outbox = await OutboxTables.CreateOutboxAsync(server.DataSource);
