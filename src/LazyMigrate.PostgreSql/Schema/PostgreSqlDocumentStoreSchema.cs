@@ -117,9 +117,27 @@ public static class PostgreSqlDocumentStoreSchema
     /// exists: the creation shared by every table LazyMigrate creates (stores and outbox), under one advisory lock.
     /// </summary>
     /// <returns><see langword="true"/> when this call ran the script.</returns>
-    internal static async ValueTask<bool> CreateAsync(
+    internal static ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
         DocumentTableName table,
+        string script,
+        CancellationToken cancellationToken
+    ) =>
+        CreateUnlessAsync(
+            dataSource,
+            (connection, ct) => ExistsAsync(connection, table, ct),
+            script,
+            cancellationToken
+        );
+
+    /// <summary>
+    /// Runs <paramref name="script"/> unless <paramref name="exists"/> finds what it creates: checked once, then again
+    /// under the advisory lock every creation LazyMigrate runs takes, in the script's transaction.
+    /// </summary>
+    /// <returns><see langword="true"/> when this call ran the script.</returns>
+    internal static async ValueTask<bool> CreateUnlessAsync(
+        NpgsqlDataSource dataSource,
+        Func<NpgsqlConnection, CancellationToken, ValueTask<bool>> exists,
         string script,
         CancellationToken cancellationToken
     )
@@ -127,7 +145,7 @@ public static class PostgreSqlDocumentStoreSchema
         NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            if (await ExistsAsync(connection, table, cancellationToken).ConfigureAwait(false))
+            if (await exists(connection, cancellationToken).ConfigureAwait(false))
             {
                 return false;
             }
@@ -149,7 +167,7 @@ public static class PostgreSqlDocumentStoreSchema
                 }
 
                 // Another instance may have created it while this one waited for the lock.
-                if (await ExistsAsync(connection, table, cancellationToken).ConfigureAwait(false))
+                if (await exists(connection, cancellationToken).ConfigureAwait(false))
                 {
                     return false;
                 }

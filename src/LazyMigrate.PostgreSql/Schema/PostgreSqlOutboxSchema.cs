@@ -121,7 +121,7 @@ public static class PostgreSqlOutboxSchema
         + PostgreSqlIdentifier.Quote(NameOf(table, "_sequence"), "sequence");
 
     /// <summary>The table's name, cut so that with <paramref name="suffix"/> it fits a PostgreSQL identifier.</summary>
-    private static string NameOf(DocumentTableName table, string suffix)
+    internal static string NameOf(DocumentTableName table, string suffix)
     {
         string name = table.Table;
         int room = MaxIdentifierLength - suffix.Length;

@@ -27,7 +27,8 @@ public sealed class PostgreSqlOldStore<TOld> : IBatchWritingOldStore<TOld>, IRea
         ILoggerFactory? loggerFactory = null
     )
     {
-        _table = new DocumentTable<TOld>(dataSource, options, loggerFactory);
+        // Every write of an old store is a write-back: marked, so that a capture trigger does not record it.
+        _table = new DocumentTable<TOld>(dataSource, options, loggerFactory, marksWriteBacks: true);
         _readAlong = new DocumentTableReadAlong<TOld>(_table);
     }
 

@@ -53,7 +53,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
         _dataSource = dataSource;
         _mapping = TableMapping<TOld>.Build(options);
         _sql = new TableStatements(_mapping.Table, _mapping.KeyColumn, _mapping.Key.ParameterType, _mapping.Columns);
-        _statements = new StatementRunner(dataSource, options.PrepareStatements);
+        _statements = new StatementRunner(dataSource, options.PrepareStatements, marksWriteBacks: true);
         _scanPageSize = options.ScanPageSize;
         _advanceKeySequence = options.AdvanceKeySequence && _mapping.Key.IsInteger;
         _parameterCount = _mapping.Columns.Count + 1;
@@ -298,6 +298,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
             var batch = new NpgsqlBatch(connection);
             await using (batch.ConfigureAwait(false))
             {
+                // A write-back, which the forward sync capture trigger must not take for an old-API write.
+                batch.BatchCommands.Add(WriteBackMark.Command());
                 foreach (NpgsqlBatchCommand upsert in upserts)
                 {
                     batch.BatchCommands.Add(upsert);

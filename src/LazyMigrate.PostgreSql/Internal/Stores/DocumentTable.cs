@@ -30,7 +30,8 @@ internal sealed class DocumentTable<T>
     public DocumentTable(
         NpgsqlDataSource dataSource,
         PostgreSqlDocumentStoreOptions? options,
-        ILoggerFactory? loggerFactory
+        ILoggerFactory? loggerFactory,
+        bool marksWriteBacks = false
     )
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -38,7 +39,7 @@ internal sealed class DocumentTable<T>
         PostgreSqlDocumentStoreOptionsValidator.ThrowIfInvalid(options);
         Name = DocumentTableName.For(options, typeof(T));
         _dataSource = dataSource;
-        _statements = new StatementRunner(dataSource, options.PrepareStatements);
+        _statements = new StatementRunner(dataSource, options.PrepareStatements, marksWriteBacks);
         _sql = new DocumentStatements(Name);
         _serializer = new DocumentSerializer<T>(options.JsonSerializerOptions, Name);
         _scanPageSize = options.ScanPageSize;

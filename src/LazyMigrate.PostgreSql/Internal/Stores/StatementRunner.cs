@@ -15,14 +15,24 @@ internal sealed class StatementRunner
 {
     private readonly NpgsqlDataSource _dataSource;
 
-    public StatementRunner(NpgsqlDataSource dataSource, bool prepareStatements)
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="prepareStatements">Whether statements are prepared.</param>
+    /// <param name="marksWriteBacks">
+    /// Whether every statement run without a result set is a write-back, marked (<see cref="WriteBackMark"/>): an old
+    /// store's.
+    /// </param>
+    public StatementRunner(NpgsqlDataSource dataSource, bool prepareStatements, bool marksWriteBacks = false)
     {
         _dataSource = dataSource;
         Prepares = prepareStatements && !new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
+        MarksWriteBacks = marksWriteBacks;
     }
 
     /// <summary>Gets whether statements are prepared.</summary>
     public bool Prepares { get; }
+
+    /// <summary>Gets whether writes carry the write-back mark.</summary>
+    public bool MarksWriteBacks { get; }
 
     /// <summary>Executes a query; disposing the reader returns the connection to the pool.</summary>
     public ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
@@ -97,12 +107,39 @@ internal sealed class StatementRunner
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            if (MarksWriteBacks)
+            {
+                return await ExecuteMarkedAsync(connection, sql, parameters, cancellationToken).ConfigureAwait(false);
+            }
+
             NpgsqlCommand command = await CreateAsync(connection, sql, parameters, cancellationToken)
                 .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>The mark and the statement in one batch: one round trip, one transaction.</summary>
+    private async ValueTask<int> ExecuteMarkedAsync<TParameters>(
+        NpgsqlConnection connection,
+        string sql,
+        TParameters parameters,
+        CancellationToken cancellationToken
+    )
+        where TParameters : struct, IParameters
+    {
+        var batch = new NpgsqlBatch(connection);
+        await using (batch.ConfigureAwait(false))
+        {
+            var statement = new NpgsqlBatchCommand(sql);
+            parameters.AddTo(statement.Parameters);
+            batch.BatchCommands.Add(WriteBackMark.Command());
+            batch.BatchCommands.Add(statement);
+            await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return statement.RecordsAffected;
         }
     }
 

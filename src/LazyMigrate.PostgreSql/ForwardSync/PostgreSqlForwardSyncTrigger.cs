@@ -1,0 +1,129 @@
+using System.Text;
+using LazyMigrate.Outbox;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// The capture of old-API writes on PostgreSQL, without touching legacy code: a trigger on the legacy table that
+/// records the id of every row inserted, updated or deleted as a forward sync item in LazyMigrate's outbox, inside the
+/// legacy write's own transaction (<see cref="LazyMigrationOptions.ForwardSync"/>). Writes LazyMigrate makes itself
+/// (write-backs through the PostgreSQL old stores) mark their transaction, and the trigger skips them.
+/// </summary>
+/// <remarks>
+/// The DDL is a script for teams whose DBAs run DDL (<see cref="CreateScript"/>), and the call that runs it
+/// (<see cref="CreateAsync"/>). Installing it needs the right to create a function in the legacy table's schema and a
+/// trigger on the table; the legacy application's role then needs <c>INSERT</c> and <c>UPDATE</c> on the outbox and
+/// <c>USAGE</c> on its sequence, since the trigger runs as the writer.
+/// </remarks>
+public static class PostgreSqlForwardSyncTrigger
+{
+    /// <summary>Gets the idempotent script that creates (or replaces) the trigger and its function.</summary>
+    /// <param name="options">Where the trigger goes and what it records.</param>
+    /// <returns>SQL that can run any number of times.</returns>
+    /// <exception cref="ArgumentException">A name is invalid, or the migration name is empty or too long.</exception>
+    public static string CreateScript(PostgreSqlForwardSyncTriggerOptions options)
+    {
+        var target = TriggerTarget.Of(options);
+        var o = new OutboxStatements(target.Outbox);
+        string forwardSync = ((int)OutboxItemKind.ForwardSync).ToString(
+            System.Globalization.CultureInfo.InvariantCulture
+        );
+        string Record(string row) =>
+            $"        {o.InsertInto}\n"
+            + $"        VALUES (TG_ARGV[0], {forwardSync}, {row}.{target.Key}::text, 1, NULL, clock_timestamp(), 0, "
+            + "clock_timestamp(), false)\n"
+            + $"        {o.RecordConflict};\n";
+        var script = new StringBuilder();
+        script
+            .Append("-- LazyMigrate forward sync: every row written to ")
+            .Append(target.Legacy.Qualified)
+            .Append(" through the old API is recorded in ")
+            .Append(target.Outbox.Qualified)
+            .Append(", in the write's transaction.\n")
+            .Append("CREATE OR REPLACE FUNCTION ")
+            .Append(target.Function)
+            .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$\nBEGIN\n")
+            .Append(
+                "    -- A write-back by LazyMigrate marks its transaction: it is not a write through the old API.\n"
+            )
+            .Append("    IF current_setting('")
+            .Append(WriteBackMark.Setting)
+            .Append("', true) = 'on' THEN\n        RETURN NULL;\n    END IF;\n")
+            .Append("    -- The database's clock, the one time the outbox reads it: a trigger has no other.\n")
+            .Append("    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n")
+            .Append(Record("OLD"))
+            .Append("    END IF;\n")
+            .Append("    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.")
+            .Append(target.Key)
+            .Append(" IS DISTINCT FROM OLD.")
+            .Append(target.Key)
+            .Append(") THEN\n")
+            .Append(Record("NEW"))
+            .Append("    END IF;\n    RETURN NULL;\nEND\n$lazymigrate$;\n")
+            .Append("DROP TRIGGER IF EXISTS ")
+            .Append(target.Trigger)
+            .Append(" ON ")
+            .Append(target.Legacy.Qualified)
+            .Append(";\nCREATE TRIGGER ")
+            .Append(target.Trigger)
+            .Append(" AFTER INSERT OR UPDATE OR DELETE ON ")
+            .Append(target.Legacy.Qualified)
+            .Append("\n    FOR EACH ROW EXECUTE FUNCTION ")
+            .Append(target.Function)
+            .Append('(')
+            .Append(target.MigrationLiteral)
+            .Append(");\n");
+        return script.ToString();
+    }
+
+    /// <summary>
+    /// Creates the trigger if the legacy table does not have it: one query when it does (no DDL privilege needed then),
+    /// otherwise the script in a transaction, serialized across instances by an advisory lock.
+    /// </summary>
+    /// <param name="dataSource">The data source of the database of the legacy table and the outbox.</param>
+    /// <param name="options">Where the trigger goes and what it records.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns><see langword="true"/> when this call created the trigger.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static async ValueTask<bool> CreateAsync(
+        NpgsqlDataSource dataSource,
+        PostgreSqlForwardSyncTriggerOptions options,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        string script = CreateScript(options);
+        var target = TriggerTarget.Of(options);
+        return await PostgreSqlDocumentStoreSchema
+            .CreateUnlessAsync(
+                dataSource,
+                (connection, ct) => ExistsAsync(connection, target, options.TriggerName, ct),
+                script,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+    }
+
+    private static async ValueTask<bool> ExistsAsync(
+        NpgsqlConnection connection,
+        TriggerTarget target,
+        string triggerName,
+        CancellationToken cancellationToken
+    )
+    {
+        var command = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+                + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                + "WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3)",
+            connection
+        );
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Schema });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Table });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = triggerName });
+            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+}

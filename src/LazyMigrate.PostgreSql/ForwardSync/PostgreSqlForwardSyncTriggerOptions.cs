@@ -1,0 +1,37 @@
+namespace LazyMigrate.PostgreSql;
+
+/// <summary>
+/// Where the forward sync capture trigger goes and what it records (<see cref="PostgreSqlForwardSyncTrigger"/>): the
+/// legacy table and its key, the migration, and the outbox table, which must be in the same database.
+/// </summary>
+public sealed class PostgreSqlForwardSyncTriggerOptions
+{
+    /// <summary>The trigger's name on the legacy table, unless set.</summary>
+    public const string DefaultTriggerName = "lazymigrate_forward_sync";
+
+    /// <summary>Gets or sets the legacy table's schema.</summary>
+    /// <value>The default value is <c>public</c>.</value>
+    public string LegacySchema { get; set; } = "public";
+
+    /// <summary>Gets or sets the legacy table: the one the old API writes. Required.</summary>
+    public string LegacyTable { get; set; } = "";
+
+    /// <summary>Gets or sets the legacy table's key column, whose value (as <c>text</c>) is the entity id.</summary>
+    /// <value>The default value is <c>id</c>.</value>
+    public string KeyColumn { get; set; } = "id";
+
+    /// <summary>Gets or sets the migration's name, as its items in the outbox carry it. Required.</summary>
+    public string Migration { get; set; } = "";
+
+    /// <summary>Gets or sets the outbox table's schema.</summary>
+    /// <value>The default value is <c>public</c>.</value>
+    public string OutboxSchema { get; set; } = "public";
+
+    /// <summary>Gets or sets the outbox table (see <see cref="PostgreSqlOutboxOptions.TableName"/>).</summary>
+    /// <value>The default value is <see cref="PostgreSqlOutboxOptions.DefaultTableName"/>.</value>
+    public string OutboxTable { get; set; } = PostgreSqlOutboxOptions.DefaultTableName;
+
+    /// <summary>Gets or sets the trigger's name: one per legacy table and migration.</summary>
+    /// <value>The default value is <see cref="DefaultTriggerName"/>.</value>
+    public string TriggerName { get; set; } = DefaultTriggerName;
+}

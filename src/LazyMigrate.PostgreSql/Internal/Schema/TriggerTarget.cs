@@ -1,0 +1,66 @@
+using System.Text;
+
+namespace LazyMigrate.PostgreSql.Internal;
+
+/// <summary>The checked, quoted names a forward sync trigger's DDL is made of.</summary>
+internal sealed class TriggerTarget
+{
+    /// <summary>The longest migration name an outbox row holds.</summary>
+    private const int MaxMigrationLength = 200;
+
+    private TriggerTarget(PostgreSqlForwardSyncTriggerOptions options)
+    {
+        Legacy = DocumentTableName.Of(options.LegacySchema, options.LegacyTable);
+        Outbox = DocumentTableName.Of(options.OutboxSchema, options.OutboxTable);
+        Key = PostgreSqlIdentifier.Quote(options.KeyColumn, "key column");
+        Trigger = PostgreSqlIdentifier.Quote(options.TriggerName, "trigger");
+        Function =
+            $"{PostgreSqlIdentifier.Quote(Legacy.Schema, "schema")}."
+            + PostgreSqlIdentifier.Quote(PostgreSqlOutboxSchema.NameOf(Legacy, "_" + options.TriggerName), "function");
+        MigrationLiteral = Literal(options.Migration);
+    }
+
+    public DocumentTableName Legacy { get; }
+
+    public DocumentTableName Outbox { get; }
+
+    public string Key { get; }
+
+    public string Trigger { get; }
+
+    /// <summary>Gets the trigger's function: one per legacy table and trigger, in the table's schema.</summary>
+    public string Function { get; }
+
+    /// <summary>Gets the migration name as an SQL string literal, the trigger's argument.</summary>
+    public string MigrationLiteral { get; }
+
+    /// <exception cref="ArgumentException">A name is invalid, or the migration name empty or too long.</exception>
+    public static TriggerTarget Of(PostgreSqlForwardSyncTriggerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TriggerTarget(options);
+    }
+
+    /// <summary>
+    /// An escape-string literal (<c>E'...'</c>), read the same whatever <c>standard_conforming_strings</c> says: quotes
+    /// and backslashes doubled. The name is the trigger's argument, outside the function's dollar-quoted body.
+    /// </summary>
+    private static string Literal(string migration)
+    {
+        if (string.IsNullOrEmpty(migration) || migration.Length > MaxMigrationLength || migration.Contains('\0'))
+        {
+            throw new ArgumentException(
+                $"The migration name must be 1 to {MaxMigrationLength} characters, without NUL, not '{migration}'.",
+                nameof(migration)
+            );
+        }
+
+        var literal = new StringBuilder("E'", migration.Length + 3);
+        foreach (char c in migration)
+        {
+            literal.Append(c is '\'' or '\\' ? new string(c, 2) : c.ToString());
+        }
+
+        return literal.Append('\'').ToString();
+    }
+}

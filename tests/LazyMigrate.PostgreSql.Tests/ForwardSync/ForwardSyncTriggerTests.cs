@@ -1,0 +1,226 @@
+using LazyMigrate.Outbox;
+using LazyMigrate.PostgreSql.Tests.Outbox;
+using LazyMigrate.PostgreSql.Tests.Tables;
+using LazyMigrate.TestKit;
+using LazyMigrate.TestKit.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
+
+/// <summary>
+/// The forward sync capture trigger on a legacy table with typed columns (invariant 9): every row the old API writes
+/// is recorded in the outbox in the write's own transaction, coalesced per entity; LazyMigrate's own write-backs mark
+/// their transaction and are not recorded; the DDL is idempotent and takes no name from input unchecked.
+/// </summary>
+[Collection("postgres")]
+public sealed class ForwardSyncTriggerTests(PostgresServer server)
+{
+    private const string Migration = "LegacyCustomer->Customer";
+
+    private NpgsqlDataSource DataSource => server.DataSource;
+
+    [Fact]
+    public async Task LegacyInsertsUpdatesAndDeletes_EachRecordTheirIds_CoalescedAndInTheWritesTransaction()
+    {
+        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        OutboxItem inserted = Assert.Single(await ItemsAsync(outbox, "1"));
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 1");
+        OutboxItem updated = Assert.Single(await ItemsAsync(outbox, "1"));
+
+        Assert.Equal(
+            (OutboxItemKind.ForwardSync, Migration, 1L),
+            (inserted.Kind, inserted.Migration, inserted.Version)
+        );
+        Assert.Equal(3, updated.Version);
+        Assert.True(updated.Sequence > inserted.Sequence, $"sequence {updated.Sequence} after {inserted.Sequence}");
+
+        // A legacy write rolled back records nothing; a key changed records both ids.
+        await using (NpgsqlConnection connection = await DataSource.OpenConnectionAsync())
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync())
+        {
+            await using var insert = new NpgsqlCommand(
+                $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace', 1)",
+                connection,
+                transaction
+            );
+            await insert.ExecuteNonQueryAsync();
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Empty(await ItemsAsync(outbox, "2"));
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET id = 5 WHERE id = 1");
+        Assert.Equal(4, Assert.Single(await ItemsAsync(outbox, "1")).Version);
+        Assert.Single(await ItemsAsync(outbox, "5"));
+        await DataSource.ExecuteAsync($"DELETE FROM \"{legacy}\" WHERE id = 5");
+        Assert.Equal(2, Assert.Single(await ItemsAsync(outbox, "5")).Version);
+    }
+
+    [Fact]
+    public async Task WritesThroughTheTableOldStore_AreWriteBacks_AndRecordNothing_ButTheConnectionsNextWriteIs()
+    {
+        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            DataSource,
+            LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
+        );
+
+        await store.UpsertAsync("7", LegacyCustomer.Create("7", 1));
+        await store.UpsertManyAsync([new("8", LegacyCustomer.Create("8", 1)), new("9", LegacyCustomer.Create("9", 1))]);
+        await store.DeleteAsync("8");
+        await store.DeleteManyAsync(["9"]);
+        Assert.Empty(await ItemsAsync(outbox, "7", "8", "9"));
+
+        // The mark lasts for the write-back's transaction only: a plain write on a pooled connection is recorded.
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 7");
+        Assert.Single(await ItemsAsync(outbox, "7"));
+    }
+
+    [Fact]
+    public async Task WritesThroughTheDocumentOldStore_AreWriteBacks_AndRecordNothing()
+    {
+        var oldOptions = TestDatabase.Options();
+        var store = new PostgreSqlOldStore<LegacyCustomer>(DataSource, oldOptions);
+        await store.UpsertAsync("a", LegacyCustomer.Create("a", 1));
+        var (_, outbox) = await TriggerAsync(oldOptions.TableName!, keyColumn: "id");
+
+        await store.UpsertAsync("a", LegacyCustomer.Create("a", 2));
+        await store.DeleteAsync("a");
+        Assert.Empty(await ItemsAsync(outbox, "a"));
+    }
+
+    [Fact]
+    public async Task TheScript_RunsAnyNumberOfTimes_AndCreateAsyncCreatesOnce()
+    {
+        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
+        PostgreSqlOutboxOptions outboxOptions = await OutboxAsync();
+        PostgreSqlForwardSyncTriggerOptions options = TriggerOptions(legacy, outboxOptions.TableName);
+
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options));
+        Assert.False(await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options));
+        string script = PostgreSqlForwardSyncTrigger.CreateScript(options);
+        await DataSource.ExecuteAsync(script);
+        await DataSource.ExecuteAsync(script);
+
+        Assert.Equal(
+            1L,
+            await DataSource.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal",
+                $"\"{legacy}\""
+            )
+        );
+    }
+
+    [Theory]
+    [InlineData("it's a \\ test; DROP TABLE x; --")]
+    [InlineData("$lazymigrate$ E'\\''")]
+    public async Task AMigrationNameWithQuotesAndBackslashes_IsRecordedAsItIs(string migration)
+    {
+        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
+        PostgreSqlOutboxOptions outboxOptions = await OutboxAsync();
+        PostgreSqlForwardSyncTriggerOptions options = TriggerOptions(legacy, outboxOptions.TableName);
+        options.Migration = migration;
+        await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options);
+
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+
+        var outbox = new PostgreSqlOutbox(DataSource, outboxOptions);
+        Assert.Single(await outbox.FindAsync(migration, ["1"]));
+    }
+
+    [Theory]
+    [InlineData("LegacyTable", "bad\"name")]
+    [InlineData("KeyColumn", "id; DROP")]
+    [InlineData("TriggerName", "")]
+    [InlineData("OutboxTable", "1outbox")]
+    [InlineData("Migration", "")]
+    public void ABadNameOrAnEmptyMigration_IsRefusedBeforeAnyDdl(string option, string value)
+    {
+        var options = TriggerOptions("legacy", "outbox");
+        typeof(PostgreSqlForwardSyncTriggerOptions).GetProperty(option)!.SetValue(options, value);
+
+        Assert.Throws<ArgumentException>(() => PostgreSqlForwardSyncTrigger.CreateScript(options));
+    }
+
+    [Fact]
+    public async Task EndToEnd_AnOldApiUpdateReachesTheNewApi_AndAnAsyncWriteBackNeverComesBack()
+    {
+        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada L', 1)");
+        string newTable = TestDatabase.UniqueTable("new");
+        PostgreSqlOutboxOptions outboxOptions = await OutboxAsync();
+        await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, TriggerOptions(legacy, outboxOptions.TableName));
+        var services = new ServiceCollection();
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o =>
+            {
+                o.WriteBackMode = WriteBackMode.Async;
+                o.ForwardSync = true;
+            })
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (legacy, PostgreSqlKeyType.Integer), DataSource)
+            .UsePostgreSqlOutbox(o => o.TableName = outboxOptions.TableName)
+            .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (newTable, true), DataSource)
+            .UsePostgreSqlAdvisoryLock(dataSource: DataSource)
+            .ConfigureOutbox(o => o.DispatchOnWrite = false);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+        var outbox = new PostgreSqlOutbox(DataSource, outboxOptions);
+        Assert.Equal("Ada", (await repository.GetAsync("1"))?.FirstName);
+        await dispatcher.DrainAsync();
+
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King', version = 2 WHERE id = 1");
+        await dispatcher.DrainAsync();
+        Assert.Equal(("Ada", "King", 2), Names(await repository.GetAsync("1")));
+
+        await repository.SaveAsync("1", Customer.Create("1", 3));
+        Assert.Equal(1, await dispatcher.RunOnceAsync());
+        Assert.Empty(await outbox.FindAsync(Migration, ["1"]));
+        Assert.Equal(
+            "First3 Last3",
+            await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{legacy}\" WHERE id = 1")
+        );
+    }
+
+    private static (string?, string?, int?) Names(Customer? customer) =>
+        (customer?.FirstName, customer?.LastName, customer?.Version);
+
+    private async Task<(string Legacy, PostgreSqlOutbox Outbox)> LegacyTableWithTriggerAsync()
+    {
+        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
+        return await TriggerAsync(legacy, "id");
+    }
+
+    private async Task<(string Legacy, PostgreSqlOutbox Outbox)> TriggerAsync(string legacy, string keyColumn)
+    {
+        PostgreSqlOutboxOptions outboxOptions = await OutboxAsync();
+        PostgreSqlForwardSyncTriggerOptions options = TriggerOptions(legacy, outboxOptions.TableName);
+        options.KeyColumn = keyColumn;
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options));
+        return (legacy, new PostgreSqlOutbox(DataSource, outboxOptions));
+    }
+
+    private async Task<PostgreSqlOutboxOptions> OutboxAsync()
+    {
+        PostgreSqlOutboxOptions options = OutboxTables.Options();
+        await PostgreSqlOutboxSchema.CreateAsync(DataSource, options);
+        options.CreateSchema = false;
+        return options;
+    }
+
+    private static PostgreSqlForwardSyncTriggerOptions TriggerOptions(string legacy, string outboxTable) =>
+        new()
+        {
+            LegacyTable = legacy,
+            Migration = Migration,
+            OutboxTable = outboxTable,
+        };
+
+    private static async Task<IReadOnlyList<OutboxItem>> ItemsAsync(PostgreSqlOutbox outbox, params string[] ids) =>
+        [.. (await outbox.FindAsync(Migration, ids)).Where(i => i.Kind == OutboxItemKind.ForwardSync)];
+}
