@@ -73,8 +73,45 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(target.Function)
             .Append('(')
             .Append(target.MigrationLiteral)
-            .Append(");\n");
+            .Append(");\n")
+            .Append(OrderScript(target));
         return script.ToString();
+    }
+
+    /// <summary>
+    /// The trigger that keeps a write-back from overwriting a later old-API write: a write-back carries the new store's
+    /// state as of its intent, and a forward sync item recorded after that intent (a greater sequence) means the row
+    /// holds a newer write, which must win. It runs before each row of a marked transaction is written, once the row
+    /// is locked (a legacy write still in flight has committed its item by then), and skips the row; the forward sync
+    /// then brings the new store up to the row.
+    /// </summary>
+    private static string OrderScript(TriggerTarget target)
+    {
+        string t = target.Outbox.Qualified;
+        int forwardSync = (int)OutboxItemKind.ForwardSync;
+        int writeBack = (int)OutboxItemKind.WriteBack;
+        return $$"""
+            CREATE OR REPLACE FUNCTION {{target.OrderFunction}}() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$
+            DECLARE
+                entity text;
+            BEGIN
+                IF current_setting('{{WriteBackMark.Setting}}', true) IS DISTINCT FROM 'on' THEN
+                    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+                END IF;
+                entity := CASE WHEN TG_OP = 'DELETE' THEN OLD.{{target.Key}} ELSE NEW.{{target.Key}} END::text;
+                IF EXISTS (SELECT FROM {{t}} AS f WHERE f.migration = TG_ARGV[0] AND f.kind = {{forwardSync}}
+                    AND f.entity_id = entity AND f.sequence > coalesce((SELECT w.sequence FROM {{t}} AS w
+                        WHERE w.migration = TG_ARGV[0] AND w.kind = {{writeBack}} AND w.entity_id = entity), 0)) THEN
+                    RETURN NULL;
+                END IF;
+                RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+            END
+            $lazymigrate$;
+            DROP TRIGGER IF EXISTS {{target.OrderTrigger}} ON {{target.Legacy.Qualified}};
+            CREATE TRIGGER {{target.OrderTrigger}} BEFORE INSERT OR UPDATE OR DELETE ON {{target.Legacy.Qualified}}
+                FOR EACH ROW EXECUTE FUNCTION {{target.OrderFunction}}({{target.MigrationLiteral}});
+
+            """;
     }
 
     /// <summary>

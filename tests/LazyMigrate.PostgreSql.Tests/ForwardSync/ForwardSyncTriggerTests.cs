@@ -92,6 +92,49 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         Assert.Empty(await ItemsAsync(outbox, "a"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AWriteBack_OfAnEntityWrittenThroughTheOldApiAfterItsIntent_LeavesTheRowAsTheOldApiWroteIt(
+        bool oldApiLast
+    )
+    {
+        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            DataSource,
+            LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
+        );
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        var writeBack = new OutboxIntent(Migration, OutboxItemKind.WriteBack, "1", null, OutboxTables.T0);
+        if (oldApiLast)
+        {
+            await outbox.RecordAsync(writeBack);
+            await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
+        }
+        else
+        {
+            await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
+            await outbox.RecordAsync(writeBack);
+        }
+
+        await store.UpsertAsync(
+            "1",
+            new LegacyCustomer
+            {
+                Id = "1",
+                FullName = "Written Back",
+                Version = 2,
+            }
+        );
+        await store.DeleteAsync(oldApiLast ? "1" : "2");
+
+        string expected = oldApiLast ? "Ada King" : "Written Back";
+        Assert.Equal(
+            expected,
+            await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{legacy}\" WHERE id = 1")
+        );
+    }
+
     [Fact]
     public async Task TheScript_RunsAnyNumberOfTimes_AndCreateAsyncCreatesOnce()
     {
@@ -105,8 +148,9 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         await DataSource.ExecuteAsync(script);
         await DataSource.ExecuteAsync(script);
 
+        // The capture trigger, and the one that orders a write-back after a later old-API write.
         Assert.Equal(
-            1L,
+            2L,
             await DataSource.ScalarAsync<long>(
                 "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal",
                 $"\"{legacy}\""

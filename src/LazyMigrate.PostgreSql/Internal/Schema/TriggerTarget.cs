@@ -8,15 +8,20 @@ internal sealed class TriggerTarget
     /// <summary>The longest migration name an outbox row holds.</summary>
     private const int MaxMigrationLength = 200;
 
+    private const string OrderSuffix = "_order";
+
     private TriggerTarget(PostgreSqlForwardSyncTriggerOptions options)
     {
         Legacy = DocumentTableName.Of(options.LegacySchema, options.LegacyTable);
         Outbox = DocumentTableName.Of(options.OutboxSchema, options.OutboxTable);
         Key = PostgreSqlIdentifier.Quote(options.KeyColumn, "key column");
         Trigger = PostgreSqlIdentifier.Quote(options.TriggerName, "trigger");
-        Function =
-            $"{PostgreSqlIdentifier.Quote(Legacy.Schema, "schema")}."
-            + PostgreSqlIdentifier.Quote(PostgreSqlOutboxSchema.NameOf(Legacy, "_" + options.TriggerName), "function");
+        Function = FunctionName(options, "");
+        OrderTrigger = PostgreSqlIdentifier.Quote(
+            PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), OrderSuffix),
+            "trigger"
+        );
+        OrderFunction = FunctionName(options, OrderSuffix);
         MigrationLiteral = Literal(options.Migration);
     }
 
@@ -31,8 +36,26 @@ internal sealed class TriggerTarget
     /// <summary>Gets the trigger's function: one per legacy table and trigger, in the table's schema.</summary>
     public string Function { get; }
 
+    /// <summary>Gets the trigger that drops a write-back a later old-API write supersedes.</summary>
+    public string OrderTrigger { get; }
+
+    /// <summary>Gets the function of <see cref="OrderTrigger"/>.</summary>
+    public string OrderFunction { get; }
+
     /// <summary>Gets the migration name as an SQL string literal, the trigger's argument.</summary>
     public string MigrationLiteral { get; }
+
+    /// <summary>A function of the trigger, in the legacy table's schema: the table's name and the trigger's, cut to
+    /// fit.</summary>
+    private string FunctionName(PostgreSqlForwardSyncTriggerOptions options, string suffix) =>
+        $"{PostgreSqlIdentifier.Quote(Legacy.Schema, "schema")}."
+        + PostgreSqlIdentifier.Quote(
+            PostgreSqlOutboxSchema.NameOf(
+                Legacy,
+                "_" + options.TriggerName[..Math.Min(options.TriggerName.Length, 40)] + suffix
+            ),
+            "function"
+        );
 
     /// <exception cref="ArgumentException">A name is invalid, or the migration name empty or too long.</exception>
     public static TriggerTarget Of(PostgreSqlForwardSyncTriggerOptions options)
