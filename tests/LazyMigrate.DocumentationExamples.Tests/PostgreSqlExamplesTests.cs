@@ -90,4 +90,44 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
         );
         Assert.Equal(1L, await rows.ExecuteScalarAsync());
     }
+
+    [Fact]
+    public async Task ForwardSyncTrigger_RecordsEveryOldApiWriteOfTheLegacyTable()
+    {
+        string connectionString = await server.CreateDatabaseAsync();
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+        await PostgreSqlOutboxSchema.CreateAsync(dataSource);
+        await using (
+            NpgsqlCommand legacy = dataSource.CreateCommand(
+                "CREATE TABLE customers_v1 (id integer PRIMARY KEY, full_name text)"
+            )
+        )
+        {
+            await legacy.ExecuteNonQueryAsync();
+        }
+
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            dataSource,
+            new()
+            {
+                LegacyTable = "customers_v1", // the table the old API writes
+                KeyColumn = "id", // its key, as text, is the entity id
+                Migration = "LegacyCustomer->Customer", // the migration's name
+            }
+        );
+        string script = PostgreSqlForwardSyncTrigger.CreateScript(
+            new() { LegacyTable = "customers_v1", Migration = "LegacyCustomer->Customer" }
+        ); // the same DDL, for a DBA to run
+
+        await using (
+            NpgsqlCommand write = dataSource.CreateCommand("INSERT INTO customers_v1 VALUES (1, 'Ada Lovelace')")
+        )
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        var outbox = new PostgreSqlOutbox(dataSource, new());
+        Assert.Single(await outbox.FindAsync("LegacyCustomer->Customer", ["1"]));
+        Assert.Contains("CREATE TRIGGER", script, StringComparison.Ordinal);
+    }
 }
