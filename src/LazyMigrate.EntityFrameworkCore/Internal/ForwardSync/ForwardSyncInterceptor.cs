@@ -79,7 +79,7 @@ internal sealed class ForwardSyncInterceptor<TOld, TNew>(
         }
 
         string name = Recorder.MigrationName;
-        DateTimeOffset now = services.GetService<TimeProvider>()?.GetUtcNow() ?? DateTimeOffset.UtcNow;
+        DateTimeOffset now = (services.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
         foreach (string id in pending.KnownIds.Distinct(StringComparer.Ordinal))
         {
             var intent = new OutboxIntent(name, OutboxItemKind.ForwardSync, id, null, now);

@@ -55,10 +55,9 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
-            IReadOnlyDictionary<string, NewStoreRead<TNew>> current = lease
-                is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
-                ? read
-                : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
+            IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await LockedApply
+                .CurrentAsync(context, lease, ids, cancellationToken)
+                .ConfigureAwait(false);
             IReadOnlyList<OutboxItem> items = await context
                 .Stores.FindOutboxAsync(ids, cancellationToken)
                 .ConfigureAwait(false);

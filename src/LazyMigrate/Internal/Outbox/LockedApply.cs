@@ -64,4 +64,20 @@ internal static class LockedApply
                 }
             }
         );
+
+    /// <summary>
+    /// What the new store holds for the locked ids: a store-held lock read them under the lock already; otherwise they
+    /// are read now, under it (a provider's lease, or none without UseLock, knows nothing of the new store's state).
+    /// </summary>
+    public static async ValueTask<IReadOnlyDictionary<string, NewStoreRead<TNew>>> CurrentAsync<TOld, TNew>(
+        MigrationContext<TOld, TNew> context,
+        MigrationLease<TOld, TNew> lease,
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken
+    )
+        where TOld : class
+        where TNew : class =>
+        lease is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
+            ? read
+            : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
 }

@@ -47,12 +47,9 @@ internal sealed class WriteBackApplier<TOld, TNew>(
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
-            // A store-held lock read the ids under the lock; otherwise they are read now, under it (a provider's lease,
-            // or none without UseLock, knows nothing of the new store's current state).
-            IReadOnlyDictionary<string, NewStoreRead<TNew>> current = lease
-                is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
-                ? read
-                : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
+            IReadOnlyDictionary<string, NewStoreRead<TNew>> current = await LockedApply
+                .CurrentAsync(context, lease, ids, cancellationToken)
+                .ConfigureAwait(false);
             ids = await WithoutSupersededAsync(ids, result, cancellationToken).ConfigureAwait(false);
             if (context.Stores.WritesOldInBatches && ids.Count > 1)
             {
