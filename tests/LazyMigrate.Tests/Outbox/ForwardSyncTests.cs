@@ -259,6 +259,59 @@ public sealed class ForwardSyncTests
         Assert.Contains("forward sync off", dead.LastError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RecordWriteAsync_RunsTheLegacyWriteUnderTheEntitysLock_SoAPendingWriteBackCannotLandInBetween()
+    {
+        await using var harness = await _scenario.MigratedAsync();
+        await harness.Repository.SaveAsync(Id, Mapped(0) with { Email = "v2@example.com" });
+        bool? lockFree = null;
+
+        await Recorder(harness)
+            .RecordWriteAsync(
+                Id,
+                async ct =>
+                {
+                    // A dispatcher applying the pending write-back would need this lock now.
+                    await using IMigrationLockHandle? other = await Shared.Lock.TryAcquireAsync(
+                        MigrationHarness.LockKey(Id),
+                        TimeSpan.Zero,
+                        ct
+                    );
+                    lockFree = other is not null;
+                    Shared.Old.Seed(Id, LegacyWrite(1));
+                }
+            );
+        await harness.DrainAsync();
+
+        Assert.False(lockFree);
+        Assert.False(Shared.Lock.IsHeld(MigrationHarness.LockKey(Id)));
+        Assert.Equal(LegacyWrite(1), Shared.Old.Peek(Id));
+        Assert.Equal(harness.Mapper.Map(LegacyWrite(1)), await harness.Repository.GetAsync(Id));
+    }
+
+    [Fact]
+    public async Task RecordWriteAsync_RecordsTheChange_EvenWhenTheWriteThrows()
+    {
+        await using var harness = await _scenario.MigratedAsync();
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(async () =>
+            await Recorder(harness)
+                .RecordWriteAsync(
+                    Id,
+                    _ =>
+                    {
+                        // The write committed, and then its reply was lost.
+                        Shared.Old.Seed(Id, LegacyWrite(2));
+                        throw new TimeoutException("the commit's reply was lost");
+                    }
+                )
+        );
+        await harness.DrainAsync();
+
+        Assert.Equal("the commit's reply was lost", error.Message);
+        Assert.Equal(harness.Mapper.Map(LegacyWrite(2)), await harness.Repository.GetAsync(Id));
+    }
+
     [Theory]
     [InlineData(false, true, "ForwardSync needs UseLock")]
     [InlineData(true, false, "ForwardSync needs an outbox")]

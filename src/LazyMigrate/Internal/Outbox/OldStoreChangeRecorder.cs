@@ -13,7 +13,35 @@ internal sealed class OldStoreChangeRecorder<TOld, TNew>(MigrationContext<TOld, 
     public ValueTask RecordChangeAsync(string id, CancellationToken cancellationToken = default) =>
         RecordChangesAsync([id], cancellationToken);
 
-    public async ValueTask RecordChangesAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default)
+    public async ValueTask RecordWriteAsync(
+        string id,
+        Func<CancellationToken, ValueTask> write,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        List<string> ids = Validated([id]);
+        MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
+            .AcquireAsync(context, ids, forMigration: false, cancellationToken)
+            .ConfigureAwait(false);
+        await using (lease.ConfigureAwait(false))
+        {
+            try
+            {
+                await write(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Recorded whatever the write did: one whose commit reply was lost may have happened.
+                await RecordAsync(ids, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public ValueTask RecordChangesAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default) =>
+        RecordAsync(Validated(ids), cancellationToken);
+
+    private List<string> Validated(IEnumerable<string> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (!context.Options.ForwardSync)
@@ -29,6 +57,11 @@ internal sealed class OldStoreChangeRecorder<TOld, TNew>(MigrationContext<TOld, 
             context.Stores.ValidateOldId(id);
         }
 
+        return all;
+    }
+
+    private async ValueTask RecordAsync(List<string> all, CancellationToken cancellationToken)
+    {
         foreach (string id in all)
         {
             var intent = new OutboxIntent(
