@@ -11,7 +11,7 @@ public sealed record LegacyCustomer(string FullName, string Phone, int CreditLim
 
 /// <summary>
 /// The new model: the name split in two, the phone number in E.164 form. No id member: the new store keeps the id
-/// beside the entity (a shadow key in <see cref="CustomerDb"/>).
+/// beside the entity (a shadow key in the new database's <c>CustomerDb</c>).
 /// </summary>
 public sealed record Customer(string FirstName, string LastName, string Phone);
 

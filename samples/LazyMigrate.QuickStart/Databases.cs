@@ -9,28 +9,6 @@ using Npgsql;
 namespace LazyMigrate.QuickStart;
 
 /// <summary>
-/// The migration's view of the legacy table (SQLite): the columns the old model maps, by their names, and the
-/// table's key as a shadow property, since <see cref="LegacyCustomer"/> has no id member. <c>updated_at</c> is not
-/// mapped, so no write through this context ever touches it.
-/// </summary>
-public sealed class LegacyDb(DbContextOptions<LegacyDb> options) : DbContext(options)
-{
-    public DbSet<LegacyCustomer> Customers => Set<LegacyCustomer>();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.Entity<LegacyCustomer>(e =>
-        {
-            e.ToTable(LegacyTable.Name);
-            // The table assigns keys to the legacy application's inserts; LazyMigrate writes the key of the id.
-            e.Property<int>("Id").HasColumnName("id").ValueGeneratedNever();
-            e.HasKey("Id");
-            e.Property(c => c.FullName).HasColumnName("full_name");
-            e.Property(c => c.Phone).HasColumnName("phone");
-            e.Property(c => c.CreditLimit).HasColumnName("credit_limit");
-        });
-}
-
-/// <summary>
 /// The new database: the new customers table, keyed by a shadow property (the new model has no id member), and
 /// LazyMigrate's entries (claims and tombstones).
 /// </summary>
@@ -139,13 +117,7 @@ public abstract class SampleDatabase : IAsyncDisposable
         private readonly SynchronousNormal _synchronousNormal = new();
 
         public SqliteFiles() =>
-            Legacy = new LegacyTable(
-                () => new SqliteConnection(ConnectionString("legacy.db")),
-                LegacyTable.Name,
-                "INTEGER PRIMARY KEY AUTOINCREMENT",
-                "TEXT",
-                "CURRENT_TIMESTAMP"
-            );
+            Legacy = LegacyTable.OnSqlite(() => new SqliteConnection(ConnectionString("legacy.db")));
 
         public override string Description =>
             $"SQLite files {Path.Combine(_folder.FullName, "legacy.db")} and customers.db next to it";
@@ -213,13 +185,7 @@ public abstract class SampleDatabase : IAsyncDisposable
         {
             _connectionString = connectionString;
             _dataSource = NpgsqlDataSource.Create(connectionString);
-            Legacy = new LegacyTable(
-                _dataSource.CreateConnection,
-                $"{PostgresSchema}.{LegacyTable.Name}",
-                "serial PRIMARY KEY",
-                "timestamptz",
-                "now()"
-            );
+            Legacy = LegacyTable.OnPostgres(_dataSource.CreateConnection, PostgresSchema);
         }
 
         public override string Description =>

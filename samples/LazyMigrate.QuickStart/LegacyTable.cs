@@ -36,6 +36,16 @@ public sealed class LegacyTable(
 
     private const string Columns = "id, full_name, phone, credit_limit, CAST(updated_at AS text)";
 
+    /// <summary>The table in a SQLite database: the key is the rowid, timestamps are text.</summary>
+    public static LegacyTable OnSqlite(Func<DbConnection> openConnection) =>
+        new(openConnection, Name, "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "CURRENT_TIMESTAMP");
+
+    /// <summary>The table in a schema of a PostgreSQL database: the key from a sequence.</summary>
+    /// <param name="openConnection">Makes a connection to the database (not yet open).</param>
+    /// <param name="schema">The schema: a constant of the sample, never input.</param>
+    public static LegacyTable OnPostgres(Func<DbConnection> openConnection, string schema) =>
+        new(openConnection, $"{schema}.{Name}", "serial PRIMARY KEY", "timestamptz", "now()");
+
     /// <summary>
     /// Creates the table as the legacy team did, with plain DDL, and seeds <paramref name="records"/> customers in one
     /// transaction; the table gives them the keys 1 to <paramref name="records"/>.
@@ -77,21 +87,70 @@ public sealed class LegacyTable(
     /// <summary>
     /// The legacy application's read of one customer, every column; <see langword="null"/> when absent.
     /// </summary>
-    public async Task<LegacyRow?> FindAsync(string id)
+    public Task<LegacyRow?> FindAsync(string id) =>
+        FindAsync(int.Parse(id, NumberStyles.None, CultureInfo.InvariantCulture));
+
+    /// <inheritdoc cref="FindAsync(string)"/>
+    public async Task<LegacyRow?> FindAsync(int id, CancellationToken cancellationToken = default)
     {
-        await using DbConnection connection = await OpenAsync();
+        await using DbConnection connection = await OpenAsync(cancellationToken);
         await using DbCommand select = Command(connection, $"SELECT {Columns} FROM {table} WHERE id = @id");
-        Parameter(select, "id", int.Parse(id, NumberStyles.None, CultureInfo.InvariantCulture));
-        await using DbDataReader row = await select.ExecuteReaderAsync();
-        return await row.ReadAsync()
-            ? new LegacyRow(
-                row.GetInt32(0),
-                row.GetString(1),
-                row.IsDBNull(2) ? null : row.GetString(2),
-                row.GetInt32(3),
-                row.IsDBNull(4) ? null : row.GetString(4)
-            )
-            : null;
+        Parameter(select, "id", id);
+        await using DbDataReader row = await select.ExecuteReaderAsync(cancellationToken);
+        return await row.ReadAsync(cancellationToken) ? Row(row) : null;
+    }
+
+    /// <summary>
+    /// The legacy application's page of customers: at most <paramref name="limit"/> rows with a key past
+    /// <paramref name="after"/>, in key order.
+    /// </summary>
+    public async Task<List<LegacyRow>> ListAsync(int after, int limit, CancellationToken cancellationToken = default)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken);
+        await using DbCommand select = Command(
+            connection,
+            $"SELECT {Columns} FROM {table} WHERE id > @after ORDER BY id LIMIT @limit"
+        );
+        Parameter(select, "after", after);
+        Parameter(select, "limit", limit);
+        await using DbDataReader rows = await select.ExecuteReaderAsync(cancellationToken);
+        var page = new List<LegacyRow>();
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            page.Add(Row(rows));
+        }
+
+        return page;
+    }
+
+    /// <summary>
+    /// The legacy application's save of a customer under its key: inserted when absent, else every mapped column
+    /// replaced; <c>updated_at</c> is set to now either way.
+    /// </summary>
+    public async Task UpsertAsync(int id, LegacyCustomer customer, CancellationToken cancellationToken = default)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken);
+        await using DbCommand upsert = Command(
+            connection,
+            $"INSERT INTO {table} (id, full_name, phone, credit_limit, updated_at) "
+                + $"VALUES (@id, @full_name, @phone, @credit_limit, {now}) ON CONFLICT (id) DO UPDATE SET "
+                + "full_name = excluded.full_name, phone = excluded.phone, credit_limit = excluded.credit_limit, "
+                + $"updated_at = {now}"
+        );
+        Parameter(upsert, "id", id);
+        Parameter(upsert, "full_name", customer.FullName);
+        Parameter(upsert, "phone", customer.Phone);
+        Parameter(upsert, "credit_limit", customer.CreditLimit);
+        await upsert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The legacy application's delete of a customer; <see langword="false"/> when it was absent.</summary>
+    public async Task<bool> DeleteAsync(int id, CancellationToken cancellationToken = default)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken);
+        await using DbCommand delete = Command(connection, $"DELETE FROM {table} WHERE id = @id");
+        Parameter(delete, "id", id);
+        return await delete.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
     /// <summary>
@@ -133,12 +192,21 @@ public sealed class LegacyTable(
         return ids;
     }
 
-    private async Task<DbConnection> OpenAsync()
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         DbConnection connection = openConnection();
-        await connection.OpenAsync();
+        await connection.OpenAsync(cancellationToken);
         return connection;
     }
+
+    private static LegacyRow Row(DbDataReader row) =>
+        new(
+            row.GetInt32(0),
+            row.GetString(1),
+            row.IsDBNull(2) ? null : row.GetString(2),
+            row.GetInt32(3),
+            row.IsDBNull(4) ? null : row.GetString(4)
+        );
 
     private static async Task ExecuteAsync(DbConnection connection, string sql)
     {

@@ -36,7 +36,7 @@ public interface IOldStoreChangeRecorder<TOld, TNew>
     /// later forward sync under the lock.
     /// </summary>
     /// <param name="id">The entity id.</param>
-    /// <param name="write">The legacy write (an insert, update or delete of the entity's record in the old store).</param>
+    /// <param name="write">The legacy write: an insert, update or delete of the entity's old-store record.</param>
     /// <param name="cancellationToken">The cancellation token, passed to <paramref name="write"/>.</param>
     /// <returns>A task that completes once the write has run and its change is durable in the outbox.</returns>
     /// <remarks>

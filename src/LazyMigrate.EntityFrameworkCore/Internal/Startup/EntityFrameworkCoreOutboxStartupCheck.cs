@@ -48,7 +48,7 @@ internal sealed class EntityFrameworkCoreOutboxStartupCheck<TContext>(string mig
                 await context
                     .Set<LazyMigrateOutboxItem>()
                     .AsNoTracking()
-                    .Take(0)
+                    .Where(_ => false)
                     .ToListAsync(cancellationToken)
                     .ConfigureAwait(false);
             }

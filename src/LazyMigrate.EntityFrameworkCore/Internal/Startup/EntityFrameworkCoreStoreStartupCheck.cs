@@ -57,13 +57,19 @@ internal sealed class EntityFrameworkCoreStoreStartupCheck<TContext, TEntity, TK
         {
             try
             {
-                await set(context).AsNoTracking().Take(0).ToListAsync(cancellationToken).ConfigureAwait(false);
+                // A query that reads the columns and returns no row; Take(0) would too, with EF Core's warning of a
+                // row limit without an order at every start.
+                await set(context)
+                    .AsNoTracking()
+                    .Where(_ => false)
+                    .ToListAsync(cancellationToken)
+                    .ConfigureAwait(false);
                 if (needsEntries)
                 {
                     await context
                         .Set<LazyMigrateEntry>()
                         .AsNoTracking()
-                        .Take(0)
+                        .Where(_ => false)
                         .ToListAsync(cancellationToken)
                         .ConfigureAwait(false);
                 }

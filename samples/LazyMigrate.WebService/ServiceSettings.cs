@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace LazyMigrate.WebService;
+
+/// <summary>
+/// The service's command line, read from the host's configuration (so <c>--postgres "..."</c> and
+/// <c>--write-back async</c> work beside <c>--urls</c>): where the databases are and how the migration writes back.
+/// </summary>
+public sealed record ServiceSettings(
+    string? Postgres,
+    WriteBackMode WriteBack,
+    string DataFolder,
+    int Records,
+    bool Reset,
+    TimeSpan PollInterval
+)
+{
+    /// <summary>The address the service binds unless <c>--urls</c> says otherwise: loopback only.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>Reads the settings; a value that does not parse fails the start, naming the option.</summary>
+    /// <exception cref="ArgumentException">An option's value is invalid.</exception>
+    public static ServiceSettings From(IConfiguration configuration) =>
+        new(
+            configuration["postgres"],
+            configuration["write-back"]?.ToLowerInvariant() switch
+            {
+                null or "sync" => WriteBackMode.Sync,
+                "async" => WriteBackMode.Async,
+                string other => throw new ArgumentException($"--write-back must be sync or async, not '{other}'"),
+            },
+            configuration["data"] ?? Path.Combine(Environment.CurrentDirectory, "lazymigrate-webservice-data"),
+            Positive(configuration, "records", 3_000),
+            bool.TryParse(configuration["reset"], out bool reset) && reset,
+            TimeSpan.FromMilliseconds(Positive(configuration, "poll-interval-ms", 100))
+        );
+
+    private static int Positive(IConfiguration configuration, string option, int defaultValue) =>
+        configuration[option] switch
+        {
+            null => defaultValue,
+            string text
+                when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0 =>
+                value,
+            string text => throw new ArgumentException($"--{option} must be a positive integer, not '{text}'"),
+        };
+}
