@@ -9,8 +9,11 @@ namespace LazyMigrate.WebService;
 /// </summary>
 public interface ILegacyWrites
 {
-    /// <summary>Runs the legacy write of customer <paramref name="id"/>, and whatever records it.</summary>
-    Task WriteAsync(int id, Func<CancellationToken, Task> write, CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs the legacy write of customer <paramref name="id"/>, and whatever records it; the write returns whether it
+    /// changed the row (a delete of an absent row did not), and so does this.
+    /// </summary>
+    Task<bool> WriteAsync(int id, Func<CancellationToken, Task<bool>> write, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -19,8 +22,11 @@ public interface ILegacyWrites
 /// </summary>
 public sealed class CapturedByTrigger : ILegacyWrites
 {
-    public Task WriteAsync(int id, Func<CancellationToken, Task> write, CancellationToken cancellationToken) =>
-        write(cancellationToken);
+    public Task<bool> WriteAsync(
+        int id,
+        Func<CancellationToken, Task<bool>> write,
+        CancellationToken cancellationToken
+    ) => write(cancellationToken);
 }
 
 /// <summary>
@@ -29,7 +35,11 @@ public sealed class CapturedByTrigger : ILegacyWrites
 /// </summary>
 public sealed class RecordedByTheLegacyCode(IOldStoreChangeRecorder<LegacyCustomer, Customer> recorder) : ILegacyWrites
 {
-    public Task WriteAsync(int id, Func<CancellationToken, Task> write, CancellationToken cancellationToken) =>
+    public Task<bool> WriteAsync(
+        int id,
+        Func<CancellationToken, Task<bool>> write,
+        CancellationToken cancellationToken
+    ) =>
         recorder
             .RecordWriteAsync(id.ToString(CultureInfo.InvariantCulture), async ct => await write(ct), cancellationToken)
             .AsTask();

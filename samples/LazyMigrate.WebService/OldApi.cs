@@ -43,7 +43,15 @@ public static class OldApi
                     );
                 }
 
-                await writes.WriteAsync(id, c => legacy.UpsertAsync(id, customer, c), ct);
+                await writes.WriteAsync(
+                    id,
+                    async c =>
+                    {
+                        await legacy.UpsertAsync(id, customer, c);
+                        return true;
+                    },
+                    ct
+                );
                 return Results.NoContent();
             }
         );
@@ -52,8 +60,8 @@ public static class OldApi
             "/{id:int}",
             async (int id, LegacyTable legacy, ILegacyWrites writes, CancellationToken ct) =>
             {
-                bool deleted = false;
-                await writes.WriteAsync(id, async c => deleted = await legacy.DeleteAsync(id, c), ct);
+                // A delete that found no row changed nothing: there is nothing to record.
+                bool deleted = await writes.WriteAsync(id, c => legacy.DeleteAsync(id, c), ct);
                 return deleted ? Results.NoContent() : Results.NotFound();
             }
         );

@@ -32,25 +32,29 @@ public interface IOldStoreChangeRecorder<TOld, TNew>
     /// Runs a legacy write of one entity under the entity's migration lock and records the change before the lock is
     /// released, so that no write-back of the entity is applied between the write and its record. Use it where the
     /// legacy code can wrap its write: a write-back applied just as an unwrapped legacy write commits can still copy
-    /// the older new-API state over it (the limit docs/forward-sync.md describes), since the dispatcher checks for a
-    /// later forward sync under the lock.
+    /// the older new-API state over it, since the dispatcher checks for a later forward sync under the lock.
     /// </summary>
     /// <param name="id">The entity id.</param>
-    /// <param name="write">The legacy write: an insert, update or delete of the entity's old-store record.</param>
+    /// <param name="write">
+    /// The legacy write (an insert, update or delete of the entity's old-store record), returning whether it changed
+    /// the record: a delete that found no row returns <see langword="false"/>, and nothing is recorded.
+    /// </param>
     /// <param name="cancellationToken">The cancellation token, passed to <paramref name="write"/>.</param>
-    /// <returns>A task that completes once the write has run and its change is durable in the outbox.</returns>
+    /// <returns>What <paramref name="write"/> returned, once its change (if any) is durable in the outbox.</returns>
     /// <remarks>
-    /// The change is recorded even when <paramref name="write"/> throws, since a write whose commit reply was lost may
-    /// have happened; recording an unchanged entity costs a read of both stores and nothing else. The exception then
+    /// A write that changed nothing must not be recorded: a forward sync recorded after a pending write-back wins over
+    /// it, and would copy the old store's state (say, a row the write-back has not yet inserted: none) over the newer
+    /// new-API write. A write that throws is recorded all the same, since one whose commit reply was lost may have
+    /// happened, and recording an entity that did not change costs a read of both stores; the exception then
     /// propagates.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The migration has forward sync off.</exception>
     /// <exception cref="InvalidEntityIdException">The old store cannot key an entity on the id.</exception>
     /// <exception cref="MigrationLockTimeoutException">The lock was not acquired within the lock timeout; the write
     /// did not run.</exception>
-    ValueTask RecordWriteAsync(
+    ValueTask<bool> RecordWriteAsync(
         string id,
-        Func<CancellationToken, ValueTask> write,
+        Func<CancellationToken, ValueTask<bool>> write,
         CancellationToken cancellationToken = default
     );
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Text;
+using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.PostgreSql.Tests.Outbox;
 
@@ -25,7 +25,7 @@ internal sealed class CrashHostProcess : IDisposable
     private CrashHostProcess(string point, IEnumerable<string> arguments)
     {
         _point = point;
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(DotnetHost.Path)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -139,10 +139,4 @@ internal sealed class CrashHostProcess : IDisposable
             )
         );
     }
-
-    /// <summary>The dotnet host running this test, which runs the child's dll too.</summary>
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host
-            ? host
-            : Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "../../../dotnet"));
 }

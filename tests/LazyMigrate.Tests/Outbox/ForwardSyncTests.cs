@@ -279,6 +279,7 @@ public sealed class ForwardSyncTests
                     );
                     lockFree = other is not null;
                     Shared.Old.Seed(Id, LegacyWrite(1));
+                    return true;
                 }
             );
         await harness.DrainAsync();
@@ -294,22 +295,35 @@ public sealed class ForwardSyncTests
     {
         await using var harness = await _scenario.MigratedAsync();
 
+        ValueTask<bool> CommittedButTheReplyWasLost(CancellationToken _)
+        {
+            Shared.Old.Seed(Id, LegacyWrite(2));
+            throw new TimeoutException("the commit's reply was lost");
+        }
+
         var error = await Assert.ThrowsAsync<TimeoutException>(async () =>
-            await Recorder(harness)
-                .RecordWriteAsync(
-                    Id,
-                    _ =>
-                    {
-                        // The write committed, and then its reply was lost.
-                        Shared.Old.Seed(Id, LegacyWrite(2));
-                        throw new TimeoutException("the commit's reply was lost");
-                    }
-                )
+            await Recorder(harness).RecordWriteAsync(Id, CommittedButTheReplyWasLost)
         );
         await harness.DrainAsync();
 
         Assert.Equal("the commit's reply was lost", error.Message);
         Assert.Equal(harness.Mapper.Map(LegacyWrite(2)), await harness.Repository.GetAsync(Id));
+    }
+
+    [Fact]
+    public async Task RecordWriteAsync_RecordsNothing_ForAWriteThatChangedNothing_SoAPendingWriteBackStillLands()
+    {
+        await using var harness = await _scenario.MigratedAsync();
+        NewCustomer saved = Mapped(0) with { Email = "v2@example.com" };
+        await harness.Repository.SaveAsync(Id, saved);
+
+        // The legacy code deleted a row that was not there: nothing changed, so nothing supersedes the write-back.
+        bool changed = await Recorder(harness).RecordWriteAsync(Id, _ => ValueTask.FromResult(false));
+        await harness.DrainAsync();
+
+        Assert.False(changed);
+        Assert.Equal(saved, await harness.Repository.GetAsync(Id));
+        Assert.Equal(harness.Mapper.MapBack(saved), Shared.Old.Peek(Id));
     }
 
     [Theory]

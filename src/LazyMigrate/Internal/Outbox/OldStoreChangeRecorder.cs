@@ -13,9 +13,9 @@ internal sealed class OldStoreChangeRecorder<TOld, TNew>(MigrationContext<TOld, 
     public ValueTask RecordChangeAsync(string id, CancellationToken cancellationToken = default) =>
         RecordChangesAsync([id], cancellationToken);
 
-    public async ValueTask RecordWriteAsync(
+    public async ValueTask<bool> RecordWriteAsync(
         string id,
-        Func<CancellationToken, ValueTask> write,
+        Func<CancellationToken, ValueTask<bool>> write,
         CancellationToken cancellationToken = default
     )
     {
@@ -26,15 +26,24 @@ internal sealed class OldStoreChangeRecorder<TOld, TNew>(MigrationContext<TOld, 
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
+            bool changed;
             try
             {
-                await write(cancellationToken).ConfigureAwait(false);
+                changed = await write(cancellationToken).ConfigureAwait(false);
             }
-            finally
+            catch
             {
-                // Recorded whatever the write did: one whose commit reply was lost may have happened.
+                // Recorded all the same: a write whose commit reply was lost may have happened.
+                await RecordAsync(ids, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            if (changed)
+            {
                 await RecordAsync(ids, CancellationToken.None).ConfigureAwait(false);
             }
+
+            return changed;
         }
     }
 
