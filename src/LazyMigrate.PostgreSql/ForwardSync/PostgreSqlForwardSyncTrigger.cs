@@ -14,7 +14,10 @@ namespace LazyMigrate.PostgreSql;
 /// The DDL is a script for teams whose DBAs run DDL (<see cref="CreateScript"/>), and the call that runs it
 /// (<see cref="CreateAsync"/>). Installing it needs the right to create a function in the legacy table's schema and a
 /// trigger on the table; the legacy application's role then needs <c>INSERT</c> and <c>UPDATE</c> on the outbox and
-/// <c>USAGE</c> on its sequence, since the trigger runs as the writer.
+/// <c>USAGE</c> on its sequence, since the trigger runs as the writer. With
+/// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> the trigger also marks the new store's row stale, so
+/// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and the
+/// table must exist (with its <c>stale</c> column) before the script runs.
 /// </remarks>
 public static class PostgreSqlForwardSyncTrigger
 {
@@ -33,7 +36,18 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(target.Outbox.Qualified)
             .Append(", in the write's transaction")
             .Append(target.NewStore is null ? "" : ", and marked stale in " + target.NewStore.Qualified)
-            .Append(".\n")
+            .Append(".\n");
+        if (target.NewStore is not null)
+        {
+            // A function's body is resolved when it runs: without this, a missing table would fail legacy writes.
+            script
+                .Append("-- The new store's table must be there, with its stale column (fails here otherwise).\n")
+                .Append("SELECT stale FROM ")
+                .Append(target.NewStore.Qualified)
+                .Append(" WHERE false;\n");
+        }
+
+        script
             .Append("CREATE OR REPLACE FUNCTION ")
             .Append(target.Function)
             .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$")
