@@ -16,8 +16,8 @@ namespace LazyMigrate.PostgreSql;
 /// trigger on the table; the legacy application's role then needs <c>INSERT</c> and <c>UPDATE</c> on the outbox and
 /// <c>USAGE</c> on its sequence, since the trigger runs as the writer. With
 /// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> the trigger also marks the new store's row stale, so
-/// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and the
-/// table must exist (with its <c>stale</c> column) before the script runs.
+/// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and
+/// the table must exist (with its <c>stale</c> column) before the script runs.
 /// </remarks>
 public static class PostgreSqlForwardSyncTrigger
 {
