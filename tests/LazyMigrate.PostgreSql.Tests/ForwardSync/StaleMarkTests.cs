@@ -126,15 +126,22 @@ public sealed class StaleMarkTests(PostgresServer server)
         Assert.NotNull(await setup.Repository.GetAsync("1"));
         await setup.Dispatcher.DrainAsync();
 
+        // A Sync write-back is written by the save, an Async one by the dispatcher's next batch; nothing after it.
         await setup.Repository.SaveAsync("1", Customer.Create("1", 3));
-        await setup.Dispatcher.DrainAsync();
+        if (mode == WriteBackMode.Async)
+        {
+            Assert.Equal(1, await setup.Dispatcher.RunOnceAsync());
+        }
 
         Assert.Equal(
             "First3 Last3",
             await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{setup.Legacy}\" WHERE id = 1")
         );
         Assert.False(await setup.StaleAsync("1"));
-        Assert.Empty(await setup.Outbox.FindAsync(Migration, ["1"]));
+        Assert.DoesNotContain(
+            await setup.Outbox.FindAsync(Migration, ["1"]),
+            i => i.Kind == OutboxItemKind.ForwardSync
+        );
     }
 
     [Fact]
