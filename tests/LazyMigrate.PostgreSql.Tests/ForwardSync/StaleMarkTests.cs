@@ -209,6 +209,42 @@ public sealed class StaleMarkTests(PostgresServer server)
         Assert.Equal(("Ada", "King", 2), Names(await setup.Repository.GetAsync("1")));
     }
 
+    [Theory]
+    [InlineData(PostgreSqlKeyType.Integer, "integer")]
+    [InlineData(PostgreSqlKeyType.Uuid, "uuid")]
+    [InlineData(PostgreSqlKeyType.Text, "text")]
+    public async Task TheTriggersUpdate_FindsTheNewRowByItsPrimaryKey(PostgreSqlKeyType keyType, string sqlType)
+    {
+        string newTable = TestDatabase.UniqueTable("new");
+        await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(DataSource, new() { TableName = newTable });
+        string script = PostgreSqlForwardSyncTrigger.CreateScript(
+            new()
+            {
+                LegacyTable = "legacy",
+                Migration = Migration,
+                NewStoreTable = newTable,
+            }
+        );
+
+        // The function's statement, with the legacy row's key as a parameter of the key column's type.
+        string update = script
+            .Split('\n')
+            .Select(line => line.Trim())
+            .First(line => line.StartsWith("UPDATE ", StringComparison.Ordinal))
+            .TrimEnd(';')
+            .Replace("OLD.\"id\"", $"$1::{sqlType}", StringComparison.Ordinal);
+        object key = keyType switch
+        {
+            PostgreSqlKeyType.Integer => 1,
+            PostgreSqlKeyType.Uuid => Guid.NewGuid(),
+            _ => "a",
+        };
+        string plan = await DataSource.ExplainAsync(update, new NpgsqlParameter { Value = key });
+
+        Assert.Contains($"Index Scan using {newTable}_pkey", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", plan, StringComparison.Ordinal);
+    }
+
     private static (string?, string?, int?) Names(Customer? customer) =>
         (customer?.FirstName, customer?.LastName, customer?.Version);
 
