@@ -20,8 +20,11 @@ CREATE TABLE IF NOT EXISTS "public"."customer" (
     payload    jsonb,                                 -- the entity, as System.Text.Json writes it; NULL in a tombstone
     deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again
     updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write
+    stale      boolean NOT NULL DEFAULT false,        -- (new store) written through the old API since; set by the capture trigger
     CHECK (deleted OR payload IS NOT NULL)
 );
+-- A table created by an earlier version gets the column (no rewrite: the default is a constant).
+ALTER TABLE "public"."customer" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false;
 
 -- The old store, in a schema of its own (created unless it exists, without needing CREATE on the database then).
 -- LazyMigrate document table "migration"."legacy_customer": one row per entity id.
@@ -37,8 +40,11 @@ CREATE TABLE IF NOT EXISTS "migration"."legacy_customer" (
     payload    jsonb,                                 -- the entity, as System.Text.Json writes it; NULL in a tombstone
     deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again
     updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write
+    stale      boolean NOT NULL DEFAULT false,        -- (new store) written through the old API since; set by the capture trigger
     CHECK (deleted OR payload IS NOT NULL)
 );
+-- A table created by an earlier version gets the column (no rewrite: the default is a constant).
+ALTER TABLE "migration"."legacy_customer" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false;
 
 -- The outbox of every migration (PostgreSqlOutboxOptions: the default schema and table), in the new store's database.
 -- LazyMigrate outbox "public"."lazymigrate_outbox": one item per (migration, kind, entity id), deleted once applied.

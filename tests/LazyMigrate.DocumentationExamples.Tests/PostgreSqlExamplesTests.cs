@@ -130,4 +130,51 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
         Assert.Single(await outbox.FindAsync("LegacyCustomer->Customer", ["1"]));
         Assert.Contains("CREATE TRIGGER", script, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ForwardSyncTrigger_MarksTheNewStoresRowStale()
+    {
+        string connectionString = await server.CreateDatabaseAsync();
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+        await PostgreSqlOutboxSchema.CreateAsync(dataSource);
+        await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(dataSource);
+        await using (
+            NpgsqlCommand legacy = dataSource.CreateCommand(
+                "CREATE TABLE customers_v1 (id integer PRIMARY KEY, full_name text)"
+            )
+        )
+        {
+            await legacy.ExecuteNonQueryAsync();
+        }
+
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            dataSource,
+            new()
+            {
+                LegacyTable = "customers_v1",
+                Migration = "LegacyCustomer->Customer",
+                NewStoreTable = "customer", // the new store's table (NewStoreSchema: "public"), in the same database
+            }
+        );
+
+        var newStore = new PostgreSqlNewStore<Customer>(dataSource);
+        await newStore.UpsertAsync("1", new Customer("Ada", "Lovelace", "(555) 010-0001"));
+        await using (
+            NpgsqlCommand write = dataSource.CreateCommand(
+                "INSERT INTO customers_v1 VALUES (1, 'Ada King'), (2, 'Grace Hopper') "
+                    + "ON CONFLICT (id) DO UPDATE SET full_name = EXCLUDED.full_name"
+            )
+        )
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        await using (NpgsqlCommand update = dataSource.CreateCommand("UPDATE customers_v1 SET full_name = 'Ada K'"))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        Assert.True((await newStore.FindAsync("1")).IsStale);
+        Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync("2")).State);
+    }
 }

@@ -36,7 +36,13 @@ public sealed class SchemaTests(PostgresServer server)
         }
 
         Assert.Equal(
-            ["id text NO C", "payload jsonb YES", "deleted boolean NO", "updated_at timestamp with time zone NO"],
+            [
+                "id text NO C",
+                "payload jsonb YES",
+                "deleted boolean NO",
+                "updated_at timestamp with time zone NO",
+                "stale boolean NO",
+            ],
             columns
         );
         Assert.Equal(

@@ -14,7 +14,10 @@ namespace LazyMigrate.PostgreSql;
 /// The DDL is a script for teams whose DBAs run DDL (<see cref="CreateScript"/>), and the call that runs it
 /// (<see cref="CreateAsync"/>). Installing it needs the right to create a function in the legacy table's schema and a
 /// trigger on the table; the legacy application's role then needs <c>INSERT</c> and <c>UPDATE</c> on the outbox and
-/// <c>USAGE</c> on its sequence, since the trigger runs as the writer.
+/// <c>USAGE</c> on its sequence, since the trigger runs as the writer. With
+/// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> the trigger also marks the new store's row stale, so
+/// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and
+/// the table must exist (with its <c>stale</c> column) before the script runs.
 /// </remarks>
 public static class PostgreSqlForwardSyncTrigger
 {
@@ -25,42 +28,31 @@ public static class PostgreSqlForwardSyncTrigger
     public static string CreateScript(PostgreSqlForwardSyncTriggerOptions options)
     {
         var target = TriggerTarget.Of(options);
-        var o = new OutboxStatements(target.Outbox);
-        string forwardSync = ((int)OutboxItemKind.ForwardSync).ToString(
-            System.Globalization.CultureInfo.InvariantCulture
-        );
-        string Record(string row) =>
-            $"        {o.InsertInto}\n"
-            + $"        VALUES (TG_ARGV[0], {forwardSync}, {row}.{target.Key}::text, 1, NULL, clock_timestamp(), 0, "
-            + "clock_timestamp(), false)\n"
-            + $"        {o.RecordConflict};\n";
         var script = new StringBuilder();
         script
             .Append("-- LazyMigrate forward sync: every row written to ")
             .Append(target.Legacy.Qualified)
             .Append(" through the old API is recorded in ")
             .Append(target.Outbox.Qualified)
-            .Append(", in the write's transaction.\n")
+            .Append(", in the write's transaction")
+            .Append(target.NewStore is null ? "" : ", and marked stale in " + target.NewStore.Qualified)
+            .Append(".\n");
+        if (target.NewStore is not null)
+        {
+            // A function's body is resolved when it runs: without this, a missing table would fail legacy writes.
+            script
+                .Append("-- The new store's table must be there, with its stale column (fails here otherwise).\n")
+                .Append("SELECT stale FROM ")
+                .Append(target.NewStore.Qualified)
+                .Append(" WHERE false;\n");
+        }
+
+        script
             .Append("CREATE OR REPLACE FUNCTION ")
             .Append(target.Function)
-            .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$\nBEGIN\n")
-            .Append(
-                "    -- A write-back by LazyMigrate marks its transaction: it is not a write through the old API.\n"
-            )
-            .Append("    IF current_setting('")
-            .Append(WriteBackMark.Setting)
-            .Append("', true) = 'on' THEN\n        RETURN NULL;\n    END IF;\n")
-            .Append("    -- The database's clock, the one time the outbox reads it: a trigger has no other.\n")
-            .Append("    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n")
-            .Append(Record("OLD"))
-            .Append("    END IF;\n")
-            .Append("    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.")
-            .Append(target.Key)
-            .Append(" IS DISTINCT FROM OLD.")
-            .Append(target.Key)
-            .Append(") THEN\n")
-            .Append(Record("NEW"))
-            .Append("    END IF;\n    RETURN NULL;\nEND\n$lazymigrate$;\n")
+            .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$")
+            .Append(FunctionBody(target))
+            .Append("$lazymigrate$;\n")
             .Append("DROP TRIGGER IF EXISTS ")
             .Append(target.Trigger)
             .Append(" ON ")
@@ -76,6 +68,56 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(");\n")
             .Append(OrderScript(target));
         return script.ToString();
+    }
+
+    /// <summary>
+    /// The body of the capture trigger's function, between its dollar quotes: what <c>pg_proc.prosrc</c> holds once
+    /// the script ran, which tells <see cref="CreateAsync"/> whether the function is up to date.
+    /// </summary>
+    private static string FunctionBody(TriggerTarget target)
+    {
+        var o = new OutboxStatements(target.Outbox);
+        string forwardSync = ((int)OutboxItemKind.ForwardSync).ToString(
+            System.Globalization.CultureInfo.InvariantCulture
+        );
+        string Record(string row) =>
+            $"        {o.InsertInto}\n"
+            + $"        VALUES (TG_ARGV[0], {forwardSync}, {row}.{target.Key}::text, 1, NULL, clock_timestamp(), 0, "
+            + "clock_timestamp(), false)\n"
+            + $"        {o.RecordConflict};\n"
+            + (
+                target.NewStore is null
+                    ? ""
+                    : $"        UPDATE {target.NewStore.Qualified} SET stale = true "
+                        + $"WHERE id = {row}.{target.Key}::text AND NOT stale;\n"
+            );
+        var body = new StringBuilder();
+        body.Append("\nBEGIN\n")
+            .Append(
+                "    -- A write-back by LazyMigrate marks its transaction: it is not a write through the old API.\n"
+            )
+            .Append("    IF current_setting('")
+            .Append(WriteBackMark.Setting)
+            .Append("', true) = 'on' THEN\n        RETURN NULL;\n    END IF;\n")
+            .Append("    -- The database's clock, the one time the outbox reads it: a trigger has no other.\n");
+        if (target.NewStore is not null)
+        {
+            body.Append(
+                "    -- The new store's row, if it holds the id, is marked stale: its next read syncs it first.\n"
+            );
+        }
+
+        return body.Append("    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n")
+            .Append(Record("OLD"))
+            .Append("    END IF;\n")
+            .Append("    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.")
+            .Append(target.Key)
+            .Append(" IS DISTINCT FROM OLD.")
+            .Append(target.Key)
+            .Append(") THEN\n")
+            .Append(Record("NEW"))
+            .Append("    END IF;\n    RETURN NULL;\nEND\n")
+            .ToString();
     }
 
     /// <summary>
@@ -115,13 +157,15 @@ public static class PostgreSqlForwardSyncTrigger
     }
 
     /// <summary>
-    /// Creates the trigger if the legacy table does not have it: one query when it does (no DDL privilege needed then),
-    /// otherwise the script in a transaction, serialized across instances by an advisory lock.
+    /// Creates the trigger if the legacy table does not have it, or replaces its function when the options changed
+    /// (<see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> set on a trigger created without it): one query
+    /// when it is up to date (no DDL privilege needed then), otherwise the script in a transaction, serialized across
+    /// instances by an advisory lock.
     /// </summary>
     /// <param name="dataSource">The data source of the database of the legacy table and the outbox.</param>
     /// <param name="options">Where the trigger goes and what it records.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
-    /// <returns><see langword="true"/> when this call created the trigger.</returns>
+    /// <returns><see langword="true"/> when this call created the trigger (or replaced its function).</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
@@ -135,7 +179,7 @@ public static class PostgreSqlForwardSyncTrigger
         return await PostgreSqlDocumentStoreSchema
             .CreateUnlessAsync(
                 dataSource,
-                (connection, ct) => ExistsAsync(connection, target, options.TriggerName, ct),
+                (connection, ct) => ExistsAsync(connection, target, options.TriggerName, FunctionBody(target), ct),
                 script,
                 cancellationToken
             )
@@ -146,13 +190,16 @@ public static class PostgreSqlForwardSyncTrigger
         NpgsqlConnection connection,
         TriggerTarget target,
         string triggerName,
+        string functionBody,
         CancellationToken cancellationToken
     )
     {
+        // The trigger, calling a function whose body is this version's, for these options.
         var command = new NpgsqlCommand(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
                 + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                + "WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3)",
+                + "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid "
+                + "WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3 AND p.prosrc = $4)",
             connection
         );
         await using (command.ConfigureAwait(false))
@@ -160,6 +207,7 @@ public static class PostgreSqlForwardSyncTrigger
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Schema });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Table });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = triggerName });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = functionBody });
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }

@@ -31,6 +31,23 @@ public sealed class PostgreSqlForwardSyncTriggerOptions
     /// <value>The default value is <see cref="PostgreSqlOutboxOptions.DefaultTableName"/>.</value>
     public string OutboxTable { get; set; } = PostgreSqlOutboxOptions.DefaultTableName;
 
+    /// <summary>Gets or sets the schema of the new store's table (<see cref="NewStoreTable"/>).</summary>
+    /// <value>The default value is <c>public</c>.</value>
+    public string NewStoreSchema { get; set; } = "public";
+
+    /// <summary>
+    /// Gets or sets the new store's document table (see <see cref="PostgreSqlDocumentStoreOptions.TableName"/>), when
+    /// it is in the legacy table's database, for the trigger to mark the entity stale there too: in the legacy write's
+    /// transaction, <c>UPDATE</c> the new table <c>SET stale = true</c> for the row's id (old and new key), so that
+    /// the repository's next read of it, with <see cref="LazyMigrationOptions.ForwardSync"/> on, syncs it from the old
+    /// store before it returns (<see cref="NewStoreRead{TNew}.IsStale"/>) rather than waiting for the dispatcher. An
+    /// id the new store does not hold is left alone: it migrates from the legacy row when first read. Each legacy
+    /// write then costs one more <c>UPDATE</c> by primary key, and the legacy application's role needs
+    /// <c>UPDATE</c> on the new table. <see langword="null"/> or empty: the trigger records the outbox item only.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the new store is not marked.</value>
+    public string? NewStoreTable { get; set; }
+
     /// <summary>Gets or sets the trigger's name: one per legacy table and migration.</summary>
     /// <value>The default value is <see cref="DefaultTriggerName"/>.</value>
     public string TriggerName { get; set; } = DefaultTriggerName;

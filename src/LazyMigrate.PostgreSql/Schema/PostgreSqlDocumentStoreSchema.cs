@@ -14,7 +14,15 @@ public static class PostgreSqlDocumentStoreSchema
     private const string CreationLockKey = "lazymigrate:schema";
 
     /// <summary>
-    /// Gets the script that creates a document table (and its schema when not <c>public</c>) if missing.
+    /// The column a new store's table has on top of the first layout: whether the old API wrote the row's entity since
+    /// the new store last did (the forward sync capture trigger sets it; see
+    /// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/>).
+    /// </summary>
+    internal const string StaleColumn = "stale";
+
+    /// <summary>
+    /// Gets the script that creates a document table (and its schema when not <c>public</c>) if missing, and adds the
+    /// <c>stale</c> column to one an earlier version created without it.
     /// </summary>
     /// <param name="schema">The schema name.</param>
     /// <param name="tableName">The table name.</param>
@@ -40,15 +48,16 @@ public static class PostgreSqlDocumentStoreSchema
     }
 
     /// <summary>
-    /// Creates the table of <typeparamref name="TEntity"/>'s store if it is missing: one query when it exists (no DDL
-    /// privilege needed then), otherwise the script in a transaction, serialized across instances by an advisory lock.
+    /// Creates the table of <typeparamref name="TEntity"/>'s store if it is missing, or adds the <c>stale</c> column to
+    /// a table an earlier version created without it: one query when the table is up to date (no DDL privilege needed
+    /// then), otherwise the script in a transaction, serialized across instances by an advisory lock.
     /// </summary>
     /// <typeparam name="TEntity">The entity type; names the table when <see
     /// cref="PostgreSqlDocumentStoreOptions.TableName"/> is not set.</typeparam>
     /// <param name="dataSource">The data source.</param>
     /// <param name="options">The store options, or <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
-    /// <returns><see langword="true"/> when this call created the table.</returns>
+    /// <returns><see langword="true"/> when this call created the table or added the column.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static ValueTask<bool> CreateAsync<TEntity>(
         NpgsqlDataSource dataSource,
@@ -58,7 +67,8 @@ public static class PostgreSqlDocumentStoreSchema
         where TEntity : class
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        return CreateAsync(dataSource, Resolve<TEntity>(options), cancellationToken);
+        DocumentTableName table = Resolve<TEntity>(options);
+        return CreateAsync(dataSource, table, CreateScript(table), StaleColumn, cancellationToken);
     }
 
     internal static string CreateScript(DocumentTableName table)
@@ -83,8 +93,18 @@ public static class PostgreSqlDocumentStoreSchema
                     + "-- a tombstone (new store): deleted, never migrated again\n"
             )
             .Append("    updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write\n")
+            .Append(
+                "    stale      boolean NOT NULL DEFAULT false,        "
+                    + "-- (new store) written through the old API since; set by the capture trigger\n"
+            )
             .Append("    CHECK (deleted OR payload IS NOT NULL)\n")
-            .Append(");\n");
+            .Append(");\n")
+            .Append(
+                "-- A table created by an earlier version gets the column (no rewrite: the default is a constant).\n"
+            )
+            .Append("ALTER TABLE ")
+            .Append(table.Qualified)
+            .Append(" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false;\n");
         return script.ToString();
     }
 
@@ -106,26 +126,33 @@ public static class PostgreSqlDocumentStoreSchema
         }
     }
 
+    /// <summary>
+    /// Runs the document table's script unless the table exists, and, with <paramref name="requiredColumn"/> (a new
+    /// store's <see cref="StaleColumn"/>), has that column.
+    /// </summary>
     internal static ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
         DocumentTableName table,
+        string? requiredColumn,
         CancellationToken cancellationToken
-    ) => CreateAsync(dataSource, table, CreateScript(table), cancellationToken);
+    ) => CreateAsync(dataSource, table, CreateScript(table), requiredColumn, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="script"/>, which creates <paramref name="table"/> (and what goes with it), unless the table
-    /// exists: the creation shared by every table LazyMigrate creates (stores and outbox), under one advisory lock.
+    /// exists (with <paramref name="requiredColumn"/>, when given): the creation shared by every table LazyMigrate
+    /// creates (stores and outbox), under one advisory lock.
     /// </summary>
     /// <returns><see langword="true"/> when this call ran the script.</returns>
     internal static ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
         DocumentTableName table,
         string script,
+        string? requiredColumn,
         CancellationToken cancellationToken
     ) =>
         CreateUnlessAsync(
             dataSource,
-            (connection, ct) => ExistsAsync(connection, table, ct),
+            (connection, ct) => ExistsAsync(connection, table, requiredColumn, ct),
             script,
             cancellationToken
         );
@@ -189,21 +216,34 @@ public static class PostgreSqlDocumentStoreSchema
     /// <c>to_regclass</c>: that reads the session's catalog cache, which an advisory lock does not refresh, so it could
     /// miss a table another instance created while this one waited.
     /// </summary>
+    /// <remarks>With <paramref name="column"/>, the table counts only when it has that column too.</remarks>
     private static async ValueTask<bool> ExistsAsync(
         NpgsqlConnection connection,
         DocumentTableName table,
+        string? column,
         CancellationToken cancellationToken
     )
     {
         NpgsqlCommand command = new(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                + "WHERE n.nspname = $1 AND c.relname = $2)",
+                + "WHERE n.nspname = $1 AND c.relname = $2"
+                + (
+                    column is null
+                        ? ")"
+                        : " AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
+                            + "AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped))"
+                ),
             connection
         );
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Schema });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Table });
+            if (column is not null)
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = column });
+            }
+
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }

@@ -48,7 +48,13 @@ public static class PostgreSqlOutboxSchema
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DocumentTableName table = Resolve(options ?? new PostgreSqlOutboxOptions());
-        return PostgreSqlDocumentStoreSchema.CreateAsync(dataSource, table, CreateScript(table), cancellationToken);
+        return PostgreSqlDocumentStoreSchema.CreateAsync(
+            dataSource,
+            table,
+            CreateScript(table),
+            null,
+            cancellationToken
+        );
     }
 
     internal static string CreateScript(DocumentTableName table)

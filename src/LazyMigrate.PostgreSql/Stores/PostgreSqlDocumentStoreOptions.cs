@@ -22,8 +22,8 @@ public sealed class PostgreSqlDocumentStoreOptions
 
     /// <summary>
     /// Gets or sets whether the store creates its schema and table, if missing, before its first command (with
-    /// <see cref="PostgreSqlDocumentStoreSchema.CreateScript(string, string)"/>'s script). Leave it off where a DBA
-    /// runs DDL.
+    /// <see cref="PostgreSqlDocumentStoreSchema.CreateScript(string, string)"/>'s script); a new store also adds the
+    /// <c>stale</c> column to a table an earlier version created without it. Leave it off where a DBA runs DDL.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool CreateSchema { get; set; }

@@ -48,7 +48,7 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
         PostgreSqlOutbox? outbox
     )
     {
-        _table = new DocumentTable<TNew>(dataSource, options, loggerFactory);
+        _table = new DocumentTable<TNew>(dataSource, options, loggerFactory, marksWriteBacks: false, staleColumn: true);
         _lockStatements = new StoreLockStatements(_table.Name, oldTable: null);
         _multiplexing = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
         _writes = outbox is null ? null : new OutboxStoreWrites<TNew>(_table, outbox);

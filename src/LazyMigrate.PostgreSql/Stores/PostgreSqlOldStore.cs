@@ -28,7 +28,7 @@ public sealed class PostgreSqlOldStore<TOld> : IBatchWritingOldStore<TOld>, IRea
     )
     {
         // Every write of an old store is a write-back: marked, so that a capture trigger does not record it.
-        _table = new DocumentTable<TOld>(dataSource, options, loggerFactory, marksWriteBacks: true);
+        _table = new DocumentTable<TOld>(dataSource, options, loggerFactory, marksWriteBacks: true, staleColumn: false);
         _readAlong = new DocumentTableReadAlong<TOld>(_table);
     }
 

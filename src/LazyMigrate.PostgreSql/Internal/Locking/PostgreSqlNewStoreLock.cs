@@ -465,7 +465,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : IOutboxNewStoreLock<T>, 
 
     /// <summary>
     /// Reads the rows of a <see cref="StoreLockStatements"/> statement: the old table's columns if read along, then
-    /// granted, id, deleted, payload per locked id.
+    /// granted, id, deleted, payload, stale per locked id.
     /// </summary>
     private static async ValueTask<LockBatchResult> ReadRowsAsync(
         DocumentTable<T> table,
@@ -485,9 +485,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : IOutboxNewStoreLock<T>, 
             string id = reader.GetString(first + 1);
             if (!reader.IsDBNull(first + 2))
             {
-                current[id] = reader.GetBoolean(first + 2)
-                    ? NewStoreRead<T>.Deleted
-                    : NewStoreRead<T>.Found(table.ReadEntity(reader, first + 3, id));
+                current[id] = table.ReadNewStoreRow(reader, first + 2, id);
             }
             else if (oldEntities is not null && readAlong!.Table.TryRead(reader, id, out TOld? old))
             {

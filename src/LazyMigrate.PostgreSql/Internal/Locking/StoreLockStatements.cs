@@ -4,8 +4,8 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// The statements a new store's lock reads with, for one new table and, when it reads one along, one old table. Each
 /// returns one row per locked id: with an old table first its columns (<see cref="ReadAlongSql.Columns"/>, all null
 /// but for an id the new table lacks and the old table holds alive), then <c>granted</c>, <c>id</c> and what the new
-/// table holds (<c>deleted</c> and <c>payload</c>, both null when it holds nothing). Names are validated and quoted;
-/// values are parameters.
+/// table holds (<c>deleted</c>, <c>payload</c> and <c>stale</c>, all null when it holds nothing). Names are validated
+/// and quoted; values are parameters.
 /// </summary>
 /// <remarks>
 /// <para>The reads are always a statement of their own, after the statement that takes the locks. Under read committed
@@ -24,7 +24,8 @@ internal sealed class StoreLockStatements
         // from 0); its key, when not the id's text, rides along each id, converted by the old store, null when the id
         // cannot be one of its keys.
         string columns =
-            (oldTable is null ? string.Empty : oldTable.Columns + ", ") + "true AS granted, u.id, n.deleted, n.payload";
+            (oldTable is null ? string.Empty : oldTable.Columns + ", ")
+            + "true AS granted, u.id, n.deleted, n.payload, n.stale";
         string joins =
             $"LEFT JOIN {newTable.Qualified} AS n ON n.id = u.id"
             + (

@@ -14,25 +14,28 @@ internal sealed class SchemaGate
     private readonly DocumentTableName _table;
     private readonly string _script;
     private readonly ILogger _logger;
+    private readonly string? _requiredColumn;
     private readonly SemaphoreSlim _creating = new(1, 1);
     private volatile bool _ready;
 
-    public SchemaGate(NpgsqlDataSource dataSource, DocumentTableName table, bool createSchema, ILogger logger)
-        : this(dataSource, table, PostgreSqlDocumentStoreSchema.CreateScript(table), createSchema, logger) { }
-
-    /// <summary>A gate that runs <paramref name="script"/> (idempotent) to create <paramref name="table"/>.</summary>
+    /// <summary>
+    /// A gate that runs <paramref name="script"/> (idempotent) to create <paramref name="table"/>, or, with
+    /// <paramref name="requiredColumn"/>, also when the table lacks that column (the script adds it).
+    /// </summary>
     public SchemaGate(
         NpgsqlDataSource dataSource,
         DocumentTableName table,
         string script,
         bool createSchema,
-        ILogger logger
+        ILogger logger,
+        string? requiredColumn = null
     )
     {
         _dataSource = dataSource;
         _table = table;
         _script = script;
         _logger = logger;
+        _requiredColumn = requiredColumn;
         _ready = !createSchema;
     }
 
@@ -61,7 +64,7 @@ internal sealed class SchemaGate
 
             if (
                 await PostgreSqlDocumentStoreSchema
-                    .CreateAsync(_dataSource, _table, _script, cancellationToken)
+                    .CreateAsync(_dataSource, _table, _script, _requiredColumn, cancellationToken)
                     .ConfigureAwait(false)
             )
             {

@@ -14,6 +14,9 @@ internal sealed class TriggerTarget
     {
         Legacy = DocumentTableName.Of(options.LegacySchema, options.LegacyTable);
         Outbox = DocumentTableName.Of(options.OutboxSchema, options.OutboxTable);
+        NewStore = string.IsNullOrEmpty(options.NewStoreTable)
+            ? null
+            : DocumentTableName.Of(options.NewStoreSchema, options.NewStoreTable);
         Key = PostgreSqlIdentifier.Quote(options.KeyColumn, "key column");
         Trigger = PostgreSqlIdentifier.Quote(options.TriggerName, "trigger");
         Function = FunctionName(options, "");
@@ -28,6 +31,9 @@ internal sealed class TriggerTarget
     public DocumentTableName Legacy { get; }
 
     public DocumentTableName Outbox { get; }
+
+    /// <summary>Gets the new store's table the trigger marks stale, or <see langword="null"/> for none.</summary>
+    public DocumentTableName? NewStore { get; }
 
     public string Key { get; }
 

@@ -8,7 +8,9 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// The start-up check of one PostgreSQL store of one migration (see <see
 /// cref="PostgreSqlDocumentStoreOptions.CheckOnStart"/>):
 /// the database answers and the table is there with the store's columns, or, with
-/// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/>, is created now rather than at the first read.
+/// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/>, is created now rather than at the first read. A new
+/// store's table must have the <c>stale</c> column, which an earlier version did not create: <c>CreateSchema</c> adds
+/// it; without it the check fails and says how to add it. An old store's table needs no such column.
 /// </summary>
 /// <param name="migration">The migration name.</param>
 /// <param name="role">The store's role.</param>
@@ -34,6 +36,10 @@ internal sealed class PostgreSqlStoreStartupCheck(
     /// <summary>Gets the store's role.</summary>
     public string Part { get; } = role.ToString();
 
+    /// <summary>Gets the column the store needs beyond the first layout: a new store's <c>stale</c>.</summary>
+    private string? RequiredColumn { get; } =
+        role == MigrationRole.NewStore ? PostgreSqlDocumentStoreSchema.StaleColumn : null;
+
     /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -56,18 +62,36 @@ internal sealed class PostgreSqlStoreStartupCheck(
         {
             if (options.CreateSchema)
             {
-                await PostgreSqlDocumentStoreSchema.CreateAsync(source, table, cancellationToken).ConfigureAwait(false);
+                await PostgreSqlDocumentStoreSchema
+                    .CreateAsync(source, table, RequiredColumn, cancellationToken)
+                    .ConfigureAwait(false);
                 return;
             }
 
             // No row is read: the statement only has the server resolve the table and every column a store uses.
-            NpgsqlCommand command = source.CreateCommand(
-                $"SELECT id, payload, deleted, updated_at FROM {table.Qualified} WHERE false"
-            );
+            string columns = "id, payload, deleted, updated_at" + (RequiredColumn is null ? "" : ", " + RequiredColumn);
+            NpgsqlCommand command = source.CreateCommand($"SELECT {columns} FROM {table.Qualified} WHERE false");
             await using (command.ConfigureAwait(false))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (PostgresException exception)
+            when (exception.SqlState == PostgresErrorCodes.UndefinedColumn
+                && RequiredColumn is not null
+                && exception.MessageText.Contains($"\"{RequiredColumn}\"", StringComparison.Ordinal)
+            )
+        {
+            throw new InvalidOperationException(
+                $"LazyMigrate migration '{Migration}': the {Part} (PostgreSQL table {table.Qualified}) "
+                    + $"failed its start-up check: {exception.MessageText.TrimEnd('.')}. "
+                    + "A table created by an earlier version of LazyMigrate lacks this column, which the forward sync "
+                    + "capture trigger sets: add it with "
+                    + $"ALTER TABLE {table.Qualified} ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false "
+                    + $"({nameof(PostgreSqlDocumentStoreSchema)}.CreateScript has it), or set CreateSchema = true. "
+                    + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
+                exception
+            );
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {

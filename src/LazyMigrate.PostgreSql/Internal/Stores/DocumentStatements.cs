@@ -4,15 +4,27 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// The SQL of one document table, built once per store. Names are checked and quoted; every value is a positional
 /// parameter (<c>$1</c>, <c>$2</c>). Ids compare in the "C" collation, the ordinal order the keyset scan needs.
 /// </summary>
+/// <remarks>
+/// A new store's table has a <c>stale</c> column, which the forward sync capture trigger sets
+/// (<see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/>): its reads return it, and every write of a row
+/// clears it. An old store's table is read and written without it, so that a table an earlier version created works
+/// as it is.
+/// </remarks>
 internal sealed class DocumentStatements
 {
-    public DocumentStatements(DocumentTableName table)
+    /// <param name="table">The table.</param>
+    /// <param name="staleColumn">Whether the statements read and clear the <c>stale</c> column: a new store's.</param>
+    public DocumentStatements(DocumentTableName table, bool staleColumn)
     {
         string t = table.Qualified;
+        string columns = staleColumn ? "id, payload, deleted, stale, updated_at" : "id, payload, deleted, updated_at";
+        string live = staleColumn ? "false, false, now()" : "false, now()";
+        string dead = staleColumn ? "true, false, now()" : "true, now()";
+        string clear = staleColumn ? ", stale = false" : string.Empty;
 
-        // What the new store holds for ids, tombstones included.
-        Find = $"SELECT deleted, payload FROM {t} WHERE id = $1";
-        FindMany = $"SELECT id, deleted, payload FROM {t} WHERE id = ANY($1)";
+        // What the new store holds for ids, tombstones included, and whether the old API wrote them since.
+        Find = $"SELECT deleted, payload, {(staleColumn ? "stale" : "false")} FROM {t} WHERE id = $1";
+        FindMany = $"SELECT id, deleted, payload, {(staleColumn ? "stale" : "false")} FROM {t} WHERE id = ANY($1)";
 
         // What the old store holds: a tombstone (the table was a new store before) counts as absent.
         FindLive = $"SELECT payload FROM {t} WHERE id = $1 AND NOT deleted";
@@ -23,30 +35,28 @@ internal sealed class DocumentStatements
             + "ORDER BY id COLLATE \"C\" LIMIT $2";
 
         // Insert-if-absent: a value and a tombstone are both conflicts, so neither is ever overwritten.
-        InsertIfAbsent =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) "
-            + "ON CONFLICT (id) DO NOTHING";
+        InsertIfAbsent = $"INSERT INTO {t} ({columns}) VALUES ($1, $2, {live}) " + "ON CONFLICT (id) DO NOTHING";
         InsertIfAbsentReturningId = InsertIfAbsent + " RETURNING id";
         InsertManyIfAbsent =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) "
-            + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
+            $"INSERT INTO {t} ({columns}) "
+            + $"SELECT u.id, u.payload, {live} FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
             + "ON CONFLICT (id) DO NOTHING RETURNING id";
 
         Upsert =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, $2, false, now()) "
+            $"INSERT INTO {t} ({columns}) VALUES ($1, $2, {live}) "
             + "ON CONFLICT (id) DO UPDATE "
-            + "SET payload = EXCLUDED.payload, deleted = false, updated_at = EXCLUDED.updated_at";
+            + $"SET payload = EXCLUDED.payload, deleted = false{clear}, updated_at = EXCLUDED.updated_at";
         Tombstone =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) VALUES ($1, NULL, true, now()) "
-            + "ON CONFLICT (id) DO UPDATE SET payload = NULL, deleted = true, updated_at = EXCLUDED.updated_at";
+            $"INSERT INTO {t} ({columns}) VALUES ($1, NULL, {dead}) "
+            + $"ON CONFLICT (id) DO UPDATE SET payload = NULL, deleted = true{clear}, updated_at = EXCLUDED.updated_at";
         Delete = $"DELETE FROM {t} WHERE id = $1";
 
         // The write-backs of one dispatched batch (distinct ids: ON CONFLICT cannot touch a row twice).
         UpsertMany =
-            $"INSERT INTO {t} (id, payload, deleted, updated_at) "
-            + "SELECT u.id, u.payload, false, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
+            $"INSERT INTO {t} ({columns}) "
+            + $"SELECT u.id, u.payload, {live} FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
             + "ON CONFLICT (id) DO UPDATE "
-            + "SET payload = EXCLUDED.payload, deleted = false, updated_at = EXCLUDED.updated_at";
+            + $"SET payload = EXCLUDED.payload, deleted = false{clear}, updated_at = EXCLUDED.updated_at";
         DeleteMany = $"DELETE FROM {t} WHERE id = ANY($1)";
 
         // The migration locks a new store takes itself (UseNewStoreLock); see StoreLockSql.

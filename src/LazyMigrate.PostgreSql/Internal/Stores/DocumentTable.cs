@@ -26,12 +26,21 @@ internal sealed class DocumentTable<T>
     private readonly SchemaGate _schema;
     private readonly int _scanPageSize;
 
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="options">The store's options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">The logger factory, if any.</param>
+    /// <param name="marksWriteBacks">Whether every write marks its transaction as a write-back (an old store).</param>
+    /// <param name="staleColumn">
+    /// Whether the table has the <c>stale</c> column (a new store's): its reads return it, its writes clear it, and
+    /// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/> adds it to a table an earlier version created.
+    /// </param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public DocumentTable(
         NpgsqlDataSource dataSource,
         PostgreSqlDocumentStoreOptions? options,
         ILoggerFactory? loggerFactory,
-        bool marksWriteBacks = false
+        bool marksWriteBacks,
+        bool staleColumn
     )
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -40,11 +49,18 @@ internal sealed class DocumentTable<T>
         Name = DocumentTableName.For(options, typeof(T));
         _dataSource = dataSource;
         _statements = new StatementRunner(dataSource, options.PrepareStatements, marksWriteBacks);
-        _sql = new DocumentStatements(Name);
+        _sql = new DocumentStatements(Name, staleColumn);
         _serializer = new DocumentSerializer<T>(options.JsonSerializerOptions, Name);
         _scanPageSize = options.ScanPageSize;
         Logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
-        _schema = new SchemaGate(dataSource, Name, options.CreateSchema, Logger);
+        _schema = new SchemaGate(
+            dataSource,
+            Name,
+            PostgreSqlDocumentStoreSchema.CreateScript(Name),
+            options.CreateSchema,
+            Logger,
+            staleColumn ? PostgreSqlDocumentStoreSchema.StaleColumn : null
+        );
     }
 
     public DocumentTableName Name { get; }
@@ -61,7 +77,10 @@ internal sealed class DocumentTable<T>
     /// <summary>Completes when the table is there (see <see cref="SchemaGate"/>).</summary>
     public ValueTask EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 
-    /// <summary>Reads an id as the new store sees it: a value, a tombstone, or nothing.</summary>
+    /// <summary>
+    /// Reads an id as the new store sees it: a value, a tombstone, or nothing; stale
+    /// (<see cref="NewStoreRead{TNew}.AsStale"/>) when the old API wrote it since.
+    /// </summary>
     public async ValueTask<NewStoreRead<T>> FindAsync(string id, CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
@@ -75,7 +94,7 @@ internal sealed class DocumentTable<T>
                 return NewStoreRead<T>.Missing;
             }
 
-            return reader.GetBoolean(0) ? NewStoreRead<T>.Deleted : NewStoreRead<T>.Found(ReadEntity(reader, 1, id));
+            return ReadNewStoreRow(reader, 0, id);
         }
     }
 
@@ -100,8 +119,8 @@ internal sealed class DocumentTable<T>
     }
 
     /// <summary>
-    /// Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload) from the reader's current
-    /// result.
+    /// Reads the rows of <see cref="DocumentStatements.FindMany"/> (id, deleted, payload, stale) from the reader's
+    /// current result.
     /// </summary>
     private async ValueTask<Dictionary<string, NewStoreRead<T>>> ReadNewStoreRowsAsync(
         NpgsqlDataReader reader,
@@ -113,12 +132,28 @@ internal sealed class DocumentTable<T>
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             string id = reader.GetString(0);
-            found[id] = reader.GetBoolean(1)
-                ? NewStoreRead<T>.Deleted
-                : NewStoreRead<T>.Found(ReadEntity(reader, 2, id));
+            found[id] = ReadNewStoreRow(reader, 1, id);
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// Reads what the new store holds for <paramref name="id"/> from the current row: <c>deleted</c> at
+    /// <paramref name="ordinal"/>, then <c>payload</c>, then <c>stale</c>; a null <c>deleted</c> is a row the table
+    /// lacks (an outer join's).
+    /// </summary>
+    public NewStoreRead<T> ReadNewStoreRow(NpgsqlDataReader reader, int ordinal, string id)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return NewStoreRead<T>.Missing;
+        }
+
+        NewStoreRead<T> read = reader.GetBoolean(ordinal)
+            ? NewStoreRead<T>.Deleted
+            : NewStoreRead<T>.Found(ReadEntity(reader, ordinal + 1, id));
+        return reader.GetBoolean(ordinal + 2) ? read.AsStale() : read;
     }
 
     /// <summary>Reads (id, payload) rows from the reader's current result, by id.</summary>
