@@ -184,6 +184,9 @@ public abstract class ServiceDatabase : IAsyncDisposable
                         LegacyTable = LegacyTable.Name,
                         Migration = Migration,
                         OutboxSchema = Schema,
+                        // The legacy write also marks the new store's row stale: the next v2 read syncs it at once.
+                        NewStoreSchema = Schema,
+                        NewStoreTable = NewStore.TableName,
                     }
                 );
                 return seed;

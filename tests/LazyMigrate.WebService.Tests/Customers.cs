@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace LazyMigrate.WebService.Tests;
 
-/// <summary>A legacy customer as the old API's JSON has it (<c>GET /v1/customers/{id}</c>), and as a PUT sends it.</summary>
+/// <summary>A legacy customer as the old API's JSON has it (<c>GET /v1/customers/{id}</c>, a PUT's body).</summary>
 public sealed record V1Customer(string FullName, string Phone, int CreditLimit);
 
 /// <summary>A row of the old API's list and single reads: the legacy JSON with the row's key.</summary>
@@ -27,7 +27,7 @@ public static class CustomerViews
         return new V2Customer(name[0], name[1], "+1" + string.Concat(legacy.Phone.Where(char.IsAsciiDigit)));
     }
 
-    /// <summary>What the old API shows for a customer the new API saved over a legacy row with this credit limit.</summary>
+    /// <summary>What the old API shows for a customer the new API saved over a row with this credit limit.</summary>
     public static V1Customer ToV1(V2Customer customer, int creditLimit) =>
         new(
             $"{customer.FirstName} {customer.LastName}",

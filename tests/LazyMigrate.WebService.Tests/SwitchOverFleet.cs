@@ -256,7 +256,7 @@ internal sealed class SwitchOverFleet
         (customer.OldMayLag, customer.NewMayLag) = fromV2 ? (false, customer.NewMayLag) : (customer.OldMayLag, false);
     }
 
-    /// <summary>Waits until nothing is pending in the outbox; returns the status then, or null on a violation.</summary>
+    /// <summary>Waits until nothing is pending in the outbox; returns the status then, or null if it failed.</summary>
     private async Task<JsonElement?> DrainedStatusAsync()
     {
         Stopwatch clock = Stopwatch.StartNew();
