@@ -4,6 +4,7 @@
 //
 //   dotnet run --project samples/LazyMigrate.WebService -- --urls http://127.0.0.1:5080
 //       [--write-back sync|async] [--postgres "<connection string>"] [--data <folder>] [--records N] [--reset true]
+//       [--poll-interval-ms 100]
 //
 // See docs/switch-over.md for a walk through it with curl.
 using LazyMigrate;
