@@ -12,7 +12,7 @@ internal sealed class PostgresBench : IAsyncDisposable
     public const string OldTable = "old_profiles";
     public const string NewTable = "new_profiles";
 
-    private readonly PostgresServer _server = new();
+    private readonly PostgresServer _server;
     private readonly List<NpgsqlDataSource> _ownPools = [];
     private NpgsqlDataSource? _autoPreparing;
     private int _nextBatch;
@@ -48,9 +48,12 @@ internal sealed class PostgresBench : IAsyncDisposable
             }.ConnectionString
         );
 
-    public static async Task<PostgresBench> StartAsync()
+    private PostgresBench(bool durable) => _server = new PostgresServer { Durable = durable };
+
+    /// <summary>Starts a throwaway server; <paramref name="durable"/> keeps fsync and synchronous commit on.</summary>
+    public static async Task<PostgresBench> StartAsync(bool durable = false)
     {
-        var bench = new PostgresBench();
+        var bench = new PostgresBench(durable);
         await bench._server.InitializeAsync();
         return bench;
     }
@@ -80,6 +83,23 @@ internal sealed class PostgresBench : IAsyncDisposable
         );
         await insert.ExecuteNonQueryAsync();
         return ids;
+    }
+
+    /// <summary>
+    /// Throws unless exactly <paramref name="expected"/> rows of <paramref name="table"/> hold <paramref name="age"/>:
+    /// a drain benchmark's check that every item it timed reached its table.
+    /// </summary>
+    public void CheckAges(string table, int age, int expected, string what)
+    {
+        using NpgsqlCommand count = DataSource.CreateCommand(
+            $"SELECT count(*) FROM {table} WHERE (payload->>'age')::int = $1"
+        );
+        count.Parameters.Add(new NpgsqlParameter { Value = age });
+        long applied = (long)count.ExecuteScalar()!;
+        if (applied != expected)
+        {
+            throw new InvalidOperationException($"{applied} of {expected} {what} reached {table}.");
+        }
     }
 
     public async ValueTask DisposeAsync()

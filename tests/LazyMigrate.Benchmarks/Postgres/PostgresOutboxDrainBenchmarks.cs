@@ -58,17 +58,7 @@ public class PostgresOutboxDrainBenchmarks
     [IterationCleanup]
     public void CheckEveryWriteBackApplied()
     {
-        using var count = _bench.DataSource.CreateCommand(
-            $"SELECT count(*) FROM {PostgresBench.OldTable} WHERE (payload->>'age')::int = $1"
-        );
-        count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _iteration });
-        long applied = (long)count.ExecuteScalar()!;
-        if (applied != WriteBacksPerInvocation)
-        {
-            throw new InvalidOperationException(
-                $"{applied} of {WriteBacksPerInvocation} write-backs reached the old table."
-            );
-        }
+        _bench.CheckAges(PostgresBench.OldTable, _iteration, WriteBacksPerInvocation, "write-backs");
     }
 
     /// <summary>The hand-written drain.</summary>
@@ -84,7 +74,7 @@ public class PostgresOutboxDrainBenchmarks
         _bench = await PostgresBench.StartAsync();
         (_services, _repository, var dispatcher) = await OutboxRepositories.BuildAsync(_bench, WriteBackMode.Async);
         _drain = handWritten
-            ? new HandWrittenOutboxDrain(_bench.DataSource).DrainAsync
+            ? HandWrittenOutboxDrain.WriteBacks(_bench.DataSource).DrainAsync
             : async () => await dispatcher.DrainAsync();
     }
 

@@ -5,8 +5,8 @@ namespace LazyMigrate.TestKit.Servers;
 
 /// <summary>
 /// A throwaway PostgreSQL 15 server for one test run: its own data folder in a temporary folder, 127.0.0.1 on a free
-/// port, fsync off, stopped and deleted at the end. Share it through an xunit collection fixture
-/// (<c>[CollectionDefinition("postgres")] public sealed class PostgresCollection :
+/// port, fsync off (unless <see cref="Durable"/>), stopped and deleted at the end. Share it through an xunit
+/// collection fixture (<c>[CollectionDefinition("postgres")] public sealed class PostgresCollection :
 /// ICollectionFixture&lt;PostgresServer&gt;;</c>
 /// in the test assembly). It never skips: a server that cannot start fails the run with the reason.
 /// </summary>
@@ -40,6 +40,14 @@ public sealed class PostgresServer : IAsyncLifetime
     /// </summary>
     /// <value>The default value is <see cref="FreeTcpPort.Find"/>.</value>
     public Func<int> ChoosePort { get; init; } = FreeTcpPort.Find;
+
+    /// <summary>
+    /// Gets whether the server keeps PostgreSQL's default durability (fsync, synchronous commit, full page writes), as
+    /// a production database does, for benchmarks whose ratio depends on what a commit costs; off for tests, which
+    /// throw the data away.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool Durable { get; init; }
 
     /// <summary>Gets how many ports the server tried before it started.</summary>
     public int StartAttempts { get; private set; }
@@ -236,12 +244,11 @@ public sealed class PostgresServer : IAsyncLifetime
                     "127.0.0.1",
                     "-k",
                     _folder!.FullName,
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
+                    .. (
+                        Durable
+                            ? (string[])[]
+                            : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+                    ),
                     // Each simulated service instance has its own connection pools: leave room for several, beyond
                     // the shared pools of stores and locks (StorePoolSize + LockPoolSize).
                     "-c",
