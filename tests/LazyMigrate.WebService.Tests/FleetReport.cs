@@ -34,6 +34,9 @@ public sealed class FleetReport
     /// <summary>Gets the forward syncs applied, from the service's /status once the outbox drained.</summary>
     public long ForwardSyncsApplied { get; set; }
 
+    /// <summary>Gets the forward sync items completed, applied or skipped for any reason.</summary>
+    public long ForwardSyncsHandled { get; set; }
+
     /// <summary>Gets the forward syncs completed without a write, by reason.</summary>
     public string ForwardSyncsSkipped { get; set; } = "";
 

@@ -7,6 +7,7 @@ namespace LazyMigrate.WebService.Tests;
 /// run, on a throwaway server): v1 writes reach v2 at once, since the capture trigger marks the new store's row stale
 /// in the legacy write's transaction; v2 writes reach v1 at once with Sync, within the dispatcher's lag with Async.
 /// </summary>
+[Collection(WebServiceCollection.Name)]
 public sealed class PostgresSwitchOverTests(PostgresServer postgres, ITestOutputHelper output)
     : IClassFixture<PostgresServer>
 {

@@ -4,6 +4,7 @@ namespace LazyMigrate.WebService.Tests;
 /// The switch-over on the service's default databases, two SQLite files: v2 writes reach v1 at once with Sync and
 /// within the dispatcher's lag with Async; v1 writes reach v2 within the lag (the legacy code records them).
 /// </summary>
+[Collection(WebServiceCollection.Name)]
 public sealed class SqliteSwitchOverTests(ITestOutputHelper output)
 {
     [Theory]

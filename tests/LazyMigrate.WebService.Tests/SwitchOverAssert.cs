@@ -27,7 +27,8 @@ internal static class SwitchOverAssert
                 + string.Join(Environment.NewLine, report.Violations.Take(25))
                 + $"{Environment.NewLine}--- the service printed:{Environment.NewLine}{Tail(service.Output)}"
         );
-        Assert.True(report.ForwardSyncsApplied > 0, $"no forward sync was applied: {summary}");
+        // On PostgreSQL the next v2 read syncs a v1 write itself, and the dispatcher then finds nothing to write.
+        Assert.True(report.ForwardSyncsHandled > 0, $"no forward sync was handled: {summary}");
     }
 
     private static string Tail(string text) => text.Length <= 8_000 ? text : text[^8_000..];

@@ -12,7 +12,7 @@ namespace LazyMigrate.WebService.Tests;
 /// request is checked as it returns (no failure, reads of its own writes, the other API's view) and the stores are
 /// compared customer by customer once the outbox drained.
 /// </summary>
-internal sealed class SwitchOverFleet
+internal sealed class SwitchOverFleet : IDisposable
 {
     private readonly FleetSettings _settings;
     private readonly FleetReport _report = new();
@@ -28,7 +28,7 @@ internal sealed class SwitchOverFleet
     /// <summary>Runs the fleet to its end, drains the outbox, checks both stores and returns what it saw.</summary>
     public static async Task<FleetReport> RunAsync(WebServiceProcess service, FleetSettings settings)
     {
-        var fleet = new SwitchOverFleet(service, settings);
+        using var fleet = new SwitchOverFleet(service, settings);
         await fleet.LoadSeededAsync();
         await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(fleet.ClientAsync));
         if (await fleet.DrainedStatusAsync() is { } status)
@@ -40,6 +40,8 @@ internal sealed class SwitchOverFleet
 
         return fleet._report;
     }
+
+    public void Dispose() => _http.Dispose();
 
     /// <summary>The seeded customers, through the old API's list: what both APIs return before anyone writes.</summary>
     private async Task LoadSeededAsync()
@@ -80,7 +82,7 @@ internal sealed class SwitchOverFleet
                 await (
                     roll < 0.45 ? ReadAsync(onV2, customer, who)
                     : roll < 0.90 ? SaveAsync(onV2, customer, who, random)
-                    : DeleteAsync(onV2, customer, who)
+                    : DeleteAsync(onV2, customer, who, random)
                 );
             }
             catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException)
@@ -129,24 +131,24 @@ internal sealed class SwitchOverFleet
             customer.LimitKnown = !rowMayBeThere && (customer.Old is null || customer.LimitKnown);
             customer.Old = CustomerViews.ToV1(written, customer.Old?.CreditLimit ?? 0);
             customer.New = written;
-            await AfterV2WriteAsync(customer, who, "save");
+            await AfterV2WriteAsync(customer, who, "save", random);
         }
         else
         {
             V1Customer legacy = CustomerViews.ToV1(written, random.Next(1, 10) * 1_000);
             await ExpectAsync(customer, who, "v1 save", await _http.PutAsJsonAsync(V1Path(customer), legacy));
             (customer.Old, customer.LimitKnown, customer.New) = (legacy, true, written);
-            await AfterV1WriteAsync(customer, who, "save");
+            await AfterV1WriteAsync(customer, who, "save", random);
         }
     }
 
-    private async Task DeleteAsync(bool onV2, ExpectedCustomer customer, string who)
+    private async Task DeleteAsync(bool onV2, ExpectedCustomer customer, string who, Random random)
     {
         if (onV2)
         {
             await ExpectAsync(customer, who, "v2 delete", await _http.DeleteAsync(V2Path(customer)));
             (customer.Old, customer.New) = (null, null);
-            await AfterV2WriteAsync(customer, who, "delete");
+            await AfterV2WriteAsync(customer, who, "delete", random);
             return;
         }
 
@@ -155,16 +157,22 @@ internal sealed class SwitchOverFleet
         if (response.StatusCode == HttpStatusCode.NotFound && (customer.Old is null || customer.OldMayLag))
         {
             // Nothing to delete (yet): a no-op, nothing changes.
+            response.Dispose();
             return;
+        }
+
+        if (response.StatusCode == HttpStatusCode.NoContent && customer.Old is null && !customer.OldMayLag)
+        {
+            _report.Violation($"{who}: customer {customer.Id}: v1 delete found a row where none should be");
         }
 
         await ExpectAsync(customer, who, "v1 delete", response, counted: true);
         (customer.Old, customer.New) = (null, null);
-        await AfterV1WriteAsync(customer, who, "delete");
+        await AfterV1WriteAsync(customer, who, "delete", random);
     }
 
     /// <summary>A v2 write is read back through v2 at once; through v1 at once with Sync, else after the lag.</summary>
-    private async Task AfterV2WriteAsync(ExpectedCustomer customer, string who, string write)
+    private async Task AfterV2WriteAsync(ExpectedCustomer customer, string who, string write, Random random)
     {
         _report.V2Write();
         customer.LastWrite = $"v2 {write} by {who}";
@@ -187,7 +195,7 @@ internal sealed class SwitchOverFleet
         else
         {
             customer.OldMayLag = true;
-            if (Random.Shared.NextDouble() < _settings.ProbeShare)
+            if (random.NextDouble() < _settings.ProbeShare)
             {
                 await ProbeAsync(customer, who, fromV2: true, async () => customer.OldIs(await V1Async(customer, who)));
             }
@@ -198,7 +206,7 @@ internal sealed class SwitchOverFleet
     /// A v1 write is read back through v1 at once; through v2 at once where the new store learns of it in the write's
     /// transaction, or when the customer never migrated (the read migrates the fresh row), else after the lag.
     /// </summary>
-    private async Task AfterV1WriteAsync(ExpectedCustomer customer, string who, string write)
+    private async Task AfterV1WriteAsync(ExpectedCustomer customer, string who, string write, Random random)
     {
         _report.V1Write(customer.Migrated);
         customer.LastWrite = $"v1 {write} by {who}";
@@ -222,7 +230,7 @@ internal sealed class SwitchOverFleet
         else
         {
             customer.NewMayLag = true;
-            if (Random.Shared.NextDouble() < _settings.ProbeShare)
+            if (random.NextDouble() < _settings.ProbeShare)
             {
                 await ProbeAsync(
                     customer,
@@ -334,23 +342,45 @@ internal sealed class SwitchOverFleet
                 .Where(p => p.Name.StartsWith("forward_sync", StringComparison.Ordinal))
                 .Select(p => $"{p.Name} {p.Value}")
         );
+        _report.ForwardSyncsHandled = ForwardSyncs(status);
+
+        // Every forward sync item comes from a v1 write that changed a row (several may coalesce into one); an echo of
+        // a write-back would be one more, applied or skipped as unchanged.
+        if (_report.ForwardSyncsHandled > _report.V1Writes)
+        {
+            _report.Violation(
+                $"{_report.ForwardSyncsHandled} forward syncs applied or skipped for {_report.V1Writes} v1 writes: "
+                    + "some came from somewhere else (an echo of a write-back?)"
+            );
+        }
+
         if (_report.ForwardSyncsApplied > _report.V1WritesToMigrated)
         {
             _report.Violation(
                 $"{_report.ForwardSyncsApplied} forward syncs applied for {_report.V1WritesToMigrated} v1 writes to "
-                    + "migrated customers: some came from somewhere else (an echo of a write-back?)"
+                    + "migrated customers"
             );
         }
     }
+
+    /// <summary>The forward sync items the dispatcher completed so far, applied or skipped for any reason.</summary>
+    private static long ForwardSyncs(JsonElement status) =>
+        Counter(status.GetProperty("applied"), "forward_sync")
+        + status
+            .GetProperty("skipped")
+            .EnumerateObject()
+            .Where(p => p.Name.StartsWith("forward_sync", StringComparison.Ordinal))
+            .Sum(p => p.Value.GetInt64());
 
     /// <summary>
     /// v2 saves after the run, their write-backs applied: none comes back as a forward sync, applied or skipped.
     /// </summary>
     private async Task CheckNoEchoAsync(JsonElement before)
     {
+        var random = new Random(_settings.Seed);
         foreach (ExpectedCustomer customer in _customers.Values.Where(c => c.Migrated).Take(20))
         {
-            var written = new V2Customer("Echo", $"Check{customer.Id}", CustomerViews.RandomE164(Random.Shared));
+            var written = new V2Customer("Echo", $"Check{customer.Id}", CustomerViews.RandomE164(random));
             await ExpectAsync(
                 customer,
                 "the echo check",
@@ -364,13 +394,6 @@ internal sealed class SwitchOverFleet
             return;
         }
 
-        long ForwardSyncs(JsonElement status) =>
-            Counter(status.GetProperty("applied"), "forward_sync")
-            + status
-                .GetProperty("skipped")
-                .EnumerateObject()
-                .Where(p => p.Name.StartsWith("forward_sync", StringComparison.Ordinal))
-                .Sum(p => p.Value.GetInt64());
         if (ForwardSyncs(after) != ForwardSyncs(before))
         {
             _report.Violation($"v2 saves came back as forward syncs: before {before}, after {after}");

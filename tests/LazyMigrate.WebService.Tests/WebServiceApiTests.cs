@@ -5,6 +5,7 @@ using System.Text.Json;
 namespace LazyMigrate.WebService.Tests;
 
 /// <summary>The web service's endpoints one by one, on its default SQLite files, over HTTP.</summary>
+[Collection(WebServiceCollection.Name)]
 public sealed class WebServiceApiTests : IAsyncLifetime
 {
     private WebServiceProcess _service = null!;
@@ -69,10 +70,18 @@ public sealed class WebServiceApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/v2/customers/abc", """{"firstName":"Ada","lastName":"Byron","phone":"+15550109999"}""", "abc")]
-    [InlineData("/v2/customers/8", """{"firstName":"Ada Mary","lastName":"Byron","phone":"+15550109999"}""", "8")]
-    [InlineData("/v2/customers/8", """{"firstName":"Ada","lastName":"Byron","phone":"555"}""", "phone")]
-    [InlineData("/v1/customers/8", """{"fullName":"","phone":"(555) 010-0008","creditLimit":0}""", "fullName")]
+    [InlineData("/v2/customers/abc", """{"firstName":"Ada","lastName":"Byron","phone":"+15550109999"}""", "'abc'")]
+    [InlineData(
+        "/v2/customers/8",
+        """{"firstName":"Ada Mary","lastName":"Byron","phone":"+15550109999"}""",
+        "customer 8"
+    )]
+    [InlineData("/v2/customers/8", """{"firstName":"Ada","lastName":"Byron","phone":"555"}""", "customer 8: phone")]
+    [InlineData(
+        "/v1/customers/8",
+        """{"fullName":"","phone":"(555) 010-0008","creditLimit":0}""",
+        "customer 8: fullName"
+    )]
     public async Task ABadWrite_IsRefusedWith400_NamingTheCustomerOrTheCause(string path, string body, string named)
     {
         string before = await _http.GetStringAsync("/v1/customers/8");

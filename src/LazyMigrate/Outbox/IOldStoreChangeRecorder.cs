@@ -42,16 +42,27 @@ public interface IOldStoreChangeRecorder<TOld, TNew>
     /// <param name="cancellationToken">The cancellation token, passed to <paramref name="write"/>.</param>
     /// <returns>What <paramref name="write"/> returned, once its change (if any) is durable in the outbox.</returns>
     /// <remarks>
+    /// <para>
     /// A write that changed nothing must not be recorded: a forward sync recorded after a pending write-back wins over
     /// it, and would copy the old store's state (say, a row the write-back has not yet inserted: none) over the newer
-    /// new-API write. A write that throws is recorded all the same, since one whose commit reply was lost may have
-    /// happened, and recording an entity that did not change costs a read of both stores; the exception then
-    /// propagates.
+    /// new-API write. A write that throws may have committed (its reply lost) or not: it is recorded unless a
+    /// write-back of the entity is pending, which then wins, as the caller was told the legacy write failed. The
+    /// exception then propagates.
+    /// </para>
+    /// <para>
+    /// <paramref name="write"/> runs under the entity's lock: keep it short, and do not call the repository for the
+    /// same entity from it (that waits for the lock, up to <see cref="LazyMigrationOptions.LockTimeout"/>). Its token
+    /// is also cancelled when the lock reports itself lost.
+    /// </para>
     /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="write"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is <see langword="null"/> or empty.</exception>
     /// <exception cref="InvalidOperationException">The migration has forward sync off.</exception>
     /// <exception cref="InvalidEntityIdException">The old store cannot key an entity on the id.</exception>
     /// <exception cref="MigrationLockTimeoutException">The lock was not acquired within the lock timeout; the write
     /// did not run.</exception>
+    /// <exception cref="AggregateException">The write threw and recording its change failed too: both errors.
+    /// </exception>
     ValueTask<bool> RecordWriteAsync(
         string id,
         Func<CancellationToken, ValueTask<bool>> write,

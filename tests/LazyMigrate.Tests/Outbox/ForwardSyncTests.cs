@@ -311,6 +311,23 @@ public sealed class ForwardSyncTests
     }
 
     [Fact]
+    public async Task RecordWriteAsync_AWriteThatThrows_WhileAWriteBackIsPending_LetsTheAcknowledgedSaveWin()
+    {
+        await using var harness = await _scenario.MigratedAsync();
+        NewCustomer saved = Mapped(0) with { Email = "v2@example.com" };
+        await harness.Repository.SaveAsync(Id, saved);
+
+        static ValueTask<bool> Refused(CancellationToken _) =>
+            throw new TimeoutException("the legacy database refused");
+
+        await Assert.ThrowsAsync<TimeoutException>(async () => await Recorder(harness).RecordWriteAsync(Id, Refused));
+        await harness.DrainAsync();
+
+        Assert.Equal(saved, await harness.Repository.GetAsync(Id));
+        Assert.Equal(harness.Mapper.MapBack(saved), Shared.Old.Peek(Id));
+    }
+
+    [Fact]
     public async Task RecordWriteAsync_RecordsNothing_ForAWriteThatChangedNothing_SoAPendingWriteBackStillLands()
     {
         await using var harness = await _scenario.MigratedAsync();

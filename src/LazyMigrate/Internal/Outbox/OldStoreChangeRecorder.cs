@@ -26,15 +26,19 @@ internal sealed class OldStoreChangeRecorder<TOld, TNew>(MigrationContext<TOld, 
             .ConfigureAwait(false);
         await using (lease.ConfigureAwait(false))
         {
+            // A lock that is lost stops the write where it can: a write-back could land beside it then.
+            using var lockHeld = CancellationTokenSource.CreateLinkedTokenSource(
+                cancellationToken,
+                lease.LockLostToken
+            );
             bool changed;
             try
             {
-                changed = await write(cancellationToken).ConfigureAwait(false);
+                changed = await write(lockHeld.Token).ConfigureAwait(false);
             }
-            catch
+            catch (Exception failure)
             {
-                // Recorded all the same: a write whose commit reply was lost may have happened.
-                await RecordAsync(ids, CancellationToken.None).ConfigureAwait(false);
+                await RecordAfterFailureAsync(ids, failure).ConfigureAwait(false);
                 throw;
             }
 
@@ -44,6 +48,34 @@ internal sealed class OldStoreChangeRecorder<TOld, TNew>(MigrationContext<TOld, 
             }
 
             return changed;
+        }
+    }
+
+    /// <summary>
+    /// Records the change of a write that threw, which may have committed (its reply lost) or not, unless a write-back
+    /// of the entity is pending: a forward sync recorded now would win over that acknowledged new-API write and copy
+    /// over it a legacy row the failed write most likely did not change. The caller was told the legacy write failed.
+    /// </summary>
+    /// <exception cref="AggregateException">Recording failed too: both errors.</exception>
+    private async ValueTask RecordAfterFailureAsync(List<string> ids, Exception failure)
+    {
+        try
+        {
+            IReadOnlyList<OutboxItem> items = await context
+                .Stores.FindOutboxAsync(ids, CancellationToken.None)
+                .ConfigureAwait(false);
+            if (!items.Any(item => item.Kind == OutboxItemKind.WriteBack))
+            {
+                await RecordAsync(ids, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception recording)
+        {
+            throw new AggregateException(
+                $"The legacy write of entity '{ids[0]}' failed, and so did recording its change.",
+                failure,
+                recording
+            );
         }
     }
 
