@@ -53,14 +53,23 @@ public sealed class LegacyTable(
     public async Task CreateAsync(int records)
     {
         await using DbConnection connection = await OpenAsync();
-        await ExecuteAsync(
-            connection,
-            $"CREATE TABLE {table} (id {keyColumnType}, full_name text NOT NULL, phone text, "
-                + $"credit_limit integer NOT NULL DEFAULT {LegacyCustomers.DefaultCreditLimit}, "
-                + $"updated_at {timestampType} DEFAULT {now})"
-        );
 
+        // The table and its rows in one transaction (both databases have transactional DDL): a seed that dies half way
+        // leaves no table, so the next start seeds again.
         await using DbTransaction transaction = await connection.BeginTransactionAsync();
+        await using (
+            DbCommand create = Command(
+                connection,
+                $"CREATE TABLE {table} (id {keyColumnType}, full_name text NOT NULL, phone text, "
+                    + $"credit_limit integer NOT NULL DEFAULT {LegacyCustomers.DefaultCreditLimit}, "
+                    + $"updated_at {timestampType} DEFAULT {now})"
+            )
+        )
+        {
+            create.Transaction = transaction;
+            await create.ExecuteNonQueryAsync();
+        }
+
         await using DbCommand insert = Command(
             connection,
             $"INSERT INTO {table} (full_name, phone, credit_limit, updated_at) "
@@ -207,12 +216,6 @@ public sealed class LegacyTable(
             row.GetInt32(3),
             row.IsDBNull(4) ? null : row.GetString(4)
         );
-
-    private static async Task ExecuteAsync(DbConnection connection, string sql)
-    {
-        await using DbCommand command = Command(connection, sql);
-        await command.ExecuteNonQueryAsync();
-    }
 
     private static DbCommand Command(DbConnection connection, string sql)
     {

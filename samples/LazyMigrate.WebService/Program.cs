@@ -58,7 +58,7 @@ ILazyMigrationBuilder<LegacyCustomer, Customer> migration = builder
 database.Configure(migration);
 builder.Services.AddLazyMigrationDispatcher();
 
-WebApplication app = builder.Build();
+await using WebApplication app = builder.Build();
 app.UseExceptionHandler();
 app.MapOldApi();
 app.MapNewApi();

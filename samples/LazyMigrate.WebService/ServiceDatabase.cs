@@ -1,3 +1,4 @@
+using System.Globalization;
 using LazyMigrate.EntityFrameworkCore;
 using LazyMigrate.InMemory;
 using LazyMigrate.PostgreSql;
@@ -69,16 +70,23 @@ public abstract class ServiceDatabase : IAsyncDisposable
                 Directory.Delete(_folder, recursive: true);
             }
 
-            bool seed = !File.Exists(Path.Combine(_folder, "legacy.db"));
             Directory.CreateDirectory(_folder);
-            if (seed)
+            bool seed;
+            await using (var legacy = new SqliteConnection(ConnectionString("legacy.db")))
             {
-                await using var legacy = new SqliteConnection(ConnectionString("legacy.db"));
                 await legacy.OpenAsync();
                 await using SqliteCommand wal = legacy.CreateCommand();
                 // Write-ahead logging: readers go on while a writer commits.
                 wal.CommandText = "PRAGMA journal_mode = WAL;";
                 await wal.ExecuteNonQueryAsync();
+                await using SqliteCommand exists = legacy.CreateCommand();
+                exists.CommandText =
+                    $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{LegacyTable.Name}'";
+                seed = Convert.ToInt64(await exists.ExecuteScalarAsync(), CultureInfo.InvariantCulture) == 0;
+            }
+
+            if (seed)
+            {
                 await Legacy.CreateAsync(records);
             }
 
