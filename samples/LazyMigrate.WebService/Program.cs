@@ -60,6 +60,9 @@ builder.Services.AddLazyMigrationDispatcher();
 
 await using WebApplication app = builder.Build();
 app.UseExceptionHandler();
+
+// An error response with no body (a request whose JSON does not bind, say) gets a problem document too.
+app.UseStatusCodePages();
 app.MapOldApi();
 app.MapNewApi();
 app.MapStatus();

@@ -97,6 +97,18 @@ public sealed class WebServiceApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABodyThatIsNotJson_IsRefusedWith400_AndAProblemDocument()
+    {
+        HttpResponseMessage response = await _http.PutAsync(
+            "/v2/customers/8",
+            new StringContent("""{"firstName":""", System.Text.Encoding.UTF8, "application/json")
+        );
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task AV1DeleteOfAnAbsentCustomer_Is404_AndAV2ReadOfIt_Too()
     {
         Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync("/v1/customers/9")).StatusCode);
