@@ -1,4 +1,7 @@
 using LazyMigrate.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace LazyMigrate.Tests;
 
@@ -64,6 +67,33 @@ public sealed class BatchFailureTests
         );
         await harness.DrainAsync();
         Assert.Equal(2, harness.Events.Count);
+    }
+
+    [Fact]
+    public async Task GetAsync_AnIdTheOldStoreCannotKeyOn_IsRefusedBeforeTheMigration_AndLogsNoFailure()
+    {
+        var shared = new SharedStores();
+        await using var harness = MigrationHarness.Create(
+            shared,
+            configure: b =>
+            {
+                b.UseOldStore(new IdRejectingOldStore<OldCustomer>(shared.Old));
+                b.Services.AddLogging(logging => logging.AddFakeLogging());
+            }
+        );
+        string invalid = IdRejectingOldStore<OldCustomer>.RejectedPrefix + "1";
+
+        var failure = await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await harness.Repository.GetAsync(invalid)
+        );
+
+        // A client's bad id is the client's error: no migration ran, so none failed (and floods no log).
+        Assert.Equal(invalid, failure.EntityId);
+        Assert.DoesNotContain(
+            harness.Services.GetRequiredService<FakeLogCollector>().GetSnapshot(),
+            record => record.Level >= LogLevel.Warning
+        );
+        Assert.False(shared.Lock.IsHeld(MigrationHarness.LockKey(invalid)));
     }
 
     [Fact]

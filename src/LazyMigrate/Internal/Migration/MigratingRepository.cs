@@ -177,6 +177,7 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
             return MigrationResult<TNew>.FromNewStore(read).Outcome;
         }
 
+        _context.Stores.ValidateOldId(id);
         MigrationResult<TNew> result = await _migrator
             .MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken)
             .ConfigureAwait(false);
@@ -218,6 +219,10 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
         {
             return null;
         }
+
+        // An id the old store cannot key on is the caller's error, refused before a lock or a migration that would
+        // fail with it (and log a failure at every such request); as GetManyAsync does.
+        _context.Stores.ValidateOldId(id);
 
         MigrationResult<TNew> result = await _migrator
             .MigrateAsync(id, MigrationTrigger.OnDemand, cancellationToken)
