@@ -97,6 +97,54 @@ public sealed class StaleColumnTests(PostgresServer server)
         Assert.False((await store.FindAsync("inserted")).IsStale);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UpsertManyAsync_WritesOverAValueATombstoneAndNothing_InOneStatement_ClearingTheMark(
+        bool throughTheOutboxStore
+    )
+    {
+        var (store, table) = await StoreAsync();
+        IBatchWritingNewStore<Customer> batch = throughTheOutboxStore
+            ? new PostgreSqlOutboxNewStore<Customer>(
+                DataSource,
+                new PostgreSqlOutbox(DataSource, OutboxTables.Options()),
+                new PostgreSqlDocumentStoreOptions { TableName = table }
+            )
+            : store;
+        await store.UpsertAsync("value", Customer.Create("value", 1));
+        await store.DeleteAsync("tombstone");
+        await DataSource.ExecuteAsync($"UPDATE \"{table}\" SET stale = true");
+
+        await batch.UpsertManyAsync([
+            new("value", Customer.Create("value", 2)),
+            new("tombstone", Customer.Create("tombstone", 2)),
+            new("new", Customer.Create("new", 2)),
+        ]);
+
+        IReadOnlyDictionary<string, NewStoreRead<Customer>> reads = await store.FindManyAsync([
+            "value",
+            "tombstone",
+            "new",
+        ]);
+        Assert.All(
+            reads,
+            read =>
+            {
+                Assert.Equal(NewStoreState.Found, read.Value.State);
+                Assert.Equal((read.Key, 2), (read.Value.Value!.Id, read.Value.Value.Version));
+                Assert.False(read.Value.IsStale, read.Key);
+            }
+        );
+        await Assert.ThrowsAsync<InvalidEntityIdException>(async () =>
+            await batch.UpsertManyAsync([
+                new("fine", Customer.Create("fine", 1)),
+                new("bad\0id", Customer.Create("x", 1)),
+            ])
+        );
+        Assert.Equal(NewStoreState.Missing, (await store.FindAsync("fine")).State);
+    }
+
     [Fact]
     public async Task TheSchemaScript_AddsTheColumnToATableOfTheFirstLayout_KeepingItsRows()
     {

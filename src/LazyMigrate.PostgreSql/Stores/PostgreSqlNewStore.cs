@@ -15,7 +15,7 @@ namespace LazyMigrate.PostgreSql;
 /// <c>UseNewStoreLock</c>): transaction-scoped advisory locks, taken with the re-read in one round trip and released
 /// with the insert's commit in another.</para>
 /// </remarks>
-public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
+public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>, IBatchWritingNewStore<TNew>
     where TNew : class
 {
     private readonly DocumentTable<TNew> _table;
@@ -112,6 +112,26 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>
         PostgreSqlEntityIds.Validate(id);
         ArgumentNullException.ThrowIfNull(entity);
         return _table.UpsertAsync(id, entity, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement (<c>INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE</c>): one round trip.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing is
+    /// written.</exception>
+    public ValueTask UpsertManyAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        foreach (KeyValuePair<string, TNew> entity in entities)
+        {
+            PostgreSqlEntityIds.Validate(entity.Key);
+            ArgumentNullException.ThrowIfNull(entity.Value);
+        }
+
+        return entities.Count == 0 ? default : _table.UpsertManyAsync(entities, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -15,7 +15,10 @@ namespace LazyMigrate.PostgreSql;
 /// cref="PostgreSqlNewStore{TNew}"/>); its locks (<c>UseNewStoreLock</c>) record the intents of the ids their insert
 /// inserts in the insert's statement, before their <c>COMMIT</c>. See docs/postgresql.md.</para>
 /// </remarks>
-public sealed class PostgreSqlOutboxNewStore<TNew> : IOutboxNewStore<TNew>, ILockingNewStore<TNew>
+public sealed class PostgreSqlOutboxNewStore<TNew>
+    : IOutboxNewStore<TNew>,
+        ILockingNewStore<TNew>,
+        IBatchWritingNewStore<TNew>
     where TNew : class
 {
     private readonly PostgreSqlNewStore<TNew> _store;
@@ -89,6 +92,14 @@ public sealed class PostgreSqlOutboxNewStore<TNew> : IOutboxNewStore<TNew>, ILoc
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
     public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
         _store.UpsertAsync(id, entity, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate; nothing is
+    /// written.</exception>
+    public ValueTask UpsertManyAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    ) => _store.UpsertManyAsync(entities, cancellationToken);
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>

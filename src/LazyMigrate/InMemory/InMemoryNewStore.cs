@@ -7,7 +7,7 @@ namespace LazyMigrate.InMemory;
 /// lock its own entities (<see cref="ILockingNewStore{TNew}"/>), for tests of <c>UseNewStoreLock</c>.
 /// </summary>
 /// <typeparam name="TNew">The entity type of the new store.</typeparam>
-public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
+public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>, IBatchWritingNewStore<TNew>
     where TNew : class
 {
     private readonly ConcurrentDictionary<string, NewStoreRead<TNew>> _entries = new(StringComparer.Ordinal);
@@ -148,6 +148,27 @@ public sealed class InMemoryNewStore<TNew> : ILockingNewStore<TNew>
         ArgumentNullException.ThrowIfNull(entity);
         cancellationToken.ThrowIfCancellationRequested();
         Seed(id, entity);
+        return default;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask UpsertManyAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (KeyValuePair<string, TNew> entity in entities)
+        {
+            ArgumentNullException.ThrowIfNull(entity.Value);
+        }
+
+        foreach (KeyValuePair<string, TNew> entity in entities)
+        {
+            Seed(entity.Key, entity.Value);
+        }
+
         return default;
     }
 

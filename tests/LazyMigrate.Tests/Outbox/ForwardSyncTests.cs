@@ -344,6 +344,34 @@ public sealed class ForwardSyncTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ABatchOfOldApiWrites_IsWrittenInOneCall_OrEachAloneWhenTheBatchFails(bool refuseBatches)
+    {
+        string[] ids = [.. Enumerable.Range(0, 5).Select(MigrationHarness.Id)];
+        await using var harness = await _scenario.MigratedAsync(ids: ids);
+        var store = new BatchCountingNewStore<NewCustomer>(Shared.New, refuseBatches);
+        await using var batching = _scenario.Create(b => b.UseNewStore(store));
+
+        for (int n = 0; n < ids.Length; n++)
+        {
+            Shared.Old.Seed(ids[n], new OldCustomer($"First{n} Last{n}", $"c{n}.v1@example.com"));
+        }
+
+        await Recorder(batching).RecordChangesAsync(ids);
+        await batching.DrainAsync();
+
+        for (int n = 0; n < ids.Length; n++)
+        {
+            Assert.Equal($"c{n}.v1@example.com", (await batching.Repository.GetAsync(ids[n]))?.Email);
+        }
+
+        Assert.Equal(1, store.Batches);
+        Assert.Equal(refuseBatches ? ids.Length : 0, store.Upserts);
+        Assert.Empty(Outbox.Snapshot());
+    }
+
+    [Theory]
     [InlineData(false, true, "ForwardSync needs UseLock")]
     [InlineData(true, false, "ForwardSync needs an outbox")]
     public void AMissingPrerequisite_FailsTheStart_NamingIt(bool useLock, bool withOutbox, string expected)

@@ -70,13 +70,14 @@ internal static partial class Log
     [LoggerMessage(
         25,
         LogLevel.Warning,
-        "Migration {Migration}: the old store's batch {Operation} of {Count} entities from {EntityId} failed; each is "
-            + "written on its own",
+        "Migration {Migration}: the {Store} store's batch {Operation} of {Count} entities from {EntityId} failed; each "
+            + "is written on its own",
         EventName = "WriteBackBatchFailed"
     )]
     public static partial void WriteBackBatchFailed(
         ILogger logger,
         string migration,
+        string store,
         string operation,
         int count,
         string entityId,

@@ -101,16 +101,61 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
             IReadOnlyDictionary<string, TOld> old = await context
                 .Stores.FindManyOldAsync(toSync, cancellationToken)
                 .ConfigureAwait(false);
+            // With a batch-writing new store the merged entities are written in one call after the loop.
+            List<KeyValuePair<string, TNew>>? batch = context.Stores.WritesNewInBatches ? new(toSync.Count) : null;
             await LockedApply
                 .ForEachIdAsync(
                     toSync,
                     maxParallelWrites,
                     result,
-                    (id, ct) => SyncAsync(id, old.GetValueOrDefault(id), current[id], result, ct),
+                    (id, ct) => SyncAsync(id, old.GetValueOrDefault(id), current[id], result, batch, ct),
                     cancellationToken
                 )
                 .ConfigureAwait(false);
+            if (batch is { Count: > 0 })
+            {
+                await UpsertBatchAsync(batch, maxParallelWrites, result, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// Writes the merged entities in one call; if it fails, each on its own, so that the one the store refuses fails
+    /// alone.
+    /// </summary>
+    private async Task UpsertBatchAsync(
+        List<KeyValuePair<string, TNew>> batch,
+        int maxParallelWrites,
+        ApplyResult result,
+        CancellationToken cancellationToken
+    )
+    {
+        if (
+            await LockedApply
+                .TryBatchAsync(
+                    context,
+                    "new",
+                    "upsert",
+                    batch[0].Key,
+                    batch.Count,
+                    () => context.Stores.UpsertManyNewAsync(batch, cancellationToken)
+                )
+                .ConfigureAwait(false)
+        )
+        {
+            return;
+        }
+
+        var byId = new Dictionary<string, TNew>(batch, StringComparer.Ordinal);
+        await LockedApply
+            .ForEachIdAsync(
+                [.. byId.Keys],
+                maxParallelWrites,
+                result,
+                async (id, ct) => await context.Stores.UpsertNewAsync(id, byId[id], ct).ConfigureAwait(false),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     private async ValueTask SyncAsync(
@@ -118,6 +163,7 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
         TOld? old,
         NewStoreRead<TNew> current,
         ApplyResult result,
+        List<KeyValuePair<string, TNew>>? batch,
         CancellationToken cancellationToken
     )
     {
@@ -147,6 +193,16 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
         }
 
         TNew merged = mapping.ToNew(context.Name, id, old, value);
+        if (batch is not null)
+        {
+            lock (batch)
+            {
+                batch.Add(new(id, merged));
+            }
+
+            return;
+        }
+
         await context.Stores.UpsertNewAsync(id, merged, cancellationToken).ConfigureAwait(false);
     }
 

@@ -80,4 +80,30 @@ internal static class LockedApply
         lease is NewStoreLockLease<TOld, TNew> { KnownState: { } read }
             ? read
             : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs a batch write; <see langword="false"/> if it failed (then each id is written alone), whether it threw at
+    /// once (an id the store refuses before any round trip) or later.
+    /// </summary>
+    public static async Task<bool> TryBatchAsync<TOld, TNew>(
+        MigrationContext<TOld, TNew> context,
+        string store,
+        string operation,
+        string firstId,
+        int count,
+        Func<ValueTask<bool>> write
+    )
+        where TOld : class
+        where TNew : class
+    {
+        try
+        {
+            return await write().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.WriteBackBatchFailed(context.Logger, context.Name, store, operation, count, firstId, exception);
+            return false;
+        }
+    }
 }

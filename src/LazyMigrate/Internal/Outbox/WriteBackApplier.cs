@@ -149,7 +149,10 @@ internal sealed class WriteBackApplier<TOld, TNew>(
 
         if (
             upserts.Count > 0
-            && !await TryBatchAsync(
+            && !await LockedApply
+                .TryBatchAsync(
+                    context,
+                    "old",
                     "upsert",
                     upserts[0].Key,
                     upserts.Count,
@@ -172,7 +175,10 @@ internal sealed class WriteBackApplier<TOld, TNew>(
 
         if (
             deletes.Count > 0
-            && !await TryBatchAsync(
+            && !await LockedApply
+                .TryBatchAsync(
+                    context,
+                    "old",
                     "delete",
                     deletes[0],
                     deletes.Count,
@@ -190,23 +196,6 @@ internal sealed class WriteBackApplier<TOld, TNew>(
                     cancellationToken
                 )
                 .ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Runs a batch write; <see langword="false"/> if it failed (then each id is written alone), whether it threw at
-    /// once (an id the store refuses before any round trip) or later.
-    /// </summary>
-    private async Task<bool> TryBatchAsync(string operation, string firstId, int count, Func<ValueTask<bool>> write)
-    {
-        try
-        {
-            return await write().ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            Log.WriteBackBatchFailed(context.Logger, context.Name, operation, count, firstId, exception);
-            return false;
         }
     }
 

@@ -33,6 +33,7 @@ internal sealed partial class ResilientStores<TOld, TNew>(
 {
     private readonly IMigrationOutbox _outbox = outbox;
     private readonly IBatchWritingOldStore<TOld>? _batchWriter = oldStore as IBatchWritingOldStore<TOld>;
+    private readonly IBatchWritingNewStore<TNew>? _newBatchWriter = newStore as IBatchWritingNewStore<TNew>;
 
     // The store writes intents with its changes only into the outbox the migration claims from.
     private readonly IOutboxNewStore<TNew>? _atomicStore =
@@ -85,6 +86,21 @@ internal sealed partial class ResilientStores<TOld, TNew>(
             Site.Of(MigrationRole.NewStore, "upsert", id),
             static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)),
             (Store: newStore, Id: id, Entity: entity),
+            cancellationToken
+        );
+
+    /// <summary>Gets whether the new store writes many entities in a call (<see cref="UpsertManyNewAsync"/>).</summary>
+    public bool WritesNewInBatches => _newBatchWriter is not null;
+
+    /// <summary>Upserts several entities through a <see cref="IBatchWritingNewStore{TNew}"/>.</summary>
+    public ValueTask<bool> UpsertManyNewAsync(
+        IReadOnlyList<KeyValuePair<string, TNew>> entities,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            Site.Of(MigrationRole.NewStore, "upsert_many", entities[0].Key, entities.Count),
+            static (s, ct) => Done(s.Store.UpsertManyAsync(s.Entities, ct)),
+            (Store: _newBatchWriter!, Entities: entities),
             cancellationToken
         );
 
