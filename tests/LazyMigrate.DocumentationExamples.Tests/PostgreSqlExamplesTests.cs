@@ -97,14 +97,7 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
         string connectionString = await server.CreateDatabaseAsync();
         await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
         await PostgreSqlOutboxSchema.CreateAsync(dataSource);
-        await using (
-            NpgsqlCommand legacy = dataSource.CreateCommand(
-                "CREATE TABLE customers_v1 (id integer PRIMARY KEY, full_name text)"
-            )
-        )
-        {
-            await legacy.ExecuteNonQueryAsync();
-        }
+        await CreateLegacyTableAsync(dataSource);
 
         await PostgreSqlForwardSyncTrigger.CreateAsync(
             dataSource,
@@ -138,14 +131,7 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
         await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
         await PostgreSqlOutboxSchema.CreateAsync(dataSource);
         await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(dataSource);
-        await using (
-            NpgsqlCommand legacy = dataSource.CreateCommand(
-                "CREATE TABLE customers_v1 (id integer PRIMARY KEY, full_name text)"
-            )
-        )
-        {
-            await legacy.ExecuteNonQueryAsync();
-        }
+        await CreateLegacyTableAsync(dataSource);
 
         await PostgreSqlForwardSyncTrigger.CreateAsync(
             dataSource,
@@ -176,5 +162,14 @@ public sealed class PostgreSqlExamplesTests(PostgresServer server) : ContainerEx
 
         Assert.True((await newStore.FindAsync("1")).IsStale);
         Assert.Equal(NewStoreState.Missing, (await newStore.FindAsync("2")).State);
+    }
+
+    /// <summary>The legacy table of the forward sync examples, as the legacy team created it.</summary>
+    private static async Task CreateLegacyTableAsync(NpgsqlDataSource dataSource)
+    {
+        await using NpgsqlCommand legacy = dataSource.CreateCommand(
+            "CREATE TABLE customers_v1 (id integer PRIMARY KEY, full_name text)"
+        );
+        await legacy.ExecuteNonQueryAsync();
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using LazyMigrate.TestKit;
 
 namespace LazyMigrate.WebService.Tests;
 
@@ -246,18 +247,10 @@ internal sealed class SwitchOverFleet : IDisposable
     private async Task ProbeAsync(ExpectedCustomer customer, string who, bool fromV2, Func<Task<bool>> shows)
     {
         Stopwatch clock = Stopwatch.StartNew();
-        while (!await shows())
+        string other = fromV2 ? "v1" : "v2";
+        if (await ViolatedAsync(shows, $"{who}: customer {customer.Id}: {customer.LastWrite} shows through {other}"))
         {
-            if (clock.Elapsed > _settings.LagBound)
-            {
-                _report.Violation(
-                    $"{who}: customer {customer.Id}: {customer.LastWrite} did not show through "
-                        + $"{(fromV2 ? "v1" : "v2")} within {_settings.LagBound.TotalSeconds} s"
-                );
-                return;
-            }
-
-            await Task.Delay(5);
+            return;
         }
 
         _report.Lag(fromV2, clock.Elapsed);
@@ -267,32 +260,45 @@ internal sealed class SwitchOverFleet : IDisposable
     /// <summary>Waits until nothing is pending in the outbox; returns the status then, or null if it failed.</summary>
     private async Task<JsonElement?> DrainedStatusAsync()
     {
-        Stopwatch clock = Stopwatch.StartNew();
-        while (true)
+        JsonElement status = default;
+        async Task<bool> DrainedAsync()
         {
-            JsonElement status = await StatusAsync();
-            long pending =
-                status.GetProperty("writeBacksPending").GetInt64()
-                + status.GetProperty("forwardSyncsPending").GetInt64()
-                + status.GetProperty("eventsPending").GetInt64();
-            if (status.GetProperty("deadLetters").GetInt64() > 0)
-            {
-                _report.Violation($"dead letters after the run: {status}");
-                return null;
-            }
+            status = await StatusAsync();
+            return status.GetProperty("writeBacksPending").GetInt64()
+                    + status.GetProperty("forwardSyncsPending").GetInt64()
+                    + status.GetProperty("eventsPending").GetInt64()
+                == 0;
+        }
 
-            if (pending == 0)
-            {
-                return status;
-            }
+        if (await ViolatedAsync(DrainedAsync, "the outbox drains"))
+        {
+            return null;
+        }
 
-            if (clock.Elapsed > _settings.LagBound)
-            {
-                _report.Violation($"the outbox did not drain within {_settings.LagBound.TotalSeconds} s: {status}");
-                return null;
-            }
+        if (status.GetProperty("deadLetters").GetInt64() > 0)
+        {
+            _report.Violation($"dead letters after the run: {status}");
+            return null;
+        }
 
-            await Task.Delay(20);
+        return status;
+    }
+
+    /// <summary>
+    /// Waits within the lag bound for a state only a request can see (<see cref="Eventually"/>); records a violation,
+    /// and returns <see langword="true"/>, when it never came.
+    /// </summary>
+    private async Task<bool> ViolatedAsync(Func<Task<bool>> condition, string what)
+    {
+        try
+        {
+            await Eventually.TrueAsync(condition, _settings.LagBound, what);
+            return false;
+        }
+        catch (TimeoutException timeout)
+        {
+            _report.Violation(timeout.Message);
+            return true;
         }
     }
 

@@ -112,50 +112,23 @@ internal sealed class ForwardSyncApplier<TOld, TNew>(
                     cancellationToken
                 )
                 .ConfigureAwait(false);
-            if (batch is { Count: > 0 })
+            if (batch is not null)
             {
-                await UpsertBatchAsync(batch, maxParallelWrites, result, cancellationToken).ConfigureAwait(false);
+                await LockedApply
+                    .WriteBatchOrEachAsync(
+                        context,
+                        ("new", "upsert"),
+                        batch,
+                        upsert => upsert.Key,
+                        () => context.Stores.UpsertManyNewAsync(batch, cancellationToken),
+                        (upsert, ct) => context.Stores.UpsertNewAsync(upsert.Key, upsert.Value, ct),
+                        maxParallelWrites,
+                        result,
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>
-    /// Writes the merged entities in one call; if it fails, each on its own, so that the one the store refuses fails
-    /// alone.
-    /// </summary>
-    private async Task UpsertBatchAsync(
-        List<KeyValuePair<string, TNew>> batch,
-        int maxParallelWrites,
-        ApplyResult result,
-        CancellationToken cancellationToken
-    )
-    {
-        if (
-            await LockedApply
-                .TryBatchAsync(
-                    context,
-                    "new",
-                    "upsert",
-                    batch[0].Key,
-                    batch.Count,
-                    () => context.Stores.UpsertManyNewAsync(batch, cancellationToken)
-                )
-                .ConfigureAwait(false)
-        )
-        {
-            return;
-        }
-
-        var byId = new Dictionary<string, TNew>(batch, StringComparer.Ordinal);
-        await LockedApply
-            .ForEachIdAsync(
-                [.. byId.Keys],
-                maxParallelWrites,
-                result,
-                async (id, ct) => await context.Stores.UpsertNewAsync(id, byId[id], ct).ConfigureAwait(false),
-                cancellationToken
-            )
-            .ConfigureAwait(false);
     }
 
     private async ValueTask SyncAsync(

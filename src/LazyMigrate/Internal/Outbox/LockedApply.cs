@@ -82,28 +82,56 @@ internal static class LockedApply
             : await context.Stores.FindManyNewAsync(ids, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Runs a batch write; <see langword="false"/> if it failed (then each id is written alone), whether it threw at
-    /// once (an id the store refuses before any round trip) or later.
+    /// Writes the items in one batch call; if it fails, whether it threw at once (an id the store refuses before any
+    /// round trip) or later, writes each alone, a few at a time, so that the one the store refuses fails alone.
     /// </summary>
-    public static async Task<bool> TryBatchAsync<TOld, TNew>(
+    public static async Task WriteBatchOrEachAsync<TOld, TNew, TItem>(
         MigrationContext<TOld, TNew> context,
-        string store,
-        string operation,
-        string firstId,
-        int count,
-        Func<ValueTask<bool>> write
+        (string Store, string Operation) what,
+        IReadOnlyList<TItem> items,
+        Func<TItem, string> idOf,
+        Func<ValueTask<bool>> writeBatch,
+        Func<TItem, CancellationToken, ValueTask<bool>> writeOne,
+        int maxParallel,
+        ApplyResult result,
+        CancellationToken cancellationToken
     )
         where TOld : class
         where TNew : class
     {
+        if (items.Count == 0)
+        {
+            return;
+        }
+
         try
         {
-            return await write().ConfigureAwait(false);
+            if (await writeBatch().ConfigureAwait(false))
+            {
+                return;
+            }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            Log.WriteBackBatchFailed(context.Logger, context.Name, store, operation, count, firstId, exception);
-            return false;
+            Log.WriteBackBatchFailed(
+                context.Logger,
+                context.Name,
+                what.Store,
+                what.Operation,
+                items.Count,
+                idOf(items[0]),
+                exception
+            );
         }
+
+        var byId = items.ToDictionary(idOf, StringComparer.Ordinal);
+        await ForEachIdAsync(
+                [.. byId.Keys],
+                maxParallel,
+                result,
+                async (id, ct) => await writeOne(byId[id], ct).ConfigureAwait(false),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 }

@@ -147,56 +147,32 @@ internal sealed class WriteBackApplier<TOld, TNew>(
             )
             .ConfigureAwait(false);
 
-        if (
-            upserts.Count > 0
-            && !await LockedApply
-                .TryBatchAsync(
-                    context,
-                    "old",
-                    "upsert",
-                    upserts[0].Key,
-                    upserts.Count,
-                    () => context.Stores.UpsertManyOldAsync(upserts, cancellationToken)
-                )
-                .ConfigureAwait(false)
-        )
-        {
-            var byId = new Dictionary<string, TOld>(upserts, StringComparer.Ordinal);
-            await LockedApply
-                .ForEachIdAsync(
-                    [.. byId.Keys],
-                    maxParallelWrites,
-                    result,
-                    async (id, ct) => await context.Stores.UpsertOldAsync(id, byId[id], ct).ConfigureAwait(false),
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
-        }
-
-        if (
-            deletes.Count > 0
-            && !await LockedApply
-                .TryBatchAsync(
-                    context,
-                    "old",
-                    "delete",
-                    deletes[0],
-                    deletes.Count,
-                    () => context.Stores.DeleteManyOldAsync(deletes, cancellationToken)
-                )
-                .ConfigureAwait(false)
-        )
-        {
-            await LockedApply
-                .ForEachIdAsync(
-                    deletes,
-                    maxParallelWrites,
-                    result,
-                    async (id, ct) => await context.Stores.DeleteOldAsync(id, ct).ConfigureAwait(false),
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
-        }
+        await LockedApply
+            .WriteBatchOrEachAsync(
+                context,
+                ("old", "upsert"),
+                upserts,
+                upsert => upsert.Key,
+                () => context.Stores.UpsertManyOldAsync(upserts, cancellationToken),
+                (upsert, ct) => context.Stores.UpsertOldAsync(upsert.Key, upsert.Value, ct),
+                maxParallelWrites,
+                result,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        await LockedApply
+            .WriteBatchOrEachAsync(
+                context,
+                ("old", "delete"),
+                deletes,
+                id => id,
+                () => context.Stores.DeleteManyOldAsync(deletes, cancellationToken),
+                (id, ct) => context.Stores.DeleteOldAsync(id, ct),
+                maxParallelWrites,
+                result,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     private static NewStoreRead<TNew> StateOf(IReadOnlyDictionary<string, NewStoreRead<TNew>> current, string id) =>
