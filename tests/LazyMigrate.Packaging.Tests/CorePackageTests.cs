@@ -77,6 +77,7 @@ public sealed partial class CorePackageTests(PackedPackages packages)
                     "Microsoft.Extensions.Logging.Abstractions",
                     "Microsoft.Extensions.Options",
                     "Polly.Core",
+                    "System.Threading.RateLimiting",
                 ],
                 dependencies.Keys.Order()
             );

@@ -18,6 +18,7 @@ public sealed class PackageDependencyTests(PackedPackages packages)
         ["Microsoft.Extensions.Caching.Memory"] = "8.0.1",
         ["Microsoft.Extensions.Diagnostics.Abstractions"] = "8.0.0",
         ["Microsoft.Extensions.Hosting.Abstractions"] = "8.0.0",
+        ["System.Threading.RateLimiting"] = "8.0.0",
     };
 
     /// <summary>The intended floors: package, framework, dependency and version.</summary>

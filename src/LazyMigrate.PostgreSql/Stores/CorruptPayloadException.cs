@@ -5,7 +5,7 @@ namespace LazyMigrate.PostgreSql;
 /// </summary>
 /// <remarks>The message never holds the payload itself. The repository passes this exception on unchanged and does not
 /// retry it.</remarks>
-public sealed class CorruptPayloadException : LazyMigrationException
+public sealed class CorruptPayloadException : CorruptEntityException
 {
     /// <summary>Initializes a new instance of the <see cref="CorruptPayloadException"/> class.</summary>
     /// <param name="entityId">The id of the entity whose payload is corrupt.</param>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using LazyMigrate.Backfill;
 using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -95,6 +96,10 @@ public static class LazyMigrationServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new MigrationMetrics(sp.GetService<IMeterFactory>()));
         services.AddOptionsWithValidateOnStart<OutboxOptions>(name);
+        services.AddOptionsWithValidateOnStart<BackfillOptions>(name);
+        services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IValidateOptions<BackfillOptions>, BackfillOptionsValidator>()
+        );
         services.TryAddEnumerable(
             ServiceDescriptor.Singleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>()
         );
@@ -114,13 +119,21 @@ public static class LazyMigrationServiceCollectionExtensions
             name,
             static (sp, key) => sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(key).ChangeRecorder
         );
+        services.TryAddKeyedSingleton<IBackfillRunner<TOld, TNew>>(
+            name,
+            static (sp, key) => sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(key).Backfill
+        );
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigratingRepository<TOld, TNew>>(name));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IBackfillRunner<TOld, TNew>>(name));
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IOldStoreChangeRecorder<TOld, TNew>>(name));
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IMigrationDispatcher<TOld, TNew>>(name));
         if (isNew)
         {
             services.AddSingleton<IOutboxDispatcherLoop>(sp =>
                 sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(name).Dispatcher
+            );
+            services.AddSingleton<IBackfillLoop>(sp =>
+                sp.GetRequiredKeyedService<MigrationRuntime<TOld, TNew>>(name).Backfill
             );
         }
 

@@ -59,4 +59,13 @@ public static class LazyMigrateTelemetry
 
     /// <summary>Gauge of the age of the oldest pending outbox item in seconds, by migration and item kind.</summary>
     public const string OutboxOldestAgeInstrument = "lazymigrate.outbox.oldest_age";
+
+    /// <summary>
+    /// Counter of the entities a backfill scanned, by migration and outcome (<c>migrated</c>, <c>already_present</c>,
+    /// <c>vanished</c>, <c>quarantined</c>).
+    /// </summary>
+    public const string BackfillEntitiesInstrument = "lazymigrate.backfill.entities";
+
+    /// <summary>Histogram of the duration of a backfill batch in seconds, scan and migration, by migration.</summary>
+    public const string BackfillBatchDurationInstrument = "lazymigrate.backfill.batch.duration";
 }

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using LazyMigrate.Backfill;
 
 namespace LazyMigrate.InMemory;
 
 /// <summary>A thread-safe old store in memory, for unit tests: easy to seed, easy to inspect.</summary>
 /// <typeparam name="TOld">The entity type of the old store.</typeparam>
-public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
+public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>, IOldStoreCounter<TOld>
     where TOld : class
 {
     private readonly ConcurrentDictionary<string, TOld> _entities = new(StringComparer.Ordinal);
@@ -106,6 +107,10 @@ public sealed class InMemoryOldStore<TOld> : IOldStore<TOld>
 
         await Task.CompletedTask.ConfigureAwait(false);
     }
+
+    /// <inheritdoc/>
+    public ValueTask<long> CountAfterAsync(string? afterId, CancellationToken cancellationToken = default) =>
+        new(afterId is null ? _entities.Count : _entities.Keys.Count(id => string.CompareOrdinal(id, afterId) > 0));
 
     /// <inheritdoc/>
     public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LazyMigrate.Backfill;
 using LazyMigrate.InMemory;
 using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
@@ -45,6 +46,9 @@ public sealed class MigrationHarness : IAsyncDisposable
 
     public IMigratingRepository<OldCustomer, NewCustomer> Repository { get; }
 
+    public IBackfillRunner<OldCustomer, NewCustomer> Backfill =>
+        Services.GetRequiredService<IBackfillRunner<OldCustomer, NewCustomer>>();
+
     public IMigrationDispatcher<OldCustomer, NewCustomer> Dispatcher =>
         Services.GetRequiredService<IMigrationDispatcher<OldCustomer, NewCustomer>>();
 
@@ -73,6 +77,7 @@ public sealed class MigrationHarness : IAsyncDisposable
             .UseInMemoryOldStore(shared.Old)
             .UseInMemoryNewStore(shared.New)
             .UseInMemoryLock(shared.Lock)
+            .UseBackfillCheckpointStore(shared.Checkpoints)
             .OnMigrated(
                 (e, _) =>
                 {
@@ -128,6 +133,8 @@ public sealed class SharedStores
     public InMemoryNewStore<NewCustomer> New { get; } = new();
 
     public InMemoryMigrationLockProvider Lock { get; } = new();
+
+    public InMemoryBackfillCheckpointStore Checkpoints { get; } = new();
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
 

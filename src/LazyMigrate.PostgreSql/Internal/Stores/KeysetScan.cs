@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
@@ -40,6 +42,7 @@ internal sealed class KeysetScan<T>(
         private string? _cursor;
         private int _index = -1;
         private bool _lastPage;
+        private ExceptionDispatchInfo? _corrupt;
 
         public Enumerator(KeysetScan<T> scan, CancellationToken enumeratorCancellationToken)
         {
@@ -73,6 +76,7 @@ internal sealed class KeysetScan<T>(
                 return new ValueTask<bool>(true);
             }
 
+            _corrupt?.Throw();
             return _lastPage ? new ValueTask<bool>(false) : NextPageAsync();
         }
 
@@ -92,7 +96,19 @@ internal sealed class KeysetScan<T>(
             _cancellationToken.ThrowIfCancellationRequested();
             _page.Clear();
             _index = 0;
-            await _scan._readPage(_cursor, _page, _cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _scan._readPage(_cursor, _page, _cancellationToken).ConfigureAwait(false);
+            }
+            catch (CorruptEntityException exception) when (_page.Count > 0)
+            {
+                // The rows before the corrupt one are good: hand them out first, so that a caller resuming after the
+                // corrupt id (a backfill quarantining it) skips nothing else.
+                _corrupt = ExceptionDispatchInfo.Capture(exception);
+                _lastPage = true;
+                return true;
+            }
+
             _lastPage = _page.Count < _scan._pageSize;
             return _page.Count > 0;
         }

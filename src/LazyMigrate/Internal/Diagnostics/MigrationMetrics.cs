@@ -57,6 +57,7 @@ internal sealed partial class MigrationMetrics : IDisposable
             "Saves and deletes through a migrating repository."
         );
         (_outboxApplied, _outboxRetried, _outboxDeadLettered, _outboxSkipped) = CreateOutboxInstruments(_meter);
+        (_backfillEntities, _backfillBatchDuration) = CreateBackfillInstruments(_meter);
     }
 
     public void Read(string migration, string source) =>

@@ -12,12 +12,13 @@ internal sealed class MigratingRepository<TOld, TNew> : IMigratingRepository<TOl
 
     public MigratingRepository(
         MigrationContext<TOld, TNew> context,
+        EntityMigrator<TOld, TNew> migrator,
         IWritePath<TNew> writePath,
         StaleReadSync<TOld, TNew> staleReads
     )
     {
         _context = context;
-        _migrator = new EntityMigrator<TOld, TNew>(context);
+        _migrator = migrator;
         _writePath = writePath;
         _staleReads = staleReads;
     }

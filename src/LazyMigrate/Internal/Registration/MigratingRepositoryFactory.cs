@@ -1,3 +1,4 @@
+using LazyMigrate.Backfill;
 using LazyMigrate.InMemory;
 using LazyMigrate.Outbox;
 using Microsoft.Extensions.Caching.Memory;
@@ -114,14 +115,45 @@ internal static class MigratingRepositoryFactory
             writePath = new LockedWritePath<TOld, TNew>(context, writePath);
         }
 
+        // One migrator for reads and the backfill: a read and a batch that want one id share its flight.
+        var migrator = new EntityMigrator<TOld, TNew>(context);
         return new MigrationRuntime<TOld, TNew>(
             new MigratingRepository<TOld, TNew>(
                 context,
+                migrator,
                 writePath,
                 new StaleReadSync<TOld, TNew>(context, forwardSync)
             ),
             dispatcher,
-            new OldStoreChangeRecorder<TOld, TNew>(context)
+            new OldStoreChangeRecorder<TOld, TNew>(context),
+            CreateBackfill(services, context, migrator)
+        );
+    }
+
+    private static BackfillRunner<TOld, TNew> CreateBackfill<TOld, TNew>(
+        IServiceProvider services,
+        MigrationContext<TOld, TNew> context,
+        EntityMigrator<TOld, TNew> migrator
+    )
+        where TOld : class
+        where TNew : class
+    {
+        BackfillOptions options = services.GetRequiredService<IOptionsMonitor<BackfillOptions>>().Get(context.Name);
+        return new BackfillRunner<TOld, TNew>(
+            context,
+            migrator,
+            MigrationServices.Get<IOldStore<TOld>>(services, context.Name),
+            // Without a store of its own, the backfill's progress lasts as long as the process.
+            MigrationServices.Find<IBackfillCheckpointStore>(services, context.Name)
+                ?? new InMemoryBackfillCheckpointStore(),
+            options,
+            new BackfillPacer(
+                context.Name,
+                options,
+                MigrationServices.Find<IBackfillThrottle>(services, context.Name),
+                context.TimeProvider,
+                context.Logger
+            )
         );
     }
 }

@@ -1,14 +1,15 @@
 namespace LazyMigrate.Internal;
 
 /// <summary>
-/// One migration as the container holds it: its repository, its dispatcher and its recorder of old-API changes, built
-/// together; disposed with the
+/// One migration as the container holds it: its repository, its dispatcher, its recorder of old-API changes and its
+/// backfill, built together; disposed with the
 /// container, it stops the dispatcher's background work.
 /// </summary>
 internal sealed class MigrationRuntime<TOld, TNew>(
     IMigratingRepository<TOld, TNew> repository,
     MigrationDispatcher<TOld, TNew> dispatcher,
-    OldStoreChangeRecorder<TOld, TNew> changeRecorder
+    OldStoreChangeRecorder<TOld, TNew> changeRecorder,
+    BackfillRunner<TOld, TNew> backfill
 ) : IAsyncDisposable, IDisposable
     where TOld : class
     where TNew : class
@@ -18,6 +19,8 @@ internal sealed class MigrationRuntime<TOld, TNew>(
     public MigrationDispatcher<TOld, TNew> Dispatcher { get; } = dispatcher;
 
     public OldStoreChangeRecorder<TOld, TNew> ChangeRecorder { get; } = changeRecorder;
+
+    public BackfillRunner<TOld, TNew> Backfill { get; } = backfill;
 
     public ValueTask DisposeAsync() => Dispatcher.DisposeAsync();
 

@@ -6,8 +6,6 @@ namespace LazyMigrate.Internal;
 /// <summary>Checks every migration's <see cref="OutboxOptions"/> at start-up.</summary>
 internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
 {
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
-
     public ValidateOptionsResult Validate(string? name, OutboxOptions options)
     {
         var failures = new List<string>();
@@ -26,10 +24,10 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
             failures.Add($"MaxParallelWrites must be between 1 and 256, not {options.MaxParallelWrites}.");
         }
 
-        CheckPositive(options.LeaseDuration, nameof(options.LeaseDuration), failures);
-        CheckPositive(options.PollInterval, nameof(options.PollInterval), failures);
-        CheckPositive(options.HandlerTimeout, nameof(options.HandlerTimeout), failures);
-        CheckPositive(options.MaxRetryDelay, nameof(options.MaxRetryDelay), failures);
+        OptionChecks.Positive(options.LeaseDuration, nameof(options.LeaseDuration), failures);
+        OptionChecks.Positive(options.PollInterval, nameof(options.PollInterval), failures);
+        OptionChecks.Positive(options.HandlerTimeout, nameof(options.HandlerTimeout), failures);
+        OptionChecks.Positive(options.MaxRetryDelay, nameof(options.MaxRetryDelay), failures);
         if (options.RetryDelay < TimeSpan.Zero || options.RetryDelay > options.MaxRetryDelay)
         {
             failures.Add(
@@ -37,21 +35,8 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
             );
         }
 
-        if (options.DispatcherId is { Length: 0 or > 200 })
-        {
-            failures.Add("DispatcherId must be null or 1 to 200 characters.");
-        }
+        OptionChecks.InstanceId(options.DispatcherId, nameof(options.DispatcherId), failures);
 
-        return failures.Count == 0
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(failures.Select(f => $"Outbox of migration '{name}': {f}"));
-    }
-
-    private static void CheckPositive(TimeSpan value, string option, List<string> failures)
-    {
-        if (value <= TimeSpan.Zero || value > MaxDelay)
-        {
-            failures.Add($"{option} must be greater than 0 and at most {MaxDelay}, not {value}.");
-        }
+        return OptionChecks.Result(failures, $"Outbox of migration '{name}'");
     }
 }

@@ -1,0 +1,440 @@
+using LazyMigrate.Backfill;
+
+namespace LazyMigrate.Internal;
+
+/// <summary>
+/// The backfill of one migration (<see cref="IBackfillRunner{TOld, TNew}"/>): the lease, then batch after batch of
+/// scan, migrate, quarantine and checkpoint, in that order, so that the cursor never passes an entity the new store
+/// or the quarantine does not hold.
+/// </summary>
+/// <remarks>
+/// A batch migrates through the read path's <see cref="EntityMigrator{TOld, TNew}"/> (trigger
+/// <see cref="MigrationTrigger.Backfill"/>): under the entities' locks it reads the old store again, so a write made
+/// through the old API after the scan is never overwritten by the scanned value, and it records the events of exactly
+/// the ids it inserted, with the insert where the store allows.
+/// </remarks>
+internal sealed class BackfillRunner<TOld, TNew>(
+    MigrationContext<TOld, TNew> context,
+    EntityMigrator<TOld, TNew> migrator,
+    IOldStore<TOld> oldStore,
+    IBackfillCheckpointStore checkpoints,
+    BackfillOptions options,
+    BackfillPacer pacer
+) : IBackfillRunner<TOld, TNew>, IBackfillLoop
+    where TOld : class
+    where TNew : class
+{
+    private readonly string _owner = options.InstanceId ?? BackfillOwner.Create();
+    private readonly BackfillLease _lease = new(context.Name, checkpoints, options, context.TimeProvider);
+
+    public string MigrationName => context.Name;
+
+    public bool IsPaused => pacer.IsPaused;
+
+    public void Pause() => pacer.Pause();
+
+    public void Resume() => pacer.Resume();
+
+    public ValueTask<BackfillCheckpoint?> GetCheckpointAsync(CancellationToken cancellationToken = default) =>
+        checkpoints.LoadAsync(context.Name, cancellationToken);
+
+    public async ValueTask<BackfillSummary> RunAsync(
+        IProgress<BackfillProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        long started = context.TimeProvider.GetTimestamp();
+        var run = new BackfillRun(started);
+        while (true)
+        {
+            BackfillCheckpoint? checkpoint = await _lease
+                .AcquireAsync(_owner, context.Logger, cancellationToken)
+                .ConfigureAwait(false);
+            if (checkpoint is { IsComplete: true })
+            {
+                await _lease.ReleaseAsync(_owner).ConfigureAwait(false);
+                return Summary(run, checkpoint);
+            }
+
+            try
+            {
+                checkpoint = await RunLeasedAsync(checkpoint, run, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await _lease.ReleaseAsync(_owner).ConfigureAwait(false);
+            }
+
+            if (checkpoint is not null)
+            {
+                Log.BackfillCompleted(context.Logger, context.Name, run.Counts.Migrated, checkpoint.Counts.Migrated);
+                return Summary(run, checkpoint);
+            }
+
+            // Another instance took the lease over (this one stalled past it): wait for it, or take it back.
+            Log.BackfillLeaseLost(context.Logger, context.Name, _owner);
+        }
+    }
+
+    /// <summary>Runs batches while this instance holds the lease.</summary>
+    /// <returns>The last checkpoint once the scan is complete; <see langword="null"/> if the lease was lost.</returns>
+    private async ValueTask<BackfillCheckpoint?> RunLeasedAsync(
+        BackfillCheckpoint? checkpoint,
+        BackfillRun run,
+        IProgress<BackfillProgress>? progress,
+        CancellationToken cancellationToken
+    )
+    {
+        BackfillCounts earlier = checkpoint?.Counts ?? default;
+        BackfillCounts leased = default;
+        long? remaining = oldStore is IOldStoreCounter<TOld> counter
+            ? await counter.CountAfterAsync(checkpoint?.Cursor, cancellationToken).ConfigureAwait(false)
+            : null;
+        Log.BackfillStarted(context.Logger, context.Name, checkpoint?.Cursor is not null, _owner);
+        var sizer = new BatchSizer(options);
+        TimeSpan lastDuration = TimeSpan.Zero;
+        var scanner = new BatchScanner<TOld>(oldStore, checkpoint?.Cursor);
+        await using var scan = scanner.ConfigureAwait(false);
+        while (true)
+        {
+            int size = sizer.Next;
+            await pacer.WaitAsync(size, lastDuration, cancellationToken).ConfigureAwait(false);
+            if (!await _lease.RenewIfDueAsync(_owner, checkpoint, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            long batchStarted = context.TimeProvider.GetTimestamp();
+            ScannedBatch<TOld> batch = await scanner.ReadAsync(size, cancellationToken).ConfigureAwait(false);
+            BackfillCounts counts = await MigrateAsync(batch, cancellationToken).ConfigureAwait(false);
+            leased += counts;
+            var next = new BackfillCheckpoint
+            {
+                Migration = context.Name,
+                Cursor = batch.LastId ?? checkpoint?.Cursor,
+                Counts = earlier + leased,
+                IsComplete = batch.End,
+                UpdatedAt = context.TimeProvider.GetUtcNow(),
+            };
+
+            // After the batch committed, never before: a checkpoint saved first would skip the batch if this process
+            // died in between (sidekiq #6405). The first batch saves one too.
+            if (!await _lease.SaveAsync(next, _owner, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            checkpoint = next;
+            lastDuration = context.TimeProvider.GetElapsedTime(batchStarted);
+            sizer.Record(batch.Scanned, lastDuration);
+            run.Add(counts);
+            context.Metrics.BackfillBatch(context.Name, counts, lastDuration);
+            progress?.Report(
+                new BackfillProgress
+                {
+                    Migration = context.Name,
+                    Counts = leased,
+                    Earlier = earlier,
+                    Remaining = remaining,
+                    Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
+                    BatchSize = batch.Scanned,
+                }
+            );
+            if (batch.End)
+            {
+                return checkpoint;
+            }
+        }
+    }
+
+    /// <summary>Migrates a batch and quarantines what cannot be mapped, before its checkpoint is saved.</summary>
+    private async ValueTask<BackfillCounts> MigrateAsync(ScannedBatch<TOld> batch, CancellationToken cancellationToken)
+    {
+        var counts = new BackfillCounts { Scanned = batch.Scanned };
+        var quarantined = new List<QuarantinedEntity>();
+        if (batch.Corrupt is { } corrupt)
+        {
+            quarantined.Add(Quarantined(corrupt.EntityId, corrupt));
+        }
+
+        if (batch.Entities.Count > 0)
+        {
+            var ids = new List<string>(batch.Entities.Count);
+            foreach (var (id, _) in batch.Entities)
+            {
+                ids.Add(id);
+            }
+
+            IReadOnlyDictionary<string, MigrationResult<TNew>> results = await migrator
+                .MigrateManyAsync(ids, MigrationTrigger.Backfill, cancellationToken)
+                .ConfigureAwait(false);
+            counts = Count(ids, results, counts, quarantined);
+        }
+
+        if (quarantined.Count > 0)
+        {
+            await checkpoints.QuarantineAsync(context.Name, quarantined, cancellationToken).ConfigureAwait(false);
+            foreach (QuarantinedEntity entity in quarantined)
+            {
+                Log.BackfillQuarantined(context.Logger, context.Name, entity.EntityId, entity.Error);
+            }
+        }
+
+        return counts with
+        {
+            Quarantined = quarantined.Count,
+        };
+    }
+
+    /// <summary>
+    /// Counts each id's outcome. A failure of the mapper or of the id's own record quarantines the id; any other
+    /// failure (a lock timeout, a store down past its retries) fails the batch, which runs again from the checkpoint.
+    /// </summary>
+    private BackfillCounts Count(
+        List<string> ids,
+        IReadOnlyDictionary<string, MigrationResult<TNew>> results,
+        BackfillCounts counts,
+        List<QuarantinedEntity> quarantined
+    )
+    {
+        long migrated = 0,
+            present = 0,
+            vanished = 0;
+        foreach (string id in ids)
+        {
+            MigrationResult<TNew> result = results[id];
+            if (result.Failure is { } failure)
+            {
+                if (!IsEntityFailure(id, failure))
+                {
+                    result.ThrowIfFailed();
+                }
+
+                quarantined.Add(Quarantined(id, failure));
+                continue;
+            }
+
+            switch (result.Outcome)
+            {
+                case MigrationOutcome.Migrated:
+                    migrated++;
+                    break;
+                case MigrationOutcome.Absent:
+                    vanished++;
+                    break;
+                default:
+                    present++;
+                    break;
+            }
+        }
+
+        return counts with
+        {
+            Migrated = migrated,
+            AlreadyPresent = present,
+            Vanished = vanished,
+        };
+    }
+
+    public async ValueTask<BackfillDryRunReport> DryRunAsync(
+        IProgress<BackfillProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        long started = context.TimeProvider.GetTimestamp();
+        long? remaining = oldStore is IOldStoreCounter<TOld> counter
+            ? await counter.CountAfterAsync(null, cancellationToken).ConfigureAwait(false)
+            : null;
+        var failures = new List<QuarantinedEntity>();
+        BackfillCounts counts = default;
+        long failed = 0;
+        var scanner = new BatchScanner<TOld>(oldStore, null);
+        await using var scan = scanner.ConfigureAwait(false);
+        while (true)
+        {
+            await pacer.WaitAsync(options.InitialBatchSize, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            ScannedBatch<TOld> batch = await scanner
+                .ReadAsync(options.InitialBatchSize, cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var (id, value) in batch.Entities)
+            {
+                try
+                {
+                    _ = Mapping.Run(context.Name, id, "mapper", context.Mapper.Map, value);
+                }
+                catch (MigrationMappingException exception)
+                {
+                    failed++;
+                    Keep(failures, Quarantined(id, exception));
+                }
+            }
+
+            if (batch.Corrupt is { } corrupt)
+            {
+                failed++;
+                Keep(failures, Quarantined(corrupt.EntityId, corrupt));
+            }
+
+            counts += new BackfillCounts { Scanned = batch.Scanned };
+            progress?.Report(
+                new BackfillProgress
+                {
+                    Migration = context.Name,
+                    Counts = counts with { Quarantined = failed },
+                    Remaining = remaining,
+                    Elapsed = context.TimeProvider.GetElapsedTime(started),
+                    BatchSize = batch.Scanned,
+                }
+            );
+            if (batch.End)
+            {
+                break;
+            }
+        }
+
+        var report = new BackfillDryRunReport
+        {
+            Migration = context.Name,
+            Scanned = counts.Scanned,
+            Mapped = counts.Scanned - failed,
+            Failed = failed,
+            Failures = failures,
+            Elapsed = context.TimeProvider.GetElapsedTime(started),
+        };
+        Log.BackfillDryRunCompleted(context.Logger, context.Name, report.Scanned, report.Failed);
+        return report;
+    }
+
+    public ValueTask<IReadOnlyList<QuarantinedEntity>> GetQuarantinedAsync(
+        string? afterId = null,
+        int limit = 100,
+        CancellationToken cancellationToken = default
+    ) => checkpoints.GetQuarantinedAsync(context.Name, afterId, limit, cancellationToken);
+
+    public async ValueTask<QuarantineRetrySummary> RetryQuarantinedAsync(
+        IReadOnlyCollection<string>? entityIds = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        IReadOnlyList<QuarantinedEntity> quarantined = await ListAsync(entityIds, cancellationToken)
+            .ConfigureAwait(false);
+        int migrated = 0,
+            cleared = 0;
+        var failedAgain = new List<QuarantinedEntity>();
+        var leaving = new List<string>();
+
+        // One id at a time: a corrupt record fails the old store's read of its whole batch, and a quarantine is short.
+        foreach (QuarantinedEntity entity in quarantined)
+        {
+            MigrationResult<TNew> result = await migrator
+                .MigrateAsync(entity.EntityId, MigrationTrigger.Backfill, cancellationToken)
+                .ConfigureAwait(false);
+            if (result.Failure is { } failure)
+            {
+                if (!IsEntityFailure(entity.EntityId, failure))
+                {
+                    result.ThrowIfFailed();
+                }
+
+                failedAgain.Add(Quarantined(entity.EntityId, failure));
+                continue;
+            }
+
+            leaving.Add(entity.EntityId);
+            if (result.Outcome == MigrationOutcome.Migrated)
+            {
+                migrated++;
+            }
+            else
+            {
+                cleared++;
+            }
+        }
+
+        await checkpoints.ClearQuarantinedAsync(context.Name, leaving, cancellationToken).ConfigureAwait(false);
+        await checkpoints.QuarantineAsync(context.Name, failedAgain, cancellationToken).ConfigureAwait(false);
+        var summary = new QuarantineRetrySummary(quarantined.Count, migrated, cleared, failedAgain.Count);
+        Log.BackfillQuarantineRetried(context.Logger, context.Name, summary.Retried, summary.StillQuarantined);
+        return summary;
+    }
+
+    Task IBackfillLoop.RunAsync(CancellationToken stoppingToken) =>
+        new BackfillLoop(
+            context.Name,
+            ct => RunAsync(null, ct),
+            options,
+            context.TimeProvider,
+            context.Logger
+        ).RunAsync(stoppingToken);
+
+    private async ValueTask<IReadOnlyList<QuarantinedEntity>> ListAsync(
+        IReadOnlyCollection<string>? entityIds,
+        CancellationToken cancellationToken
+    )
+    {
+        var all = new List<QuarantinedEntity>();
+        string? after = null;
+        while (true)
+        {
+            IReadOnlyList<QuarantinedEntity> page = await checkpoints
+                .GetQuarantinedAsync(context.Name, after, options.MaxBatchSize, cancellationToken)
+                .ConfigureAwait(false);
+            foreach (QuarantinedEntity entity in page)
+            {
+                if (entityIds is null || entityIds.Contains(entity.EntityId))
+                {
+                    all.Add(entity);
+                }
+            }
+
+            if (page.Count < options.MaxBatchSize)
+            {
+                return all;
+            }
+
+            after = page[^1].EntityId;
+        }
+    }
+
+    /// <summary>Whether a failure is the entity's own (its mapping or its record), which quarantines it.</summary>
+    private static bool IsEntityFailure(string id, LazyMigrationException failure) =>
+        failure is MigrationMappingException || (failure is CorruptEntityException && failure.EntityId == id);
+
+    private QuarantinedEntity Quarantined(string id, Exception failure) =>
+        new(id, $"{failure.GetType().Name}: {failure.Message}", context.TimeProvider.GetUtcNow(), 1);
+
+    private void Keep(List<QuarantinedEntity> failures, QuarantinedEntity failure)
+    {
+        if (failures.Count < options.DryRunFailuresKept)
+        {
+            failures.Add(failure);
+        }
+    }
+
+    private BackfillSummary Summary(BackfillRun run, BackfillCheckpoint checkpoint) =>
+        new()
+        {
+            Migration = context.Name,
+            Counts = run.Counts,
+            Total = checkpoint.Counts,
+            IsComplete = checkpoint.IsComplete,
+            Batches = run.Batches,
+            Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
+        };
+
+    /// <summary>What one <see cref="RunAsync"/> call did, over every lease it held.</summary>
+    private sealed class BackfillRun(long started)
+    {
+        public long Started { get; } = started;
+
+        public BackfillCounts Counts { get; private set; }
+
+        public int Batches { get; private set; }
+
+        public void Add(BackfillCounts counts)
+        {
+            Counts += counts;
+            Batches++;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using LazyMigrate.Backfill;
+using LazyMigrate.Tests.Support;
+
+namespace LazyMigrate.Tests.Backfill;
+
+public sealed class BackfillRunTests
+{
+    private static MigrationHarness Create(SharedStores? shared = null, Action<BackfillOptions>? backfill = null) =>
+        MigrationHarness.Create(
+            shared,
+            configure: b =>
+                b.ConfigureBackfill(o =>
+                {
+                    o.InitialBatchSize = 100;
+                    o.MinBatchSize = 10;
+                    o.TargetBatchDuration = TimeSpan.Zero;
+                    backfill?.Invoke(o);
+                })
+        );
+
+    [Fact]
+    public async Task RunAsync_MigratesEveryOldEntityOnce_WithOneBackfillEventEach()
+    {
+        await using MigrationHarness harness = Create().SeedLegacy(250);
+
+        BackfillSummary summary = await harness.Backfill.RunAsync();
+        await harness.DrainAsync();
+
+        Assert.True(summary.IsComplete);
+        Assert.Equal(new BackfillCounts { Scanned = 250, Migrated = 250 }, summary.Counts);
+        Assert.Equal(3, summary.Batches);
+        Assert.Equal(250, harness.New.Count);
+        Assert.Equal(250, harness.Mapper.MapCount);
+        Assert.Equal(MigrationHarness.Mapped(7), harness.New.Peek(MigrationHarness.Id(7)).Value);
+        Assert.Equal(250, harness.Events.Select(e => e.EntityId).Distinct().Count());
+        Assert.All(harness.Events, e => Assert.Equal(MigrationTrigger.Backfill, e.Trigger));
+    }
+
+    [Fact]
+    public async Task RunAsync_NeverOverwritesASaveNorResurrectsADelete()
+    {
+        await using MigrationHarness harness = Create().SeedLegacy(50);
+        var saved = new NewCustomer("Saved", "Later", "saved@example.com");
+        await harness.Repository.SaveAsync(MigrationHarness.Id(3), saved);
+        await harness.Repository.DeleteAsync(MigrationHarness.Id(4));
+        await harness.Repository.GetAsync(MigrationHarness.Id(5));
+
+        BackfillSummary summary = await harness.Backfill.RunAsync();
+
+        Assert.Equal(
+            new BackfillCounts
+            {
+                Scanned = 50,
+                Migrated = 47,
+                AlreadyPresent = 3,
+            },
+            summary.Counts
+        );
+        Assert.Equal(saved, harness.New.Peek(MigrationHarness.Id(3)).Value);
+        Assert.Equal(NewStoreState.Deleted, harness.New.Peek(MigrationHarness.Id(4)).State);
+    }
+
+    [Fact]
+    public async Task RunAsync_StoppedAfterABatch_ResumesFromItsCheckpoint_MappingNothingTwice()
+    {
+        var shared = new SharedStores();
+        await using MigrationHarness first = Create(shared).SeedLegacy(250);
+        using var stop = new CancellationTokenSource();
+
+        // Cancelled once the second batch's checkpoint is saved: progress is told after the save.
+        var progress = new SynchronousProgress<BackfillProgress>(p =>
+        {
+            if (p.Counts.Scanned == 200)
+            {
+                stop.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            first.Backfill.RunAsync(progress, stop.Token).AsTask()
+        );
+        BackfillCheckpoint? stopped = await first.Backfill.GetCheckpointAsync();
+        await using MigrationHarness second = Create(shared);
+        BackfillSummary resumed = await second.Backfill.RunAsync();
+
+        Assert.Equal(MigrationHarness.Id(199), stopped?.Cursor);
+        Assert.False(stopped?.IsComplete);
+        Assert.Equal(new BackfillCounts { Scanned = 50, Migrated = 50 }, resumed.Counts);
+        Assert.Equal(new BackfillCounts { Scanned = 250, Migrated = 250 }, resumed.Total);
+        Assert.Equal(250, first.Mapper.MapCount + second.Mapper.MapCount);
+        Assert.Equal(250, shared.New.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_AStoreFailure_KeepsTheLastCommittedCheckpoint_AndARerunFinishes()
+    {
+        var shared = new SharedStores();
+        int reads = 0;
+        bool down = true;
+        var failing = new HookedOldStore<OldCustomer>(shared.Old)
+        {
+            BeforeFindMany = _ =>
+            {
+                if (++reads >= 2 && down)
+                {
+                    throw new TimeoutException("The old database did not answer.");
+                }
+            },
+        };
+        await using MigrationHarness harness = MigrationHarness
+            .Create(
+                shared,
+                o => o.MaxRetryAttempts = 0,
+                b =>
+                    b.UseOldStore(failing)
+                        .ConfigureBackfill(o =>
+                        {
+                            o.InitialBatchSize = 100;
+                            o.TargetBatchDuration = TimeSpan.Zero;
+                        })
+            )
+            .SeedLegacy(250);
+
+        await Assert.ThrowsAsync<MigrationStoreException>(() => harness.Backfill.RunAsync().AsTask());
+        BackfillCheckpoint? afterFailure = await harness.Backfill.GetCheckpointAsync();
+        down = false;
+        BackfillSummary rerun = await harness.Backfill.RunAsync();
+
+        Assert.Equal(MigrationHarness.Id(99), afterFailure?.Cursor);
+        Assert.Equal(100, afterFailure?.Counts.Migrated);
+        Assert.True(rerun.IsComplete);
+        Assert.Equal(150, rerun.Counts.Migrated);
+        Assert.Equal(250, shared.New.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_AfterItCompleted_MovesNothing()
+    {
+        await using MigrationHarness harness = Create().SeedLegacy(30);
+        await harness.Backfill.RunAsync();
+        harness.Old.Seed(MigrationHarness.Id(40), MigrationHarness.Legacy(40));
+
+        BackfillSummary again = await harness.Backfill.RunAsync();
+
+        Assert.True(again.IsComplete);
+        Assert.Equal(default, again.Counts);
+        Assert.Equal(30, again.Total.Migrated);
+    }
+
+    [Fact]
+    public async Task RunAsync_ReportsProgressAfterEachBatch_WithTheTimeLeft()
+    {
+        await using MigrationHarness harness = Create().SeedLegacy(250);
+        var reports = new List<BackfillProgress>();
+
+        await harness.Backfill.RunAsync(new SynchronousProgress<BackfillProgress>(reports.Add));
+
+        Assert.Equal([100L, 200L, 250L], reports.Select(r => r.Counts.Scanned));
+        Assert.All(reports, r => Assert.Equal(250, r.Remaining));
+        Assert.Equal([100, 100, 50], reports.Select(r => r.BatchSize));
+    }
+}

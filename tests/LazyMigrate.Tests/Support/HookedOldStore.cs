@@ -1,0 +1,32 @@
+namespace LazyMigrate.Tests.Support;
+
+/// <summary>An old store that runs a test's code before every read of several ids: to fail it or charge time.</summary>
+public sealed class HookedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
+    where TOld : class
+{
+    /// <summary>Gets or sets code run before every many-id read, given its ids; it may throw to fail it.</summary>
+    public Action<IReadOnlyCollection<string>>? BeforeFindMany { get; set; }
+
+    public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.FindAsync(id, cancellationToken);
+
+    public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
+        IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken = default
+    )
+    {
+        BeforeFindMany?.Invoke(ids);
+        return inner.FindManyAsync(ids, cancellationToken);
+    }
+
+    public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
+        string? afterId,
+        CancellationToken cancellationToken = default
+    ) => inner.ScanAsync(afterId, cancellationToken);
+
+    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default) =>
+        inner.UpsertAsync(id, entity, cancellationToken);
+
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(id, cancellationToken);
+}
