@@ -21,8 +21,8 @@ public sealed class BackfillLeaseTests : IDisposable
     [Fact]
     public async Task RunAsync_WhileAnotherInstanceHoldsTheLease_WaitsForItAndFindsTheBackfillComplete()
     {
-        await using MigrationHarness first = Create(holdAtRead: 1).SeedLegacy(Entities);
-        await using MigrationHarness second = Create(holdAtRead: 0);
+        await using MigrationHarness first = Create(holdAtThrottle: 1).SeedLegacy(Entities);
+        await using MigrationHarness second = Create(holdAtThrottle: 0);
 
         Task<BackfillSummary> firstRun = Task.Run(() => first.Backfill.RunAsync().AsTask());
         await _held.Task.WaitAsync(Bound);
@@ -43,8 +43,8 @@ public sealed class BackfillLeaseTests : IDisposable
     [Fact]
     public async Task RunAsync_WhenTheHolderStallsPastItsLease_AnotherInstanceTakesOverFromItsCheckpoint()
     {
-        await using MigrationHarness stalled = Create(holdAtRead: 0, holdAtThrottle: 2).SeedLegacy(Entities);
-        await using MigrationHarness taker = Create(holdAtRead: 0);
+        await using MigrationHarness stalled = Create(holdAtThrottle: 2).SeedLegacy(Entities);
+        await using MigrationHarness taker = Create(holdAtThrottle: 0);
 
         Task<BackfillSummary> stalledRun = Task.Run(() => stalled.Backfill.RunAsync().AsTask());
         await _held.Task.WaitAsync(Bound);
@@ -70,13 +70,13 @@ public sealed class BackfillLeaseTests : IDisposable
     public void Dispose() => _release.Dispose();
 
     /// <summary>
-    /// An instance whose <paramref name="holdAtRead"/>th batch read (under its batch's locks), or whose
-    /// <paramref name="holdAtThrottle"/>th question to its throttle (before a batch), holds until released; 0: never.
+    /// An instance whose <paramref name="holdAtThrottle"/>th question to its throttle (before a batch migrates, with
+    /// the lease held and no lock) holds until released; 0: never.
     /// </summary>
-    private MigrationHarness Create(int holdAtRead, int holdAtThrottle = 0)
+    private MigrationHarness Create(int holdAtThrottle)
     {
         int asked = 0;
-        var throttle = new DelegateThrottle(async ct =>
+        var throttle = new DelegateBackfillThrottle(async ct =>
         {
             if (++asked == holdAtThrottle)
             {
@@ -86,25 +86,12 @@ public sealed class BackfillLeaseTests : IDisposable
 
             return TimeSpan.Zero;
         });
-        int reads = 0;
-        var old = new HookedOldStore<OldCustomer>(_shared.Old)
-        {
-            BeforeFindMany = _ =>
-            {
-                if (++reads == holdAtRead)
-                {
-                    _held.TrySetResult();
-                    _release.Wait(TimeSpan.FromSeconds(30));
-                }
-            },
-        };
         return MigrationHarness.Create(
             _shared,
             configure: b =>
             {
                 b.Services.AddLogging(l => l.AddProvider(_log));
-                b.UseOldStore(old)
-                    .UseBackfillThrottle(throttle)
+                b.UseBackfillThrottle(throttle)
                     .ConfigureBackfill(o =>
                     {
                         o.InitialBatchSize = 100;
@@ -121,13 +108,5 @@ public sealed class BackfillLeaseTests : IDisposable
         Assert.Equal(Entities, _shared.New.Count);
         Assert.Equal(Entities, _shared.AllEvents.Count);
         Assert.Equal(Entities, _shared.AllEvents.Select(e => e.EventId).Distinct().Count());
-    }
-
-    private sealed class DelegateThrottle(Func<CancellationToken, Task<TimeSpan>> ask) : IBackfillThrottle
-    {
-        public async ValueTask<TimeSpan> GetDelayAsync(
-            BackfillThrottleContext context,
-            CancellationToken cancellationToken
-        ) => await ask(cancellationToken);
     }
 }

@@ -97,7 +97,7 @@ public sealed class BackfillPacingTests
         await using MigrationHarness harness = Create(o => o.RateLimiter = limiter).SeedLegacy(150);
 
         Task<BackfillSummary> run = harness.Backfill.RunAsync().AsTask();
-        await Eventually.TrueAsync(() => limiter.GetStatistics()?.CurrentQueuedCount == 100, what: "a queued batch");
+        await Eventually.TrueAsync(() => limiter.GetStatistics()?.CurrentQueuedCount == 50, what: "the last batch");
         int heldAt = _shared.New.Count;
         limiter.TryReplenish();
         BackfillSummary summary = await run.WaitAsync(Bound);
@@ -135,15 +135,15 @@ public sealed class BackfillPacingTests
     [Fact]
     public async Task RunAsync_SizesBatchesTowardTheTargetDuration_WithinTheBounds()
     {
-        // Each entity costs 1 ms of the fake clock to read, 4 ms from entity 2200 on: the old database slowed down.
-        var charging = new HookedOldStore<OldCustomer>(_shared.Old)
+        // Each entity costs 1 ms of the fake clock to insert, 4 ms from entity 2400 on: the database slowed down.
+        var charging = new HookedNewStore<NewCustomer>(_shared.New)
         {
-            BeforeFindMany = ids =>
+            BeforeInsertMany = ids =>
             {
                 foreach (string id in ids)
                 {
                     _shared.Time.Advance(
-                        TimeSpan.FromMilliseconds(string.CompareOrdinal(id, "customer-02200") < 0 ? 1 : 4)
+                        TimeSpan.FromMilliseconds(string.CompareOrdinal(id, "customer-02400") < 0 ? 1 : 4)
                     );
                 }
             },
@@ -155,16 +155,17 @@ public sealed class BackfillPacingTests
                     o.MaxBatchSize = 500;
                     o.TargetBatchDuration = TimeSpan.FromMilliseconds(500);
                 },
-                b => b.UseOldStore(charging)
+                b => b.UseNewStore(charging)
             )
-            .SeedLegacy(3200);
+            .SeedLegacy(4025);
         var sizes = new List<int>();
 
         await harness.Backfill.RunAsync(new SynchronousProgress<BackfillProgress>(p => sizes.Add(p.BatchSize)));
 
-        // Up by at most double a step to the bound, then down by at most half a step when the rows cost more.
-        Assert.Equal([100, 200, 400, 500, 500, 500, 500, 250, 125, 125, 0], sizes);
-        Assert.Equal(3200, _shared.New.Count);
+        // Up by at most double a step to the bound, then down by at most half a step when the rows cost more; each
+        // size follows from the batch before the one before, since the runner reads a batch ahead.
+        Assert.Equal([100, 100, 200, 200, 400, 400, 500, 500, 500, 500, 250, 250, 125, 0], sizes);
+        Assert.Equal(4025, _shared.New.Count);
     }
 
     /// <summary>A throttle that answers from a script (its last answer repeats) and records each question.</summary>

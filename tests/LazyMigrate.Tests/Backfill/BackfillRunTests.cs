@@ -1,4 +1,5 @@
 using LazyMigrate.Backfill;
+using LazyMigrate.InMemory;
 using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests.Backfill;
@@ -94,15 +95,15 @@ public sealed class BackfillRunTests
     public async Task RunAsync_AStoreFailure_KeepsTheLastCommittedCheckpoint_AndARerunFinishes()
     {
         var shared = new SharedStores();
-        int reads = 0;
+        int inserts = 0;
         bool down = true;
-        var failing = new HookedOldStore<OldCustomer>(shared.Old)
+        var failing = new HookedNewStore<NewCustomer>(shared.New)
         {
-            BeforeFindMany = _ =>
+            BeforeInsert = () =>
             {
-                if (++reads >= 2 && down)
+                if (++inserts >= 2 && down)
                 {
-                    throw new TimeoutException("The old database did not answer.");
+                    throw new TimeoutException("The new database did not answer.");
                 }
             },
         };
@@ -111,7 +112,7 @@ public sealed class BackfillRunTests
                 shared,
                 o => o.MaxRetryAttempts = 0,
                 b =>
-                    b.UseOldStore(failing)
+                    b.UseNewStore(failing)
                         .ConfigureBackfill(o =>
                         {
                             o.InitialBatchSize = 100;
@@ -157,5 +158,47 @@ public sealed class BackfillRunTests
         Assert.Equal([100L, 200L, 250L], reports.Select(r => r.Counts.Scanned));
         Assert.All(reports, r => Assert.Equal(250, r.Remaining));
         Assert.Equal([100, 100, 50], reports.Select(r => r.BatchSize));
+    }
+
+    [Fact]
+    public async Task RunAsync_WithForwardSync_MigratesWhatTheOldStoreHoldsUnderTheLock_NotWhatItScanned()
+    {
+        var shared = new SharedStores();
+        var changed = new OldCustomer("First150 Last150", "changed@example.com");
+        int asked = 0;
+
+        // Asked before batch 2 migrates, after it was scanned (the runner reads a batch ahead): a write through the
+        // old API lands in between.
+        var throttle = new DelegateBackfillThrottle(_ =>
+        {
+            if (++asked == 2)
+            {
+                shared.Old.Seed(MigrationHarness.Id(150), changed);
+            }
+
+            return Task.FromResult(TimeSpan.Zero);
+        });
+        await using MigrationHarness harness = MigrationHarness
+            .Create(
+                shared,
+                o => o.ForwardSync = true,
+                b =>
+                    b.UseInMemoryOutbox(new InMemoryOutbox())
+                        .UseBackfillThrottle(throttle)
+                        .ConfigureBackfill(o =>
+                        {
+                            o.InitialBatchSize = 100;
+                            o.TargetBatchDuration = TimeSpan.Zero;
+                        })
+            )
+            .SeedLegacy(250);
+
+        BackfillSummary summary = await harness.Backfill.RunAsync();
+
+        Assert.Equal(250, summary.Counts.Migrated);
+        Assert.Equal(
+            new NewCustomer("First150", "Last150", "changed@example.com"),
+            shared.New.Peek(MigrationHarness.Id(150)).Value
+        );
     }
 }

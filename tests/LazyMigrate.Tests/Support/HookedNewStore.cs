@@ -16,6 +16,9 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
 
     public Action? AfterInsert { get; set; }
 
+    /// <summary>Gets or sets code run before every many-id insert, given its ids: to charge a fake clock.</summary>
+    public Action<IReadOnlyCollection<string>>? BeforeInsertMany { get; set; }
+
     /// <summary>
     /// Gets or sets a predicate, asked on every many-id read, that makes it return null: a broken store.
     /// </summary>
@@ -58,6 +61,7 @@ public sealed class HookedNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew
     )
     {
         BeforeInsert?.Invoke();
+        BeforeInsertMany?.Invoke([.. entities.Select(e => e.Key)]);
         IReadOnlyCollection<string> inserted = await inner.InsertManyIfAbsentAsync(entities, cancellationToken);
         AfterInsert?.Invoke();
         return inserted;

@@ -95,55 +95,73 @@ internal sealed class BackfillRunner<TOld, TNew>(
         TimeSpan lastDuration = TimeSpan.Zero;
         var scanner = new BatchScanner<TOld>(oldStore, checkpoint?.Cursor);
         await using var scan = scanner.ConfigureAwait(false);
-        while (true)
+        Task<ScannedBatch<TOld>> next = scanner.ReadAsync(sizer.Next, cancellationToken).AsTask();
+        try
         {
-            int size = sizer.Next;
-            await pacer.WaitAsync(size, lastDuration, cancellationToken).ConfigureAwait(false);
-            if (!await _lease.RenewIfDueAsync(_owner, checkpoint, cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                return null;
-            }
+                ScannedBatch<TOld> batch = await next.ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                await pacer.WaitAsync(batch.Scanned, lastDuration, cancellationToken).ConfigureAwait(false);
+                if (!await _lease.RenewIfDueAsync(_owner, checkpoint, cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
+                }
 
-            long batchStarted = context.TimeProvider.GetTimestamp();
-            ScannedBatch<TOld> batch = await scanner.ReadAsync(size, cancellationToken).ConfigureAwait(false);
-            BackfillCounts counts = await MigrateAsync(batch, cancellationToken).ConfigureAwait(false);
-            leased += counts;
-            var next = new BackfillCheckpoint
-            {
-                Migration = context.Name,
-                Cursor = batch.LastId ?? checkpoint?.Cursor,
-                Counts = earlier + leased,
-                IsComplete = batch.End,
-                UpdatedAt = context.TimeProvider.GetUtcNow(),
-            };
-
-            // After the batch committed, never before: a checkpoint saved first would skip the batch if this process
-            // died in between (sidekiq #6405). The first batch saves one too.
-            if (!await _lease.SaveAsync(next, _owner, cancellationToken).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            checkpoint = next;
-            lastDuration = context.TimeProvider.GetElapsedTime(batchStarted);
-            sizer.Record(batch.Scanned, lastDuration);
-            run.Add(counts);
-            context.Metrics.BackfillBatch(context.Name, counts, lastDuration);
-            progress?.Report(
-                new BackfillProgress
+                // The next batch is read while this one migrates: the old store's scan and the new store's insert
+                // run side by side. It is only read; the cursor passes it once it has migrated too.
+                next = batch.End ? Task.FromResult(batch) : scanner.ReadAsync(sizer.Next, cancellationToken).AsTask();
+                long batchStarted = context.TimeProvider.GetTimestamp();
+                BackfillCounts counts = await MigrateAsync(batch, cancellationToken).ConfigureAwait(false);
+                leased += counts;
+                var saved = new BackfillCheckpoint
                 {
                     Migration = context.Name,
-                    Counts = leased,
-                    Earlier = earlier,
-                    Remaining = remaining,
-                    Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
-                    BatchSize = batch.Scanned,
+                    Cursor = batch.LastId ?? checkpoint?.Cursor,
+                    Counts = earlier + leased,
+                    IsComplete = batch.End,
+                    UpdatedAt = context.TimeProvider.GetUtcNow(),
+                };
+
+                // After the batch committed, never before: a checkpoint saved first would skip the batch if this
+                // process died in between (sidekiq #6405). The first batch saves one too.
+                if (!await _lease.SaveAsync(saved, _owner, cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
                 }
-            );
-            if (batch.End)
-            {
-                return checkpoint;
+
+                checkpoint = saved;
+                lastDuration = context.TimeProvider.GetElapsedTime(batchStarted);
+                if (!batch.End)
+                {
+                    sizer.Record(batch.Scanned, lastDuration);
+                }
+
+                run.Add(counts);
+                context.Metrics.BackfillBatch(context.Name, counts, lastDuration);
+                progress?.Report(
+                    new BackfillProgress
+                    {
+                        Migration = context.Name,
+                        Counts = leased,
+                        Earlier = earlier,
+                        Remaining = remaining,
+                        Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
+                        BatchSize = batch.Scanned,
+                    }
+                );
+                if (batch.End)
+                {
+                    return checkpoint;
+                }
             }
+        }
+        finally
+        {
+            // The scan's enumerator is disposed after its last read has ended, even a read this batch's failure left
+            // running; that read's own failure is not this run's to report (reading it marks it observed).
+            await Task.WhenAny(next).ConfigureAwait(false);
+            _ = next.Exception;
         }
     }
 
@@ -159,16 +177,9 @@ internal sealed class BackfillRunner<TOld, TNew>(
 
         if (batch.Entities.Count > 0)
         {
-            var ids = new List<string>(batch.Entities.Count);
-            foreach (var (id, _) in batch.Entities)
-            {
-                ids.Add(id);
-            }
-
-            IReadOnlyDictionary<string, MigrationResult<TNew>> results = await migrator
-                .MigrateManyAsync(ids, MigrationTrigger.Backfill, cancellationToken)
-                .ConfigureAwait(false);
-            counts = Count(ids, results, counts, quarantined);
+            counts = context.Options.ForwardSync
+                ? await MigrateLockedAsync(batch, counts, quarantined, cancellationToken).ConfigureAwait(false)
+                : await MigrateScannedAsync(batch, counts, quarantined, cancellationToken).ConfigureAwait(false);
         }
 
         if (quarantined.Count > 0)
@@ -184,6 +195,56 @@ internal sealed class BackfillRunner<TOld, TNew>(
         {
             Quarantined = quarantined.Count,
         };
+    }
+
+    /// <summary>
+    /// Without forward sync the scanned values are migrated as they are, by insert-if-absent alone: nothing writes
+    /// the old store's later changes into the new one, so a value read a moment ago is as good as one read under the
+    /// lock (see <see cref="EntityMigrator{TOld, TNew}.MigrateScannedAsync"/>).
+    /// </summary>
+    private async ValueTask<BackfillCounts> MigrateScannedAsync(
+        ScannedBatch<TOld> batch,
+        BackfillCounts counts,
+        List<QuarantinedEntity> quarantined,
+        CancellationToken cancellationToken
+    )
+    {
+        ScannedMigration migration = await migrator
+            .MigrateScannedAsync(batch.Entities, MigrationTrigger.Backfill, cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var (id, failure) in migration.Failures)
+        {
+            quarantined.Add(Quarantined(id, failure));
+        }
+
+        return counts with
+        {
+            Migrated = migration.Inserted.Count,
+            AlreadyPresent = migration.Mapped - migration.Inserted.Count,
+        };
+    }
+
+    /// <summary>
+    /// With forward sync, a write through the old API after the scan must not be overwritten by the scanned value:
+    /// the batch migrates as a read would, under its locks, reading the old store again.
+    /// </summary>
+    private async ValueTask<BackfillCounts> MigrateLockedAsync(
+        ScannedBatch<TOld> batch,
+        BackfillCounts counts,
+        List<QuarantinedEntity> quarantined,
+        CancellationToken cancellationToken
+    )
+    {
+        var ids = new List<string>(batch.Entities.Count);
+        foreach (var (id, _) in batch.Entities)
+        {
+            ids.Add(id);
+        }
+
+        IReadOnlyDictionary<string, MigrationResult<TNew>> results = await migrator
+            .MigrateManyAsync(ids, MigrationTrigger.Backfill, cancellationToken)
+            .ConfigureAwait(false);
+        return Count(ids, results, counts, quarantined);
     }
 
     /// <summary>

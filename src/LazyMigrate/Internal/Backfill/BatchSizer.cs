@@ -8,7 +8,8 @@ namespace LazyMigrate.Internal;
 /// </summary>
 /// <remarks>
 /// A step at most halves or doubles the size, so one batch slowed by something else (a vacuum, a checkpoint) does not
-/// collapse it. A short batch, the last of the store, says nothing about the size and leaves it.
+/// collapse it. The next size scales the batch's own size (the runner reads a batch ahead, so a batch may have been
+/// sized before its predecessor was measured). The last batch of the store says nothing and is not recorded.
 /// </remarks>
 internal sealed class BatchSizer(BackfillOptions options)
 {
@@ -19,7 +20,7 @@ internal sealed class BatchSizer(BackfillOptions options)
 
     public void Record(int size, TimeSpan elapsed)
     {
-        if (options.TargetBatchDuration <= TimeSpan.Zero || size < Next)
+        if (options.TargetBatchDuration <= TimeSpan.Zero || size == 0)
         {
             return;
         }

@@ -46,6 +46,72 @@ internal sealed class EntityMigrator<TOld, TNew>(MigrationContext<TOld, TNew> co
             cancellationToken
         );
 
+    /// <summary>
+    /// Migrates entities a scan has just read, by insert-if-absent alone: no lock, no re-check, no second read of the
+    /// old store. Right only where nothing but LazyMigrate writes the new store from the old one after a migration
+    /// (no forward sync): then a value read a moment before the insert is as good as one read under the lock, and
+    /// insert-if-absent keeps a save, a delete or another migration that got there first.
+    /// </summary>
+    /// <returns>The ids inserted and the ids the mapper failed on; the others were in the new store already.</returns>
+    public async Task<ScannedMigration> MigrateScannedAsync(
+        IReadOnlyList<KeyValuePair<string, TOld>> scanned,
+        MigrationTrigger trigger,
+        CancellationToken cancellationToken
+    )
+    {
+        long started = context.TimeProvider.GetTimestamp();
+        var oldValues = new Dictionary<string, TOld>(scanned.Count, StringComparer.Ordinal);
+        var ids = new List<string>(scanned.Count);
+        foreach (var (id, value) in scanned)
+        {
+            oldValues[id] = value;
+            ids.Add(id);
+        }
+
+        var results = new Dictionary<string, MigrationResult<TNew>>(StringComparer.Ordinal);
+        List<KeyValuePair<string, TNew>> mapped = MapAll(ids, oldValues, results);
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyCollection<string> inserted =
+            mapped.Count == 0
+                ? []
+                : await InsertAndRecordEventsAsync(
+                        ProviderLockLease<TOld, TNew>.None(context),
+                        mapped,
+                        oldValues,
+                        trigger
+                    )
+                    .ConfigureAwait(false);
+        if (inserted.Count > 0 && context.Outbox.HasHandlers)
+        {
+            context.Outbox.Wake();
+        }
+
+        TimeSpan elapsed = context.TimeProvider.GetElapsedTime(started);
+        foreach (string id in inserted)
+        {
+            Log.EntityMigrated(context.Logger, context.Name, id, trigger);
+            context.Metrics.Migration(context.Name, trigger, "migrated", elapsed);
+        }
+
+        for (int i = inserted.Count; i < mapped.Count; i++)
+        {
+            context.Metrics.Migration(context.Name, trigger, "already_migrated", elapsed);
+        }
+
+        var failures = new Dictionary<string, LazyMigrationException>(results.Count, StringComparer.Ordinal);
+        foreach (var (id, result) in results)
+        {
+            if (result.Failure is { } failure)
+            {
+                failures[id] = failure;
+                context.Metrics.Failure(context.Name, FailureKinds.Of(failure));
+                context.Metrics.Migration(context.Name, trigger, "failed", elapsed);
+            }
+        }
+
+        return new ScannedMigration(inserted, mapped.Count, failures);
+    }
+
     private async Task<IReadOnlyDictionary<string, MigrationResult<TNew>>> MigrateBatchAsync(
         IReadOnlyList<string> ids,
         MigrationTrigger trigger,

@@ -36,6 +36,9 @@ internal sealed class ProviderLockLease<TOld, TNew> : MigrationLease<TOld, TNew>
     public override CancellationToken LockLostToken =>
         _handles.Count == 1 ? _handles[0].Value.HandleLostToken : CancellationToken.None;
 
+    /// <summary>A lease that holds no lock, whatever the options say: a backfill's insert-if-absent alone.</summary>
+    public static ProviderLockLease<TOld, TNew> None(MigrationContext<TOld, TNew> context) => new(context);
+
     public static async ValueTask<ProviderLockLease<TOld, TNew>> AcquireAsync(
         MigrationContext<TOld, TNew> context,
         IReadOnlyList<string> ids,
