@@ -19,6 +19,7 @@ internal sealed class BackfillLoop(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            Exception failure;
             try
             {
                 BackfillSummary summary = await run(stoppingToken).ConfigureAwait(false);
@@ -26,6 +27,8 @@ internal sealed class BackfillLoop(
                 {
                     return;
                 }
+
+                continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -33,12 +36,15 @@ internal sealed class BackfillLoop(
             }
             catch (Exception exception)
             {
-                Log.BackfillFailed(logger, migration, options.RetryDelay, exception);
+                failure = exception;
             }
 
+            // Logged once the retry's timer is set, so that a test that sees the log can move a fake clock past it.
+            Task retry = Task.Delay(options.RetryDelay, timeProvider, stoppingToken);
+            Log.BackfillFailed(logger, migration, options.RetryDelay, failure);
             try
             {
-                await Task.Delay(options.RetryDelay, timeProvider, stoppingToken).ConfigureAwait(false);
+                await retry.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
