@@ -18,6 +18,14 @@ public sealed class BackfillOptions
     public int MaxBatchSize { get; set; } = 5000;
 
     /// <summary>
+    /// Gets or sets how many batches migrate at once: the next batch is scanned and mapped while the one before is
+    /// still being inserted. The cursor passes a batch only once every batch before it has committed. 1 migrates one
+    /// batch at a time (the next is still read ahead).
+    /// </summary>
+    /// <value>The default value is 2.</value>
+    public int MaxBatchesInFlight { get; set; } = 2;
+
+    /// <summary>
     /// Gets or sets how long a batch should take: the batch size moves toward it, as pt-online-schema-change's
     /// <c>--chunk-time</c> does, so that a batch's locks and transaction stay short whatever the rows cost.
     /// <see cref="TimeSpan.Zero"/> keeps the size fixed at <see cref="InitialBatchSize"/>.

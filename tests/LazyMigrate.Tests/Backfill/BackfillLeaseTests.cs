@@ -98,6 +98,9 @@ public sealed class BackfillLeaseTests : IDisposable
                         o.TargetBatchDuration = TimeSpan.Zero;
                         o.LeaseDuration = TimeSpan.FromSeconds(30);
                         o.LeasePollInterval = TimeSpan.FromSeconds(5);
+
+                        // One batch at a time: a stall before a batch then follows a checkpoint of every batch before.
+                        o.MaxBatchesInFlight = 1;
                     });
             }
         );

@@ -126,7 +126,8 @@ public sealed class BackfillPacingTests
         backfill.Resume();
         BackfillSummary summary = await run.WaitAsync(Bound);
 
-        Assert.Equal(100, heldAt);
+        // Paused once batch 1 was checkpointed, with batch 2 in flight (MaxBatchesInFlight 2): it holds before batch 3.
+        Assert.Equal(200, heldAt);
         Assert.True(paused);
         Assert.False(backfill.IsPaused);
         Assert.Equal(250, summary.Counts.Migrated);
@@ -154,6 +155,7 @@ public sealed class BackfillPacingTests
                     o.InitialBatchSize = 100;
                     o.MaxBatchSize = 500;
                     o.TargetBatchDuration = TimeSpan.FromMilliseconds(500);
+                    o.MaxBatchesInFlight = 1;
                 },
                 b => b.UseNewStore(charging)
             )

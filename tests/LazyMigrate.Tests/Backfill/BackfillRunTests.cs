@@ -65,10 +65,11 @@ public sealed class BackfillRunTests
     public async Task RunAsync_StoppedAfterABatch_ResumesFromItsCheckpoint_MappingNothingTwice()
     {
         var shared = new SharedStores();
-        await using MigrationHarness first = Create(shared).SeedLegacy(250);
+        await using MigrationHarness first = Create(shared).SeedLegacy(350);
         using var stop = new CancellationTokenSource();
 
-        // Cancelled once the second batch's checkpoint is saved: progress is told after the save.
+        // Cancelled once the second batch's checkpoint is saved (progress is told after the save); the third batch
+        // is in flight by then, and the stop keeps it.
         var progress = new SynchronousProgress<BackfillProgress>(p =>
         {
             if (p.Counts.Scanned == 200)
@@ -83,12 +84,12 @@ public sealed class BackfillRunTests
         await using MigrationHarness second = Create(shared);
         BackfillSummary resumed = await second.Backfill.RunAsync();
 
-        Assert.Equal(MigrationHarness.Id(199), stopped?.Cursor);
+        Assert.Equal(MigrationHarness.Id(299), stopped?.Cursor);
         Assert.False(stopped?.IsComplete);
         Assert.Equal(new BackfillCounts { Scanned = 50, Migrated = 50 }, resumed.Counts);
-        Assert.Equal(new BackfillCounts { Scanned = 250, Migrated = 250 }, resumed.Total);
-        Assert.Equal(250, first.Mapper.MapCount + second.Mapper.MapCount);
-        Assert.Equal(250, shared.New.Count);
+        Assert.Equal(new BackfillCounts { Scanned = 350, Migrated = 350 }, resumed.Total);
+        Assert.Equal(350, first.Mapper.MapCount + second.Mapper.MapCount);
+        Assert.Equal(350, shared.New.Count);
     }
 
     [Fact]

@@ -86,83 +86,129 @@ internal sealed class BackfillRunner<TOld, TNew>(
     )
     {
         BackfillCounts earlier = checkpoint?.Counts ?? default;
-        BackfillCounts leased = default;
         long? remaining = oldStore is IOldStoreCounter<TOld> counter
             ? await counter.CountAfterAsync(checkpoint?.Cursor, cancellationToken).ConfigureAwait(false)
             : null;
         Log.BackfillStarted(context.Logger, context.Name, checkpoint?.Cursor is not null, _owner);
-        var sizer = new BatchSizer(options);
-        TimeSpan lastDuration = TimeSpan.Zero;
+        var state = new LeasedRun(checkpoint, earlier, remaining, new BatchSizer(options));
         var scanner = new BatchScanner<TOld>(oldStore, checkpoint?.Cursor);
         await using var scan = scanner.ConfigureAwait(false);
-        Task<ScannedBatch<TOld>> next = scanner.ReadAsync(sizer.Next, cancellationToken).AsTask();
+        Task<ScannedBatch<TOld>> next = scanner.ReadAsync(state.Sizer.Next, cancellationToken).AsTask();
+        var inFlight = new Queue<BatchInFlight>(options.MaxBatchesInFlight);
         try
         {
             while (true)
             {
                 ScannedBatch<TOld> batch = await next.ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-                await pacer.WaitAsync(batch.Scanned, lastDuration, cancellationToken).ConfigureAwait(false);
-                if (!await _lease.RenewIfDueAsync(_owner, checkpoint, cancellationToken).ConfigureAwait(false))
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    return null;
-                }
-
-                // The next batch is read while this one migrates: the old store's scan and the new store's insert
-                // run side by side. It is only read; the cursor passes it once it has migrated too.
-                next = batch.End ? Task.FromResult(batch) : scanner.ReadAsync(sizer.Next, cancellationToken).AsTask();
-                long batchStarted = context.TimeProvider.GetTimestamp();
-                BackfillCounts counts = await MigrateAsync(batch, cancellationToken).ConfigureAwait(false);
-                leased += counts;
-                var saved = new BackfillCheckpoint
-                {
-                    Migration = context.Name,
-                    Cursor = batch.LastId ?? checkpoint?.Cursor,
-                    Counts = earlier + leased,
-                    IsComplete = batch.End,
-                    UpdatedAt = context.TimeProvider.GetUtcNow(),
-                };
-
-                // After the batch committed, never before: a checkpoint saved first would skip the batch if this
-                // process died in between (sidekiq #6405). The first batch saves one too.
-                if (!await _lease.SaveAsync(saved, _owner, cancellationToken).ConfigureAwait(false))
-                {
-                    return null;
-                }
-
-                checkpoint = saved;
-                lastDuration = context.TimeProvider.GetElapsedTime(batchStarted);
-                if (!batch.End)
-                {
-                    sizer.Record(batch.Scanned, lastDuration);
-                }
-
-                run.Add(counts);
-                context.Metrics.BackfillBatch(context.Name, counts, lastDuration);
-                progress?.Report(
-                    new BackfillProgress
+                    // A stop keeps what is done: the batches in flight are checkpointed as they commit.
+                    while (inFlight.Count > 0)
                     {
-                        Migration = context.Name,
-                        Counts = leased,
-                        Earlier = earlier,
-                        Remaining = remaining,
-                        Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
-                        BatchSize = batch.Scanned,
+                        if (!await CheckpointAsync(inFlight.Dequeue(), state, run, progress).ConfigureAwait(false))
+                        {
+                            break;
+                        }
                     }
-                );
-                if (batch.End)
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                await pacer.WaitAsync(batch.Scanned, state.LastDuration, cancellationToken).ConfigureAwait(false);
+                if (!await _lease.RenewIfDueAsync(_owner, state.Checkpoint, cancellationToken).ConfigureAwait(false))
                 {
-                    return checkpoint;
+                    return null;
+                }
+
+                // The next batch is read while this one migrates, and up to MaxBatchesInFlight migrate side by side:
+                // the old store's scan, the mapper and the new store's inserts overlap. The cursor passes a batch
+                // only once it and every batch before it have committed.
+                next = batch.End
+                    ? Task.FromResult(batch)
+                    : scanner.ReadAsync(state.Sizer.Next, cancellationToken).AsTask();
+                long started = context.TimeProvider.GetTimestamp();
+                inFlight.Enqueue(new BatchInFlight(batch, MigrateAsync(batch, cancellationToken).AsTask(), started));
+                while (inFlight.Count >= options.MaxBatchesInFlight || (batch.End && inFlight.Count > 0))
+                {
+                    BatchInFlight done = inFlight.Dequeue();
+                    if (!await CheckpointAsync(done, state, run, progress).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    if (done.Batch.End)
+                    {
+                        return state.Checkpoint;
+                    }
                 }
             }
         }
         finally
         {
-            // The scan's enumerator is disposed after its last read has ended, even a read this batch's failure left
-            // running; that read's own failure is not this run's to report (reading it marks it observed).
+            // The scan's enumerator is disposed after its last read has ended, and no batch is left running; their
+            // failures are not this run's to report once it fails or stops (reading them marks them observed).
+            foreach (BatchInFlight left in inFlight)
+            {
+                await Task.WhenAny(left.Counts).ConfigureAwait(false);
+                _ = left.Counts.Exception;
+            }
+
             await Task.WhenAny(next).ConfigureAwait(false);
             _ = next.Exception;
         }
+    }
+
+    /// <summary>
+    /// Saves the checkpoint of a batch once it has committed, never before: a checkpoint saved first would skip the
+    /// batch if this process died in between (sidekiq #6405). The first batch saves one too.
+    /// </summary>
+    /// <returns><see langword="false"/> when another instance holds the lease: nothing was saved.</returns>
+    private async ValueTask<bool> CheckpointAsync(
+        BatchInFlight done,
+        LeasedRun state,
+        BackfillRun run,
+        IProgress<BackfillProgress>? progress
+    )
+    {
+        BackfillCounts counts = await done.Counts.ConfigureAwait(false);
+        BackfillCounts leased = state.Leased + counts;
+        var saved = new BackfillCheckpoint
+        {
+            Migration = context.Name,
+            Cursor = done.Batch.LastId ?? state.Checkpoint?.Cursor,
+            Counts = state.Earlier + leased,
+            IsComplete = done.Batch.End,
+            UpdatedAt = context.TimeProvider.GetUtcNow(),
+        };
+
+        // The save is not cancelled with the run: a batch that committed keeps its checkpoint.
+        if (!await _lease.SaveAsync(saved, _owner, CancellationToken.None).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        state.Checkpoint = saved;
+        state.Leased = leased;
+        state.LastDuration = context.TimeProvider.GetElapsedTime(done.Started);
+        if (!done.Batch.End)
+        {
+            state.Sizer.Record(done.Batch.Scanned, state.LastDuration);
+        }
+
+        run.Add(counts);
+        context.Metrics.BackfillBatch(context.Name, counts, state.LastDuration);
+        progress?.Report(
+            new BackfillProgress
+            {
+                Migration = context.Name,
+                Counts = leased,
+                Earlier = state.Earlier,
+                Remaining = state.Remaining,
+                Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
+                BatchSize = done.Batch.Scanned,
+            }
+        );
+        return true;
     }
 
     /// <summary>Migrates a batch and quarantines what cannot be mapped, before its checkpoint is saved.</summary>
@@ -482,6 +528,30 @@ internal sealed class BackfillRunner<TOld, TNew>(
             Batches = run.Batches,
             Elapsed = context.TimeProvider.GetElapsedTime(run.Started),
         };
+
+    /// <summary>A batch migrating, and when it started.</summary>
+    private sealed record BatchInFlight(ScannedBatch<TOld> Batch, Task<BackfillCounts> Counts, long Started);
+
+    /// <summary>Where one lease's run stands: its last checkpoint, its counts and its batch size.</summary>
+    private sealed class LeasedRun(
+        BackfillCheckpoint? checkpoint,
+        BackfillCounts earlier,
+        long? remaining,
+        BatchSizer sizer
+    )
+    {
+        public BackfillCheckpoint? Checkpoint { get; set; } = checkpoint;
+
+        public BackfillCounts Earlier { get; } = earlier;
+
+        public BackfillCounts Leased { get; set; }
+
+        public long? Remaining { get; } = remaining;
+
+        public BatchSizer Sizer { get; } = sizer;
+
+        public TimeSpan LastDuration { get; set; }
+    }
 
     /// <summary>What one <see cref="RunAsync"/> call did, over every lease it held.</summary>
     private sealed class BackfillRun(long started)
