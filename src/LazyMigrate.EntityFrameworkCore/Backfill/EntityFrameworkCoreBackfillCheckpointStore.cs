@@ -155,7 +155,7 @@ public sealed class EntityFrameworkCoreBackfillCheckpointStore<TContext> : IBack
     }
 
     /// <inheritdoc/>
-    /// <remarks>One <c>UPDATE</c> of the checkpoint and the lease's end, only where the owner holds the lease.</remarks>
+    /// <remarks>One <c>UPDATE</c> of the checkpoint and the lease's end, where the owner holds the lease.</remarks>
     /// <exception cref="ArgumentException">The cursor is longer than the mapping keeps.</exception>
     public ValueTask<bool> SaveAsync(
         BackfillCheckpoint checkpoint,

@@ -14,7 +14,7 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// </remarks>
 public sealed class LazyMigrateBackfillCheckpoint
 {
-    /// <summary>The longest <see cref="Migration"/> the mapping allows, as for <see cref="LazyMigrateOutboxItem"/>.</summary>
+    /// <summary>The longest <see cref="Migration"/> the mapping allows, as for the outbox.</summary>
     public const int MaxMigrationLength = LazyMigrateOutboxItem.MaxMigrationLength;
 
     /// <summary>The longest <see cref="Cursor"/> the mapping allows, as for <see cref="LazyMigrateEntry"/>.</summary>
@@ -26,7 +26,7 @@ public sealed class LazyMigrateBackfillCheckpoint
     /// <summary>Gets or sets the migration name.</summary>
     public string Migration { get; set; } = "";
 
-    /// <summary>Gets or sets the last id of the last committed batch (see <see cref="BackfillCheckpoint.Cursor"/>).</summary>
+    /// <summary>Gets or sets the last id of the last committed batch: a run resumes after it.</summary>
     public string? Cursor { get; set; }
 
     /// <summary>Gets or sets how many old entities were scanned.</summary>
