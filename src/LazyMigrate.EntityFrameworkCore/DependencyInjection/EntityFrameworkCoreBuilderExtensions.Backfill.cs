@@ -8,8 +8,8 @@ public static partial class EntityFrameworkCoreBuilderExtensions
     /// <summary>
     /// Keeps the migration's backfill checkpoint, lease and quarantine in an <see
     /// cref="EntityFrameworkCoreBackfillCheckpointStore{TContext}"/>, with a context from the container's <see
-    /// cref="IDbContextFactory{TContext}"/> per call, so that a backfill resumes where any instance left it. The context
-    /// must map the tables: call <c>modelBuilder.AddLazyMigrateBackfill()</c> in its <c>OnModelCreating</c>.
+    /// cref="IDbContextFactory{TContext}"/> per call, so that a backfill resumes where any instance left it. The
+    /// context must map the tables: call <c>modelBuilder.AddLazyMigrateBackfill()</c> in its <c>OnModelCreating</c>.
     /// </summary>
     /// <typeparam name="TOld">The entity type of the old store.</typeparam>
     /// <typeparam name="TNew">The entity type of the new store.</typeparam>
