@@ -11,6 +11,12 @@ public static class LazyMigrateModelBuilderExtensions
     /// <summary>The default table name of <see cref="LazyMigrateOutboxItem"/>.</summary>
     public const string DefaultOutboxTableName = "LazyMigrateOutbox";
 
+    /// <summary>The default table name of <see cref="LazyMigrateBackfillCheckpoint"/>.</summary>
+    public const string DefaultBackfillCheckpointTableName = "LazyMigrateBackfillCheckpoints";
+
+    /// <summary>The default table name of <see cref="LazyMigrateQuarantinedEntity"/>.</summary>
+    public const string DefaultBackfillQuarantineTableName = "LazyMigrateBackfillQuarantine";
+
     /// <summary>
     /// Maps <see cref="LazyMigrateEntry"/>, the claims and tombstones of the new stores over this context. Call it in
     /// <c>OnModelCreating</c> of every context a new store uses, then create the table with your usual migrations (or
@@ -101,6 +107,59 @@ public static class LazyMigrateModelBuilderExtensions
 
             // The greatest sequence, read by every record to give the next one.
             item.HasIndex(i => i.Sequence);
+        });
+        return modelBuilder;
+    }
+
+    /// <summary>
+    /// Maps <see cref="LazyMigrateBackfillCheckpoint"/> and <see cref="LazyMigrateQuarantinedEntity"/>, the
+    /// checkpoints, leases and quarantine of an <see cref="EntityFrameworkCoreBackfillCheckpointStore{TContext}"/> over
+    /// this context: one checkpoint row per migration, one quarantine row per (migration, entity id), times as Unix
+    /// microseconds. Call it in <c>OnModelCreating</c> of the context the store uses, then create the tables with your
+    /// usual migrations (or <c>EnsureCreated</c>).
+    /// </summary>
+    /// <param name="modelBuilder">The model builder.</param>
+    /// <param name="checkpointTableName">The checkpoint table's name.</param>
+    /// <param name="quarantineTableName">The quarantine table's name.</param>
+    /// <param name="schema">The schema, or <see langword="null"/> for the default one.</param>
+    /// <returns>The model builder.</returns>
+    public static ModelBuilder AddLazyMigrateBackfill(
+        this ModelBuilder modelBuilder,
+        string checkpointTableName = DefaultBackfillCheckpointTableName,
+        string quarantineTableName = DefaultBackfillQuarantineTableName,
+        string? schema = null
+    )
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointTableName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(quarantineTableName);
+        modelBuilder.Entity<LazyMigrateBackfillCheckpoint>(checkpoint =>
+        {
+            checkpoint.ToTable(checkpointTableName, schema);
+            checkpoint.HasKey(c => c.Migration);
+            checkpoint
+                .Property(c => c.Migration)
+                .HasMaxLength(LazyMigrateBackfillCheckpoint.MaxMigrationLength)
+                .IsRequired()
+                .ValueGeneratedNever();
+            checkpoint.Property(c => c.Cursor).HasMaxLength(LazyMigrateBackfillCheckpoint.MaxCursorLength);
+            checkpoint.Property(c => c.LeaseOwner).HasMaxLength(LazyMigrateBackfillCheckpoint.MaxLeaseOwnerLength);
+        });
+        modelBuilder.Entity<LazyMigrateQuarantinedEntity>(quarantined =>
+        {
+            quarantined.ToTable(quarantineTableName, schema);
+            quarantined.HasKey(q => new { q.Migration, q.EntityId });
+            quarantined
+                .Property(q => q.Migration)
+                .HasMaxLength(LazyMigrateQuarantinedEntity.MaxMigrationLength)
+                .IsRequired()
+                .ValueGeneratedNever();
+            quarantined
+                .Property(q => q.EntityId)
+                .HasMaxLength(LazyMigrateQuarantinedEntity.MaxEntityIdLength)
+                .IsRequired()
+                .ValueGeneratedNever();
+            quarantined.Property(q => q.Error).IsRequired();
         });
         return modelBuilder;
     }

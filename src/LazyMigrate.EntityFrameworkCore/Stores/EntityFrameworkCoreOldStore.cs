@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
+using LazyMigrate.Backfill;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +22,8 @@ namespace LazyMigrate.EntityFrameworkCore;
 /// </remarks>
 public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
     : IOldStore<TEntity>,
-        IBatchWritingOldStore<TEntity>
+        IBatchWritingOldStore<TEntity>,
+        IOldStoreCounter<TEntity>
     where TContext : DbContext
     where TEntity : class
     where TKey : notnull
@@ -187,6 +189,38 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
             {
                 yield break;
             }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One <c>SELECT COUNT(*) ... WHERE key &gt; @cursor</c>, the condition of <see cref="ScanAsync"/>'s pages, so it
+    /// counts what a scan from the same cursor would return (as of the count).
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">The cursor does not convert to a key, or is not its canonical
+    /// form.</exception>
+    public async ValueTask<long> CountAfterAsync(string? afterId, CancellationToken cancellationToken = default)
+    {
+        bool hasCursor = afterId is not null;
+        TKey cursor = hasCursor ? _table.Ids.ToKey(afterId!) : default!;
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            await using (context.ConfigureAwait(false))
+            {
+                IQueryable<TEntity> query = _table.Query(context);
+                if (hasCursor)
+                {
+                    query = query.Where(_table.Key.After(cursor));
+                }
+
+                return await query.LongCountAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "count", exception);
         }
     }
 

@@ -58,5 +58,6 @@ public sealed class StoreDb(DbContextOptions<StoreDb> options) : DbContext(optio
         });
         modelBuilder.AddLazyMigrateEntries();
         modelBuilder.AddLazyMigrateOutbox();
+        modelBuilder.AddLazyMigrateBackfill();
     }
 }

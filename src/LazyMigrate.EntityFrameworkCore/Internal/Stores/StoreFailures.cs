@@ -33,6 +33,9 @@ internal static class StoreFailures
     public static TransientStoreException OutboxTransient(string operation, Exception exception) =>
         TransientOf("Entity Framework Core outbox", operation, exception);
 
+    public static TransientStoreException BackfillTransient(string operation, Exception exception) =>
+        TransientOf("Entity Framework Core backfill checkpoint store", operation, exception);
+
     private static TransientStoreException TransientOf(string subject, string operation, Exception exception) =>
         new(
             $"{subject}: {operation} failed transiently and may succeed when tried again: {exception.Message}",
