@@ -20,7 +20,7 @@ public sealed class PostgreSqlBackfillCheckpointOptions
     /// <value>The default value is <c>lazymigrate_backfill</c>.</value>
     public string TableName { get; set; } = DefaultTableName;
 
-    /// <summary>Gets or sets the quarantine table: one row per quarantined entity. Named as the checkpoint table is.</summary>
+    /// <summary>Gets or sets the quarantine table: one row per quarantined entity, named as above.</summary>
     /// <value>The default value is <c>lazymigrate_backfill_quarantine</c>.</value>
     public string QuarantineTableName { get; set; } = DefaultQuarantineTableName;
 
