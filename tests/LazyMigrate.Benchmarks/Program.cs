@@ -22,6 +22,13 @@ if (args is ["--probe-save", ..])
     return;
 }
 
+if (args is ["--probe-backfill", ..])
+{
+    // One backfill of a PostgreSQL legacy table: its memory, and with --trace where its time goes (see BackfillProbe).
+    await BackfillProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).
