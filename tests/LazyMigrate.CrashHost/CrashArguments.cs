@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LazyMigrate.CrashHost;
 
 /// <summary>
@@ -41,40 +39,20 @@ internal sealed class CrashArguments
             throw new ArgumentException("The first argument is the crash point.", nameof(args));
         }
 
-        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string arg in args.Skip(1))
-        {
-            int equals = arg.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-            {
-                throw new ArgumentException($"Expected key=value, got '{arg}'.", nameof(args));
-            }
-
-            pairs[arg[..equals]] = arg[(equals + 1)..];
-        }
-
+        var pairs = new KeyValueArguments(args.Skip(1));
         return new CrashArguments
         {
             Point = args[0],
-            ConnectionString = Required(pairs, "connection"),
-            OldTable = Required(pairs, "old"),
-            NewTable = Required(pairs, "new"),
-            OutboxTable = Required(pairs, "outbox"),
-            Migrate = Ids(pairs, "migrate"),
-            Save = Ids(pairs, "save"),
-            Delete = Ids(pairs, "delete"),
-            SavedVersion = Number(pairs, "saved-version", 2),
-            Pass = Number(pairs, "pass", 0),
-            Lease = TimeSpan.FromSeconds(Number(pairs, "lease-seconds", 30)),
+            ConnectionString = pairs.Required("connection"),
+            OldTable = pairs.Required("old"),
+            NewTable = pairs.Required("new"),
+            OutboxTable = pairs.Required("outbox"),
+            Migrate = pairs.Ids("migrate"),
+            Save = pairs.Ids("save"),
+            Delete = pairs.Ids("delete"),
+            SavedVersion = pairs.Number("saved-version", 2),
+            Pass = pairs.Number("pass", 0),
+            Lease = TimeSpan.FromSeconds(pairs.Number("lease-seconds", 30)),
         };
     }
-
-    private static string Required(Dictionary<string, string> pairs, string key) =>
-        pairs.TryGetValue(key, out string? value) ? value : throw new ArgumentException($"{key}= is missing.");
-
-    private static string[] Ids(Dictionary<string, string> pairs, string key) =>
-        pairs.TryGetValue(key, out string? value) ? value.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
-
-    private static int Number(Dictionary<string, string> pairs, string key, int fallback) =>
-        pairs.TryGetValue(key, out string? value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 }

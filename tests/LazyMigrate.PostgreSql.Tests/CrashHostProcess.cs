@@ -4,27 +4,27 @@ using System.Reflection;
 using System.Text;
 using LazyMigrate.TestKit.Servers;
 
-namespace LazyMigrate.PostgreSql.Tests.Outbox;
+namespace LazyMigrate.PostgreSql.Tests;
 
 /// <summary>
-/// The crash tests' child process (tests/LazyMigrate.CrashHost), run with <c>dotnet</c>: waits for the
-/// <c>READY &lt;point&gt;</c> line it prints at its crash point, collects the <c>EVENT &lt;id&gt; &lt;event id&gt;</c>
-/// lines of the events it handled, and kills it with SIGKILL.
+/// The crash tests' child process (tests/LazyMigrate.CrashHost), run with <c>dotnet</c>: waits for the lines it
+/// prints (<c>READY &lt;point&gt;</c> at a crash point, a backfill's <c>PROGRESS</c> and <c>DONE</c>), collects the
+/// <c>EVENT &lt;id&gt; &lt;event id&gt;</c> lines of the events it handled, and kills it with SIGKILL.
 /// </summary>
 internal sealed class CrashHostProcess : IDisposable
 {
-    /// <summary>How long the child may take to start and reach its crash point.</summary>
-    private static readonly TimeSpan ReadyBound = TimeSpan.FromSeconds(120);
+    /// <summary>How long the child may take to start and print a line it is waited for.</summary>
+    private static readonly TimeSpan LineBound = TimeSpan.FromSeconds(120);
 
     private readonly Process _process;
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, Guid> _events = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string Id, Guid EventId)> _everyEvent = new();
+    private readonly List<(Func<string[], bool> Match, TaskCompletionSource<string[]> Seen)> _waiters = [];
     private readonly StringBuilder _errors = new();
-    private readonly string _point;
+    private bool _exited;
 
     private CrashHostProcess(string point, IEnumerable<string> arguments)
     {
-        _point = point;
         var start = new ProcessStartInfo(DotnetHost.Path)
         {
             RedirectStandardInput = true,
@@ -51,7 +51,7 @@ internal sealed class CrashHostProcess : IDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        _ = FailReadyIfItExitsAsync();
+        _ = FailWaitersOnceItExitsAsync();
     }
 
     /// <summary>The child's dll, as the build recorded it in this assembly.</summary>
@@ -65,13 +65,16 @@ internal sealed class CrashHostProcess : IDisposable
     /// <summary>The events the child's handler was given before it died: entity id to event id.</summary>
     public IReadOnlyDictionary<string, Guid> Events => _events;
 
+    /// <summary>Every event line the child printed, in order, repeats included.</summary>
+    public IReadOnlyCollection<(string Id, Guid EventId)> EveryEvent => _everyEvent;
+
     /// <summary>Starts the child and returns once it printed <c>READY &lt;point&gt;</c>.</summary>
     public static async Task<CrashHostProcess> StartAtAsync(string point, IEnumerable<string> arguments)
     {
         var child = new CrashHostProcess(point, arguments);
         try
         {
-            await child._ready.Task.WaitAsync(ReadyBound);
+            await child.WaitForAsync(words => words is ["READY", string ready] && ready == point);
             return child;
         }
         catch
@@ -81,9 +84,34 @@ internal sealed class CrashHostProcess : IDisposable
         }
     }
 
+    /// <summary>Starts the child running <paramref name="point"/>, without waiting for anything.</summary>
+    public static CrashHostProcess Start(string point, IEnumerable<string> arguments) => new(point, arguments);
+
+    /// <summary>
+    /// Returns the words of the first line from now on that <paramref name="match"/> accepts; fails if the child
+    /// exits first, with what it wrote to standard error.
+    /// </summary>
+    public Task<string[]> WaitForAsync(Func<string[], bool> match)
+    {
+        var seen = new TaskCompletionSource<string[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            if (_exited)
+            {
+                seen.SetException(ExitedError());
+            }
+            else
+            {
+                _waiters.Add((match, seen));
+            }
+        }
+
+        return seen.Task.WaitAsync(LineBound);
+    }
+
     /// <summary>
     /// Kills the child with SIGKILL and returns, once it is gone, whether it was still running when the signal was
-    /// sent: it was then killed at its crash point, since it never leaves that point on its own.
+    /// sent: it was then killed where the test meant to, since it never leaves that point on its own.
     /// </summary>
     /// <remarks>
     /// The exit code is not the proof: it read 0 once in CI for a child killed here. The status .NET reaps on SIGCHLD
@@ -115,28 +143,43 @@ internal sealed class CrashHostProcess : IDisposable
         if (words is ["EVENT", string id, string eventId])
         {
             _events[id] = Guid.Parse(eventId);
+            _everyEvent.Enqueue((id, Guid.Parse(eventId)));
         }
-        else if (words is ["READY", string point] && point == _point)
+
+        lock (_waiters)
         {
-            _ready.TrySetResult();
+            foreach (var waiter in _waiters.Where(w => w.Match(words)).ToList())
+            {
+                waiter.Seen.TrySetResult(words);
+                _waiters.Remove(waiter);
+            }
         }
     }
 
-    private async Task FailReadyIfItExitsAsync()
+    private async Task FailWaitersOnceItExitsAsync()
     {
         // Waits for the end of the output too, so the error says everything the child wrote.
         await _process.WaitForExitAsync();
-        string errors;
+        lock (_waiters)
+        {
+            _exited = true;
+            foreach (var waiter in _waiters)
+            {
+                waiter.Seen.TrySetException(ExitedError());
+            }
+
+            _waiters.Clear();
+        }
+    }
+
+    private InvalidOperationException ExitedError()
+    {
         lock (_errors)
         {
-            errors = _errors.ToString();
+            return new InvalidOperationException(
+                $"The crash host exited with code {_process.ExitCode} before the line awaited:{Environment.NewLine}"
+                    + _errors
+            );
         }
-
-        _ready.TrySetException(
-            new InvalidOperationException(
-                $"The crash host exited with code {_process.ExitCode} before READY {_point}:{Environment.NewLine}"
-                    + errors
-            )
-        );
     }
 }
