@@ -67,7 +67,7 @@ internal static class BackfillCrashHost
         Console.Out.WriteLine($"DONE {total.Scanned} {total.Migrated} {total.AlreadyPresent} {total.Quarantined}");
     }
 
-    /// <summary>Delivers events beside the backfill, as a hosted dispatcher would: kills land between the two.</summary>
+    /// <summary>Delivers events beside the backfill, as a hosted dispatcher would.</summary>
     private static async Task DeliverUntilStoppedAsync(
         IMigrationDispatcher<LegacyCustomer, Customer> dispatcher,
         CancellationToken stop

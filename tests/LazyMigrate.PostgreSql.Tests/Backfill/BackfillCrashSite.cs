@@ -67,7 +67,7 @@ internal sealed class BackfillCrashSite : IAsyncDisposable
     /// <summary>Every event this process's dispatcher delivered.</summary>
     public ConcurrentQueue<(string Id, Guid EventId)> Delivered { get; } = new();
 
-    /// <summary>Creates every table and the audit trigger; seeds <paramref name="entities"/> legacy customers.</summary>
+    /// <summary>Creates every table and the audit trigger; seeds <paramref name="entities"/> customers.</summary>
     public static async Task<BackfillCrashSite> CreateAsync(PostgresServer server, int entities)
     {
         string[] ids = Enumerable.Range(0, entities).Select(i => $"c-{i:D6}").ToArray();
