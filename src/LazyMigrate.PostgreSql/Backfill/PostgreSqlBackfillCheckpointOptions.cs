@@ -31,4 +31,13 @@ public sealed class PostgreSqlBackfillCheckpointOptions
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool CreateSchema { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether the host's start checks that the database answers and both tables are there with their
+    /// columns (with <see cref="CreateSchema"/>, creating them first), so that a missing table fails
+    /// <c>host.StartAsync()</c> with an error naming the migration and the table, not the backfill's first batch.
+    /// Runs only in a host (an <c>IHostedService</c>).
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CheckOnStart { get; set; } = true;
 }

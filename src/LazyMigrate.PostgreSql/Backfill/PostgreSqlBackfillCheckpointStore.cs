@@ -23,6 +23,7 @@ public sealed class PostgreSqlBackfillCheckpointStore : IBackfillCheckpointStore
     private readonly string _quarantine;
     private readonly string _list;
     private readonly string _clear;
+    private readonly string _checkColumns;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlBackfillCheckpointStore"/> class.</summary>
     /// <param name="dataSource">The data source; the store does not dispose it.</param>
@@ -77,6 +78,27 @@ public sealed class PostgreSqlBackfillCheckpointStore : IBackfillCheckpointStore
             $"SELECT entity_id, error, quarantined_at, attempts FROM {q} "
             + "WHERE migration = $1 AND ($2::text IS NULL OR entity_id > $2) ORDER BY entity_id LIMIT $3";
         _clear = $"DELETE FROM {q} WHERE migration = $1 AND entity_id = ANY($2)";
+        _checkColumns =
+            $"SELECT migration, {Row}, lease_expires_at FROM {c} LIMIT 0; "
+            + $"SELECT migration, entity_id, error, quarantined_at, attempts FROM {q} LIMIT 0";
+        Tables = $"{c} and {q}";
+    }
+
+    /// <summary>Gets both tables' qualified names, for errors.</summary>
+    internal string Tables { get; }
+
+    /// <summary>
+    /// Creates the tables if the options say so, then reads no row of each with every column the store uses: fails
+    /// as the first batch would on a missing table or column.
+    /// </summary>
+    internal async Task CheckSchemaAsync(CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command = _dataSource.CreateCommand(_checkColumns);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc/>

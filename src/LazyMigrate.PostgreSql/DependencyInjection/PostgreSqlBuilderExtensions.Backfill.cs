@@ -31,6 +31,10 @@ public static partial class PostgreSqlBuilderExtensions
         string migration = builder.Name;
         var options = new PostgreSqlBackfillCheckpointOptions();
         configure?.Invoke(options);
+        PostgreSqlStartupChecks.Add(
+            builder.Services,
+            new PostgreSqlBackfillStartupCheck(migration, options.CheckOnStart)
+        );
         return builder.UseBackfillCheckpointStore(sp => new PostgreSqlBackfillCheckpointStore(
             dataSource ?? NewStoreDataSourceOf(sp, migration) ?? DataSourceFrom(sp),
             options,
