@@ -49,6 +49,51 @@ public sealed class BatchedInsertTests(PostgresServer server)
         );
     }
 
+    /// <summary>
+    /// The batch is first a plain insert of the absent rows; a row another transaction inserts after its snapshot fails
+    /// it with a unique violation, and the batch runs again as insert-if-absent: that row is kept, the rest inserted.
+    /// </summary>
+    [Fact]
+    public async Task InsertMany_RacingAnInsertCommittedMeanwhile_KeepsThatRow_AndInsertsTheRest()
+    {
+        var options = TestDatabase.Options();
+        var store = new PostgreSqlNewStore<Customer>(server.DataSource, options);
+        await store.InsertManyIfAbsentAsync([new("created-table", Customer.Create("created-table", 1))]);
+        await using var other = await server.DataSource.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (
+            var insert = new Npgsql.NpgsqlCommand(
+                $"INSERT INTO \"{options.TableName}\" (id, payload) VALUES ('raced', '{{\"version\": 7}}')",
+                other,
+                transaction
+            )
+        )
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        // The batch waits on the uncommitted row's index entry; once the other transaction commits, it fails there.
+        var batch = store
+            .InsertManyIfAbsentAsync([
+                new("raced", Customer.Create("raced", 1)),
+                new("free", Customer.Create("free", 1)),
+            ])
+            .AsTask();
+        await Eventually.TrueAsync(
+            async () =>
+                await server.DataSource.ScalarAsync<long>(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+                    $"INSERT INTO %{options.TableName}%"
+                ) == 1,
+            what: "The batch waiting on the other transaction's row"
+        );
+        await transaction.CommitAsync();
+
+        Assert.Equal(["free"], await batch);
+        Assert.Equal(7, (await store.FindAsync("raced")).Value!.Version);
+        Assert.Equal(1, (await store.FindAsync("free")).Value!.Version);
+    }
+
     [Fact]
     public async Task InsertMany_Empty_InsertsNothing()
     {

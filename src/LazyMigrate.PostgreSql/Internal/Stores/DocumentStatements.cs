@@ -42,6 +42,14 @@ internal sealed class DocumentStatements
             + $"SELECT u.id, u.payload, {live} FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
             + "ON CONFLICT (id) DO NOTHING RETURNING id";
 
+        // The same batch as a plain insert of the rows absent when the statement starts: cheaper for the server than
+        // ON CONFLICT's speculative insertion, and a row another transaction inserts meanwhile fails it with a
+        // unique violation instead of being overwritten, after which InsertManyIfAbsent runs.
+        InsertManyAbsent =
+            $"INSERT INTO {t} ({columns}) "
+            + $"SELECT u.id, u.payload, {live} FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
+            + $"WHERE NOT EXISTS (SELECT FROM {t} AS present WHERE present.id = u.id) RETURNING id";
+
         Upsert =
             $"INSERT INTO {t} ({columns}) VALUES ($1, $2, {live}) "
             + "ON CONFLICT (id) DO UPDATE "
@@ -89,6 +97,12 @@ internal sealed class DocumentStatements
     public string InsertIfAbsentReturningId { get; }
 
     public string InsertManyIfAbsent { get; }
+
+    /// <summary>
+    /// Gets <see cref="InsertManyIfAbsent"/> as a plain insert of the absent rows, which fails with a unique violation
+    /// where a concurrent insert of one of the ids got there first.
+    /// </summary>
+    public string InsertManyAbsent { get; }
 
     public string Upsert { get; }
 
