@@ -1,3 +1,4 @@
+using LazyMigrate.Backfill;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -10,7 +11,10 @@ namespace LazyMigrate.PostgreSql;
 /// <typeparam name="TOld">The entity type of the old store.</typeparam>
 /// <remarks>Thread-safe. Every call is one round trip on a pooled connection of the data source. See
 /// docs/postgresql.md.</remarks>
-public sealed class PostgreSqlOldStore<TOld> : IBatchWritingOldStore<TOld>, IReadAlongOldStore<TOld>
+public sealed class PostgreSqlOldStore<TOld>
+    : IBatchWritingOldStore<TOld>,
+        IReadAlongOldStore<TOld>,
+        IOldStoreCounter<TOld>
     where TOld : class
 {
     private readonly DocumentTable<TOld> _table;
@@ -82,6 +86,22 @@ public sealed class PostgreSqlOldStore<TOld> : IBatchWritingOldStore<TOld>, IRea
         }
 
         return new KeysetScan<TOld>(afterId, _table.ScanPageSize, _table.ReadPageAsync, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One <c>SELECT count(*)</c> with the scan's own condition (<c>id &gt; $1</c> in the "C" collation, live rows
+    /// only), so the count is what a scan after <paramref name="afterId"/> yields as of that moment.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">The cursor holds a NUL character or a lone surrogate.</exception>
+    public ValueTask<long> CountAfterAsync(string? afterId, CancellationToken cancellationToken = default)
+    {
+        if (afterId is not null)
+        {
+            PostgreSqlEntityIds.Validate(afterId);
+        }
+
+        return _table.CountLiveAfterAsync(afterId, cancellationToken);
     }
 
     /// <inheritdoc/>

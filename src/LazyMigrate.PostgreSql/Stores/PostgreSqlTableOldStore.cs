@@ -1,4 +1,5 @@
 using System.Data;
+using LazyMigrate.Backfill;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -21,7 +22,8 @@ namespace LazyMigrate.PostgreSql;
 public sealed class PostgreSqlTableOldStore<TOld>
     : IOldStore<TOld>,
         IReadAlongOldStore<TOld>,
-        IBatchWritingOldStore<TOld>
+        IBatchWritingOldStore<TOld>,
+        IOldStoreCounter<TOld>
     where TOld : class
 {
     private readonly NpgsqlDataSource _dataSource;
@@ -377,6 +379,19 @@ public sealed class PostgreSqlTableOldStore<TOld>
 
         return new TableSequence(schema, name);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One <c>SELECT count(*)</c> with the scan's own condition (<c>key &gt; $1</c>, the key as a parameter of its
+    /// type), so the count is what a scan after <paramref name="afterId"/> yields as of that moment; the key's index
+    /// serves it.
+    /// </remarks>
+    /// <exception cref="InvalidEntityIdException">The cursor is not a key of the key column's type in canonical
+    /// form.</exception>
+    public ValueTask<long> CountAfterAsync(string? afterId, CancellationToken cancellationToken = default) =>
+        afterId is null
+            ? _statements.ExecuteCountAsync(_sql.CountAll, [], cancellationToken)
+            : _statements.ExecuteCountAsync(_sql.CountAfter, [_mapping.Key.Parameter(afterId)], cancellationToken);
 
     private ValueTask ReadPageAsync(
         string? cursor,

@@ -43,6 +43,7 @@ public sealed class TableStoreIdTests(PostgresServer server)
             ),
             await Assert.ThrowsAsync<InvalidEntityIdException>(() => store.DeleteAsync(id).AsTask()),
             Assert.Throws<InvalidEntityIdException>(() => store.ScanAsync(id)),
+            await Assert.ThrowsAsync<InvalidEntityIdException>(() => store.CountAfterAsync(id).AsTask()),
         ];
 
         Assert.All(failures, failure => Assert.Equal(id, failure.EntityId));

@@ -34,6 +34,10 @@ internal sealed class DocumentStatements
             $"SELECT id, payload FROM {t} WHERE id > $1 COLLATE \"C\" AND NOT deleted "
             + "ORDER BY id COLLATE \"C\" LIMIT $2";
 
+        // The scan's own conditions, so that a count after a cursor is what the scan from it will yield.
+        CountLive = $"SELECT count(*) FROM {t} WHERE NOT deleted";
+        CountLiveAfter = $"SELECT count(*) FROM {t} WHERE id > $1 COLLATE \"C\" AND NOT deleted";
+
         // Insert-if-absent: a value and a tombstone are both conflicts, so neither is ever overwritten.
         InsertIfAbsent = $"INSERT INTO {t} ({columns}) VALUES ($1, $2, {live}) " + "ON CONFLICT (id) DO NOTHING";
         InsertIfAbsentReturningId = InsertIfAbsent + " RETURNING id";
@@ -88,6 +92,12 @@ internal sealed class DocumentStatements
     public string ScanFirst { get; }
 
     public string ScanAfter { get; }
+
+    /// <summary>Gets the count of the live rows: what a scan from the start yields.</summary>
+    public string CountLive { get; }
+
+    /// <summary>Gets the count of the live rows after an id in "C" order: what a scan after it yields.</summary>
+    public string CountLiveAfter { get; }
 
     public string InsertIfAbsent { get; }
 

@@ -225,6 +225,17 @@ internal sealed class DocumentTable<T>
         ).ConfigureAwait(false);
     }
 
+    /// <summary>Counts the live rows a scan after <paramref name="afterId"/> would yield.</summary>
+    public async ValueTask<long> CountLiveAfterAsync(string? afterId, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        return await (
+            afterId is null
+                ? _statements.ExecuteCountAsync(_sql.CountLive, [], cancellationToken)
+                : _statements.ExecuteCountAsync(_sql.CountLiveAfter, [Text(afterId)], cancellationToken)
+        ).ConfigureAwait(false);
+    }
+
     /// <summary>The size of a full page: a shorter one is the last.</summary>
     public int ScanPageSize => _scanPageSize;
 

@@ -51,6 +51,27 @@ internal sealed class StatementRunner
         CancellationToken cancellationToken
     ) => ExecuteReaderAsync(sql, new Many(parameters), behavior, cancellationToken);
 
+    /// <summary>Executes a <c>SELECT count(*)</c> and returns the count.</summary>
+    public async ValueTask<long> ExecuteCountAsync(
+        string sql,
+        NpgsqlParameter[] parameters,
+        CancellationToken cancellationToken
+    )
+    {
+        NpgsqlDataReader reader = await ExecuteReaderAsync(
+                sql,
+                parameters,
+                CommandBehavior.SingleRow,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.GetInt64(0);
+        }
+    }
+
     /// <summary>Executes a statement and returns the number of rows it affected.</summary>
     public ValueTask<int> ExecuteNonQueryAsync(
         string sql,

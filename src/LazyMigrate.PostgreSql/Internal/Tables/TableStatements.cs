@@ -26,6 +26,10 @@ internal sealed class TableStatements
         ScanFirst = $"{select} ORDER BY {key} LIMIT $1";
         ScanAfter = $"{select} WHERE {key} > $1 ORDER BY {key} LIMIT $2";
 
+        // The scan's own conditions, so that a count after a cursor is what the scan from it will yield.
+        CountAll = $"SELECT count(*) FROM {t}";
+        CountAfter = $"SELECT count(*) FROM {t} WHERE {key} > $1";
+
         // Only the columns the mapping owns: any other column keeps its value on update and gets its DEFAULT on insert.
         string values = string.Join(", ", Enumerable.Range(1, quoted.Length + 1).Select(i => $"${i}"));
         string conflict =
@@ -74,6 +78,12 @@ internal sealed class TableStatements
     public string ScanFirst { get; }
 
     public string ScanAfter { get; }
+
+    /// <summary>Gets the count of every row: what a scan from the start yields.</summary>
+    public string CountAll { get; }
+
+    /// <summary>Gets the count of the rows after a key: what a scan after it yields.</summary>
+    public string CountAfter { get; }
 
     public string Upsert { get; }
 
