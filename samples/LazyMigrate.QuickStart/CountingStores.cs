@@ -1,7 +1,13 @@
+using LazyMigrate.Backfill;
+
 namespace LazyMigrate.QuickStart;
 
-/// <summary>Counts the calls the repository makes to the old store, so the quick start can show them.</summary>
-public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
+/// <summary>
+/// Counts the calls the repository makes to the old store, so the quick start can show them. It counts the old store's
+/// entities as the store it wraps does (both old stores of the quick start are counters), which gives the backfill's
+/// progress its total and its time left.
+/// </summary>
+public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>, IOldStoreCounter<TOld>
     where TOld : class
 {
     private int _reads;
@@ -48,17 +54,33 @@ public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TO
     }
 
     public void ValidateId(string id) => inner.ValidateId(id);
+
+    public ValueTask<long> CountAfterAsync(string? afterId, CancellationToken cancellationToken = default) =>
+        inner is IOldStoreCounter<TOld> counter
+            ? counter.CountAfterAsync(afterId, cancellationToken)
+            : throw new NotSupportedException($"{inner.GetType().Name} does not count its entities.");
 }
 
+/// <summary>
+/// Counts the new store's inserts, saves and deletes, so that the quick start can say which path moved what.
+/// </summary>
 public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TNew>
     where TNew : class
 {
     private int _inserts;
+    private int _upserts;
+    private int _deletes;
 
     /// <summary>
     /// Gets the number of entities inserted by insert-if-absent so far: the migrations, saves excluded.
     /// </summary>
     public int InsertCount => Volatile.Read(ref _inserts);
+
+    /// <summary>Gets the number of <see cref="UpsertAsync"/> calls so far: the saves through the new API.</summary>
+    public int UpsertCount => Volatile.Read(ref _upserts);
+
+    /// <summary>Gets the number of <see cref="DeleteAsync"/> calls so far: the deletes through the new API.</summary>
+    public int DeleteCount => Volatile.Read(ref _deletes);
 
     public ValueTask<NewStoreRead<TNew>> FindAsync(string id, CancellationToken cancellationToken = default) =>
         inner.FindAsync(id, cancellationToken);
@@ -93,9 +115,15 @@ public sealed class CountingNewStore<TNew>(INewStore<TNew> inner) : INewStore<TN
         return inserted;
     }
 
-    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default) =>
-        inner.UpsertAsync(id, entity, cancellationToken);
+    public ValueTask UpsertAsync(string id, TNew entity, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _upserts);
+        return inner.UpsertAsync(id, entity, cancellationToken);
+    }
 
-    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-        inner.DeleteAsync(id, cancellationToken);
+    public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _deletes);
+        return inner.DeleteAsync(id, cancellationToken);
+    }
 }

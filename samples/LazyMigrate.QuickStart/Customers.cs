@@ -55,7 +55,20 @@ public static class LegacyCustomers
     /// </summary>
     public static string Id(int n) => n.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The <paramref name="n"/>th legacy record, counting from 1 (the table gives it the key n).</summary>
+    /// <summary>
+    /// The one record of <paramref name="records"/> seeded that the mapper cannot map (a name without a last name, as
+    /// real legacy data has): the second to last, past every record the story reads before its backfill.
+    /// </summary>
+    public static int Unmappable(int records) => records - 1;
+
+    /// <summary>
+    /// The <paramref name="n"/>th legacy record of <paramref name="records"/>, counting from 1 (the table gives it the
+    /// key n).
+    /// </summary>
+    public static LegacyCustomer Create(int n, int records) =>
+        n == Unmappable(records) ? Create(n) with { FullName = "Cher" } : Create(n);
+
+    /// <summary>The <paramref name="n"/>th legacy record, a mappable one.</summary>
     public static LegacyCustomer Create(int n) =>
         new(
             $"{FirstNames[(n - 1) % FirstNames.Length]} {LastNames[(n - 1) / FirstNames.Length % LastNames.Length]}",

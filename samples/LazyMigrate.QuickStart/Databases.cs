@@ -9,8 +9,8 @@ using Npgsql;
 namespace LazyMigrate.QuickStart;
 
 /// <summary>
-/// The new database: the new customers table, keyed by a shadow property (the new model has no id member), and
-/// LazyMigrate's entries (claims and tombstones).
+/// The new database: the new customers table, keyed by a shadow property (the new model has no id member),
+/// LazyMigrate's entries (claims and tombstones) and the backfill's checkpoint and quarantine.
 /// </summary>
 public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext(options)
 {
@@ -31,6 +31,9 @@ public sealed class CustomerDb(DbContextOptions<CustomerDb> options) : DbContext
             e.HasKey(Key);
         });
         modelBuilder.AddLazyMigrateEntries();
+
+        // The backfill's checkpoint and quarantine, beside the entities it inserts.
+        modelBuilder.AddLazyMigrateBackfill();
     }
 }
 

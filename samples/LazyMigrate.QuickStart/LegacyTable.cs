@@ -81,7 +81,7 @@ public sealed class LegacyTable(
         DbParameter creditLimit = Parameter(insert, "credit_limit", 0);
         for (int n = 1; n <= records; n++)
         {
-            LegacyCustomer customer = LegacyCustomers.Create(n);
+            LegacyCustomer customer = LegacyCustomers.Create(n, records);
             (fullName.Value, phone.Value, creditLimit.Value) = (
                 customer.FullName,
                 customer.Phone,

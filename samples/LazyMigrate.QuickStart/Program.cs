@@ -2,12 +2,15 @@
 // table (integer keys, typed columns, a column the old model does not map) to a new database. Two SQLite files by
 // default (no server needed), the legacy table read through the Entity Framework Core adapter; or PostgreSQL, the
 // legacy table read through PostgreSqlTableOldStore. The new database goes through EF Core either way.
-// Run it with:
-//   dotnet run --project samples/LazyMigrate.QuickStart [-- [--records N] [--postgres "<connection string>"]]
+// It ends by backfilling what no read has moved, with a progress bar; --dry-run maps every legacy row instead and
+// writes nothing. Run it with:
+//   dotnet run --project samples/LazyMigrate.QuickStart
+//     [-- [--records N] [--postgres "<connection string>"] [--dry-run]]
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using LazyMigrate;
+using LazyMigrate.Backfill;
 using LazyMigrate.EntityFrameworkCore;
 using LazyMigrate.InMemory;
 using LazyMigrate.Outbox;
@@ -21,18 +24,19 @@ using static LazyMigrate.QuickStart.LegacyCustomers;
 using static LazyMigrate.QuickStart.Story;
 
 const string Usage =
-    "usage: LazyMigrate.QuickStart [--records N] [--postgres \"<connection string>\"]\n"
+    "usage: LazyMigrate.QuickStart [--records N] [--postgres \"<connection string>\"] [--dry-run]\n"
     + "  --records N    legacy records to seed, N >= 10; default 5000\n"
     + "  --postgres CS  use this PostgreSQL database (its schema "
     + SampleDatabase.PostgresSchema
-    + " is created afresh) instead of two SQLite files";
+    + " is created afresh) instead of two SQLite files\n"
+    + "  --dry-run      only prove the mapper: map every legacy record, write nothing anywhere";
 if (args is ["-h"] or ["--help"])
 {
     Console.WriteLine(Usage);
     return 0;
 }
 
-if (!TryParseArguments(args, out int records, out string? postgres))
+if (!TryParseArguments(args, out int records, out string? postgres, out bool dryRun))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -61,17 +65,16 @@ catch (System.Data.Common.DbException failure)
 // (or `.UsePostgreSqlTableOldStore(o => ...)`) builds them from the container; here they are built by hand and wrapped
 // in counters, so that the story can show every call they get.
 var old = new CountingOldStore<LegacyCustomer>(database.CreateOldStore());
+var customerContexts = new PooledDbContextFactory<CustomerDb>(database.NewOptions);
 var neu = new CountingNewStore<Customer>(
-    new EntityFrameworkCoreNewStore<CustomerDb, Customer, string>(
-        new PooledDbContextFactory<CustomerDb>(database.NewOptions),
-        db => db.Customers
-    )
+    new EntityFrameworkCoreNewStore<CustomerDb, Customer, string>(customerContexts, db => db.Customers)
 );
 var events = new ConcurrentQueue<EntityMigrated<LegacyCustomer, Customer>>();
 
-// The whole set-up: one mapper class (a mapper, and a merger for write-back), one migration, its stores, its lock and
-// an event callback.
+// The whole set-up: one mapper class (a mapper, and a merger for write-back), one migration, its stores, its lock, an
+// event callback and where its backfill keeps its checkpoint (the new database, through the context factory).
 var services = new ServiceCollection();
+services.AddSingleton<IDbContextFactory<CustomerDb>>(customerContexts);
 services.AddLogging(logging =>
     logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
 );
@@ -82,6 +85,7 @@ services
     .UseNewStore(neu)
     // one process: a distributed lock (LazyMigrate.DistributedLock) when several instances share the databases
     .UseInMemoryLock()
+    .UseEntityFrameworkCoreBackfillCheckpoints<LegacyCustomer, Customer, CustomerDb>()
     .OnMigrated(
         (migrated, _) =>
         {
@@ -96,6 +100,14 @@ var customers = provider.GetRequiredService<IMigratingRepository<LegacyCustomer,
 // Events and write-back repairs are applied by the migration's dispatcher, off the reader's path: a host runs it
 // (services.AddLazyMigrationDispatcher()); here the story waits for it with DrainAsync before it counts events.
 var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+
+// The backfill moves what no read has: a host runs it in the background (services.AddLazyMigrationBackfill()), the
+// story calls it at the end, or alone with --dry-run to prove the mapper first.
+var backfill = provider.GetRequiredService<IBackfillRunner<LegacyCustomer, Customer>>();
+if (dryRun)
+{
+    return await DryRunAsync();
+}
 
 Console.WriteLine($"LazyMigrate quick start: {N(records)} legacy customers, WriteBackMode.Sync");
 Console.WriteLine($"   {database.Description}");
@@ -305,24 +317,139 @@ catch (OptionsValidationException failure)
     );
 }
 
-int waiting = await NotYetMigratedAsync();
-int legacyRows = await database.Legacy.CountAsync();
-Console.WriteLine();
-Console.WriteLine("Summary");
+string unmappable = Id(Unmappable(records));
+int legacyRowsBefore = await database.Legacy.CountAsync();
+int waitingBefore = await NotYetMigratedAsync();
+story.Step($"The backfill moves the rest: RunAsync over the {N(waitingBefore)} legacy rows no read or save has moved");
+await dispatcher.DrainAsync();
+(reads, inserts, raised) = Counters();
+BackfillSummary backfilled = await TerminalProgress.RunAsync("backfill", progress => backfill.RunAsync(progress));
+await dispatcher.DrainAsync();
 Say(
-    $"legacy rows           {N(legacyRows)} ({N(waiting)} not read yet: they stay in the legacy table until first read)"
+    $"{N(backfilled.Counts.Scanned)} scanned in {backfilled.Batches} batches, "
+        + $"{backfilled.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s"
 );
-Say($"migrated on demand    {N(neu.InsertCount)} (new-store inserts = EntityMigrated events: {N(events.Count)})");
+story.Expect(backfilled.IsComplete, "the scan reached the end of the legacy table (IsComplete)");
+story.Expect(
+    backfilled.Counts.Scanned == legacyRowsBefore,
+    $"every legacy row scanned once: {N(backfilled.Counts.Scanned)}"
+);
+story.Expect(
+    backfilled.Counts.Migrated == waitingBefore - 1 && neu.InsertCount - inserts == waitingBefore - 1,
+    $"{N(backfilled.Counts.Migrated)} migrated: every row the new database lacked, but one"
+);
+story.Expect(
+    backfilled.Counts.AlreadyPresent == legacyRowsBefore - waitingBefore,
+    $"{N(backfilled.Counts.AlreadyPresent)} already in the new database (moved on read, or saved): "
+        + "insert-if-absent left them as they were"
+);
+IReadOnlyList<QuarantinedEntity> quarantined = await backfill.GetQuarantinedAsync();
+story.Expect(
+    backfilled.Counts.Quarantined == 1 && quarantined is [{ EntityId: var held }] && held == unmappable,
+    $"1 quarantined, and the backfill went on past it: {unmappable}, "
+        + $"{FirstLine(quarantined.FirstOrDefault()?.Error)}"
+);
+story.Expect(
+    events.Count(e => e.Trigger == MigrationTrigger.Backfill) == backfilled.Counts.Migrated,
+    "EntityMigrated events with Trigger Backfill: one per insert, delivered by the dispatcher"
+);
+
+story.Step($"The legacy application fixes {unmappable}'s name, and the quarantine is retried: RetryQuarantinedAsync");
+await database.Legacy.UpsertAsync(Unmappable(records), new LegacyCustomer("Cher Sarkisian", "(555) 010-4242", 1_000));
+QuarantineRetrySummary retried = await backfill.RetryQuarantinedAsync();
+await dispatcher.DrainAsync();
+story.Expect(
+    retried is { Retried: 1, Migrated: 1, StillQuarantined: 0 },
+    $"retried {retried.Retried}, migrated {retried.Migrated}, still quarantined {retried.StillQuarantined}"
+);
+story.Expect((await backfill.GetQuarantinedAsync()).Count == 0, "the quarantine is empty");
+story.Expect(
+    (await NewPeekAsync(unmappable)).Value is { LastName: "Sarkisian" },
+    $"{unmappable} reads as {(await NewPeekAsync(unmappable)).Value}"
+);
+story.Expect(await NotYetMigratedAsync() == 0, "every legacy row is in the new database: the migration is finished");
+BackfillSummary again = await backfill.RunAsync();
+story.Expect(
+    again is { IsComplete: true, Counts.Migrated: 0 },
+    "a second RunAsync moves nothing: a completed backfill is not started over"
+);
+
+int legacyRows = await database.Legacy.CountAsync();
+int onRead = events.Count(e => e.Trigger == MigrationTrigger.OnDemand);
+int byBackfill = events.Count(e => e.Trigger == MigrationTrigger.Backfill);
+const int CreatedThroughNewApi = 1;
+Console.WriteLine();
+Console.WriteLine("Summary: what each path moved");
+Say($"legacy rows           {N(legacyRows)}, all of them now in the new database");
+Say($"migrated on read      {N(onRead)} (GetAsync, GetManyAsync: events with Trigger OnDemand)");
+Say($"migrated by backfill  {N(byBackfill)} (RunAsync, then the quarantine's retry: events with Trigger Backfill)");
+Say($"saved (new API)       {N(neu.UpsertCount)}, {CreatedThroughNewApi} of them a new customer, written back");
+Say($"deleted (new API)     {N(neu.DeleteCount)} (a tombstone in the new database, gone from the legacy table)");
+Say($"already present       {N(backfilled.Counts.AlreadyPresent)} (scanned by the backfill, left as they were)");
+Say($"quarantined           {N(backfilled.Counts.Quarantined)} (migrated by the retry after the fix)");
 Say($"old-store reads       {N(old.ReadCount)} (migrations, and one per save: the merger's current row)");
 Say($"old-store write-backs {N(old.WriteCount)} (every save and delete through the new API)");
 Say(
     $"lazymigrate.reads     new={N(readsBySource["new"])} old={N(readsBySource["old"])} none={N(readsBySource["none"])}"
 );
-Say(
-    $"{story.Checks - story.Failures} of {story.Checks} checks held, "
-        + $"in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s"
+
+// The one deleted was migrated on read first: it counts among onRead, and is in neither table any more.
+story.Expect(
+    onRead + byBackfill + CreatedThroughNewApi - neu.DeleteCount == legacyRows && await NewCountAsync() == legacyRows,
+    "every legacy row came by exactly one path: on read + backfill + created through the new API - deleted"
 );
-return story.Failures == 0 ? 0 : 1;
+return Finish();
+
+// Only proves the mapper: maps every legacy row, and shows that nothing was written anywhere.
+async Task<int> DryRunAsync()
+{
+    Console.WriteLine($"LazyMigrate quick start, dry run: {N(records)} legacy customers");
+    Console.WriteLine($"   {database.Description}");
+    story.Step("A dry run maps every legacy row and writes nothing: DryRunAsync");
+    BackfillDryRunReport report = await TerminalProgress.RunAsync(
+        "dry run",
+        progress => backfill.DryRunAsync(progress)
+    );
+    Say(
+        $"scanned {N(report.Scanned)}, mapped {N(report.Mapped)}, failed {N(report.Failed)}, "
+            + $"{N((long)report.EntitiesPerSecond)}/s"
+    );
+    foreach (QuarantinedEntity failure in report.Failures)
+    {
+        Say($"failed  {failure.EntityId}: {FirstLine(failure.Error)}");
+    }
+
+    story.Expect(report.Scanned == records && report.Mapped == records - 1, "every legacy row mapped, but one");
+    story.Expect(
+        report is { Failed: 1, Failures: [{ EntityId: var failed }] } && failed == Id(Unmappable(records)),
+        $"the one the mapper cannot map is named, with its error: {Id(Unmappable(records))}"
+    );
+    await dispatcher.DrainAsync();
+    await using CustomerDb db = database.OpenNew();
+    int rows =
+        await db.Customers.CountAsync()
+        + await db.Entries.CountAsync()
+        + await db.Set<LazyMigrateBackfillCheckpoint>().CountAsync()
+        + await db.Set<LazyMigrateQuarantinedEntity>().CountAsync();
+    story.Expect(rows == 0, "the new database is as empty as it started: no customer, entry, checkpoint or quarantine");
+    story.Expect(neu.InsertCount == 0 && events.IsEmpty, "no insert, no EntityMigrated event");
+    story.Expect(
+        await database.Legacy.CountAsync() == records && old.WriteCount == 0,
+        $"the legacy table untouched: {N(records)} rows"
+    );
+    return Finish();
+}
+
+int Finish()
+{
+    Say(
+        $"{story.Checks - story.Failures} of {story.Checks} checks held, "
+            + $"in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s"
+    );
+    return story.Failures == 0 ? 0 : 1;
+}
+
+static string FirstLine(string? text) => text?.Split('\n', 2)[0].Trim() ?? "(none)";
 
 (int OldReads, int NewInserts, int Events) Counters() => (old.ReadCount, neu.InsertCount, events.Count);
 
@@ -385,19 +512,25 @@ static ServiceProvider BuildAndValidate(IServiceCollection services)
     }
 }
 
-static bool TryParseArguments(string[] args, out int records, out string? postgres)
+static bool TryParseArguments(string[] args, out int records, out string? postgres, out bool dryRun)
 {
     records = 5_000;
     postgres = null;
-    for (int i = 0; i < args.Length; i += 2)
+    dryRun = false;
+    for (int i = 0; i < args.Length; i++)
     {
         switch (args[i..])
         {
             case ["--records", string value, ..]
                 when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out records) && records >= 10:
+                i++;
                 break;
             case ["--postgres", string connectionString, ..] when !string.IsNullOrWhiteSpace(connectionString):
                 postgres = connectionString;
+                i++;
+                break;
+            case ["--dry-run", ..]:
+                dryRun = true;
                 break;
             default:
                 return false;

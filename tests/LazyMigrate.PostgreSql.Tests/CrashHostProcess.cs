@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using LazyMigrate.TestKit.Servers;
 
@@ -55,12 +54,7 @@ internal sealed class CrashHostProcess : IDisposable
     }
 
     /// <summary>The child's dll, as the build recorded it in this assembly.</summary>
-    public static string HostPath =>
-        typeof(CrashHostProcess)
-            .Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "CrashHostPath")
-            .Value
-        ?? throw new InvalidOperationException("The build recorded no path of the crash host.");
+    public static string HostPath => BuiltProgram.PathOf(typeof(CrashHostProcess), "CrashHostPath");
 
     /// <summary>The events the child's handler was given before it died: entity id to event id.</summary>
     public IReadOnlyDictionary<string, Guid> Events => _events;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using LazyMigrate.TestKit.Servers;
@@ -45,12 +44,7 @@ public sealed partial class WebServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The service's dll, as the build recorded it in this assembly.</summary>
-    public static string ServicePath =>
-        typeof(WebServiceProcess)
-            .Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "WebServicePath")
-            .Value
-        ?? throw new InvalidOperationException("The build recorded no path of the web service.");
+    public static string ServicePath => BuiltProgram.PathOf(typeof(WebServiceProcess), "WebServicePath");
 
     /// <summary>Gets the address the service listens on.</summary>
     public Uri BaseAddress { get; private set; } = null!;
