@@ -20,6 +20,18 @@ internal static class TestDatabase
         return options;
     }
 
+    /// <summary>A backfill checkpoint store over tables no other test uses, created at its first call.</summary>
+    public static PostgreSqlBackfillCheckpointStore CheckpointStore(NpgsqlDataSource dataSource) =>
+        new(
+            dataSource,
+            new PostgreSqlBackfillCheckpointOptions
+            {
+                TableName = UniqueTable("backfill"),
+                QuarantineTableName = UniqueTable("quarantine"),
+                CreateSchema = true,
+            }
+        );
+
     public static async Task<int> ExecuteAsync(this NpgsqlDataSource dataSource, string sql, params object[] values)
     {
         await using NpgsqlCommand command = dataSource.CreateCommand(sql);

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using LazyMigrate.Backfill;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -153,6 +154,8 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
     }
 
     /// <inheritdoc/>
+    /// <exception cref="CorruptRowException">A row of the table does not read as the entity type: the scan yielded
+    /// every row before it, and a scan after its id goes on past it.</exception>
     public async IAsyncEnumerable<KeyValuePair<string, TEntity>> ScanAsync(
         string? afterId,
         [EnumeratorCancellation] CancellationToken cancellationToken = default
@@ -163,8 +166,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         string? lastId = afterId;
         while (true)
         {
-            List<Keyed<TEntity, TKey>> page = await ReadPageAsync(hasCursor, cursor, cancellationToken)
-                .ConfigureAwait(false);
+            var (page, corrupt) = await ReadScanPageAsync(hasCursor, cursor, cancellationToken).ConfigureAwait(false);
             foreach (var (key, entity) in page)
             {
                 string id = _table.Ids.ToId(key);
@@ -183,6 +185,11 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
                 cursor = key;
                 hasCursor = true;
                 yield return new(id, entity);
+            }
+
+            if (corrupt is not null)
+            {
+                throw corrupt;
             }
 
             if (page.Count < _table.ScanPageSize)
@@ -360,6 +367,88 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         {
             throw StoreFailures.Transient(_table.EntityTypeName, operation, exception);
         }
+    }
+
+    /// <summary>
+    /// Reads the scan's next page; where one row of it does not read, the rows before it and that row's
+    /// <see cref="CorruptRowException"/>.
+    /// </summary>
+    private async Task<(List<Keyed<TEntity, TKey>> Rows, CorruptRowException? Corrupt)> ReadScanPageAsync(
+        bool hasCursor,
+        TKey cursor,
+        CancellationToken cancellationToken
+    )
+    {
+        try
+        {
+            return (await ReadPageAsync(hasCursor, cursor, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception exception) when (exception is not (LazyMigrationException or OperationCanceledException))
+        {
+            return await LocateCorruptRowAsync(hasCursor, cursor, exception, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One row Entity Framework Core cannot materialize fails its whole page's query. This reads the page's keys alone,
+    /// then its rows one by one, so that the scan still yields every row before the bad one and names it; a page whose
+    /// rows all read alone failed for another reason, which is thrown as it was.
+    /// </summary>
+    private async Task<(List<Keyed<TEntity, TKey>> Rows, CorruptRowException? Corrupt)> LocateCorruptRowAsync(
+        bool hasCursor,
+        TKey cursor,
+        Exception pageFailure,
+        CancellationToken cancellationToken
+    )
+    {
+        try
+        {
+            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            await using (context.ConfigureAwait(false))
+            {
+                IQueryable<TEntity> query = _table.Query(context);
+                if (hasCursor)
+                {
+                    query = query.Where(_table.Key.After(cursor));
+                }
+
+                List<TKey> keys = await query
+                    .OrderBy(_table.Key.Selector)
+                    .Take(_table.ScanPageSize)
+                    .Select(_table.Key.Selector)
+                    .ToListAsync(cancellationToken)
+                    .ConfigureAwait(false);
+                var rows = new List<Keyed<TEntity, TKey>>(keys.Count);
+                foreach (TKey key in keys)
+                {
+                    try
+                    {
+                        Keyed<TEntity, TKey>? row = await _table
+                            .Query(context)
+                            .Where(_table.Key.EqualTo(key))
+                            .Select(_table.Key.WithKey)
+                            .FirstOrDefaultAsync(cancellationToken)
+                            .ConfigureAwait(false);
+                        if (row is not null) // else deleted since the page's query
+                        {
+                            rows.Add(row);
+                        }
+                    }
+                    catch (Exception rowFailure)
+                        when (rowFailure is not OperationCanceledException && !StoreFailures.IsTransient(rowFailure))
+                    {
+                        return (rows, new CorruptRowException(_table.Ids.ToId(key), _table.EntityTypeName, rowFailure));
+                    }
+                }
+            }
+        }
+        catch (Exception exception) when (StoreFailures.IsTransient(exception))
+        {
+            throw StoreFailures.Transient(_table.EntityTypeName, "scan", exception);
+        }
+
+        ExceptionDispatchInfo.Throw(pageFailure);
+        return default; // not reached
     }
 
     private async Task<List<Keyed<TEntity, TKey>>> ReadPageAsync(

@@ -1,3 +1,4 @@
+using LazyMigrate.Backfill;
 using LazyMigrate.InMemory;
 using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
@@ -53,6 +54,10 @@ public abstract class EntityFrameworkCoreRepositoryInvariants(TestDatabase datab
     /// </summary>
     protected override async Task<IMigrationOutbox> CreateOutboxAsync() =>
         new EntityFrameworkCoreOutbox<StoreDb>(await database.CreateAsync());
+
+    /// <summary>The backfill's checkpoint and quarantine in a database of their own.</summary>
+    protected override async Task<IBackfillCheckpointStore> CreateCheckpointStoreAsync() =>
+        new EntityFrameworkCoreBackfillCheckpointStore<StoreDb>(await database.CreateAsync());
 
     protected override Task<IMigrationLockProvider> CreateLockProviderAsync() =>
         Task.FromResult<IMigrationLockProvider>(_lock);

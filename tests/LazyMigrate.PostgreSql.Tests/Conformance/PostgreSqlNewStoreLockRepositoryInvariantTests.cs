@@ -1,3 +1,4 @@
+using LazyMigrate.Backfill;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Conformance;
 using LazyMigrate.TestKit.Servers;
@@ -17,6 +18,9 @@ public sealed class PostgreSqlNewStoreLockRepositoryInvariantTests(PostgresServe
 
     // The old table is in the same database: the store's lock reads it along, the path users of UseNewStoreLock get.
     protected override bool ReadsOldAlong => true;
+
+    protected override Task<IBackfillCheckpointStore> CreateCheckpointStoreAsync() =>
+        Task.FromResult<IBackfillCheckpointStore>(TestDatabase.CheckpointStore(server.DataSource));
 
     protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
         Task.FromResult<IOldStore<LegacyCustomer>>(

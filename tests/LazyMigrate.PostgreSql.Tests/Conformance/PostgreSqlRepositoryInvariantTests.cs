@@ -1,3 +1,4 @@
+using LazyMigrate.Backfill;
 using LazyMigrate.Outbox;
 using LazyMigrate.PostgreSql.Tests.Outbox;
 using LazyMigrate.TestKit;
@@ -14,6 +15,9 @@ namespace LazyMigrate.PostgreSql.Tests.Conformance;
 [Collection("postgres")]
 public sealed class PostgreSqlRepositoryInvariantTests(PostgresServer server) : RepositoryInvariantTests
 {
+    protected override Task<IBackfillCheckpointStore> CreateCheckpointStoreAsync() =>
+        Task.FromResult<IBackfillCheckpointStore>(TestDatabase.CheckpointStore(server.DataSource));
+
     protected override Task<IOldStore<LegacyCustomer>> CreateOldStoreAsync() =>
         Task.FromResult<IOldStore<LegacyCustomer>>(
             new PostgreSqlOldStore<LegacyCustomer>(server.DataSource, TestDatabase.Options())
