@@ -4,6 +4,7 @@ using LazyMigrate.EntityFrameworkCore;
 using LazyMigrate.InMemory;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LazyMigrate.Benchmarks.Backfill;
@@ -127,11 +128,16 @@ internal sealed class SqliteBackfill : IDisposable
     }
 
     /// <summary>Builds a container whose backfill starts from no checkpoint.</summary>
-    public ServiceProvider Build(SqliteBackfillChoice choice)
+    /// <param name="choice">How the backfill runs.</param>
+    /// <param name="interceptor">Added to both contexts' options: the probe's command timer; none here.</param>
+    public ServiceProvider Build(SqliteBackfillChoice choice, IInterceptor? interceptor = null)
     {
+        IInterceptor[] interceptors = interceptor is null ? [] : [interceptor];
         var services = new ServiceCollection();
-        services.AddDbContextFactory<SqliteLegacyDb>(o => o.UseSqlite(ConnectionString));
-        services.AddDbContextFactory<SqliteBackfillDb>(o => o.UseSqlite(ConnectionString));
+        services.AddDbContextFactory<SqliteLegacyDb>(o => o.UseSqlite(ConnectionString).AddInterceptors(interceptors));
+        services.AddDbContextFactory<SqliteBackfillDb>(o =>
+            o.UseSqlite(ConnectionString).AddInterceptors(interceptors)
+        );
         var builder = services
             .AddLazyMigration<LegacyCustomer, BackfilledCustomer>(o =>
                 o.UseLock = choice != SqliteBackfillChoice.WithoutLock
@@ -204,6 +210,7 @@ internal sealed class SqliteBackfill : IDisposable
         _folder.Delete(recursive: true);
     }
 
-    private SqliteBackfillDb NewContext() =>
+    /// <summary>A context of the new database outside any container.</summary>
+    public SqliteBackfillDb NewContext() =>
         new(new DbContextOptionsBuilder<SqliteBackfillDb>().UseSqlite(ConnectionString).Options);
 }
