@@ -129,10 +129,9 @@ internal sealed class SqliteBackfill : IDisposable
 
     /// <summary>Builds a container whose backfill starts from no checkpoint.</summary>
     /// <param name="choice">How the backfill runs.</param>
-    /// <param name="interceptor">Added to both contexts' options: the probe's command timer; none here.</param>
-    public ServiceProvider Build(SqliteBackfillChoice choice, IInterceptor? interceptor = null)
+    /// <param name="interceptors">Added to both contexts' options: the probe's timers; none in the benchmarks.</param>
+    public ServiceProvider Build(SqliteBackfillChoice choice, params IInterceptor[] interceptors)
     {
-        IInterceptor[] interceptors = interceptor is null ? [] : [interceptor];
         var services = new ServiceCollection();
         services.AddDbContextFactory<SqliteLegacyDb>(o => o.UseSqlite(ConnectionString).AddInterceptors(interceptors));
         services.AddDbContextFactory<SqliteBackfillDb>(o =>

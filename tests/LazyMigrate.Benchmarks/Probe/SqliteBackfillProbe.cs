@@ -28,6 +28,7 @@ internal static class SqliteBackfillProbe
         using SqliteBackfill bench = await SqliteBackfill.CreateAsync(rows);
         var handWritten = new HandWrittenSqliteBackfill(bench.ConnectionString);
         var timer = new CommandTimer();
+        var saves = new SaveChangesTimer();
         for (int round = 0; round < 2; round++)
         {
             bool measured = round == 1;
@@ -38,7 +39,8 @@ internal static class SqliteBackfillProbe
 
             bench.EmptyNewTables();
             timer.Clear();
-            await using (ServiceProvider services = bench.Build(SqliteBackfillChoice.InMemoryLock, timer))
+            saves.Clear();
+            await using (ServiceProvider services = bench.Build(SqliteBackfillChoice.InMemoryLock, timer, saves))
             {
                 clock.Restart();
                 BackfillSummary summary = await SqliteBackfill.Runner(services).RunAsync();
@@ -51,6 +53,12 @@ internal static class SqliteBackfillProbe
 
             if (measured)
             {
+                Console.WriteLine(
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"    SaveChanges: {saves.Count} calls, {saves.Milliseconds:F0} ms from start to end"
+                    ) + " (the INSERT commands below included)"
+                );
                 foreach (
                     (string statement, (long count, double ms)) in timer.Statements.OrderByDescending(s => s.Value.Ms)
                 )
@@ -108,6 +116,58 @@ internal static class SqliteBackfillProbe
                         + $"{rows / elapsed.TotalSeconds:F0} rows/s"
                 )
             );
+        }
+    }
+
+    /// <summary>Counts <c>SaveChanges</c> calls and adds up their time from start to end, commands included.</summary>
+    private sealed class SaveChangesTimer : SaveChangesInterceptor
+    {
+        private readonly ConcurrentDictionary<DbContext, long> _started = new();
+        private long _count;
+        private long _ticks;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public double Milliseconds => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks)).TotalMilliseconds;
+
+        public void Clear() => (_count, _ticks) = (0, 0);
+
+        public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
+            DbContextEventData eventData,
+            InterceptionResult<int> result,
+            CancellationToken cancellationToken = default
+        )
+        {
+            _started[eventData.Context!] = Stopwatch.GetTimestamp();
+            return ValueTask.FromResult(result);
+        }
+
+        public override ValueTask<int> SavedChangesAsync(
+            SaveChangesCompletedEventData eventData,
+            int result,
+            CancellationToken cancellationToken = default
+        )
+        {
+            Stop(eventData.Context!);
+            return ValueTask.FromResult(result);
+        }
+
+        public override Task SaveChangesFailedAsync(
+            DbContextErrorEventData eventData,
+            CancellationToken cancellationToken = default
+        )
+        {
+            Stop(eventData.Context!);
+            return Task.CompletedTask;
+        }
+
+        private void Stop(DbContext context)
+        {
+            if (_started.TryRemove(context, out long started))
+            {
+                Interlocked.Increment(ref _count);
+                Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - started);
+            }
         }
     }
 
