@@ -29,6 +29,13 @@ if (args is ["--probe-backfill", ..])
     return;
 }
 
+if (args is ["--probe-sqlite-backfill", ..])
+{
+    // Where the time of the EF Core backfill on SQLite goes, beside the hand-written loop (see SqliteBackfillProbe).
+    await SqliteBackfillProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).
