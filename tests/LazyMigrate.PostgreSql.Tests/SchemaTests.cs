@@ -188,6 +188,29 @@ public sealed class SchemaTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task DocsScript_HoldsTheGeneratedBackfillScript_WhichCreatesTheTablesTheCheckpointStoreUses()
+    {
+        string shipped = (
+            await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "postgresql.sql"))
+        ).ReplaceLineEndings("\n");
+        await using NpgsqlDataSource fresh = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+
+        Assert.Contains(
+            PostgreSqlBackfillSchema.CreateScript(new PostgreSqlBackfillCheckpointOptions()),
+            shipped,
+            StringComparison.Ordinal
+        );
+        await fresh.ExecuteAsync(shipped);
+        Assert.False(await PostgreSqlBackfillSchema.CreateAsync(fresh));
+        var store = new PostgreSqlBackfillCheckpointStore(fresh);
+        await store.QuarantineAsync(
+            "m",
+            [new LazyMigrate.Backfill.QuarantinedEntity("a", "FormatException: no", DateTimeOffset.UnixEpoch, 1)]
+        );
+        Assert.Equal("a", Assert.Single(await store.GetQuarantinedAsync("m", null, 10)).EntityId);
+    }
+
+    [Fact]
     public void OutboxScript_OfALongTableName_CutsItsIndexAndSequenceNamesToFit()
     {
         string table = new('t', 63);

@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LazyMigrate.TestKit.Conformance;
 
 /// <summary>
-/// The backfill (docs/backfill.md) on the adapter's stores and checkpoint store: it migrates exactly what nothing moved,
-/// one <see cref="MigrationTrigger.Backfill"/> event per insert, never over a save or a tombstone; it resumes in
+/// The backfill (docs/backfill.md) on the adapter's stores and checkpoint store: it migrates exactly what nothing
+/// moved, one <see cref="MigrationTrigger.Backfill"/> event per insert, never over a save or a tombstone; it resumes in
 /// another instance from the checkpoint; it quarantines what cannot be migrated and goes on; and its dry run writes
 /// nothing anywhere.
 /// </summary>
@@ -190,7 +190,9 @@ public abstract partial class RepositoryInvariantTests
     private static IBackfillRunner<LegacyCustomer, Customer> Backfill(IServiceProvider instance) =>
         instance.GetRequiredService<IBackfillRunner<LegacyCustomer, Customer>>();
 
-    /// <summary>An instance whose backfill keeps its checkpoint in <paramref name="checkpoints"/>, in small batches.</summary>
+    /// <summary>
+    /// An instance whose backfill keeps its checkpoint in <paramref name="checkpoints"/>, in small batches.
+    /// </summary>
     private Task<ServiceProvider> CreateBackfillInstanceAsync(
         IOldStore<LegacyCustomer> old,
         INewStore<Customer> neu,
