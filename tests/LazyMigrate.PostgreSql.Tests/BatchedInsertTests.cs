@@ -1,3 +1,4 @@
+using System.Transactions;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
 
@@ -52,9 +53,13 @@ public sealed class BatchedInsertTests(PostgresServer server)
     /// <summary>
     /// The batch is first a plain insert of the absent rows; a row another transaction inserts after its snapshot fails
     /// it with a unique violation, and the batch runs again as insert-if-absent: that row is kept, the rest inserted.
+    /// Inside an ambient <see cref="TransactionScope"/>, where a failed statement would abort the caller's
+    /// transaction, the batch is insert-if-absent from the start, and the scope commits.
     /// </summary>
-    [Fact]
-    public async Task InsertMany_RacingAnInsertCommittedMeanwhile_KeepsThatRow_AndInsertsTheRest()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task InsertMany_RacingAnInsertCommittedMeanwhile_KeepsThatRow_AndInsertsTheRest(bool inScope)
     {
         var options = TestDatabase.Options();
         var store = new PostgreSqlNewStore<Customer>(server.DataSource, options);
@@ -73,23 +78,36 @@ public sealed class BatchedInsertTests(PostgresServer server)
         }
 
         // The batch waits on the uncommitted row's index entry; once the other transaction commits, it fails there.
+        using TransactionScope? scope = inScope
+            ? new TransactionScope(
+                TransactionScopeOption.Required,
+                new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted },
+                TransactionScopeAsyncFlowOption.Enabled
+            )
+            : null;
         var batch = store
             .InsertManyIfAbsentAsync([
                 new("raced", Customer.Create("raced", 1)),
                 new("free", Customer.Create("free", 1)),
             ])
             .AsTask();
-        await Eventually.TrueAsync(
-            async () =>
-                await server.DataSource.ScalarAsync<long>(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
-                    $"INSERT INTO %{options.TableName}%"
-                ) == 1,
-            what: "The batch waiting on the other transaction's row"
-        );
-        await transaction.CommitAsync();
+        using (new TransactionScope(TransactionScopeOption.Suppress, TransactionScopeAsyncFlowOption.Enabled))
+        {
+            // Outside the scope's transaction: one enlisted connection is all a scope on PostgreSQL can have.
+            await Eventually.TrueAsync(
+                async () =>
+                    await server.DataSource.ScalarAsync<long>(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+                        $"INSERT INTO %{options.TableName}%"
+                    ) == 1,
+                what: "The batch waiting on the other transaction's row"
+            );
+            await transaction.CommitAsync();
+        }
 
         Assert.Equal(["free"], await batch);
+        scope?.Complete();
+        scope?.Dispose();
         Assert.Equal(7, (await store.FindAsync("raced")).Value!.Version);
         Assert.Equal(1, (await store.FindAsync("free")).Value!.Version);
     }

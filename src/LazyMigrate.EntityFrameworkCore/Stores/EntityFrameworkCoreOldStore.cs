@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -114,6 +115,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
     }
 
     /// <inheritdoc/>
+    /// <exception cref="CorruptRowException">The row does not read as the entity type.</exception>
     public async ValueTask<TEntity?> FindAsync(string id, CancellationToken cancellationToken = default)
     {
         TKey key = _table.Ids.ToKey(id);
@@ -130,9 +132,15 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         {
             throw StoreFailures.Transient(_table.EntityTypeName, "find", exception);
         }
+        catch (Exception exception) when (IsRowFailure(exception, cancellationToken))
+        {
+            throw new CorruptRowException(id, _table.EntityTypeName, exception);
+        }
     }
 
     /// <inheritdoc/>
+    /// <exception cref="CorruptRowException">A row does not read as the entity type: the whole call fails, naming
+    /// the first such id (one query reads the batch).</exception>
     public async ValueTask<IReadOnlyDictionary<string, TEntity>> FindManyAsync(
         IReadOnlyCollection<string> ids,
         CancellationToken cancellationToken = default
@@ -150,6 +158,16 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
         {
             throw StoreFailures.Transient(_table.EntityTypeName, "find-many", exception);
+        }
+        catch (Exception exception) when (IsRowFailure(exception, cancellationToken))
+        {
+            // One row that does not read fails the batch's query: name it, reading the ids one by one.
+            foreach (string id in ids)
+            {
+                await FindAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+
+            throw; // every row read alone: the batch failed for another reason
         }
     }
 
@@ -383,7 +401,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         {
             return (await ReadPageAsync(hasCursor, cursor, cancellationToken).ConfigureAwait(false), null);
         }
-        catch (Exception exception) when (exception is not (LazyMigrationException or OperationCanceledException))
+        catch (Exception exception) when (IsRowFailure(exception, cancellationToken))
         {
             return await LocateCorruptRowAsync(hasCursor, cursor, exception, cancellationToken).ConfigureAwait(false);
         }
@@ -434,8 +452,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
                             rows.Add(row);
                         }
                     }
-                    catch (Exception rowFailure)
-                        when (rowFailure is not OperationCanceledException && !StoreFailures.IsTransient(rowFailure))
+                    catch (Exception rowFailure) when (IsRowFailure(rowFailure, cancellationToken))
                     {
                         return (rows, new CorruptRowException(_table.Ids.ToId(key), _table.EntityTypeName, rowFailure));
                     }
@@ -447,9 +464,21 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
             throw StoreFailures.Transient(_table.EntityTypeName, "scan", exception);
         }
 
+        // Every row read alone (or the bad one went away meanwhile): the page failed for another reason.
         ExceptionDispatchInfo.Throw(pageFailure);
         return default; // not reached
     }
+
+    /// <summary>
+    /// Whether a read failed on a row's values (a value its property cannot hold, a <c>NULL</c> in a required
+    /// column), which EF Core reports as a plain .NET exception. A failure of the database itself (a missing column, a
+    /// permission, a timeout: a <see cref="DbException"/>) or of the call (cancellation, a transient failure) is not
+    /// the row's, and must never quarantine it.
+    /// </summary>
+    private static bool IsRowFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is not (LazyMigrationException or OperationCanceledException or DbException)
+        && !cancellationToken.IsCancellationRequested
+        && !StoreFailures.IsTransient(exception);
 
     private async Task<List<Keyed<TEntity, TKey>>> ReadPageAsync(
         bool hasCursor,

@@ -91,14 +91,14 @@ public abstract class EntityFrameworkCoreRepositoryInvariants(TestDatabase datab
     }
 
     /// <summary>
-    /// EF Core's failure to read the row is not transient, so the store passes it on and the repository wraps it as
-    /// the old store's <see cref="MigrationStoreException"/> (docs/read-path.md: bad input is loud, nothing written).
+    /// EF Core's failure to read the row becomes the store's <see cref="CorruptRowException"/> naming the id, which the
+    /// repository passes on (docs/read-path.md: bad input is loud, nothing written), and a backfill quarantines.
     /// </summary>
     protected override void AssertDamagedRecordError(LazyMigrationException failure, string id)
     {
-        var store = Assert.IsType<MigrationStoreException>(failure);
-        Assert.Equal(MigrationRole.OldStore, store.Role);
-        Assert.IsType<OverflowException>(store.InnerException); // the provider's checked read of the int column
+        var corrupt = Assert.IsType<CorruptRowException>(failure);
+        Assert.Equal(id, corrupt.EntityId);
+        Assert.IsType<OverflowException>(corrupt.InnerException); // the provider's checked read of the int column
     }
 }
 

@@ -58,7 +58,7 @@ public abstract partial class RepositoryInvariantTests
         BackfillCheckpoint? checkpoint = await checkpoints.LoadAsync(summary.Migration);
         Assert.True(checkpoint is { IsComplete: true }, "the checkpoint does not say the backfill is complete");
         Assert.Equal(summary.Counts, checkpoint.Counts);
-        Assert.Equal(0, (await Backfill(instance).RunAsync()).Counts.Migrated);
+        Assert.Equal(default, (await Backfill(instance).RunAsync()).Counts); // a complete backfill is not started over
     }
 
     [Fact]
@@ -145,8 +145,15 @@ public abstract partial class RepositoryInvariantTests
         BackfillSummary summary = await Backfill(instance).RunAsync();
 
         Assert.True(summary.IsComplete);
-        Assert.Equal(Ids - 1, summary.Counts.Migrated);
-        Assert.Equal(1, summary.Counts.Quarantined);
+        Assert.Equal(
+            new BackfillCounts
+            {
+                Scanned = Ids,
+                Migrated = Ids - 1,
+                Quarantined = 1,
+            },
+            summary.Counts
+        );
         QuarantinedEntity quarantined = Assert.Single(await Backfill(instance).GetQuarantinedAsync());
         Assert.Equal(Id(17), quarantined.EntityId);
         Assert.Contains(Id(17), quarantined.Error, StringComparison.Ordinal);
@@ -155,6 +162,33 @@ public abstract partial class RepositoryInvariantTests
             Enumerable.Range(0, Ids),
             n => Assert.Equal(n == 17 ? NewStoreState.Missing : NewStoreState.Found, StateOf(stored, Id(n)))
         );
+    }
+
+    [Fact]
+    public async Task RetryQuarantined_ARecordStillDamaged_StaysQuarantined_WhileTheOthersMigrate()
+    {
+        const int Ids = 10;
+        var (old, counting) = await CreateStoresAsync(Ids);
+        bool broken = true;
+        var mapper = new CountingMapper(failsFor: id => broken && id == Id(4));
+        await DamageOldRecordAsync(old, Id(7));
+        await using var instance = await CreateBackfillInstanceAsync(
+            old,
+            counting,
+            await CreateCheckpointStoreAsync(),
+            mapper
+        );
+        var backfill = Backfill(instance);
+        Assert.Equal(2, (await backfill.RunAsync()).Counts.Quarantined);
+
+        broken = false; // the mapper fixed, the record not
+        QuarantineRetrySummary retry = await backfill.RetryQuarantinedAsync();
+
+        Assert.Equal(new QuarantineRetrySummary(Retried: 2, Migrated: 1, Cleared: 0, StillQuarantined: 1), retry);
+        QuarantinedEntity still = Assert.Single(await backfill.GetQuarantinedAsync());
+        Assert.Equal(Id(7), still.EntityId);
+        Assert.Equal(4, (await counting.FindAsync(Id(4))).Value!.Version);
+        Assert.Equal(NewStoreState.Missing, (await counting.FindAsync(Id(7))).State);
     }
 
     [Fact]

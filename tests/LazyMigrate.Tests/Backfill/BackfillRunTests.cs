@@ -1,5 +1,6 @@
 using LazyMigrate.Backfill;
 using LazyMigrate.InMemory;
+using LazyMigrate.TestKit;
 using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests.Backfill;
@@ -159,6 +160,53 @@ public sealed class BackfillRunTests
         Assert.Equal([100L, 200L, 250L], reports.Select(r => r.Counts.Scanned));
         Assert.All(reports, r => Assert.Equal(250, r.Remaining));
         Assert.Equal([100, 100, 50], reports.Select(r => r.BatchSize));
+    }
+
+    [Fact]
+    public async Task RunAsync_AnOldStoreFailingToCount_RunsWithoutATotal_AndMigratesEverything()
+    {
+        var shared = new SharedStores();
+        var failingCount = new FailingCountOldStore(shared.Old);
+        await using MigrationHarness harness = MigrationHarness
+            .Create(
+                shared,
+                configure: b =>
+                    b.UseOldStore(failingCount)
+                        .ConfigureBackfill(o =>
+                        {
+                            o.InitialBatchSize = 100;
+                            o.MinBatchSize = 10;
+                            o.TargetBatchDuration = TimeSpan.Zero;
+                        })
+            )
+            .SeedLegacy(150);
+        var reports = new List<BackfillProgress>();
+
+        BackfillSummary summary = await harness.Backfill.RunAsync(
+            new SynchronousProgress<BackfillProgress>(reports.Add)
+        );
+
+        Assert.True(failingCount.Asked, "the runner never asked the old store to count");
+        Assert.True(summary.IsComplete);
+        Assert.Equal(150, summary.Counts.Migrated);
+        Assert.All(reports, r => Assert.Null(r.Remaining));
+    }
+
+    /// <summary>An old store that counts by failing, as a count timing out on a huge table does.</summary>
+    private sealed class FailingCountOldStore(InMemoryOldStore<OldCustomer> inner)
+        : AfterReadOldStore<OldCustomer>(inner),
+            IOldStoreCounter<OldCustomer>
+    {
+        public bool Asked { get; private set; }
+
+        public ValueTask<long> CountAfterAsync(string? afterId, CancellationToken cancellationToken = default)
+        {
+            Asked = true;
+            throw new TimeoutException("canceling statement due to statement timeout");
+        }
+
+        protected override Task AfterReadAsync(IReadOnlyCollection<string> ids, CancellationToken token) =>
+            Task.CompletedTask;
     }
 
     [Fact]

@@ -86,9 +86,7 @@ internal sealed class BackfillRunner<TOld, TNew>(
     )
     {
         BackfillCounts earlier = checkpoint?.Counts ?? default;
-        long? remaining = oldStore is IOldStoreCounter<TOld> counter
-            ? await counter.CountAfterAsync(checkpoint?.Cursor, cancellationToken).ConfigureAwait(false)
-            : null;
+        long? remaining = await CountRemainingAsync(checkpoint?.Cursor, cancellationToken).ConfigureAwait(false);
         Log.BackfillStarted(context.Logger, context.Name, checkpoint?.Cursor is not null, _owner);
         var state = new LeasedRun(checkpoint, earlier, remaining, new BatchSizer(options));
         var scanner = new BatchScanner<TOld>(oldStore, checkpoint?.Cursor);
@@ -500,6 +498,29 @@ internal sealed class BackfillRunner<TOld, TNew>(
             }
 
             after = page[^1].EntityId;
+        }
+    }
+
+    /// <summary>
+    /// The entities after the cursor, for the progress's total and time left, if the old store counts them. The count
+    /// only informs: a store that fails it (a statement timeout on a huge table) leaves the total unknown, never the
+    /// backfill unstarted.
+    /// </summary>
+    private async ValueTask<long?> CountRemainingAsync(string? cursor, CancellationToken cancellationToken)
+    {
+        if (oldStore is not IOldStoreCounter<TOld> counter)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await counter.CountAfterAsync(cursor, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.BackfillCountFailed(context.Logger, context.Name, exception);
+            return null;
         }
     }
 

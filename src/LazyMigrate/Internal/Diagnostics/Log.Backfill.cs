@@ -117,4 +117,12 @@ internal static partial class Log
         EventName = "BackfillRateLimited"
     )]
     public static partial void BackfillRateLimited(ILogger logger, string migration, TimeSpan delay);
+
+    [LoggerMessage(
+        43,
+        LogLevel.Warning,
+        "Migration {Migration}: the old store could not count the entities left; the backfill goes on without a total",
+        EventName = "BackfillCountFailed"
+    )]
+    public static partial void BackfillCountFailed(ILogger logger, string migration, Exception exception);
 }
