@@ -7,6 +7,10 @@ namespace LazyMigrate.QuickStart;
 /// entities as the store it wraps does (both old stores of the quick start are counters), which gives the backfill's
 /// progress its total and its time left.
 /// </summary>
+/// <remarks>
+/// Over a store that cannot count, <see cref="CountAfterAsync"/> throws, and the backfill goes on without a total (it
+/// logs event 43): a wrapper for such stores should not claim <see cref="IOldStoreCounter{TOld}"/> at all.
+/// </remarks>
 public sealed class CountingOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>, IOldStoreCounter<TOld>
     where TOld : class
 {

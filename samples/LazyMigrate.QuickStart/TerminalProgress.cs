@@ -12,6 +12,11 @@ namespace LazyMigrate.QuickStart;
 /// </summary>
 public static class TerminalProgress
 {
+    private static volatile bool _live;
+
+    /// <summary>Gets whether a progress bar is on the terminal now (other output would tear it).</summary>
+    public static bool IsLive => _live;
+
     /// <summary>Runs <paramref name="work"/> with a progress display titled <paramref name="title"/>.</summary>
     public static async Task<T> RunAsync<T>(string title, Func<IProgress<BackfillProgress>, ValueTask<T>> work)
     {
@@ -32,9 +37,17 @@ public static class TerminalProgress
             .StartAsync(async context =>
             {
                 ProgressTask bar = context.AddTask(title);
-                T result = await work(new Reported(progress => Update(bar, title, progress)));
-                bar.Value = bar.MaxValue;
-                return result;
+                _live = true;
+                try
+                {
+                    T result = await work(new Reported(progress => Update(bar, title, progress)));
+                    bar.Value = bar.MaxValue;
+                    return result;
+                }
+                finally
+                {
+                    _live = false;
+                }
             });
     }
 

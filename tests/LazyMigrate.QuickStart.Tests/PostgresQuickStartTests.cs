@@ -19,7 +19,7 @@ public sealed class PostgresQuickStartTests(PostgresServer postgres) : IClassFix
 
         QuickStartRun run = await QuickStartRun.RunAsync("--records", $"{Records}", "--postgres", connectionString);
 
-        QuickStartAssert.EveryClaimHeld(run, claims: 40);
+        QuickStartAssert.EveryClaimHeld(run, claims: 41);
         QuickStartAssert.EveryPathAccountedFor(run, legacyRows: Records + 1);
         await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
         Assert.Equal(Records + 1, await CountAsync(database, "legacy_customers"));

@@ -16,7 +16,7 @@ public sealed partial class SqliteQuickStartTests
     {
         QuickStartRun run = await QuickStartRun.RunAsync("--records", $"{Records}");
 
-        QuickStartAssert.EveryClaimHeld(run, claims: 40);
+        QuickStartAssert.EveryClaimHeld(run, claims: 41);
         QuickStartAssert.EveryPathAccountedFor(run, legacyRows: Records + 1);
 
         // Output that is not a terminal gets plain progress lines, the last at the whole table.

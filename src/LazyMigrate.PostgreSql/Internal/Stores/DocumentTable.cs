@@ -281,7 +281,9 @@ internal sealed class DocumentTable<T>
         }
     }
 
-    /// <summary>Runs one of the batched inserts, with parameters of its own (a parameter belongs to one command).</summary>
+    /// <summary>
+    /// Runs one of the batched inserts, with parameters of its own (a parameter belongs to one command).
+    /// </summary>
     private async ValueTask<IReadOnlyCollection<string>> InsertManyAsync(
         string sql,
         string[] ids,
