@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS "public"."lazymigrate_backfill" (
 CREATE TABLE IF NOT EXISTS "public"."lazymigrate_backfill_quarantine" (
     migration      text COLLATE "C" NOT NULL,
     entity_id      text COLLATE "C" NOT NULL,
-    error          text NOT NULL,               -- the error's type and message, never the data
+    error          text NOT NULL,               -- the error's type and message, never the record
     quarantined_at timestamptz NOT NULL,
     attempts       integer NOT NULL,
     PRIMARY KEY (migration, entity_id)

@@ -51,7 +51,9 @@ public static class PostgreSqlBackfillSchema
             .Append(" (\n")
             .Append("    migration      text COLLATE \"C\" NOT NULL,\n")
             .Append("    entity_id      text COLLATE \"C\" NOT NULL,\n")
-            .Append("    error          text NOT NULL,               -- the error's type and message, never the data\n")
+            .Append(
+                "    error          text NOT NULL,               -- the error's type and message, never the record\n"
+            )
             .Append("    quarantined_at timestamptz NOT NULL,\n")
             .Append("    attempts       integer NOT NULL,\n")
             .Append("    PRIMARY KEY (migration, entity_id)\n")
