@@ -234,13 +234,9 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
             TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             await using (context.ConfigureAwait(false))
             {
-                IQueryable<TEntity> query = _table.Query(context);
-                if (hasCursor)
-                {
-                    query = query.Where(_table.Key.After(cursor));
-                }
-
-                return await query.LongCountAsync(cancellationToken).ConfigureAwait(false);
+                return await RowsAfter(context, hasCursor, cursor)
+                    .LongCountAsync(cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
@@ -419,44 +415,18 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         CancellationToken cancellationToken
     )
     {
+        List<TKey> keys;
         try
         {
             TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             await using (context.ConfigureAwait(false))
             {
-                IQueryable<TEntity> query = _table.Query(context);
-                if (hasCursor)
-                {
-                    query = query.Where(_table.Key.After(cursor));
-                }
-
-                List<TKey> keys = await query
+                keys = await RowsAfter(context, hasCursor, cursor)
                     .OrderBy(_table.Key.Selector)
                     .Take(_table.ScanPageSize)
                     .Select(_table.Key.Selector)
                     .ToListAsync(cancellationToken)
                     .ConfigureAwait(false);
-                var rows = new List<Keyed<TEntity, TKey>>(keys.Count);
-                foreach (TKey key in keys)
-                {
-                    try
-                    {
-                        Keyed<TEntity, TKey>? row = await _table
-                            .Query(context)
-                            .Where(_table.Key.EqualTo(key))
-                            .Select(_table.Key.WithKey)
-                            .FirstOrDefaultAsync(cancellationToken)
-                            .ConfigureAwait(false);
-                        if (row is not null) // else deleted since the page's query
-                        {
-                            rows.Add(row);
-                        }
-                    }
-                    catch (Exception rowFailure) when (IsRowFailure(rowFailure, cancellationToken))
-                    {
-                        return (rows, new CorruptRowException(_table.Ids.ToId(key), _table.EntityTypeName, rowFailure));
-                    }
-                }
             }
         }
         catch (Exception exception) when (StoreFailures.IsTransient(exception))
@@ -464,10 +434,33 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
             throw StoreFailures.Transient(_table.EntityTypeName, "scan", exception);
         }
 
+        // FindAsync names a row that does not read; a row deleted since the page's query is skipped.
+        var rows = new List<Keyed<TEntity, TKey>>(keys.Count);
+        foreach (TKey key in keys)
+        {
+            try
+            {
+                if (await FindAsync(_table.Ids.ToId(key), cancellationToken).ConfigureAwait(false) is { } entity)
+                {
+                    rows.Add(new Keyed<TEntity, TKey> { Key = key, Entity = entity });
+                }
+            }
+            catch (CorruptRowException corrupt)
+            {
+                return (rows, corrupt);
+            }
+        }
+
         // Every row read alone (or the bad one went away meanwhile): the page failed for another reason.
         ExceptionDispatchInfo.Throw(pageFailure);
         return default; // not reached
     }
+
+    /// <summary>
+    /// The rows after the cursor: the one condition of the scan's pages, the count, and the search for a corrupt row.
+    /// </summary>
+    private IQueryable<TEntity> RowsAfter(TContext context, bool hasCursor, TKey cursor) =>
+        hasCursor ? _table.Query(context).Where(_table.Key.After(cursor)) : _table.Query(context);
 
     /// <summary>
     /// Whether a read failed on a row's values (a value its property cannot hold, a <c>NULL</c> in a required
@@ -491,13 +484,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
             TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             await using (context.ConfigureAwait(false))
             {
-                IQueryable<TEntity> query = _table.Query(context);
-                if (hasCursor)
-                {
-                    query = query.Where(_table.Key.After(cursor));
-                }
-
-                return await query
+                return await RowsAfter(context, hasCursor, cursor)
                     .OrderBy(_table.Key.Selector)
                     .Take(_table.ScanPageSize)
                     .Select(_table.Key.WithKey)
