@@ -24,10 +24,15 @@ CREATE TABLE IF NOT EXISTS "public"."customer" (
     deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again
     updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write
     stale      boolean NOT NULL DEFAULT false,        -- (new store) written through the old API since; set by the capture trigger
+    writeback_pending       bigint,                   -- (new store) an Async write the old store lacks: its outbox sequence
+    writeback_pending_since timestamptz,              -- (new store) the first such write, by the writer's clock
     CHECK (deleted OR payload IS NOT NULL)
 );
--- A table created by an earlier version gets the column (no rewrite: the default is a constant).
-ALTER TABLE "public"."customer" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false;
+-- A table created by an earlier version gets the columns (no rewrite: each default is a constant).
+ALTER TABLE "public"."customer" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT EXISTS writeback_pending bigint, ADD COLUMN IF NOT EXISTS writeback_pending_since timestamptz;
+-- The rows whose write-back the outbox has yet to take over, oldest first (empty but for them).
+CREATE INDEX IF NOT EXISTS "customer_writeback_pending"
+    ON "public"."customer" (writeback_pending) WHERE writeback_pending IS NOT NULL;
 
 -- The old store, in a schema of its own (created unless it exists, without needing CREATE on the database then).
 -- LazyMigrate document table "migration"."legacy_customer": one row per entity id.
@@ -44,10 +49,15 @@ CREATE TABLE IF NOT EXISTS "migration"."legacy_customer" (
     deleted    boolean NOT NULL DEFAULT false,        -- a tombstone (new store): deleted, never migrated again
     updated_at timestamptz NOT NULL DEFAULT now(),    -- the last write
     stale      boolean NOT NULL DEFAULT false,        -- (new store) written through the old API since; set by the capture trigger
+    writeback_pending       bigint,                   -- (new store) an Async write the old store lacks: its outbox sequence
+    writeback_pending_since timestamptz,              -- (new store) the first such write, by the writer's clock
     CHECK (deleted OR payload IS NOT NULL)
 );
--- A table created by an earlier version gets the column (no rewrite: the default is a constant).
-ALTER TABLE "migration"."legacy_customer" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false;
+-- A table created by an earlier version gets the columns (no rewrite: each default is a constant).
+ALTER TABLE "migration"."legacy_customer" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT EXISTS writeback_pending bigint, ADD COLUMN IF NOT EXISTS writeback_pending_since timestamptz;
+-- The rows whose write-back the outbox has yet to take over, oldest first (empty but for them).
+CREATE INDEX IF NOT EXISTS "legacy_customer_writeback_pending"
+    ON "migration"."legacy_customer" (writeback_pending) WHERE writeback_pending IS NOT NULL;
 
 -- The outbox of every migration (PostgreSqlOutboxOptions: the default schema and table), in the new store's database.
 -- LazyMigrate outbox "public"."lazymigrate_outbox": one item per (migration, kind, entity id), deleted once applied.

@@ -42,6 +42,8 @@ public sealed class SchemaTests(PostgresServer server)
                 "deleted boolean NO",
                 "updated_at timestamp with time zone NO",
                 "stale boolean NO",
+                "writeback_pending bigint YES",
+                "writeback_pending_since timestamp with time zone YES",
             ],
             columns
         );

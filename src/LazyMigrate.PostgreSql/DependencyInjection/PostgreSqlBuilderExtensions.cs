@@ -53,11 +53,23 @@ public static partial class PostgreSqlBuilderExtensions
             var loggerFactory = sp.GetService<ILoggerFactory>();
 
             // The store records intents with its writes only into an outbox its own statements can reach.
-            return
-                sp.GetKeyedService<IMigrationOutbox>(builder.Name) is PostgreSqlOutbox outbox
-                && outbox.SharesDatabaseWith(source)
-                ? new PostgreSqlOutboxNewStore<TNew>(source, outbox, options, loggerFactory)
-                : new PostgreSqlNewStore<TNew>(source, options, loggerFactory);
+            if (
+                sp.GetKeyedService<IMigrationOutbox>(builder.Name) is not PostgreSqlOutbox outbox
+                || !outbox.SharesDatabaseWith(source)
+            )
+            {
+                return new PostgreSqlNewStore<TNew>(source, options, loggerFactory);
+            }
+
+            // An Async save never completes its own item, so its write-back can wait in its row for the outbox. Asked
+            // at the first write: the migration's options are not built yet (their validation builds this store).
+            var store = new PostgreSqlOutboxNewStore<TNew>(source, outbox, options, loggerFactory);
+            var migrationOptions = sp.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>();
+            store.MarkWriteBacksOf(
+                builder.Name,
+                () => migrationOptions.Get(builder.Name).WriteBackMode == WriteBackMode.Async
+            );
+            return store;
         });
     }
 

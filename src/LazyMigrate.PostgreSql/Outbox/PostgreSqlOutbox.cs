@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using LazyMigrate.Outbox;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
 {
     private readonly StatementRunner _statements;
     private readonly SchemaGate _schema;
+    private readonly ConcurrentDictionary<string, PendingWriteBacks> _pendingWriteBacks = new(StringComparer.Ordinal);
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlOutbox"/> class.</summary>
     /// <param name="dataSource">The data source; the outbox does not dispose it.</param>
@@ -72,7 +74,9 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     /// <inheritdoc/>
     /// <remarks>One statement in a read committed transaction of its own, one round trip: <c>UPDATE ...
     /// WHERE (key) IN (SELECT ... ORDER BY next_attempt_at LIMIT $n FOR UPDATE SKIP LOCKED) RETURNING ...</c>, over
-    /// the index of due items.</remarks>
+    /// the index of due items. For a migration whose <c>Async</c> writes record their write-backs in their rows, the
+    /// same transaction first makes up to <c>$n</c> of those items (the oldest), skipping rows other transactions
+    /// hold.</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(
         OutboxClaim claim,
         CancellationToken cancellationToken = default
@@ -80,46 +84,35 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     {
         ArgumentNullException.ThrowIfNull(claim);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlConnection connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            // Read committed whatever the database's default: SKIP LOCKED and the re-check of a row another claim
-            // leased meanwhile are what keep claims apart, and a stricter level would fail them instead.
-            NpgsqlBatch batch = new(connection)
-            {
-                BatchCommands =
-                {
-                    new NpgsqlBatchCommand(StoreLockSql.Begin),
-                    new NpgsqlBatchCommand(Sql.Claim)
-                    {
-                        Parameters =
-                        {
-                            OutboxRows.Text(claim.Migration),
-                            OutboxRows.Text(claim.Owner),
-                            OutboxRows.Time(claim.Now),
-                            OutboxRows.Time(claim.LeaseUntil),
-                            OutboxRows.Int(claim.MaxItems),
-                        },
-                    },
-                    new NpgsqlBatchCommand(StoreLockSql.Commit),
-                },
-            };
-            await using (batch.ConfigureAwait(false))
-            {
-                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-                NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    IReadOnlyList<OutboxItem> items = await OutboxRows
-                        .ReadAllAsync(reader, cancellationToken)
-                        .ConfigureAwait(false);
+        PendingWriteBacks? pending = await PendingWriteBacksOfAsync(claim.Migration, cancellationToken)
+            .ConfigureAwait(false);
 
-                    // Up to the COMMIT's completion: only committed leases count.
-                    while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
-                    return items;
-                }
-            }
-        }
+        // Read committed whatever the database's default: SKIP LOCKED and the re-check of a row another claim leased
+        // meanwhile are what keep claims apart, and a stricter level would fail them instead. The write-backs pending
+        // in rows become items first, in the same transaction, so the claim sees them.
+        var claimCommand = new NpgsqlBatchCommand(Sql.Claim)
+        {
+            Parameters =
+            {
+                OutboxRows.Text(claim.Migration),
+                OutboxRows.Text(claim.Owner),
+                OutboxRows.Time(claim.Now),
+                OutboxRows.Time(claim.LeaseUntil),
+                OutboxRows.Int(claim.MaxItems),
+            },
+        };
+        NpgsqlBatchCommand[] commands = pending is null
+            ? [new(StoreLockSql.Begin), claimCommand, new(StoreLockSql.Commit)]
+            :
+            [
+                new(StoreLockSql.Begin),
+                pending.TakeOverDueCommand(claim.Migration, claim.MaxItems),
+                claimCommand,
+                new(StoreLockSql.Commit),
+            ];
+
+        // Up to the COMMIT's completion: only committed leases count.
+        return await ReadItemsAsync(commands, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -220,7 +213,8 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
 
     /// <inheritdoc/>
     /// <remarks>One statement: <c>SELECT ... WHERE migration = $1 AND entity_id = ANY($2)</c>, over the primary key.
-    /// </remarks>
+    /// For a migration whose <c>Async</c> writes record their write-backs in their rows, the same round trip first
+    /// makes items of the ids' (waiting for a row another transaction holds).</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
         string migration,
         IReadOnlyCollection<string> entityIds,
@@ -235,9 +229,26 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
             return [];
         }
 
+        PendingWriteBacks? pending = await PendingWriteBacksOfAsync(migration, cancellationToken).ConfigureAwait(false);
+        if (pending is null)
+        {
+            return await ReadItemsAsync(
+                    Sql.Find,
+                    [OutboxRows.Text(migration), OutboxRows.TextArray(entityIds)],
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+        }
+
+        // The ids' write-backs pending in their rows become items first: one round trip, one implicit transaction.
         return await ReadItemsAsync(
-                Sql.Find,
-                [OutboxRows.Text(migration), OutboxRows.TextArray(entityIds)],
+                [
+                    pending.TakeOverSomeCommand(migration, entityIds),
+                    new NpgsqlBatchCommand(Sql.Find)
+                    {
+                        Parameters = { OutboxRows.Text(migration), OutboxRows.TextArray(entityIds) },
+                    },
+                ],
                 cancellationToken
             )
             .ConfigureAwait(false);
@@ -300,35 +311,93 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     {
         ArgumentException.ThrowIfNullOrEmpty(migration);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        PendingWriteBacks? rows = await PendingWriteBacksOfAsync(migration, cancellationToken).ConfigureAwait(false);
         var pending = new Dictionary<OutboxItemKind, long>();
         var oldest = new Dictionary<OutboxItemKind, DateTimeOffset>();
         var dead = new Dictionary<OutboxItemKind, long>();
-        NpgsqlDataReader reader = await _statements
-            .ExecuteReaderAsync(
-                Sql.Statistics,
-                [OutboxRows.Text(migration)],
-                CommandBehavior.Default,
+        NpgsqlBatchCommand items = new(Sql.Statistics) { Parameters = { OutboxRows.Text(migration) } };
+
+        // With write-backs pending in rows, their count comes in the same round trip.
+        NpgsqlBatchCommand[] commands = rows is null
+            ? [items]
+            : [items, new(rows.Statistics) { Parameters = { OutboxRows.Text(migration) } }];
+        await ReadBatchAsync(
+                commands,
+                async (reader, ct) =>
+                {
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        var kind = (OutboxItemKind)reader.GetInt16(0);
+                        if (reader.GetBoolean(1))
+                        {
+                            dead[kind] = reader.GetInt64(2);
+                        }
+                        else
+                        {
+                            pending[kind] = reader.GetInt64(2);
+                            oldest[kind] = reader.GetFieldValue<DateTimeOffset>(3);
+                        }
+                    }
+
+                    if (rows is not null && await reader.NextResultAsync(ct).ConfigureAwait(false))
+                    {
+                        await reader.ReadAsync(ct).ConfigureAwait(false);
+                        AddPendingInRows(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset?>(1), pending, oldest);
+                    }
+
+                    return true;
+                },
                 cancellationToken
             )
             .ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var kind = (OutboxItemKind)reader.GetInt16(0);
-                if (reader.GetBoolean(1))
-                {
-                    dead[kind] = reader.GetInt64(2);
-                }
-                else
-                {
-                    pending[kind] = reader.GetInt64(2);
-                    oldest[kind] = reader.GetFieldValue<DateTimeOffset>(3);
-                }
-            }
-        }
 
         return new OutboxStatistics(pending, oldest, dead);
+    }
+
+    /// <summary>
+    /// Has this outbox take over the write-backs that <paramref name="migration"/>'s <c>Async</c> writes record in
+    /// their rows of <paramref name="table"/> (see <see cref="PendingWriteBacks"/>), before it claims, finds or counts
+    /// that migration's items. The table is on this outbox's database.
+    /// </summary>
+    internal void TakeOverPendingWriteBacks(
+        string migration,
+        DocumentTableName table,
+        Func<CancellationToken, ValueTask> ensureTable
+    ) => _pendingWriteBacks[migration] = new PendingWriteBacks(table, ensureTable, Sql);
+
+    /// <summary>Gets whether <paramref name="migration"/>'s write-backs may be pending in its rows.</summary>
+    internal bool TakesOverPendingWriteBacks(string migration) => _pendingWriteBacks.ContainsKey(migration);
+
+    private async ValueTask<PendingWriteBacks?> PendingWriteBacksOfAsync(
+        string migration,
+        CancellationToken cancellationToken
+    )
+    {
+        if (!_pendingWriteBacks.TryGetValue(migration, out PendingWriteBacks? pending))
+        {
+            return null;
+        }
+
+        await pending.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        return pending;
+    }
+
+    /// <summary>Counts the write-backs pending in rows that are not items yet with the write-back items.</summary>
+    private static void AddPendingInRows(
+        long count,
+        DateTimeOffset? since,
+        Dictionary<OutboxItemKind, long> pending,
+        Dictionary<OutboxItemKind, DateTimeOffset> oldest
+    )
+    {
+        if (count == 0 || since is not { } first)
+        {
+            return;
+        }
+
+        const OutboxItemKind WriteBack = OutboxItemKind.WriteBack;
+        pending[WriteBack] = pending.GetValueOrDefault(WriteBack) + count;
+        oldest[WriteBack] = oldest.TryGetValue(WriteBack, out DateTimeOffset items) && items < first ? items : first;
     }
 
     /// <summary>Completes when the table is there (created first with <see
@@ -371,6 +440,48 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await _statements.ExecuteNonQueryAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="commands"/> in one batch and reads the items of the first that returns rows, then waits for
+    /// the rest to complete.
+    /// </summary>
+    private ValueTask<IReadOnlyList<OutboxItem>> ReadItemsAsync(
+        NpgsqlBatchCommand[] commands,
+        CancellationToken cancellationToken
+    ) => ReadBatchAsync(commands, OutboxRows.ReadAllAsync, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="commands"/> in one batch, one round trip, and has <paramref name="read"/> read the results
+    /// from the first command that returns rows; then waits for every command to complete.
+    /// </summary>
+    private async ValueTask<T> ReadBatchAsync<T>(
+        NpgsqlBatchCommand[] commands,
+        Func<NpgsqlDataReader, CancellationToken, ValueTask<T>> read,
+        CancellationToken cancellationToken
+    )
+    {
+        NpgsqlConnection connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            NpgsqlBatch batch = new(connection);
+            await using (batch.ConfigureAwait(false))
+            {
+                foreach (NpgsqlBatchCommand command in commands)
+                {
+                    batch.BatchCommands.Add(command);
+                }
+
+                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
+                NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    T result = await read(reader, cancellationToken).ConfigureAwait(false);
+                    while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
+                    return result;
+                }
+            }
+        }
     }
 
     private async ValueTask<IReadOnlyList<OutboxItem>> ReadItemsAsync(

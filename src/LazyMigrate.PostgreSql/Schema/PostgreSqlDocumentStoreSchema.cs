@@ -21,8 +21,37 @@ public static class PostgreSqlDocumentStoreSchema
     internal const string StaleColumn = "stale";
 
     /// <summary>
+    /// The column of a new store's table that holds a write-back the old store has not had yet, recorded in the row
+    /// itself by an <c>Async</c> save or delete: the outbox sequence of its latest write, <c>NULL</c> when none. The
+    /// outbox moves it into a write-back item before it reads (see <c>PendingWriteBacks</c>).
+    /// </summary>
+    internal const string PendingWriteBackColumn = "writeback_pending";
+
+    /// <summary>The column beside <see cref="PendingWriteBackColumn"/>: its first write's time, by the writer's clock.
+    /// The last column the layout gained, so a table that has it has every other.</summary>
+    internal const string PendingSinceColumn = "writeback_pending_since";
+
+    /// <summary>The columns a new store's table gained after the first layout, in order, with their types.</summary>
+    internal static readonly (string Name, string Type)[] AddedColumns =
+    [
+        (StaleColumn, "boolean NOT NULL DEFAULT false"),
+        (PendingWriteBackColumn, "bigint"),
+        (PendingSinceColumn, "timestamptz"),
+    ];
+
+    /// <summary>Gets the statement that adds <see cref="AddedColumns"/> to a table that lacks them.</summary>
+    internal static string AddColumnsStatement(DocumentTableName table) =>
+        $"ALTER TABLE {table.Qualified} "
+        + string.Join(", ", AddedColumns.Select(c => $"ADD COLUMN IF NOT EXISTS {c.Name} {c.Type}"));
+
+    /// <summary>Gets the quoted name of the index of the rows that hold a pending write-back.</summary>
+    internal static string PendingWriteBackIndex(DocumentTableName table) =>
+        PostgreSqlOutboxSchema.IndexName(table, "_writeback_pending");
+
+    /// <summary>
     /// Gets the script that creates a document table (and its schema when not <c>public</c>) if missing, and adds the
-    /// <c>stale</c> column to one an earlier version created without it.
+    /// columns an earlier version created it without (<c>stale</c>, <c>writeback_pending</c>,
+    /// <c>writeback_pending_since</c>) and the index of pending write-backs.
     /// </summary>
     /// <param name="schema">The schema name.</param>
     /// <param name="tableName">The table name.</param>
@@ -48,8 +77,8 @@ public static class PostgreSqlDocumentStoreSchema
     }
 
     /// <summary>
-    /// Creates the table of <typeparamref name="TEntity"/>'s store if it is missing, or adds the <c>stale</c> column to
-    /// a table an earlier version created without it: one query when the table is up to date (no DDL privilege needed
+    /// Creates the table of <typeparamref name="TEntity"/>'s store if it is missing, or adds the columns (and index) an
+    /// earlier version created it without: one query when the table is up to date (no DDL privilege needed
     /// then), otherwise the script in a transaction, serialized across instances by an advisory lock.
     /// </summary>
     /// <typeparam name="TEntity">The entity type; names the table when <see
@@ -68,7 +97,7 @@ public static class PostgreSqlDocumentStoreSchema
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DocumentTableName table = Resolve<TEntity>(options);
-        return CreateAsync(dataSource, table, CreateScript(table), StaleColumn, cancellationToken);
+        return CreateAsync(dataSource, table, CreateScript(table), PendingSinceColumn, cancellationToken);
     }
 
     internal static string CreateScript(DocumentTableName table)
@@ -97,14 +126,29 @@ public static class PostgreSqlDocumentStoreSchema
                 "    stale      boolean NOT NULL DEFAULT false,        "
                     + "-- (new store) written through the old API since; set by the capture trigger\n"
             )
+            .Append(
+                "    writeback_pending       bigint,                   "
+                    + "-- (new store) an Async write the old store lacks: its outbox sequence\n"
+            )
+            .Append(
+                "    writeback_pending_since timestamptz,              "
+                    + "-- (new store) the first such write, by the writer's clock\n"
+            )
             .Append("    CHECK (deleted OR payload IS NOT NULL)\n")
             .Append(");\n")
             .Append(
-                "-- A table created by an earlier version gets the column (no rewrite: the default is a constant).\n"
+                "-- A table created by an earlier version gets the columns (no rewrite: each default is a constant).\n"
             )
-            .Append("ALTER TABLE ")
+            .Append(AddColumnsStatement(table))
+            .Append(";\n")
+            .Append(
+                "-- The rows whose write-back the outbox has yet to take over, oldest first (empty but for them).\n"
+            )
+            .Append("CREATE INDEX IF NOT EXISTS ")
+            .Append(PendingWriteBackIndex(table))
+            .Append("\n    ON ")
             .Append(table.Qualified)
-            .Append(" ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false;\n");
+            .Append(" (writeback_pending) WHERE writeback_pending IS NOT NULL;\n");
         return script.ToString();
     }
 

@@ -20,6 +20,9 @@ internal sealed class OutboxStatements
 
     private const string Key = "(migration, kind, entity_id)";
 
+    /// <summary>The coalescing rule, with <c>{0}</c> for the sequence of the record coalesced.</summary>
+    private readonly string _conflict;
+
     public OutboxStatements(DocumentTableName table)
     {
         Table = table;
@@ -32,13 +35,14 @@ internal sealed class OutboxStatements
         // its sequence from the column's default.
         SequenceName = PostgreSqlOutboxSchema.SequenceName(table);
         string revive = $"o.dead_lettered AND o.kind <> {events}";
-        RecordConflict =
+        _conflict =
             $"ON CONFLICT {Key} DO UPDATE SET "
             + $"version = o.version + CASE WHEN o.kind = {events} THEN 0 ELSE 1 END, "
-            + $"sequence = CASE WHEN o.kind = {events} THEN o.sequence ELSE nextval('{SequenceName}') END, "
+            + $"sequence = CASE WHEN o.kind = {events} THEN o.sequence ELSE {{0}} END, "
             + $"attempts = CASE WHEN {revive} THEN 0 ELSE o.attempts END, "
             + $"next_attempt_at = CASE WHEN {revive} THEN EXCLUDED.recorded_at ELSE o.next_attempt_at END, "
             + $"dead_lettered = o.dead_lettered AND o.kind = {events}";
+        RecordConflict = RecordConflictWith($"nextval('{SequenceName}')");
         InsertInto =
             $"INSERT INTO {o} AS o "
             + "(migration, kind, entity_id, version, payload, recorded_at, attempts, next_attempt_at, dead_lettered) ";
@@ -123,6 +127,13 @@ internal sealed class OutboxStatements
     /// <c>INSERT INTO table AS o</c> (<see cref="InsertInto"/>) with the new row's <c>recorded_at</c>.
     /// </summary>
     public string RecordConflict { get; }
+
+    /// <summary>
+    /// Gets <see cref="RecordConflict"/> with the coalesced record's sequence given as <paramref name="sequence"/>, an
+    /// expression: a record that took its sequence earlier (a write-back pending in its entity's row) brings its own.
+    /// </summary>
+    public string RecordConflictWith(string sequence) =>
+        string.Format(CultureInfo.InvariantCulture, _conflict, sequence);
 
     /// <summary>
     /// Gets <see cref="IMigrationOutbox.RecordAsync"/>: returns the version. $1 migration, $2 kind, $3 entity id, $4

@@ -19,12 +19,17 @@ internal sealed class OutboxStoreWrites<T>
 {
     private readonly DocumentTable<T> _table;
 
+    /// <summary>The migration whose write-backs may be marked in rows, and whether they are.</summary>
+    private (string Migration, Lazy<bool> IsAsync)? _marking;
+
     public OutboxStoreWrites(DocumentTable<T> table, PostgreSqlOutbox outbox)
     {
         _table = table;
         Outbox = outbox;
         OutboxStatements o = outbox.Sql;
         UpsertAndRecord = $"WITH store AS ({table.Sql.Upsert} RETURNING id) {o.RecordFrom(3, "store")}";
+        UpsertAndMark = table.Sql.UpsertMarkingWriteBack(o.SequenceName);
+        TombstoneAndMark = table.Sql.TombstoneMarkingWriteBack(o.SequenceName);
         TombstoneAndRecord = $"WITH store AS ({table.Sql.Tombstone} RETURNING id) {o.RecordFrom(2, "store")}";
 
         // An intent whose id the insert did not insert (held, or tombstoned) joins no row: nothing is recorded for it.
@@ -39,6 +44,33 @@ internal sealed class OutboxStoreWrites<T>
     }
 
     public PostgreSqlOutbox Outbox { get; }
+
+    /// <summary>
+    /// Gets the upsert that records its write-back in the row instead (see <see cref="PendingWriteBacks"/>): $1 id, $2
+    /// payload, $3 the write's time; returns the mark's sequence.
+    /// </summary>
+    public string UpsertAndMark { get; }
+
+    /// <summary>Gets the tombstone that records its write-back in the row: $1 id, $2 the write's time.</summary>
+    public string TombstoneAndMark { get; }
+
+    /// <summary>
+    /// From now on has the outbox take over the write-backs <paramref name="migration"/> records in their rows, and,
+    /// once <paramref name="isAsync"/> says (at the first write) that the migration's writes never complete their own
+    /// item (<see cref="WriteBackMode.Async"/>: a mark has no item version to complete), records them there.
+    /// </summary>
+    public void MarkWriteBacksOf(string migration, Func<bool> isAsync)
+    {
+        Outbox.TakeOverPendingWriteBacks(migration, _table.Name, _table.EnsureSchemaAsync);
+        _marking = (migration, new Lazy<bool>(isAsync));
+    }
+
+    /// <summary>Gets whether a write records <paramref name="intent"/> in the entity's row.</summary>
+    private bool Marks(OutboxIntent intent) =>
+        intent.Kind == OutboxItemKind.WriteBack
+        && _marking is var (migration, isAsync)
+        && intent.Migration.Equals(migration, StringComparison.Ordinal)
+        && isAsync.Value;
 
     /// <summary>Gets the upsert and its intent: $1 id, $2 payload, $3 to $7 the intent; returns the version.</summary>
     public string UpsertAndRecord { get; }
@@ -66,15 +98,16 @@ internal sealed class OutboxStoreWrites<T>
         CancellationToken cancellationToken
     )
     {
+        bool marks = Marks(IntentOf(id, intent));
         NpgsqlParameter[] parameters =
         [
             DocumentTable<T>.Text(id),
             DocumentTable<T>.Jsonb(_table.Serialize(entity)),
-            .. OutboxRows.Intent(IntentOf(id, intent)),
+            .. marks ? [OutboxRows.Time(intent.RecordedAt)] : OutboxRows.Intent(intent),
         ];
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         return await PostgreSqlOutbox
-            .ReadVersionAsync(_table.Statements, UpsertAndRecord, parameters, cancellationToken)
+            .ReadVersionAsync(_table.Statements, marks ? UpsertAndMark : UpsertAndRecord, parameters, cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -84,10 +117,20 @@ internal sealed class OutboxStoreWrites<T>
         CancellationToken cancellationToken
     )
     {
-        NpgsqlParameter[] parameters = [DocumentTable<T>.Text(id), .. OutboxRows.Intent(IntentOf(id, intent))];
+        bool marks = Marks(IntentOf(id, intent));
+        NpgsqlParameter[] parameters =
+        [
+            DocumentTable<T>.Text(id),
+            .. marks ? [OutboxRows.Time(intent.RecordedAt)] : OutboxRows.Intent(intent),
+        ];
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         return await PostgreSqlOutbox
-            .ReadVersionAsync(_table.Statements, TombstoneAndRecord, parameters, cancellationToken)
+            .ReadVersionAsync(
+                _table.Statements,
+                marks ? TombstoneAndMark : TombstoneAndRecord,
+                parameters,
+                cancellationToken
+            )
             .ConfigureAwait(false);
     }
 

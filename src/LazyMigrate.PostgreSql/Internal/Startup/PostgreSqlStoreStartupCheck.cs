@@ -36,9 +36,9 @@ internal sealed class PostgreSqlStoreStartupCheck(
     /// <summary>Gets the store's role.</summary>
     public string Part { get; } = role.ToString();
 
-    /// <summary>Gets the column the store needs beyond the first layout: a new store's <c>stale</c>.</summary>
-    private string? RequiredColumn { get; } =
-        role == MigrationRole.NewStore ? PostgreSqlDocumentStoreSchema.StaleColumn : null;
+    /// <summary>Gets the columns a new store needs beyond the first layout, in the order they came.</summary>
+    private string[] AddedColumns { get; } =
+        role == MigrationRole.NewStore ? [.. PostgreSqlDocumentStoreSchema.AddedColumns.Select(c => c.Name)] : [];
 
     /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
@@ -63,13 +63,18 @@ internal sealed class PostgreSqlStoreStartupCheck(
             if (options.CreateSchema)
             {
                 await PostgreSqlDocumentStoreSchema
-                    .CreateAsync(source, table, RequiredColumn, cancellationToken)
+                    .CreateAsync(
+                        source,
+                        table,
+                        AddedColumns.Length == 0 ? null : PostgreSqlDocumentStoreSchema.PendingSinceColumn,
+                        cancellationToken
+                    )
                     .ConfigureAwait(false);
                 return;
             }
 
             // No row is read: the statement only has the server resolve the table and every column a store uses.
-            string columns = "id, payload, deleted, updated_at" + (RequiredColumn is null ? "" : ", " + RequiredColumn);
+            string columns = string.Join(", ", ["id", "payload", "deleted", "updated_at", .. AddedColumns]);
             NpgsqlCommand command = source.CreateCommand($"SELECT {columns} FROM {table.Qualified} WHERE false");
             await using (command.ConfigureAwait(false))
             {
@@ -78,17 +83,16 @@ internal sealed class PostgreSqlStoreStartupCheck(
         }
         catch (PostgresException exception)
             when (exception.SqlState == PostgresErrorCodes.UndefinedColumn
-                && RequiredColumn is not null
-                && exception.MessageText.Contains($"\"{RequiredColumn}\"", StringComparison.Ordinal)
+                && AddedColumns.Any(c => exception.MessageText.Contains($"\"{c}\"", StringComparison.Ordinal))
             )
         {
             throw new InvalidOperationException(
                 $"LazyMigrate migration '{Migration}': the {Part} (PostgreSQL table {table.Qualified}) "
                     + $"failed its start-up check: {exception.MessageText.TrimEnd('.')}. "
-                    + "A table created by an earlier version of LazyMigrate lacks this column, which the forward sync "
-                    + "capture trigger sets: add it with "
-                    + $"ALTER TABLE {table.Qualified} ADD COLUMN IF NOT EXISTS stale boolean NOT NULL DEFAULT false "
-                    + $"({nameof(PostgreSqlDocumentStoreSchema)}.CreateScript has it), or set CreateSchema = true. "
+                    + "A table created by an earlier version of LazyMigrate lacks the columns added since (the forward "
+                    + "sync capture trigger's stale mark, the pending write-back of an Async save): add them with "
+                    + $"{PostgreSqlDocumentStoreSchema.AddColumnsStatement(table)} and the index of "
+                    + $"{nameof(PostgreSqlDocumentStoreSchema)}.CreateScript, or set CreateSchema = true. "
                     + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
                 exception
             );

@@ -12,6 +12,9 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// </remarks>
 internal sealed class DocumentStatements
 {
+    /// <summary>The quoted, schema-qualified table.</summary>
+    private readonly string _table;
+
     /// <param name="table">The table.</param>
     /// <param name="staleColumn">Whether the statements read and clear the <c>stale</c> column: a new store's.</param>
     public DocumentStatements(DocumentTableName table, bool staleColumn)
@@ -73,7 +76,33 @@ internal sealed class DocumentStatements
 
         // The migration locks a new store takes itself (UseNewStoreLock); see StoreLockSql.
         LockKeyPrefix = $"lazymigrate:{t}:";
+        _table = t;
     }
+
+    /// <summary>
+    /// Gets <see cref="Upsert"/> that also records a pending write-back in the row (a new store's): $1 id, $2 payload,
+    /// $3 the write's time; the mark takes the next value of <paramref name="sequence"/>, which it returns.
+    /// </summary>
+    /// <param name="sequence">The quoted name of the outbox's sequence: a mark orders beside its items.</param>
+    public string UpsertMarkingWriteBack(string sequence) =>
+        MarkingWriteBack(sequence, "$2, false", "$3", "payload = EXCLUDED.payload, deleted = false");
+
+    /// <summary>As <see cref="UpsertMarkingWriteBack"/> with the tombstone: $1 id, $2 the write's time.</summary>
+    /// <param name="sequence">The quoted name of the outbox's sequence.</param>
+    public string TombstoneMarkingWriteBack(string sequence) =>
+        MarkingWriteBack(sequence, "NULL, true", "$2", "payload = NULL, deleted = true");
+
+    /// <summary>
+    /// A write of a row that keeps its pending write-back's first time and gives it the write's sequence: the latest
+    /// write is the one the write-back must reach.
+    /// </summary>
+    private string MarkingWriteBack(string sequence, string values, string since, string set) =>
+        $"INSERT INTO {_table} AS s (id, payload, deleted, stale, updated_at, writeback_pending, "
+        + $"writeback_pending_since) VALUES ($1, {values}, false, now(), nextval('{sequence}'), {since}) "
+        + $"ON CONFLICT (id) DO UPDATE SET {set}, stale = false, updated_at = EXCLUDED.updated_at, "
+        + "writeback_pending = EXCLUDED.writeback_pending, "
+        + "writeback_pending_since = coalesce(s.writeback_pending_since, EXCLUDED.writeback_pending_since) "
+        + "RETURNING writeback_pending";
 
     /// <summary>
     /// Gets what a migration-lock key starts with: the key of an id is <c>lazymigrate:"schema"."table":{id}</c>, so

@@ -59,7 +59,7 @@ internal sealed class DocumentTable<T>
             PostgreSqlDocumentStoreSchema.CreateScript(Name),
             options.CreateSchema,
             Logger,
-            staleColumn ? PostgreSqlDocumentStoreSchema.StaleColumn : null
+            staleColumn ? PostgreSqlDocumentStoreSchema.PendingSinceColumn : null
         );
     }
 
