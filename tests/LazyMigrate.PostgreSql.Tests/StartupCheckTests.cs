@@ -118,12 +118,14 @@ public sealed class StartupCheckTests(PostgresServer server)
     }
 
     /// <summary>
-    /// A host over an old store whose table is created here and a new store configured by <paramref name="newStore"/>.
+    /// A host over an old store whose table is created here and a new store configured by <paramref name="newStore"/>,
+    /// with a PostgreSQL outbox created here when <paramref name="outbox"/>.
     /// </summary>
     internal static IHost Host(
         NpgsqlDataSource dataSource,
         Action<PostgreSqlDocumentStoreOptions> newStore,
-        bool twice = false
+        bool twice = false,
+        bool outbox = false
     )
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(
@@ -139,6 +141,12 @@ public sealed class StartupCheckTests(PostgresServer server)
         if (twice)
         {
             migration.UsePostgreSqlNewStore(newStore, dataSource);
+        }
+
+        if (outbox)
+        {
+            string outboxTable = TestDatabase.UniqueTable("outbox");
+            migration.UsePostgreSqlOutbox(o => (o.TableName, o.CreateSchema) = (outboxTable, true));
         }
 
         return builder.Build();

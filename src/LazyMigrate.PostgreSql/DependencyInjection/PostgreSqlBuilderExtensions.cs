@@ -62,7 +62,8 @@ public static partial class PostgreSqlBuilderExtensions
             }
 
             // An Async save never completes its own item, so its write-back can wait in its row for the outbox. Asked
-            // at the first write: the migration's options are not built yet (their validation builds this store).
+            // at each write and read, not now: the migration's options are not built yet (their validation builds
+            // this store); the options monitor caches them.
             var store = new PostgreSqlOutboxNewStore<TNew>(source, outbox, options, loggerFactory);
             var migrationOptions = sp.GetRequiredService<IOptionsMonitor<LazyMigrationOptions>>();
             store.MarkWriteBacksOf(

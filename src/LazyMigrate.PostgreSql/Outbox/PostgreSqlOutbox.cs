@@ -229,29 +229,15 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
             return [];
         }
 
+        // The ids' write-backs pending in their rows are read beside the items, in the same statement.
         PendingWriteBacks? pending = await PendingWriteBacksOfAsync(migration, cancellationToken).ConfigureAwait(false);
-        if (pending is null)
-        {
-            return await ReadItemsAsync(
-                    Sql.Find,
-                    [OutboxRows.Text(migration), OutboxRows.TextArray(entityIds)],
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
-        }
-
-        // The ids' write-backs pending in their rows become items first: one round trip, one implicit transaction.
-        return await ReadItemsAsync(
-                [
-                    pending.TakeOverSomeCommand(migration, entityIds),
-                    new NpgsqlBatchCommand(Sql.Find)
-                    {
-                        Parameters = { OutboxRows.Text(migration), OutboxRows.TextArray(entityIds) },
-                    },
-                ],
+        IReadOnlyList<OutboxItem> items = await ReadItemsAsync(
+                pending?.Find ?? Sql.Find,
+                [OutboxRows.Text(migration), OutboxRows.TextArray(entityIds)],
                 cancellationToken
             )
             .ConfigureAwait(false);
+        return pending is null ? items : PendingWriteBacks.Merge(items);
     }
 
     /// <inheritdoc/>
@@ -311,93 +297,63 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     {
         ArgumentException.ThrowIfNullOrEmpty(migration);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        // With write-backs pending in rows, their count comes in the same statement, as more pending write-backs.
         PendingWriteBacks? rows = await PendingWriteBacksOfAsync(migration, cancellationToken).ConfigureAwait(false);
         var pending = new Dictionary<OutboxItemKind, long>();
         var oldest = new Dictionary<OutboxItemKind, DateTimeOffset>();
         var dead = new Dictionary<OutboxItemKind, long>();
-        NpgsqlBatchCommand items = new(Sql.Statistics) { Parameters = { OutboxRows.Text(migration) } };
-
-        // With write-backs pending in rows, their count comes in the same round trip.
-        NpgsqlBatchCommand[] commands = rows is null
-            ? [items]
-            : [items, new(rows.Statistics) { Parameters = { OutboxRows.Text(migration) } }];
-        await ReadBatchAsync(
-                commands,
-                async (reader, ct) =>
-                {
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        var kind = (OutboxItemKind)reader.GetInt16(0);
-                        if (reader.GetBoolean(1))
-                        {
-                            dead[kind] = reader.GetInt64(2);
-                        }
-                        else
-                        {
-                            pending[kind] = reader.GetInt64(2);
-                            oldest[kind] = reader.GetFieldValue<DateTimeOffset>(3);
-                        }
-                    }
-
-                    if (rows is not null && await reader.NextResultAsync(ct).ConfigureAwait(false))
-                    {
-                        await reader.ReadAsync(ct).ConfigureAwait(false);
-                        AddPendingInRows(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset?>(1), pending, oldest);
-                    }
-
-                    return true;
-                },
+        NpgsqlDataReader reader = await _statements
+            .ExecuteReaderAsync(
+                rows?.Statistics ?? Sql.Statistics,
+                [OutboxRows.Text(migration)],
+                CommandBehavior.Default,
                 cancellationToken
             )
             .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var kind = (OutboxItemKind)reader.GetInt16(0);
+                if (reader.GetBoolean(1))
+                {
+                    dead[kind] = reader.GetInt64(2);
+                    continue;
+                }
+
+                DateTimeOffset first = reader.GetFieldValue<DateTimeOffset>(3);
+                pending[kind] = pending.GetValueOrDefault(kind) + reader.GetInt64(2);
+                oldest[kind] = oldest.TryGetValue(kind, out DateTimeOffset other) && other < first ? other : first;
+            }
+        }
 
         return new OutboxStatistics(pending, oldest, dead);
     }
 
     /// <summary>
-    /// Has this outbox take over the write-backs that <paramref name="migration"/>'s <c>Async</c> writes record in
-    /// their rows of <paramref name="table"/> (see <see cref="PendingWriteBacks"/>), before it claims, finds or counts
-    /// that migration's items. The table is on this outbox's database.
+    /// Has this outbox read the write-backs that <paramref name="migration"/>'s <c>Async</c> writes record in their
+    /// rows of <paramref name="table"/> (see <see cref="PendingWriteBacks"/>) when it claims, finds or counts that
+    /// migration's items, while <paramref name="isInUse"/> says so. The table is on this outbox's database.
     /// </summary>
     internal void TakeOverPendingWriteBacks(
         string migration,
         DocumentTableName table,
-        Func<CancellationToken, ValueTask> ensureTable
-    ) => _pendingWriteBacks[migration] = new PendingWriteBacks(table, ensureTable, Sql);
-
-    /// <summary>Gets whether <paramref name="migration"/>'s write-backs may be pending in its rows.</summary>
-    internal bool TakesOverPendingWriteBacks(string migration) => _pendingWriteBacks.ContainsKey(migration);
+        Func<CancellationToken, ValueTask> ensureTable,
+        Func<bool> isInUse
+    ) => _pendingWriteBacks[migration] = new PendingWriteBacks(table, ensureTable, isInUse, Sql);
 
     private async ValueTask<PendingWriteBacks?> PendingWriteBacksOfAsync(
         string migration,
         CancellationToken cancellationToken
     )
     {
-        if (!_pendingWriteBacks.TryGetValue(migration, out PendingWriteBacks? pending))
+        if (!_pendingWriteBacks.TryGetValue(migration, out PendingWriteBacks? pending) || !pending.IsInUse)
         {
             return null;
         }
 
         await pending.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         return pending;
-    }
-
-    /// <summary>Counts the write-backs pending in rows that are not items yet with the write-back items.</summary>
-    private static void AddPendingInRows(
-        long count,
-        DateTimeOffset? since,
-        Dictionary<OutboxItemKind, long> pending,
-        Dictionary<OutboxItemKind, DateTimeOffset> oldest
-    )
-    {
-        if (count == 0 || since is not { } first)
-        {
-            return;
-        }
-
-        const OutboxItemKind WriteBack = OutboxItemKind.WriteBack;
-        pending[WriteBack] = pending.GetValueOrDefault(WriteBack) + count;
-        oldest[WriteBack] = oldest.TryGetValue(WriteBack, out DateTimeOffset items) && items < first ? items : first;
     }
 
     /// <summary>Completes when the table is there (created first with <see
@@ -443,21 +399,11 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     }
 
     /// <summary>
-    /// Runs <paramref name="commands"/> in one batch and reads the items of the first that returns rows, then waits for
-    /// the rest to complete.
+    /// Runs <paramref name="commands"/> in one batch, one round trip, and reads the items of the first that returns
+    /// rows; then waits for every command to complete.
     /// </summary>
-    private ValueTask<IReadOnlyList<OutboxItem>> ReadItemsAsync(
+    private async ValueTask<IReadOnlyList<OutboxItem>> ReadItemsAsync(
         NpgsqlBatchCommand[] commands,
-        CancellationToken cancellationToken
-    ) => ReadBatchAsync(commands, OutboxRows.ReadAllAsync, cancellationToken);
-
-    /// <summary>
-    /// Runs <paramref name="commands"/> in one batch, one round trip, and has <paramref name="read"/> read the results
-    /// from the first command that returns rows; then waits for every command to complete.
-    /// </summary>
-    private async ValueTask<T> ReadBatchAsync<T>(
-        NpgsqlBatchCommand[] commands,
-        Func<NpgsqlDataReader, CancellationToken, ValueTask<T>> read,
         CancellationToken cancellationToken
     )
     {
@@ -476,9 +422,11 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
                 NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
-                    T result = await read(reader, cancellationToken).ConfigureAwait(false);
+                    IReadOnlyList<OutboxItem> items = await OutboxRows
+                        .ReadAllAsync(reader, cancellationToken)
+                        .ConfigureAwait(false);
                     while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
-                    return result;
+                    return items;
                 }
             }
         }

@@ -49,6 +49,14 @@ public static class PostgreSqlDocumentStoreSchema
         PostgreSqlOutboxSchema.IndexName(table, "_writeback_pending");
 
     /// <summary>
+    /// Gets the creation of the index of pending write-backs; <paramref name="concurrently"/> for a table in use, which
+    /// it does not block (outside a transaction).
+    /// </summary>
+    internal static string CreatePendingWriteBackIndex(DocumentTableName table, bool concurrently) =>
+        $"CREATE INDEX {(concurrently ? "CONCURRENTLY " : "")}IF NOT EXISTS {PendingWriteBackIndex(table)}\n    ON "
+        + $"{table.Qualified} (writeback_pending) WHERE writeback_pending IS NOT NULL";
+
+    /// <summary>
     /// Gets the script that creates a document table (and its schema when not <c>public</c>) if missing, and adds the
     /// columns an earlier version created it without (<c>stale</c>, <c>writeback_pending</c>,
     /// <c>writeback_pending_since</c>) and the index of pending write-backs.
@@ -144,11 +152,8 @@ public static class PostgreSqlDocumentStoreSchema
             .Append(
                 "-- The rows whose write-back the outbox has yet to take over, oldest first (empty but for them).\n"
             )
-            .Append("CREATE INDEX IF NOT EXISTS ")
-            .Append(PendingWriteBackIndex(table))
-            .Append("\n    ON ")
-            .Append(table.Qualified)
-            .Append(" (writeback_pending) WHERE writeback_pending IS NOT NULL;\n");
+            .Append(CreatePendingWriteBackIndex(table, concurrently: false))
+            .Append(";\n");
         return script.ToString();
     }
 

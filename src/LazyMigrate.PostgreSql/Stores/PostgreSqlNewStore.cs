@@ -48,7 +48,14 @@ public sealed class PostgreSqlNewStore<TNew> : ILockingNewStore<TNew>, IBatchWri
         PostgreSqlOutbox? outbox
     )
     {
-        _table = new DocumentTable<TNew>(dataSource, options, loggerFactory, marksWriteBacks: false, staleColumn: true);
+        _table = new DocumentTable<TNew>(
+            dataSource,
+            options,
+            loggerFactory,
+            marksWriteBacks: false,
+            staleColumn: true,
+            pendingWriteBackColumns: outbox is not null
+        );
         _lockStatements = new StoreLockStatements(_table.Name, oldTable: null);
         _multiplexing = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
         _writes = outbox is null ? null : new OutboxStoreWrites<TNew>(_table, outbox);

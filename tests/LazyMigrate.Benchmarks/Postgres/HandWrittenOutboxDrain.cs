@@ -8,7 +8,8 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// The hand-written baseline of the drain benchmarks: take up to 100 pending items of one kind at a time (the marks of
 /// write-backs in the new table's rows, the outbox rows of forward syncs), read those entities from one table, map them
 /// and upsert them into the other in one statement. No lease, no entity lock, no version check, no retry, and an item
-/// is gone before it is applied: the least such a job does, not a safe one. <see cref="WriteBacks"/> copies the new table to the old one, <see cref="ForwardSyncs"/> the old to the new.
+/// is gone before it is applied: the least such a job does, not a safe one. <see cref="WriteBacks"/> copies the new
+/// table to the old one, <see cref="ForwardSyncs"/> the old to the new.
 /// </summary>
 internal sealed class HandWrittenOutboxDrain
 {

@@ -87,24 +87,49 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task ALookup_MakesTheItem_WithTheSavesSequence_AndASaveAfterItIsTheItemsNextVersion()
+    public async Task ALookup_ReportsAMarkAsAPendingWriteBack_WithTheSavesSequence_AndAClaimMakesTheItem()
     {
         await Repository.SaveAsync("a", Customer.Create("a", 1));
         long first = (await MarkAsync("a")).Sequence!.Value;
 
-        OutboxItem item = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
+        OutboxItem pending = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
 
-        Assert.Equal((OutboxItemKind.WriteBack, 1L, first), (item.Kind, item.Version, item.Sequence));
-        Assert.Equal(OutboxTables.T0, item.RecordedAt);
+        Assert.Equal(
+            (OutboxItemKind.WriteBack, first, OutboxTables.T0),
+            (pending.Kind, pending.Sequence, pending.RecordedAt)
+        );
+        Assert.Equal(first, (await MarkAsync("a")).Sequence); // a lookup writes nothing
+        OutboxItem claimed = Assert.Single(await Outbox.ClaimAsync(Claim()));
+        Assert.Equal((1L, first), (claimed.Version, claimed.Sequence));
         Assert.Equal((null, null), await MarkAsync("a"));
 
         _time.Advance(TimeSpan.FromMinutes(1));
         await Repository.SaveAsync("a", Customer.Create("a", 2));
         long second = (await MarkAsync("a")).Sequence!.Value;
-        OutboxItem next = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
+        OutboxItem both = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
 
-        Assert.Equal((2L, second), (next.Version, next.Sequence));
-        Assert.Equal(OutboxTables.T0, next.RecordedAt); // the item's first write stays
+        Assert.Equal((1L, second), (both.Version, both.Sequence)); // the item, ordered by the later save
+    }
+
+    [Fact]
+    public async Task AClaim_LeavesTheMarkOfAnEntityWhoseItemIsLive_UntilThatItemIsCompleted()
+    {
+        await Repository.SaveAsync("a", Customer.Create("a", 1));
+        OutboxItem claimed = Assert.Single(await Outbox.ClaimAsync(Claim()));
+        await Repository.SaveAsync("a", Customer.Create("a", 2));
+
+        _time.Advance(TimeSpan.FromMinutes(5)); // the lease has run out: the item is due again
+        OutboxItem again = Assert.Single(await Outbox.ClaimAsync(Claim()));
+
+        Assert.Equal(claimed.Version, again.Version); // the mark stayed a mark
+        Assert.NotNull((await MarkAsync("a")).Sequence);
+        Assert.Equal(1L, (await Dispatcher.GetStatisticsAsync()).Pending[OutboxItemKind.WriteBack]);
+
+        Assert.Equal(1, await Outbox.CompleteAsync([again]));
+        OutboxItem next = Assert.Single(await Outbox.ClaimAsync(Claim()));
+
+        Assert.Equal(1L, next.Version);
+        Assert.Equal((null, null), await MarkAsync("a"));
     }
 
     [Fact]
@@ -142,29 +167,30 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task ALookup_WaitsForATakeOverInFlight_AndSeesTheItemItMade()
+    public async Task ALookup_DuringATakeOverInFlight_NeitherWaitsNorMissesTheWriteBack()
     {
         await Repository.SaveAsync("a", Customer.Create("a", 1));
         var pending = new PendingWriteBacks(
             DocumentTableName.Of("public", _newTable),
             _ => default,
+            () => true,
             new OutboxStatements(DocumentTableName.Of("public", _outboxTable))
         );
         await using NpgsqlConnection other = await DataSource.OpenConnectionAsync();
         await using NpgsqlTransaction transaction = await other.BeginTransactionAsync();
         await using (var takeOver = new NpgsqlBatch(other, transaction))
         {
-            takeOver.BatchCommands.Add(pending.TakeOverSomeCommand(Migration, ["a"]));
-            await takeOver.ExecuteNonQueryAsync();
+            takeOver.BatchCommands.Add(pending.TakeOverDueCommand(Migration, 10));
+            Assert.Equal(1, await takeOver.ExecuteNonQueryAsync());
         }
 
-        Task<IReadOnlyList<OutboxItem>> lookup = Outbox.FindAsync(Migration, ["a"]).AsTask();
-        await WaitUntilABackendWaitsForALockAsync();
-        Assert.False(lookup.IsCompleted);
+        // The other transaction holds the row and the new item; the lookup reads the mark it has not cleared yet.
+        OutboxItem during = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
         await transaction.CommitAsync();
+        OutboxItem after = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
 
-        OutboxItem item = Assert.Single(await lookup);
-        Assert.Equal((OutboxItemKind.WriteBack, 1L), (item.Kind, item.Version));
+        Assert.Equal((OutboxItemKind.WriteBack, 0L), (during.Kind, during.Version));
+        Assert.Equal((OutboxItemKind.WriteBack, 1L, during.Sequence), (after.Kind, after.Version, after.Sequence));
     }
 
     [Fact]
@@ -228,18 +254,23 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task StartAsync_ANewStoreTableWithoutThePendingColumns_FailsSayingHowToAddThem()
+    public async Task StartAsync_WithAPostgreSqlOutbox_ANewStoreTableWithoutThePendingColumns_FailsSayingHowToAddThem()
     {
         string table = TestDatabase.UniqueTable("second");
         await DataSource.ExecuteAsync(StaleColumnTests.FirstLayout(table));
         await DataSource.ExecuteAsync($"ALTER TABLE \"{table}\" ADD COLUMN stale boolean NOT NULL DEFAULT false");
-        using Microsoft.Extensions.Hosting.IHost host = StartupCheckTests.Host(DataSource, o => o.TableName = table);
+        using Microsoft.Extensions.Hosting.IHost host = StartupCheckTests.Host(
+            DataSource,
+            o => o.TableName = table,
+            outbox: true
+        );
 
         Exception error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
 
         string message = ExceptionChain.Messages(error);
         Assert.Contains("column \"writeback_pending\" does not exist", message, StringComparison.Ordinal);
         Assert.Contains("ADD COLUMN IF NOT EXISTS writeback_pending bigint", message, StringComparison.Ordinal);
+        Assert.Contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS", message, StringComparison.Ordinal);
     }
 
     private async Task StartAsync(WriteBackMode mode)
@@ -282,22 +313,5 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
             reader.IsDBNull(0) ? null : reader.GetInt64(0),
             reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)
         );
-    }
-
-    /// <summary>
-    /// Waits, with a deadline, until some backend of the test database waits for a lock: the server's own account
-    /// that the lookup is blocked, not a pause that hopes it is.
-    /// </summary>
-    private async Task WaitUntilABackendWaitsForALockAsync()
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (
-            await DataSource.ScalarAsync<long>(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ) == 0
-        )
-        {
-            await Task.Delay(10, deadline.Token);
-        }
     }
 }

@@ -20,7 +20,7 @@ internal sealed class OutboxStoreWrites<T>
     private readonly DocumentTable<T> _table;
 
     /// <summary>The migration whose write-backs may be marked in rows, and whether they are.</summary>
-    private (string Migration, Lazy<bool> IsAsync)? _marking;
+    private (string Migration, Func<bool> IsAsync)? _marking;
 
     public OutboxStoreWrites(DocumentTable<T> table, PostgreSqlOutbox outbox)
     {
@@ -55,14 +55,14 @@ internal sealed class OutboxStoreWrites<T>
     public string TombstoneAndMark { get; }
 
     /// <summary>
-    /// From now on has the outbox take over the write-backs <paramref name="migration"/> records in their rows, and,
-    /// once <paramref name="isAsync"/> says (at the first write) that the migration's writes never complete their own
-    /// item (<see cref="WriteBackMode.Async"/>: a mark has no item version to complete), records them there.
+    /// From now on, while <paramref name="isAsync"/> says that <paramref name="migration"/>'s writes never complete
+    /// their own item (<see cref="WriteBackMode.Async"/>: a mark has no item version to complete), records its
+    /// write-backs in their rows, and has the outbox read them there.
     /// </summary>
     public void MarkWriteBacksOf(string migration, Func<bool> isAsync)
     {
-        Outbox.TakeOverPendingWriteBacks(migration, _table.Name, _table.EnsureSchemaAsync);
-        _marking = (migration, new Lazy<bool>(isAsync));
+        Outbox.TakeOverPendingWriteBacks(migration, _table.Name, _table.EnsureSchemaAsync, isAsync);
+        _marking = (migration, isAsync);
     }
 
     /// <summary>Gets whether a write records <paramref name="intent"/> in the entity's row.</summary>
@@ -70,7 +70,7 @@ internal sealed class OutboxStoreWrites<T>
         intent.Kind == OutboxItemKind.WriteBack
         && _marking is var (migration, isAsync)
         && intent.Migration.Equals(migration, StringComparison.Ordinal)
-        && isAsync.Value;
+        && isAsync();
 
     /// <summary>Gets the upsert and its intent: $1 id, $2 payload, $3 to $7 the intent; returns the version.</summary>
     public string UpsertAndRecord { get; }

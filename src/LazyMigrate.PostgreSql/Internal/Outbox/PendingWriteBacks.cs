@@ -6,21 +6,23 @@ namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
 /// The write-backs of one migration that its <c>Async</c> saves and deletes record in the entity's own row of the new
-/// store's table (<c>writeback_pending</c>, <c>writeback_pending_since</c>) instead of in an outbox row: one row
-/// written a save, not two. The outbox takes each over as a write-back item before it claims, finds or counts that
-/// migration's items, so every reader of the outbox sees them as items.
+/// store's table (<c>writeback_pending</c>, <c>writeback_pending_since</c>) instead of in an outbox row. A claim makes
+/// items of them; a lookup and the statistics read them beside the items, in the same statement, so every reader of
+/// the outbox sees each one, as an item or as the mark it still is, and never neither.
 /// </summary>
 /// <remarks>
 /// <para>
-/// A take-over locks the marked rows, clears their marks and records the items in one statement, so a mark is never
-/// both cleared and lost: a save that comes after marks the row again, and its write-back becomes a new version of the
-/// item. The item's sequence is the mark's, taken from the outbox's sequence when the save ran, so it orders beside
-/// forward sync items by when the write happened, not when the outbox took it over.
+/// A claim's take-over locks marked rows (skipping rows other transactions hold: a save in flight, a legacy write
+/// marking the row stale), clears their marks and records their items in one statement, so a mark is never both
+/// cleared and lost; a save that comes after marks the row again. It takes only marks whose entity has no live
+/// write-back item: one a dispatcher may be applying, or may be about to complete, whose lock it would otherwise wait
+/// for. Such a mark becomes the next item once that one is completed, and a dispatcher that applied the earlier state
+/// applies the newer one then. The item's sequence is the mark's, taken from the outbox's sequence when the save held
+/// the row, so it orders beside forward sync items by when the save ran, not when the outbox took it over.
 /// </para>
 /// <para>
-/// The claim's take-over skips rows another transaction holds (a save in flight commits its mark for the next one);
-/// a lookup's waits for them, since a dispatcher asks under the entities' locks whether a write-back is pending, and a
-/// mark a concurrent take-over is moving must be seen as the item it becomes.
+/// A lookup takes no lock: it reports a marked entity's write-back as pending, with the greater of the item's and the
+/// mark's sequence, so that ordering a forward sync against it never waits for a row a legacy write holds.
 /// </para>
 /// </remarks>
 internal sealed class PendingWriteBacks
@@ -28,52 +30,68 @@ internal sealed class PendingWriteBacks
     private static readonly string WriteBack = ((int)OutboxItemKind.WriteBack).ToString(CultureInfo.InvariantCulture);
 
     private readonly Func<CancellationToken, ValueTask> _ensureTable;
+    private readonly Func<bool> _isInUse;
 
     /// <param name="table">The new store's table.</param>
     /// <param name="ensureTable">Completes when the table is there, with its columns (the store's schema gate).</param>
+    /// <param name="isInUse">Tells whether the migration's writes mark rows (its write-back is <c>Async</c>).</param>
     /// <param name="outbox">The outbox's statements.</param>
     public PendingWriteBacks(
         DocumentTableName table,
         Func<CancellationToken, ValueTask> ensureTable,
+        Func<bool> isInUse,
         OutboxStatements outbox
     )
     {
         _ensureTable = ensureTable;
+        _isInUse = isInUse;
         string t = table.Qualified;
         string o = outbox.Table.Qualified;
-        string marked =
-            $"SELECT id, writeback_pending AS sequence, writeback_pending_since AS since FROM {t} "
-            + "WHERE writeback_pending IS NOT NULL";
-        string takeOver =
-            $"cleared AS (UPDATE {t} AS s SET writeback_pending = NULL, writeback_pending_since = NULL FROM marked "
+        string noLiveItem =
+            $"NOT EXISTS (SELECT FROM {o} AS i WHERE i.migration = $1 AND i.kind = {WriteBack} "
+            + "AND i.entity_id = s.id AND NOT i.dead_lettered)";
+
+        // $1 migration, $2 most rows: the oldest marks first, over the table's partial index; the items are written in
+        // id order, so two statements that lock several items never take them in opposite orders.
+        TakeOverDue =
+            "WITH marked AS (SELECT s.id, s.writeback_pending AS sequence, s.writeback_pending_since AS since "
+            + $"FROM {t} AS s WHERE s.writeback_pending IS NOT NULL AND {noLiveItem} "
+            + "ORDER BY s.writeback_pending LIMIT $2 FOR UPDATE OF s SKIP LOCKED), "
+            + $"cleared AS (UPDATE {t} AS s SET writeback_pending = NULL, writeback_pending_since = NULL FROM marked "
             + "WHERE s.id = marked.id RETURNING marked.id, marked.sequence, marked.since) "
             + $"INSERT INTO {o} AS o (migration, kind, entity_id, version, payload, recorded_at, attempts, "
             + "next_attempt_at, dead_lettered, sequence) "
             + $"SELECT $1, {WriteBack}, c.id, 1, NULL, c.since, 0, c.since, false, c.sequence FROM cleared AS c "
+            + "ORDER BY c.id "
             + outbox.RecordConflictWith("greatest(o.sequence, EXCLUDED.sequence)");
 
-        // $1 migration, $2 most rows: the oldest marks first, over the table's partial index.
-        TakeOverDue =
-            $"WITH marked AS ({marked} ORDER BY writeback_pending LIMIT $2 FOR UPDATE SKIP LOCKED), {takeOver}";
+        // $1 migration, $2 ids: the items, then each mark as a write-back item of version 0 (no row has it), in one
+        // snapshot.
+        Find =
+            $"{outbox.Find} UNION ALL SELECT $1, {WriteBack}::smallint, s.id, 0::bigint, NULL::jsonb, "
+            + "s.writeback_pending_since, 0, s.writeback_pending_since, NULL::text, false, NULL::text, "
+            + $"NULL::timestamptz, s.writeback_pending FROM {t} AS s "
+            + "WHERE s.id = ANY($2) AND s.writeback_pending IS NOT NULL";
 
-        // $1 migration, $2 ids; locked in id order, so two lookups of overlapping ids cannot deadlock.
-        TakeOverSome = $"WITH marked AS ({marked} AND id = ANY($2) ORDER BY id FOR UPDATE), {takeOver}";
-
-        // $1 migration: the marks of entities with no pending write-back item yet (one with an item is counted there).
+        // $1 migration: the items by kind, then the marks whose entity has no live item (one with an item is counted
+        // there), in one snapshot.
         Statistics =
-            $"SELECT count(*), min(writeback_pending_since) FROM {t} AS s WHERE writeback_pending IS NOT NULL "
-            + $"AND NOT EXISTS (SELECT FROM {o} AS o WHERE o.migration = $1 AND o.kind = {WriteBack} "
-            + "AND o.entity_id = s.id AND NOT o.dead_lettered)";
+            $"{outbox.Statistics} UNION ALL SELECT {WriteBack}::smallint, false, count(*), "
+            + $"min(s.writeback_pending_since) FROM {t} AS s WHERE s.writeback_pending IS NOT NULL AND {noLiveItem} "
+            + "HAVING count(*) > 0";
     }
 
-    /// <summary>Gets the take-over of up to $2 marks, the oldest first, for migration $1.</summary>
+    /// <summary>Gets the take-over of up to $2 marks with no live item, the oldest first, for migration $1.</summary>
     public string TakeOverDue { get; }
 
-    /// <summary>Gets the take-over of the marks of the ids $2, for migration $1.</summary>
-    public string TakeOverSome { get; }
+    /// <summary>Gets the items of the ids $2 of migration $1, and their marks as items of version 0.</summary>
+    public string Find { get; }
 
-    /// <summary>Gets the count and the oldest time of the marks that are not items yet, for migration $1.</summary>
+    /// <summary>Gets the statistics of migration $1's items, with its marks as pending write-backs.</summary>
     public string Statistics { get; }
+
+    /// <summary>Gets whether the migration's writes mark rows, so that readers must look at them.</summary>
+    public bool IsInUse => _isInUse();
 
     /// <summary>Completes when the new store's table is there: a dispatcher may reach it before any save.</summary>
     public ValueTask EnsureTableAsync(CancellationToken cancellationToken) => _ensureTable(cancellationToken);
@@ -81,6 +99,61 @@ internal sealed class PendingWriteBacks
     public NpgsqlBatchCommand TakeOverDueCommand(string migration, int maxRows) =>
         new(TakeOverDue) { Parameters = { OutboxRows.Text(migration), OutboxRows.Int(maxRows) } };
 
-    public NpgsqlBatchCommand TakeOverSomeCommand(string migration, IReadOnlyCollection<string> ids) =>
-        new(TakeOverSome) { Parameters = { OutboxRows.Text(migration), OutboxRows.TextArray(ids) } };
+    /// <summary>
+    /// Merges what <see cref="Find"/> read: one write-back per entity, the item (or the mark alone, as version 0) with
+    /// the greater sequence of the two.
+    /// </summary>
+    public static IReadOnlyList<OutboxItem> Merge(IReadOnlyList<OutboxItem> read)
+    {
+        var marks = new Dictionary<string, OutboxItem>(StringComparer.Ordinal);
+        foreach (OutboxItem item in read)
+        {
+            if (item.Kind == OutboxItemKind.WriteBack && item.Version == 0)
+            {
+                marks[item.EntityId] = item;
+            }
+        }
+
+        if (marks.Count == 0)
+        {
+            return read;
+        }
+
+        var merged = new List<OutboxItem>(read.Count);
+        foreach (OutboxItem item in read)
+        {
+            if (item.Kind != OutboxItemKind.WriteBack)
+            {
+                merged.Add(item);
+            }
+            else if (item.Version != 0)
+            {
+                merged.Add(
+                    marks.Remove(item.EntityId, out OutboxItem? mark) ? WithSequence(item, mark.Sequence) : item
+                );
+            }
+        }
+
+        merged.AddRange(marks.Values);
+        return merged;
+    }
+
+    /// <summary>The item, pending again since a later write marked its row: ordered by that write.</summary>
+    private static OutboxItem WithSequence(OutboxItem item, long markSequence) =>
+        new()
+        {
+            Migration = item.Migration,
+            Kind = item.Kind,
+            EntityId = item.EntityId,
+            Version = item.Version,
+            Sequence = Math.Max(item.Sequence, markSequence),
+            Payload = item.Payload,
+            RecordedAt = item.RecordedAt,
+            Attempts = item.Attempts,
+            NextAttemptAt = item.NextAttemptAt,
+            LastError = item.LastError,
+            IsDeadLettered = item.IsDeadLettered,
+            LeaseOwner = item.LeaseOwner,
+            LeaseExpiresAt = item.LeaseExpiresAt,
+        };
 }

@@ -1,3 +1,4 @@
+using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -36,9 +37,15 @@ internal sealed class PostgreSqlStoreStartupCheck(
     /// <summary>Gets the store's role.</summary>
     public string Part { get; } = role.ToString();
 
-    /// <summary>Gets the columns a new store needs beyond the first layout, in the order they came.</summary>
-    private string[] AddedColumns { get; } =
-        role == MigrationRole.NewStore ? [.. PostgreSqlDocumentStoreSchema.AddedColumns.Select(c => c.Name)] : [];
+    /// <summary>
+    /// Gets the columns a store needs beyond the first layout, in the order they came: a new store's <c>stale</c>, and
+    /// with a PostgreSQL outbox the columns of write-backs pending in rows.
+    /// </summary>
+    private string[] AddedColumns(IServiceProvider services) =>
+        role != MigrationRole.NewStore ? []
+        : services.GetKeyedService<IMigrationOutbox>(Migration) is PostgreSqlOutbox
+            ? [.. PostgreSqlDocumentStoreSchema.AddedColumns.Select(c => c.Name)]
+        : [PostgreSqlDocumentStoreSchema.StaleColumn];
 
     /// <exception cref="InvalidOperationException">The check failed; the cause is the inner exception.</exception>
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
@@ -57,24 +64,20 @@ internal sealed class PostgreSqlStoreStartupCheck(
         }
 
         DocumentTableName table = DocumentTableName.For(options, entityType);
+        string[] added = AddedColumns(services);
         NpgsqlDataSource source = dataSource ?? services.GetRequiredService<NpgsqlDataSource>();
         try
         {
             if (options.CreateSchema)
             {
                 await PostgreSqlDocumentStoreSchema
-                    .CreateAsync(
-                        source,
-                        table,
-                        AddedColumns.Length == 0 ? null : PostgreSqlDocumentStoreSchema.PendingSinceColumn,
-                        cancellationToken
-                    )
+                    .CreateAsync(source, table, added.Length == 0 ? null : added[^1], cancellationToken)
                     .ConfigureAwait(false);
                 return;
             }
 
             // No row is read: the statement only has the server resolve the table and every column a store uses.
-            string columns = string.Join(", ", ["id", "payload", "deleted", "updated_at", .. AddedColumns]);
+            string columns = string.Join(", ", ["id", "payload", "deleted", "updated_at", .. added]);
             NpgsqlCommand command = source.CreateCommand($"SELECT {columns} FROM {table.Qualified} WHERE false");
             await using (command.ConfigureAwait(false))
             {
@@ -83,7 +86,7 @@ internal sealed class PostgreSqlStoreStartupCheck(
         }
         catch (PostgresException exception)
             when (exception.SqlState == PostgresErrorCodes.UndefinedColumn
-                && AddedColumns.Any(c => exception.MessageText.Contains($"\"{c}\"", StringComparison.Ordinal))
+                && added.Any(c => exception.MessageText.Contains($"\"{c}\"", StringComparison.Ordinal))
             )
         {
             throw new InvalidOperationException(
@@ -91,8 +94,9 @@ internal sealed class PostgreSqlStoreStartupCheck(
                     + $"failed its start-up check: {exception.MessageText.TrimEnd('.')}. "
                     + "A table created by an earlier version of LazyMigrate lacks the columns added since (the forward "
                     + "sync capture trigger's stale mark, the pending write-back of an Async save): add them with "
-                    + $"{PostgreSqlDocumentStoreSchema.AddColumnsStatement(table)} and the index of "
-                    + $"{nameof(PostgreSqlDocumentStoreSchema)}.CreateScript, or set CreateSchema = true. "
+                    + $"{PostgreSqlDocumentStoreSchema.AddColumnsStatement(table)} and "
+                    + $"{PostgreSqlDocumentStoreSchema.CreatePendingWriteBackIndex(table, concurrently: true)} "
+                    + $"(as {nameof(PostgreSqlDocumentStoreSchema)}.CreateScript does), or set CreateSchema = true. "
                     + $"Set {nameof(PostgreSqlDocumentStoreOptions.CheckOnStart)} = false to skip this check.",
                 exception
             );

@@ -94,13 +94,14 @@ internal sealed class DocumentStatements
 
     /// <summary>
     /// A write of a row that keeps its pending write-back's first time and gives it the write's sequence: the latest
-    /// write is the one the write-back must reach.
+    /// write is the one the write-back must reach. An update takes its sequence once it holds the row, so two writes
+    /// of one row take theirs in the order they write it (the value <c>VALUES</c> took is then unused).
     /// </summary>
     private string MarkingWriteBack(string sequence, string values, string since, string set) =>
         $"INSERT INTO {_table} AS s (id, payload, deleted, stale, updated_at, writeback_pending, "
         + $"writeback_pending_since) VALUES ($1, {values}, false, now(), nextval('{sequence}'), {since}) "
         + $"ON CONFLICT (id) DO UPDATE SET {set}, stale = false, updated_at = EXCLUDED.updated_at, "
-        + "writeback_pending = EXCLUDED.writeback_pending, "
+        + $"writeback_pending = nextval('{sequence}'), "
         + "writeback_pending_since = coalesce(s.writeback_pending_since, EXCLUDED.writeback_pending_since) "
         + "RETURNING writeback_pending";
 

@@ -34,13 +34,18 @@ internal sealed class DocumentTable<T>
     /// Whether the table has the <c>stale</c> column (a new store's): its reads return it, its writes clear it, and
     /// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/> adds it to a table an earlier version created.
     /// </param>
+    /// <param name="pendingWriteBackColumns">
+    /// Whether the table needs the columns of write-backs pending in rows too (a new store with an outbox), which
+    /// <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/> then adds to a table an earlier version created.
+    /// </param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public DocumentTable(
         NpgsqlDataSource dataSource,
         PostgreSqlDocumentStoreOptions? options,
         ILoggerFactory? loggerFactory,
         bool marksWriteBacks,
-        bool staleColumn
+        bool staleColumn,
+        bool pendingWriteBackColumns = false
     )
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -59,7 +64,9 @@ internal sealed class DocumentTable<T>
             PostgreSqlDocumentStoreSchema.CreateScript(Name),
             options.CreateSchema,
             Logger,
-            staleColumn ? PostgreSqlDocumentStoreSchema.PendingSinceColumn : null
+            pendingWriteBackColumns ? PostgreSqlDocumentStoreSchema.PendingSinceColumn
+                : staleColumn ? PostgreSqlDocumentStoreSchema.StaleColumn
+                : null
         );
     }
 
