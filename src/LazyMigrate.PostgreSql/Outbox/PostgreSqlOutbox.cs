@@ -213,8 +213,8 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
 
     /// <inheritdoc/>
     /// <remarks>One statement: <c>SELECT ... WHERE migration = $1 AND entity_id = ANY($2)</c>, over the primary key.
-    /// For a migration whose <c>Async</c> writes record their write-backs in their rows, the same round trip first
-    /// makes items of the ids' (waiting for a row another transaction holds).</remarks>
+    /// For a migration whose <c>Async</c> writes record their write-backs in their rows, the same statement reads the
+    /// ids' marks too (taking no lock), and a marked write-back is reported pending.</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
         string migration,
         IReadOnlyCollection<string> entityIds,
@@ -333,21 +333,21 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     /// <summary>
     /// Has this outbox read the write-backs that <paramref name="migration"/>'s <c>Async</c> writes record in their
     /// rows of <paramref name="table"/> (see <see cref="PendingWriteBacks"/>) when it claims, finds or counts that
-    /// migration's items, while <paramref name="isInUse"/> says so. The table is on this outbox's database.
+    /// migration's items, whatever the migration's mode is now: marks an earlier <c>Async</c> run left are read after
+    /// a switch to <c>Sync</c> too. The table is on this outbox's database.
     /// </summary>
     internal void TakeOverPendingWriteBacks(
         string migration,
         DocumentTableName table,
-        Func<CancellationToken, ValueTask> ensureTable,
-        Func<bool> isInUse
-    ) => _pendingWriteBacks[migration] = new PendingWriteBacks(table, ensureTable, isInUse, Sql);
+        Func<CancellationToken, ValueTask> ensureTable
+    ) => _pendingWriteBacks[migration] = new PendingWriteBacks(table, ensureTable, Sql);
 
     private async ValueTask<PendingWriteBacks?> PendingWriteBacksOfAsync(
         string migration,
         CancellationToken cancellationToken
     )
     {
-        if (!_pendingWriteBacks.TryGetValue(migration, out PendingWriteBacks? pending) || !pending.IsInUse)
+        if (!_pendingWriteBacks.TryGetValue(migration, out PendingWriteBacks? pending))
         {
             return null;
         }

@@ -110,8 +110,8 @@ public sealed class PostgreSqlOutboxNewStore<TNew>
     /// <remarks>One statement: <c>WITH store AS (INSERT ... ON CONFLICT (id) DO UPDATE ... RETURNING id) INSERT INTO
     /// outbox ... SELECT ... FROM store ON CONFLICT (migration, kind, entity_id) DO UPDATE ... RETURNING
     /// version</c>. The write-back of a migration registered with <c>WriteBackMode.Async</c> is recorded in the row
-    /// itself instead (<c>writeback_pending</c>, the outbox's next sequence, which it returns), and the outbox makes an
-    /// item of it before it claims, finds or counts items.</remarks>
+    /// itself instead (<c>writeback_pending</c>, the outbox's next sequence, which it returns): the outbox's claim
+    /// makes the item of it, and its lookups and counts read it as a pending write-back.</remarks>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
     /// <exception cref="ArgumentException">The intent names another entity.</exception>
     public ValueTask<long> UpsertAndRecordAsync(
@@ -185,11 +185,11 @@ public sealed class PostgreSqlOutboxNewStore<TNew>
 
     /// <summary>
     /// Records the write-back intents of <paramref name="migration"/>, when its writes are
-    /// <see cref="WriteBackMode.Async"/>, in the entity's own row (one row written a save, not two), and has the outbox
-    /// take them over as items before it claims, finds or counts that migration's items. The registration calls it.
+    /// <see cref="WriteBackMode.Async"/>, in the entity's own row (no outbox row written a save), and has the outbox
+    /// read them there whenever it claims, finds or counts that migration's items. The registration calls it.
     /// </summary>
     /// <param name="migration">The migration name.</param>
-    /// <param name="isAsync">Tells, when first asked, whether the migration's writes are <c>Async</c>.</param>
+    /// <param name="isAsync">Tells, at each write, whether the migration's writes are <c>Async</c>.</param>
     internal void MarkWriteBacksOf(string migration, Func<bool> isAsync) =>
         _writes.MarkWriteBacksOf(migration, isAsync);
 

@@ -17,6 +17,7 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
 {
     private const string Migration = "LegacyCustomer->Customer";
 
+    private readonly string _oldTable = TestDatabase.UniqueTable("old");
     private readonly string _newTable = TestDatabase.UniqueTable("new");
     private readonly string _outboxTable = TestDatabase.UniqueTable("outbox");
     private readonly FakeTimeProvider _time = new(OutboxTables.T0);
@@ -173,7 +174,6 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
         var pending = new PendingWriteBacks(
             DocumentTableName.Of("public", _newTable),
             _ => default,
-            () => true,
             new OutboxStatements(DocumentTableName.Of("public", _outboxTable))
         );
         await using NpgsqlConnection other = await DataSource.OpenConnectionAsync();
@@ -206,6 +206,35 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
 
         Assert.Equal((false, 0, 2L), (revived.IsDeadLettered, revived.Attempts, revived.Version));
         Assert.Empty(await Outbox.ListDeadLettersAsync(Migration, 10));
+    }
+
+    [Fact]
+    public async Task ALookup_OfADeadLetterWhoseRowALaterSaveMarked_ReportsItPendingAgain()
+    {
+        await Repository.SaveAsync("a", Customer.Create("a", 1));
+        await Outbox.DeadLetterAsync(Assert.Single(await Outbox.ClaimAsync(Claim())), "the old store refused it");
+        await Repository.SaveAsync("a", Customer.Create("a", 2));
+
+        OutboxItem found = Assert.Single(await Outbox.FindAsync(Migration, ["a"]));
+
+        Assert.Equal(
+            (false, 0, (await MarkAsync("a")).Sequence),
+            (found.IsDeadLettered, found.Attempts, found.Sequence)
+        );
+    }
+
+    [Fact]
+    public async Task AfterASwitchToSync_TheWriteBacksAnAsyncRunLeftInRows_AreStillCountedAndApplied()
+    {
+        await Repository.SaveAsync("a", Customer.Create("a", 7));
+        await _provider.DisposeAsync();
+        await StartAsync(WriteBackMode.Sync);
+
+        Assert.Equal(1L, (await Dispatcher.GetStatisticsAsync()).Pending[OutboxItemKind.WriteBack]);
+        await Dispatcher.DrainAsync();
+
+        Assert.Equal(7, (await Old.FindAsync("a"))!.Version);
+        Assert.Equal((null, null), await MarkAsync("a"));
     }
 
     [Fact]
@@ -281,10 +310,7 @@ public sealed class PendingWriteBackTests(PostgresServer server) : IAsyncLifetim
             .AddLazyMigration<LegacyCustomer, Customer>(o => o.WriteBackMode = mode)
             .UseMapper(new CustomerMapper())
             .UseReverseMapper(new CustomerMapper())
-            .UsePostgreSqlOldStore(
-                o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("old"), true),
-                DataSource
-            )
+            .UsePostgreSqlOldStore(o => (o.TableName, o.CreateSchema) = (_oldTable, true), DataSource)
             .UsePostgreSqlOutbox(o => (o.TableName, o.CreateSchema) = (_outboxTable, true))
             .UsePostgreSqlNewStore(o => (o.TableName, o.CreateSchema) = (_newTable, true), DataSource)
             .ConfigureOutbox(o => o.DispatchOnWrite = false);

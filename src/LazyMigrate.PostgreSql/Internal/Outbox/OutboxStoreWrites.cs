@@ -55,13 +55,13 @@ internal sealed class OutboxStoreWrites<T>
     public string TombstoneAndMark { get; }
 
     /// <summary>
-    /// From now on, while <paramref name="isAsync"/> says that <paramref name="migration"/>'s writes never complete
-    /// their own item (<see cref="WriteBackMode.Async"/>: a mark has no item version to complete), records its
-    /// write-backs in their rows, and has the outbox read them there.
+    /// From now on has the outbox read <paramref name="migration"/>'s write-backs in their rows, and records them there
+    /// while <paramref name="isAsync"/> says that the migration's writes never complete their own item
+    /// (<see cref="WriteBackMode.Async"/>: a mark has no item version to complete).
     /// </summary>
     public void MarkWriteBacksOf(string migration, Func<bool> isAsync)
     {
-        Outbox.TakeOverPendingWriteBacks(migration, _table.Name, _table.EnsureSchemaAsync, isAsync);
+        Outbox.TakeOverPendingWriteBacks(migration, _table.Name, _table.EnsureSchemaAsync);
         _marking = (migration, isAsync);
     }
 

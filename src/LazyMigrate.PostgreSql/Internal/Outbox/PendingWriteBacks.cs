@@ -30,21 +30,17 @@ internal sealed class PendingWriteBacks
     private static readonly string WriteBack = ((int)OutboxItemKind.WriteBack).ToString(CultureInfo.InvariantCulture);
 
     private readonly Func<CancellationToken, ValueTask> _ensureTable;
-    private readonly Func<bool> _isInUse;
 
     /// <param name="table">The new store's table.</param>
     /// <param name="ensureTable">Completes when the table is there, with its columns (the store's schema gate).</param>
-    /// <param name="isInUse">Tells whether the migration's writes mark rows (its write-back is <c>Async</c>).</param>
     /// <param name="outbox">The outbox's statements.</param>
     public PendingWriteBacks(
         DocumentTableName table,
         Func<CancellationToken, ValueTask> ensureTable,
-        Func<bool> isInUse,
         OutboxStatements outbox
     )
     {
         _ensureTable = ensureTable;
-        _isInUse = isInUse;
         string t = table.Qualified;
         string o = outbox.Table.Qualified;
         string noLiveItem =
@@ -89,9 +85,6 @@ internal sealed class PendingWriteBacks
 
     /// <summary>Gets the statistics of migration $1's items, with its marks as pending write-backs.</summary>
     public string Statistics { get; }
-
-    /// <summary>Gets whether the migration's writes mark rows, so that readers must look at them.</summary>
-    public bool IsInUse => _isInUse();
 
     /// <summary>Completes when the new store's table is there: a dispatcher may reach it before any save.</summary>
     public ValueTask EnsureTableAsync(CancellationToken cancellationToken) => _ensureTable(cancellationToken);
@@ -138,7 +131,10 @@ internal sealed class PendingWriteBacks
         return merged;
     }
 
-    /// <summary>The item, pending again since a later write marked its row: ordered by that write.</summary>
+    /// <summary>
+    /// The item, pending again since a later write marked its row: ordered by that write, and no longer a dead letter
+    /// (the claim that makes the mark's item revives it, as a record does).
+    /// </summary>
     private static OutboxItem WithSequence(OutboxItem item, long markSequence) =>
         new()
         {
@@ -149,10 +145,10 @@ internal sealed class PendingWriteBacks
             Sequence = Math.Max(item.Sequence, markSequence),
             Payload = item.Payload,
             RecordedAt = item.RecordedAt,
-            Attempts = item.Attempts,
+            Attempts = item.IsDeadLettered ? 0 : item.Attempts,
             NextAttemptAt = item.NextAttemptAt,
             LastError = item.LastError,
-            IsDeadLettered = item.IsDeadLettered,
+            IsDeadLettered = false,
             LeaseOwner = item.LeaseOwner,
             LeaseExpiresAt = item.LeaseExpiresAt,
         };

@@ -39,11 +39,12 @@ internal sealed class PostgreSqlStoreStartupCheck(
 
     /// <summary>
     /// Gets the columns a store needs beyond the first layout, in the order they came: a new store's <c>stale</c>, and
-    /// with a PostgreSQL outbox the columns of write-backs pending in rows.
+    /// with a PostgreSQL outbox on its database the columns of write-backs pending in rows.
     /// </summary>
-    private string[] AddedColumns(IServiceProvider services) =>
+    private string[] AddedColumns(IServiceProvider services, NpgsqlDataSource source) =>
         role != MigrationRole.NewStore ? []
-        : services.GetKeyedService<IMigrationOutbox>(Migration) is PostgreSqlOutbox
+        : services.GetKeyedService<IMigrationOutbox>(Migration) is PostgreSqlOutbox outbox
+        && outbox.SharesDatabaseWith(source)
             ? [.. PostgreSqlDocumentStoreSchema.AddedColumns.Select(c => c.Name)]
         : [PostgreSqlDocumentStoreSchema.StaleColumn];
 
@@ -64,8 +65,8 @@ internal sealed class PostgreSqlStoreStartupCheck(
         }
 
         DocumentTableName table = DocumentTableName.For(options, entityType);
-        string[] added = AddedColumns(services);
         NpgsqlDataSource source = dataSource ?? services.GetRequiredService<NpgsqlDataSource>();
+        string[] added = AddedColumns(services, source);
         try
         {
             if (options.CreateSchema)
