@@ -9,10 +9,10 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// <summary>
 /// Saves on PostgreSQL with <see cref="WriteBackMode.Async"/> write-back beside saves without write-back, the
 /// baseline. Each invocation saves <see cref="SavesPerInvocation"/> entities with <see cref="Concurrency"/> concurrent
-/// writers; the reported time is per save. An <c>Async</c> save returns once its upsert and its outbox row are
-/// committed, in one statement; the dispatcher is not running while saves are timed (it drains between iterations),
-/// so the figure is the cost a save pays, not the write-back's. <see cref="SaveWithoutWriteBackControl"/> runs
-/// the baseline's code again, as the A/A control. The target (docs/benchmarks.md): at least 0.85.
+/// writers; the reported time is per save. An <c>Async</c> save returns once its upsert, which records the write-back
+/// in the entity's row, is committed; the dispatcher is not running while saves are timed (it drains between
+/// iterations), so the figure is the cost a save pays, not the write-back's. <see cref="SaveWithoutWriteBackControl"/>
+/// runs the baseline's code again, as the A/A control. The target (docs/benchmarks.md): at least 0.85.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
