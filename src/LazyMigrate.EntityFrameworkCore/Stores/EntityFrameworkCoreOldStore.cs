@@ -395,7 +395,10 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
     {
         try
         {
-            return (await ReadPageAsync(hasCursor, cursor, cancellationToken).ConfigureAwait(false), null);
+            return (
+                await ReadPageAsync(hasCursor, cursor, _table.Key.WithKey, cancellationToken).ConfigureAwait(false),
+                null
+            );
         }
         catch (Exception exception) when (IsRowFailure(exception, cancellationToken))
         {
@@ -415,24 +418,8 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         CancellationToken cancellationToken
     )
     {
-        List<TKey> keys;
-        try
-        {
-            TContext context = await _table.Contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-            await using (context.ConfigureAwait(false))
-            {
-                keys = await RowsAfter(context, hasCursor, cursor)
-                    .OrderBy(_table.Key.Selector)
-                    .Take(_table.ScanPageSize)
-                    .Select(_table.Key.Selector)
-                    .ToListAsync(cancellationToken)
-                    .ConfigureAwait(false);
-            }
-        }
-        catch (Exception exception) when (StoreFailures.IsTransient(exception))
-        {
-            throw StoreFailures.Transient(_table.EntityTypeName, "scan", exception);
-        }
+        List<TKey> keys = await ReadPageAsync(hasCursor, cursor, _table.Key.Selector, cancellationToken)
+            .ConfigureAwait(false);
 
         // FindAsync names a row that does not read; a row deleted since the page's query is skipped.
         var rows = new List<Keyed<TEntity, TKey>>(keys.Count);
@@ -473,9 +460,12 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
         && !cancellationToken.IsCancellationRequested
         && !StoreFailures.IsTransient(exception);
 
-    private async Task<List<Keyed<TEntity, TKey>>> ReadPageAsync(
+    /// <summary>One page of the rows after the cursor, in key order, as <paramref name="select"/> projects them (the
+    /// rows with their keys, or the keys alone).</summary>
+    private async Task<List<TResult>> ReadPageAsync<TResult>(
         bool hasCursor,
         TKey cursor,
+        Expression<Func<TEntity, TResult>> select,
         CancellationToken cancellationToken
     )
     {
@@ -487,7 +477,7 @@ public sealed class EntityFrameworkCoreOldStore<TContext, TEntity, TKey>
                 return await RowsAfter(context, hasCursor, cursor)
                     .OrderBy(_table.Key.Selector)
                     .Take(_table.ScanPageSize)
-                    .Select(_table.Key.WithKey)
+                    .Select(select)
                     .ToListAsync(cancellationToken)
                     .ConfigureAwait(false);
             }

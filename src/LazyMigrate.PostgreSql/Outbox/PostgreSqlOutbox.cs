@@ -336,7 +336,7 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     /// migration's items, whatever the migration's mode is now: marks an earlier <c>Async</c> run left are read after
     /// a switch to <c>Sync</c> too. The table is on this outbox's database.
     /// </summary>
-    internal void TakeOverPendingWriteBacks(
+    internal void ReadPendingWriteBacksOf(
         string migration,
         DocumentTableName table,
         Func<CancellationToken, ValueTask> ensureTable

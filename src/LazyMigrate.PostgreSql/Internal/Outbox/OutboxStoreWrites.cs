@@ -61,7 +61,7 @@ internal sealed class OutboxStoreWrites<T>
     /// </summary>
     public void MarkWriteBacksOf(string migration, Func<bool> isAsync)
     {
-        Outbox.TakeOverPendingWriteBacks(migration, _table.Name, _table.EnsureSchemaAsync);
+        Outbox.ReadPendingWriteBacksOf(migration, _table.Name, _table.EnsureSchemaAsync);
         _marking = (migration, isAsync);
     }
 
