@@ -51,6 +51,75 @@ public sealed class BatchedInsertTests(PostgresServer server)
     }
 
     /// <summary>
+    /// The plain insert finds the rows present by one capped range scan between the batch's bounds. A table that fills
+    /// that range past the cap (twice the batch) makes the statement probe each row instead, and the next batches skip
+    /// the scan: each way, exactly the absent rows are inserted and the present ones kept.
+    /// </summary>
+    [Fact]
+    public async Task InsertMany_WhoseRangeTheTableFillsPastTheCap_InsertsExactlyTheAbsent_EveryTime()
+    {
+        var store = new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options());
+        await store.InsertManyIfAbsentAsync(
+            Enumerable.Range(1, 98).Select(i => Entity($"m-{i:D3}", 1)).Append(Entity("m-500", 1)).ToArray()
+        );
+
+        // Three batches of two absent ids at the range's ends and one present inside it: 99 rows in a range whose cap
+        // is 6, then the same shape while the scan is skipped.
+        using var recorder = new StatementRecorder();
+        for (int round = 0; round < 3; round++)
+        {
+            IReadOnlyCollection<string> inserted;
+            using (recorder.Step($"round {round}"))
+            {
+                inserted = await store.InsertManyIfAbsentAsync([
+                    Entity($"m-000-{round}", 9),
+                    Entity("m-500", 9),
+                    Entity($"m-999-{round}", 9),
+                ]);
+            }
+
+            Assert.Equal([$"m-000-{round}", $"m-999-{round}"], inserted.Order(StringComparer.Ordinal));
+
+            // One statement: the present row was found by the probe a row, never by a failed insert.
+            Assert.Single(recorder.Of($"round {round}"), s => s.Contains("INSERT", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(1, (await store.FindAsync("m-500")).Value!.Version);
+        Assert.Equal(9, (await store.FindAsync("m-999-2")).Value!.Version);
+    }
+
+    /// <summary>
+    /// The range's bounds are taken in UTF-16 order, which is not PostgreSQL's byte order for every character: for
+    /// these two ids the bounds cross, the range scan finds nothing, and the present row fails the plain insert with a
+    /// unique violation. Insert-if-absent proper then runs the batch: the present row is kept, the other inserted.
+    /// </summary>
+    [Fact]
+    public async Task InsertMany_WhoseBoundsMissAPresentRow_KeepsThatRow_AndInsertsTheRest()
+    {
+        var store = new PostgreSqlNewStore<Customer>(server.DataSource, TestDatabase.Options());
+        const string Emoji = "\U0001F600",
+            Halfwidth = "\uFF61";
+        Assert.True(string.CompareOrdinal(Emoji, Halfwidth) < 0);
+        await store.InsertManyIfAbsentAsync([Entity(Emoji, 1)]);
+
+        using var recorder = new StatementRecorder();
+        IReadOnlyCollection<string> inserted;
+        using (recorder.Step("insert"))
+        {
+            inserted = await store.InsertManyIfAbsentAsync([Entity(Emoji, 9), Entity(Halfwidth, 9)]);
+        }
+
+        Assert.Equal([Halfwidth], inserted);
+        Assert.Collection(
+            recorder.Of("insert").Where(s => s.Contains("INSERT", StringComparison.Ordinal)),
+            plain => Assert.Contains("NOT IN", plain, StringComparison.Ordinal),
+            ifAbsent => Assert.Contains("ON CONFLICT (id) DO NOTHING", ifAbsent, StringComparison.Ordinal)
+        );
+        Assert.Equal(1, (await store.FindAsync(Emoji)).Value!.Version);
+        Assert.Equal(9, (await store.FindAsync(Halfwidth)).Value!.Version);
+    }
+
+    /// <summary>
     /// The batch is first a plain insert of the absent rows; a row another transaction inserts after its snapshot fails
     /// it with a unique violation, and the batch runs again as insert-if-absent: that row is kept, the rest inserted.
     /// Inside an ambient <see cref="TransactionScope"/>, where a failed statement would abort the caller's
@@ -98,7 +167,7 @@ public sealed class BatchedInsertTests(PostgresServer server)
                 async () =>
                     await server.DataSource.ScalarAsync<long>(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
-                        $"INSERT INTO %{options.TableName}%"
+                        $"%INSERT INTO %{options.TableName}%"
                     ) == 1,
                 what: "The batch waiting on the other transaction's row"
             );
@@ -120,4 +189,7 @@ public sealed class BatchedInsertTests(PostgresServer server)
         Assert.Empty(await store.InsertManyIfAbsentAsync([]));
         Assert.Empty(await store.FindManyAsync([]));
     }
+
+    private static KeyValuePair<string, Customer> Entity(string id, int version) =>
+        new(id, Customer.Create(id, version));
 }

@@ -40,6 +40,7 @@ internal static class BackfillProbe
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        MachineCpu machineBefore = MachineCpu.Now();
         int gen0 = GC.CollectionCount(0),
             gen1 = GC.CollectionCount(1),
             gen2 = GC.CollectionCount(2);
@@ -48,6 +49,7 @@ internal static class BackfillProbe
         var clock = Stopwatch.StartNew();
         long migrated = await RunOnceAsync(bench, mode, warmUpOnly: false);
         clock.Stop();
+        MachineCpu machine = MachineCpu.Now() - machineBefore;
         await sampling.CancelAsync();
         long peak = await peakHeap;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
@@ -73,6 +75,7 @@ internal static class BackfillProbe
                     + $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB"
             )
         );
+        Console.WriteLine($"  {machine}");
         if (trace)
         {
             double traced = 0;

@@ -192,6 +192,22 @@ public sealed class BackfillRunTests
         Assert.All(reports, r => Assert.Null(r.Remaining));
     }
 
+    [Fact]
+    public async Task RunAsync_WithoutAProgressObserver_NeverCounts_AndMigratesEverything()
+    {
+        var shared = new SharedStores();
+        var failingCount = new FailingCountOldStore(shared.Old);
+        await using MigrationHarness harness = MigrationHarness
+            .Create(shared, configure: b => b.UseOldStore(failingCount))
+            .SeedLegacy(150);
+
+        BackfillSummary summary = await harness.Backfill.RunAsync();
+
+        Assert.False(failingCount.Asked, "the runner counted the old store with no one to tell");
+        Assert.True(summary.IsComplete);
+        Assert.Equal(150, summary.Counts.Migrated);
+    }
+
     /// <summary>An old store that counts by failing, as a count timing out on a huge table does.</summary>
     private sealed class FailingCountOldStore(InMemoryOldStore<OldCustomer> inner)
         : AfterReadOldStore<OldCustomer>(inner),

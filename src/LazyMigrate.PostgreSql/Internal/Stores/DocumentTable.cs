@@ -25,6 +25,7 @@ internal sealed class DocumentTable<T>
     private readonly DocumentSerializer<T> _serializer;
     private readonly SchemaGate _schema;
     private readonly int _scanPageSize;
+    private readonly PresentRangeProbe _presentRange = new();
 
     /// <param name="dataSource">The data source.</param>
     /// <param name="options">The store's options, or <see langword="null"/> for the defaults.</param>
@@ -279,12 +280,62 @@ internal sealed class DocumentTable<T>
         // snapshot; nothing of the batch was written, and insert-if-absent proper runs it again.
         try
         {
-            return await InsertManyAsync(_sql.InsertManyAbsent, ids, payloads, cancellationToken).ConfigureAwait(false);
+            return await InsertManyAbsentAsync(ids, payloads, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             return await InsertManyAsync(_sql.InsertManyIfAbsent, ids, payloads, cancellationToken)
                 .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs <see cref="DocumentStatements.InsertManyAbsent"/>, which finds the rows present by a range scan when
+    /// <see cref="PresentRangeProbe"/> allows it, and tells the probe how that scan went.
+    /// </summary>
+    /// <remarks>
+    /// The statement is never prepared: planned with this batch's bounds, PostgreSQL knows how much of the table the
+    /// range holds and scans the index in order up to the cap, where a generic plan could read the whole range first.
+    /// </remarks>
+    private async ValueTask<IReadOnlyCollection<string>> InsertManyAbsentAsync(
+        string[] ids,
+        byte[][] payloads,
+        CancellationToken cancellationToken
+    )
+    {
+        var (idsParameter, payloadsParameter) = InsertManyParameters(ids, payloads);
+        var (low, high) = PresentRangeProbe.Bounds(ids);
+        int limit = _presentRange.NextLimit(ids.Length);
+        NpgsqlDataReader reader = await _statements
+            .ExecuteUnpreparedReaderAsync(
+                _sql.InsertManyAbsent,
+                [
+                    idsParameter,
+                    payloadsParameter,
+                    Text(low),
+                    Text(high),
+                    new NpgsqlParameter<int> { TypedValue = limit },
+                ],
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var inserted = new List<string>(ids.Length);
+            bool? complete = null;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                inserted.Add(reader.GetString(0));
+                complete ??= reader.GetBoolean(1);
+            }
+
+            // A batch that inserted nothing says nothing of its range; one that skipped the scan has none to say.
+            if (limit > 0 && complete is { } found)
+            {
+                _presentRange.Record(found);
+            }
+
+            return inserted;
         }
     }
 

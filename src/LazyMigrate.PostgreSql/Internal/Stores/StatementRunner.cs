@@ -51,6 +51,16 @@ internal sealed class StatementRunner
         CancellationToken cancellationToken
     ) => ExecuteReaderAsync(sql, new Many(parameters), behavior, cancellationToken);
 
+    /// <summary>
+    /// Executes a query without preparing it, so that PostgreSQL plans it with these parameters' values every time;
+    /// disposing the reader returns the connection.
+    /// </summary>
+    public ValueTask<NpgsqlDataReader> ExecuteUnpreparedReaderAsync(
+        string sql,
+        NpgsqlParameter[] parameters,
+        CancellationToken cancellationToken
+    ) => ExecuteReaderAsync(sql, new Many(parameters), CommandBehavior.Default, cancellationToken, prepare: false);
+
     /// <summary>Executes a <c>SELECT count(*)</c> and returns the count.</summary>
     public async ValueTask<long> ExecuteCountAsync(
         string sql,
@@ -95,14 +105,15 @@ internal sealed class StatementRunner
         string sql,
         TParameters parameters,
         CommandBehavior behavior,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        bool prepare = true
     )
         where TParameters : struct, IParameters
     {
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            NpgsqlCommand command = await CreateAsync(connection, sql, parameters, cancellationToken)
+            NpgsqlCommand command = await CreateAsync(connection, sql, parameters, prepare, cancellationToken)
                 .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
@@ -133,7 +144,7 @@ internal sealed class StatementRunner
                 return await ExecuteMarkedAsync(connection, sql, parameters, cancellationToken).ConfigureAwait(false);
             }
 
-            NpgsqlCommand command = await CreateAsync(connection, sql, parameters, cancellationToken)
+            NpgsqlCommand command = await CreateAsync(connection, sql, parameters, prepare: true, cancellationToken)
                 .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
             {
@@ -168,13 +179,14 @@ internal sealed class StatementRunner
         NpgsqlConnection connection,
         string sql,
         TParameters parameters,
+        bool prepare,
         CancellationToken cancellationToken
     )
         where TParameters : struct, IParameters
     {
         var command = new NpgsqlCommand(sql, connection);
         parameters.AddTo(command.Parameters);
-        if (Prepares)
+        if (prepare && Prepares)
         {
             try
             {

@@ -86,7 +86,10 @@ internal sealed class BackfillRunner<TOld, TNew>(
     )
     {
         BackfillCounts earlier = checkpoint?.Counts ?? default;
-        long? remaining = await CountRemainingAsync(checkpoint?.Cursor, cancellationToken).ConfigureAwait(false);
+        // The count only informs the progress: without an observer it would cost a scan of the old table for nothing.
+        long? remaining = progress is null
+            ? null
+            : await CountRemainingAsync(checkpoint?.Cursor, cancellationToken).ConfigureAwait(false);
         Log.BackfillStarted(context.Logger, context.Name, checkpoint?.Cursor is not null, _owner);
         var state = new LeasedRun(checkpoint, earlier, remaining, new BatchSizer(options));
         var scanner = new BatchScanner<TOld>(oldStore, checkpoint?.Cursor);
