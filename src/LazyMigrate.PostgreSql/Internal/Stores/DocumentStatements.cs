@@ -53,17 +53,21 @@ internal sealed class DocumentStatements
         // ON CONFLICT's speculative insertion, and a row another transaction inserts meanwhile fails it with a
         // unique violation instead of being overwritten, after which InsertManyIfAbsent runs. The rows present are
         // found by one capped index range scan between the batch's bounds ($3, $4; at most $5 rows), which costs far
-        // less than a probe a row; past the cap (or with $5 = 0) each row is probed (see PresentRangeProbe). It
-        // returns each inserted id and whether the range scan was complete.
+        // less than a probe a row; past the cap (or with $5 = 0) each row is probed (see PresentRangeProbe). It returns
+        // (null, whether the range scan was complete), then after a complete scan (id, true) for each id the range
+        // holds, the batch's others being those inserted (far fewer rows to send than the ids inserted), and after an
+        // incomplete one (id, false) for each id inserted.
         InsertManyAbsent =
             $"WITH present AS (SELECT p.id FROM {t} AS p WHERE p.id >= $3 COLLATE \"C\" AND p.id <= $4 COLLATE \"C\" "
             + "ORDER BY p.id COLLATE \"C\" LIMIT $5), "
-            + "probe AS (SELECT count(*) < $5 AS complete FROM present) "
-            + $"INSERT INTO {t} ({columns}) "
+            + "probe AS (SELECT count(*) < $5 AS complete FROM present), "
+            + $"inserted AS (INSERT INTO {t} ({columns}) "
             + $"SELECT u.id, u.payload, {live} FROM unnest($1::text[], $2::jsonb[]) AS u(id, payload) "
             + "WHERE CASE WHEN (SELECT complete FROM probe) THEN u.id NOT IN (SELECT id FROM present) "
-            + $"ELSE NOT EXISTS (SELECT FROM {t} AS x WHERE x.id = u.id) END "
-            + "RETURNING id, (SELECT complete FROM probe)";
+            + $"ELSE NOT EXISTS (SELECT FROM {t} AS x WHERE x.id = u.id) END RETURNING id) "
+            + "SELECT NULL::text AS id, complete FROM probe "
+            + "UNION ALL SELECT id, true FROM present WHERE (SELECT complete FROM probe) "
+            + "UNION ALL SELECT id, false FROM inserted WHERE NOT (SELECT complete FROM probe)";
 
         Upsert =
             $"INSERT INTO {t} ({columns}) VALUES ($1, $2, {live}) "

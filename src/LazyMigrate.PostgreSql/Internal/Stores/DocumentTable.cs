@@ -321,22 +321,51 @@ internal sealed class DocumentTable<T>
             .ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
+            bool complete = false;
             var inserted = new List<string>(ids.Length);
-            bool? complete = null;
+            HashSet<string>? present = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                inserted.Add(reader.GetString(0));
-                complete ??= reader.GetBoolean(1);
+                if (reader.IsDBNull(0))
+                {
+                    complete = reader.GetBoolean(1);
+                }
+                else if (reader.GetBoolean(1))
+                {
+                    (present ??= new HashSet<string>(StringComparer.Ordinal)).Add(reader.GetString(0));
+                }
+                else
+                {
+                    inserted.Add(reader.GetString(0));
+                }
             }
 
-            // A batch that inserted nothing says nothing of its range; one that skipped the scan has none to say.
-            if (limit > 0 && complete is { } found)
+            // A batch that skipped the scan has nothing to say of its range.
+            if (limit > 0)
             {
-                _presentRange.Record(found);
+                _presentRange.Record(complete);
             }
 
-            return inserted;
+            return complete ? Absent(ids, present) : inserted;
         }
+    }
+
+    /// <summary>
+    /// The ids of a batch that a complete range scan did not find: those the plain insert inserted, since the
+    /// statement either inserts every one of them or fails.
+    /// </summary>
+    private static List<string> Absent(string[] ids, HashSet<string>? present)
+    {
+        var absent = new List<string>(Math.Max(ids.Length - (present?.Count ?? 0), 0));
+        foreach (string id in ids)
+        {
+            if (present is null || !present.Contains(id))
+            {
+                absent.Add(id);
+            }
+        }
+
+        return absent;
     }
 
     /// <summary>
