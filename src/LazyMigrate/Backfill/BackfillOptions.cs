@@ -15,8 +15,8 @@ public sealed class BackfillOptions
 
     /// <summary>
     /// Gets or sets the largest batch the adaptive size goes up to. Larger batches save round trips, but past a few
-    /// thousand rows each statement's arrays cost the database more to allocate than the round trips they save (on
-    /// PostgreSQL, batches of 5,000 ran about 10% slower than batches of 1,000 to 3,000: docs/benchmarks.md).
+    /// thousand rows they stopped paying: on PostgreSQL, batches of 5,000 ran about 10% slower than batches of 1,000
+    /// to 3,000 (docs/benchmarks.md). An <see cref="InitialBatchSize"/> above it fails validation.
     /// </summary>
     /// <value>The default value is 2000.</value>
     public int MaxBatchSize { get; set; } = 2000;

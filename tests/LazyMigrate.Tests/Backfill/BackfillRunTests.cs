@@ -165,21 +165,13 @@ public sealed class BackfillRunTests
     [Fact]
     public async Task RunAsync_AnOldStoreFailingToCount_RunsWithoutATotal_AndMigratesEverything()
     {
-        var shared = new SharedStores();
-        var failingCount = new FailingCountOldStore(shared.Old);
-        await using MigrationHarness harness = MigrationHarness
-            .Create(
-                shared,
-                configure: b =>
-                    b.UseOldStore(failingCount)
-                        .ConfigureBackfill(o =>
-                        {
-                            o.InitialBatchSize = 100;
-                            o.MinBatchSize = 10;
-                            o.TargetBatchDuration = TimeSpan.Zero;
-                        })
-            )
-            .SeedLegacy(150);
+        (MigrationHarness created, FailingCountOldStore failingCount) = WithAFailingCount(o =>
+        {
+            o.InitialBatchSize = 100;
+            o.MinBatchSize = 10;
+            o.TargetBatchDuration = TimeSpan.Zero;
+        });
+        await using MigrationHarness harness = created;
         var reports = new List<BackfillProgress>();
 
         BackfillSummary summary = await harness.Backfill.RunAsync(
@@ -195,17 +187,48 @@ public sealed class BackfillRunTests
     [Fact]
     public async Task RunAsync_WithoutAProgressObserver_NeverCounts_AndMigratesEverything()
     {
-        var shared = new SharedStores();
-        var failingCount = new FailingCountOldStore(shared.Old);
-        await using MigrationHarness harness = MigrationHarness
-            .Create(shared, configure: b => b.UseOldStore(failingCount))
-            .SeedLegacy(150);
+        (MigrationHarness created, FailingCountOldStore failingCount) = WithAFailingCount();
+        await using MigrationHarness harness = created;
 
         BackfillSummary summary = await harness.Backfill.RunAsync();
 
         Assert.False(failingCount.Asked, "the runner counted the old store with no one to tell");
         Assert.True(summary.IsComplete);
         Assert.Equal(150, summary.Counts.Migrated);
+    }
+
+    [Fact]
+    public async Task DryRunAsync_WithoutAProgressObserver_NeverCounts_AndWithOne_GoesOnWhenTheCountFails()
+    {
+        (MigrationHarness created, FailingCountOldStore failingCount) = WithAFailingCount();
+        await using MigrationHarness harness = created;
+
+        BackfillDryRunReport unobserved = await harness.Backfill.DryRunAsync();
+        Assert.False(failingCount.Asked, "the dry run counted the old store with no one to tell");
+
+        var reports = new List<BackfillProgress>();
+        BackfillDryRunReport observed = await harness.Backfill.DryRunAsync(
+            new SynchronousProgress<BackfillProgress>(reports.Add)
+        );
+
+        Assert.True(failingCount.Asked);
+        Assert.All(reports, r => Assert.Null(r.Remaining));
+        Assert.NotEmpty(reports);
+        Assert.Equal(150, unobserved.Scanned);
+        Assert.Equal(150, observed.Scanned);
+    }
+
+    /// <summary>A harness of 150 legacy customers over an old store whose count fails.</summary>
+    private static (MigrationHarness Harness, FailingCountOldStore Old) WithAFailingCount(
+        Action<BackfillOptions>? backfill = null
+    )
+    {
+        var shared = new SharedStores();
+        var failingCount = new FailingCountOldStore(shared.Old);
+        MigrationHarness harness = MigrationHarness
+            .Create(shared, configure: b => b.UseOldStore(failingCount).ConfigureBackfill(backfill ?? (_ => { })))
+            .SeedLegacy(150);
+        return (harness, failingCount);
     }
 
     /// <summary>An old store that counts by failing, as a count timing out on a huge table does.</summary>

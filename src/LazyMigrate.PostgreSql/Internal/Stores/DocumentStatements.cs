@@ -152,7 +152,9 @@ internal sealed class DocumentStatements
 
     /// <summary>
     /// Gets <see cref="InsertManyIfAbsent"/> as a plain insert of the absent rows, which fails with a unique violation
-    /// where a concurrent insert of one of the ids got there first.
+    /// where a concurrent insert of one of the ids got there first. <c>$3</c> and <c>$4</c> bound the range scanned for
+    /// present rows, <c>$5</c> caps it (0: probe each row); it returns <c>(null, complete)</c>, then the present ids
+    /// after a complete scan or the inserted ids after an incomplete one (see <see cref="PresentRangeProbe"/>).
     /// </summary>
     public string InsertManyAbsent { get; }
 

@@ -294,8 +294,11 @@ internal sealed class DocumentTable<T>
     /// <see cref="PresentRangeProbe"/> allows it, and tells the probe how that scan went.
     /// </summary>
     /// <remarks>
-    /// The statement is never prepared: planned with this batch's bounds, PostgreSQL knows how much of the table the
-    /// range holds and scans the index in order up to the cap, where a generic plan could read the whole range first.
+    /// The store does not prepare the statement (Npgsql still does after a few runs if the connection string sets
+    /// <c>Max Auto Prepare</c>): planned with this batch's bounds, PostgreSQL knows how much of the table the range
+    /// holds and scans the index in order up to the cap, where a generic plan could read the whole range first. After
+    /// a complete scan the ids inserted are the batch's others, which holds as long as nothing but a unique violation
+    /// stops a row of the plain insert (no trigger of the team's own on LazyMigrate's table drops rows).
     /// </remarks>
     private async ValueTask<IReadOnlyCollection<string>> InsertManyAbsentAsync(
         string[] ids,
@@ -322,7 +325,7 @@ internal sealed class DocumentTable<T>
         await using (reader.ConfigureAwait(false))
         {
             bool complete = false;
-            var inserted = new List<string>(ids.Length);
+            List<string>? inserted = null;
             HashSet<string>? present = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -336,7 +339,7 @@ internal sealed class DocumentTable<T>
                 }
                 else
                 {
-                    inserted.Add(reader.GetString(0));
+                    (inserted ??= new List<string>(ids.Length)).Add(reader.GetString(0));
                 }
             }
 
@@ -346,7 +349,7 @@ internal sealed class DocumentTable<T>
                 _presentRange.Record(complete);
             }
 
-            return complete ? Absent(ids, present) : inserted;
+            return complete ? Absent(ids, present) : inserted ?? [];
         }
     }
 
@@ -356,7 +359,7 @@ internal sealed class DocumentTable<T>
     /// </summary>
     private static List<string> Absent(string[] ids, HashSet<string>? present)
     {
-        var absent = new List<string>(Math.Max(ids.Length - (present?.Count ?? 0), 0));
+        var absent = new List<string>(ids.Length);
         foreach (string id in ids)
         {
             if (present is null || !present.Contains(id))

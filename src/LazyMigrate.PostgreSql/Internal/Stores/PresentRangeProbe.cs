@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
@@ -11,17 +13,24 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// A batch whose range holds more rows than the cap (keys whose order in the old store is not their byte order, so
 /// that a batch spans much of the table) falls back to the probe a row in the same statement; the range scan is then
 /// skipped for the next batches, twice as many after each such batch in a row (up to 64), so that such keys cost
-/// little more than the probe a row alone.
+/// little more than the probe a row alone. Batches of fewer than <see cref="MinBatchSize"/> rows (the read path's
+/// few scattered ids) always probe each row and teach the probe nothing, so they never turn the scan off for a
+/// backfill of the same table.
 /// </para>
 /// <para>
-/// The range is only a hint. An id it misses (a row inserted since the statement's snapshot, or bounds taken in UTF-16
-/// order where the table compares UTF-8 bytes) makes the plain insert fail with a unique violation, and
-/// insert-if-absent proper runs the batch again: no row is ever overwritten, whatever the probe finds.
+/// The range is only a hint. An id it misses (a row inserted since the statement's snapshot) makes the plain insert
+/// fail with a unique violation, and insert-if-absent proper runs the batch again: no row is ever overwritten,
+/// whatever the probe finds.
 /// </para>
 /// </remarks>
 internal sealed class PresentRangeProbe
 {
+    /// <summary>The least batch that scans its range: below it, a probe a row costs little anyway.</summary>
+    public const int MinBatchSize = 16;
+
     private const int MaxBatchesSkipped = 64;
+
+    private static readonly int MaxMissesCounted = BitOperations.Log2(MaxBatchesSkipped);
 
     private readonly object _gate = new();
     private int _missesInARow;
@@ -31,6 +40,11 @@ internal sealed class PresentRangeProbe
     /// <param name="batchSize">The rows of the batch.</param>
     public int NextLimit(int batchSize)
     {
+        if (batchSize < MinBatchSize)
+        {
+            return 0;
+        }
+
         lock (_gate)
         {
             if (_batchesToSkip > 0)
@@ -55,13 +69,16 @@ internal sealed class PresentRangeProbe
                 return;
             }
 
-            _missesInARow = Math.Min(_missesInARow + 1, 6);
-            _batchesToSkip = Math.Min(1 << _missesInARow, MaxBatchesSkipped);
+            _missesInARow = Math.Min(_missesInARow + 1, MaxMissesCounted);
+            _batchesToSkip = 1 << _missesInARow;
         }
     }
 
-    /// <summary>Gets the least and the greatest of the ids, in ordinal order.</summary>
-    /// <param name="ids">The batch's ids; at least one.</param>
+    /// <summary>
+    /// Gets the least and the greatest of the ids in code point order, which is the byte order of their UTF-8 in
+    /// PostgreSQL's "C" collation (UTF-16's ordinal order is not: it puts U+E000-U+FFFF after the surrogate pairs).
+    /// </summary>
+    /// <param name="ids">The batch's ids; at least one, none with a lone surrogate.</param>
     public static (string Low, string High) Bounds(string[] ids)
     {
         string low = ids[0],
@@ -69,11 +86,11 @@ internal sealed class PresentRangeProbe
         for (int i = 1; i < ids.Length; i++)
         {
             string id = ids[i];
-            if (string.CompareOrdinal(id, low) < 0)
+            if (CompareCodePoints(id, low) < 0)
             {
                 low = id;
             }
-            else if (string.CompareOrdinal(id, high) > 0)
+            else if (CompareCodePoints(id, high) > 0)
             {
                 high = id;
             }
@@ -81,4 +98,28 @@ internal sealed class PresentRangeProbe
 
         return (low, high);
     }
+
+    /// <summary>Compares two strings in code point order.</summary>
+    internal static int CompareCodePoints(string left, string right)
+    {
+        int common = left.AsSpan().CommonPrefixLength(right);
+        if (common == left.Length || common == right.Length)
+        {
+            return left.Length.CompareTo(right.Length);
+        }
+
+        return CodePointRank(left[common]).CompareTo(CodePointRank(right[common]));
+    }
+
+    /// <summary>
+    /// Ranks a UTF-16 code unit where strings first differ so that surrogates (the code points above U+FFFF) come
+    /// after U+E000-U+FFFF, as their code points do.
+    /// </summary>
+    private static int CodePointRank(char unit) =>
+        unit switch
+        {
+            < '\uD800' => unit,
+            >= '\uE000' => unit - 0x800,
+            _ => unit + 0x2000,
+        };
 }

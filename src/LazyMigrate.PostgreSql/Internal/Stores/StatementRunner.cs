@@ -41,7 +41,7 @@ internal sealed class StatementRunner
         NpgsqlParameter? second,
         CommandBehavior behavior,
         CancellationToken cancellationToken
-    ) => ExecuteReaderAsync(sql, new OneOrTwo(first, second), behavior, cancellationToken);
+    ) => ExecuteReaderAsync(sql, new OneOrTwo(first, second), behavior, prepare: true, cancellationToken);
 
     /// <summary>Executes a query with any number of parameters; disposing the reader returns the connection.</summary>
     public ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
@@ -49,7 +49,7 @@ internal sealed class StatementRunner
         NpgsqlParameter[] parameters,
         CommandBehavior behavior,
         CancellationToken cancellationToken
-    ) => ExecuteReaderAsync(sql, new Many(parameters), behavior, cancellationToken);
+    ) => ExecuteReaderAsync(sql, new Many(parameters), behavior, prepare: true, cancellationToken);
 
     /// <summary>
     /// Executes a query without preparing it, so that PostgreSQL plans it with these parameters' values every time;
@@ -59,7 +59,7 @@ internal sealed class StatementRunner
         string sql,
         NpgsqlParameter[] parameters,
         CancellationToken cancellationToken
-    ) => ExecuteReaderAsync(sql, new Many(parameters), CommandBehavior.Default, cancellationToken, prepare: false);
+    ) => ExecuteReaderAsync(sql, new Many(parameters), CommandBehavior.Default, prepare: false, cancellationToken);
 
     /// <summary>Executes a <c>SELECT count(*)</c> and returns the count.</summary>
     public async ValueTask<long> ExecuteCountAsync(
@@ -105,8 +105,8 @@ internal sealed class StatementRunner
         string sql,
         TParameters parameters,
         CommandBehavior behavior,
-        CancellationToken cancellationToken,
-        bool prepare = true
+        bool prepare,
+        CancellationToken cancellationToken
     )
         where TParameters : struct, IParameters
     {

@@ -350,9 +350,10 @@ internal sealed class BackfillRunner<TOld, TNew>(
     )
     {
         long started = context.TimeProvider.GetTimestamp();
-        long? remaining = oldStore is IOldStoreCounter<TOld> counter
-            ? await counter.CountAfterAsync(null, cancellationToken).ConfigureAwait(false)
-            : null;
+        // As for a run, the count only informs the progress, and a count that fails leaves it without a total.
+        long? remaining = progress is null
+            ? null
+            : await CountRemainingAsync(null, cancellationToken).ConfigureAwait(false);
         var failures = new List<QuarantinedEntity>();
         BackfillCounts counts = default;
         long failed = 0;
