@@ -9,7 +9,8 @@
 --
 -- The application role then needs only DML on each table:
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON "public"."customer", "migration"."legacy_customer" TO app;
---   GRANT SELECT, INSERT, UPDATE, DELETE ON "public"."lazymigrate_outbox" TO app;
+--   GRANT SELECT, INSERT, UPDATE, DELETE ON "public"."lazymigrate_outbox", "public"."lazymigrate_outbox_captures"
+--     TO app;
 --   GRANT USAGE ON SEQUENCE "public"."lazymigrate_outbox_sequence" TO app;
 --   GRANT SELECT, INSERT, UPDATE, DELETE
 --     ON "public"."lazymigrate_backfill", "public"."lazymigrate_backfill_quarantine" TO app;
@@ -87,6 +88,17 @@ CREATE INDEX IF NOT EXISTS "lazymigrate_outbox_due"
 -- The dead letters of one migration, oldest first.
 CREATE INDEX IF NOT EXISTS "lazymigrate_outbox_dead"
     ON "public"."lazymigrate_outbox" (migration, recorded_at) WHERE dead_lettered;
+-- Legacy writes a forward sync trigger captured, not yet folded into items; each takes its
+-- sequence when the legacy write ran, and the database's clock (a trigger has no other).
+CREATE TABLE IF NOT EXISTS "public"."lazymigrate_outbox_captures" (
+    migration   text COLLATE "C" NOT NULL,
+    entity_id   text COLLATE "C" NOT NULL,
+    sequence    bigint NOT NULL DEFAULT nextval('"public"."lazymigrate_outbox_sequence"'),
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+-- A lookup's and a write-back's order check: the captures of one entity.
+CREATE INDEX IF NOT EXISTS "lazymigrate_outbox_captures_entity"
+    ON "public"."lazymigrate_outbox_captures" (migration, entity_id);
 
 -- The backfill's checkpoints and quarantine (PostgreSqlBackfillCheckpointOptions: the default schema and tables).
 -- LazyMigrate backfill checkpoints "public"."lazymigrate_backfill": one row per migration, saved after each committed batch.

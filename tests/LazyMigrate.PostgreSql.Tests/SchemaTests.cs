@@ -190,6 +190,29 @@ public sealed class SchemaTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task AnOutboxMadeBeforeTheCapturesTable_GetsIt_FromCreateAsync_AndFromItsFirstCommand()
+    {
+        await using NpgsqlDataSource first = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        await using NpgsqlDataSource second = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        const string Earlier = "DROP TABLE lazymigrate_outbox_captures";
+        foreach (NpgsqlDataSource database in (NpgsqlDataSource[])[first, second])
+        {
+            await database.ExecuteAsync(PostgreSqlOutboxSchema.CreateScript(new PostgreSqlOutboxOptions()));
+            await database.ExecuteAsync(Earlier);
+        }
+
+        Assert.True(await PostgreSqlOutboxSchema.CreateAsync(first));
+        var outbox = new PostgreSqlOutbox(second, new PostgreSqlOutboxOptions { CreateSchema = true });
+        DateTimeOffset now = DateTimeOffset.UnixEpoch;
+        Assert.Empty(await outbox.ClaimAsync(new("m", "owner", 1, now, now.AddMinutes(1))));
+
+        foreach (NpgsqlDataSource database in (NpgsqlDataSource[])[first, second])
+        {
+            Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM lazymigrate_outbox_captures"));
+        }
+    }
+
+    [Fact]
     public async Task DocsScript_HoldsTheGeneratedBackfillScript_WhichCreatesTheTablesTheCheckpointStoreUses()
     {
         string shipped = (

@@ -5,16 +5,18 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql;
 
 /// <summary>
-/// The capture of old-API writes on PostgreSQL, without touching legacy code: a trigger on the legacy table that
-/// records the id of every row inserted, updated or deleted as a forward sync item in LazyMigrate's outbox, inside the
-/// legacy write's own transaction (<see cref="LazyMigrationOptions.ForwardSync"/>). Writes LazyMigrate makes itself
-/// (write-backs through the PostgreSQL old stores) mark their transaction, and the trigger skips them.
+/// The capture of old-API writes on PostgreSQL, without touching legacy code: row triggers on the legacy table that
+/// append the id of every row inserted, updated or deleted to the outbox's captures table, inside the legacy write's
+/// own transaction; the outbox folds them into forward sync items (<see cref="LazyMigrationOptions.ForwardSync"/>).
+/// Writes LazyMigrate makes itself (write-backs through the PostgreSQL old stores) mark their transaction, and the
+/// triggers skip them.
 /// </summary>
 /// <remarks>
 /// The DDL is a script for teams whose DBAs run DDL (<see cref="CreateScript"/>), and the call that runs it
 /// (<see cref="CreateAsync"/>). Installing it needs the right to create a function in the legacy table's schema and a
-/// trigger on the table; the legacy application's role then needs <c>INSERT</c> and <c>UPDATE</c> on the outbox and
-/// <c>USAGE</c> on its sequence, since the trigger runs as the writer. With
+/// trigger on the table, and the outbox's captures table to exist (<see cref="PostgreSqlOutboxSchema"/> makes it); the
+/// legacy application's role then needs <c>INSERT</c> on the captures table and <c>USAGE</c> on the outbox's sequence,
+/// since the triggers run as the writer (the order trigger runs only in LazyMigrate's own write-backs). With
 /// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> the trigger also marks the new store's row stale, so
 /// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and
 /// the table must exist (with its <c>stale</c> column) before the script runs.
@@ -28,18 +30,26 @@ public static class PostgreSqlForwardSyncTrigger
     public static string CreateScript(PostgreSqlForwardSyncTriggerOptions options)
     {
         var target = TriggerTarget.Of(options);
+        string legacy = target.Legacy.Qualified;
         var script = new StringBuilder();
         script
             .Append("-- LazyMigrate forward sync: every row written to ")
-            .Append(target.Legacy.Qualified)
-            .Append(" through the old API is recorded in ")
-            .Append(target.Outbox.Qualified)
+            .Append(legacy)
+            .Append(" through the old API is captured in ")
+            .Append(target.Captures.Qualified)
             .Append(", in the write's transaction")
             .Append(target.NewStore is null ? "" : ", and marked stale in " + target.NewStore.Qualified)
-            .Append(".\n");
+            .Append(".\n-- A write-back by LazyMigrate marks its transaction: the WHEN clauses skip its rows,\n")
+            .Append("-- and only its rows meet the order trigger.\n")
+            // A function's body is resolved when it runs: without these, a missing table would fail legacy writes.
+            .Append(
+                "-- The outbox's captures table must be there (its schema script makes it; fails here otherwise).\n"
+            )
+            .Append("SELECT entity_id FROM ")
+            .Append(target.Captures.Qualified)
+            .Append(" WHERE false;\n");
         if (target.NewStore is not null)
         {
-            // A function's body is resolved when it runs: without this, a missing table would fail legacy writes.
             script
                 .Append("-- The new store's table must be there, with its stale column (fails here otherwise).\n")
                 .Append("SELECT stale FROM ")
@@ -47,111 +57,134 @@ public static class PostgreSqlForwardSyncTrigger
                 .Append(" WHERE false;\n");
         }
 
-        script
-            .Append("CREATE OR REPLACE FUNCTION ")
-            .Append(target.Function)
-            .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$")
-            .Append(FunctionBody(target))
-            .Append("$lazymigrate$;\n")
-            .Append("DROP TRIGGER IF EXISTS ")
-            .Append(target.Trigger)
-            .Append(" ON ")
-            .Append(target.Legacy.Qualified)
-            .Append(";\nCREATE TRIGGER ")
-            .Append(target.Trigger)
-            .Append(" AFTER INSERT OR UPDATE OR DELETE ON ")
-            .Append(target.Legacy.Qualified)
-            .Append("\n    FOR EACH ROW EXECUTE FUNCTION ")
-            .Append(target.Function)
-            .Append('(')
-            .Append(target.MigrationLiteral)
-            .Append(");\n")
-            .Append(OrderScript(target));
+        string unmarked = $"current_setting('{WriteBackMark.Setting}', true) IS DISTINCT FROM 'on'";
+        AppendFunction(script, target.Function, FunctionBody(target, "OLD"));
+        AppendFunction(script, target.NewRowFunction, FunctionBody(target, "NEW"));
+        AppendTrigger(script, target, target.Trigger, "AFTER UPDATE OR DELETE", unmarked, target.Function);
+        AppendTrigger(script, target, target.InsertTrigger, "AFTER INSERT", unmarked, target.NewRowFunction);
+        AppendTrigger(
+            script,
+            target,
+            target.RekeyTrigger,
+            "AFTER UPDATE",
+            $"{unmarked} AND NEW.{target.Key} IS DISTINCT FROM OLD.{target.Key}",
+            target.NewRowFunction
+        );
+        AppendFunction(script, target.OrderFunction, OrderFunctionBody(target));
+        AppendTrigger(
+            script,
+            target,
+            target.OrderTrigger,
+            "BEFORE INSERT OR UPDATE OR DELETE",
+            $"current_setting('{WriteBackMark.Setting}', true) = 'on'",
+            target.OrderFunction
+        );
         return script.ToString();
     }
 
+    private static void AppendFunction(StringBuilder script, string function, string body) =>
+        script
+            .Append("CREATE OR REPLACE FUNCTION ")
+            .Append(function)
+            .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$")
+            .Append(body)
+            .Append("$lazymigrate$;\n");
+
     /// <summary>
-    /// The body of the capture trigger's function, between its dollar quotes: what <c>pg_proc.prosrc</c> holds once
-    /// the script ran, which tells <see cref="CreateAsync"/> whether the function is up to date.
+    /// A row trigger whose <c>WHEN</c> clause the executor evaluates before calling the function: never planned, so a
+    /// pool's reset of the legacy application's session (which drops cached plans) costs it nothing.
     /// </summary>
-    private static string FunctionBody(TriggerTarget target)
+    private static void AppendTrigger(
+        StringBuilder script,
+        TriggerTarget target,
+        string trigger,
+        string events,
+        string when,
+        string function
+    ) =>
+        script
+            .Append("DROP TRIGGER IF EXISTS ")
+            .Append(trigger)
+            .Append(" ON ")
+            .Append(target.Legacy.Qualified)
+            .Append(";\nCREATE TRIGGER ")
+            .Append(trigger)
+            .Append(' ')
+            .Append(events)
+            .Append(" ON ")
+            .Append(target.Legacy.Qualified)
+            .Append("\n    FOR EACH ROW WHEN (")
+            .Append(when)
+            .Append(") EXECUTE FUNCTION ")
+            .Append(function)
+            .Append('(')
+            .Append(target.MigrationLiteral)
+            .Append(");\n");
+
+    /// <summary>
+    /// The body of a capture function, between its dollar quotes, for the key of <paramref name="row"/> (<c>OLD</c> or
+    /// <c>NEW</c>): what <c>pg_proc.prosrc</c> holds once the script ran, which tells <see cref="CreateAsync"/> whether
+    /// the function is up to date.
+    /// </summary>
+    private static string FunctionBody(TriggerTarget target, string row)
     {
-        var o = new OutboxStatements(target.Outbox);
-        string forwardSync = ((int)OutboxItemKind.ForwardSync).ToString(
-            System.Globalization.CultureInfo.InvariantCulture
-        );
-        string Record(string row) =>
-            $"        {o.InsertInto}\n"
-            + $"        VALUES (TG_ARGV[0], {forwardSync}, {row}.{target.Key}::text, 1, NULL, clock_timestamp(), 0, "
-            + "clock_timestamp(), false)\n"
-            + $"        {o.RecordConflict};\n"
-            + (
-                target.NewStore is null
-                    ? ""
-                    : $"        UPDATE {target.NewStore.Qualified} SET stale = true "
-                        + $"WHERE id = {row}.{target.Key}::text AND NOT stale;\n"
-            );
-        var body = new StringBuilder();
-        body.Append("\nBEGIN\n")
-            .Append(
-                "    -- A write-back by LazyMigrate marks its transaction: it is not a write through the old API.\n"
+        var body = new StringBuilder("\nBEGIN\n");
+        body.Append(
+                "    -- One plain insert: the sequence and the time (the database's clock) are the table's defaults.\n"
             )
-            .Append("    IF current_setting('")
-            .Append(WriteBackMark.Setting)
-            .Append("', true) = 'on' THEN\n        RETURN NULL;\n    END IF;\n")
-            .Append("    -- The database's clock, the one time the outbox reads it: a trigger has no other.\n");
+            .Append("    INSERT INTO ")
+            .Append(target.Captures.Qualified)
+            .Append(" (migration, entity_id) VALUES (TG_ARGV[0], ")
+            .Append(row)
+            .Append('.')
+            .Append(target.Key)
+            .Append("::text);\n");
         if (target.NewStore is not null)
         {
             body.Append(
-                "    -- The new store's row, if it holds the id, is marked stale: its next read syncs it first.\n"
-            );
+                    "    -- The new store's row, if it holds the id, is marked stale: its next read syncs it first.\n"
+                )
+                .Append("    UPDATE ")
+                .Append(target.NewStore.Qualified)
+                .Append(" SET stale = true WHERE id = ")
+                .Append(row)
+                .Append('.')
+                .Append(target.Key)
+                .Append("::text AND NOT stale;\n");
         }
 
-        return body.Append("    IF TG_OP IN ('UPDATE', 'DELETE') THEN\n")
-            .Append(Record("OLD"))
-            .Append("    END IF;\n")
-            .Append("    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.")
-            .Append(target.Key)
-            .Append(" IS DISTINCT FROM OLD.")
-            .Append(target.Key)
-            .Append(") THEN\n")
-            .Append(Record("NEW"))
-            .Append("    END IF;\n    RETURN NULL;\nEND\n")
-            .ToString();
+        return body.Append("    RETURN NULL;\nEND\n").ToString();
     }
 
     /// <summary>
-    /// The trigger that keeps a write-back from overwriting a later old-API write: a write-back carries the new store's
-    /// state as of its intent, and a forward sync item recorded after that intent (a greater sequence) means the row
-    /// holds a newer write, which must win. It runs before each row of a marked transaction is written, once the row
-    /// is locked (a legacy write still in flight has committed its item by then), and skips the row; the forward sync
-    /// then brings the new store up to the row.
+    /// The function of the trigger that keeps a write-back from overwriting a later old-API write: a write-back
+    /// carries the new store's state as of its intent, and a forward sync recorded after that intent (a greater
+    /// sequence, in an item or still a capture) means the row holds a newer write, which must win. It runs before each
+    /// row of a marked transaction is written, once the row is locked (a legacy write still in flight has committed
+    /// its capture by then), and skips the row; the forward sync then brings the new store up to the row.
     /// </summary>
-    private static string OrderScript(TriggerTarget target)
+    private static string OrderFunctionBody(TriggerTarget target)
     {
         string t = target.Outbox.Qualified;
         int forwardSync = (int)OutboxItemKind.ForwardSync;
         int writeBack = (int)OutboxItemKind.WriteBack;
         return $$"""
-            CREATE OR REPLACE FUNCTION {{target.OrderFunction}}() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$
+
             DECLARE
                 entity text;
+                written bigint;
             BEGIN
-                IF current_setting('{{WriteBackMark.Setting}}', true) IS DISTINCT FROM 'on' THEN
-                    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-                END IF;
                 entity := CASE WHEN TG_OP = 'DELETE' THEN OLD.{{target.Key}} ELSE NEW.{{target.Key}} END::text;
+                written := coalesce((SELECT w.sequence FROM {{t}} AS w
+                    WHERE w.migration = TG_ARGV[0] AND w.kind = {{writeBack}} AND w.entity_id = entity), 0);
                 IF EXISTS (SELECT FROM {{t}} AS f WHERE f.migration = TG_ARGV[0] AND f.kind = {{forwardSync}}
-                    AND f.entity_id = entity AND f.sequence > coalesce((SELECT w.sequence FROM {{t}} AS w
-                        WHERE w.migration = TG_ARGV[0] AND w.kind = {{writeBack}} AND w.entity_id = entity), 0)) THEN
+                        AND f.entity_id = entity AND f.sequence > written)
+                    OR EXISTS (SELECT FROM {{target.Captures.Qualified}} AS c WHERE c.migration = TG_ARGV[0]
+                        AND c.entity_id = entity AND c.sequence > written) THEN
                     RETURN NULL;
                 END IF;
                 RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
             END
-            $lazymigrate$;
-            DROP TRIGGER IF EXISTS {{target.OrderTrigger}} ON {{target.Legacy.Qualified}};
-            CREATE TRIGGER {{target.OrderTrigger}} BEFORE INSERT OR UPDATE OR DELETE ON {{target.Legacy.Qualified}}
-                FOR EACH ROW EXECUTE FUNCTION {{target.OrderFunction}}({{target.MigrationLiteral}});
 
             """;
     }
@@ -179,7 +212,8 @@ public static class PostgreSqlForwardSyncTrigger
         return await PostgreSqlDocumentStoreSchema
             .CreateUnlessAsync(
                 dataSource,
-                (connection, ct) => ExistsAsync(connection, target, options.TriggerName, FunctionBody(target), ct),
+                (connection, ct) =>
+                    ExistsAsync(connection, target, options.TriggerName, FunctionBody(target, "OLD"), ct),
                 script,
                 cancellationToken
             )

@@ -41,9 +41,10 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
         Sql = new OutboxStatements(DocumentTableName.Of(options.Schema, options.TableName));
         _statements = new StatementRunner(dataSource, options.PrepareStatements);
         ILogger logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
+        // The captures table, created last, says the script ran whole: an outbox made before it had one gets it too.
         _schema = new SchemaGate(
             dataSource,
-            Sql.Table,
+            Sql.Captures.Table,
             PostgreSqlOutboxSchema.CreateScript(Sql.Table),
             options.CreateSchema,
             logger
@@ -74,8 +75,9 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     /// <inheritdoc/>
     /// <remarks>One statement in a read committed transaction of its own, one round trip: <c>UPDATE ...
     /// WHERE (key) IN (SELECT ... ORDER BY next_attempt_at LIMIT $n FOR UPDATE SKIP LOCKED) RETURNING ...</c>, over
-    /// the index of due items. For a migration whose <c>Async</c> writes record their write-backs in their rows, the
-    /// same transaction first makes up to <c>$n</c> of those items (the oldest), skipping rows other transactions
+    /// the index of due items. The same transaction first folds the legacy writes a forward sync trigger captured into
+    /// items (up to ten times <c>$n</c>, the oldest first) and, for a migration whose <c>Async</c> writes record their
+    /// write-backs in their rows, makes up to <c>$n</c> of those items (the oldest); both skip rows other transactions
     /// hold.</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(
         OutboxClaim claim,
@@ -101,11 +103,16 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
                 OutboxRows.Int(claim.MaxItems),
             },
         };
+        var fold = new NpgsqlBatchCommand(Sql.Captures.Fold)
+        {
+            Parameters = { OutboxRows.Text(claim.Migration), OutboxRows.Int(CapturesFolded(claim.MaxItems)) },
+        };
         NpgsqlBatchCommand[] commands = pending is null
-            ? [new(StoreLockSql.Begin), claimCommand, new(StoreLockSql.Commit)]
+            ? [new(StoreLockSql.Begin), fold, claimCommand, new(StoreLockSql.Commit)]
             :
             [
                 new(StoreLockSql.Begin),
+                fold,
                 pending.TakeOverDueCommand(claim.Migration, claim.MaxItems),
                 claimCommand,
                 new(StoreLockSql.Commit),
@@ -212,9 +219,10 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     }
 
     /// <inheritdoc/>
-    /// <remarks>One statement: <c>SELECT ... WHERE migration = $1 AND entity_id = ANY($2)</c>, over the primary key.
-    /// For a migration whose <c>Async</c> writes record their write-backs in their rows, the same statement reads the
-    /// ids' marks too (taking no lock), and a marked write-back is reported pending.</remarks>
+    /// <remarks>One statement: <c>SELECT ... WHERE migration = $1 AND entity_id = ANY($2)</c>, over the primary key,
+    /// with the ids' captured legacy writes (reported as pending forward syncs, ordered by the latest). For a migration
+    /// whose <c>Async</c> writes record their write-backs in their rows, the same statement reads the ids' marks too
+    /// (taking no lock), and a marked write-back is reported pending.</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> FindAsync(
         string migration,
         IReadOnlyCollection<string> entityIds,
@@ -229,7 +237,8 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
             return [];
         }
 
-        // The ids' write-backs pending in their rows are read beside the items, in the same statement.
+        // The ids' captured legacy writes, and their write-backs pending in their rows, are read beside the items, in
+        // the same statement.
         PendingWriteBacks? pending = await PendingWriteBacksOfAsync(migration, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<OutboxItem> items = await ReadItemsAsync(
                 pending?.Find ?? Sql.Find,
@@ -237,7 +246,7 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
                 cancellationToken
             )
             .ConfigureAwait(false);
-        return pending is null ? items : PendingWriteBacks.Merge(items);
+        return MarkedItems.Merge(items);
     }
 
     /// <inheritdoc/>
@@ -329,6 +338,12 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
 
         return new OutboxStatistics(pending, oldest, dead);
     }
+
+    /// <summary>
+    /// The captures a claim folds into items: ten times what it claims, so that a backlog of captured legacy writes
+    /// (a dispatcher stopped for a while) becomes items faster than the dispatcher applies them.
+    /// </summary>
+    private static int CapturesFolded(int maxItems) => (int)Math.Min(int.MaxValue, 10L * maxItems);
 
     /// <summary>
     /// Has this outbox read the write-backs that <paramref name="migration"/>'s <c>Async</c> writes record in their

@@ -14,8 +14,8 @@ public static class PostgreSqlOutboxSchema
     private const int MaxIdentifierLength = 63;
 
     /// <summary>
-    /// Gets the script that creates an outbox table, its sequence and indexes (and its schema when not <c>public</c>),
-    /// if missing.
+    /// Gets the script that creates an outbox table, its sequence and indexes, and the table of the legacy writes a
+    /// forward sync trigger captures (and the schema when not <c>public</c>), if missing.
     /// </summary>
     /// <param name="schema">The schema name.</param>
     /// <param name="tableName">The table name.</param>
@@ -48,9 +48,11 @@ public static class PostgreSqlOutboxSchema
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DocumentTableName table = Resolve(options ?? new PostgreSqlOutboxOptions());
+        // The captures table, created last, is what says the script ran whole: an outbox made before it had one gets
+        // it too.
         return PostgreSqlDocumentStoreSchema.CreateAsync(
             dataSource,
-            table,
+            CapturesOf(table),
             CreateScript(table),
             null,
             cancellationToken
@@ -110,8 +112,45 @@ public static class PostgreSqlOutboxSchema
             .Append("\n    ON ")
             .Append(t)
             .Append(" (migration, recorded_at) WHERE dead_lettered;\n");
+        AppendCaptures(script, table, sequence);
         return script.ToString();
     }
+
+    /// <summary>
+    /// The table a forward sync trigger appends a legacy write's id to (<see cref="PostgreSqlForwardSyncTrigger"/>):
+    /// no conflict clause, no check, one index, so that the legacy write pays for one plain insert; a claim folds its
+    /// rows into items. Created last, so that its presence means the whole script ran.
+    /// </summary>
+    private static void AppendCaptures(StringBuilder script, DocumentTableName table, string sequence)
+    {
+        DocumentTableName captures = CapturesOf(table);
+        script
+            .Append("-- Legacy writes a forward sync trigger captured, not yet folded into items; each takes its\n")
+            .Append("-- sequence when the legacy write ran, and the database's clock (a trigger has no other).\n")
+            .Append("CREATE TABLE IF NOT EXISTS ")
+            .Append(captures.Qualified)
+            .Append(" (\n")
+            .Append("    migration   text COLLATE \"C\" NOT NULL,\n")
+            .Append("    entity_id   text COLLATE \"C\" NOT NULL,\n")
+            .Append("    sequence    bigint NOT NULL DEFAULT nextval('")
+            .Append(sequence)
+            .Append("'),\n")
+            .Append("    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()\n")
+            .Append(");\n")
+            .Append("-- A lookup's and a write-back's order check: the captures of one entity.\n")
+            .Append("CREATE INDEX IF NOT EXISTS ")
+            .Append(IndexName(captures, "_entity"))
+            .Append("\n    ON ")
+            .Append(captures.Qualified)
+            .Append(" (migration, entity_id);\n");
+    }
+
+    /// <summary>
+    /// Gets the table of the outbox's captured legacy writes, <c>&lt;table&gt;_captures</c> in the outbox's schema
+    /// (cut to fit as <see cref="IndexName"/> is).
+    /// </summary>
+    internal static DocumentTableName CapturesOf(DocumentTableName table) =>
+        DocumentTableName.Of(table.Schema, NameOf(table, "_captures"));
 
     /// <summary>Gets the quoted name of an index of the table: the table's, cut to fit, and a suffix.</summary>
     internal static string IndexName(DocumentTableName table, string suffix) =>

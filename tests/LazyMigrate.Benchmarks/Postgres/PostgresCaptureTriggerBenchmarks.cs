@@ -8,11 +8,11 @@ namespace LazyMigrate.Benchmarks.Postgres;
 
 /// <summary>
 /// What the forward sync capture trigger costs the legacy application: its writes to a legacy table with typed columns
-/// (one <c>UPDATE</c> by key each, as plain unprepared commands) with <see cref="PostgreSqlForwardSyncTrigger"/>
-/// installed, beside the same writes to the same table without it, the baseline, and the baseline's code again, the
-/// A/A control. Each invocation writes <see cref="WritesPerInvocation"/> rows with <see cref="Concurrency"/> writers;
-/// the time is per write. The outbox is emptied between iterations (untimed), as a dispatcher that keeps up leaves
-/// it, so every write inserts its item. The target (docs/benchmarks.md): at least 0.8.
+/// (one <c>UPDATE</c> by key each, as plain commands, prepared only by <see cref="LegacyPool.ResetKeepingPlans"/>)
+/// with <see cref="PostgreSqlForwardSyncTrigger"/> installed, beside the same writes to the same table without it,
+/// the baseline, and the baseline's code again, the A/A control. Each invocation writes <see
+/// cref="WritesPerInvocation"/> rows with <see cref="Concurrency"/> writers; the time is per write. The outbox and its captures are emptied between iterations (untimed), as a dispatcher that
+/// keeps up leaves them. The target (docs/benchmarks.md): at least 0.8.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -23,6 +23,9 @@ public class PostgresCaptureTriggerBenchmarks
     private const int WritesPerInvocation = 1000;
     private const string Table = "legacy_customers";
     private const string Update = $"UPDATE {Table} SET version = $1 WHERE id = $2";
+
+    /// <summary>The outbox's captures table, which the trigger appends to.</summary>
+    private const string Captures = PostgreSqlOutboxOptions.DefaultTableName + "_captures";
 
     /// <summary>
     /// The least a capture trigger can do: one insert of the changed key into an append-only table of two columns
@@ -48,14 +51,9 @@ public class PostgresCaptureTriggerBenchmarks
     /// </summary>
     public bool Durable { get; set; }
 
-    /// <summary>
-    /// Gets or sets whether the legacy application's pool resets each connection it hands out (Npgsql's default: a
-    /// <c>DISCARD ALL</c> before the next command, which drops the session's cached plans, the trigger's among them, so
-    /// that the trigger's statements are planned again on every write) or not (<c>No Reset On Close</c>, or one
-    /// long-lived session).
-    /// </summary>
-    [Params(true, false)]
-    public bool ResetOnClose { get; set; }
+    /// <summary>Gets or sets how the legacy application's pool treats a connection it hands out again.</summary>
+    [Params(LegacyPool.Reset, LegacyPool.ResetKeepingPlans, LegacyPool.NoReset)]
+    public LegacyPool Pool { get; set; }
 
     [GlobalSetup(Targets = [nameof(LegacyWriteWithoutTrigger), nameof(LegacyWriteWithoutTriggerControl)])]
     public Task SetupWithoutTriggerAsync() => SetupAsync(withTrigger: false);
@@ -88,7 +86,8 @@ public class PostgresCaptureTriggerBenchmarks
             string sql in (string[])
                 [
                     $"DELETE FROM {PostgreSqlOutboxOptions.DefaultTableName}",
-                    $"VACUUM {PostgreSqlOutboxOptions.DefaultTableName}, {Table}",
+                    $"DELETE FROM {Captures}",
+                    $"VACUUM {PostgreSqlOutboxOptions.DefaultTableName}, {Captures}, {Table}",
                     "TRUNCATE captured",
                 ]
         )
@@ -120,7 +119,9 @@ public class PostgresCaptureTriggerBenchmarks
         _legacyApplication = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(_bench.DataSource.ConnectionString)
             {
-                NoResetOnClose = !ResetOnClose,
+                NoResetOnClose = Pool == LegacyPool.NoReset,
+                MaxAutoPrepare = Pool == LegacyPool.ResetKeepingPlans ? 10 : 0,
+                AutoPrepareMinUsages = 2,
             }.ConnectionString
         );
         await ExecuteAsync(
@@ -157,4 +158,24 @@ public class PostgresCaptureTriggerBenchmarks
         await using NpgsqlCommand command = _bench.DataSource.CreateCommand(sql);
         await command.ExecuteNonQueryAsync();
     }
+}
+
+/// <summary>How a legacy application's pool treats a connection it hands out again.</summary>
+public enum LegacyPool
+{
+    /// <summary>
+    /// Npgsql's default: a <c>DISCARD ALL</c> before the next command, which drops the session's cached plans, the
+    /// trigger's among them, so that the trigger's statements are planned again on every write.
+    /// </summary>
+    Reset,
+
+    /// <summary>
+    /// Npgsql's default with <c>Max Auto Prepare</c> on: a connection holding a prepared statement is reset without
+    /// <c>DISCARD ALL</c> (which would drop it), so the trigger's plans stay cached; the legacy <c>UPDATE</c> is
+    /// prepared too.
+    /// </summary>
+    ResetKeepingPlans,
+
+    /// <summary><c>No Reset On Close</c>, or one long-lived session: nothing is reset.</summary>
+    NoReset,
 }

@@ -21,7 +21,7 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
     private NpgsqlDataSource DataSource => server.DataSource;
 
     [Fact]
-    public async Task LegacyInsertsUpdatesAndDeletes_EachRecordTheirIds_CoalescedAndInTheWritesTransaction()
+    public async Task LegacyInsertsUpdatesAndDeletes_EachCaptureTheirIds_InTheWritesTransaction_InTheOrderTheyRan()
     {
         var (legacy, outbox) = await LegacyTableWithTriggerAsync();
 
@@ -31,14 +31,15 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 1");
         OutboxItem updated = Assert.Single(await ItemsAsync(outbox, "1"));
 
+        // Captured, not yet an item (version 0): pending all the same, ordered by the latest write.
         Assert.Equal(
-            (OutboxItemKind.ForwardSync, Migration, 1L),
+            (OutboxItemKind.ForwardSync, Migration, 0L),
             (inserted.Kind, inserted.Migration, inserted.Version)
         );
-        Assert.Equal(3, updated.Version);
         Assert.True(updated.Sequence > inserted.Sequence, $"sequence {updated.Sequence} after {inserted.Sequence}");
+        Assert.Equal(3L, await CapturedAsync(outbox, "1"));
 
-        // A legacy write rolled back records nothing; a key changed records both ids.
+        // A legacy write rolled back captures nothing; a key changed captures both ids.
         await using (NpgsqlConnection connection = await DataSource.OpenConnectionAsync())
         await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync())
         {
@@ -53,10 +54,64 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
 
         Assert.Empty(await ItemsAsync(outbox, "2"));
         await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET id = 5 WHERE id = 1");
-        Assert.Equal(4, Assert.Single(await ItemsAsync(outbox, "1")).Version);
-        Assert.Single(await ItemsAsync(outbox, "5"));
+        Assert.Equal(4L, await CapturedAsync(outbox, "1"));
+        OutboxItem rekeyed = Assert.Single(await ItemsAsync(outbox, "5"));
         await DataSource.ExecuteAsync($"DELETE FROM \"{legacy}\" WHERE id = 5");
-        Assert.Equal(2, Assert.Single(await ItemsAsync(outbox, "5")).Version);
+        Assert.True(Assert.Single(await ItemsAsync(outbox, "5")).Sequence > rekeyed.Sequence);
+    }
+
+    [Fact]
+    public async Task AClaim_FoldsTheCapturesIntoOneItemAnEntity_WithTheLatestSequence_AndIntoAnItemThatExists()
+    {
+        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+        await DataSource.ExecuteAsync(
+            $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1), (2, 'Grace', 1)"
+        );
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 1");
+        long latest = Assert.Single(await ItemsAsync(outbox, "1")).Sequence;
+
+        // The captures take the database's clock: a claim a minute ahead finds them due.
+        DateTimeOffset now = DateTimeOffset.UtcNow.AddMinutes(1);
+        IReadOnlyList<OutboxItem> claimed = await outbox.ClaimAsync(new(Migration, "a", 10, now, now.AddMinutes(1)));
+
+        Assert.Equal(["1", "2"], claimed.Select(i => i.EntityId).Order());
+        Assert.All(claimed, i => Assert.Equal((OutboxItemKind.ForwardSync, 1L), (i.Kind, i.Version)));
+        Assert.Equal(latest, claimed.Single(i => i.EntityId == "1").Sequence);
+        Assert.Equal(0L, await CapturedAsync(outbox, "1", "2"));
+
+        // A write while the item is leased is captured; the lookup orders the item by it, and the next claim folds it
+        // into the item: a new version, which the lease holder's completion then leaves pending.
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 3 WHERE id = 1");
+        OutboxItem pending = Assert.Single(await ItemsAsync(outbox, "1"));
+        Assert.True(pending.Sequence > latest);
+        Assert.Equal(1L, pending.Version);
+        Assert.Empty(await outbox.ClaimAsync(new(Migration, "b", 10, now, now.AddMinutes(1))));
+        Assert.Equal(0L, await CapturedAsync(outbox, "1"));
+        Assert.Equal(1, await outbox.CompleteAsync([.. claimed.Where(i => i.EntityId == "2")]));
+        Assert.Equal(0, await outbox.CompleteAsync([.. claimed.Where(i => i.EntityId == "1")]));
+        OutboxItem folded = Assert.Single(await ItemsAsync(outbox, "1"));
+        Assert.Equal((2L, pending.Sequence), (folded.Version, folded.Sequence));
+    }
+
+    [Fact]
+    public async Task TheStatistics_CountEachCapturedEntityOnce_AsAPendingForwardSync_FromItsFirstCapture()
+    {
+        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+        var before = new DateTimeOffset(await DataSource.ScalarAsync<DateTime>("SELECT clock_timestamp()"));
+        await DataSource.ExecuteAsync(
+            $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1), (2, 'Grace', 1)"
+        );
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2");
+
+        OutboxStatistics captured = await outbox.GetStatisticsAsync(Migration);
+        DateTimeOffset now = DateTimeOffset.UtcNow.AddMinutes(1);
+        await outbox.ClaimAsync(new(Migration, "a", 10, now, now.AddMinutes(1)));
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 3 WHERE id = 1");
+        OutboxStatistics folded = await outbox.GetStatisticsAsync(Migration);
+
+        Assert.Equal(2, captured.Pending[OutboxItemKind.ForwardSync]);
+        Assert.InRange(captured.OldestPendingRecordedAt[OutboxItemKind.ForwardSync], before, now);
+        Assert.Equal(2, folded.Pending[OutboxItemKind.ForwardSync]);
     }
 
     [Fact]
@@ -148,9 +203,10 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         await DataSource.ExecuteAsync(script);
         await DataSource.ExecuteAsync(script);
 
-        // The capture trigger, and the one that orders a write-back after a later old-API write.
+        // The capture triggers (an update's or a delete's old key, an insert's key, a re-keyed row's new key), and the
+        // one that orders a write-back after a later old-API write.
         Assert.Equal(
-            2L,
+            4L,
             await DataSource.ScalarAsync<long>(
                 "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal",
                 $"\"{legacy}\""
@@ -264,6 +320,13 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
             Migration = Migration,
             OutboxTable = outboxTable,
         };
+
+    /// <summary>The captures of the ids not folded into items yet.</summary>
+    private Task<long> CapturedAsync(PostgreSqlOutbox outbox, params string[] ids) =>
+        DataSource.ScalarAsync<long>(
+            $"SELECT count(*) FROM {outbox.TableName[..^1]}_captures\" WHERE entity_id = ANY($1)",
+            [ids]
+        );
 
     private static async Task<IReadOnlyList<OutboxItem>> ItemsAsync(PostgreSqlOutbox outbox, params string[] ids) =>
         [.. (await outbox.FindAsync(Migration, ids)).Where(i => i.Kind == OutboxItemKind.ForwardSync)];

@@ -43,9 +43,10 @@ internal sealed class OutboxStatements
             + $"next_attempt_at = CASE WHEN {revive} THEN EXCLUDED.recorded_at ELSE o.next_attempt_at END, "
             + $"dead_lettered = o.dead_lettered AND o.kind = {events}";
         RecordConflict = RecordConflictWith($"nextval('{SequenceName}')");
-        InsertInto =
-            $"INSERT INTO {o} AS o "
-            + "(migration, kind, entity_id, version, payload, recorded_at, attempts, next_attempt_at, dead_lettered) ";
+        const string Inserted =
+            "migration, kind, entity_id, version, payload, recorded_at, attempts, next_attempt_at, dead_lettered";
+        InsertInto = $"INSERT INTO {o} AS o ({Inserted}) ";
+        InsertWithSequenceInto = $"INSERT INTO {o} AS o ({Inserted}, sequence) ";
         Record = RecordFrom(1, from: null);
 
         // The subquery leases rows it locks and skips rows another claim holds locked; under read committed, a row
@@ -100,12 +101,18 @@ internal sealed class OutboxStatements
             ", ",
             Enum.GetValues<OutboxItemKind>().Select(k => ((int)k).ToString(CultureInfo.InvariantCulture))
         );
-        Find = $"SELECT {Columns} FROM {o} WHERE migration = $1 AND kind IN ({kinds}) AND entity_id = ANY($2)";
+        // The legacy writes a trigger captured are read beside the items (the lookup, the statistics) and folded into
+        // items before a claim, in its transaction.
+        Captures = new CapturedWrites(this);
+        Find =
+            $"SELECT {Columns} FROM {o} WHERE migration = $1 AND kind IN ({kinds}) AND entity_id = ANY($2)"
+            + Captures.FindUnion;
         PurgeAll = $"DELETE FROM {o} WHERE migration = $1 AND dead_lettered";
         PurgeSome = $"DELETE FROM {o} WHERE migration = $1 AND dead_lettered AND entity_id = ANY($2)";
         Statistics =
             $"SELECT kind, dead_lettered, count(*), min(recorded_at) FROM {o} WHERE migration = $1 "
-            + "GROUP BY kind, dead_lettered";
+            + "GROUP BY kind, dead_lettered"
+            + Captures.StatisticsUnion;
         CheckColumns = $"SELECT {Columns} FROM {o} WHERE false";
     }
 
@@ -120,6 +127,15 @@ internal sealed class OutboxStatements
 
     /// <summary>Gets the start of every insert of an item: the table and the columns a new item sets.</summary>
     public string InsertInto { get; }
+
+    /// <summary>
+    /// Gets <see cref="InsertInto"/> with the <c>sequence</c> column last: for an item made of a record that took its
+    /// sequence earlier (a write-back pending in its row, a captured legacy write).
+    /// </summary>
+    public string InsertWithSequenceInto { get; }
+
+    /// <summary>Gets the statements of the legacy writes a forward sync trigger captured.</summary>
+    public CapturedWrites Captures { get; }
 
     /// <summary>
     /// Gets the <c>ON CONFLICT</c> clause that coalesces an intent into the item that exists: the one place that states
@@ -163,7 +179,8 @@ internal sealed class OutboxStatements
     /// <summary>$1 migration, $2 now, $3 entity ids.</summary>
     public string ReplaySome { get; }
 
-    /// <summary>$1 migration, $2 entity ids: every item of those entities, of every kind and state.</summary>
+    /// <summary>$1 migration, $2 entity ids: every item of those entities, of every kind and state, then each entity's
+    /// captures as a forward sync item of version 0.</summary>
     public string Find { get; }
 
     /// <summary>$1 migration.</summary>
@@ -172,7 +189,8 @@ internal sealed class OutboxStatements
     /// <summary>$1 migration, $2 entity ids.</summary>
     public string PurgeSome { get; }
 
-    /// <summary>$1 migration: a row per kind and dead-letter state, with its count and oldest recorded time.</summary>
+    /// <summary>$1 migration: a row per kind and dead-letter state, with its count and oldest recorded time, then the
+    /// captured entities with no live item as pending forward syncs.</summary>
     public string Statistics { get; }
 
     /// <summary>Reads no row: the server only resolves the table and every column the outbox uses.</summary>

@@ -55,8 +55,7 @@ internal sealed class PendingWriteBacks
             + "ORDER BY s.writeback_pending LIMIT $2 FOR UPDATE OF s SKIP LOCKED), "
             + $"cleared AS (UPDATE {t} AS s SET writeback_pending = NULL, writeback_pending_since = NULL FROM marked "
             + "WHERE s.id = marked.id RETURNING marked.id, marked.sequence, marked.since) "
-            + $"INSERT INTO {o} AS o (migration, kind, entity_id, version, payload, recorded_at, attempts, "
-            + "next_attempt_at, dead_lettered, sequence) "
+            + outbox.InsertWithSequenceInto
             + $"SELECT $1, {WriteBack}, c.id, 1, NULL, c.since, 0, c.since, false, c.sequence FROM cleared AS c "
             + "ORDER BY c.id "
             + outbox.RecordConflictWith("greatest(o.sequence, EXCLUDED.sequence)");
@@ -91,65 +90,4 @@ internal sealed class PendingWriteBacks
 
     public NpgsqlBatchCommand TakeOverDueCommand(string migration, int maxRows) =>
         new(TakeOverDue) { Parameters = { OutboxRows.Text(migration), OutboxRows.Int(maxRows) } };
-
-    /// <summary>
-    /// Merges what <see cref="Find"/> read: one write-back per entity, the item (or the mark alone, as version 0) with
-    /// the greater sequence of the two.
-    /// </summary>
-    public static IReadOnlyList<OutboxItem> Merge(IReadOnlyList<OutboxItem> read)
-    {
-        var marks = new Dictionary<string, OutboxItem>(StringComparer.Ordinal);
-        foreach (OutboxItem item in read)
-        {
-            if (item.Kind == OutboxItemKind.WriteBack && item.Version == 0)
-            {
-                marks[item.EntityId] = item;
-            }
-        }
-
-        if (marks.Count == 0)
-        {
-            return read;
-        }
-
-        var merged = new List<OutboxItem>(read.Count);
-        foreach (OutboxItem item in read)
-        {
-            if (item.Kind != OutboxItemKind.WriteBack)
-            {
-                merged.Add(item);
-            }
-            else if (item.Version != 0)
-            {
-                merged.Add(
-                    marks.Remove(item.EntityId, out OutboxItem? mark) ? WithSequence(item, mark.Sequence) : item
-                );
-            }
-        }
-
-        merged.AddRange(marks.Values);
-        return merged;
-    }
-
-    /// <summary>
-    /// The item, pending again since a later write marked its row: ordered by that write, and no longer a dead letter
-    /// (the claim that makes the mark's item revives it, as a record does).
-    /// </summary>
-    private static OutboxItem WithSequence(OutboxItem item, long markSequence) =>
-        new()
-        {
-            Migration = item.Migration,
-            Kind = item.Kind,
-            EntityId = item.EntityId,
-            Version = item.Version,
-            Sequence = Math.Max(item.Sequence, markSequence),
-            Payload = item.Payload,
-            RecordedAt = item.RecordedAt,
-            Attempts = item.IsDeadLettered ? 0 : item.Attempts,
-            NextAttemptAt = item.NextAttemptAt,
-            LastError = item.LastError,
-            IsDeadLettered = false,
-            LeaseOwner = item.LeaseOwner,
-            LeaseExpiresAt = item.LeaseExpiresAt,
-        };
 }

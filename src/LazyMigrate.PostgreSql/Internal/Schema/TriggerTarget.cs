@@ -10,27 +10,33 @@ internal sealed class TriggerTarget
 
     private const string OrderSuffix = "_order";
 
+    private const string NewRowSuffix = "_new";
+
     private TriggerTarget(PostgreSqlForwardSyncTriggerOptions options)
     {
         Legacy = DocumentTableName.Of(options.LegacySchema, options.LegacyTable);
         Outbox = DocumentTableName.Of(options.OutboxSchema, options.OutboxTable);
+        Captures = PostgreSqlOutboxSchema.CapturesOf(Outbox);
         NewStore = string.IsNullOrEmpty(options.NewStoreTable)
             ? null
             : DocumentTableName.Of(options.NewStoreSchema, options.NewStoreTable);
         Key = PostgreSqlIdentifier.Quote(options.KeyColumn, "key column");
         Trigger = PostgreSqlIdentifier.Quote(options.TriggerName, "trigger");
         Function = FunctionName(options, "");
-        OrderTrigger = PostgreSqlIdentifier.Quote(
-            PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), OrderSuffix),
-            "trigger"
-        );
+        OrderTrigger = TriggerName(options, OrderSuffix);
         OrderFunction = FunctionName(options, OrderSuffix);
+        InsertTrigger = TriggerName(options, "_insert");
+        RekeyTrigger = TriggerName(options, "_rekey");
+        NewRowFunction = FunctionName(options, NewRowSuffix);
         MigrationLiteral = Literal(options.Migration);
     }
 
     public DocumentTableName Legacy { get; }
 
     public DocumentTableName Outbox { get; }
+
+    /// <summary>Gets the outbox's captures table, which the trigger appends to.</summary>
+    public DocumentTableName Captures { get; }
 
     /// <summary>Gets the new store's table the trigger marks stale, or <see langword="null"/> for none.</summary>
     public DocumentTableName? NewStore { get; }
@@ -39,8 +45,21 @@ internal sealed class TriggerTarget
 
     public string Trigger { get; }
 
-    /// <summary>Gets the trigger's function: one per legacy table and trigger, in the table's schema.</summary>
+    /// <summary>
+    /// Gets the function that captures the key a row had (an update's or a delete's): one per legacy table and
+    /// trigger, in the table's schema. <see cref="Trigger"/> calls it.
+    /// </summary>
     public string Function { get; }
+
+    /// <summary>Gets the trigger that captures an inserted row's key.</summary>
+    public string InsertTrigger { get; }
+
+    /// <summary>Gets the trigger that captures the new key of a row an update re-keyed.</summary>
+    public string RekeyTrigger { get; }
+
+    /// <summary>Gets the function that captures the key a row has now, for <see cref="InsertTrigger"/> and <see
+    /// cref="RekeyTrigger"/>.</summary>
+    public string NewRowFunction { get; }
 
     /// <summary>Gets the trigger that drops a write-back a later old-API write supersedes.</summary>
     public string OrderTrigger { get; }
@@ -61,6 +80,13 @@ internal sealed class TriggerTarget
                 "_" + options.TriggerName[..Math.Min(options.TriggerName.Length, 40)] + suffix
             ),
             "function"
+        );
+
+    /// <summary>A trigger beside the main one: its name and a suffix, cut to fit.</summary>
+    private static string TriggerName(PostgreSqlForwardSyncTriggerOptions options, string suffix) =>
+        PostgreSqlIdentifier.Quote(
+            PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), suffix),
+            "trigger"
         );
 
     /// <exception cref="ArgumentException">A name is invalid, or the migration name empty or too long.</exception>
