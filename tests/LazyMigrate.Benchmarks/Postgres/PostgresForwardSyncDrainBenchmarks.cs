@@ -12,8 +12,8 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// The dispatcher's forward-sync rate: one dispatcher bringing <see cref="SyncsPerInvocation"/> migrated entities up to
 /// the old-API writes made to them in the old table, beside a hand-written drain (<see
 /// cref="HandWrittenOutboxDrain.ForwardSyncs"/>). Before each iteration (untimed) every entity is written in the old
-/// table and its change recorded (<see cref="IOldStoreChangeRecorder{TOld, TNew}"/>); the reported time is per forward
-/// sync (its inverse is forward syncs per second).
+/// table and its change recorded (<see cref="IOldStoreChangeRecorder{TOld, TNew}"/>), or captured by the trigger; the
+/// reported time is per forward sync (its inverse is forward syncs per second).
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -22,6 +22,8 @@ namespace LazyMigrate.Benchmarks.Postgres;
 public class PostgresForwardSyncDrainBenchmarks
 {
     private const int SyncsPerInvocation = 2000;
+
+    private const string Migration = "OldProfile->NewProfile";
 
     private PostgresBench _bench = null!;
     private ServiceProvider _services = null!;
@@ -36,6 +38,21 @@ public class PostgresForwardSyncDrainBenchmarks
     [GlobalSetup(Target = nameof(DispatcherForwardSync))]
     public Task SetupDispatcherAsync() => SetupAsync(handWritten: false);
 
+    [GlobalSetup(Target = nameof(DispatcherForwardSyncOfCapturedWrites))]
+    public async Task SetupDispatcherWithTriggerAsync()
+    {
+        await SetupAsync(handWritten: false);
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            _bench.DataSource,
+            new()
+            {
+                LegacyTable = PostgresBench.OldTable,
+                Migration = Migration,
+                OutboxTable = OutboxRepositories.OutboxTable,
+            }
+        );
+    }
+
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
@@ -44,8 +61,18 @@ public class PostgresForwardSyncDrainBenchmarks
     }
 
     /// <summary>The old API writes every entity with an age it did not have; each change is recorded.</summary>
-    [IterationSetup]
+    [IterationSetup(Targets = [nameof(HandWrittenForwardSync), nameof(DispatcherForwardSync)])]
     public void WriteThroughTheOldApi()
+    {
+        WriteEveryEntity();
+        _recorder.RecordChangesAsync(_ids).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>The old API writes every entity; the capture trigger captures each write.</summary>
+    [IterationSetup(Target = nameof(DispatcherForwardSyncOfCapturedWrites))]
+    public void WriteThroughTheOldApiUnderTheTrigger() => WriteEveryEntity();
+
+    private void WriteEveryEntity()
     {
         using (
             NpgsqlCommand update = _bench.DataSource.CreateCommand(
@@ -58,8 +85,6 @@ public class PostgresForwardSyncDrainBenchmarks
             update.Parameters.Add(new NpgsqlParameter { Value = _ids });
             update.ExecuteNonQuery();
         }
-
-        _recorder.RecordChangesAsync(_ids).AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>Every entity reached the new table with this iteration's age.</summary>
@@ -76,6 +101,13 @@ public class PostgresForwardSyncDrainBenchmarks
     /// <summary>The core's dispatcher, one instance, with the default <see cref="OutboxOptions"/>.</summary>
     [Benchmark(OperationsPerInvoke = SyncsPerInvocation)]
     public Task DispatcherForwardSync() => _drain();
+
+    /// <summary>
+    /// The same dispatcher, the changes captured by <see cref="PostgreSqlForwardSyncTrigger"/> instead of recorded:
+    /// its claims fold the captures into items first.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = SyncsPerInvocation)]
+    public Task DispatcherForwardSyncOfCapturedWrites() => _drain();
 
     private async Task SetupAsync(bool handWritten)
     {
