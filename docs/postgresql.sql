@@ -96,9 +96,12 @@ CREATE TABLE IF NOT EXISTS "public"."lazymigrate_outbox_captures" (
     sequence    bigint NOT NULL DEFAULT nextval('"public"."lazymigrate_outbox_sequence"'),
     recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
--- A lookup's and a write-back's order check: the captures of one entity.
-CREATE INDEX IF NOT EXISTS "lazymigrate_outbox_captures_entity"
-    ON "public"."lazymigrate_outbox_captures" (migration, entity_id);
+-- A lookup's and a write-back's order check: the captures of one entity. Unique (a sequence is
+-- never taken twice), so that it is the replica identity: a publication FOR ALL TABLES would
+-- otherwise refuse the fold's DELETE.
+CREATE UNIQUE INDEX IF NOT EXISTS "lazymigrate_outbox_captures_entity"
+    ON "public"."lazymigrate_outbox_captures" (migration, entity_id, sequence);
+ALTER TABLE "public"."lazymigrate_outbox_captures" REPLICA IDENTITY USING INDEX "lazymigrate_outbox_captures_entity";
 
 -- The backfill's checkpoints and quarantine (PostgreSqlBackfillCheckpointOptions: the default schema and tables).
 -- LazyMigrate backfill checkpoints "public"."lazymigrate_backfill": one row per migration, saved after each committed batch.

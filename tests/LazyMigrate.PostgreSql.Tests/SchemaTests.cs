@@ -190,6 +190,27 @@ public sealed class SchemaTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task UnderAPublicationForAllTables_AClaimFoldsTheCaptures_ThroughTheirReplicaIdentity()
+    {
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        await PostgreSqlOutboxSchema.CreateAsync(database);
+        // A publication needs no logical wal_level to exist, and makes every DELETE need a replica identity.
+        await database.ExecuteAsync("CREATE PUBLICATION everything FOR ALL TABLES");
+        await database.ExecuteAsync(
+            "INSERT INTO lazymigrate_outbox_captures (migration, entity_id) VALUES ('m', 'a'), ('m', 'a'), ('m', 'b')"
+        );
+        var outbox = new PostgreSqlOutbox(database);
+        DateTimeOffset now = DateTimeOffset.UtcNow.AddMinutes(1);
+
+        IReadOnlyList<LazyMigrate.Outbox.OutboxItem> claimed = await outbox.ClaimAsync(
+            new("m", "owner", 10, now, now.AddMinutes(1))
+        );
+
+        Assert.Equal(["a", "b"], claimed.Select(i => i.EntityId).Order());
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM lazymigrate_outbox_captures"));
+    }
+
+    [Fact]
     public async Task AnOutboxMadeBeforeTheCapturesTable_GetsIt_FromCreateAsync_AndFromItsFirstCommand()
     {
         await using NpgsqlDataSource first = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());

@@ -76,7 +76,7 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
     /// <remarks>One statement in a read committed transaction of its own, one round trip: <c>UPDATE ...
     /// WHERE (key) IN (SELECT ... ORDER BY next_attempt_at LIMIT $n FOR UPDATE SKIP LOCKED) RETURNING ...</c>, over
     /// the index of due items. The same transaction first folds the legacy writes a forward sync trigger captured into
-    /// items (up to ten times <c>$n</c>, the oldest first) and, for a migration whose <c>Async</c> writes record their
+    /// items (up to ten times <c>$n</c>) and, for a migration whose <c>Async</c> writes record their
     /// write-backs in their rows, makes up to <c>$n</c> of those items (the oldest); both skip rows other transactions
     /// hold.</remarks>
     public async ValueTask<IReadOnlyList<OutboxItem>> ClaimAsync(

@@ -137,12 +137,19 @@ public static class PostgreSqlOutboxSchema
             .Append("'),\n")
             .Append("    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()\n")
             .Append(");\n")
-            .Append("-- A lookup's and a write-back's order check: the captures of one entity.\n")
-            .Append("CREATE INDEX IF NOT EXISTS ")
+            .Append("-- A lookup's and a write-back's order check: the captures of one entity. Unique (a sequence is\n")
+            .Append("-- never taken twice), so that it is the replica identity: a publication FOR ALL TABLES would\n")
+            .Append("-- otherwise refuse the fold's DELETE.\n")
+            .Append("CREATE UNIQUE INDEX IF NOT EXISTS ")
             .Append(IndexName(captures, "_entity"))
             .Append("\n    ON ")
             .Append(captures.Qualified)
-            .Append(" (migration, entity_id);\n");
+            .Append(" (migration, entity_id, sequence);\n")
+            .Append("ALTER TABLE ")
+            .Append(captures.Qualified)
+            .Append(" REPLICA IDENTITY USING INDEX ")
+            .Append(IndexName(captures, "_entity"))
+            .Append(";\n");
     }
 
     /// <summary>

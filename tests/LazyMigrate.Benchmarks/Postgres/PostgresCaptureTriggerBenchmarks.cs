@@ -11,8 +11,9 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// (one <c>UPDATE</c> by key each, as plain commands, prepared only by <see cref="LegacyPool.ResetKeepingPlans"/>)
 /// with <see cref="PostgreSqlForwardSyncTrigger"/> installed, beside the same writes to the same table without it,
 /// the baseline, and the baseline's code again, the A/A control. Each invocation writes <see
-/// cref="WritesPerInvocation"/> rows with <see cref="Concurrency"/> writers; the time is per write. The outbox and its captures are emptied between iterations (untimed), as a dispatcher that
-/// keeps up leaves them. The target (docs/benchmarks.md): at least 0.8.
+/// cref="WritesPerInvocation"/> rows with <see cref="Concurrency"/> writers; the time is per write. The outbox and its
+/// captures are emptied between iterations (untimed), as a dispatcher that keeps up leaves them. The target
+/// (docs/benchmarks.md): at least 0.8.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]

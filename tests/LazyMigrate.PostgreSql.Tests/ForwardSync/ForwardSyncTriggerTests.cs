@@ -148,10 +148,13 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
     public async Task AWriteBack_OfAnEntityWrittenThroughTheOldApiAfterItsIntent_LeavesTheRowAsTheOldApiWroteIt(
-        bool oldApiLast
+        bool oldApiLast,
+        bool folded
     )
     {
         var (legacy, outbox) = await LegacyTableWithTriggerAsync();
@@ -170,6 +173,17 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         {
             await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
             await outbox.RecordAsync(writeBack);
+        }
+
+        // The legacy write's capture, still a capture or folded into its item by a claim: the order is the same.
+        if (folded)
+        {
+            DateTimeOffset now = DateTimeOffset.UtcNow.AddMinutes(1);
+            Assert.Contains(
+                await outbox.ClaimAsync(new(Migration, "a", 10, now, now.AddMinutes(1))),
+                i => i.Kind == OutboxItemKind.ForwardSync
+            );
+            Assert.Equal(0L, await CapturedAsync(outbox, "1"));
         }
 
         await store.UpsertAsync(

@@ -111,6 +111,22 @@ public sealed class OutboxRegistrationTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task StartAsync_AnOutboxWithoutItsCapturesTable_FailsNamingTheOutboxAndTheCause()
+    {
+        string table = TestDatabase.UniqueTable("outbox");
+        await server.DataSource.ExecuteAsync(PostgreSqlOutboxSchema.CreateScript("public", table));
+        await server.DataSource.ExecuteAsync($"DROP TABLE \"{table}_captures\"");
+        using IHost host = Host(o => o.TableName = table);
+
+        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        string message = ExceptionChain.Messages(error);
+        Assert.Contains($"\"public\".\"{table}\"", message, StringComparison.Ordinal);
+        Assert.Contains($"{table}_captures", message, StringComparison.Ordinal);
+        Assert.Contains("42P01", message, StringComparison.Ordinal); // undefined_table
+    }
+
+    [Fact]
     public async Task StartAsync_OutboxCreateSchema_CreatesTheTableAtStart()
     {
         string table = TestDatabase.UniqueTable("outbox");

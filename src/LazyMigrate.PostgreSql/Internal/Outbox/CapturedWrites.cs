@@ -29,11 +29,12 @@ internal sealed class CapturedWrites
         string c = Table.Qualified;
         string o = outbox.Table.Qualified;
 
-        // $1 migration, $2 most captures: the oldest first, skipping captures another fold holds; one item per entity,
-        // written in id order so that two folds never lock items in opposite orders.
+        // $1 migration, $2 most captures, in no order (a sort would read a whole backlog on every claim; each item
+        // takes its captures' greatest sequence whichever fold takes them), skipping captures another fold holds; one
+        // item per entity, written in id order so that two folds never lock items in opposite orders.
         Fold =
             $"WITH taken AS (DELETE FROM {c} AS c WHERE c.ctid = ANY (ARRAY(SELECT t.ctid FROM {c} AS t "
-            + "WHERE t.migration = $1 ORDER BY t.sequence LIMIT $2 FOR UPDATE SKIP LOCKED)) "
+            + "WHERE t.migration = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)) "
             + "RETURNING c.entity_id, c.sequence, c.recorded_at) "
             + outbox.InsertWithSequenceInto
             + $"SELECT $1, {ForwardSync}, t.entity_id, 1, NULL, min(t.recorded_at), 0, min(t.recorded_at), false, "
@@ -56,7 +57,7 @@ internal sealed class CapturedWrites
     /// <summary>Gets the captures table.</summary>
     public DocumentTableName Table { get; }
 
-    /// <summary>Gets the fold of up to $2 captures of migration $1 into items, the oldest first.</summary>
+    /// <summary>Gets the fold of up to $2 captures of migration $1 into items.</summary>
     public string Fold { get; }
 
     /// <summary>Gets what a lookup of the ids $2 of migration $1 adds to the items: their captures.</summary>

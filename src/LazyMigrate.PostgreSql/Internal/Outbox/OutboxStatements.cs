@@ -113,15 +113,18 @@ internal sealed class OutboxStatements
             $"SELECT kind, dead_lettered, count(*), min(recorded_at) FROM {o} WHERE migration = $1 "
             + "GROUP BY kind, dead_lettered"
             + Captures.StatisticsUnion;
-        CheckColumns = $"SELECT {Columns} FROM {o} WHERE false";
+        // The captures table too: every claim folds it, every lookup reads it, with or without a trigger.
+        CheckColumns =
+            $"SELECT {Columns} FROM {o} WHERE false AND EXISTS (SELECT c.migration, c.entity_id, c.sequence, "
+            + $"c.recorded_at FROM {Captures.Table.Qualified} AS c)";
     }
 
     public DocumentTableName Table { get; }
 
     /// <summary>
-    /// Gets the quoted, schema-qualified name of the table's sequence, which orders every record of an item: for SQL
-    /// that records into the outbox outside these statements (a legacy table's trigger), with <see
-    /// cref="RecordConflict"/>.
+    /// Gets the quoted, schema-qualified name of the table's sequence, which orders every record of an item (and every
+    /// capture of a legacy write, whose table takes its default from it): for SQL that records into the outbox outside
+    /// these statements (a store's write), with <see cref="RecordConflict"/>.
     /// </summary>
     public string SequenceName { get; }
 
@@ -139,7 +142,7 @@ internal sealed class OutboxStatements
 
     /// <summary>
     /// Gets the <c>ON CONFLICT</c> clause that coalesces an intent into the item that exists: the one place that states
-    /// the rule, for every insert of an item (the outbox's, a store's, a legacy table's trigger), given as
+    /// the rule, for every insert of an item (the outbox's, a store's, a fold of captures), given as
     /// <c>INSERT INTO table AS o</c> (<see cref="InsertInto"/>) with the new row's <c>recorded_at</c>.
     /// </summary>
     public string RecordConflict { get; }
@@ -193,7 +196,7 @@ internal sealed class OutboxStatements
     /// captured entities with no live item as pending forward syncs.</summary>
     public string Statistics { get; }
 
-    /// <summary>Reads no row: the server only resolves the table and every column the outbox uses.</summary>
+    /// <summary>Reads no row: the server only resolves the tables and every column the outbox uses.</summary>
     public string CheckColumns { get; }
 
     /// <summary>
