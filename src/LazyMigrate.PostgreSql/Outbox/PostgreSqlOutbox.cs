@@ -141,7 +141,9 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
         long[] versions = new long[items.Count];
         string?[] owners = new string?[items.Count];
         int i = 0;
-        foreach (OutboxItem item in items)
+        // In key order, the order a fold of captures writes its items in: two statements that lock several items
+        // never take them in opposite orders.
+        foreach (OutboxItem item in items.OrderBy(item => item, KeyOrder.Instance))
         {
             migrations[i] = item.Migration;
             kinds[i] = (short)item.Kind;
@@ -396,6 +398,20 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
         {
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             return reader.GetInt64(0);
+        }
+    }
+
+    /// <summary>The order of the table's primary key: migration, kind, entity id, the texts in "C" (code point) order.
+    /// </summary>
+    private sealed class KeyOrder : IComparer<OutboxItem>
+    {
+        public static readonly KeyOrder Instance = new();
+
+        public int Compare(OutboxItem? x, OutboxItem? y)
+        {
+            int order = PresentRangeProbe.CompareCodePoints(x!.Migration, y!.Migration);
+            order = order != 0 ? order : x.Kind.CompareTo(y.Kind);
+            return order != 0 ? order : PresentRangeProbe.CompareCodePoints(x.EntityId, y.EntityId);
         }
     }
 

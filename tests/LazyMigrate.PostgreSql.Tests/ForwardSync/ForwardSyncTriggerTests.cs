@@ -94,6 +94,24 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task ALegacyWrite_ToADeadLetteredEntity_RevivesItsItem_WhenTheClaimFoldsIt()
+    {
+        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        DateTimeOffset now = DateTimeOffset.UtcNow.AddMinutes(1);
+        OutboxItem item = Assert.Single(await outbox.ClaimAsync(new(Migration, "a", 10, now, now.AddMinutes(1))));
+        await outbox.DeadLetterAsync(item, "the merger failed");
+        Assert.True(Assert.Single(await ItemsAsync(outbox, "1")).IsDeadLettered);
+
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 1");
+        Assert.False(Assert.Single(await ItemsAsync(outbox, "1")).IsDeadLettered);
+        OutboxItem revived = Assert.Single(await outbox.ClaimAsync(new(Migration, "b", 10, now, now.AddMinutes(1))));
+
+        Assert.Equal((0, 2L), (revived.Attempts, revived.Version));
+        Assert.Empty(await outbox.ListDeadLettersAsync(Migration, 10));
+    }
+
+    [Fact]
     public async Task TheStatistics_CountEachCapturedEntityOnce_AsAPendingForwardSync_FromItsFirstCapture()
     {
         var (legacy, outbox) = await LegacyTableWithTriggerAsync();
