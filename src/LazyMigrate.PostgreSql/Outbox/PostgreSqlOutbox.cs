@@ -409,9 +409,9 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
 
         public int Compare(OutboxItem? x, OutboxItem? y)
         {
-            int order = PresentRangeProbe.CompareCodePoints(x!.Migration, y!.Migration);
+            int order = CodePointOrder.Compare(x!.Migration, y!.Migration);
             order = order != 0 ? order : x.Kind.CompareTo(y.Kind);
-            return order != 0 ? order : PresentRangeProbe.CompareCodePoints(x.EntityId, y.EntityId);
+            return order != 0 ? order : CodePointOrder.Compare(x.EntityId, y.EntityId);
         }
     }
 

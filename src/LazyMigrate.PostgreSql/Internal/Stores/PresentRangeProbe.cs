@@ -86,11 +86,11 @@ internal sealed class PresentRangeProbe
         for (int i = 1; i < ids.Length; i++)
         {
             string id = ids[i];
-            if (CompareCodePoints(id, low) < 0)
+            if (CodePointOrder.Compare(id, low) < 0)
             {
                 low = id;
             }
-            else if (CompareCodePoints(id, high) > 0)
+            else if (CodePointOrder.Compare(id, high) > 0)
             {
                 high = id;
             }
@@ -98,28 +98,4 @@ internal sealed class PresentRangeProbe
 
         return (low, high);
     }
-
-    /// <summary>Compares two strings in code point order.</summary>
-    internal static int CompareCodePoints(string left, string right)
-    {
-        int common = left.AsSpan().CommonPrefixLength(right);
-        if (common == left.Length || common == right.Length)
-        {
-            return left.Length.CompareTo(right.Length);
-        }
-
-        return CodePointRank(left[common]).CompareTo(CodePointRank(right[common]));
-    }
-
-    /// <summary>
-    /// Ranks a UTF-16 code unit where strings first differ so that surrogates (the code points above U+FFFF) come
-    /// after U+E000-U+FFFF, as their code points do.
-    /// </summary>
-    private static int CodePointRank(char unit) =>
-        unit switch
-        {
-            < '\uD800' => unit,
-            >= '\uE000' => unit - 0x800,
-            _ => unit + 0x2000,
-        };
 }
