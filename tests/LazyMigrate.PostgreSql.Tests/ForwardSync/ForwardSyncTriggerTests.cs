@@ -16,7 +16,7 @@ namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 [Collection("postgres")]
 public sealed class ForwardSyncTriggerTests(PostgresServer server)
 {
-    private const string Migration = "LegacyCustomer->Customer";
+    private const string Migration = CapturingLegacyTables.Migration;
 
     private NpgsqlDataSource DataSource => server.DataSource;
 
@@ -322,44 +322,20 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
     private static (string?, string?, int?) Names(Customer? customer) =>
         (customer?.FirstName, customer?.LastName, customer?.Version);
 
-    private async Task<(string Legacy, PostgreSqlOutbox Outbox)> LegacyTableWithTriggerAsync()
-    {
-        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
-        return await TriggerAsync(legacy, "id");
-    }
+    private Task<(string Legacy, PostgreSqlOutbox Outbox)> LegacyTableWithTriggerAsync() =>
+        CapturingLegacyTables.CreateAsync(DataSource);
 
-    private async Task<(string Legacy, PostgreSqlOutbox Outbox)> TriggerAsync(string legacy, string keyColumn)
-    {
-        PostgreSqlOutboxOptions outboxOptions = await OutboxAsync();
-        PostgreSqlForwardSyncTriggerOptions options = TriggerOptions(legacy, outboxOptions.TableName);
-        options.KeyColumn = keyColumn;
-        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options));
-        return (legacy, new PostgreSqlOutbox(DataSource, outboxOptions));
-    }
+    private Task<(string Legacy, PostgreSqlOutbox Outbox)> TriggerAsync(string legacy, string keyColumn) =>
+        CapturingLegacyTables.TriggerAsync(DataSource, legacy, keyColumn);
 
-    private async Task<PostgreSqlOutboxOptions> OutboxAsync()
-    {
-        PostgreSqlOutboxOptions options = OutboxTables.Options();
-        await PostgreSqlOutboxSchema.CreateAsync(DataSource, options);
-        options.CreateSchema = false;
-        return options;
-    }
+    private Task<PostgreSqlOutboxOptions> OutboxAsync() => CapturingLegacyTables.OutboxAsync(DataSource);
 
     private static PostgreSqlForwardSyncTriggerOptions TriggerOptions(string legacy, string outboxTable) =>
-        new()
-        {
-            LegacyTable = legacy,
-            Migration = Migration,
-            OutboxTable = outboxTable,
-        };
+        CapturingLegacyTables.TriggerOptions(legacy, outboxTable);
 
-    /// <summary>The captures of the ids not folded into items yet.</summary>
-    private Task<long> CapturedAsync(PostgreSqlOutbox outbox, params string[] ids) =>
-        DataSource.ScalarAsync<long>(
-            $"SELECT count(*) FROM {outbox.TableName[..^1]}_captures\" WHERE entity_id = ANY($1)",
-            [ids]
-        );
+    private static Task<long> CapturedAsync(PostgreSqlOutbox outbox, params string[] ids) =>
+        CapturingLegacyTables.CapturedAsync(outbox, ids);
 
-    private static async Task<IReadOnlyList<OutboxItem>> ItemsAsync(PostgreSqlOutbox outbox, params string[] ids) =>
-        [.. (await outbox.FindAsync(Migration, ids)).Where(i => i.Kind == OutboxItemKind.ForwardSync)];
+    private static Task<IReadOnlyList<OutboxItem>> ItemsAsync(PostgreSqlOutbox outbox, params string[] ids) =>
+        CapturingLegacyTables.ForwardSyncsAsync(outbox, ids);
 }
