@@ -1,0 +1,89 @@
+using System.Reflection;
+using LazyMigrate.Outbox;
+using LazyMigrate.TestKit.Servers;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
+
+/// <summary>
+/// The upgrade of a forward sync trigger made before the outbox's captures table (it wrote items itself, from one
+/// trigger on every event) by the steps docs/postgresql.md gives: the captures table, then the trigger again.
+/// </summary>
+[Collection("postgres")]
+public sealed class TriggerUpgradeTests(PostgresServer server)
+{
+    private const string Migration = "customers";
+
+    [Fact]
+    public async Task ATriggerMadeBeforeTheCapturesTable_IsReplacedWhole_AndTheItemsItWroteStayPending()
+    {
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        await database.ExecuteAsync(
+            "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL)"
+        );
+        await database.ExecuteAsync(PostgreSqlOutboxSchema.CreateScript(new PostgreSqlOutboxOptions()));
+        await database.ExecuteAsync("DROP TABLE lazymigrate_outbox_captures");
+        await database.ExecuteAsync(await EarlierTriggerAsync());
+        await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1), (2, 'Grace', 1)");
+        Assert.Equal(2L, await ForwardSyncItemsAsync(database));
+
+        Assert.True(await PostgreSqlOutboxSchema.CreateAsync(database));
+        var options = new PostgreSqlForwardSyncTriggerOptions { LegacyTable = "lc", Migration = Migration };
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+        Assert.False(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+
+        // This version's four triggers and no other; each legacy write is captured once, the old way never again.
+        Assert.Equal(
+            [
+                "lazymigrate_forward_sync",
+                "lazymigrate_forward_sync_insert",
+                "lazymigrate_forward_sync_order",
+                "lazymigrate_forward_sync_rekey",
+            ],
+            await TriggersAsync(database)
+        );
+        await database.ExecuteAsync("UPDATE lc SET version = 2 WHERE id = 1");
+        await database.ExecuteAsync("INSERT INTO lc VALUES (3, 'Alan', 1)");
+        Assert.Equal(2L, await database.ScalarAsync<long>("SELECT count(*) FROM lazymigrate_outbox_captures"));
+        Assert.Equal(2L, await ForwardSyncItemsAsync(database));
+
+        // The items the old trigger wrote are claimed with what was captured since.
+        DateTimeOffset now = DateTimeOffset.UtcNow.AddMinutes(1);
+        IReadOnlyList<OutboxItem> claimed = await new PostgreSqlOutbox(database).ClaimAsync(
+            new OutboxClaim(Migration, "owner", 10, now, now.AddMinutes(1))
+        );
+        Assert.Equal(
+            [("1", 2L), ("2", 1L), ("3", 1L)],
+            claimed.Select(i => (i.EntityId, i.Version)).OrderBy(i => i.EntityId, StringComparer.Ordinal)
+        );
+    }
+
+    private static async Task<string> EarlierTriggerAsync()
+    {
+        await using Stream script = Assembly
+            .GetExecutingAssembly()
+            .GetManifestResourceStream("TriggerBeforeTheCapturesTable.sql")!;
+        using var reader = new StreamReader(script);
+        return await reader.ReadToEndAsync();
+    }
+
+    private static Task<long> ForwardSyncItemsAsync(NpgsqlDataSource database) =>
+        database.ScalarAsync<long>(
+            $"SELECT count(*) FROM lazymigrate_outbox WHERE kind = {(int)OutboxItemKind.ForwardSync}"
+        );
+
+    private static async Task<List<string>> TriggersAsync(NpgsqlDataSource database)
+    {
+        await using NpgsqlCommand select = database.CreateCommand(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'lc'::regclass AND NOT tgisinternal ORDER BY tgname"
+        );
+        await using NpgsqlDataReader rows = await select.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await rows.ReadAsync())
+        {
+            names.Add(rows.GetString(0));
+        }
+
+        return names;
+    }
+}
