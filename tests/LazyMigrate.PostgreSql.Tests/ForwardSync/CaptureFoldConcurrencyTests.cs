@@ -27,7 +27,8 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
         await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id IN (1, 2)");
         long latestOf2 = Assert.Single(await CapturingLegacyTables.ForwardSyncsAsync(outbox, "2")).Sequence;
 
-        // Another fold in flight holds the captures of entity 2.
+        // Another fold in flight holds the captures of entity 2: its row locks, taken here, since a fold takes captures
+        // in no order and could not be made to take those of one entity alone.
         await using NpgsqlConnection other = await DataSource.OpenConnectionAsync();
         await using NpgsqlTransaction otherFold = await other.BeginTransactionAsync();
         await using (
@@ -45,7 +46,8 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
         using var bound = new CancellationTokenSource(Eventually.DefaultBound);
         IReadOnlyList<OutboxItem> claimed = await outbox.ClaimAsync(Claim("a"), bound.Token);
 
-        Assert.Equal(["1", "3"], claimed.Select(i => i.EntityId).Order());
+        Assert.Equal(["1", "3"], claimed.Select(i => i.EntityId).Order(StringComparer.Ordinal));
+        Assert.All(claimed, i => Assert.Equal(1L, i.Version));
         Assert.Equal(2L, await CapturingLegacyTables.CapturedAsync(outbox, "2"));
         Assert.Equal(latestOf2, Assert.Single(await CapturingLegacyTables.ForwardSyncsAsync(outbox, "2")).Sequence);
 
@@ -54,7 +56,6 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
         await otherFold.CommitAsync();
         OutboxItem folded = Assert.Single(await CapturingLegacyTables.ForwardSyncsAsync(outbox, "2"));
         Assert.Equal((1L, latestOf2), (folded.Version, folded.Sequence));
-        Assert.All(claimed, i => Assert.Equal(1L, i.Version));
         Assert.Equal(0L, await CapturingLegacyTables.CapturedAsync(outbox, "1", "2", "3"));
     }
 
@@ -73,10 +74,16 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
 
         Task<IReadOnlyList<OutboxItem>> claiming = outbox.ClaimAsync(Claim("a")).AsTask();
         await Eventually.TrueAsync(
-            async () => claiming.IsCompleted || await WaitsOnALockAsync(outbox),
+            async () => claiming.IsCompleted || await WaitsForAsync(outbox, other),
             what: "the claim's fold waits for the item the other fold wrote"
         );
-        Assert.False(claiming.IsCompleted, "the claim's fold did not wait for the other fold's item");
+        if (claiming.IsCompleted)
+        {
+            // A failure shows as itself; a claim that went on without waiting fails here.
+            await claiming;
+            Assert.Fail("the claim's fold did not wait for the other fold's item");
+        }
+
         await otherFold.CommitAsync();
 
         OutboxItem claimed = Assert.Single(await claiming);
@@ -105,10 +112,12 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
         return await fold.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Whether a session waits for a lock in a statement on the outbox's tables.</summary>
-    private async Task<bool> WaitsOnALockAsync(PostgreSqlOutbox outbox) =>
+    /// <summary>Whether a statement on the outbox's tables waits for a lock <paramref name="holder"/> holds.</summary>
+    private async Task<bool> WaitsForAsync(PostgreSqlOutbox outbox, NpgsqlConnection holder) =>
         await DataSource.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
-            outbox.TableName
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0 "
+                + "AND $2 = ANY (pg_blocking_pids(pid))",
+            outbox.TableName,
+            holder.ProcessID
         ) > 0;
 }

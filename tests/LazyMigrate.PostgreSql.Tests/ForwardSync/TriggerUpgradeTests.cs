@@ -21,18 +21,21 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
         await database.ExecuteAsync(
             "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL)"
         );
+        // The outbox as it was then: this version's, but for the captures table.
         await database.ExecuteAsync(PostgreSqlOutboxSchema.CreateScript(new PostgreSqlOutboxOptions()));
         await database.ExecuteAsync("DROP TABLE lazymigrate_outbox_captures");
         await database.ExecuteAsync(await EarlierTriggerAsync());
         await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1), (2, 'Grace', 1)");
         Assert.Equal(2L, await ForwardSyncItemsAsync(database));
 
+        // The steps, but for the grant to the legacy role: the test writes as the superuser.
         Assert.True(await PostgreSqlOutboxSchema.CreateAsync(database));
         var options = new PostgreSqlForwardSyncTriggerOptions { LegacyTable = "lc", Migration = Migration };
         Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
         Assert.False(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
 
-        // This version's four triggers and no other; each legacy write is captured once, the old way never again.
+        // This version's four triggers and no other (each with its WHEN clause, which the old ones had not); each
+        // legacy write is captured once, the old way never again.
         Assert.Equal(
             [
                 "lazymigrate_forward_sync",
@@ -41,6 +44,12 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
                 "lazymigrate_forward_sync_rekey",
             ],
             await TriggersAsync(database)
+        );
+        Assert.Equal(
+            0L,
+            await database.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'lc'::regclass AND NOT tgisinternal AND tgqual IS NULL"
+            )
         );
         await database.ExecuteAsync("UPDATE lc SET version = 2 WHERE id = 1");
         await database.ExecuteAsync("INSERT INTO lc VALUES (3, 'Alan', 1)");
