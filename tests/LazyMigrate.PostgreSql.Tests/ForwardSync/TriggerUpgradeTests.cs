@@ -81,18 +81,10 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
             $"SELECT count(*) FROM lazymigrate_outbox WHERE kind = {(int)OutboxItemKind.ForwardSync}"
         );
 
-    private static async Task<List<string>> TriggersAsync(NpgsqlDataSource database)
-    {
-        await using NpgsqlCommand select = database.CreateCommand(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'lc'::regclass AND NOT tgisinternal ORDER BY tgname"
-        );
-        await using NpgsqlDataReader rows = await select.ExecuteReaderAsync();
-        var names = new List<string>();
-        while (await rows.ReadAsync())
-        {
-            names.Add(rows.GetString(0));
-        }
-
-        return names;
-    }
+    /// <summary>The names of the legacy table's own triggers, in order; none when it has none.</summary>
+    private static async Task<string[]> TriggersAsync(NpgsqlDataSource database) =>
+        await database.ScalarAsync<string[]>(
+            "SELECT array_agg(tgname ORDER BY tgname) FROM pg_trigger "
+                + "WHERE tgrelid = 'lc'::regclass AND NOT tgisinternal"
+        ) ?? [];
 }
