@@ -49,6 +49,21 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <value>The default value is <see langword="false"/>.</value>
     public bool Durable { get; init; }
 
+    /// <summary>
+    /// Gets whether the server decodes its log for logical replication (<c>wal_level = logical</c>, with room for a
+    /// few slots and their WAL senders), as a capture by logical decoding needs; PostgreSQL's default level
+    /// (<c>replica</c>) otherwise.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool LogicalDecoding { get; init; }
+
+    /// <summary>
+    /// Gets more server settings (<c>name=value</c>), applied after the others: for a benchmark that needs a server
+    /// set otherwise, such as synchronous commit on a server that does not fsync.
+    /// </summary>
+    /// <value>The default value is empty.</value>
+    public IReadOnlyList<string> Settings { get; init; } = [];
+
     /// <summary>Gets how many ports the server tried before it started.</summary>
     public int StartAttempts { get; private set; }
 
@@ -249,6 +264,20 @@ public sealed class PostgresServer : IAsyncLifetime
                             ? (string[])[]
                             : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
                     ),
+                    .. (
+                        LogicalDecoding
+                            ? (string[])
+                                [
+                                    "-c",
+                                    "wal_level=logical",
+                                    "-c",
+                                    "max_replication_slots=20",
+                                    "-c",
+                                    "max_wal_senders=20",
+                                ]
+                            : []
+                    ),
+                    .. Settings.SelectMany(setting => (string[])["-c", setting]),
                     // Each simulated service instance has its own connection pools: leave room for several, beyond
                     // the shared pools of stores and locks (StorePoolSize + LockPoolSize).
                     "-c",
