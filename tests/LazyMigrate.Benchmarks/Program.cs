@@ -36,6 +36,13 @@ if (args is ["--probe-sqlite-backfill", ..])
     return;
 }
 
+if (args is ["--probe-capture", ..])
+{
+    // Legacy writes captured by logical decoding: the writes, the tail, and the CPU (see LogicalCaptureProbe).
+    await LogicalCaptureProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).

@@ -19,6 +19,9 @@ internal sealed class PostgresBench : IAsyncDisposable
 
     public NpgsqlDataSource DataSource => _server.DataSource;
 
+    /// <summary>Gets the server's connection string (a superuser, who may also read replication slots).</summary>
+    public string ConnectionString => _server.ConnectionString;
+
     /// <summary>
     /// Creates a data source over the same database with a pool of its own, for one way of migrating among several in
     /// one process: a pool that others used holds connections they prepared statements on and more idle connections,
@@ -48,12 +51,16 @@ internal sealed class PostgresBench : IAsyncDisposable
             }.ConnectionString
         );
 
-    private PostgresBench(bool durable) => _server = new PostgresServer { Durable = durable };
+    private PostgresBench(PostgresServer server) => _server = server;
 
     /// <summary>Starts a throwaway server; <paramref name="durable"/> keeps fsync and synchronous commit on.</summary>
-    public static async Task<PostgresBench> StartAsync(bool durable = false)
+    public static Task<PostgresBench> StartAsync(bool durable = false) =>
+        StartAsync(new PostgresServer { Durable = durable });
+
+    /// <summary>Starts a throwaway server set as <paramref name="server"/> says.</summary>
+    public static async Task<PostgresBench> StartAsync(PostgresServer server)
     {
-        var bench = new PostgresBench(durable);
+        var bench = new PostgresBench(server);
         await bench._server.InitializeAsync();
         return bench;
     }

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using LazyMigrate.Benchmarks.Configuration;
 using LazyMigrate.PostgreSql;
+using LazyMigrate.TestKit.Servers;
 using Npgsql;
 
 namespace LazyMigrate.Benchmarks.Postgres;
@@ -13,7 +14,9 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// the baseline, and the baseline's code again, the A/A control. Each invocation writes <see
 /// cref="WritesPerInvocation"/> rows with <see cref="Concurrency"/> writers; the time is per write. The outbox and its
 /// captures are emptied between iterations (untimed), as a dispatcher that keeps up leaves them. The target
-/// (docs/benchmarks.md): at least 0.8.
+/// (docs/benchmarks.md): at least 0.8. Beside them, for comparison, the least any trigger can do (the floor), and a
+/// capture without a trigger by logical decoding (<see cref="SlotCaptureReader"/>, not LazyMigrate's). Every server
+/// commits synchronously, so that the slot's reader gets each commit's log at once.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -41,6 +44,11 @@ public class PostgresCaptureTriggerBenchmarks
     private PostgresBench _bench = null!;
     private NpgsqlDataSource _legacyApplication = null!;
     private int _iteration;
+    private readonly CancellationTokenSource _stopReading = new();
+    private SlotCaptureReader? _reader;
+    private Task? _reading;
+    private long _awaitedCaptures;
+    private TaskCompletionSource? _allCaptured;
 
     [Params(1, 8)]
     public int Concurrency { get; set; }
@@ -69,9 +77,35 @@ public class PostgresCaptureTriggerBenchmarks
         await ExecuteAsync(LeastCapture);
     }
 
+    /// <summary>
+    /// The server at <c>wal_level = logical</c>, the legacy table's key published, and a reader of the slot (<see
+    /// cref="SlotCaptureReader"/>, not LazyMigrate's) running in this process, appending the captures as the trigger
+    /// would.
+    /// </summary>
+    [GlobalSetup(Target = nameof(LegacyWriteWithSlotCapture))]
+    public async Task SetupWithSlotCaptureAsync()
+    {
+        await SetupAsync(withTrigger: false, logicalDecoding: true);
+        _reader = await SlotCaptureReader.CreateAsync(_bench, Table, "LegacyCustomer->Customer");
+        _reader.Recorded = captured =>
+        {
+            if (captured >= Volatile.Read(ref _awaitedCaptures))
+            {
+                _allCaptured?.TrySetResult();
+            }
+        };
+        _reading = _reader.RunAsync(_stopReading.Token);
+    }
+
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
+        if (_reading is not null)
+        {
+            await _stopReading.CancelAsync();
+            await _reading.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
         await _legacyApplication.DisposeAsync();
         await _bench.DisposeAsync();
     }
@@ -110,13 +144,43 @@ public class PostgresCaptureTriggerBenchmarks
     [Benchmark(OperationsPerInvoke = WritesPerInvocation)]
     public Task LegacyWriteWithTrigger() => WriteAllAsync();
 
+    /// <summary>
+    /// The same writes on a server that decodes its log, captured without a trigger by a reader of a replication slot:
+    /// an invocation ends once the reader has recorded every write's capture, so the time includes the decoding and
+    /// the recording that the writes caused (and the reader's last <see cref="SlotCaptureReader.RecordInterval"/>).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = WritesPerInvocation)]
+    public async Task LegacyWriteWithSlotCapture()
+    {
+        _allCaptured = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        long awaited = Volatile.Read(ref _awaitedCaptures) + WritesPerInvocation;
+        Volatile.Write(ref _awaitedCaptures, awaited);
+        if (_reader!.Captured >= awaited)
+        {
+            _allCaptured.TrySetResult();
+        }
+
+        await WriteAllAsync();
+        await _allCaptured.Task.WaitAsync(TimeSpan.FromMinutes(1));
+    }
+
     /// <summary>The same writes under the least capture trigger (<see cref="LeastCapture"/>): the floor.</summary>
     [Benchmark(OperationsPerInvoke = WritesPerInvocation)]
     public Task LegacyWriteWithLeastCaptureTrigger() => WriteAllAsync();
 
-    private async Task SetupAsync(bool withTrigger)
+    private async Task SetupAsync(bool withTrigger, bool logicalDecoding = false)
     {
-        _bench = await PostgresBench.StartAsync(Durable);
+        _bench = await PostgresBench.StartAsync(
+            new PostgresServer
+            {
+                Durable = Durable,
+                LogicalDecoding = logicalDecoding,
+                // A commit writes its log before it returns, as a production server's does, so that a slot's reader
+                // gets it at once (with synchronous_commit off, the log would wait up to three wal_writer_delay, 200
+                // ms each, to be written); fsync stays off, so that the run measures the server's work, not the disk.
+                Settings = Durable ? [] : ["synchronous_commit=on"],
+            }
+        );
         _legacyApplication = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(_bench.DataSource.ConnectionString)
             {
