@@ -277,11 +277,12 @@ public sealed class PostgresServer : IAsyncLifetime
                                 ]
                             : []
                     ),
-                    .. Settings.SelectMany(setting => (string[])["-c", setting]),
                     // Each simulated service instance has its own connection pools: leave room for several, beyond
                     // the shared pools of stores and locks (StorePoolSize + LockPoolSize).
                     "-c",
                     "max_connections=500",
+                    // Last, so that a setting given wins over any above.
+                    .. Settings.SelectMany(setting => (string[])["-c", setting]),
                 ]
             ),
         };
