@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using LazyMigrate.PostgreSql;
 using Npgsql;
@@ -12,18 +13,23 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// Not LazyMigrate's: a capture of legacy writes without a trigger, to measure what that design would cost. A
 /// publication of the legacy table's key column and a logical replication slot (PostgreSQL's own <c>pgoutput</c>),
 /// read over Npgsql's replication protocol; each committed transaction's keys are appended to the outbox's captures
-/// table, as the trigger appends them, gathered for <see cref="RecordInterval"/> into one statement; the slot moves
-/// past a transaction once its captures committed.
+/// table, as the trigger appends them, gathered for up to <see cref="RecordInterval"/> into one statement (less once
+/// the commits stop); the slot moves past a transaction once its captures committed.
 /// </summary>
 /// <remarks>
-/// What a library version would need beyond this, and this lacks: skipping LazyMigrate's own write-backs (a
+/// The table's replica identity is its primary key, so a delete comes as a key and an update of the key as the old key
+/// and the new row; a table with <c>REPLICA IDENTITY FULL</c> (whole old rows) or a <c>TRUNCATE</c> (not published)
+/// is not handled. What a library version would need beyond this, and this lacks: skipping LazyMigrate's own write-backs (a
 /// transactional <c>pg_logical_emit_message</c> in each, read inside the transaction), and ordering a capture against
 /// write-backs, whose sequence it takes only when it is read, after the write (see docs/benchmarks.md).
 /// </remarks>
 internal sealed class SlotCaptureReader
 {
-    /// <summary>How long the reader gathers transactions before it records their captures in one statement.</summary>
+    /// <summary>The longest the reader gathers transactions before it records their captures in one statement.</summary>
     public static readonly TimeSpan RecordInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long a pause in the stream of commits ends a gathering early.</summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(1);
 
     private const string Name = "legacy_capture";
     private const int BatchSize = 1000;
@@ -132,7 +138,7 @@ internal sealed class SlotCaptureReader
         }
     }
 
-    /// <summary>The publication carries the key column alone: the tuple's first value.</summary>
+    /// <summary>The publication carries the key column alone, so every value of the tuple is a key.</summary>
     private static async ValueTask AddKeyAsync(
         List<string> keys,
         ReplicationTuple row,
@@ -156,14 +162,8 @@ internal sealed class SlotCaptureReader
         {
             while (await committed.WaitToReadAsync(stop.Token))
             {
-                await Task.Delay(RecordInterval, stop.Token);
                 ids.Clear();
-                NpgsqlLogSequenceNumber end = default;
-                while (ids.Count < BatchSize && committed.TryRead(out Committed change))
-                {
-                    ids.AddRange(change.Keys);
-                    end = change.End;
-                }
+                NpgsqlLogSequenceNumber end = await GatherAsync(committed, ids, stop.Token);
 
                 await using (
                     NpgsqlCommand insert = _outbox.CreateCommand(
@@ -192,6 +192,52 @@ internal sealed class SlotCaptureReader
             await stop.CancelAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Takes the transactions waiting, and those that follow within <see cref="IdleInterval"/> of each other, for up to
+    /// <see cref="RecordInterval"/> or <see cref="BatchSize"/> keys: one statement for a stream of commits, and no
+    /// wait once the stream stops (the last commits of a burst are recorded within a millisecond or two).
+    /// </summary>
+    /// <returns>Where the last transaction taken ends in the log.</returns>
+    private static async Task<NpgsqlLogSequenceNumber> GatherAsync(
+        ChannelReader<Committed> committed,
+        List<string> ids,
+        CancellationToken cancellationToken
+    )
+    {
+        NpgsqlLogSequenceNumber end = default;
+        long started = Stopwatch.GetTimestamp();
+        while (ids.Count < BatchSize)
+        {
+            while (ids.Count < BatchSize && committed.TryRead(out Committed change))
+            {
+                ids.AddRange(change.Keys);
+                end = change.End;
+            }
+
+            TimeSpan left = RecordInterval - Stopwatch.GetElapsedTime(started);
+            if (ids.Count >= BatchSize || left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            idle.CancelAfter(left < IdleInterval ? left : IdleInterval);
+            try
+            {
+                if (!await committed.WaitToReadAsync(idle.Token))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        return end;
     }
 
     /// <summary>The keys one committed transaction wrote, and where it ends in the log.</summary>

@@ -77,7 +77,7 @@ internal static class LogicalCaptureProbe
             long capturedAtEnd = reader?.Captured ?? 0;
             if (reader is not null)
             {
-                await all.Task.WaitAsync(TimeSpan.FromMinutes(2));
+                await (await Task.WhenAny(all.Task, reading).WaitAsync(TimeSpan.FromMinutes(2)));
             }
 
             TimeSpan captured = clock.Elapsed;
@@ -95,7 +95,11 @@ internal static class LogicalCaptureProbe
         }
 
         await stop.CancelAsync();
-        await reading.ContinueWith(_ => { }, TaskScheduler.Default);
+        try
+        {
+            await reading;
+        }
+        catch (OperationCanceledException) { }
     }
 
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
