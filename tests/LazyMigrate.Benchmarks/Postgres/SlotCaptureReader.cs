@@ -19,13 +19,16 @@ namespace LazyMigrate.Benchmarks.Postgres;
 /// <remarks>
 /// The table's replica identity is its primary key, so a delete comes as a key and an update of the key as the old key
 /// and the new row; a table with <c>REPLICA IDENTITY FULL</c> (whole old rows) or a <c>TRUNCATE</c> (not published)
-/// is not handled. What a library version would need beyond this, and this lacks: skipping LazyMigrate's own write-backs (a
-/// transactional <c>pg_logical_emit_message</c> in each, read inside the transaction), and ordering a capture against
-/// write-backs, whose sequence it takes only when it is read, after the write (see docs/benchmarks.md).
+/// is not handled. What a library version would need beyond this, and this lacks: skipping LazyMigrate's own
+/// write-backs (a transactional <c>pg_logical_emit_message</c> in each, read inside the transaction), and ordering a
+/// capture against write-backs, whose sequence it takes only when it is read, after the write (see
+/// docs/benchmarks.md).
 /// </remarks>
 internal sealed class SlotCaptureReader
 {
-    /// <summary>The longest the reader gathers transactions before it records their captures in one statement.</summary>
+    /// <summary>
+    /// The longest the reader gathers transactions before it records their captures in one statement.
+    /// </summary>
     public static readonly TimeSpan RecordInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How long a pause in the stream of commits ends a gathering early.</summary>
