@@ -4,7 +4,7 @@
 //
 //   dotnet run --project samples/LazyMigrate.WebService -- --urls http://127.0.0.1:5080
 //       [--write-back sync|async] [--postgres "<connection string>"] [--data <folder>] [--records N] [--reset true]
-//       [--poll-interval-ms 100]
+//       [--poll-interval-ms 100] [--max-attempts N]
 //
 // See docs/switch-over.md for a walk through it with curl.
 using LazyMigrate;
@@ -54,7 +54,14 @@ ILazyMigrationBuilder<LegacyCustomer, Customer> migration = builder
         }
     )
     // v1 writes go through the old store's dispatcher quickly: the lag a v2 reader may see.
-    .ConfigureOutbox(o => o.PollInterval = settings.PollInterval);
+    .ConfigureOutbox(o =>
+    {
+        o.PollInterval = settings.PollInterval;
+        if (settings.MaxAttempts is int maxAttempts)
+        {
+            o.MaxAttempts = maxAttempts;
+        }
+    });
 database.Configure(migration);
 builder.Services.AddLazyMigrationDispatcher();
 
@@ -66,6 +73,7 @@ app.UseStatusCodePages();
 app.MapOldApi();
 app.MapNewApi();
 app.MapStatus();
+app.MapDeadLetters();
 
 // Counting starts before the dispatcher's first item.
 app.Services.GetRequiredService<OutboxCounters>();

@@ -6,13 +6,18 @@ namespace LazyMigrate.WebService;
 /// The service's command line, read from the host's configuration (so <c>--postgres "..."</c> and
 /// <c>--write-back async</c> work beside <c>--urls</c>): where the databases are and how the migration writes back.
 /// </summary>
+/// <remarks>
+/// <c>--max-attempts N</c> dead-letters an outbox item after N failed attempts (the library's default otherwise, see
+/// <c>OutboxOptions.MaxAttempts</c>): with 1, a forward sync the mapper refuses is a dead letter at once.
+/// </remarks>
 public sealed record ServiceSettings(
     string? Postgres,
     WriteBackMode WriteBack,
     string DataFolder,
     int Records,
     bool Reset,
-    TimeSpan PollInterval
+    TimeSpan PollInterval,
+    int? MaxAttempts
 )
 {
     /// <summary>The address the service binds unless <c>--urls</c> says otherwise: loopback only.</summary>
@@ -32,7 +37,8 @@ public sealed record ServiceSettings(
             configuration["data"] ?? Path.Combine(Environment.CurrentDirectory, "lazymigrate-webservice-data"),
             Positive(configuration, "records", 3_000),
             bool.TryParse(configuration["reset"], out bool reset) && reset,
-            TimeSpan.FromMilliseconds(Positive(configuration, "poll-interval-ms", 100))
+            TimeSpan.FromMilliseconds(Positive(configuration, "poll-interval-ms", 100)),
+            configuration["max-attempts"] is null ? null : Positive(configuration, "max-attempts", 0)
         );
 
     private static int Positive(IConfiguration configuration, string option, int defaultValue) =>

@@ -6,48 +6,32 @@ namespace LazyMigrate.WebService.Tests;
 
 /// <summary>The web service's endpoints one by one, on its default SQLite files, over HTTP.</summary>
 [Collection(WebServiceCollection.Name)]
-public sealed class WebServiceApiTests : IAsyncLifetime
+public sealed class WebServiceApiTests : WebServiceTests
 {
-    private WebServiceProcess _service = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _service = await WebServiceProcess.StartAsync("--records", "300", "--write-back", "sync");
-        _http = _service.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _service.DisposeAsync();
-    }
+    protected override string[] Arguments => ["--records", "300", "--write-back", "sync"];
 
     [Fact]
     public async Task TheOldApisList_PagesThroughTheLegacyTable_InIdOrder_AfterTheGivenId()
     {
         var pages = new List<V1Row>();
         int after = 0;
-        while (await _http.GetFromJsonAsync<List<V1Row>>($"/v1/customers?after={after}&limit=128") is [_, ..] page)
+        while (await Http.GetFromJsonAsync<List<V1Row>>($"/v1/customers?after={after}&limit=128") is [_, ..] page)
         {
             pages.AddRange(page);
             after = page[^1].Id;
         }
 
         Assert.Equal(Enumerable.Range(1, 300), pages.Select(row => row.Id));
-        Assert.Equal(
-            HttpStatusCode.BadRequest,
-            (await _http.GetAsync("/v1/customers?after=0&limit=100000")).StatusCode
-        );
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync("/v1/customers?after=0&limit=100000")).StatusCode);
     }
 
     [Fact]
     public async Task AV2Read_MigratesTheCustomer_AndStatusCountsIt()
     {
-        V1Row legacy = (await _http.GetFromJsonAsync<V1Row>("/v1/customers/42"))!;
+        V1Row legacy = (await Http.GetFromJsonAsync<V1Row>("/v1/customers/42"))!;
 
-        V2Customer? migrated = await _http.GetFromJsonAsync<V2Customer>("/v2/customers/42");
-        JsonElement status = (await _http.GetFromJsonAsync<JsonElement>("/status")).GetProperty("migrations")[0];
+        V2Customer? migrated = await Http.GetFromJsonAsync<V2Customer>("/v2/customers/42");
+        JsonElement status = (await Http.GetFromJsonAsync<JsonElement>("/status")).GetProperty("migrations")[0];
 
         Assert.Equal(CustomerViews.ToV2(legacy.Customer), migrated);
         Assert.Equal("customers", status.GetProperty("name").GetString());
@@ -59,11 +43,11 @@ public sealed class WebServiceApiTests : IAsyncLifetime
     [Fact]
     public async Task AV2SaveOverALegacyRow_KeepsTheCreditLimitOnlyTheLegacyModelHas()
     {
-        V1Row before = (await _http.GetFromJsonAsync<V1Row>("/v1/customers/7"))!;
+        V1Row before = (await Http.GetFromJsonAsync<V1Row>("/v1/customers/7"))!;
         var saved = new V2Customer("Ada", "Byron", "+15550109999");
 
-        HttpResponseMessage response = await _http.PutAsJsonAsync("/v2/customers/7", saved);
-        V1Row after = (await _http.GetFromJsonAsync<V1Row>("/v1/customers/7"))!;
+        HttpResponseMessage response = await Http.PutAsJsonAsync("/v2/customers/7", saved);
+        V1Row after = (await Http.GetFromJsonAsync<V1Row>("/v1/customers/7"))!;
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal(new V1Customer("Ada Byron", "(555) 010-9999", before.CreditLimit), after.Customer);
@@ -84,22 +68,22 @@ public sealed class WebServiceApiTests : IAsyncLifetime
     )]
     public async Task ABadWrite_IsRefusedWith400_NamingTheCustomerOrTheCause(string path, string body, string named)
     {
-        string before = await _http.GetStringAsync("/v1/customers/8");
+        string before = await Http.GetStringAsync("/v1/customers/8");
 
-        HttpResponseMessage response = await _http.PutAsync(
+        HttpResponseMessage response = await Http.PutAsync(
             path,
             new StringContent(body, System.Text.Encoding.UTF8, "application/json")
         );
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(named, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(before, await _http.GetStringAsync("/v1/customers/8"));
+        Assert.Equal(before, await Http.GetStringAsync("/v1/customers/8"));
     }
 
     [Fact]
     public async Task ABodyThatIsNotJson_IsRefusedWith400_AndAProblemDocument()
     {
-        HttpResponseMessage response = await _http.PutAsync(
+        HttpResponseMessage response = await Http.PutAsync(
             "/v2/customers/8",
             new StringContent("""{"firstName":""", System.Text.Encoding.UTF8, "application/json")
         );
@@ -111,10 +95,10 @@ public sealed class WebServiceApiTests : IAsyncLifetime
     [Fact]
     public async Task AV1DeleteOfAnAbsentCustomer_Is404_AndAV2ReadOfIt_Too()
     {
-        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync("/v1/customers/9")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/v1/customers/9")).StatusCode);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await _http.DeleteAsync("/v1/customers/9")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/v1/customers/9")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/v2/customers/9")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.DeleteAsync("/v1/customers/9")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync("/v1/customers/9")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync("/v2/customers/9")).StatusCode);
     }
 }
