@@ -3,7 +3,10 @@ using LazyMigrate.QuickStart;
 
 namespace LazyMigrate.WebService;
 
-/// <summary>One outbox item that failed every attempt: what it was for, and why it failed (no payload).</summary>
+/// <summary>
+/// One outbox item that failed every attempt: what it was for, and why it failed. No payload, but the error is the
+/// failure's message, which may quote a value of the record (the sample's mapper names the name it refused).
+/// </summary>
 /// <param name="Id">The customer's id.</param>
 /// <param name="Kind">
 /// What the item brings up to date: <c>WriteBack</c>, <c>ForwardSync</c> or <c>EntityMigrated</c>.

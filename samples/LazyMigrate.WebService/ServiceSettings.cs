@@ -38,8 +38,14 @@ public sealed record ServiceSettings(
             Positive(configuration, "records", 3_000),
             bool.TryParse(configuration["reset"], out bool reset) && reset,
             TimeSpan.FromMilliseconds(Positive(configuration, "poll-interval-ms", 100)),
-            configuration["max-attempts"] is null ? null : Positive(configuration, "max-attempts", 0)
+            configuration["max-attempts"] is null ? null : MaxAttemptsFrom(configuration)
         );
+
+    /// <summary>The outbox accepts 1 to 1,000 attempts (<c>OutboxOptions.MaxAttempts</c>).</summary>
+    private static int MaxAttemptsFrom(IConfiguration configuration) =>
+        Positive(configuration, "max-attempts", 0) is var attempts and <= 1000
+            ? attempts
+            : throw new ArgumentException($"--max-attempts must be 1 to 1000, not '{configuration["max-attempts"]}'");
 
     private static int Positive(IConfiguration configuration, string option, int defaultValue) =>
         configuration[option] switch

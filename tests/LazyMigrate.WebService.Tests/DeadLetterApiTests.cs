@@ -33,6 +33,11 @@ public sealed class DeadLetterApiTests : WebServiceTests
         // A replay names what it made due again: nothing for a customer with no dead letter.
         Assert.Equal(0, await ReplayAsync("/dead-letters/replay?id=14"));
         Assert.Equal(1, await ReplayAsync("/dead-letters/replay?id=13"));
+        // Due again, the record still refused: the dispatcher tries it once more and dead-letters it a second time.
+        await Eventually.TrueAsync(
+            () => DeadLetteredTimes() == 2,
+            what: "the replayed forward sync to be tried again and dead-lettered again"
+        );
 
         await PutV1Async(new V1Customer("Cher Sarkisian", "(555) 010-0013", 1));
         await Eventually.TrueAsync(
@@ -47,6 +52,13 @@ public sealed class DeadLetterApiTests : WebServiceTests
         );
         Assert.Empty(await DeadLettersAsync());
     }
+
+    private int DeadLetteredTimes() =>
+        Output
+            .Split('\n')
+            .Count(line =>
+                line.Contains("ForwardSync of entity 13 failed 1 times and was dead-lettered", StringComparison.Ordinal)
+            );
 
     private async Task PutV1Async(V1Customer customer) =>
         Assert.Equal(HttpStatusCode.NoContent, (await Http.PutAsJsonAsync("/v1/customers/13", customer)).StatusCode);

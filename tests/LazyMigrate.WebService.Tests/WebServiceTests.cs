@@ -11,6 +11,9 @@ public abstract class WebServiceTests : IAsyncLifetime
     /// <summary>Gets the client of the running service.</summary>
     protected HttpClient Http { get; private set; } = null!;
 
+    /// <summary>Gets what the service has written to its console so far.</summary>
+    protected string Output => _service.Output;
+
     /// <summary>Gets the service's command line.</summary>
     protected abstract string[] Arguments { get; }
 
