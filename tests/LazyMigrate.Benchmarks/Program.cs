@@ -43,6 +43,13 @@ if (args is ["--probe-capture", ..])
     return;
 }
 
+if (args is ["--probe-trigger", ..])
+{
+    // Legacy writes with and without the capture trigger, round by round on one server (see CaptureTriggerProbe).
+    await CaptureTriggerProbe.RunAsync(args);
+    return;
+}
+
 if (args is ["--probe", ..])
 {
     // A quick interleaved comparison on one PostgreSQL server, for development (see InterleavedThroughputProbe).

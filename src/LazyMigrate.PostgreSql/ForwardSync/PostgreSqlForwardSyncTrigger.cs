@@ -40,7 +40,9 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(", in the write's transaction")
             .Append(target.NewStore is null ? "" : ", and marked stale in " + target.NewStore.Qualified)
             .Append(".\n-- A write-back by LazyMigrate marks its transaction: the WHEN clauses skip its rows,\n")
-            .Append("-- and only its rows meet the order trigger.\n")
+            .Append(
+                "-- and only its rows meet the order trigger, which fails a write-back an old-API write came after.\n"
+            )
             // A function's body is resolved when it runs: without these, a missing table would fail legacy writes.
             .Append(
                 "-- The outbox's captures table must be there (its schema script makes it; fails here otherwise).\n"
@@ -62,20 +64,23 @@ public static class PostgreSqlForwardSyncTrigger
         AppendFunction(script, target.NewRowFunction, FunctionBody(target, "NEW"));
         AppendTrigger(script, target, target.Trigger, "AFTER UPDATE OR DELETE", unmarked, target.Function);
         AppendTrigger(script, target, target.InsertTrigger, "AFTER INSERT", unmarked, target.NewRowFunction);
+        // Only an UPDATE that sets the key meets this one: the others skip it on its column list, before its WHEN.
         AppendTrigger(
             script,
             target,
             target.RekeyTrigger,
-            "AFTER UPDATE",
+            $"AFTER UPDATE OF {target.Key}",
             $"{unmarked} AND NEW.{target.Key} IS DISTINCT FROM OLD.{target.Key}",
             target.NewRowFunction
         );
         AppendFunction(script, target.OrderFunction, OrderFunctionBody(target));
+        // An AFTER trigger: a BEFORE UPDATE row trigger, even one whose WHEN skips it, makes PostgreSQL lock each row
+        // before every UPDATE of the table, the legacy application's too (docs/benchmarks.md).
         AppendTrigger(
             script,
             target,
             target.OrderTrigger,
-            "BEFORE INSERT OR UPDATE OR DELETE",
+            "AFTER INSERT OR UPDATE OR DELETE",
             $"current_setting('{WriteBackMark.Setting}', true) = 'on'",
             target.OrderFunction
         );
@@ -159,9 +164,11 @@ public static class PostgreSqlForwardSyncTrigger
     /// <summary>
     /// The function of the trigger that keeps a write-back from overwriting a later old-API write: a write-back
     /// carries the new store's state as of its intent, and a forward sync recorded after that intent (a greater
-    /// sequence, in an item or still a capture) means the row holds a newer write, which must win. It runs before each
-    /// row of a marked transaction is written, once the row is locked (a legacy write still in flight has committed
-    /// its capture by then), and skips the row; the forward sync then brings the new store up to the row.
+    /// sequence, in an item or still a capture) means the row held a newer write, which must win. It runs after each
+    /// row of a marked transaction is written, so with the row locked: a legacy write to it that was in flight has
+    /// committed its capture by then, and each query of the function sees it. It then fails the write-back with
+    /// <see cref="WriteBackMark.SupersededState"/>, which rolls it back; the old store leaves that entity out
+    /// (<see cref="SupersededWriteBacks"/>), and the forward sync brings the new store up to the row.
     /// </summary>
     private static string OrderFunctionBody(TriggerTarget target)
     {
@@ -181,9 +188,11 @@ public static class PostgreSqlForwardSyncTrigger
                         AND f.entity_id = entity AND f.sequence > written)
                     OR EXISTS (SELECT FROM {{target.Captures.Qualified}} AS c WHERE c.migration = TG_ARGV[0]
                         AND c.entity_id = entity AND c.sequence > written) THEN
-                    RETURN NULL;
+                    RAISE EXCEPTION USING ERRCODE = '{{WriteBackMark.SupersededState}}', MESSAGE = format(
+                        'LazyMigrate: the write-back of entity %s to %s came before an old-API write of it; '
+                            || 'the row stays as the old API wrote it', entity, TG_TABLE_NAME);
                 END IF;
-                RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+                RETURN NULL;
             END
 
             """;
@@ -212,8 +221,7 @@ public static class PostgreSqlForwardSyncTrigger
         return await PostgreSqlDocumentStoreSchema
             .CreateUnlessAsync(
                 dataSource,
-                (connection, ct) =>
-                    ExistsAsync(connection, target, options.TriggerName, FunctionBody(target, "OLD"), ct),
+                (connection, ct) => ExistsAsync(connection, target, options.TriggerName, ct),
                 script,
                 cancellationToken
             )
@@ -224,16 +232,17 @@ public static class PostgreSqlForwardSyncTrigger
         NpgsqlConnection connection,
         TriggerTarget target,
         string triggerName,
-        string functionBody,
         CancellationToken cancellationToken
     )
     {
-        // The trigger, calling a function whose body is this version's, for these options.
+        // The capture trigger and the order trigger, each calling a function whose body is this version's, for these
+        // options (a version whose order trigger ran before the row is written has another order function).
         var command = new NpgsqlCommand(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+            "SELECT count(*) = 2 FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
                 + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                 + "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid "
-                + "WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3 AND p.prosrc = $4)",
+                + "WHERE n.nspname = $1 AND c.relname = $2 "
+                + "AND ((t.tgname = $3 AND p.prosrc = $4) OR (t.tgname = $5 AND p.prosrc = $6))",
             connection
         );
         await using (command.ConfigureAwait(false))
@@ -241,7 +250,9 @@ public static class PostgreSqlForwardSyncTrigger
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Schema });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Table });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = triggerName });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = functionBody });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = FunctionBody(target, "OLD") });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.OrderTriggerName });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OrderFunctionBody(target) });
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }

@@ -1,5 +1,6 @@
 using LazyMigrate.Backfill;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql;
@@ -19,6 +20,7 @@ public sealed class PostgreSqlOldStore<TOld>
 {
     private readonly DocumentTable<TOld> _table;
     private readonly DocumentTableReadAlong<TOld> _readAlong;
+    private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="PostgreSqlOldStore{TOld}"/> class.</summary>
     /// <param name="dataSource">The data source; the store does not dispose it.</param>
@@ -34,6 +36,7 @@ public sealed class PostgreSqlOldStore<TOld>
         // Every write of an old store is a write-back: marked, so that a capture trigger does not record it.
         _table = new DocumentTable<TOld>(dataSource, options, loggerFactory, marksWriteBacks: true, staleColumn: false);
         _readAlong = new DocumentTableReadAlong<TOld>(_table);
+        _logger = loggerFactory?.CreateLogger(PostgreSqlLog.Category) ?? NullLogger.Instance;
     }
 
     /// <summary>Gets the quoted, schema-qualified table name, for example <c>"public"."legacy_customer"</c>.</summary>
@@ -110,7 +113,7 @@ public sealed class PostgreSqlOldStore<TOld>
     {
         PostgreSqlEntityIds.Validate(id);
         ArgumentNullException.ThrowIfNull(entity);
-        return _table.UpsertAsync(id, entity, cancellationToken);
+        return SupersededWriteBacks.RunAsync(_table.UpsertAsync(id, entity, cancellationToken), _logger, id, TableName);
     }
 
     /// <inheritdoc/>
@@ -118,7 +121,7 @@ public sealed class PostgreSqlOldStore<TOld>
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         PostgreSqlEntityIds.Validate(id);
-        return _table.DeleteAsync(id, cancellationToken);
+        return SupersededWriteBacks.RunAsync(_table.DeleteAsync(id, cancellationToken), _logger, id, TableName);
     }
 
     /// <inheritdoc />
@@ -130,7 +133,13 @@ public sealed class PostgreSqlOldStore<TOld>
     )
     {
         ArgumentNullException.ThrowIfNull(entities);
-        return entities.Count == 0 ? default : _table.UpsertManyAsync(entities, cancellationToken);
+        return entities.Count == 0
+            ? default
+            : SupersededWriteBacks.RunManyAsync(
+                () => _table.UpsertManyAsync(entities, cancellationToken),
+                entities,
+                e => UpsertAsync(e.Key, e.Value, cancellationToken)
+            );
     }
 
     /// <inheritdoc />
@@ -140,7 +149,13 @@ public sealed class PostgreSqlOldStore<TOld>
     {
         ArgumentNullException.ThrowIfNull(ids);
         PostgreSqlEntityIds.ValidateAll(ids);
-        return ids.Count == 0 ? default : _table.DeleteManyAsync(ids, cancellationToken);
+        return ids.Count == 0
+            ? default
+            : SupersededWriteBacks.RunManyAsync(
+                () => _table.DeleteManyAsync(ids, cancellationToken),
+                ids,
+                id => DeleteAsync(id, cancellationToken)
+            );
     }
 
     /// <inheritdoc/>

@@ -151,7 +151,9 @@ public sealed class PostgreSqlTableOldStore<TOld>
         NpgsqlParameter key = _mapping.Key.Parameter(id);
         ArgumentNullException.ThrowIfNull(entity);
         cancellationToken.ThrowIfCancellationRequested();
-        await WriteAsync([UpsertCommand(key, entity)], id, cancellationToken).ConfigureAwait(false);
+        await SupersededWriteBacks
+            .RunAsync(WriteAsync([UpsertCommand(key, entity)], id, cancellationToken), _logger, id, TableName)
+            .ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -186,15 +188,23 @@ public sealed class PostgreSqlTableOldStore<TOld>
             return;
         }
 
+        await SupersededWriteBacks
+            .RunManyAsync(
+                () => WriteAsync(UpsertManyCommands(ids, rows, keys), _mapping.Key.Largest(ids), cancellationToken),
+                entities,
+                e => UpsertAsync(e.Key, e.Value, cancellationToken)
+            )
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The upsert of every row in one statement, or one statement a row where a row mapping writes the parameters.
+    /// </summary>
+    private NpgsqlBatchCommand[] UpsertManyCommands(string[] ids, TOld[] rows, NpgsqlParameter keys)
+    {
         if (_mapping.ColumnArrays is not { } columns)
         {
-            await WriteAsync(
-                    [.. ids.Select((id, i) => UpsertCommand(_mapping.Key.Parameter(id), rows[i]))],
-                    _mapping.Key.Largest(ids),
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
-            return;
+            return [.. ids.Select((id, i) => UpsertCommand(_mapping.Key.Parameter(id), rows[i]))];
         }
 
         var upsert = new NpgsqlBatchCommand(_sql.UpsertMany);
@@ -204,7 +214,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
             upsert.Parameters.Add(column(rows));
         }
 
-        await WriteAsync([upsert], _mapping.Key.Largest(ids), cancellationToken).ConfigureAwait(false);
+        return [upsert];
     }
 
     /// <inheritdoc/>
@@ -218,8 +228,15 @@ public sealed class PostgreSqlTableOldStore<TOld>
         cancellationToken.ThrowIfCancellationRequested();
         if (ids.Count > 0)
         {
-            await _statements
-                .ExecuteNonQueryAsync(_sql.DeleteMany, keys, null, cancellationToken)
+            await SupersededWriteBacks
+                .RunManyAsync(
+                    async () =>
+                        await _statements
+                            .ExecuteNonQueryAsync(_sql.DeleteMany, keys, null, cancellationToken)
+                            .ConfigureAwait(false),
+                    ids,
+                    id => DeleteAsync(id, cancellationToken)
+                )
                 .ConfigureAwait(false);
         }
     }
@@ -231,8 +248,13 @@ public sealed class PostgreSqlTableOldStore<TOld>
     {
         NpgsqlParameter key = _mapping.Key.Parameter(id);
         cancellationToken.ThrowIfCancellationRequested();
-        await _statements.ExecuteNonQueryAsync(_sql.Delete, key, null, cancellationToken).ConfigureAwait(false);
+        await SupersededWriteBacks
+            .RunAsync(DeleteRowAsync(key, cancellationToken), _logger, id, TableName)
+            .ConfigureAwait(false);
     }
+
+    private async ValueTask DeleteRowAsync(NpgsqlParameter key, CancellationToken cancellationToken) =>
+        await _statements.ExecuteNonQueryAsync(_sql.Delete, key, null, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id is not a key of the column's type in its canonical

@@ -24,22 +24,11 @@ namespace LazyMigrate.Benchmarks.Postgres;
 [SteadyStateJob(RunStrategy.Monitoring, launchCount: 3, warmupCount: 5, iterationCount: 20, invocationCount: 1)]
 public class PostgresCaptureTriggerBenchmarks
 {
-    private const int WritesPerInvocation = 1000;
+    private const int WritesPerInvocation = LegacyWriteWorkload.Rows;
     private const string Table = "legacy_customers";
-    private const string Update = $"UPDATE {Table} SET version = $1 WHERE id = $2";
 
     /// <summary>The outbox's captures table, which the trigger appends to.</summary>
     private const string Captures = PostgreSqlOutboxOptions.DefaultTableName + "_captures";
-
-    /// <summary>
-    /// The least a capture trigger can do: one insert of the changed key into an append-only table of two columns
-    /// (<c>captured</c>, made by every setup and emptied after every iteration), no index, no conflict clause, no check
-    /// of a write-back mark. Not LazyMigrate's: the floor any trigger design has.
-    /// </summary>
-    private const string LeastCapture =
-        "CREATE FUNCTION capture() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        + "INSERT INTO captured (entity_id) VALUES (OLD.id::text); RETURN NULL; END $$; "
-        + $"CREATE TRIGGER capture AFTER UPDATE ON {Table} FOR EACH ROW EXECUTE FUNCTION capture()";
 
     private PostgresBench _bench = null!;
     private NpgsqlDataSource _legacyApplication = null!;
@@ -74,7 +63,7 @@ public class PostgresCaptureTriggerBenchmarks
     public async Task SetupWithLeastCaptureTriggerAsync()
     {
         await SetupAsync(withTrigger: false);
-        await ExecuteAsync(LeastCapture);
+        await ExecuteAsync(LegacyWriteWorkload.LeastCaptureTrigger(Table));
     }
 
     /// <summary>
@@ -127,7 +116,7 @@ public class PostgresCaptureTriggerBenchmarks
                     $"DELETE FROM {PostgreSqlOutboxOptions.DefaultTableName}",
                     $"DELETE FROM {Captures}",
                     $"VACUUM {PostgreSqlOutboxOptions.DefaultTableName}, {Captures}, {Table}",
-                    "TRUNCATE captured",
+                    $"TRUNCATE {LegacyWriteWorkload.FloorCaptures}",
                 ]
         )
         {
@@ -174,7 +163,10 @@ public class PostgresCaptureTriggerBenchmarks
         }
     }
 
-    /// <summary>The same writes under the least capture trigger (<see cref="LeastCapture"/>): the floor.</summary>
+    /// <summary>
+    /// The same writes under the least capture trigger (<see cref="LegacyWriteWorkload.LeastCaptureTrigger"/>): the
+    /// floor.
+    /// </summary>
     [Benchmark(OperationsPerInvoke = WritesPerInvocation)]
     public Task LegacyWriteWithLeastCaptureTrigger() => WriteAllAsync();
 
@@ -191,19 +183,9 @@ public class PostgresCaptureTriggerBenchmarks
                 Settings = Durable ? [] : ["synchronous_commit=on"],
             }
         );
-        _legacyApplication = NpgsqlDataSource.Create(
-            new NpgsqlConnectionStringBuilder(_bench.DataSource.ConnectionString)
-            {
-                NoResetOnClose = Pool == LegacyPool.NoReset,
-                MaxAutoPrepare = Pool == LegacyPool.ResetKeepingPlans ? 10 : 0,
-                AutoPrepareMinUsages = 2,
-            }.ConnectionString
-        );
-        await ExecuteAsync(
-            $"CREATE TABLE {Table} (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL); "
-                + "CREATE TABLE captured (entity_id text NOT NULL, sequence bigserial); "
-                + $"INSERT INTO {Table} SELECT i, 'Customer ' || i, 1 FROM generate_series(1, {WritesPerInvocation}) i"
-        );
+        _legacyApplication = LegacyWriteWorkload.Pool(_bench.DataSource.ConnectionString, Pool);
+        // Every setup has the floor's table, which each iteration empties.
+        await ExecuteAsync($"{LegacyWriteWorkload.CreateTable(Table)}; {LegacyWriteWorkload.CreateFloorCaptures}");
         await PostgreSqlOutboxSchema.CreateAsync(_bench.DataSource);
         if (withTrigger)
         {
@@ -214,19 +196,8 @@ public class PostgresCaptureTriggerBenchmarks
         }
     }
 
-    private Task WriteAllAsync()
-    {
-        int version = ++_iteration;
-        return ConcurrentWork.RunAsync(WritesPerInvocation, Concurrency, i => WriteAsync(i + 1, version));
-    }
-
-    private async Task WriteAsync(int id, int version)
-    {
-        await using NpgsqlCommand update = _legacyApplication.CreateCommand(Update);
-        update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
-        update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = id });
-        await update.ExecuteNonQueryAsync();
-    }
+    private Task WriteAllAsync() =>
+        LegacyWriteWorkload.WriteAllAsync(_legacyApplication, Table, Concurrency, ++_iteration);
 
     private async Task ExecuteAsync(string sql)
     {

@@ -32,6 +32,9 @@ internal sealed class AlternatingRounds
     public string Rounds(string way) =>
         string.Join(' ', _samples[way].Select(s => s.Micros.ToString("F0", CultureInfo.InvariantCulture)));
 
+    /// <summary>Gets every counted round's time per operation of <paramref name="way"/>, in microseconds.</summary>
+    public IReadOnlyList<double> Micros(string way) => [.. _samples[way].Select(s => s.Micros)];
+
     /// <summary>
     /// Gets the fastest and slowest counted rounds of <paramref name="way"/>, in microseconds per operation.
     /// </summary>
@@ -88,7 +91,7 @@ internal sealed class AlternatingRounds
         return result;
     }
 
-    private static double MedianOf(IEnumerable<double> values)
+    public static double MedianOf(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1

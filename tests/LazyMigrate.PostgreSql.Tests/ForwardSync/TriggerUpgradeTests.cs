@@ -6,13 +6,24 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 
 /// <summary>
-/// The upgrade of a forward sync trigger made before the outbox's captures table (it wrote items itself, from one
-/// trigger on every event) by the steps docs/postgresql.md gives: the captures table, then the trigger again.
+/// The upgrade of forward sync triggers made by earlier versions, by the steps docs/postgresql.md gives: one made
+/// before the outbox's captures table (it wrote items itself, from one trigger on every event), which needs the
+/// captures table, then the trigger again; and one whose order trigger ran before each row of a write-back, which
+/// needs the trigger again.
 /// </summary>
 [Collection("postgres")]
 public sealed class TriggerUpgradeTests(PostgresServer server)
 {
     private const string Migration = "customers";
+
+    /// <summary>The names of the triggers this version makes, in order.</summary>
+    private static readonly string[] ThisVersionsTriggers =
+    [
+        "lazymigrate_forward_sync",
+        "lazymigrate_forward_sync_insert",
+        "lazymigrate_forward_sync_order",
+        "lazymigrate_forward_sync_rekey",
+    ];
 
     [Fact]
     public async Task ATriggerMadeBeforeTheCapturesTable_IsReplacedWhole_AndTheItemsItWroteStayPending()
@@ -36,15 +47,7 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
 
         // This version's four triggers and no other (each with its WHEN clause, which the old ones had not); each
         // legacy write is captured once, the old way never again.
-        Assert.Equal(
-            [
-                "lazymigrate_forward_sync",
-                "lazymigrate_forward_sync_insert",
-                "lazymigrate_forward_sync_order",
-                "lazymigrate_forward_sync_rekey",
-            ],
-            await TriggersAsync(database)
-        );
+        Assert.Equal(ThisVersionsTriggers, await TriggersAsync(database));
         Assert.Equal(
             0L,
             await database.ScalarAsync<long>(
@@ -67,11 +70,31 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
         );
     }
 
-    private static async Task<string> EarlierTriggerAsync()
+    [Fact]
+    public async Task ATriggerWhoseOrderTriggerRanBeforeEachRow_IsReplaced_AndLocksNoRowBeforeALegacyWrite()
     {
-        await using Stream script = Assembly
-            .GetExecutingAssembly()
-            .GetManifestResourceStream("TriggerBeforeTheCapturesTable.sql")!;
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        await database.ExecuteAsync(
+            "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL)"
+        );
+        Assert.True(await PostgreSqlOutboxSchema.CreateAsync(database));
+        await database.ExecuteAsync(await EarlierTriggerAsync("TriggerWithBeforeOrderTrigger.sql"));
+        Assert.Equal(1L, await WriteBackOrderTests.BeforeRowTriggersAsync(database, "lc"));
+
+        var options = new PostgreSqlForwardSyncTriggerOptions { LegacyTable = "lc", Migration = Migration };
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+        Assert.False(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+
+        Assert.Equal(0L, await WriteBackOrderTests.BeforeRowTriggersAsync(database, "lc"));
+        Assert.Equal(ThisVersionsTriggers, await TriggersAsync(database));
+        await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1)");
+        await database.ExecuteAsync("UPDATE lc SET version = 2 WHERE id = 1");
+        Assert.Equal(2L, await database.ScalarAsync<long>("SELECT count(*) FROM lazymigrate_outbox_captures"));
+    }
+
+    private static async Task<string> EarlierTriggerAsync(string name = "TriggerBeforeTheCapturesTable.sql")
+    {
+        await using Stream script = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)!;
         using var reader = new StreamReader(script);
         return await reader.ReadToEndAsync();
     }

@@ -75,4 +75,13 @@ internal static partial class PostgreSqlLog
         EventName = "KeySequenceAdvanced"
     )]
     public static partial void KeySequenceAdvanced(ILogger logger, string sequence, string entityId, string table);
+
+    [LoggerMessage(
+        134,
+        LogLevel.Debug,
+        "Left out the write-back of {EntityId} to {Table}: an old-API write of it came after the write-back's intent, "
+            + "so the row stays as the old API wrote it and the forward sync brings the new store up to it",
+        EventName = "WriteBackSuperseded"
+    )]
+    public static partial void WriteBackSuperseded(ILogger logger, string entityId, string table);
 }

@@ -23,7 +23,11 @@ internal sealed class TriggerTarget
         Key = PostgreSqlIdentifier.Quote(options.KeyColumn, "key column");
         Trigger = PostgreSqlIdentifier.Quote(options.TriggerName, "trigger");
         Function = FunctionName(options, "");
-        OrderTrigger = TriggerName(options, OrderSuffix);
+        OrderTriggerName = PostgreSqlOutboxSchema.NameOf(
+            DocumentTableName.Of("public", options.TriggerName),
+            OrderSuffix
+        );
+        OrderTrigger = PostgreSqlIdentifier.Quote(OrderTriggerName, "trigger");
         OrderFunction = FunctionName(options, OrderSuffix);
         InsertTrigger = TriggerName(options, "_insert");
         RekeyTrigger = TriggerName(options, "_rekey");
@@ -62,6 +66,9 @@ internal sealed class TriggerTarget
     public string NewRowFunction { get; }
 
     /// <summary>Gets the trigger that drops a write-back a later old-API write supersedes.</summary>
+    /// <summary>Gets the order trigger's name, unquoted, as <c>pg_trigger</c> holds it.</summary>
+    public string OrderTriggerName { get; }
+
     public string OrderTrigger { get; }
 
     /// <summary>Gets the function of <see cref="OrderTrigger"/>.</summary>
@@ -84,10 +91,10 @@ internal sealed class TriggerTarget
 
     /// <summary>A trigger beside the main one: its name and a suffix, cut to fit.</summary>
     private static string TriggerName(PostgreSqlForwardSyncTriggerOptions options, string suffix) =>
-        PostgreSqlIdentifier.Quote(
-            PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), suffix),
-            "trigger"
-        );
+        PostgreSqlIdentifier.Quote(UnquotedTriggerName(options, suffix), "trigger");
+
+    private static string UnquotedTriggerName(PostgreSqlForwardSyncTriggerOptions options, string suffix) =>
+        PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), suffix);
 
     /// <exception cref="ArgumentException">A name is invalid, or the migration name empty or too long.</exception>
     public static TriggerTarget Of(PostgreSqlForwardSyncTriggerOptions options)

@@ -15,6 +15,12 @@ internal static class WriteBackMark
     /// <summary>Sets the mark until the end of the transaction (<c>is_local</c>).</summary>
     public const string Sql = "SELECT set_config('" + Setting + "', 'on', true)";
 
+    /// <summary>
+    /// The SQLSTATE with which the forward sync order trigger fails a write-back that an old-API write to its row came
+    /// after (<see cref="SupersededWriteBacks"/>): not one of PostgreSQL's classes.
+    /// </summary>
+    public const string SupersededState = "LM001";
+
     /// <summary>The mark as the first command of a write's batch, which runs in one transaction.</summary>
     public static NpgsqlBatchCommand Command() => new(Sql);
 }

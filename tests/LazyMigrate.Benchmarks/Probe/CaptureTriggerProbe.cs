@@ -1,0 +1,134 @@
+using System.Globalization;
+using LazyMigrate.Benchmarks.Postgres;
+using LazyMigrate.PostgreSql;
+using LazyMigrate.TestKit.Servers;
+using Npgsql;
+
+namespace LazyMigrate.Benchmarks.Probe;
+
+/// <summary>
+/// The capture trigger's cost to legacy writes, paired: the writes of <see cref="PostgresCaptureTriggerBenchmarks"/>
+/// to tables of one server, one table a way (no trigger, no trigger again as the A/A control, LazyMigrate's trigger,
+/// the least capture trigger), in rounds of <see cref="LegacyWriteWorkload.Rows"/> writes that alternate their order
+/// (<see cref="AlternatingRounds"/>). BenchmarkDotNet runs each case in a process and on a server of its own, minutes
+/// apart, so the drift of this machine between cases lands in its ratios (its A/A control spread 0.87-1.17 in a run);
+/// here every way's round sits beside the others', and the ratio of each round is of writes made seconds apart.
+/// </summary>
+/// <remarks>
+/// <c>--probe-trigger [rounds] [--durable] [--variant file.sql]</c>: for each pool behaviour and 1 and 8 writers, the
+/// median time a write of each way, and the median and quartiles of its rounds' throughput against the same round's
+/// writes without a trigger. <c>--durable</c> keeps fsync on (PostgreSQL's defaults); otherwise fsync is off and
+/// commits are synchronous, as in the benchmark. <c>--variant</c> adds a way whose table (<c>{table}</c> in the file)
+/// gets the file's triggers: a design tried before it is built. Untimed before each round: the captures emptied and the
+/// tables vacuumed, as a dispatcher that keeps up and autovacuum leave them.
+/// </remarks>
+internal static class CaptureTriggerProbe
+{
+    private const string Baseline = "none";
+
+    private const string Captures = PostgreSqlOutboxOptions.DefaultTableName + "_captures";
+
+    public static async Task RunAsync(string[] args)
+    {
+        int rounds = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out int given) ? given : 30;
+        bool durable = args.Contains("--durable");
+        string[] ways = [Baseline, "control", "trigger", "floor"];
+        string? variant = Array.IndexOf(args, "--variant") is var at and >= 0
+            ? await File.ReadAllTextAsync(args[at + 1])
+            : null;
+        if (variant is not null)
+        {
+            ways = [.. ways, "variant"];
+        }
+        await using PostgresBench bench = await PostgresBench.StartAsync(
+            new PostgresServer { Durable = durable, Settings = durable ? [] : ["synchronous_commit=on"] }
+        );
+        await PostgreSqlOutboxSchema.CreateAsync(bench.DataSource);
+        foreach (string way in ways)
+        {
+            await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.CreateTable(TableOf(way)));
+        }
+
+        if (variant is not null)
+        {
+            await ExecuteAsync(
+                bench.DataSource,
+                variant.Replace("{table}", TableOf("variant"), StringComparison.Ordinal)
+            );
+        }
+
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            bench.DataSource,
+            new() { LegacyTable = TableOf("trigger"), Migration = "LegacyCustomer->Customer" }
+        );
+        await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.LeastCaptureTrigger(TableOf("floor")));
+        Console.WriteLine(durable ? "durable server (fsync on)" : "fsync off, synchronous commit on");
+        Console.WriteLine(
+            "pool | writers | way | median us a write | rounds' throughput against none: median (quartiles)"
+        );
+        int version = 0;
+        foreach (LegacyPool pool in Enum.GetValues<LegacyPool>())
+        {
+            var legacy = ways.ToDictionary(w => w, _ => LegacyWriteWorkload.Pool(bench.ConnectionString, pool));
+            try
+            {
+                foreach (int concurrency in (int[])[1, 8])
+                {
+                    AlternatingRounds result = await AlternatingRounds.RunAsync(
+                        ways,
+                        rounds,
+                        LegacyWriteWorkload.Rows,
+                        async way =>
+                        {
+                            await ExecuteAsync(
+                                bench.DataSource,
+                                $"DELETE FROM {Captures}; TRUNCATE {LegacyWriteWorkload.FloorCaptures}"
+                            );
+                            await ExecuteAsync(
+                                bench.DataSource,
+                                $"VACUUM {Captures}, {LegacyWriteWorkload.FloorCaptures}, {TableOf(way)}"
+                            );
+                            int v = ++version;
+                            return () => LegacyWriteWorkload.WriteAllAsync(legacy[way], TableOf(way), concurrency, v);
+                        }
+                    );
+                    Report(result, ways, pool, concurrency);
+                }
+            }
+            finally
+            {
+                foreach (NpgsqlDataSource dataSource in legacy.Values)
+                {
+                    await dataSource.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private static void Report(AlternatingRounds result, string[] ways, LegacyPool pool, int concurrency)
+    {
+        IReadOnlyList<double> baseline = result.Micros(Baseline);
+        foreach (string way in ways)
+        {
+            IReadOnlyList<double> micros = result.Micros(way);
+            // A round's throughput against the baseline's round: the inverse of their times a write.
+            var ratios = baseline.Zip(micros, (b, w) => b / w).Order().ToList();
+            Console.WriteLine(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{pool} | {concurrency} | {way} | {AlternatingRounds.MedianOf(micros):F1} | "
+                        + $"{AlternatingRounds.MedianOf(ratios):F2} "
+                        + $"({ratios[ratios.Count / 4]:F2}-{ratios[ratios.Count * 3 / 4]:F2})"
+                )
+            );
+        }
+    }
+
+    private static string TableOf(string way) => $"legacy_{way}";
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using NpgsqlCommand command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,170 @@
+using LazyMigrate.Outbox;
+using LazyMigrate.PostgreSql.Tests.Outbox;
+using LazyMigrate.PostgreSql.Tests.Tables;
+using LazyMigrate.TestKit;
+using LazyMigrate.TestKit.Servers;
+using Npgsql;
+
+namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
+
+/// <summary>
+/// A write-back never overwrites an old-API write that came after its intent (invariant 9), with the forward sync
+/// trigger's order check running after each row of the write-back is written: against a legacy write still in flight
+/// when the write-back reached the row, and row by row in a write-back of several entities. The legacy application's
+/// own writes meet no <c>BEFORE</c> row trigger, which would lock each row before every one of its updates.
+/// </summary>
+[Collection("postgres")]
+public sealed class WriteBackOrderTests(PostgresServer server)
+{
+    private const string Migration = CapturingLegacyTables.Migration;
+
+    private NpgsqlDataSource DataSource => server.DataSource;
+
+    [Theory]
+    [InlineData("UPDATE {0} SET full_name = 'Ada King' WHERE id = 1", "Ada King")]
+    [InlineData("DELETE FROM {0} WHERE id = 1", null)]
+    public async Task AWriteBack_ThatWaitsForALegacyWriteInFlight_LeavesTheRowAsTheLegacyWriteLeftIt(
+        string legacyWrite,
+        string? expected
+    )
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            DataSource,
+            LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
+        );
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        await outbox.RecordAsync(new OutboxIntent(Migration, OutboxItemKind.WriteBack, "1", null, OutboxTables.T0));
+
+        // The legacy write runs after the intent and holds the row until it commits: the write-back reaches the row
+        // first, before the write's capture is visible (a check before the row is written would miss it).
+        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand(string.Format(legacyWrite, $"\"{legacy}\""), connection))
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        Task writeBack = store.UpsertAsync("1", LegacyCustomer.Create("1", 2)).AsTask();
+        await Eventually.TrueAsync(
+            () => BlockedByAsync(connection.ProcessID),
+            what: "the write-back waits for the legacy write's row"
+        );
+        Assert.False(writeBack.IsCompleted);
+        await transaction.CommitAsync();
+        await writeBack;
+
+        Assert.Equal(
+            expected,
+            await DataSource.ScalarAsync<string?>($"SELECT full_name FROM \"{legacy}\" WHERE id = 1")
+        );
+    }
+
+    [Fact]
+    public async Task AWriteBackOfSeveralEntities_LeavesOutOnlyThoseAnOldApiWriteCameAfter_InTheTableOldStore()
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            DataSource,
+            LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
+        );
+        await DataSource.ExecuteAsync(
+            $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1), (2, 'Grace', 1), (3, 'Alan', 1), "
+                + "(4, 'Edsger', 1)"
+        );
+        await RecordWriteBacksAsync(outbox, "1", "2", "3", "4");
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id IN (1, 3)");
+
+        await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
+        await store.DeleteManyAsync(["3", "4"]);
+
+        Assert.Equal(
+            ["1 Ada King", "3 Ada King"],
+            (
+                await DataSource.ScalarAsync<string[]>(
+                    $"SELECT coalesce(array_agg(id || ' ' || full_name ORDER BY id), '{{}}') FROM \"{legacy}\" "
+                        + "WHERE id <> 2"
+                )
+            )!
+        );
+        Assert.Equal(
+            "Written Back",
+            await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{legacy}\" WHERE id = 2")
+        );
+    }
+
+    [Fact]
+    public async Task AWriteBackOfSeveralEntities_LeavesOutOnlyThoseAnOldApiWriteCameAfter_InTheDocumentOldStore()
+    {
+        var options = TestDatabase.Options();
+        var store = new PostgreSqlOldStore<LegacyCustomer>(DataSource, options);
+        await store.UpsertManyAsync([
+            .. new[] { "a", "b", "c", "d" }.Select(id => KeyValuePair.Create(id, Customer(id))),
+        ]);
+        var (_, outbox) = await CapturingLegacyTables.TriggerAsync(DataSource, options.TableName!, "id");
+        await RecordWriteBacksAsync(outbox, "a", "b", "c", "d");
+        // The old API's write of the name, whatever the case of its JSON key.
+        await DataSource.ExecuteAsync(
+            $"UPDATE {store.TableName} SET payload = jsonb_set(payload, "
+                + "ARRAY[(SELECT k FROM jsonb_object_keys(payload) "
+                + "AS k WHERE lower(k) = 'fullname')], '\"Old API\"') WHERE id IN ('a', 'c')"
+        );
+
+        await store.UpsertManyAsync([new("a", LegacyCustomer.Create("a", 9)), new("b", LegacyCustomer.Create("b", 9))]);
+        await store.DeleteManyAsync(["c", "d"]);
+
+        IReadOnlyDictionary<string, LegacyCustomer> rows = await store.FindManyAsync(["a", "b", "c", "d"]);
+        Assert.Equal(["a", "b", "c"], rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(("Old API", "Old API", 9), (rows["a"].FullName, rows["c"].FullName, rows["b"].Version));
+    }
+
+    [Fact]
+    public async Task TheTriggers_HaveNoBeforeRowTrigger_AndTheRekeyTriggerMeetsOnlyUpdatesOfTheKey()
+    {
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+
+        Assert.Equal(0L, await BeforeRowTriggersAsync(DataSource, legacy));
+        Assert.Equal(
+            ["id"],
+            (
+                await DataSource.ScalarAsync<string[]>(
+                    "SELECT coalesce(array_agg(a.attname::text), '{}') FROM pg_trigger t "
+                        + "JOIN pg_attribute a ON a.attrelid = t.tgrelid "
+                        + "AND a.attnum = ANY (t.tgattr) WHERE t.tgrelid = $1::regclass AND t.tgname LIKE '%_rekey'",
+                    [$"\"{legacy}\""]
+                )
+            )!
+        );
+    }
+
+    /// <summary>The legacy table's own row triggers that run before a row is written.</summary>
+    internal static Task<long> BeforeRowTriggersAsync(NpgsqlDataSource dataSource, string table) =>
+        dataSource.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal "
+                + "AND tgtype & 1 = 1 AND tgtype & 2 = 2",
+            [table.StartsWith('"') ? table : $"\"{table}\""]
+        );
+
+    private static LegacyCustomer Customer(string id) =>
+        new()
+        {
+            Id = id,
+            FullName = "Written Back",
+            Version = 2,
+        };
+
+    private static async Task RecordWriteBacksAsync(PostgreSqlOutbox outbox, params string[] ids)
+    {
+        foreach (string id in ids)
+        {
+            await outbox.RecordAsync(new OutboxIntent(Migration, OutboxItemKind.WriteBack, id, null, OutboxTables.T0));
+        }
+    }
+
+    /// <summary>Whether a session waits for a lock that the backend <paramref name="pid"/> holds.</summary>
+    private Task<bool> BlockedByAsync(int pid) =>
+        DataSource.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))",
+            [pid]
+        );
+}
