@@ -8,15 +8,16 @@ namespace LazyMigrate.PostgreSql;
 /// The capture of old-API writes on PostgreSQL, without touching legacy code: row triggers on the legacy table that
 /// append the id of every row inserted, updated or deleted to the outbox's captures table, inside the legacy write's
 /// own transaction; the outbox folds them into forward sync items (<see cref="LazyMigrationOptions.ForwardSync"/>).
-/// Writes LazyMigrate makes itself (write-backs through the PostgreSQL old stores) mark their transaction, and the
-/// triggers skip them.
+/// Writes LazyMigrate makes itself (write-backs through the PostgreSQL old stores) mark their transaction: the triggers
+/// capture none of their rows, and fail a write-back of an entity that an old-API write came after (SQLSTATE
+/// <c>LM001</c>), which the old stores then leave out.
 /// </summary>
 /// <remarks>
 /// The DDL is a script for teams whose DBAs run DDL (<see cref="CreateScript"/>), and the call that runs it
 /// (<see cref="CreateAsync"/>). Installing it needs the right to create a function in the legacy table's schema and a
 /// trigger on the table, and the outbox's captures table to exist (<see cref="PostgreSqlOutboxSchema"/> makes it); the
 /// legacy application's role then needs <c>INSERT</c> on the captures table and <c>USAGE</c> on the outbox's sequence,
-/// since the triggers run as the writer (the order trigger runs only in LazyMigrate's own write-backs). With
+/// since the triggers run as the writer (the order check runs only in LazyMigrate's own write-backs). With
 /// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> the trigger also marks the new store's row stale, so
 /// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and
 /// the table must exist (with its <c>stale</c> column) before the script runs.
@@ -39,10 +40,10 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(target.Captures.Qualified)
             .Append(", in the write's transaction")
             .Append(target.NewStore is null ? "" : ", and marked stale in " + target.NewStore.Qualified)
-            .Append(".\n-- A write-back by LazyMigrate marks its transaction: the WHEN clauses skip its rows,\n")
             .Append(
-                "-- and only its rows meet the order trigger, which fails a write-back an old-API write came after.\n"
+                ".\n-- A write-back by LazyMigrate marks its transaction: the functions capture none of its rows, and\n"
             )
+            .Append("-- fail it where an old-API write of the entity came after its intent.\n")
             // A function's body is resolved when it runs: without these, a missing table would fail legacy writes.
             .Append(
                 "-- The outbox's captures table must be there (its schema script makes it; fails here otherwise).\n"
@@ -59,52 +60,54 @@ public static class PostgreSqlForwardSyncTrigger
                 .Append(" WHERE false;\n");
         }
 
-        string unmarked = $"current_setting('{WriteBackMark.Setting}', true) IS DISTINCT FROM 'on'";
-        AppendFunction(script, target.Function, FunctionBody(target, "OLD"));
-        AppendFunction(script, target.NewRowFunction, FunctionBody(target, "NEW"));
-        AppendTrigger(script, target, target.Trigger, "AFTER UPDATE OR DELETE", unmarked, target.Function);
-        AppendTrigger(script, target, target.InsertTrigger, "AFTER INSERT", unmarked, target.NewRowFunction);
+        // The order check first: the capture functions call it.
+        AppendFunction(script, target.OrderFunction, "(text, text) RETURNS void", OrderFunctionBody(target));
+        AppendFunction(script, target.Function, "() RETURNS trigger", FunctionBody(target, "OLD"));
+        AppendFunction(script, target.NewRowFunction, "() RETURNS trigger", FunctionBody(target, "NEW"));
+        // No WHEN clause on the triggers that every legacy write meets: PostgreSQL reads each WHEN clause's stored
+        // expression back once per statement, which cost more than the function's own test of the mark.
+        AppendTrigger(script, target, target.Trigger, "AFTER UPDATE OR DELETE", when: null, target.Function);
+        AppendTrigger(script, target, target.InsertTrigger, "AFTER INSERT", when: null, target.NewRowFunction);
         // Only an UPDATE that sets the key meets this one: the others skip it on its column list, before its WHEN.
         AppendTrigger(
             script,
             target,
             target.RekeyTrigger,
             $"AFTER UPDATE OF {target.Key}",
-            $"{unmarked} AND NEW.{target.Key} IS DISTINCT FROM OLD.{target.Key}",
+            $"NEW.{target.Key} IS DISTINCT FROM OLD.{target.Key}",
             target.NewRowFunction
         );
-        AppendFunction(script, target.OrderFunction, OrderFunctionBody(target));
-        // An AFTER trigger: a BEFORE UPDATE row trigger, even one whose WHEN skips it, makes PostgreSQL lock each row
-        // before every UPDATE of the table, the legacy application's too (docs/benchmarks.md).
-        AppendTrigger(
-            script,
-            target,
-            target.OrderTrigger,
-            "AFTER INSERT OR UPDATE OR DELETE",
-            $"current_setting('{WriteBackMark.Setting}', true) = 'on'",
-            target.OrderFunction
-        );
+        // An earlier version's order trigger, which ran before each row of a write-back, and its function.
+        script
+            .Append("DROP TRIGGER IF EXISTS ")
+            .Append(target.OrderTrigger)
+            .Append(" ON ")
+            .Append(legacy)
+            .Append(";\nDROP FUNCTION IF EXISTS ")
+            .Append(target.OrderFunction)
+            .Append("();\n");
         return script.ToString();
     }
 
-    private static void AppendFunction(StringBuilder script, string function, string body) =>
+    private static void AppendFunction(StringBuilder script, string function, string signature, string body) =>
         script
             .Append("CREATE OR REPLACE FUNCTION ")
             .Append(function)
-            .Append("() RETURNS trigger LANGUAGE plpgsql AS $lazymigrate$")
+            .Append(signature)
+            .Append(" LANGUAGE plpgsql AS $lazymigrate$")
             .Append(body)
             .Append("$lazymigrate$;\n");
 
     /// <summary>
-    /// A row trigger whose <c>WHEN</c> clause the executor evaluates before calling the function: never planned, so a
-    /// pool's reset of the legacy application's session (which drops cached plans) costs it nothing.
+    /// A row trigger, with a <c>WHEN</c> clause that the executor evaluates before calling the function where
+    /// <paramref name="when"/> is given.
     /// </summary>
     private static void AppendTrigger(
         StringBuilder script,
         TriggerTarget target,
         string trigger,
         string events,
-        string when,
+        string? when,
         string function
     ) =>
         script
@@ -118,9 +121,9 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(events)
             .Append(" ON ")
             .Append(target.Legacy.Qualified)
-            .Append("\n    FOR EACH ROW WHEN (")
-            .Append(when)
-            .Append(") EXECUTE FUNCTION ")
+            .Append("\n    FOR EACH ROW ")
+            .Append(when is null ? "" : $"WHEN ({when}) ")
+            .Append("EXECUTE FUNCTION ")
             .Append(function)
             .Append('(')
             .Append(target.MigrationLiteral)
@@ -133,17 +136,26 @@ public static class PostgreSqlForwardSyncTrigger
     /// </summary>
     private static string FunctionBody(TriggerTarget target, string row)
     {
+        string key = $"{row}.{target.Key}::text";
         var body = new StringBuilder("\nBEGIN\n");
         body.Append(
+                "    -- A write-back by LazyMigrate: never captured (no echo); checked against later old-API writes.\n"
+            )
+            .Append("    IF current_setting('")
+            .Append(WriteBackMark.Setting)
+            .Append("', true) = 'on' THEN\n        PERFORM ")
+            .Append(target.OrderFunction)
+            .Append("(TG_ARGV[0], ")
+            .Append(key)
+            .Append(");\n        RETURN NULL;\n    END IF;\n")
+            .Append(
                 "    -- One plain insert: the sequence and the time (the database's clock) are the table's defaults.\n"
             )
             .Append("    INSERT INTO ")
             .Append(target.Captures.Qualified)
             .Append(" (migration, entity_id) VALUES (TG_ARGV[0], ")
-            .Append(row)
-            .Append('.')
-            .Append(target.Key)
-            .Append("::text);\n");
+            .Append(key)
+            .Append(");\n");
         if (target.NewStore is not null)
         {
             body.Append(
@@ -152,21 +164,19 @@ public static class PostgreSqlForwardSyncTrigger
                 .Append("    UPDATE ")
                 .Append(target.NewStore.Qualified)
                 .Append(" SET stale = true WHERE id = ")
-                .Append(row)
-                .Append('.')
-                .Append(target.Key)
-                .Append("::text AND NOT stale;\n");
+                .Append(key)
+                .Append(" AND NOT stale;\n");
         }
 
         return body.Append("    RETURN NULL;\nEND\n").ToString();
     }
 
     /// <summary>
-    /// The function of the trigger that keeps a write-back from overwriting a later old-API write: a write-back
-    /// carries the new store's state as of its intent, and a forward sync recorded after that intent (a greater
-    /// sequence, in an item or still a capture) means the row held a newer write, which must win. It runs after each
-    /// row of a marked transaction is written, so with the row locked: a legacy write to it that was in flight has
-    /// committed its capture by then, and each query of the function sees it. It then fails the write-back with
+    /// The check that keeps a write-back from overwriting a later old-API write: a write-back carries the new store's
+    /// state as of its intent, and a forward sync recorded after that intent (a greater sequence, in an item or still
+    /// a capture) means the row held a newer write, which must win. The capture functions call it for each row a
+    /// marked transaction wrote, after it was written, so with the row locked: a legacy write to it that was in flight
+    /// has committed its capture by then, and each query of the function sees it. It then fails the write-back with
     /// <see cref="WriteBackMark.SupersededState"/>, which rolls it back; the old store leaves that entity out
     /// (<see cref="SupersededWriteBacks"/>), and the forward sync brings the new store up to the row.
     /// </summary>
@@ -178,21 +188,22 @@ public static class PostgreSqlForwardSyncTrigger
         return $$"""
 
             DECLARE
-                entity text;
                 written bigint;
             BEGIN
-                entity := CASE WHEN TG_OP = 'DELETE' THEN OLD.{{target.Key}} ELSE NEW.{{target.Key}} END::text;
                 written := coalesce((SELECT w.sequence FROM {{t}} AS w
-                    WHERE w.migration = TG_ARGV[0] AND w.kind = {{writeBack}} AND w.entity_id = entity), 0);
-                IF EXISTS (SELECT FROM {{t}} AS f WHERE f.migration = TG_ARGV[0] AND f.kind = {{forwardSync}}
-                        AND f.entity_id = entity AND f.sequence > written)
-                    OR EXISTS (SELECT FROM {{target.Captures.Qualified}} AS c WHERE c.migration = TG_ARGV[0]
-                        AND c.entity_id = entity AND c.sequence > written) THEN
+                    WHERE w.migration = $1 AND w.kind = {{writeBack}} AND w.entity_id = $2), 0);
+                IF EXISTS (SELECT FROM {{t}} AS f WHERE f.migration = $1 AND f.kind = {{forwardSync}}
+                        AND f.entity_id = $2 AND f.sequence > written)
+                    OR EXISTS (SELECT FROM {{target.Captures.Qualified}} AS c WHERE c.migration = $1
+                        AND c.entity_id = $2 AND c.sequence > written) THEN
                     RAISE EXCEPTION USING ERRCODE = '{{WriteBackMark.SupersededState}}', MESSAGE = format(
                         'LazyMigrate: the write-back of entity %s to %s came before an old-API write of it; '
-                            || 'the row stays as the old API wrote it', entity, TG_TABLE_NAME);
+                            || 'the row stays as the old API wrote it', $2, '{{target.Legacy.Qualified.Replace(
+                "'",
+                "''",
+                StringComparison.Ordinal
+            )}}');
                 END IF;
-                RETURN NULL;
             END
 
             """;
@@ -235,14 +246,12 @@ public static class PostgreSqlForwardSyncTrigger
         CancellationToken cancellationToken
     )
     {
-        // The capture trigger and the order trigger, each calling a function whose body is this version's, for these
-        // options (a version whose order trigger ran before the row is written has another order function).
+        // The trigger, calling a function whose body is this version's, for these options.
         var command = new NpgsqlCommand(
-            "SELECT count(*) = 2 FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
                 + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                 + "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid "
-                + "WHERE n.nspname = $1 AND c.relname = $2 "
-                + "AND ((t.tgname = $3 AND p.prosrc = $4) OR (t.tgname = $5 AND p.prosrc = $6))",
+                + "WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3 AND p.prosrc = $4)",
             connection
         );
         await using (command.ConfigureAwait(false))
@@ -251,8 +260,6 @@ public static class PostgreSqlForwardSyncTrigger
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Table });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = triggerName });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = FunctionBody(target, "OLD") });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.OrderTriggerName });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OrderFunctionBody(target) });
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }

@@ -4,20 +4,20 @@ using Npgsql;
 namespace LazyMigrate.PostgreSql.Internal;
 
 /// <summary>
-/// The write-backs that the forward sync order trigger fails (<see cref="WriteBackMark.SupersededState"/>): an
-/// old-API write to the row came after the write-back's intent, so the row must stay as the old API wrote it. The
-/// trigger runs after the row is written (a <c>BEFORE</c> trigger, which could skip the row instead, would lock every
+/// The write-backs that the forward sync trigger's order check fails (<see cref="WriteBackMark.SupersededState"/>):
+/// an old-API write to the row came after the write-back's intent, so the row must stay as the old API wrote it. The
+/// check runs after the row is written (a <c>BEFORE</c> trigger, which could skip the row instead, would lock every
 /// row the legacy application updates), so it can only roll the write back; the old store then leaves that entity
-/// out, as if the trigger had skipped it.
+/// out, as if the row had been skipped.
 /// </summary>
 internal static class SupersededWriteBacks
 {
-    /// <summary>Whether <paramref name="exception"/> is the order trigger's refusal.</summary>
+    /// <summary>Whether <paramref name="exception"/> is the order check's refusal.</summary>
     public static bool Is(Exception exception) =>
         exception is PostgresException { SqlState: WriteBackMark.SupersededState };
 
     /// <summary>
-    /// Runs the write-back of one entity; when the order trigger refuses it, logs that and returns, the row unchanged.
+    /// Runs the write-back of one entity; when the order check refuses it, logs that and returns, the row unchanged.
     /// </summary>
     public static async ValueTask RunAsync(ValueTask write, ILogger logger, string id, string table)
     {
@@ -32,7 +32,7 @@ internal static class SupersededWriteBacks
     }
 
     /// <summary>
-    /// Runs the write-back of several entities in one statement; when the order trigger refuses one of them, which
+    /// Runs the write-back of several entities in one statement; when the order check refuses one of them, which
     /// rolls back the whole statement, writes each entity back alone instead (<paramref name="one"/>, itself through
     /// <see cref="RunAsync"/>), so that only the refused ones are left out.
     /// </summary>

@@ -16,8 +16,8 @@ internal static class WriteBackMark
     public const string Sql = "SELECT set_config('" + Setting + "', 'on', true)";
 
     /// <summary>
-    /// The SQLSTATE with which the forward sync order trigger fails a write-back that an old-API write to its row came
-    /// after (<see cref="SupersededWriteBacks"/>): not one of PostgreSQL's classes.
+    /// The SQLSTATE with which the forward sync trigger's order check fails a write-back that an old-API write to its
+    /// row came after (<see cref="SupersededWriteBacks"/>): not one of PostgreSQL's classes.
     /// </summary>
     public const string SupersededState = "LM001";
 
