@@ -246,7 +246,8 @@ public static class PostgreSqlForwardSyncTrigger
         CancellationToken cancellationToken
     )
     {
-        // The trigger, calling a function whose body is this version's, for these options.
+        // The trigger, calling a function whose body is this version's, for these options: a version that changes any
+        // of the triggers or functions changes that body too (its comments if nothing else), so that this sees it.
         var command = new NpgsqlCommand(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
                 + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "

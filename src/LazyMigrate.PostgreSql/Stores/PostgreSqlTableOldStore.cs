@@ -303,9 +303,9 @@ public sealed class PostgreSqlTableOldStore<TOld>
     }
 
     /// <summary>
-    /// Runs <paramref name="upserts"/> in one batch (one round trip, one implicit transaction), followed, where the key
-    /// has a sequence to keep ahead, by its lock and advance for <paramref name="largestId"/>, the largest key written:
-    /// moving the sequence past it moves it past every other.
+    /// Runs <paramref name="upserts"/> in one batch (one round trip, one transaction: <see cref="WriteBackBatch"/>),
+    /// followed, where the key has a sequence to keep ahead, by its lock and advance for <paramref name="largestId"/>,
+    /// the largest key written: moving the sequence past it moves it past every other.
     /// </summary>
     private async ValueTask WriteAsync(
         NpgsqlBatchCommand[] upserts,
@@ -319,25 +319,20 @@ public sealed class PostgreSqlTableOldStore<TOld>
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var batch = new NpgsqlBatch(connection);
+            NpgsqlBatchCommand? advance = null;
+            List<NpgsqlBatchCommand> writes = [.. upserts];
+            if (sequence is not null)
+            {
+                writes.Add(Command(sequence.Lock, _mapping.Key.Parameter(largestId)));
+                writes.Add(advance = Command(sequence.Advance, _mapping.Key.Parameter(largestId)));
+            }
+
+            // A write-back, which the forward sync capture trigger must not take for an old-API write.
+            NpgsqlBatch batch = WriteBackBatch.Create(connection, writes);
             await using (batch.ConfigureAwait(false))
             {
-                // A write-back, which the forward sync capture trigger must not take for an old-API write.
-                batch.BatchCommands.Add(WriteBackMark.Command());
-                foreach (NpgsqlBatchCommand upsert in upserts)
-                {
-                    batch.BatchCommands.Add(upsert);
-                }
-
-                NpgsqlBatchCommand? advance = null;
-                if (sequence is not null)
-                {
-                    batch.BatchCommands.Add(Command(sequence.Lock, _mapping.Key.Parameter(largestId)));
-                    batch.BatchCommands.Add(advance = Command(sequence.Advance, _mapping.Key.Parameter(largestId)));
-                }
-
                 await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await WriteBackBatch.ExecuteAsync(batch, cancellationToken).ConfigureAwait(false);
                 if (advance is { RecordsAffected: > 0 })
                 {
                     PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, largestId, TableName);

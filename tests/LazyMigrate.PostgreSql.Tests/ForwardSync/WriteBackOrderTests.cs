@@ -1,3 +1,4 @@
+using System.Transactions;
 using LazyMigrate.Outbox;
 using LazyMigrate.PostgreSql.Tests.Outbox;
 using LazyMigrate.PostgreSql.Tests.Tables;
@@ -9,9 +10,11 @@ namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 
 /// <summary>
 /// A write-back never overwrites an old-API write that came after its intent (invariant 9), with the forward sync
-/// trigger's order check running after each row of the write-back is written: against a legacy write still in flight
-/// when the write-back reached the row, and row by row in a write-back of several entities. The legacy application's
-/// own writes meet no <c>BEFORE</c> row trigger, which would lock each row before every one of its updates.
+/// trigger's order check running once the write-back's rows are written: against a legacy write still in flight when
+/// the write-back reached the row (which a check before the write would miss where the legacy write deleted the row,
+/// and a snapshot of the batch's start would miss in a repeatable read database), row by row in a write-back of
+/// several entities, and inside a caller's ambient transaction. The legacy application's own writes meet no
+/// <c>BEFORE</c> row trigger, which would lock each row before every one of its updates.
 /// </summary>
 [Collection("postgres")]
 public sealed class WriteBackOrderTests(PostgresServer server)
@@ -21,12 +24,36 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     private NpgsqlDataSource DataSource => server.DataSource;
 
     [Theory]
-    [InlineData("UPDATE {0} SET full_name = 'Ada King' WHERE id = 1", "Ada King")]
-    [InlineData("DELETE FROM {0} WHERE id = 1", null)]
+    [InlineData("UPDATE {0} SET full_name = 'Ada King' WHERE id = 1", false, "Ada King")]
+    [InlineData("UPDATE {0} SET full_name = 'Ada King' WHERE id = 1", true, "Ada King")]
+    [InlineData("DELETE FROM {0} WHERE id = 1", false, null)]
     public async Task AWriteBack_ThatWaitsForALegacyWriteInFlight_LeavesTheRowAsTheLegacyWriteLeftIt(
         string legacyWrite,
+        bool writeBackDeletes,
         string? expected
-    )
+    ) => await WriteBackAfterALegacyWriteInFlightAsync(DataSource, legacyWrite, writeBackDeletes, expected);
+
+    [Fact]
+    public async Task InADatabaseWhoseTransactionsAreRepeatableRead_AWriteBack_StillSeesTheLegacyWriteItWaitedFor()
+    {
+        string connectionString = await server.CreateDatabaseAsync();
+        await using (NpgsqlDataSource setup = NpgsqlDataSource.Create(connectionString))
+        {
+            await setup.ExecuteAsync(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = "
+                    + "''repeatable read''', current_database()); END $$"
+            );
+        }
+
+        // Sessions opened from now on, all of this pool's, begin their transactions at repeatable read.
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+        Assert.Equal("repeatable read", await database.ScalarAsync<string>("SHOW default_transaction_isolation"));
+
+        await WriteBackAfterALegacyWriteInFlightAsync(database, "DELETE FROM {0} WHERE id = 1", false, null);
+    }
+
+    [Fact]
+    public async Task InsideAnAmbientTransaction_ARefusedWriteBack_IsLeftOut_AndTheCallersTransactionCommits()
     {
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
@@ -34,29 +61,23 @@ public sealed class WriteBackOrderTests(PostgresServer server)
             LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
         );
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
-        await outbox.RecordAsync(new OutboxIntent(Migration, OutboxItemKind.WriteBack, "1", null, OutboxTables.T0));
+        await RecordWriteBacksAsync(outbox, "1", "2");
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
 
-        // The legacy write runs after the intent and holds the row until it commits: the write-back reaches the row
-        // first, before the write's capture is visible (a check before the row is written would miss it).
-        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
-        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
-        await using (var write = new NpgsqlCommand(string.Format(legacyWrite, $"\"{legacy}\""), connection))
+        using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
         {
-            await write.ExecuteNonQueryAsync();
+            await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
+            await store.DeleteAsync("1");
+            scope.Complete();
         }
 
-        Task writeBack = store.UpsertAsync("1", LegacyCustomer.Create("1", 2)).AsTask();
-        await Eventually.TrueAsync(
-            () => BlockedByAsync(connection.ProcessID),
-            what: "the write-back waits for the legacy write's row"
-        );
-        Assert.False(writeBack.IsCompleted);
-        await transaction.CommitAsync();
-        await writeBack;
-
         Assert.Equal(
-            expected,
-            await DataSource.ScalarAsync<string?>($"SELECT full_name FROM \"{legacy}\" WHERE id = 1")
+            ["1 Ada King", "2 Written Back"],
+            (
+                await DataSource.ScalarAsync<string[]>(
+                    $"SELECT array_agg(id || ' ' || full_name ORDER BY id) FROM \"{legacy}\""
+                )
+            )!
         );
     }
 
@@ -161,9 +182,52 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         }
     }
 
+    /// <summary>
+    /// A legacy write after a write-back's intent holds its row until it commits: the write-back (an upsert, or a
+    /// delete) reaches the row first and waits. The row must end as the legacy write left it: named
+    /// <paramref name="expected"/>, or absent where that is <see langword="null"/>.
+    /// </summary>
+    private static async Task WriteBackAfterALegacyWriteInFlightAsync(
+        NpgsqlDataSource dataSource,
+        string legacyWrite,
+        bool writeBackDeletes,
+        string? expected
+    )
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(dataSource);
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(
+            dataSource,
+            LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
+        );
+        await dataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        await RecordWriteBacksAsync(outbox, "1");
+        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand(string.Format(legacyWrite, $"\"{legacy}\""), connection))
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        Task writeBack = writeBackDeletes
+            ? store.DeleteAsync("1").AsTask()
+            : store.UpsertAsync("1", LegacyCustomer.Create("1", 2)).AsTask();
+        await Eventually.TrueAsync(
+            () => BlockedByAsync(dataSource, connection.ProcessID),
+            what: "the write-back waits for the legacy write's row"
+        );
+        Assert.False(writeBack.IsCompleted);
+        await transaction.CommitAsync();
+        await writeBack;
+
+        Assert.Equal(
+            expected,
+            await dataSource.ScalarAsync<string?>($"SELECT full_name FROM \"{legacy}\" WHERE id = 1")
+        );
+    }
+
     /// <summary>Whether a session waits for a lock that the backend <paramref name="pid"/> holds.</summary>
-    private Task<bool> BlockedByAsync(int pid) =>
-        DataSource.ScalarAsync<bool>(
+    private static Task<bool> BlockedByAsync(NpgsqlDataSource dataSource, int pid) =>
+        dataSource.ScalarAsync<bool>(
             "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))",
             [pid]
         );

@@ -23,11 +23,7 @@ internal sealed class TriggerTarget
         Key = PostgreSqlIdentifier.Quote(options.KeyColumn, "key column");
         Trigger = PostgreSqlIdentifier.Quote(options.TriggerName, "trigger");
         Function = FunctionName(options, "");
-        OrderTriggerName = PostgreSqlOutboxSchema.NameOf(
-            DocumentTableName.Of("public", options.TriggerName),
-            OrderSuffix
-        );
-        OrderTrigger = PostgreSqlIdentifier.Quote(OrderTriggerName, "trigger");
+        OrderTrigger = TriggerName(options, OrderSuffix);
         OrderFunction = FunctionName(options, OrderSuffix);
         InsertTrigger = TriggerName(options, "_insert");
         RekeyTrigger = TriggerName(options, "_rekey");
@@ -65,13 +61,16 @@ internal sealed class TriggerTarget
     /// cref="RekeyTrigger"/>.</summary>
     public string NewRowFunction { get; }
 
-    /// <summary>Gets the trigger that drops a write-back a later old-API write supersedes.</summary>
-    /// <summary>Gets the order trigger's name, unquoted, as <c>pg_trigger</c> holds it.</summary>
-    public string OrderTriggerName { get; }
-
+    /// <summary>
+    /// Gets the trigger of earlier versions that checked a write-back's rows before they were written: the script
+    /// drops it.
+    /// </summary>
     public string OrderTrigger { get; }
 
-    /// <summary>Gets the function of <see cref="OrderTrigger"/>.</summary>
+    /// <summary>
+    /// Gets the function that fails a write-back a later old-API write supersedes, which the capture functions call
+    /// (in earlier versions, without parameters, the function of <see cref="OrderTrigger"/>).
+    /// </summary>
     public string OrderFunction { get; }
 
     /// <summary>Gets the migration name as an SQL string literal, the trigger's argument.</summary>
@@ -91,10 +90,10 @@ internal sealed class TriggerTarget
 
     /// <summary>A trigger beside the main one: its name and a suffix, cut to fit.</summary>
     private static string TriggerName(PostgreSqlForwardSyncTriggerOptions options, string suffix) =>
-        PostgreSqlIdentifier.Quote(UnquotedTriggerName(options, suffix), "trigger");
-
-    private static string UnquotedTriggerName(PostgreSqlForwardSyncTriggerOptions options, string suffix) =>
-        PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), suffix);
+        PostgreSqlIdentifier.Quote(
+            PostgreSqlOutboxSchema.NameOf(DocumentTableName.Of("public", options.TriggerName), suffix),
+            "trigger"
+        );
 
     /// <exception cref="ArgumentException">A name is invalid, or the migration name empty or too long.</exception>
     public static TriggerTarget Of(PostgreSqlForwardSyncTriggerOptions options)

@@ -153,7 +153,7 @@ internal sealed class StatementRunner
         }
     }
 
-    /// <summary>The mark and the statement in one batch: one round trip, one transaction.</summary>
+    /// <summary>The mark and the statement in one batch (<see cref="WriteBackBatch"/>): one round trip.</summary>
     private async ValueTask<int> ExecuteMarkedAsync<TParameters>(
         NpgsqlConnection connection,
         string sql,
@@ -162,15 +162,13 @@ internal sealed class StatementRunner
     )
         where TParameters : struct, IParameters
     {
-        var batch = new NpgsqlBatch(connection);
+        var statement = new NpgsqlBatchCommand(sql);
+        parameters.AddTo(statement.Parameters);
+        NpgsqlBatch batch = WriteBackBatch.Create(connection, [statement]);
         await using (batch.ConfigureAwait(false))
         {
-            var statement = new NpgsqlBatchCommand(sql);
-            parameters.AddTo(statement.Parameters);
-            batch.BatchCommands.Add(WriteBackMark.Command());
-            batch.BatchCommands.Add(statement);
             await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await WriteBackBatch.ExecuteAsync(batch, cancellationToken).ConfigureAwait(false);
             return statement.RecordsAffected;
         }
     }
