@@ -44,6 +44,9 @@ public static class PostgreSqlForwardSyncTrigger
                 ".\n-- A write-back by LazyMigrate marks its transaction: the functions capture none of its rows, and\n"
             )
             .Append("-- fail it where an old-API write of the entity came after its intent.\n")
+            // Replacing the triggers of an earlier version drops and creates them one by one: outside a transaction,
+            // a legacy write between two statements would meet only some of them, or none.
+            .Append("-- Run it in one transaction (psql --single-transaction, or between BEGIN and COMMIT).\n")
             // A function's body is resolved when it runs: without these, a missing table would fail legacy writes.
             .Append(
                 "-- The outbox's captures table must be there (its schema script makes it; fails here otherwise).\n"
@@ -210,15 +213,16 @@ public static class PostgreSqlForwardSyncTrigger
     }
 
     /// <summary>
-    /// Creates the trigger if the legacy table does not have it, or replaces its function when the options changed
-    /// (<see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> set on a trigger created without it): one query
-    /// when it is up to date (no DDL privilege needed then), otherwise the script in a transaction, serialized across
-    /// instances by an advisory lock.
+    /// Creates the triggers and their functions unless the legacy table has them all as this version makes them for
+    /// these options, and replaces them otherwise: one missing or changed by hand, an earlier version's, or made for
+    /// other options (<see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> set on a trigger created without
+    /// it, another migration name). One query when they are up to date (no DDL privilege needed then), otherwise the
+    /// script in a transaction, serialized across instances by an advisory lock.
     /// </summary>
     /// <param name="dataSource">The data source of the database of the legacy table and the outbox.</param>
     /// <param name="options">Where the trigger goes and what it records.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
-    /// <returns><see langword="true"/> when this call created the trigger (or replaced its function).</returns>
+    /// <returns><see langword="true"/> when this call created (or replaced) the triggers.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
@@ -232,36 +236,67 @@ public static class PostgreSqlForwardSyncTrigger
         return await PostgreSqlDocumentStoreSchema
             .CreateUnlessAsync(
                 dataSource,
-                (connection, ct) => ExistsAsync(connection, target, options.TriggerName, ct),
+                (connection, ct) => ExistsAsync(connection, target, options.Migration, ct),
                 script,
                 cancellationToken
             )
             .ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Whether the legacy table has this version's triggers for these options, all three and no other of
+    /// LazyMigrate's: each on its events, with its <c>WHEN</c> clause or none, passing the migration's name, and
+    /// calling a function whose body is this version's; the order function's body this version's; and none of the
+    /// functions and triggers earlier versions made and this one drops. A version that changes any trigger or function
+    /// changes a body too (its comments if nothing else), so that this sees it.
+    /// </summary>
     private static async ValueTask<bool> ExistsAsync(
         NpgsqlConnection connection,
         TriggerTarget target,
-        string triggerName,
+        string migration,
         CancellationToken cancellationToken
     )
     {
-        // The trigger, calling a function whose body is this version's, for these options: a version that changes any
-        // of the triggers or functions changes that body too (its comments if nothing else), so that this sees it.
-        var command = new NpgsqlCommand(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
-                + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                + "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid "
-                + "WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3 AND p.prosrc = $4)",
-            connection
-        );
+        var command = new NpgsqlCommand(InstalledSql, connection);
         await using (command.ConfigureAwait(false))
         {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Schema });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = target.Legacy.Table });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = triggerName });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = FunctionBody(target, "OLD") });
+            foreach (
+                string value in (string[])
+                    [
+                        target.Legacy.Qualified,
+                        migration,
+                        target.Trigger,
+                        target.InsertTrigger,
+                        target.RekeyTrigger,
+                        FunctionBody(target, "OLD"),
+                        FunctionBody(target, "NEW"),
+                        target.OrderTrigger,
+                        target.OrderFunction,
+                        OrderFunctionBody(target),
+                    ]
+            )
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+            }
+
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }
+
+    /// <summary>
+    /// The query of <see cref="ExistsAsync"/>, in the order of its parameters. <c>tgtype</c> is a row trigger (1),
+    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte.
+    /// </summary>
+    private const string InstalledSql = """
+        SELECT (SELECT count(*) FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_proc AS p ON p.oid = t.tgfoid
+                WHERE t.tgrelid = to_regclass($1)
+                    AND t.tgargs = convert_to($2, current_setting('server_encoding')) || decode('00', 'hex')
+                    AND ('"' || replace(t.tgname, '"', '""') || '"', t.tgtype, t.tgqual IS NULL, p.prosrc)
+                        IN (($3, 25, true, $6), ($4, 5, true, $7), ($5, 17, false, $7))) = 3
+            AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                WHERE t.tgrelid = to_regclass($1) AND '"' || replace(t.tgname, '"', '""') || '"' = $8)
+            AND EXISTS (SELECT FROM pg_catalog.pg_proc AS p
+                WHERE p.oid = to_regprocedure($9 || '(text, text)') AND p.prosrc = $10)
+            AND to_regprocedure($9 || '()') IS NULL
+        """;
 }

@@ -158,7 +158,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One round trip and one implicit transaction: <c>INSERT (key, mapped columns) SELECT FROM unnest(keys, one array
+    /// One round trip and one transaction: <c>INSERT (key, mapped columns) SELECT FROM unnest(keys, one array
     /// per column) ... ON CONFLICT (key) DO UPDATE SET</c> the mapped columns only, as <see cref="UpsertAsync"/> writes
     /// one row; with <see cref="PostgreSqlTableStoreOptions{TOld}.AdvanceKeySequence"/>, the sequence is then moved
     /// past the batch's largest key under the same advisory lock. A row mapping
@@ -303,9 +303,10 @@ public sealed class PostgreSqlTableOldStore<TOld>
     }
 
     /// <summary>
-    /// Runs <paramref name="upserts"/> in one batch (one round trip, one transaction: <see cref="WriteBackBatch"/>),
-    /// followed, where the key has a sequence to keep ahead, by its lock and advance for <paramref name="largestId"/>,
-    /// the largest key written: moving the sequence past it moves it past every other.
+    /// Runs <paramref name="upserts"/> in one batch (one round trip, one transaction:
+    /// <see cref="StatementRunner.ExecuteWriteBackAsync"/>), followed, where the key has a sequence to keep ahead, by
+    /// its lock and advance for <paramref name="largestId"/>, the largest key written: moving the sequence past it
+    /// moves it past every other.
     /// </summary>
     private async ValueTask WriteAsync(
         NpgsqlBatchCommand[] upserts,
@@ -328,15 +329,10 @@ public sealed class PostgreSqlTableOldStore<TOld>
             }
 
             // A write-back, which the forward sync capture trigger must not take for an old-API write.
-            NpgsqlBatch batch = WriteBackBatch.Create(connection, writes);
-            await using (batch.ConfigureAwait(false))
+            await _statements.ExecuteWriteBackAsync(connection, writes, cancellationToken).ConfigureAwait(false);
+            if (advance is { RecordsAffected: > 0 })
             {
-                await _statements.PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-                await WriteBackBatch.ExecuteAsync(batch, cancellationToken).ConfigureAwait(false);
-                if (advance is { RecordsAffected: > 0 })
-                {
-                    PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, largestId, TableName);
-                }
+                PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, largestId, TableName);
             }
         }
     }

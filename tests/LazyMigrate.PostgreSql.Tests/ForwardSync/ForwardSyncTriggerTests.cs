@@ -135,11 +135,16 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
     [Fact]
     public async Task WritesThroughTheTableOldStore_AreWriteBacks_AndRecordNothing_ButTheConnectionsNextWriteIs()
     {
-        var (legacy, outbox) = await LegacyTableWithTriggerAsync();
+        // One pooled connection: the write-backs and the plain writes after them share its session.
+        await using NpgsqlDataSource single = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = 1 }.ConnectionString
+        );
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(single);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
-            DataSource,
+            single,
             LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
         );
+        int session = await single.ScalarAsync<int>("SELECT pg_backend_pid()");
 
         await store.UpsertAsync("7", LegacyCustomer.Create("7", 1));
         await store.UpsertManyAsync([new("8", LegacyCustomer.Create("8", 1)), new("9", LegacyCustomer.Create("9", 1))]);
@@ -147,9 +152,19 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         await store.DeleteManyAsync(["9"]);
         Assert.Empty(await ItemsAsync(outbox, "7", "8", "9"));
 
-        // The mark lasts for the write-back's transaction only: a plain write on a pooled connection is recorded.
-        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 7");
+        // The mark lasts for the write-back's transaction only: a plain write on the same session is recorded.
+        await single.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 7");
         Assert.Single(await ItemsAsync(outbox, "7"));
+
+        // So it does after a write-back the order check refused, which ended in an error.
+        await outbox.RecordAsync(new OutboxIntent(Migration, OutboxItemKind.WriteBack, "7", null, OutboxTables.T0));
+        await single.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 3 WHERE id = 7");
+        await store.UpsertAsync("7", LegacyCustomer.Create("7", 9));
+        Assert.Equal(3, await single.ScalarAsync<int>($"SELECT version FROM \"{legacy}\" WHERE id = 7"));
+        long captured = await CapturedAsync(outbox, "7");
+        await single.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 4 WHERE id = 7");
+        Assert.Equal(captured + 1, await CapturedAsync(outbox, "7"));
+        Assert.Equal(session, await single.ScalarAsync<int>("SELECT pg_backend_pid()"));
     }
 
     [Fact]

@@ -79,9 +79,84 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
 
         Assert.Equal(0L, await WriteBackOrderTests.BeforeRowTriggersAsync(database, "lc"));
         Assert.Equal(ThisVersionsTriggers, await TriggersAsync(database));
+        // A WHEN clause on the re-key trigger alone; one order function, this version's (two arguments).
+        Assert.Equal(
+            ["lazymigrate_forward_sync_rekey"],
+            await TextsAsync(
+                database,
+                "SELECT array_agg(tgname ORDER BY tgname) FROM pg_trigger "
+                    + "WHERE tgrelid = 'lc'::regclass AND tgqual IS NOT NULL"
+            )
+        );
+        Assert.Equal(
+            ["lc_lazymigrate_forward_sync_order(text,text)"],
+            await TextsAsync(
+                database,
+                "SELECT array_agg(oid::regprocedure::text) FROM pg_proc WHERE proname LIKE '%forward_sync_order'"
+            )
+        );
         await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1)");
         await database.ExecuteAsync("UPDATE lc SET version = 2 WHERE id = 1");
         Assert.Equal(2L, await database.ScalarAsync<long>("SELECT count(*) FROM lazymigrate_outbox_captures"));
+    }
+
+    [Theory]
+    [InlineData("DROP TRIGGER lazymigrate_forward_sync_insert ON lc")]
+    [InlineData("DROP TRIGGER lazymigrate_forward_sync_rekey ON lc")]
+    [InlineData(
+        "CREATE OR REPLACE FUNCTION lc_lazymigrate_forward_sync_order(text, text) RETURNS void "
+            + "LANGUAGE plpgsql AS 'BEGIN END'"
+    )]
+    [InlineData(
+        "CREATE TRIGGER lazymigrate_forward_sync_order BEFORE UPDATE ON lc "
+            + "FOR EACH ROW EXECUTE FUNCTION lc_lazymigrate_forward_sync_new('customers')"
+    )]
+    public async Task TriggersChangedByHand_AreReplaced_AndCaptureEachLegacyWriteOnce(string change)
+    {
+        await using NpgsqlDataSource database = await LegacyTableAsync();
+        var options = new PostgreSqlForwardSyncTriggerOptions { LegacyTable = "lc", Migration = Migration };
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+        await database.ExecuteAsync(change);
+
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+        Assert.False(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+
+        Assert.Equal(ThisVersionsTriggers, await TriggersAsync(database));
+        await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1)");
+        await database.ExecuteAsync("UPDATE lc SET id = 2 WHERE id = 1");
+        Assert.Equal(
+            ["1", "1", "2"],
+            await TextsAsync(database, "SELECT array_agg(entity_id ORDER BY sequence) FROM lazymigrate_outbox_captures")
+        );
+    }
+
+    [Fact]
+    public async Task ATriggerMadeForAnotherMigrationName_IsReplaced_AndCapturesUnderThisOne()
+    {
+        await using NpgsqlDataSource database = await LegacyTableAsync();
+        var options = new PostgreSqlForwardSyncTriggerOptions { LegacyTable = "lc", Migration = "before" };
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+
+        options.Migration = Migration;
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+        Assert.False(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+
+        await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1)");
+        Assert.Equal(
+            [Migration],
+            await TextsAsync(database, "SELECT array_agg(migration) FROM lazymigrate_outbox_captures")
+        );
+    }
+
+    /// <summary>A database of its own with the legacy table and the outbox, and no trigger yet.</summary>
+    private async Task<NpgsqlDataSource> LegacyTableAsync()
+    {
+        NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
+        await database.ExecuteAsync(
+            "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL)"
+        );
+        Assert.True(await PostgreSqlOutboxSchema.CreateAsync(database));
+        return database;
     }
 
     private static async Task<string> EarlierTriggerAsync(string name = "TriggerBeforeTheCapturesTable.sql")
@@ -97,9 +172,14 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
         );
 
     /// <summary>The names of the legacy table's own triggers, in order; none when it has none.</summary>
-    private static async Task<string[]> TriggersAsync(NpgsqlDataSource database) =>
-        await database.ScalarAsync<string[]>(
+    private static Task<string[]> TriggersAsync(NpgsqlDataSource database) =>
+        TextsAsync(
+            database,
             "SELECT array_agg(tgname ORDER BY tgname) FROM pg_trigger "
                 + "WHERE tgrelid = 'lc'::regclass AND NOT tgisinternal"
-        ) ?? [];
+        );
+
+    /// <summary>The texts a query's one array holds; none when it is null (an aggregate over no row).</summary>
+    private static async Task<string[]> TextsAsync(NpgsqlDataSource database, string sql) =>
+        await database.ScalarAsync<string[]>(sql) ?? [];
 }

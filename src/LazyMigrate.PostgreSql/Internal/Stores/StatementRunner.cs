@@ -14,6 +14,7 @@ namespace LazyMigrate.PostgreSql.Internal;
 internal sealed class StatementRunner
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly WriteBackBatch? _writeBacks;
 
     /// <param name="dataSource">The data source.</param>
     /// <param name="prepareStatements">Whether statements are prepared.</param>
@@ -25,14 +26,14 @@ internal sealed class StatementRunner
     {
         _dataSource = dataSource;
         Prepares = prepareStatements && !new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing;
-        MarksWriteBacks = marksWriteBacks;
+        _writeBacks = marksWriteBacks ? new WriteBackBatch(dataSource) : null;
     }
 
     /// <summary>Gets whether statements are prepared.</summary>
     public bool Prepares { get; }
 
     /// <summary>Gets whether writes carry the write-back mark.</summary>
-    public bool MarksWriteBacks { get; }
+    public bool MarksWriteBacks => _writeBacks is not null;
 
     /// <summary>Executes a query; disposing the reader returns the connection to the pool.</summary>
     public ValueTask<NpgsqlDataReader> ExecuteReaderAsync(
@@ -101,6 +102,20 @@ internal sealed class StatementRunner
     public ValueTask PrepareAsync(NpgsqlBatch batch, CancellationToken cancellationToken) =>
         Prepares ? new ValueTask(batch.PrepareAsync(cancellationToken)) : default;
 
+    /// <summary>
+    /// Runs <paramref name="writes"/> on <paramref name="connection"/> as one write-back
+    /// (<see cref="WriteBackBatch"/>): one round trip, prepared when preparation is on.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This runner does not mark write-backs.</exception>
+    public ValueTask ExecuteWriteBackAsync(
+        NpgsqlConnection connection,
+        IReadOnlyList<NpgsqlBatchCommand> writes,
+        CancellationToken cancellationToken
+    ) =>
+        (
+            _writeBacks ?? throw new InvalidOperationException("Only an old store's statements are write-backs.")
+        ).ExecuteAsync(connection, writes, Prepares, cancellationToken);
+
     private async ValueTask<NpgsqlDataReader> ExecuteReaderAsync<TParameters>(
         string sql,
         TParameters parameters,
@@ -164,13 +179,8 @@ internal sealed class StatementRunner
     {
         var statement = new NpgsqlBatchCommand(sql);
         parameters.AddTo(statement.Parameters);
-        NpgsqlBatch batch = WriteBackBatch.Create(connection, [statement]);
-        await using (batch.ConfigureAwait(false))
-        {
-            await PrepareAsync(batch, cancellationToken).ConfigureAwait(false);
-            await WriteBackBatch.ExecuteAsync(batch, cancellationToken).ConfigureAwait(false);
-            return statement.RecordsAffected;
-        }
+        await ExecuteWriteBackAsync(connection, [statement], cancellationToken).ConfigureAwait(false);
+        return statement.RecordsAffected;
     }
 
     private async ValueTask<NpgsqlCommand> CreateAsync<TParameters>(

@@ -4,7 +4,7 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// The sequence an integer key takes its values from, and the statements that keep it ahead of explicit keys.
 /// </summary>
 /// <remarks>
-/// An upsert runs, in one batch (one round trip, one implicit transaction), after its <c>INSERT</c>:
+/// An upsert runs, in one batch (one round trip, the write-back's transaction), after its <c>INSERT</c>:
 /// <see cref="Lock"/>, which takes a transaction advisory lock of this sequence only when the key is at or past what
 /// the next <c>nextval</c> would return, then <see cref="Advance"/>, which re-reads the sequence under that lock and
 /// calls <c>setval(seq, key)</c> only if the key is still at or past it. Sequences are not transactional, so the

@@ -1,0 +1,110 @@
+using System.Transactions;
+using LazyMigrate.PostgreSql.Tests.Tables;
+using LazyMigrate.TestKit;
+using LazyMigrate.TestKit.Servers;
+using Npgsql;
+using static LazyMigrate.PostgreSql.Tests.ForwardSync.WriteBackOrderTests;
+
+namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
+
+/// <summary>
+/// The transaction a write-back to a PostgreSQL old store runs in, wherever the caller's code runs it: inside an
+/// ambient transaction the connection enlisted in (a savepoint, whose refusal leaves the caller's transaction going and
+/// whose mark ends with it), under an ambient transaction on a data source that does not enlist, and on a multiplexing
+/// data source.
+/// </summary>
+[Collection("postgres")]
+public sealed class WriteBackTransactionTests(PostgresServer server)
+{
+    private NpgsqlDataSource DataSource => server.DataSource;
+
+    [Fact]
+    public async Task InsideAnAmbientTransaction_ARefusedWriteBack_IsLeftOut_AndTheCallersTransactionCommits()
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        await RecordWriteBacksAsync(outbox, "1", "2");
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
+
+        using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
+            await store.DeleteAsync("1");
+            scope.Complete();
+        }
+
+        Assert.Equal(["1 Ada King", "2 Written Back"], await RowsAsync(legacy));
+    }
+
+    [Fact]
+    public async Task InsideAnAmbientTransaction_TheMarkEndsWithTheWriteBack_AndALegacyWriteAfterItIsCaptured()
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace', 1)");
+        Assert.Equal(1L, await CapturingLegacyTables.CapturedAsync(outbox, "2"));
+
+        using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await store.UpsertAsync("1", Customer("1"));
+            // The caller's own write, in the same transaction and on the same session as the write-back.
+            await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 2");
+            scope.Complete();
+        }
+
+        Assert.Equal(
+            (0L, 2L),
+            (
+                await CapturingLegacyTables.CapturedAsync(outbox, "1"),
+                await CapturingLegacyTables.CapturedAsync(outbox, "2")
+            )
+        );
+    }
+
+    [Fact]
+    public async Task OnADataSourceThatDoesNotEnlist_AWriteBackUnderAnAmbientTransaction_RunsInATransactionOfItsOwn()
+    {
+        await using NpgsqlDataSource unenlisted = NpgsqlDataSource.Create(server.ConnectionString + ";Enlist=false");
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(unenlisted);
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(unenlisted, legacy);
+
+        using (new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await store.UpsertAsync("1", Customer("1"));
+            // The scope is not completed: the write-back, outside it, stays.
+        }
+
+        Assert.Equal(["1 Written Back"], await RowsAsync(legacy));
+        Assert.Equal(0L, await CapturingLegacyTables.CapturedAsync(outbox, "1"));
+    }
+
+    [Fact]
+    public async Task OnAMultiplexingDataSource_ARefusedWriteBack_IsLeftOut_AndTheOthersAreWritten()
+    {
+        await using NpgsqlDataSource multiplexing = NpgsqlDataSource.Create(
+            server.ConnectionString + ";Multiplexing=true"
+        );
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(multiplexing);
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(multiplexing, legacy);
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        await RecordWriteBacksAsync(outbox, "1", "2", "3");
+        await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
+
+        await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
+        await store.UpsertAsync("3", Customer("3"));
+
+        Assert.Equal(["1 Ada King", "2 Written Back", "3 Written Back"], await RowsAsync(legacy));
+        Assert.Equal(0L, await CapturingLegacyTables.CapturedAsync(outbox, "2", "3"));
+    }
+
+    private static PostgreSqlTableOldStore<LegacyCustomer> Store(NpgsqlDataSource dataSource, string legacy) =>
+        new(dataSource, LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer));
+
+    private async Task<string[]> RowsAsync(string legacy) =>
+        (
+            await DataSource.ScalarAsync<string[]>(
+                $"SELECT coalesce(array_agg(id || ' ' || full_name ORDER BY id), '{{}}') FROM \"{legacy}\""
+            )
+        )!;
+}
