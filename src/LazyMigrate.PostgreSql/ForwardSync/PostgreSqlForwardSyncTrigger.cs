@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using LazyMigrate.Outbox;
 using Npgsql;
@@ -46,7 +47,13 @@ public static class PostgreSqlForwardSyncTrigger
             .Append("-- fail it where an old-API write of the entity came after its intent.\n")
             // Replacing the triggers of an earlier version drops and creates them one by one: outside a transaction,
             // a legacy write between two statements would meet only some of them, or none.
-            .Append("-- Run it in one transaction (psql --single-transaction, or between BEGIN and COMMIT).\n")
+            .Append("-- Run it in one transaction (psql --single-transaction, or between BEGIN and COMMIT), after\n")
+            .Append(
+                "-- SET LOCAL lock_timeout = '5s': replacing a trigger waits for the table's ACCESS EXCLUSIVE lock,\n"
+            )
+            .Append(
+                "-- and every legacy write queues behind that wait; with the timeout it fails instead (run it again).\n"
+            )
             // A function's body is resolved when it runs: without these, a missing table would fail legacy writes.
             .Append(
                 "-- The outbox's captures table must be there (its schema script makes it; fails here otherwise).\n"
@@ -224,6 +231,11 @@ public static class PostgreSqlForwardSyncTrigger
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns><see langword="true"/> when this call created (or replaced) the triggers.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="TimeoutException">
+    /// A lock the script needs, the legacy table's above all, was not granted within
+    /// <see cref="PostgreSqlForwardSyncTriggerOptions.LockTimeout"/>: a transaction in flight holds it. Nothing was
+    /// changed; call again later.
+    /// </exception>
     public static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
         PostgreSqlForwardSyncTriggerOptions options,
@@ -233,14 +245,51 @@ public static class PostgreSqlForwardSyncTrigger
         ArgumentNullException.ThrowIfNull(dataSource);
         string script = CreateScript(options);
         var target = TriggerTarget.Of(options);
-        return await PostgreSqlDocumentStoreSchema
-            .CreateUnlessAsync(
-                dataSource,
-                (connection, ct) => ExistsAsync(connection, target, options.Migration, ct),
-                script,
-                cancellationToken
-            )
-            .ConfigureAwait(false);
+        try
+        {
+            return await PostgreSqlDocumentStoreSchema
+                .CreateUnlessAsync(
+                    dataSource,
+                    (connection, ct) => ExistsAsync(connection, target, options.Migration, ct),
+                    LockTimeoutSql(options) + script,
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            throw new TimeoutException(
+                $"The forward sync trigger on {target.Legacy.Qualified} was not created: a lock it needs, the table's "
+                    + $"above all, was not granted within {options.LockTimeout.TotalMilliseconds:0} ms, since a "
+                    + "transaction in flight holds it. Nothing was changed; try again later, or with a longer "
+                    + "LockTimeout.",
+                e
+            );
+        }
+    }
+
+    /// <summary>
+    /// The lock timeout of the script's transaction, set after the advisory lock that serializes creations (which
+    /// waits for another instance's creation, not for the legacy application). A timeout of 0 is PostgreSQL's
+    /// "wait as long as it takes".
+    /// </summary>
+    private static string LockTimeoutSql(PostgreSqlForwardSyncTriggerOptions options)
+    {
+        TimeSpan timeout = options.LockTimeout;
+        if (timeout != Timeout.InfiniteTimeSpan && timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options),
+                timeout,
+                "LockTimeout must be positive, or Timeout.InfiniteTimeSpan to wait as long as it takes."
+            );
+        }
+
+        long milliseconds =
+            timeout == Timeout.InfiniteTimeSpan
+                ? 0
+                : Math.Max(1, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue)));
+        return string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {milliseconds};\n");
     }
 
     /// <summary>
@@ -285,18 +334,30 @@ public static class PostgreSqlForwardSyncTrigger
 
     /// <summary>
     /// The query of <see cref="ExistsAsync"/>, in the order of its parameters. <c>tgtype</c> is a row trigger (1),
-    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte.
+    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte. The
+    /// functions are looked up in the catalog's tables, which the statement reads under its own snapshot, not with
+    /// <c>to_regprocedure</c>, which reads the session's cache (<see cref="PostgreSqlDocumentStoreSchema"/>).
     /// </summary>
-    private const string InstalledSql = """
+    private static readonly string InstalledSql = $"""
         SELECT (SELECT count(*) FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_proc AS p ON p.oid = t.tgfoid
                 WHERE t.tgrelid = to_regclass($1)
                     AND t.tgargs = convert_to($2, current_setting('server_encoding')) || decode('00', 'hex')
-                    AND ('"' || replace(t.tgname, '"', '""') || '"', t.tgtype, t.tgqual IS NULL, p.prosrc)
+                    AND ({Quoted("t.tgname")}, t.tgtype, t.tgqual IS NULL, p.prosrc)
                         IN (($3, 25, true, $6), ($4, 5, true, $7), ($5, 17, false, $7))) = 3
             AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
-                WHERE t.tgrelid = to_regclass($1) AND '"' || replace(t.tgname, '"', '""') || '"' = $8)
-            AND EXISTS (SELECT FROM pg_catalog.pg_proc AS p
-                WHERE p.oid = to_regprocedure($9 || '(text, text)') AND p.prosrc = $10)
-            AND to_regprocedure($9 || '()') IS NULL
+                WHERE t.tgrelid = to_regclass($1) AND {Quoted("t.tgname")} = $8)
+            AND EXISTS ({OrderFunctions()} AND p.proargtypes = '25 25'::oidvector AND p.prosrc = $10)
+            AND NOT EXISTS ({OrderFunctions()} AND p.pronargs = 0)
         """;
+
+    /// <summary>The functions named as the order function (<c>$9</c>, quoted), of any arguments.</summary>
+    private static string OrderFunctions() =>
+        "SELECT FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
+        + $"WHERE {Quoted("n.nspname")} || '.' || {Quoted("p.proname")} = $9";
+
+    /// <summary>
+    /// SQL that quotes the name in <paramref name="column"/> as <see cref="PostgreSqlIdentifier"/> does (its names
+    /// hold no quote), to compare it with the names of <see cref="TriggerTarget"/>.
+    /// </summary>
+    private static string Quoted(string column) => $"'\"' || {column} || '\"'";
 }

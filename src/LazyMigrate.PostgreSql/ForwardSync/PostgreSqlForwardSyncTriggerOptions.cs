@@ -48,6 +48,16 @@ public sealed class PostgreSqlForwardSyncTriggerOptions
     /// <value>The default value is <see langword="null"/>: the new store is not marked.</value>
     public string? NewStoreTable { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long <see cref="PostgreSqlForwardSyncTrigger.CreateAsync"/> waits for each lock its script
+    /// takes, the legacy table's above all: replacing a trigger takes the table's <c>ACCESS EXCLUSIVE</c> lock, which
+    /// waits for every legacy transaction in flight on it, and every legacy write that comes meanwhile queues behind
+    /// that wait. Past this time the call gives up, with <see cref="TimeoutException"/>, and the queued writes go on.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.
+    /// </summary>
+    /// <value>The default value is 5 seconds.</value>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Gets or sets the trigger's name: one per legacy table and migration.</summary>
     /// <value>The default value is <see cref="DefaultTriggerName"/>.</value>
     public string TriggerName { get; set; } = DefaultTriggerName;
