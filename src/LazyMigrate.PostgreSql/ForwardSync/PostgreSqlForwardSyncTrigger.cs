@@ -157,7 +157,13 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(target.OrderFunction)
             .Append("(TG_ARGV[0], ")
             .Append(key)
-            .Append(");\n        RETURN NULL;\n    END IF;\n")
+            .Append(");\n");
+        if (row == "NEW")
+        {
+            AppendHiddenDeleteCheck(body, target);
+        }
+
+        body.Append("        RETURN NULL;\n    END IF;\n")
             .Append(
                 "    -- One plain insert: the sequence and the time (the database's clock) are the table's defaults.\n"
             )
@@ -180,6 +186,37 @@ public static class PostgreSqlForwardSyncTrigger
 
         return body.Append("    RETURN NULL;\nEND\n").ToString();
     }
+
+    /// <summary>
+    /// The one race a snapshot older than the write-back's statement hides from the order check, inside a caller's
+    /// transaction at repeatable read or serializable (where a write-back runs in a savepoint, at the caller's level):
+    /// a legacy delete of the row that committed after the snapshot, which the write-back's upsert then inserts again.
+    /// PostgreSQL fails the other races itself (an update or a delete of a row changed since the snapshot, an insert
+    /// over a row the snapshot does not see); this one shows as two rows of the key, the deleted one the snapshot still
+    /// sees and the one just inserted, and fails with a serialization failure (SQLSTATE <c>40001</c>) too.
+    /// </summary>
+    private static void AppendHiddenDeleteCheck(StringBuilder body, TriggerTarget target) =>
+        body.Append(
+                "        -- Above read committed: a legacy delete unseen by this snapshot, undone by the write-back.\n"
+            )
+            .Append(
+                "        IF current_setting('transaction_isolation') <> 'read committed' AND (SELECT count(*) FROM "
+            )
+            .Append(target.Legacy.Qualified)
+            .Append(" AS l WHERE l.")
+            .Append(target.Key)
+            .Append(" = NEW.")
+            .Append(target.Key)
+            .Append(") > 1 THEN\n")
+            .Append("            RAISE EXCEPTION USING ERRCODE = 'serialization_failure', MESSAGE = format(\n")
+            .Append(
+                "                'LazyMigrate: the write-back of entity %s to %s raced an old-API delete of it that '\n"
+            )
+            .Append("                    || 'this transaction''s snapshot does not see; retry the transaction', NEW.")
+            .Append(target.Key)
+            .Append(", '")
+            .Append(target.Legacy.Qualified.Replace("'", "''", StringComparison.Ordinal))
+            .Append("');\n        END IF;\n");
 
     /// <summary>
     /// The check that keeps a write-back from overwriting a later old-API write: a write-back carries the new store's
@@ -252,7 +289,8 @@ public static class PostgreSqlForwardSyncTrigger
                     dataSource,
                     (connection, ct) => ExistsAsync(connection, target, options.Migration, ct),
                     LockTimeoutSql(options) + script,
-                    cancellationToken
+                    cancellationToken,
+                    options.LockTimeout
                 )
                 .ConfigureAwait(false);
         }
@@ -270,18 +308,18 @@ public static class PostgreSqlForwardSyncTrigger
 
     /// <summary>
     /// The lock timeout of the script's transaction, set after the advisory lock that serializes creations (which
-    /// waits for another instance's creation, not for the legacy application). A timeout of 0 is PostgreSQL's
-    /// "wait as long as it takes".
+    /// waits for another instance's creation, not for the legacy application). PostgreSQL reads 0 as "wait as long as
+    /// it takes", so a timeout of zero ("do not wait") is its least, 1 ms.
     /// </summary>
     private static string LockTimeoutSql(PostgreSqlForwardSyncTriggerOptions options)
     {
         TimeSpan timeout = options.LockTimeout;
-        if (timeout != Timeout.InfiniteTimeSpan && timeout <= TimeSpan.Zero)
+        if (timeout != Timeout.InfiniteTimeSpan && timeout < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(
                 nameof(options),
                 timeout,
-                "LockTimeout must be positive, or Timeout.InfiniteTimeSpan to wait as long as it takes."
+                "LockTimeout must be zero or more, or Timeout.InfiniteTimeSpan to wait as long as it takes."
             );
         }
 
@@ -294,10 +332,10 @@ public static class PostgreSqlForwardSyncTrigger
 
     /// <summary>
     /// Whether the legacy table has this version's triggers for these options, all three and no other of
-    /// LazyMigrate's: each on its events, with its <c>WHEN</c> clause or none, passing the migration's name, and
-    /// calling a function whose body is this version's; the order function's body this version's; and none of the
-    /// functions and triggers earlier versions made and this one drops. A version that changes any trigger or function
-    /// changes a body too (its comments if nothing else), so that this sees it.
+    /// LazyMigrate's: each enabled, on its events and columns, with its <c>WHEN</c> clause or none, passing the
+    /// migration's name, and calling a function whose body is this version's; the order function's body this
+    /// version's; and none of the functions and triggers earlier versions made and this one drops. A version that
+    /// changes any trigger or function changes a body too (its comments if nothing else), so that this sees it.
     /// </summary>
     private static async ValueTask<bool> ExistsAsync(
         NpgsqlConnection connection,
@@ -322,6 +360,7 @@ public static class PostgreSqlForwardSyncTrigger
                         target.OrderTrigger,
                         target.OrderFunction,
                         OrderFunctionBody(target),
+                        target.Key,
                     ]
             )
             {
@@ -334,16 +373,21 @@ public static class PostgreSqlForwardSyncTrigger
 
     /// <summary>
     /// The query of <see cref="ExistsAsync"/>, in the order of its parameters. <c>tgtype</c> is a row trigger (1),
-    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte. The
+    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte;
+    /// <c>tgattr</c> the columns of <c>UPDATE OF</c> (the key's number for the re-key trigger); a trigger disabled
+    /// (<c>tgenabled</c> <c>D</c>) is not there. The
     /// functions are looked up in the catalog's tables, which the statement reads under its own snapshot, not with
     /// <c>to_regprocedure</c>, which reads the session's cache (<see cref="PostgreSqlDocumentStoreSchema"/>).
     /// </summary>
     private static readonly string InstalledSql = $"""
         SELECT (SELECT count(*) FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_proc AS p ON p.oid = t.tgfoid
                 WHERE t.tgrelid = to_regclass($1)
+                    AND t.tgenabled <> 'D'
                     AND t.tgargs = convert_to($2, current_setting('server_encoding')) || decode('00', 'hex')
-                    AND ({Quoted("t.tgname")}, t.tgtype, t.tgqual IS NULL, p.prosrc)
-                        IN (($3, 25, true, $6), ($4, 5, true, $7), ($5, 17, false, $7))) = 3
+                    AND ({Quoted("t.tgname")}, t.tgtype, t.tgqual IS NULL, p.prosrc, t.tgattr::text)
+                        IN (($3, 25, true, $6, ''), ($4, 5, true, $7, ''), ($5, 17, false, $7,
+                            (SELECT a.attnum::text FROM pg_catalog.pg_attribute AS a
+                                WHERE a.attrelid = t.tgrelid AND {Quoted("a.attname")} = $11)))) = 3
             AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
                 WHERE t.tgrelid = to_regclass($1) AND {Quoted("t.tgname")} = $8)
             AND EXISTS ({OrderFunctions()} AND p.proargtypes = '25 25'::oidvector AND p.prosrc = $10)

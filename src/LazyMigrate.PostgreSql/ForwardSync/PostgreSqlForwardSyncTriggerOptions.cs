@@ -53,7 +53,10 @@ public sealed class PostgreSqlForwardSyncTriggerOptions
     /// takes, the legacy table's above all: replacing a trigger takes the table's <c>ACCESS EXCLUSIVE</c> lock, which
     /// waits for every legacy transaction in flight on it, and every legacy write that comes meanwhile queues behind
     /// that wait. Past this time the call gives up, with <see cref="TimeoutException"/>, and the queued writes go on.
-    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.
+    /// <see cref="TimeSpan.Zero"/> does not wait (PostgreSQL's least lock timeout, 1 ms);
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes. Unlike
+    /// <see cref="LazyMigrationOptions.LockTimeout"/>, which bounds the wait for an entity's migration lock, this
+    /// bounds a PostgreSQL lock on a table, and runs out with <see cref="TimeoutException"/>.
     /// </summary>
     /// <value>The default value is 5 seconds.</value>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);

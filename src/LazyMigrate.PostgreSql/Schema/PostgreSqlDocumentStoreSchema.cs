@@ -1,3 +1,4 @@
+using System.Data;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql;
@@ -208,14 +209,24 @@ public static class PostgreSqlDocumentStoreSchema
 
     /// <summary>
     /// Runs <paramref name="script"/> unless <paramref name="exists"/> finds what it creates: checked once, then again
-    /// under the advisory lock every creation LazyMigrate runs takes, in the script's transaction.
+    /// under the advisory lock every creation LazyMigrate runs takes, in the script's transaction, at read committed
+    /// (whatever the database's default) so that the second check sees what another instance created meanwhile.
     /// </summary>
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="exists">Whether what the script creates is there.</param>
+    /// <param name="script">The script.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <param name="lockTimeout">
+    /// The lock timeout the script sets for itself, if any: the advisory lock and the script may wait that long on top
+    /// of the connection's command timeout (<see cref="LockWaitCommandTimeout"/>).
+    /// </param>
     /// <returns><see langword="true"/> when this call ran the script.</returns>
     internal static async ValueTask<bool> CreateUnlessAsync(
         NpgsqlDataSource dataSource,
         Func<NpgsqlConnection, CancellationToken, ValueTask<bool>> exists,
         string script,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        TimeSpan? lockTimeout = null
     )
     {
         NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -227,8 +238,9 @@ public static class PostgreSqlDocumentStoreSchema
             }
 
             NpgsqlTransaction transaction = await connection
-                .BeginTransactionAsync(cancellationToken)
+                .BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken)
                 .ConfigureAwait(false);
+            int? timeout = lockTimeout is { } wait ? LockWaitCommandTimeout.Of(connection, wait) : null;
             await using (transaction.ConfigureAwait(false))
             {
                 NpgsqlCommand lockCommand = new(
@@ -236,6 +248,7 @@ public static class PostgreSqlDocumentStoreSchema
                     connection,
                     transaction
                 );
+                lockCommand.CommandTimeout = timeout ?? lockCommand.CommandTimeout;
                 await using (lockCommand.ConfigureAwait(false))
                 {
                     lockCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = CreationLockKey });
@@ -249,6 +262,7 @@ public static class PostgreSqlDocumentStoreSchema
                 }
 
                 NpgsqlCommand create = new(script, connection, transaction);
+                create.CommandTimeout = timeout ?? create.CommandTimeout;
                 await using (create.ConfigureAwait(false))
                 {
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -317,8 +317,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
         TableSequence? sequence = _advanceKeySequence
             ? await SequenceAsync(cancellationToken).ConfigureAwait(false)
             : null;
-        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var opened = await _statements.OpenForWriteBackAsync(cancellationToken).ConfigureAwait(false);
+        await using (opened.Connection.ConfigureAwait(false))
         {
             NpgsqlBatchCommand? advance = null;
             List<NpgsqlBatchCommand> writes = [.. upserts];
@@ -329,7 +329,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
             }
 
             // A write-back, which the forward sync capture trigger must not take for an old-API write.
-            await _statements.ExecuteWriteBackAsync(connection, writes, cancellationToken).ConfigureAwait(false);
+            await _statements.ExecuteWriteBackAsync(opened, writes, cancellationToken).ConfigureAwait(false);
             if (advance is { RecordsAffected: > 0 })
             {
                 PostgreSqlLog.KeySequenceAdvanced(_logger, sequence!.Qualified, largestId, TableName);

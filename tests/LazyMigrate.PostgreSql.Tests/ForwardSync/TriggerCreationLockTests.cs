@@ -15,37 +15,23 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
     [Fact]
     public async Task BehindALegacyTransaction_CreateAsyncGivesUpAfterItsLockTimeout_AndTheWritesQueuedBehindItGoOn()
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
-        await database.ExecuteAsync(
-            "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL); "
-                + "INSERT INTO lc VALUES (1, 'Ada', 1), (2, 'Grace', 1)"
-        );
-        Assert.True(await PostgreSqlOutboxSchema.CreateAsync(database));
-        var options = new PostgreSqlForwardSyncTriggerOptions
-        {
-            LegacyTable = "lc",
-            Migration = "customers",
-            LockTimeout = TimeSpan.FromSeconds(2),
-        };
-
-        // A legacy transaction in flight, holding the table's ROW EXCLUSIVE lock.
+        await using NpgsqlDataSource database = await LegacyTableAsync();
+        PostgreSqlForwardSyncTriggerOptions options = Options(TimeSpan.FromSeconds(5));
         await using NpgsqlConnection legacy = await database.OpenConnectionAsync();
-        await using NpgsqlTransaction inFlight = await legacy.BeginTransactionAsync();
-        await using (var update = new NpgsqlCommand("UPDATE lc SET version = 2 WHERE id = 1", legacy, inFlight))
-        {
-            await update.ExecuteNonQueryAsync();
-        }
+        await using NpgsqlTransaction inFlight = await LegacyTransactionAsync(legacy);
 
         Task<bool> create = PostgreSqlForwardSyncTrigger.CreateAsync(database, options).AsTask();
         await Eventually.TrueAsync(
-            () =>
-                database.ScalarAsync<bool>(
-                    "SELECT EXISTS (SELECT FROM pg_locks WHERE relation = 'lc'::regclass AND NOT granted)"
-                ),
-            what: "the creation waits for the legacy table's lock"
+            () => WaitingForTheTableAsync(database, 1),
+            what: "the creation waits for the table"
         );
         // Another legacy write, which queues behind the creation's wait while it lasts.
         Task<int> queued = database.ExecuteAsync("UPDATE lc SET version = 2 WHERE id = 2");
+        await Eventually.TrueAsync(
+            () => WaitingForTheTableAsync(database, 2),
+            what: "the legacy write queues behind it"
+        );
+        Assert.False(queued.IsCompleted);
 
         // The guard against a creation that waits for the legacy transaction: its message names nothing.
         TimeoutException timeout = await Assert.ThrowsAsync<TimeoutException>(() =>
@@ -58,30 +44,94 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
         );
         Assert.Equal(1, await queued.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(System.Data.ConnectionState.Open, legacy.State);
-        Assert.Equal(
-            0L,
-            await database.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'lc'::regclass")
-        );
+        Assert.Equal(0L, await TriggersAsync(database));
 
         await inFlight.CommitAsync();
         Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+        Assert.Equal(3L, await TriggersAsync(database));
+    }
+
+    [Fact]
+    public async Task WithAnInfiniteLockTimeout_CreateAsyncWaitsForTheLegacyTransaction_PastTheCommandTimeout()
+    {
+        // A command timeout of 1 s: the creation's wait outlasts it.
+        await using NpgsqlDataSource database = await LegacyTableAsync(";Command Timeout=1");
+        await using NpgsqlConnection legacy = await database.OpenConnectionAsync();
+        await using NpgsqlTransaction inFlight = await LegacyTransactionAsync(legacy);
+
+        Task<bool> create = PostgreSqlForwardSyncTrigger
+            .CreateAsync(database, Options(Timeout.InfiniteTimeSpan))
+            .AsTask();
+        await Eventually.TrueAsync(
+            () => WaitingForTheTableAsync(database, 1),
+            what: "the creation waits for the table"
+        );
+        // Until the creation has waited longer than its connection's command timeout.
+        await Eventually.TrueAsync(
+            () =>
+                database.ScalarAsync<bool>(
+                    "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        + "AND now() - query_start > interval '2 seconds' AND datname = current_database())"
+                ),
+            what: "the creation waits past the command timeout"
+        );
+        Assert.False(create.IsCompleted);
+
+        await inFlight.CommitAsync();
+        Assert.True(await create.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(3L, await TriggersAsync(database));
     }
 
     [Theory]
-    [InlineData(0)]
+    [InlineData(-2)]
     [InlineData(-5)]
-    public async Task ALockTimeoutThatIsNotPositive_IsRefused(int milliseconds)
+    public async Task ANegativeLockTimeout_IsRefused(int milliseconds)
     {
-        var options = new PostgreSqlForwardSyncTriggerOptions
-        {
-            LegacyTable = "lc",
-            Migration = "customers",
-            LockTimeout = TimeSpan.FromMilliseconds(milliseconds),
-        };
-
         var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
-            PostgreSqlForwardSyncTrigger.CreateAsync(server.DataSource, options).AsTask()
+            PostgreSqlForwardSyncTrigger
+                .CreateAsync(server.DataSource, Options(TimeSpan.FromMilliseconds(milliseconds)))
+                .AsTask()
         );
         Assert.Contains("LockTimeout", refused.Message, StringComparison.Ordinal);
     }
+
+    private static PostgreSqlForwardSyncTriggerOptions Options(TimeSpan lockTimeout) =>
+        new()
+        {
+            LegacyTable = "lc",
+            Migration = "customers",
+            LockTimeout = lockTimeout,
+        };
+
+    /// <summary>A database of its own with the legacy table of two rows and the outbox, and no trigger yet.</summary>
+    private async Task<NpgsqlDataSource> LegacyTableAsync(string settings = "")
+    {
+        NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync() + settings);
+        await database.ExecuteAsync(
+            "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL); "
+                + "INSERT INTO lc VALUES (1, 'Ada', 1), (2, 'Grace', 1)"
+        );
+        Assert.True(await PostgreSqlOutboxSchema.CreateAsync(database));
+        return database;
+    }
+
+    /// <summary>A legacy transaction in flight, holding the table's <c>ROW EXCLUSIVE</c> lock.</summary>
+    private static async Task<NpgsqlTransaction> LegacyTransactionAsync(NpgsqlConnection legacy)
+    {
+        NpgsqlTransaction inFlight = await legacy.BeginTransactionAsync();
+        await using var update = new NpgsqlCommand("UPDATE lc SET version = 2 WHERE id = 1", legacy, inFlight);
+        await update.ExecuteNonQueryAsync();
+        return inFlight;
+    }
+
+    /// <summary>Whether <paramref name="sessions"/> sessions wait for a lock on this database's legacy table.</summary>
+    private static Task<bool> WaitingForTheTableAsync(NpgsqlDataSource database, int sessions) =>
+        database.ScalarAsync<bool>(
+            "SELECT count(*) = $1 FROM pg_locks WHERE relation = 'lc'::regclass AND NOT granted "
+                + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (long)sessions
+        );
+
+    private static Task<long> TriggersAsync(NpgsqlDataSource database) =>
+        database.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'lc'::regclass");
 }

@@ -103,6 +103,12 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
     [Theory]
     [InlineData("DROP TRIGGER lazymigrate_forward_sync_insert ON lc")]
     [InlineData("DROP TRIGGER lazymigrate_forward_sync_rekey ON lc")]
+    [InlineData("ALTER TABLE lc DISABLE TRIGGER lazymigrate_forward_sync_insert")]
+    [InlineData(
+        "DROP TRIGGER lazymigrate_forward_sync_rekey ON lc; CREATE TRIGGER lazymigrate_forward_sync_rekey "
+            + "AFTER UPDATE OF full_name ON lc FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id) "
+            + "EXECUTE FUNCTION lc_lazymigrate_forward_sync_new('customers')"
+    )]
     [InlineData(
         "CREATE OR REPLACE FUNCTION lc_lazymigrate_forward_sync_order(text, text) RETURNS void "
             + "LANGUAGE plpgsql AS 'BEGIN END'"

@@ -202,7 +202,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     }
 
     /// <summary>Whether a session waits for a lock that the backend <paramref name="pid"/> holds.</summary>
-    private static Task<bool> BlockedByAsync(NpgsqlDataSource dataSource, int pid) =>
+    internal static Task<bool> BlockedByAsync(NpgsqlDataSource dataSource, int pid) =>
         dataSource.ScalarAsync<bool>(
             "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))",
             [pid]

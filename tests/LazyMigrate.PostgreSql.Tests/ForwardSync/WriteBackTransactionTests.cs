@@ -31,6 +31,13 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
         {
             await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
             await store.DeleteAsync("1");
+            // The refusals' savepoints are released, not left to pile up: there is none left to release.
+            await DataSource.ExecuteAsync("SAVEPOINT probe");
+            PostgresException released = await Assert.ThrowsAsync<PostgresException>(() =>
+                DataSource.ExecuteAsync("RELEASE SAVEPOINT lazymigrate_write_back")
+            );
+            Assert.Equal(PostgresErrorCodes.InvalidSavepointSpecification, released.SqlState);
+            await DataSource.ExecuteAsync("ROLLBACK TO SAVEPOINT probe");
             scope.Complete();
         }
 
@@ -48,8 +55,10 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
         using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
         {
             await store.UpsertAsync("1", Customer("1"));
+            int session = await DataSource.ScalarAsync<int>("SELECT pg_backend_pid()");
             // The caller's own write, in the same transaction and on the same session as the write-back.
             await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 2");
+            Assert.Equal(session, await DataSource.ScalarAsync<int>("SELECT pg_backend_pid()"));
             scope.Complete();
         }
 
@@ -63,9 +72,103 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task InsideAnAmbientTransaction_AWriteBackThatFails_RollsBackAlone_AndTheCallersTransactionGoesOn()
+    {
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        await DataSource.ExecuteAsync($"ALTER TABLE \"{legacy}\" ADD CHECK (version >= 0)");
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
+
+        using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
+        {
+            PostgresException failure = await Assert.ThrowsAsync<PostgresException>(() =>
+                store.UpsertAsync("1", LegacyCustomer.Create("1", -1)).AsTask()
+            );
+            Assert.Equal(PostgresErrorCodes.CheckViolation, failure.SqlState);
+            await store.UpsertAsync("2", Customer("2"));
+            scope.Complete();
+        }
+
+        Assert.Equal(["2 Written Back"], await RowsAsync(legacy));
+    }
+
+    [Fact]
+    public async Task InsideAnAmbientTransaction_AWriteBackCancelledWhileItWaits_RollsBackAlone_AndTheCallerGoesOn()
+    {
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        await using NpgsqlDataSource probe = Unenlisted();
+        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction inFlight = await connection.BeginTransactionAsync();
+        await using (var update = new NpgsqlCommand($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 1", connection))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
+        {
+            using var cancellation = new CancellationTokenSource();
+            Task writeBack = store.UpsertAsync("1", Customer("1"), cancellation.Token).AsTask();
+            await Eventually.TrueAsync(
+                () => BlockedByAsync(probe, connection.ProcessID),
+                what: "the write-back waits for the legacy write's row"
+            );
+            await cancellation.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writeBack);
+            await store.UpsertAsync("2", Customer("2"));
+            scope.Complete();
+        }
+
+        await inFlight.CommitAsync();
+        Assert.Equal(["1 Ada", "2 Written Back"], await RowsAsync(legacy));
+    }
+
+    [Theory]
+    [InlineData(IsolationLevel.RepeatableRead)]
+    [InlineData(IsolationLevel.Serializable)]
+    public async Task AboveReadCommitted_AWriteBackThatWaitedForALegacyDeleteItsSnapshotMisses_FailsToSerialize(
+        IsolationLevel level
+    )
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        // The write-back's intent comes after that insert: only the delete below could make the order check refuse it.
+        await RecordWriteBacksAsync(outbox, "1");
+        await using NpgsqlDataSource probe = Unenlisted();
+        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction inFlight = await connection.BeginTransactionAsync();
+        await using (var delete = new NpgsqlCommand($"DELETE FROM \"{legacy}\" WHERE id = 1", connection))
+        {
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        using (
+            new TransactionScope(
+                TransactionScopeOption.Required,
+                new TransactionOptions { IsolationLevel = level },
+                TransactionScopeAsyncFlowOption.Enabled
+            )
+        )
+        {
+            // Its snapshot, taken by its first statement, sees the row; its upsert waits for the delete's lock.
+            Task writeBack = store.UpsertAsync("1", Customer("1")).AsTask();
+            await Eventually.TrueAsync(
+                () => BlockedByAsync(probe, connection.ProcessID),
+                what: "the write-back waits for the legacy delete's row"
+            );
+            await inFlight.CommitAsync();
+            PostgresException failure = await Assert.ThrowsAsync<PostgresException>(() => writeBack);
+            Assert.Equal(PostgresErrorCodes.SerializationFailure, failure.SqlState);
+        }
+
+        Assert.Empty(await RowsAsync(legacy));
+    }
+
+    [Fact]
     public async Task OnADataSourceThatDoesNotEnlist_AWriteBackUnderAnAmbientTransaction_RunsInATransactionOfItsOwn()
     {
-        await using NpgsqlDataSource unenlisted = NpgsqlDataSource.Create(server.ConnectionString + ";Enlist=false");
+        await using NpgsqlDataSource unenlisted = Unenlisted();
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(unenlisted);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(unenlisted, legacy);
 
@@ -97,6 +200,9 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
         Assert.Equal(["1 Ada King", "2 Written Back", "3 Written Back"], await RowsAsync(legacy));
         Assert.Equal(0L, await CapturingLegacyTables.CapturedAsync(outbox, "2", "3"));
     }
+
+    /// <summary>A data source of the server's that never enlists in an ambient transaction.</summary>
+    private NpgsqlDataSource Unenlisted() => NpgsqlDataSource.Create(server.ConnectionString + ";Enlist=false");
 
     private static PostgreSqlTableOldStore<LegacyCustomer> Store(NpgsqlDataSource dataSource, string legacy) =>
         new(dataSource, LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer));

@@ -399,7 +399,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : IOutboxNewStoreLock<T>, 
                 batch.BatchCommands.Add(
                     ReadCommand(statements.ReadLocked, DocumentTable<T>.TextArray(ids), readAlong?.Table.Keys(ids))
                 );
-                batch.Timeout = CommandTimeout(connection, timeout);
+                batch.Timeout = LockWaitCommandTimeout.Of(connection, timeout);
             }
             else
             {
@@ -495,15 +495,6 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : IOutboxNewStoreLock<T>, 
 
         return new LockBatchResult(granted, current, oldEntities ?? NothingRead);
     }
-
-    /// <summary>
-    /// The batch's timeout: the connection's command timeout on top of the lock wait (0, no limit, for an infinite
-    /// wait).
-    /// </summary>
-    private static int CommandTimeout(NpgsqlConnection connection, TimeSpan lockTimeout) =>
-        lockTimeout == Timeout.InfiniteTimeSpan || connection.CommandTimeout == 0
-            ? 0
-            : (int)Math.Min(int.MaxValue, connection.CommandTimeout + Math.Ceiling(lockTimeout.TotalSeconds));
 
     /// <summary>
     /// Rolls back (releasing the locks) and returns the connection; never throws. A connection that is already dead

@@ -103,18 +103,30 @@ internal sealed class StatementRunner
         Prepares ? new ValueTask(batch.PrepareAsync(cancellationToken)) : default;
 
     /// <summary>
-    /// Runs <paramref name="writes"/> on <paramref name="connection"/> as one write-back
-    /// (<see cref="WriteBackBatch"/>): one round trip, prepared when preparation is on.
+    /// Opens a connection for a write-back, with the transaction it will run in: chosen as it is opened, when it
+    /// enlists in an ambient transaction or not (<see cref="WriteBackBatch.ScopeNow"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">This runner does not mark write-backs.</exception>
+    public async ValueTask<(NpgsqlConnection Connection, WriteBackScope Scope)> OpenForWriteBackAsync(
+        CancellationToken cancellationToken
+    )
+    {
+        WriteBackScope scope = WriteBacks.ScopeNow();
+        return (await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false), scope);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="writes"/> as one write-back (<see cref="WriteBackBatch"/>) on a connection of
+    /// <see cref="OpenForWriteBackAsync"/>: one round trip, prepared when preparation is on.
+    /// </summary>
     public ValueTask ExecuteWriteBackAsync(
-        NpgsqlConnection connection,
+        (NpgsqlConnection Connection, WriteBackScope Scope) opened,
         IReadOnlyList<NpgsqlBatchCommand> writes,
         CancellationToken cancellationToken
-    ) =>
-        (
-            _writeBacks ?? throw new InvalidOperationException("Only an old store's statements are write-backs.")
-        ).ExecuteAsync(connection, writes, Prepares, cancellationToken);
+    ) => WriteBacks.ExecuteAsync(opened.Connection, opened.Scope, writes, Prepares, cancellationToken);
+
+    private WriteBackBatch WriteBacks =>
+        _writeBacks ?? throw new InvalidOperationException("Only an old store's statements are write-backs.");
 
     private async ValueTask<NpgsqlDataReader> ExecuteReaderAsync<TParameters>(
         string sql,
@@ -151,14 +163,14 @@ internal sealed class StatementRunner
     )
         where TParameters : struct, IParameters
     {
+        if (MarksWriteBacks)
+        {
+            return await ExecuteMarkedAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+        }
+
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            if (MarksWriteBacks)
-            {
-                return await ExecuteMarkedAsync(connection, sql, parameters, cancellationToken).ConfigureAwait(false);
-            }
-
             NpgsqlCommand command = await CreateAsync(connection, sql, parameters, prepare: true, cancellationToken)
                 .ConfigureAwait(false);
             await using (command.ConfigureAwait(false))
@@ -170,7 +182,6 @@ internal sealed class StatementRunner
 
     /// <summary>The mark and the statement in one batch (<see cref="WriteBackBatch"/>): one round trip.</summary>
     private async ValueTask<int> ExecuteMarkedAsync<TParameters>(
-        NpgsqlConnection connection,
         string sql,
         TParameters parameters,
         CancellationToken cancellationToken
@@ -179,8 +190,12 @@ internal sealed class StatementRunner
     {
         var statement = new NpgsqlBatchCommand(sql);
         parameters.AddTo(statement.Parameters);
-        await ExecuteWriteBackAsync(connection, [statement], cancellationToken).ConfigureAwait(false);
-        return statement.RecordsAffected;
+        var opened = await OpenForWriteBackAsync(cancellationToken).ConfigureAwait(false);
+        await using (opened.Connection.ConfigureAwait(false))
+        {
+            await ExecuteWriteBackAsync(opened, [statement], cancellationToken).ConfigureAwait(false);
+            return statement.RecordsAffected;
+        }
     }
 
     private async ValueTask<NpgsqlCommand> CreateAsync<TParameters>(

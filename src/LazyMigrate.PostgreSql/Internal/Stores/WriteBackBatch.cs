@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Transactions;
 using Npgsql;
 
@@ -15,9 +17,12 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// </para>
 /// <para>
 /// Inside an ambient transaction that the connection enlisted in, it is a savepoint instead, so that the order check's
-/// refusal (<see cref="SupersededWriteBacks"/>) rolls back the write-back alone, not the caller's transaction; and the
-/// mark is cleared before the savepoint is released, so that the caller's own legacy writes after it, in the same
-/// transaction, are captured as old-API writes.
+/// refusal (<see cref="SupersededWriteBacks"/>), or any other failure, rolls back the write-back alone, not the
+/// caller's transaction; and the mark is cleared before the savepoint is released, so that the caller's own legacy
+/// writes after it, in the same transaction, are captured as old-API writes. A savepoint runs at the caller's
+/// isolation level, which it cannot change: above read committed, a legacy write that committed after the caller's
+/// snapshot fails the write-back with a serialization failure (SQLSTATE <c>40001</c>), from PostgreSQL or from the
+/// trigger's check of a delete it cannot see, for the caller to retry its transaction.
 /// </para>
 /// <para>
 /// A multiplexing data source shares each physical connection between commands, and Npgsql cannot end a transaction a
@@ -46,36 +51,36 @@ internal sealed class WriteBackBatch
         _enlists = settings.Enlist && !settings.Multiplexing;
     }
 
-    private enum Scope
-    {
-        Transaction,
-        Savepoint,
-        Implicit,
-    }
+    /// <summary>
+    /// The scope of a write-back whose connection is opened now: call it just before opening the connection, which
+    /// enlists in the ambient transaction there is then.
+    /// </summary>
+    public WriteBackScope ScopeNow() =>
+        _multiplexing ? WriteBackScope.Implicit
+        : _enlists && Transaction.Current is not null ? WriteBackScope.Savepoint
+        : WriteBackScope.Transaction;
 
     /// <summary>
-    /// Runs <paramref name="writes"/>, marked, on <paramref name="connection"/>, prepared first where
-    /// <paramref name="prepare"/> says so. When the order check refuses them inside an ambient transaction, rolls back
-    /// to the savepoint first, so that the caller's transaction goes on, and rethrows.
+    /// Runs <paramref name="writes"/>, marked, on <paramref name="connection"/> in <paramref name="scope"/> (of
+    /// <see cref="ScopeNow"/> when the connection was opened), prepared first where <paramref name="prepare"/> says
+    /// so. When the batch fails inside an ambient transaction, whether the order check refused it or anything else
+    /// failed, rolls back to the savepoint first, so that the caller's transaction goes on, and rethrows.
     /// </summary>
     public async ValueTask ExecuteAsync(
         NpgsqlConnection connection,
+        WriteBackScope scope,
         IReadOnlyList<NpgsqlBatchCommand> writes,
         bool prepare,
         CancellationToken cancellationToken
     )
     {
-        Scope scope =
-            _multiplexing ? Scope.Implicit
-            : _enlists && Transaction.Current is not null ? Scope.Savepoint
-            : Scope.Transaction;
         var batch = new NpgsqlBatch(connection);
         await using (batch.ConfigureAwait(false))
         {
             string? opening = scope switch
             {
-                Scope.Transaction => StoreLockSql.Begin,
-                Scope.Savepoint => $"SAVEPOINT {Savepoint}",
+                WriteBackScope.Transaction => StoreLockSql.Begin,
+                WriteBackScope.Savepoint => $"SAVEPOINT {Savepoint}",
                 _ => await ReadsCommittedAsync(connection, cancellationToken).ConfigureAwait(false)
                     ? null
                     : ReadCommitted,
@@ -91,12 +96,12 @@ internal sealed class WriteBackBatch
                 batch.BatchCommands.Add(write);
             }
 
-            if (scope == Scope.Savepoint)
+            if (scope == WriteBackScope.Savepoint)
             {
                 batch.BatchCommands.Add(new(Unmark));
                 batch.BatchCommands.Add(new($"RELEASE SAVEPOINT {Savepoint}"));
             }
-            else if (scope == Scope.Transaction)
+            else if (scope == WriteBackScope.Transaction)
             {
                 batch.BatchCommands.Add(new(StoreLockSql.Commit));
             }
@@ -110,7 +115,8 @@ internal sealed class WriteBackBatch
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (PostgresException e) when (scope == Scope.Savepoint && SupersededWriteBacks.Is(e))
+            catch (Exception e)
+                when (scope == WriteBackScope.Savepoint && e is DbException or OperationCanceledException)
             {
                 await RollBackToSavepointAsync(connection).ConfigureAwait(false);
                 throw;
@@ -120,17 +126,28 @@ internal sealed class WriteBackBatch
 
     /// <summary>
     /// Rolls back to the savepoint and releases it, which rolling back alone does not: a savepoint left behind for each
-    /// refusal would pile up in the caller's transaction. Not cancellable: the caller's transaction must go on.
+    /// failure would pile up in the caller's transaction. Not cancellable: the caller's transaction must go on. Never
+    /// throws: where the savepoint was never made (the batch failed before it) or the connection broke, the caller's
+    /// transaction is lost anyway, and the batch's own exception is the one to see.
     /// </summary>
     private static async ValueTask RollBackToSavepointAsync(NpgsqlConnection connection)
     {
+        if (connection.State != ConnectionState.Open)
+        {
+            return;
+        }
+
         var rollback = new NpgsqlCommand(
             $"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}",
             connection
         );
         await using (rollback.ConfigureAwait(false))
         {
-            await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (DbException) { }
         }
     }
 
