@@ -16,7 +16,8 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
     public async Task BehindALegacyTransaction_CreateAsyncGivesUpAfterItsLockTimeout_AndTheWritesQueuedBehindItGoOn()
     {
         await using NpgsqlDataSource database = await LegacyTableAsync();
-        PostgreSqlForwardSyncTriggerOptions options = Options(TimeSpan.FromSeconds(5));
+        // Long enough for the two polls below to see the queue before it runs out, even on a loaded machine.
+        PostgreSqlForwardSyncTriggerOptions options = Options(TimeSpan.FromSeconds(10));
         await using NpgsqlConnection legacy = await database.OpenConnectionAsync();
         await using NpgsqlTransaction inFlight = await LegacyTransactionAsync(legacy);
 
@@ -54,13 +55,16 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
     [Fact]
     public async Task WithAnInfiniteLockTimeout_CreateAsyncWaitsForTheLegacyTransaction_PastTheCommandTimeout()
     {
-        // A command timeout of 1 s: the creation's wait outlasts it.
-        await using NpgsqlDataSource database = await LegacyTableAsync(";Command Timeout=1");
+        await using NpgsqlDataSource database = await LegacyTableAsync();
         await using NpgsqlConnection legacy = await database.OpenConnectionAsync();
         await using NpgsqlTransaction inFlight = await LegacyTransactionAsync(legacy);
+        // The creation's own connections have a command timeout of 1 s, which its wait outlasts.
+        await using NpgsqlDataSource creation = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { CommandTimeout = 1 }.ConnectionString
+        );
 
         Task<bool> create = PostgreSqlForwardSyncTrigger
-            .CreateAsync(database, Options(Timeout.InfiniteTimeSpan))
+            .CreateAsync(creation, Options(Timeout.InfiniteTimeSpan))
             .AsTask();
         await Eventually.TrueAsync(
             () => WaitingForTheTableAsync(database, 1),
@@ -80,6 +84,24 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
         await inFlight.CommitAsync();
         Assert.True(await create.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(3L, await TriggersAsync(database));
+    }
+
+    [Fact]
+    public async Task WithALockTimeoutOfZero_CreateAsyncDoesNotWaitForTheLegacyTransaction()
+    {
+        await using NpgsqlDataSource database = await LegacyTableAsync();
+        await using NpgsqlConnection legacy = await database.OpenConnectionAsync();
+        await using NpgsqlTransaction inFlight = await LegacyTransactionAsync(legacy);
+
+        TimeoutException timeout = await Assert.ThrowsAsync<TimeoutException>(() =>
+            PostgreSqlForwardSyncTrigger
+                .CreateAsync(database, Options(TimeSpan.Zero))
+                .AsTask()
+                .WaitAsync(TimeSpan.FromSeconds(60))
+        );
+
+        Assert.IsType<PostgresException>(timeout.InnerException);
+        Assert.Equal(0L, await TriggersAsync(database));
     }
 
     [Theory]
@@ -104,9 +126,9 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
         };
 
     /// <summary>A database of its own with the legacy table of two rows and the outbox, and no trigger yet.</summary>
-    private async Task<NpgsqlDataSource> LegacyTableAsync(string settings = "")
+    private async Task<NpgsqlDataSource> LegacyTableAsync()
     {
-        NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync() + settings);
+        NpgsqlDataSource database = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
         await database.ExecuteAsync(
             "CREATE TABLE lc (id integer PRIMARY KEY, full_name text NOT NULL, version integer NOT NULL); "
                 + "INSERT INTO lc VALUES (1, 'Ada', 1), (2, 'Grace', 1)"

@@ -104,6 +104,7 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
     [InlineData("DROP TRIGGER lazymigrate_forward_sync_insert ON lc")]
     [InlineData("DROP TRIGGER lazymigrate_forward_sync_rekey ON lc")]
     [InlineData("ALTER TABLE lc DISABLE TRIGGER lazymigrate_forward_sync_insert")]
+    [InlineData("ALTER TABLE lc ENABLE REPLICA TRIGGER lazymigrate_forward_sync")]
     [InlineData(
         "DROP TRIGGER lazymigrate_forward_sync_rekey ON lc; CREATE TRIGGER lazymigrate_forward_sync_rekey "
             + "AFTER UPDATE OF full_name ON lc FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id) "

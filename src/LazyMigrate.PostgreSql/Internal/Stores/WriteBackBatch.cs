@@ -115,22 +115,38 @@ internal sealed class WriteBackBatch
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e)
-                when (scope == WriteBackScope.Savepoint && e is DbException or OperationCanceledException)
+            catch (Exception e) when (scope == WriteBackScope.Savepoint && RanOnTheServer(e, batch))
             {
-                await RollBackToSavepointAsync(connection).ConfigureAwait(false);
+                await RollBackToSavepointAsync(connection, e).ConfigureAwait(false);
                 throw;
             }
         }
     }
 
     /// <summary>
-    /// Rolls back to the savepoint and releases it, which rolling back alone does not: a savepoint left behind for each
-    /// failure would pile up in the caller's transaction. Not cancellable: the caller's transaction must go on. Never
-    /// throws: where the savepoint was never made (the batch failed before it) or the connection broke, the caller's
-    /// transaction is lost anyway, and the batch's own exception is the one to see.
+    /// Whether the batch failed on the server after its <c>SAVEPOINT</c>, so that there is a savepoint to roll back
+    /// to: an error of a later command, or a cancellation or command timeout that PostgreSQL carried out. Not a
+    /// cancellation Npgsql raised before sending anything, nor a failure of the <c>SAVEPOINT</c> itself: rolling back
+    /// to a savepoint that was never made would fail, and abort the caller's transaction, which nothing had touched.
     /// </summary>
-    private static async ValueTask RollBackToSavepointAsync(NpgsqlConnection connection)
+    private static bool RanOnTheServer(Exception exception, NpgsqlBatch batch) =>
+        exception switch
+        {
+            PostgresException failed => failed.BatchCommand != batch.BatchCommands[0],
+            OperationCanceledException { InnerException: PostgresException } => true,
+            NpgsqlException { InnerException: TimeoutException } => true,
+            _ => false,
+        };
+
+    /// <summary>
+    /// Rolls back to the savepoint and releases it, which rolling back alone does not: a savepoint left behind for each
+    /// failure would pile up in the caller's transaction. Not cancellable: the caller's transaction must go on. A
+    /// connection that broke took the caller's transaction with it, which its commit then reports. A rollback that
+    /// fails leaves the caller's transaction aborted, so it throws, never leaving <paramref name="failure"/> to be
+    /// taken for a refusal the store leaves out (<see cref="SupersededWriteBacks"/>) while the caller goes on.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The rollback failed: the ambient transaction is lost.</exception>
+    private static async ValueTask RollBackToSavepointAsync(NpgsqlConnection connection, Exception failure)
     {
         if (connection.State != ConnectionState.Open)
         {
@@ -147,7 +163,14 @@ internal sealed class WriteBackBatch
             {
                 await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
             }
-            catch (DbException) { }
+            catch (DbException rollbackFailure)
+            {
+                throw new InvalidOperationException(
+                    "A write-back inside an ambient transaction failed, and so did the rollback to its savepoint: the "
+                        + "ambient transaction is aborted and cannot commit.",
+                    new AggregateException(failure, rollbackFailure)
+                );
+            }
         }
     }
 
