@@ -20,8 +20,9 @@ namespace LazyMigrate.PostgreSql;
 /// legacy application's role then needs <c>INSERT</c> on the captures table and <c>USAGE</c> on the outbox's sequence,
 /// since the triggers run as the writer (the order check runs only in LazyMigrate's own write-backs). With
 /// <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/> the trigger also marks the new store's row stale, so
-/// that the next read through the new API syncs it at once: the role then needs <c>UPDATE</c> on that table too, and
-/// the table must exist (with its <c>stale</c> column) before the script runs.
+/// that the next read through the new API syncs it at once: the role then needs <c>UPDATE (stale)</c> and
+/// <c>SELECT (id, stale)</c> on that table too, and the table must exist (with its <c>stale</c> column) before the
+/// script runs. Replacing the triggers (an upgrade, other options) needs the owner of the table and its functions.
 /// </remarks>
 public static class PostgreSqlForwardSyncTrigger
 {
@@ -271,8 +272,8 @@ public static class PostgreSqlForwardSyncTrigger
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <exception cref="TimeoutException">
     /// A lock the script needs, the legacy table's above all, was not granted within
-    /// <see cref="PostgreSqlForwardSyncTriggerOptions.LockTimeout"/>: a transaction in flight holds it. Nothing was
-    /// changed; call again later.
+    /// <see cref="PostgreSqlForwardSyncTriggerOptions.LockTimeout"/>, or the wait for another instance's creation
+    /// outlasted the command timeout: a transaction in flight holds it. Nothing was changed; call again later.
     /// </exception>
     public static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
@@ -295,13 +296,16 @@ public static class PostgreSqlForwardSyncTrigger
                 )
                 .ConfigureAwait(false);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        catch (NpgsqlException e)
+            when (e is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable }
+                || e.InnerException is TimeoutException
+            )
         {
             throw new TimeoutException(
                 $"The forward sync trigger on {target.Legacy.Qualified} was not created: a lock it needs, the table's "
-                    + $"above all, was not granted within {options.LockTimeout.TotalMilliseconds:0} ms, since a "
-                    + "transaction in flight holds it. Nothing was changed; try again later, or with a longer "
-                    + "LockTimeout.",
+                    + $"above all, was not granted within {options.LockTimeout.TotalMilliseconds:0} ms (or, behind "
+                    + "another instance's creation, within the command timeout), since a transaction in flight holds "
+                    + "it. Nothing was changed; try again later, or with a longer LockTimeout.",
                 e
             );
         }

@@ -43,7 +43,8 @@ public sealed class PostgreSqlForwardSyncTriggerOptions
     /// store before it returns (<see cref="NewStoreRead{TNew}.IsStale"/>) rather than waiting for the dispatcher. An
     /// id the new store does not hold is left alone: it migrates from the legacy row when first read. Each legacy
     /// write then costs one more <c>UPDATE</c> by primary key, and the legacy application's role needs
-    /// <c>UPDATE</c> on the new table. <see langword="null"/> or empty: the trigger only captures the write.
+    /// <c>UPDATE (stale)</c> and <c>SELECT (id, stale)</c> on the new table. <see langword="null"/> or empty: the
+    /// trigger only captures the write.
     /// </summary>
     /// <value>The default value is <see langword="null"/>: the new store is not marked.</value>
     public string? NewStoreTable { get; set; }
