@@ -155,6 +155,31 @@ public sealed class TriggerUpgradeTests(PostgresServer server)
         );
     }
 
+    [Fact]
+    public async Task TheRemovalDocsPostgreSqlGives_LeavesNoTriggerNorFunction_AndLegacyWritesGoOn()
+    {
+        await using NpgsqlDataSource database = await LegacyTableAsync();
+        var options = new PostgreSqlForwardSyncTriggerOptions { LegacyTable = "lc", Migration = Migration };
+        Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(database, options));
+
+        // docs/postgresql.md, "Installing, checking and removing the triggers", for the table lc.
+        await database.ExecuteAsync(
+            """
+            DROP TRIGGER IF EXISTS lazymigrate_forward_sync ON lc;
+            DROP TRIGGER IF EXISTS lazymigrate_forward_sync_insert ON lc;
+            DROP TRIGGER IF EXISTS lazymigrate_forward_sync_rekey ON lc;
+            DROP FUNCTION IF EXISTS lc_lazymigrate_forward_sync();
+            DROP FUNCTION IF EXISTS lc_lazymigrate_forward_sync_new();
+            DROP FUNCTION IF EXISTS lc_lazymigrate_forward_sync_order(text, text);
+            """
+        );
+
+        Assert.Empty(await TriggersAsync(database));
+        Assert.Empty(await TextsAsync(database, "SELECT array_agg(proname) FROM pg_proc WHERE proname LIKE 'lc\\_%'"));
+        await database.ExecuteAsync("INSERT INTO lc VALUES (1, 'Ada', 1)");
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM lazymigrate_outbox_captures"));
+    }
+
     /// <summary>A database of its own with the legacy table and the outbox, and no trigger yet.</summary>
     private async Task<NpgsqlDataSource> LegacyTableAsync()
     {
