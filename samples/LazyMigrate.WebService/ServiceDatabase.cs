@@ -184,6 +184,9 @@ public abstract class ServiceDatabase : IAsyncDisposable
 
                 await PostgreSqlDocumentStoreSchema.CreateAsync<Customer>(_dataSource, NewStore);
                 await PostgreSqlOutboxSchema.CreateAsync(_dataSource, Outbox);
+                // Behind a legacy transaction that holds the table past LockTimeout (5 s), this throws
+                // TimeoutException rather than stall the legacy writes: a service sharing its legacy table would
+                // retry later; this one owns its schema, so it fails its start instead.
                 await PostgreSqlForwardSyncTrigger.CreateAsync(
                     _dataSource,
                     new PostgreSqlForwardSyncTriggerOptions
