@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using LazyMigrate.Outbox;
 using Npgsql;
@@ -313,8 +312,8 @@ public static class PostgreSqlForwardSyncTrigger
 
     /// <summary>
     /// The lock timeout of the script's transaction, set after the advisory lock that serializes creations (which
-    /// waits for another instance's creation, not for the legacy application). PostgreSQL reads 0 as "wait as long as
-    /// it takes", so a timeout of zero ("do not wait") is its least, 1 ms.
+    /// waits for another instance's creation, not for the legacy application), as the new store's lock sets its own:
+    /// a timeout of zero ("do not wait") is PostgreSQL's least, 1 ms.
     /// </summary>
     private static string LockTimeoutSql(PostgreSqlForwardSyncTriggerOptions options)
     {
@@ -328,11 +327,7 @@ public static class PostgreSqlForwardSyncTrigger
             );
         }
 
-        long milliseconds =
-            timeout == Timeout.InfiniteTimeSpan
-                ? 0
-                : Math.Max(1, (long)Math.Ceiling(Math.Min(timeout.TotalMilliseconds, int.MaxValue)));
-        return string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {milliseconds};\n");
+        return StoreLockSql.SetLockTimeout(timeout) + ";\n";
     }
 
     /// <summary>

@@ -21,11 +21,7 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
         await using NpgsqlConnection legacy = await database.OpenConnectionAsync();
         await using NpgsqlTransaction inFlight = await LegacyTransactionAsync(legacy);
 
-        Task<bool> create = PostgreSqlForwardSyncTrigger.CreateAsync(database, options).AsTask();
-        await Eventually.TrueAsync(
-            () => WaitingForTheTableAsync(database, 1),
-            what: "the creation waits for the table"
-        );
+        Task<bool> create = await CreationWaitingAsync(database, database, options);
         // Another legacy write, which queues behind the creation's wait while it lasts.
         Task<int> queued = database.ExecuteAsync("UPDATE lc SET version = 2 WHERE id = 2");
         await Eventually.TrueAsync(
@@ -63,13 +59,7 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
             new NpgsqlConnectionStringBuilder(database.ConnectionString) { CommandTimeout = 1 }.ConnectionString
         );
 
-        Task<bool> create = PostgreSqlForwardSyncTrigger
-            .CreateAsync(creation, Options(Timeout.InfiniteTimeSpan))
-            .AsTask();
-        await Eventually.TrueAsync(
-            () => WaitingForTheTableAsync(database, 1),
-            what: "the creation waits for the table"
-        );
+        Task<bool> create = await CreationWaitingAsync(creation, database, Options(Timeout.InfiniteTimeSpan));
         // Until the creation has waited longer than its connection's command timeout.
         await Eventually.TrueAsync(
             () =>
@@ -144,6 +134,24 @@ public sealed class TriggerCreationLockTests(PostgresServer server)
         await using var update = new NpgsqlCommand("UPDATE lc SET version = 2 WHERE id = 1", legacy, inFlight);
         await update.ExecuteNonQueryAsync();
         return inFlight;
+    }
+
+    /// <summary>
+    /// Starts <see cref="PostgreSqlForwardSyncTrigger.CreateAsync"/> on <paramref name="creation"/> and returns it once
+    /// it waits for the legacy table's lock, as <paramref name="database"/> sees.
+    /// </summary>
+    private static async Task<Task<bool>> CreationWaitingAsync(
+        NpgsqlDataSource creation,
+        NpgsqlDataSource database,
+        PostgreSqlForwardSyncTriggerOptions options
+    )
+    {
+        Task<bool> create = PostgreSqlForwardSyncTrigger.CreateAsync(creation, options).AsTask();
+        await Eventually.TrueAsync(
+            () => WaitingForTheTableAsync(database, 1),
+            what: "the creation waits for the table"
+        );
+        return create;
     }
 
     /// <summary>Whether <paramref name="sessions"/> sessions wait for a lock on this database's legacy table.</summary>

@@ -48,7 +48,7 @@ internal sealed class WriteBackBatch
     {
         var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
         _multiplexing = settings.Multiplexing;
-        _enlists = settings.Enlist && !settings.Multiplexing;
+        _enlists = settings.Enlist;
     }
 
     /// <summary>
