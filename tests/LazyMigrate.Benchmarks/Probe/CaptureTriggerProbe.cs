@@ -15,10 +15,11 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// here every way's round sits beside the others', and the ratio of each round is of writes made seconds apart.
 /// </summary>
 /// <remarks>
-/// <c>--probe-trigger [rounds] [--durable] [--variant file.sql]</c>: for each pool behaviour and 1 and 8 writers, the
-/// median time a write of each way, and the median and quartiles of its rounds' throughput against the same round's
-/// writes without a trigger. <c>--durable</c> keeps fsync on (PostgreSQL's defaults); otherwise fsync is off and
-/// commits are synchronous, as in the benchmark. <c>--variant</c> adds a way whose table (<c>{table}</c> in the file)
+/// <c>--probe-trigger [rounds] [--durable] [--write update|save] [--variant file.sql]</c>: for each pool behaviour and
+/// 1 and 8 writers, the median time a write of each way, and the median and quartiles of its rounds' throughput
+/// against the same round's writes without a trigger. <c>--durable</c> keeps fsync on (PostgreSQL's defaults);
+/// otherwise fsync is off and commits are synchronous, as in the benchmark. <c>--write save</c> makes each write the
+/// web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>). <c>--variant</c> adds a way whose table (<c>{table}</c> in the file)
 /// gets the file's triggers: a design tried before it is built. Untimed before each round: the captures emptied and the
 /// tables vacuumed, as a dispatcher that keeps up and autovacuum leave them.
 /// </remarks>
@@ -32,6 +33,9 @@ internal static class CaptureTriggerProbe
     {
         int rounds = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out int given) ? given : 30;
         bool durable = args.Contains("--durable");
+        LegacyWrite write = Array.IndexOf(args, "--write") is var written and >= 0
+            ? Enum.Parse<LegacyWrite>(args[written + 1], ignoreCase: true)
+            : LegacyWrite.Update;
         string[] ways = [Baseline, "control", "trigger", "floor"];
         string? variant = Array.IndexOf(args, "--variant") is var at and >= 0
             ? await File.ReadAllTextAsync(args[at + 1])
@@ -46,7 +50,7 @@ internal static class CaptureTriggerProbe
         await PostgreSqlOutboxSchema.CreateAsync(bench.DataSource);
         foreach (string way in ways)
         {
-            await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.CreateTable(TableOf(way)));
+            await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.CreateTable(TableOf(way), write));
         }
 
         if (variant is not null)
@@ -62,7 +66,9 @@ internal static class CaptureTriggerProbe
             new() { LegacyTable = TableOf("trigger"), Migration = "LegacyCustomer->Customer" }
         );
         await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.LeastCaptureTrigger(TableOf("floor")));
-        Console.WriteLine(durable ? "durable server (fsync on)" : "fsync off, synchronous commit on");
+        Console.WriteLine(
+            (durable ? "durable server (fsync on)" : "fsync off, synchronous commit on") + $", legacy writes: {write}"
+        );
         Console.WriteLine(
             "pool | writers | way | median us a write | rounds' throughput against none: median (quartiles)"
         );
@@ -89,7 +95,8 @@ internal static class CaptureTriggerProbe
                                 $"VACUUM {Captures}, {LegacyWriteWorkload.FloorCaptures}, {TableOf(way)}"
                             );
                             int v = ++version;
-                            return () => LegacyWriteWorkload.WriteAllAsync(legacy[way], TableOf(way), concurrency, v);
+                            return () =>
+                                LegacyWriteWorkload.WriteAllAsync(legacy[way], TableOf(way), concurrency, v, write);
                         }
                     );
                     Report(result, ways, pool, concurrency);
