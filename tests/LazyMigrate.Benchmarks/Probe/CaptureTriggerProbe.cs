@@ -19,9 +19,10 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// 1 and 8 writers, the median time a write of each way, and the median and quartiles of its rounds' throughput
 /// against the same round's writes without a trigger. <c>--durable</c> keeps fsync on (PostgreSQL's defaults);
 /// otherwise fsync is off and commits are synchronous, as in the benchmark. <c>--write save</c> makes each write the
-/// web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>). <c>--variant</c> adds a way whose table (<c>{table}</c> in the file)
-/// gets the file's triggers: a design tried before it is built. Untimed before each round: the captures emptied and the
-/// tables vacuumed, as a dispatcher that keeps up and autovacuum leave them.
+/// web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>). <c>--variant</c>
+/// adds a way whose table (<c>{table}</c> in the file) gets the file's triggers: a design tried before it is built.
+/// Untimed before each round: the captures emptied and the tables vacuumed, as a dispatcher that keeps up and
+/// autovacuum leave them.
 /// </remarks>
 internal static class CaptureTriggerProbe
 {
