@@ -136,9 +136,9 @@ public sealed class PostgreSqlOldStore<TOld>
         return entities.Count == 0
             ? default
             : SupersededWriteBacks.RunManyAsync(
-                () => _table.UpsertManyAsync(entities, cancellationToken),
-                entities,
-                e => UpsertAsync(e.Key, e.Value, cancellationToken)
+                _table.UpsertManyAsync(entities, cancellationToken),
+                [.. entities.Select(e => e.Key)],
+                TableName
             );
     }
 
@@ -151,11 +151,7 @@ public sealed class PostgreSqlOldStore<TOld>
         PostgreSqlEntityIds.ValidateAll(ids);
         return ids.Count == 0
             ? default
-            : SupersededWriteBacks.RunManyAsync(
-                () => _table.DeleteManyAsync(ids, cancellationToken),
-                ids,
-                id => DeleteAsync(id, cancellationToken)
-            );
+            : SupersededWriteBacks.RunManyAsync(_table.DeleteManyAsync(ids, cancellationToken), ids, TableName);
     }
 
     /// <inheritdoc/>

@@ -190,9 +190,9 @@ public sealed class PostgreSqlTableOldStore<TOld>
 
         await SupersededWriteBacks
             .RunManyAsync(
-                () => WriteAsync(UpsertManyCommands(ids, rows, keys), _mapping.Key.Largest(ids), cancellationToken),
-                entities,
-                e => UpsertAsync(e.Key, e.Value, cancellationToken)
+                WriteAsync(UpsertManyCommands(ids, rows, keys), _mapping.Key.Largest(ids), cancellationToken),
+                ids,
+                TableName
             )
             .ConfigureAwait(false);
     }
@@ -229,14 +229,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
         if (ids.Count > 0)
         {
             await SupersededWriteBacks
-                .RunManyAsync(
-                    async () =>
-                        await _statements
-                            .ExecuteNonQueryAsync(_sql.DeleteMany, keys, null, cancellationToken)
-                            .ConfigureAwait(false),
-                    ids,
-                    id => DeleteAsync(id, cancellationToken)
-                )
+                .RunManyAsync(DeleteManyRowsAsync(keys, cancellationToken), ids, TableName)
                 .ConfigureAwait(false);
         }
     }
@@ -255,6 +248,9 @@ public sealed class PostgreSqlTableOldStore<TOld>
 
     private async ValueTask DeleteRowAsync(NpgsqlParameter key, CancellationToken cancellationToken) =>
         await _statements.ExecuteNonQueryAsync(_sql.Delete, key, null, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask DeleteManyRowsAsync(NpgsqlParameter keys, CancellationToken cancellationToken) =>
+        await _statements.ExecuteNonQueryAsync(_sql.DeleteMany, keys, null, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id is not a key of the column's type in its canonical

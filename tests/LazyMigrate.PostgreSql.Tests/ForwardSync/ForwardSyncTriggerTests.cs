@@ -159,7 +159,7 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         // So it does after a write-back the order check refused, which ended in an error.
         await outbox.RecordAsync(new OutboxIntent(Migration, OutboxItemKind.WriteBack, "7", null, OutboxTables.T0));
         await single.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 3 WHERE id = 7");
-        await store.UpsertAsync("7", LegacyCustomer.Create("7", 9));
+        await WriteBackOrderTests.RefusedAsync(() => store.UpsertAsync("7", LegacyCustomer.Create("7", 9)), "7");
         Assert.Equal(3, await single.ScalarAsync<int>($"SELECT version FROM \"{legacy}\" WHERE id = 7"));
         long captured = await CapturedAsync(outbox, "7");
         await single.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 4 WHERE id = 7");
@@ -219,16 +219,19 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
             Assert.Equal(0L, await CapturedAsync(outbox, "1"));
         }
 
-        await store.UpsertAsync(
-            "1",
-            new LegacyCustomer
-            {
-                Id = "1",
-                FullName = "Written Back",
-                Version = 2,
-            }
-        );
-        await store.DeleteAsync(oldApiLast ? "1" : "2");
+        if (oldApiLast)
+        {
+            await WriteBackOrderTests.RefusedAsync(
+                () => store.UpsertAsync("1", WriteBackOrderTests.Customer("1")),
+                "1"
+            );
+            await WriteBackOrderTests.RefusedAsync(() => store.DeleteAsync("1"), "1");
+        }
+        else
+        {
+            await store.UpsertAsync("1", WriteBackOrderTests.Customer("1"));
+            await store.DeleteAsync("2");
+        }
 
         string expected = oldApiLast ? "Ada King" : "Written Back";
         Assert.Equal(

@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using LazyMigrate.Outbox;
 using LazyMigrate.PostgreSql.Tests.Outbox;
 using LazyMigrate.PostgreSql.Tests.Tables;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Npgsql;
 
 namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
@@ -58,7 +61,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task AWriteBackOfSeveralEntities_LeavesOutOnlyThoseAnOldApiWriteCameAfter_InTheTableOldStore()
+    public async Task AWriteBackOfSeveralEntities_OneWrittenThroughTheOldApiAfter_IsRefusedWhole_InTheTableStore()
     {
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
@@ -72,26 +75,22 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         await RecordWriteBacksAsync(outbox, "1", "2", "3", "4");
         await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id IN (1, 3)");
 
-        await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
-        await store.DeleteManyAsync(["3", "4"]);
+        await RefusedAsync(() => store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]), "1", 2);
+        await RefusedAsync(() => store.DeleteManyAsync(["3", "4"]), "3", 2);
 
+        // None of either batch written: the dispatcher writes each entity alone then (the test below).
         Assert.Equal(
-            ["1 Ada King", "3 Ada King"],
+            ["1 Ada King", "2 Grace", "3 Ada King", "4 Edsger"],
             (
                 await DataSource.ScalarAsync<string[]>(
-                    $"SELECT coalesce(array_agg(id || ' ' || full_name ORDER BY id), '{{}}') FROM \"{legacy}\" "
-                        + "WHERE id <> 2"
+                    $"SELECT coalesce(array_agg(id || ' ' || full_name ORDER BY id), '{{}}') FROM \"{legacy}\""
                 )
             )!
-        );
-        Assert.Equal(
-            "Written Back",
-            await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{legacy}\" WHERE id = 2")
         );
     }
 
     [Fact]
-    public async Task AWriteBackOfSeveralEntities_LeavesOutOnlyThoseAnOldApiWriteCameAfter_InTheDocumentOldStore()
+    public async Task AWriteBackOfSeveralEntities_OneWrittenThroughTheOldApiAfter_IsRefusedWhole_InTheDocumentStore()
     {
         var options = TestDatabase.Options();
         var store = new PostgreSqlOldStore<LegacyCustomer>(DataSource, options);
@@ -107,12 +106,101 @@ public sealed class WriteBackOrderTests(PostgresServer server)
                 + "AS k WHERE lower(k) = 'fullname')], '\"Old API\"') WHERE id IN ('a', 'c')"
         );
 
-        await store.UpsertManyAsync([new("a", LegacyCustomer.Create("a", 9)), new("b", LegacyCustomer.Create("b", 9))]);
-        await store.DeleteManyAsync(["c", "d"]);
+        await RefusedAsync(
+            () =>
+                store.UpsertManyAsync([
+                    new("a", LegacyCustomer.Create("a", 9)),
+                    new("b", LegacyCustomer.Create("b", 9)),
+                ]),
+            "a",
+            2
+        );
+        await RefusedAsync(() => store.DeleteManyAsync(["c", "d"]), "c", 2);
 
         IReadOnlyDictionary<string, LegacyCustomer> rows = await store.FindManyAsync(["a", "b", "c", "d"]);
-        Assert.Equal(["a", "b", "c"], rows.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(("Old API", "Old API", 9), (rows["a"].FullName, rows["c"].FullName, rows["b"].Version));
+        Assert.Equal(["a", "b", "c", "d"], rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(("Old API", "Old API", 2), (rows["a"].FullName, rows["c"].FullName, rows["b"].Version));
+    }
+
+    [Fact]
+    public async Task ADispatchedBatch_WithAWriteBackThatAnOldApiWriteInFlightCameAfter_WritesTheOthers_AndSkipsIt()
+    {
+        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
+        PostgreSqlOutboxOptions outboxOptions = await CapturingLegacyTables.OutboxAsync(DataSource);
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            DataSource,
+            CapturingLegacyTables.TriggerOptions(legacy, outboxOptions.TableName)
+        );
+        var services = new ServiceCollection().AddMetrics();
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o =>
+                (o.WriteBackMode, o.ForwardSync) = (WriteBackMode.Async, true)
+            )
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (legacy, PostgreSqlKeyType.Integer), DataSource)
+            .UsePostgreSqlOutbox(o => o.TableName = outboxOptions.TableName)
+            .UsePostgreSqlNewStore(
+                o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true),
+                DataSource
+            )
+            .UsePostgreSqlAdvisoryLock(dataSource: DataSource)
+            .ConfigureOutbox(o => o.DispatchOnWrite = false);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+        using var applied = Collect(provider, LazyMigrateTelemetry.OutboxAppliedInstrument);
+        using var skipped = Collect(provider, LazyMigrateTelemetry.OutboxSkippedInstrument);
+        foreach (string id in (string[])["1", "2", "3"])
+        {
+            await repository.SaveAsync(id, TestKit.Customer.Create(id, 2));
+        }
+
+        // An old-API write of entity 2 in flight: its row locked and its capture not committed, so the dispatcher's
+        // own check before writing sees nothing, and the batch's upsert waits for the row.
+        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await using (
+            var write = new NpgsqlCommand(
+                $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace King', 5)",
+                connection
+            )
+        )
+        {
+            await write.ExecuteNonQueryAsync();
+        }
+
+        Task<int> dispatched = dispatcher.RunOnceAsync().AsTask();
+        await Eventually.TrueAsync(
+            () => BlockedByAsync(DataSource, connection.ProcessID),
+            what: "the batch's write-back waits for the legacy write's row"
+        );
+        await transaction.CommitAsync();
+        Assert.Equal(3, await dispatched);
+
+        Assert.Equal(
+            ["1 First2 Last2", "2 Grace King", "3 First2 Last2"],
+            (
+                await DataSource.ScalarAsync<string[]>(
+                    $"SELECT array_agg(id || ' ' || full_name ORDER BY id) FROM \"{legacy}\""
+                )
+            )!
+        );
+        Assert.Equal(2L, applied.GetMeasurementSnapshot().Sum(m => m.Value));
+        CollectedMeasurement<long> superseded = Assert.Single(skipped.GetMeasurementSnapshot());
+        Assert.Equal(
+            ("write_back", "superseded", 1L),
+            (
+                superseded.Tags["lazymigrate.outbox.kind"] as string,
+                superseded.Tags["lazymigrate.outbox.reason"] as string,
+                superseded.Value
+            )
+        );
+
+        // The old-API write came last, and its forward sync makes it the new store's too.
+        await dispatcher.DrainAsync();
+        TestKit.Customer? synced = await repository.GetAsync("2");
+        Assert.Equal(("Grace", "King", 5), (synced?.FirstName, synced?.LastName, synced?.Version));
     }
 
     [Fact]
@@ -141,6 +229,9 @@ public sealed class WriteBackOrderTests(PostgresServer server)
                 + "AND tgtype & 1 = 1 AND tgtype & 2 = 2",
             [table.StartsWith('"') ? table : $"\"{table}\""]
         );
+
+    private static MetricCollector<long> Collect(ServiceProvider provider, string instrument) =>
+        new(provider.GetRequiredService<IMeterFactory>(), LazyMigrateTelemetry.MeterName, instrument);
 
     internal static LegacyCustomer Customer(string id) =>
         new()
@@ -193,12 +284,24 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         );
         Assert.False(writeBack.IsCompleted);
         await transaction.CommitAsync();
-        await writeBack;
+        await RefusedAsync(() => new ValueTask(writeBack), "1");
 
         Assert.Equal(
             expected,
             await dataSource.ScalarAsync<string?>($"SELECT full_name FROM \"{legacy}\" WHERE id = 1")
         );
+    }
+
+    /// <summary>
+    /// Runs a write-back that the order check refuses: the old store throws, naming the entity (a batch: its first id
+    /// and how many it held), with PostgreSQL's refusal inside.
+    /// </summary>
+    internal static async Task RefusedAsync(Func<ValueTask> writeBack, string entityId, int entityCount = 1)
+    {
+        var refused = await Assert.ThrowsAsync<WriteBackSupersededException>(async () => await writeBack());
+        Assert.Equal((entityId, entityCount), (refused.EntityId, refused.EntityCount));
+        Assert.Equal("LM001", Assert.IsType<PostgresException>(refused.InnerException).SqlState);
+        Assert.Contains($"'{entityId}'", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Whether a session waits for a lock that the backend <paramref name="pid"/> holds.</summary>

@@ -19,7 +19,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     private NpgsqlDataSource DataSource => server.DataSource;
 
     [Fact]
-    public async Task InsideAnAmbientTransaction_ARefusedWriteBack_IsLeftOut_AndTheCallersTransactionCommits()
+    public async Task InsideAnAmbientTransaction_ARefusedWriteBack_RollsBackAlone_AndTheCallersTransactionCommits()
     {
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
@@ -29,8 +29,9 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
 
         using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
         {
-            await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
-            await store.DeleteAsync("1");
+            await RefusedAsync(() => store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]), "1", 2);
+            await store.UpsertAsync("2", Customer("2"));
+            await RefusedAsync(() => store.DeleteAsync("1"), "1");
             // The refusals' savepoints are released, not left to pile up: there is none left to release.
             await DataSource.ExecuteAsync("SAVEPOINT probe");
             PostgresException released = await Assert.ThrowsAsync<PostgresException>(() =>
@@ -183,7 +184,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task OnAMultiplexingDataSource_ARefusedWriteBack_IsLeftOut_AndTheOthersAreWritten()
+    public async Task OnAMultiplexingDataSource_ARefusedWriteBack_LeavesTheSharedConnectionFitForTheNextOnes()
     {
         await using NpgsqlDataSource multiplexing = NpgsqlDataSource.Create(
             server.ConnectionString + ";Multiplexing=true"
@@ -194,7 +195,8 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
         await RecordWriteBacksAsync(outbox, "1", "2", "3");
         await DataSource.ExecuteAsync($"UPDATE \"{legacy}\" SET full_name = 'Ada King' WHERE id = 1");
 
-        await store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]);
+        await RefusedAsync(() => store.UpsertManyAsync([new("1", Customer("1")), new("2", Customer("2"))]), "1", 2);
+        await store.UpsertManyAsync([new("2", Customer("2"))]);
         await store.UpsertAsync("3", Customer("3"));
 
         Assert.Equal(["1 Ada King", "2 Written Back", "3 Written Back"], await RowsAsync(legacy));

@@ -5,10 +5,14 @@ namespace LazyMigrate.Tests.Support;
 
 /// <summary>
 /// An in-memory old store that also writes in batches, counting its calls, and that refuses one id: a batch holding
-/// it fails whole, and so does its single write.
+/// it fails whole, and so does its single write; with <paramref name="asSuperseded"/>, as the PostgreSQL stores refuse
+/// a write-back that a later old-API write supersedes (<see cref="WriteBackSupersededException"/>).
 /// </summary>
-public sealed class BatchWritingOldStore<TOld>(InMemoryOldStore<TOld> inner, string? refusedId = null)
-    : IBatchWritingOldStore<TOld>
+public sealed class BatchWritingOldStore<TOld>(
+    InMemoryOldStore<TOld> inner,
+    string? refusedId = null,
+    bool asSuperseded = false
+) : IBatchWritingOldStore<TOld>
     where TOld : class
 {
     public ConcurrentQueue<string> Calls { get; } = new();
@@ -65,9 +69,13 @@ public sealed class BatchWritingOldStore<TOld>(InMemoryOldStore<TOld> inner, str
 
     private void Refuse(IReadOnlyList<string> ids)
     {
-        if (refusedId is not null && ids.Contains(refusedId))
+        if (refusedId is null || !ids.Contains(refusedId))
         {
-            throw new InvalidOperationException($"The old store refuses {refusedId}.");
+            return;
         }
+
+        throw asSuperseded
+            ? new WriteBackSupersededException(ids[0], "A later old-API write holds the row.", entityCount: ids.Count)
+            : new InvalidOperationException($"The old store refuses {refusedId}.");
     }
 }

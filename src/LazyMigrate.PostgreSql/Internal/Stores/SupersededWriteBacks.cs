@@ -7,8 +7,9 @@ namespace LazyMigrate.PostgreSql.Internal;
 /// The write-backs that the forward sync trigger's order check fails (<see cref="WriteBackMark.SupersededState"/>):
 /// an old-API write to the row came after the write-back's intent, so the row must stay as the old API wrote it. The
 /// check runs after the row is written (a <c>BEFORE</c> trigger, which could skip the row instead, would lock every
-/// row the legacy application updates), so it can only roll the write back; the old store then leaves that entity
-/// out, as if the row had been skipped.
+/// row the legacy application updates), so it can only roll the write back; the old store then throws
+/// <see cref="WriteBackSupersededException"/>, which LazyMigrate completes as superseded (a batch: it writes each
+/// entity alone, so that only the refused ones are left out).
 /// </summary>
 internal static class SupersededWriteBacks
 {
@@ -17,7 +18,8 @@ internal static class SupersededWriteBacks
         exception is PostgresException { SqlState: WriteBackMark.SupersededState };
 
     /// <summary>
-    /// Runs the write-back of one entity; when the order check refuses it, logs that and returns, the row unchanged.
+    /// Runs the write-back of one entity; when the order check refuses it, logs that and throws
+    /// <see cref="WriteBackSupersededException"/>, the row unchanged.
     /// </summary>
     public static async ValueTask RunAsync(ValueTask write, ILogger logger, string id, string table)
     {
@@ -28,26 +30,26 @@ internal static class SupersededWriteBacks
         catch (PostgresException e) when (Is(e))
         {
             PostgreSqlLog.WriteBackSuperseded(logger, id, table);
+            throw new WriteBackSupersededException(id, RefusedBy(table), e);
         }
     }
 
     /// <summary>
-    /// Runs the write-back of several entities in one statement; when the order check refuses one of them, which
-    /// rolls back the whole statement, writes each entity back alone instead (<paramref name="one"/>, itself through
-    /// <see cref="RunAsync"/>), so that only the refused ones are left out.
+    /// Runs the write-back of several entities in one statement; when the order check refuses one of them, which rolls
+    /// back the whole statement, throws <see cref="WriteBackSupersededException"/> for the batch, none of it written.
     /// </summary>
-    public static async ValueTask RunManyAsync<T>(Func<ValueTask> all, IEnumerable<T> items, Func<T, ValueTask> one)
+    public static async ValueTask RunManyAsync(ValueTask write, IReadOnlyList<string> ids, string table)
     {
         try
         {
-            await all().ConfigureAwait(false);
-            return;
+            await write.ConfigureAwait(false);
         }
-        catch (PostgresException e) when (Is(e)) { }
-
-        foreach (T item in items)
+        catch (PostgresException e) when (Is(e))
         {
-            await one(item).ConfigureAwait(false);
+            throw new WriteBackSupersededException(ids[0], RefusedBy(table), e, ids.Count);
         }
     }
+
+    private static string RefusedBy(string table) =>
+        $"The forward sync trigger on {table} refused it (SQLSTATE {WriteBackMark.SupersededState}).";
 }

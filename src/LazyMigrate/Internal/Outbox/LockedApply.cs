@@ -41,7 +41,10 @@ internal static class LockedApply
         return result;
     }
 
-    /// <summary>Runs a step for each id, a few at a time; a step that throws records the id's failure.</summary>
+    /// <summary>
+    /// Runs a step for each id, a few at a time; a step that throws records the id's failure, except an old store's
+    /// refusal of a write-back that a later old-API write supersedes, which completes the id as skipped.
+    /// </summary>
     public static Task ForEachIdAsync(
         IReadOnlyList<string> ids,
         int maxParallel,
@@ -57,6 +60,10 @@ internal static class LockedApply
                 try
                 {
                     await step(id, ct).ConfigureAwait(false);
+                }
+                catch (WriteBackSupersededException)
+                {
+                    result.Skip(id, SkipReasons.Superseded);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
@@ -110,6 +117,10 @@ internal static class LockedApply
             {
                 return;
             }
+        }
+        catch (WriteBackSupersededException)
+        {
+            // Not a failure: the old store wrote none of the batch, and each write alone leaves out the refused ones.
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {

@@ -122,6 +122,12 @@ internal sealed class OutboxWritePath<TOld, TNew>(
                 ? await context.Stores.DeleteOldAsync(id, CancellationToken.None).ConfigureAwait(false)
                 : await context.Stores.UpsertOldAsync(id, oldEntity, CancellationToken.None).ConfigureAwait(false);
         }
+        catch (WriteBackSupersededException)
+        {
+            // An old-API write came after this one, and stays in the old store: its forward sync brings the new store
+            // up to it, so the write that came last wins in both. The save itself succeeded.
+            Log.OutboxItemSkipped(context.Logger, context.Name, OutboxItemKind.WriteBack, id, SkipReasons.Superseded);
+        }
         catch (MigrationStoreException exception)
         {
             Log.WriteBackFailed(context.Logger, context.Name, operation, id, exception);
