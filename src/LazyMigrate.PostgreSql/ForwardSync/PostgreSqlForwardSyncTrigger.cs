@@ -10,7 +10,7 @@ namespace LazyMigrate.PostgreSql;
 /// own transaction; the outbox folds them into forward sync items (<see cref="LazyMigrationOptions.ForwardSync"/>).
 /// Writes LazyMigrate makes itself (write-backs through the PostgreSQL old stores) mark their transaction: the triggers
 /// capture none of their rows, and fail a write-back of an entity that an old-API write came after (SQLSTATE
-/// <c>LM001</c>), which the old stores then leave out.
+/// <c>LM001</c>), which the old stores then refuse with <see cref="WriteBackSupersededException"/>.
 /// </summary>
 /// <remarks>
 /// The DDL is a script for teams whose DBAs run DDL (<see cref="CreateScript"/>), and the call that runs it
@@ -225,7 +225,7 @@ public static class PostgreSqlForwardSyncTrigger
     /// a capture) means the row held a newer write, which must win. The capture functions call it for each row a
     /// marked transaction wrote, after it was written, so with the row locked: a legacy write to it that was in flight
     /// has committed its capture by then, and each query of the function sees it. It then fails the write-back with
-    /// <see cref="WriteBackMark.SupersededState"/>, which rolls it back; the old store leaves that entity out
+    /// <see cref="WriteBackMark.SupersededState"/>, which rolls it back; the old store refuses that write-back
     /// (<see cref="SupersededWriteBacks"/>), and the forward sync brings the new store up to the row.
     /// </summary>
     private static string OrderFunctionBody(TriggerTarget target)

@@ -109,6 +109,8 @@ public sealed class PostgreSqlOldStore<TOld>
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back:
+    /// the entity was written through the old API after its intent. Nothing was written.</exception>
     public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
     {
         PostgreSqlEntityIds.Validate(id);
@@ -118,6 +120,8 @@ public sealed class PostgreSqlOldStore<TOld>
 
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id holds a NUL character or a lone surrogate.</exception>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back:
+    /// the entity was written through the old API after its intent. Nothing was written.</exception>
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         PostgreSqlEntityIds.Validate(id);
@@ -127,6 +131,9 @@ public sealed class PostgreSqlOldStore<TOld>
     /// <inheritdoc />
     /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
     /// <remarks>One statement: <c>INSERT ... SELECT FROM unnest(...) ON CONFLICT (id) DO UPDATE</c>.</remarks>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back of
+    /// one of the entities: it was written through the old API after its intent. None of the batch was written.
+    /// </exception>
     public ValueTask UpsertManyAsync(
         IReadOnlyList<KeyValuePair<string, TOld>> entities,
         CancellationToken cancellationToken = default
@@ -137,7 +144,8 @@ public sealed class PostgreSqlOldStore<TOld>
             ? default
             : SupersededWriteBacks.RunManyAsync(
                 _table.UpsertManyAsync(entities, cancellationToken),
-                [.. entities.Select(e => e.Key)],
+                entities[0].Key,
+                entities.Count,
                 TableName
             );
     }
@@ -145,13 +153,21 @@ public sealed class PostgreSqlOldStore<TOld>
     /// <inheritdoc />
     /// <exception cref="InvalidEntityIdException">An id holds a NUL character or a lone surrogate.</exception>
     /// <remarks>One statement: <c>DELETE ... WHERE id = ANY(...)</c>.</remarks>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back of
+    /// one of the entities: it was written through the old API after its intent. None of the batch was written.
+    /// </exception>
     public ValueTask DeleteManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
         PostgreSqlEntityIds.ValidateAll(ids);
         return ids.Count == 0
             ? default
-            : SupersededWriteBacks.RunManyAsync(_table.DeleteManyAsync(ids, cancellationToken), ids, TableName);
+            : SupersededWriteBacks.RunManyAsync(
+                _table.DeleteManyAsync(ids, cancellationToken),
+                ids[0],
+                ids.Count,
+                TableName
+            );
     }
 
     /// <inheritdoc/>

@@ -146,6 +146,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
     /// </remarks>
     /// <exception cref="InvalidEntityIdException">The id is not a key of the key column's type in canonical
     /// form.</exception>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back:
+    /// the entity was written through the old API after its intent. Nothing was written.</exception>
     public async ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
     {
         NpgsqlParameter key = _mapping.Key.Parameter(id);
@@ -167,6 +169,9 @@ public sealed class PostgreSqlTableOldStore<TOld>
     /// </remarks>
     /// <exception cref="InvalidEntityIdException">An id is not a key of the key column's type in canonical
     /// form.</exception>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back of
+    /// one of the entities: it was written through the old API after its intent. None of the batch was written.
+    /// </exception>
     public async ValueTask UpsertManyAsync(
         IReadOnlyList<KeyValuePair<string, TOld>> entities,
         CancellationToken cancellationToken = default
@@ -191,7 +196,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
         await SupersededWriteBacks
             .RunManyAsync(
                 WriteAsync(UpsertManyCommands(ids, rows, keys), _mapping.Key.Largest(ids), cancellationToken),
-                ids,
+                ids[0],
+                ids.Length,
                 TableName
             )
             .ConfigureAwait(false);
@@ -221,6 +227,9 @@ public sealed class PostgreSqlTableOldStore<TOld>
     /// <remarks>One statement, <c>DELETE ... WHERE key = ANY(keys)</c>.</remarks>
     /// <exception cref="InvalidEntityIdException">An id is not a key of the key column's type in canonical
     /// form.</exception>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back of
+    /// one of the entities: it was written through the old API after its intent. None of the batch was written.
+    /// </exception>
     public async ValueTask DeleteManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -229,7 +238,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
         if (ids.Count > 0)
         {
             await SupersededWriteBacks
-                .RunManyAsync(DeleteManyRowsAsync(keys, cancellationToken), ids, TableName)
+                .RunManyAsync(DeleteManyRowsAsync(keys, cancellationToken), ids[0], ids.Count, TableName)
                 .ConfigureAwait(false);
         }
     }
@@ -237,6 +246,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
     /// <inheritdoc/>
     /// <exception cref="InvalidEntityIdException">The id is not a key of the key column's type in canonical
     /// form.</exception>
+    /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back:
+    /// the entity was written through the old API after its intent. Nothing was written.</exception>
     public async ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         NpgsqlParameter key = _mapping.Key.Parameter(id);

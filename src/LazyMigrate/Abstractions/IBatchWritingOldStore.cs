@@ -10,6 +10,9 @@ namespace LazyMigrate;
 /// Neither call needs to be atomic. When one fails, the dispatcher writes each of its entities on its own through
 /// <see cref="IOldStore{TOld}.UpsertAsync"/> or <see cref="IOldStore{TOld}.DeleteAsync"/>, so that an entity the store
 /// refuses fails alone and the others are written (a write-back is state-based: writing an entity twice converges).
+/// A call that throws <see cref="WriteBackSupersededException"/> (its first id and
+/// <see cref="WriteBackSupersededException.EntityCount"/>) must have written none of its entities: each is then written
+/// alone too, and the ones refused again are completed as skipped.
 /// </remarks>
 public interface IBatchWritingOldStore<TOld> : IOldStore<TOld>
     where TOld : class

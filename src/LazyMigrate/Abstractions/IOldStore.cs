@@ -39,11 +39,16 @@ public interface IOldStore<TOld>
     /// <param name="id">The entity id.</param>
     /// <param name="entity">The entity to store.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
+    /// <exception cref="WriteBackSupersededException">
+    /// A store that can tell refused the write-back, writing nothing: the entity was written through the old API after
+    /// the write-back's intent. LazyMigrate completes the write-back as skipped, not as a failure.
+    /// </exception>
     ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes one entity if present (write-back of a delete).</summary>
     /// <param name="id">The entity id.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
+    /// <exception cref="WriteBackSupersededException">As for <see cref="UpsertAsync"/>.</exception>
     ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>

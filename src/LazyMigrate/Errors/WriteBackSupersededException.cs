@@ -6,11 +6,12 @@ namespace LazyMigrate;
 /// </summary>
 /// <remarks>
 /// An old store that can tell (the PostgreSQL old stores, with the forward sync trigger's order check) throws it from a
-/// write-back. LazyMigrate then completes the write-back as superseded (the <c>superseded</c> reason of
-/// <see cref="LazyMigrateTelemetry.OutboxSkippedInstrument"/>) instead of failing it, and the forward sync of the later
-/// write brings the new store up to it: the write that came last wins in both stores. A batched write
-/// (<see cref="IBatchWritingOldStore{TOld}"/>) that throws it wrote none of its entities; LazyMigrate then writes each
-/// alone, so that only the refused ones are left out.
+/// write-back. LazyMigrate does not fail the write-back for it, nor retry it, whatever the old store's resilience
+/// pipeline: the dispatcher completes it as skipped (the <c>superseded</c> reason of
+/// <see cref="LazyMigrateTelemetry.OutboxSkippedInstrument"/>), a <see cref="WriteBackMode.Sync"/> save returns as
+/// saved, and the forward sync of the later write brings the new store up to it: the write that came last wins in both
+/// stores. A batched write (<see cref="IBatchWritingOldStore{TOld}"/>) that throws it wrote none of its entities;
+/// LazyMigrate then writes each alone, so that only the refused ones are left out.
 /// </remarks>
 public sealed class WriteBackSupersededException : LazyMigrationException
 {
@@ -19,8 +20,8 @@ public sealed class WriteBackSupersededException : LazyMigrationException
     /// <param name="cause">What the old store found, for example the old-API write's table.</param>
     /// <param name="innerException">The old store's own refusal, if any.</param>
     /// <param name="entityCount">
-    /// How many entities the refused call wrote (a batched write, <paramref name="entityId"/> first); at least one of
-    /// them, not necessarily the first, was written through the old API after its write-back's intent.
+    /// How many entities the refused call was given (a batched write, <paramref name="entityId"/> first); at least one
+    /// of them, not necessarily the first, was written through the old API after its write-back's intent.
     /// </param>
     public WriteBackSupersededException(
         string entityId,
@@ -34,7 +35,7 @@ public sealed class WriteBackSupersededException : LazyMigrationException
     }
 
     /// <summary>
-    /// Gets how many entities the refused call wrote: more than one for a batched write, whose first id is
+    /// Gets how many entities the refused call was given: more than one for a batched write, whose first id is
     /// <see cref="LazyMigrationException.EntityId"/>.
     /// </summary>
     public int EntityCount { get; }

@@ -14,9 +14,11 @@ namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 /// A write-back never overwrites an old-API write that came after its intent (invariant 9), with the forward sync
 /// trigger's order check running once the write-back's rows are written: against a legacy write still in flight when
 /// the write-back reached the row (which a check before the write would miss where the legacy write deleted the row,
-/// and a snapshot of the batch's start would miss in a repeatable read database), row by row in a write-back of
-/// several entities (the transaction it runs in: <see cref="WriteBackTransactionTests"/>). The legacy application's
-/// own writes meet no <c>BEFORE</c> row trigger, which would lock each row before every one of its updates.
+/// and a snapshot of the batch's start would miss in a repeatable read database); the old store refuses it
+/// (<see cref="WriteBackSupersededException"/>, a batch whole), and the dispatcher writes the rest of a batch alone and
+/// completes the refused one as skipped (the transaction it runs in: <see cref="WriteBackTransactionTests"/>). The
+/// legacy application's own writes meet no <c>BEFORE</c> row trigger, which would lock each row before every one of
+/// its updates.
 /// </summary>
 [Collection("postgres")]
 public sealed class WriteBackOrderTests(PostgresServer server)

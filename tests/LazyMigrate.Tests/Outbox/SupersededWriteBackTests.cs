@@ -5,14 +5,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Polly;
+using Polly.Retry;
 
 namespace LazyMigrate.Tests.Outbox;
 
 /// <summary>
 /// An old store that refuses a write-back because a later old-API write supersedes it
 /// (<see cref="WriteBackSupersededException"/>, as the PostgreSQL stores do with the forward sync trigger): the
-/// write-back completes as skipped <c>superseded</c>, not as applied and not as a failure, in a batch as alone, and a
-/// <see cref="WriteBackMode.Sync"/> save returns as saved.
+/// write-back completes as skipped <c>superseded</c>, not as applied and not as a failure, in a batch as alone, never
+/// sent again by a retry of the old store's pipeline, and a <see cref="WriteBackMode.Sync"/> save returns as saved.
 /// </summary>
 public sealed class SupersededWriteBackTests
 {
@@ -73,12 +75,46 @@ public sealed class SupersededWriteBackTests
         Assert.Contains($"WriteBack of entity {id} completed without a write (superseded)", record.Message);
     }
 
-    private MigrationHarness Create(IOldStore<OldCustomer> oldStore, WriteBackMode mode) =>
+    [Fact]
+    public async Task AnOldStorePipelineThatRetriesEveryException_NeverSendsARefusedWriteBackAgain()
+    {
+        string refused = MigrationHarness.Id(1);
+        var store = new BatchWritingOldStore<OldCustomer>(_shared.Old, refused, asSuperseded: true);
+        await using var harness = Create(
+            store,
+            WriteBackMode.Async,
+            b =>
+                b.UseResilience(
+                    MigrationRole.OldStore,
+                    p => p.AddRetry(new RetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.Zero })
+                )
+        );
+        using var skipped = Collect(harness, LazyMigrateTelemetry.OutboxSkippedInstrument);
+        for (int n = 0; n < 3; n++)
+        {
+            await harness.Repository.SaveAsync(MigrationHarness.Id(n), MigrationHarness.Mapped(n));
+        }
+
+        await harness.DrainAsync();
+
+        // Polly's retry handles every exception but a cancellation: the refusal must not reach it as one.
+        Assert.Equal(1, store.Calls.Count(c => c == "upsert_many 3"));
+        Assert.Equal(1, store.Calls.Count(c => c == $"upsert {refused}"));
+        Assert.Equal(1L, Assert.Single(skipped.GetMeasurementSnapshot()).Value);
+        Assert.Empty(_outbox.Snapshot());
+    }
+
+    private MigrationHarness Create(
+        IOldStore<OldCustomer> oldStore,
+        WriteBackMode mode,
+        Action<ILazyMigrationBuilder<OldCustomer, NewCustomer>>? configure = null
+    ) =>
         MigrationHarness.Create(
             _shared,
             o => o.WriteBackMode = mode,
             b =>
             {
+                configure?.Invoke(b);
                 b.UseOldStore(oldStore).UseOutbox(_outbox).ConfigureOutbox(o => o.DispatchOnWrite = false);
                 b.Services.AddMetrics();
                 b.Services.AddLogging(logging => logging.AddFakeLogging().SetMinimumLevel(LogLevel.Debug));

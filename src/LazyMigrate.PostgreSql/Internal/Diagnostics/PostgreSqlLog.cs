@@ -79,7 +79,7 @@ internal static partial class PostgreSqlLog
     [LoggerMessage(
         134,
         LogLevel.Debug,
-        "Left out the write-back of {EntityId} to {Table}: an old-API write of it came after the write-back's intent, "
+        "Refused the write-back of {EntityId} to {Table}: an old-API write of it came after the write-back's intent, "
             + "so the row stays as the old API wrote it and the forward sync brings the new store up to it",
         EventName = "WriteBackSuperseded"
     )]

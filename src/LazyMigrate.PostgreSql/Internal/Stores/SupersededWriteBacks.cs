@@ -38,7 +38,7 @@ internal static class SupersededWriteBacks
     /// Runs the write-back of several entities in one statement; when the order check refuses one of them, which rolls
     /// back the whole statement, throws <see cref="WriteBackSupersededException"/> for the batch, none of it written.
     /// </summary>
-    public static async ValueTask RunManyAsync(ValueTask write, IReadOnlyList<string> ids, string table)
+    public static async ValueTask RunManyAsync(ValueTask write, string firstId, int count, string table)
     {
         try
         {
@@ -46,7 +46,7 @@ internal static class SupersededWriteBacks
         }
         catch (PostgresException e) when (Is(e))
         {
-            throw new WriteBackSupersededException(ids[0], RefusedBy(table), e, ids.Count);
+            throw new WriteBackSupersededException(firstId, RefusedBy(table), e, count);
         }
     }
 

@@ -143,7 +143,8 @@ internal sealed class WriteBackBatch
     /// failure would pile up in the caller's transaction. Not cancellable: the caller's transaction must go on. A
     /// connection that broke took the caller's transaction with it, which its commit then reports. A rollback that
     /// fails leaves the caller's transaction aborted, so it throws, never leaving <paramref name="failure"/> to be
-    /// taken for a refusal the store leaves out (<see cref="SupersededWriteBacks"/>) while the caller goes on.
+    /// taken for a refusal the store reports as superseded (<see cref="SupersededWriteBacks"/>) while the caller goes
+    /// on.
     /// </summary>
     /// <exception cref="InvalidOperationException">The rollback failed: the ambient transaction is lost.</exception>
     private static async ValueTask RollBackToSavepointAsync(NpgsqlConnection connection, Exception failure)

@@ -61,7 +61,7 @@ internal static class LockedApply
                 {
                     await step(id, ct).ConfigureAwait(false);
                 }
-                catch (WriteBackSupersededException)
+                catch (WriteBackSupersededException refused) when (refused.EntityCount == 1 && refused.EntityId == id)
                 {
                     result.Skip(id, SkipReasons.Superseded);
                 }

@@ -127,6 +127,7 @@ internal sealed class OutboxWritePath<TOld, TNew>(
             // An old-API write came after this one, and stays in the old store: its forward sync brings the new store
             // up to it, so the write that came last wins in both. The save itself succeeded.
             Log.OutboxItemSkipped(context.Logger, context.Name, OutboxItemKind.WriteBack, id, SkipReasons.Superseded);
+            context.Outbox.Wake();
         }
         catch (MigrationStoreException exception)
         {

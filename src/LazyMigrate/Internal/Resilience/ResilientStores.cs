@@ -138,19 +138,21 @@ internal sealed partial class ResilientStores<TOld, TNew>(
 
     public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
         Run(
-            Site.Of(MigrationRole.OldStore, "upsert", id),
-            static (s, ct) => Done(s.Store.UpsertAsync(s.Id, s.Entity, ct)),
-            (Store: oldStore, Id: id, Entity: entity),
-            cancellationToken
-        );
+                Site.Of(MigrationRole.OldStore, "upsert", id),
+                static (s, ct) => Refusable(static (w, c) => w.Store.UpsertAsync(w.Id, w.Entity, c), s, ct),
+                (Store: oldStore, Id: id, Entity: entity),
+                cancellationToken
+            )
+            .ThrowIfRefused();
 
     public ValueTask<bool> DeleteOldAsync(string id, CancellationToken cancellationToken) =>
         Run(
-            Site.Of(MigrationRole.OldStore, "delete", id),
-            static (s, ct) => Done(s.Store.DeleteAsync(s.Id, ct)),
-            (Store: oldStore, Id: id),
-            cancellationToken
-        );
+                Site.Of(MigrationRole.OldStore, "delete", id),
+                static (s, ct) => Refusable(static (w, c) => w.Store.DeleteAsync(w.Id, c), s, ct),
+                (Store: oldStore, Id: id),
+                cancellationToken
+            )
+            .ThrowIfRefused();
 
     /// <summary>Gets whether the old store writes many entities in a call (<see cref="UpsertManyOldAsync"/>).</summary>
     public bool WritesOldInBatches => _batchWriter is not null;
@@ -161,20 +163,22 @@ internal sealed partial class ResilientStores<TOld, TNew>(
         CancellationToken cancellationToken
     ) =>
         Run(
-            Site.Of(MigrationRole.OldStore, "upsert_many", entities[0].Key, entities.Count),
-            static (s, ct) => Done(s.Store.UpsertManyAsync(s.Entities, ct)),
-            (Store: _batchWriter!, Entities: entities),
-            cancellationToken
-        );
+                Site.Of(MigrationRole.OldStore, "upsert_many", entities[0].Key, entities.Count),
+                static (s, ct) => Refusable(static (w, c) => w.Store.UpsertManyAsync(w.Entities, c), s, ct),
+                (Store: _batchWriter!, Entities: entities),
+                cancellationToken
+            )
+            .ThrowIfRefused();
 
     /// <summary>Deletes several entities through a <see cref="IBatchWritingOldStore{TOld}"/>.</summary>
     public ValueTask<bool> DeleteManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
         Run(
-            Site.Of(MigrationRole.OldStore, "delete_many", ids),
-            static (s, ct) => Done(s.Store.DeleteManyAsync(s.Ids, ct)),
-            (Store: _batchWriter!, Ids: ids),
-            cancellationToken
-        );
+                Site.Of(MigrationRole.OldStore, "delete_many", ids),
+                static (s, ct) => Refusable(static (w, c) => w.Store.DeleteManyAsync(w.Ids, c), s, ct),
+                (Store: _batchWriter!, Ids: ids),
+                cancellationToken
+            )
+            .ThrowIfRefused();
 
     /// <summary>
     /// Locks one id; each attempt, a retry too, waits only for what is left of <paramref name="deadline"/>, and a retry
@@ -326,6 +330,29 @@ internal sealed partial class ResilientStores<TOld, TNew>(
     {
         await pending.ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// A write-back to the old store, with the store's refusal of it as superseded (<see
+    /// cref="WriteBackSupersededException"/>) handed back as a value: that is the store's answer, not a failure, so no
+    /// strategy of a pipeline the user configured (a retry of every exception, a circuit breaker) may send it again or
+    /// count it. <see cref="WriteBackRefusal.ThrowIfRefused"/> throws it once the pipeline is done.
+    /// </summary>
+    private static async ValueTask<WriteBackSupersededException?> Refusable<TState>(
+        Func<TState, CancellationToken, ValueTask> writeBack,
+        TState state,
+        CancellationToken cancellationToken
+    )
+    {
+        try
+        {
+            await writeBack(state, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (WriteBackSupersededException refused)
+        {
+            return refused;
+        }
     }
 
     /// <summary>
