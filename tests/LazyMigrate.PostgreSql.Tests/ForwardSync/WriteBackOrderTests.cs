@@ -127,28 +127,8 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     [Fact]
     public async Task ADispatchedBatch_WithAWriteBackThatAnOldApiWriteInFlightCameAfter_WritesTheOthers_AndSkipsIt()
     {
-        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
-        PostgreSqlOutboxOptions outboxOptions = await CapturingLegacyTables.OutboxAsync(DataSource);
-        await PostgreSqlForwardSyncTrigger.CreateAsync(
-            DataSource,
-            CapturingLegacyTables.TriggerOptions(legacy, outboxOptions.TableName)
-        );
-        var services = new ServiceCollection().AddMetrics();
-        services
-            .AddLazyMigration<LegacyCustomer, Customer>(o =>
-                (o.WriteBackMode, o.ForwardSync) = (WriteBackMode.Async, true)
-            )
-            .UseMapper(new CustomerMapper())
-            .UseReverseMapper(new CustomerMapper())
-            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (legacy, PostgreSqlKeyType.Integer), DataSource)
-            .UsePostgreSqlOutbox(o => o.TableName = outboxOptions.TableName)
-            .UsePostgreSqlNewStore(
-                o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true),
-                DataSource
-            )
-            .UsePostgreSqlAdvisoryLock(dataSource: DataSource)
-            .ConfigureOutbox(o => o.DispatchOnWrite = false);
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        (string legacy, ServiceProvider provider) = await MigrationAsync(WriteBackMode.Async);
+        await using ServiceProvider disposed = provider;
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
         using var applied = Collect(provider, LazyMigrateTelemetry.OutboxAppliedInstrument);
@@ -162,15 +142,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         // own check before writing sees nothing, and the batch's upsert waits for the row.
         await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
-        await using (
-            var write = new NpgsqlCommand(
-                $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace King', 5)",
-                connection
-            )
-        )
-        {
-            await write.ExecuteNonQueryAsync();
-        }
+        await InsertInFlightAsync(connection, legacy);
 
         Task<int> dispatched = dispatcher.RunOnceAsync().AsTask();
         await Eventually.TrueAsync(
@@ -203,6 +175,77 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         await dispatcher.DrainAsync();
         TestKit.Customer? synced = await repository.GetAsync("2");
         Assert.Equal(("Grace", "King", 5), (synced?.FirstName, synced?.LastName, synced?.Version));
+    }
+
+    [Fact]
+    public async Task ASyncSave_ThatAnOldApiWriteInFlightCameAfter_ReturnsAsSaved_AndTheOldApiWriteWinsInBothStores()
+    {
+        (string legacy, ServiceProvider provider) = await MigrationAsync(WriteBackMode.Sync);
+        await using ServiceProvider disposed = provider;
+        var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
+        var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace H', 1)");
+        // A legacy transaction that locks the row before it writes it, as a read for update does.
+        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, $"SELECT FROM \"{legacy}\" WHERE id = 2 FOR UPDATE");
+
+        // The save's new store write and its intent commit; its old store write then waits for the row, and the old
+        // API's write, recorded after that intent, comes last.
+        Task saved = repository.SaveAsync("2", TestKit.Customer.Create("2", 2)).AsTask();
+        await Eventually.TrueAsync(
+            () => BlockedByAsync(DataSource, connection.ProcessID),
+            what: "the save's write-back waits for the legacy transaction's row"
+        );
+        await ExecuteAsync(connection, $"UPDATE \"{legacy}\" SET full_name = 'Grace King', version = 5 WHERE id = 2");
+        await transaction.CommitAsync();
+        await saved;
+
+        Assert.Equal(
+            "Grace King",
+            await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{legacy}\" WHERE id = 2")
+        );
+        await dispatcher.DrainAsync();
+        TestKit.Customer? synced = await repository.GetAsync("2");
+        Assert.Equal(("Grace", "King", 5), (synced?.FirstName, synced?.LastName, synced?.Version));
+    }
+
+    /// <summary>
+    /// A migration of customers from a new legacy table with the forward sync trigger to a new PostgreSQL store, its
+    /// write-backs in <paramref name="mode"/>, its dispatcher run by the test only.
+    /// </summary>
+    private async Task<(string Legacy, ServiceProvider Provider)> MigrationAsync(WriteBackMode mode)
+    {
+        string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
+        PostgreSqlOutboxOptions outboxOptions = await CapturingLegacyTables.OutboxAsync(DataSource);
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            DataSource,
+            CapturingLegacyTables.TriggerOptions(legacy, outboxOptions.TableName)
+        );
+        var services = new ServiceCollection().AddMetrics();
+        services
+            .AddLazyMigration<LegacyCustomer, Customer>(o => (o.WriteBackMode, o.ForwardSync) = (mode, true))
+            .UseMapper(new CustomerMapper())
+            .UseReverseMapper(new CustomerMapper())
+            .UsePostgreSqlTableOldStore(o => (o.TableName, o.KeyType) = (legacy, PostgreSqlKeyType.Integer), DataSource)
+            .UsePostgreSqlOutbox(o => o.TableName = outboxOptions.TableName)
+            .UsePostgreSqlNewStore(
+                o => (o.TableName, o.CreateSchema) = (TestDatabase.UniqueTable("new"), true),
+                DataSource
+            )
+            .UsePostgreSqlAdvisoryLock(dataSource: DataSource)
+            .ConfigureOutbox(o => o.DispatchOnWrite = false);
+        return (legacy, services.BuildServiceProvider());
+    }
+
+    /// <summary>The old API's insert of customer 2, in the open transaction of <paramref name="connection"/>.</summary>
+    private static Task InsertInFlightAsync(NpgsqlConnection connection, string legacy) =>
+        ExecuteAsync(connection, $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace King', 5)");
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
