@@ -125,6 +125,62 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task InsideAnAmbientTransaction_AWriteBackCancelledBeforeItIsSent_TouchesNothing_AndTheCallerGoesOn(
+        bool prepared
+    )
+    {
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        using var cancellation = new CancellationTokenSource();
+        bool armed = false;
+        // Once armed, the token is cancelled as the next physical connection opens: the write-back's, which Npgsql
+        // then opens and enlists, and refuses to send the batch on.
+        var builder = new NpgsqlDataSourceBuilder(server.ConnectionString);
+        builder.UsePhysicalConnectionInitializer(
+            _ => Cancel(),
+            _ =>
+            {
+                Cancel();
+                return Task.CompletedTask;
+            }
+        );
+        await using NpgsqlDataSource cancelling = builder.Build();
+        var options = LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer);
+        // Prepared, the batch is cancelled as Npgsql would prepare it; otherwise as it would send it.
+        options.PrepareStatements = prepared;
+        var store = new PostgreSqlTableOldStore<LegacyCustomer>(cancelling, options);
+        // What the store reads once (the key's sequence) is read before the cancellation is armed.
+        await store.UpsertAsync("2", Customer("2"));
+        // Its pooled connection taken, the write-back opens a physical connection of its own.
+        await using NpgsqlConnection held = await cancelling.OpenConnectionAsync();
+        armed = true;
+
+        using (var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
+        {
+            OperationCanceledException cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                store.UpsertAsync("1", Customer("1"), cancellation.Token).AsTask()
+            );
+            Assert.Null(cancelled.InnerException);
+            Assert.Contains(nameof(WriteBackBatch), cancelled.StackTrace, StringComparison.Ordinal);
+            // Nothing was sent, so nothing was rolled back: a rollback to a savepoint never made would have aborted
+            // the caller's transaction, and this would fail.
+            await store.UpsertAsync("3", Customer("3"));
+            scope.Complete();
+        }
+
+        Assert.Equal(["2 Written Back", "3 Written Back"], await RowsAsync(legacy));
+
+        void Cancel()
+        {
+            if (armed)
+            {
+                cancellation.Cancel();
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(IsolationLevel.RepeatableRead)]
     [InlineData(IsolationLevel.Serializable)]
     public async Task AboveReadCommitted_AWriteBackThatWaitedForALegacyDeleteItsSnapshotMisses_FailsToSerialize(
