@@ -15,20 +15,24 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// here every way's round sits beside the others', and the ratio of each round is of writes made seconds apart.
 /// </summary>
 /// <remarks>
-/// <c>--probe-trigger [rounds] [--durable] [--write update|save] [--variant file.sql]</c>: for each pool behaviour and
-/// 1 and 8 writers, the median time a write of each way, and the median and quartiles of its rounds' throughput
-/// against the same round's writes without a trigger. <c>--durable</c> keeps fsync on (PostgreSQL's defaults);
-/// otherwise fsync is off and commits are synchronous, as in the benchmark. <c>--write save</c> makes each write the
-/// web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>). <c>--variant</c>
-/// adds a way whose table (<c>{table}</c> in the file) gets the file's triggers: a design tried before it is built.
-/// Untimed before each round: the captures emptied and the tables vacuumed, as a dispatcher that keeps up and
-/// autovacuum leave them.
+/// <c>--probe-trigger [rounds] [--durable] [--stale] [--write update|save] [--variant file.sql]</c>: for each pool
+/// behaviour and 1 and 8 writers, the median time a write of each way, and the median and quartiles of its rounds'
+/// throughput against the same round's writes without a trigger. <c>--durable</c> keeps fsync on (PostgreSQL's
+/// defaults); otherwise fsync is off and commits are synchronous, as in the benchmark. <c>--stale</c> adds
+/// LazyMigrate's trigger with the new store's stale mark, each write marking a migrated entity. <c>--write save</c>
+/// makes each write the web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>).
+/// <c>--variant</c> adds a way whose table (<c>{table}</c> in the file) gets the file's triggers: a design tried before
+/// it is built. Untimed before each round: the captures emptied and the tables vacuumed, as a dispatcher that keeps up
+/// and autovacuum leave them.
 /// </remarks>
 internal static class CaptureTriggerProbe
 {
     private const string Baseline = "none";
 
     private const string Captures = PostgreSqlOutboxOptions.DefaultTableName + "_captures";
+
+    /// <summary>The new store's table of the <c>stale</c> way, which holds every legacy row's entity.</summary>
+    private const string NewStore = "new_customers";
 
     public static async Task RunAsync(string[] args)
     {
@@ -45,6 +49,12 @@ internal static class CaptureTriggerProbe
         {
             ways = [.. ways, "variant"];
         }
+
+        if (args.Contains("--stale"))
+        {
+            ways = [.. ways, "stale"];
+        }
+
         await using PostgresBench bench = await PostgresBench.StartAsync(
             new PostgresServer { Durable = durable, Settings = durable ? [] : ["synchronous_commit=on"] }
         );
@@ -67,6 +77,11 @@ internal static class CaptureTriggerProbe
             new() { LegacyTable = TableOf("trigger"), Migration = "LegacyCustomer->Customer" }
         );
         await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.LeastCaptureTrigger(TableOf("floor")));
+        if (ways.Contains("stale"))
+        {
+            await CreateStaleWayAsync(bench.DataSource);
+        }
+
         Console.WriteLine(
             (durable ? "durable server (fsync on)" : "fsync off, synchronous commit on") + $", legacy writes: {write}"
         );
@@ -91,6 +106,16 @@ internal static class CaptureTriggerProbe
                                 bench.DataSource,
                                 $"DELETE FROM {Captures}; TRUNCATE {LegacyWriteWorkload.FloorCaptures}"
                             );
+                            if (way == "stale")
+                            {
+                                // Every entity read since its last legacy write: each write of the round marks one.
+                                await ExecuteAsync(
+                                    bench.DataSource,
+                                    $"UPDATE {NewStore} SET stale = false WHERE stale"
+                                );
+                                await ExecuteAsync(bench.DataSource, $"VACUUM {NewStore}");
+                            }
+
                             await ExecuteAsync(
                                 bench.DataSource,
                                 $"VACUUM {Captures}, {LegacyWriteWorkload.FloorCaptures}, {TableOf(way)}"
@@ -133,6 +158,30 @@ internal static class CaptureTriggerProbe
     }
 
     private static string TableOf(string way) => $"legacy_{way}";
+
+    /// <summary>
+    /// The <c>stale</c> way: LazyMigrate's trigger with the new store's stale mark
+    /// (<see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/>), on a new store that holds every row's entity,
+    /// so that each legacy write also marks its entity's row, as when both tables share the database.
+    /// </summary>
+    private static async Task CreateStaleWayAsync(NpgsqlDataSource dataSource)
+    {
+        await ExecuteAsync(dataSource, PostgreSqlDocumentStoreSchema.CreateScript("public", NewStore));
+        await ExecuteAsync(
+            dataSource,
+            $"INSERT INTO {NewStore} (id, payload) SELECT i::text, jsonb_build_object('id', i) "
+                + $"FROM generate_series(1, {LegacyWriteWorkload.Rows}) i; ANALYZE {NewStore}"
+        );
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            dataSource,
+            new()
+            {
+                LegacyTable = TableOf("stale"),
+                Migration = "LegacyCustomer->Customer",
+                NewStoreTable = NewStore,
+            }
+        );
+    }
 
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
     {
