@@ -41,7 +41,8 @@ public interface IOldStore<TOld>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <exception cref="WriteBackSupersededException">
     /// A store that can tell refused the write-back, writing nothing: the entity was written through the old API after
-    /// the write-back's intent. LazyMigrate completes the write-back as skipped, not as a failure.
+    /// the write-back's intent. LazyMigrate completes the write-back as skipped, not as a failure, when the exception
+    /// names <paramref name="id"/> as given, with an <see cref="WriteBackSupersededException.EntityCount"/> of 1.
     /// </exception>
     ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default);
 

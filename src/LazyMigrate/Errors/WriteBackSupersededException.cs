@@ -11,7 +11,8 @@ namespace LazyMigrate;
 /// <see cref="LazyMigrateTelemetry.OutboxSkippedInstrument"/>), a <see cref="WriteBackMode.Sync"/> save returns as
 /// saved, and the forward sync of the later write brings the new store up to it: the write that came last wins in both
 /// stores. A batched write (<see cref="IBatchWritingOldStore{TOld}"/>) that throws it wrote none of its entities;
-/// LazyMigrate then writes each alone, so that only the refused ones are left out.
+/// LazyMigrate then writes each alone, so that only the refused ones are left out. A write of one entity must throw it
+/// naming that entity, the id as it was given (<see cref="EntityCount"/> 1); any other is taken for a failure.
 /// </remarks>
 public sealed class WriteBackSupersededException : LazyMigrationException
 {

@@ -127,7 +127,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     [Fact]
     public async Task ADispatchedBatch_WithAWriteBackThatAnOldApiWriteInFlightCameAfter_WritesTheOthers_AndSkipsIt()
     {
-        (string legacy, ServiceProvider provider) = await MigrationAsync(WriteBackMode.Async);
+        (string legacy, _, ServiceProvider provider) = await MigrationAsync(WriteBackMode.Async);
         await using ServiceProvider disposed = provider;
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
@@ -145,11 +145,11 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         await InsertInFlightAsync(connection, legacy);
 
         Task<int> dispatched = dispatcher.RunOnceAsync().AsTask();
-        await Eventually.TrueAsync(
-            () => BlockedByAsync(DataSource, connection.ProcessID),
-            what: "the batch's write-back waits for the legacy write's row"
+        await CommitOnceBlockedAsync(
+            transaction,
+            dispatched,
+            "the batch's write-back waits for the legacy write's row"
         );
-        await transaction.CommitAsync();
         Assert.Equal(3, await dispatched);
 
         Assert.Equal(
@@ -180,8 +180,11 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     [Fact]
     public async Task ASyncSave_ThatAnOldApiWriteInFlightCameAfter_ReturnsAsSaved_AndTheOldApiWriteWinsInBothStores()
     {
-        (string legacy, ServiceProvider provider) = await MigrationAsync(WriteBackMode.Sync);
+        (string legacy, PostgreSqlOutboxOptions outbox, ServiceProvider provider) = await MigrationAsync(
+            WriteBackMode.Sync
+        );
         await using ServiceProvider disposed = provider;
+        using var skipped = Collect(provider, LazyMigrateTelemetry.OutboxSkippedInstrument);
         var repository = provider.GetRequiredService<IMigratingRepository<LegacyCustomer, Customer>>();
         var dispatcher = provider.GetRequiredService<IMigrationDispatcher<LegacyCustomer, Customer>>();
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace H', 1)");
@@ -193,18 +196,24 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         // The save's new store write and its intent commit; its old store write then waits for the row, and the old
         // API's write, recorded after that intent, comes last.
         Task saved = repository.SaveAsync("2", TestKit.Customer.Create("2", 2)).AsTask();
-        await Eventually.TrueAsync(
-            () => BlockedByAsync(DataSource, connection.ProcessID),
-            what: "the save's write-back waits for the legacy transaction's row"
+        await CommitOnceBlockedAsync(
+            transaction,
+            saved,
+            "the save's write-back waits for the legacy transaction's row",
+            $"UPDATE \"{legacy}\" SET full_name = 'Grace King', version = 5 WHERE id = 2"
         );
-        await ExecuteAsync(connection, $"UPDATE \"{legacy}\" SET full_name = 'Grace King', version = 5 WHERE id = 2");
-        await transaction.CommitAsync();
         await saved;
 
         Assert.Equal(
             "Grace King",
             await DataSource.ScalarAsync<string>($"SELECT full_name FROM \"{legacy}\" WHERE id = 2")
         );
+        // The save completed its write-back as superseded: what the outbox holds of the entity is the forward sync.
+        Assert.Equal(
+            [OutboxItemKind.ForwardSync],
+            (await new PostgreSqlOutbox(DataSource, outbox).FindAsync(Migration, ["2"])).Select(i => i.Kind)
+        );
+        Assert.Equal(1L, Assert.Single(skipped.GetMeasurementSnapshot()).Value);
         await dispatcher.DrainAsync();
         TestKit.Customer? synced = await repository.GetAsync("2");
         Assert.Equal(("Grace", "King", 5), (synced?.FirstName, synced?.LastName, synced?.Version));
@@ -214,7 +223,9 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     /// A migration of customers from a new legacy table with the forward sync trigger to a new PostgreSQL store, its
     /// write-backs in <paramref name="mode"/>, its dispatcher run by the test only.
     /// </summary>
-    private async Task<(string Legacy, ServiceProvider Provider)> MigrationAsync(WriteBackMode mode)
+    private async Task<(string Legacy, PostgreSqlOutboxOptions Outbox, ServiceProvider Provider)> MigrationAsync(
+        WriteBackMode mode
+    )
     {
         string legacy = await LegacyTables.CreateCustomersAsync(DataSource, PostgreSqlKeyType.Integer);
         PostgreSqlOutboxOptions outboxOptions = await CapturingLegacyTables.OutboxAsync(DataSource);
@@ -235,7 +246,35 @@ public sealed class WriteBackOrderTests(PostgresServer server)
             )
             .UsePostgreSqlAdvisoryLock(dataSource: DataSource)
             .ConfigureOutbox(o => o.DispatchOnWrite = false);
-        return (legacy, services.BuildServiceProvider());
+        return (legacy, outboxOptions, services.BuildServiceProvider());
+    }
+
+    /// <summary>
+    /// Once a session waits for a row that <paramref name="transaction"/> holds, runs <paramref name="thenWrite"/> in
+    /// it and commits it. Commits it, and waits for <paramref name="waiting"/> to end, whatever happens, so that no
+    /// write-back outlives the test.
+    /// </summary>
+    private async Task CommitOnceBlockedAsync(
+        NpgsqlTransaction transaction,
+        Task waiting,
+        string what,
+        string? thenWrite = null
+    )
+    {
+        try
+        {
+            await Eventually.TrueAsync(() => BlockedByAsync(DataSource, transaction.Connection!.ProcessID), what: what);
+            Assert.False(waiting.IsCompleted);
+            if (thenWrite is not null)
+            {
+                await ExecuteAsync(transaction.Connection!, thenWrite);
+            }
+        }
+        finally
+        {
+            await transaction.CommitAsync();
+            await Task.WhenAny(waiting);
+        }
     }
 
     /// <summary>The old API's insert of customer 2, in the open transaction of <paramref name="connection"/>.</summary>

@@ -62,6 +62,7 @@ public sealed class SupersededWriteBackTests
         string id = MigrationHarness.Id(0);
         var store = new BatchWritingOldStore<OldCustomer>(_shared.Old, id, asSuperseded: true);
         await using var harness = Create(store, WriteBackMode.Sync);
+        using var skipped = Collect(harness, LazyMigrateTelemetry.OutboxSkippedInstrument);
         _shared.Old.Seed(id, MigrationHarness.Legacy(0));
         var saved = MigrationHarness.Mapped(7) with { Email = "new@example.com" };
 
@@ -73,6 +74,11 @@ public sealed class SupersededWriteBackTests
         FakeLogRecord record = Assert.Single(Logs(harness), r => r.Id.Name == "OutboxItemSkipped");
         Assert.Equal(LogLevel.Debug, record.Level);
         Assert.Contains($"WriteBack of entity {id} completed without a write (superseded)", record.Message);
+        CollectedMeasurement<long> superseded = Assert.Single(skipped.GetMeasurementSnapshot());
+        Assert.Equal(
+            ("write_back", "superseded", 1L),
+            (Tag(superseded, "kind"), Tag(superseded, "reason"), superseded.Value)
+        );
     }
 
     [Fact]

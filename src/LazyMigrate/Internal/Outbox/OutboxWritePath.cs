@@ -53,6 +53,7 @@ internal sealed class OutboxWritePath<TOld, TNew>(
         }
 
         bool lockLost;
+        bool superseded;
         long version;
         MigrationLease<TOld, TNew> lease = await MigrationLease<TOld, TNew>
             .AcquireAsync(context, [id], forMigration: false, cancellationToken)
@@ -66,7 +67,7 @@ internal sealed class OutboxWritePath<TOld, TNew>(
                 : await reverseMapping.ToOldAsync(context, id, entity, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             version = await RecordAndWriteNewAsync(id, entity, CancellationToken.None).ConfigureAwait(false);
-            await WriteOldAsync(operation, id, oldEntity).ConfigureAwait(false);
+            superseded = await WriteOldAsync(operation, id, oldEntity).ConfigureAwait(false);
 
             // Checked after the release, where some locks learn of a loss; the lock is released before the repair
             // locks the id again.
@@ -85,7 +86,11 @@ internal sealed class OutboxWritePath<TOld, TNew>(
             }
         }
 
-        await CompleteAsync(id, version).ConfigureAwait(false);
+        if (await CompleteAsync(id, version).ConfigureAwait(false) && superseded)
+        {
+            // Completed without a write to the old store, as the dispatcher counts the ones it leaves out.
+            context.Metrics.OutboxSkipped(context.Name, OutboxItemKind.WriteBack, SkipReasons.Superseded, 1);
+        }
     }
 
     /// <summary>Writes the new store and records the write-back item; returns the item's version.</summary>
@@ -114,20 +119,26 @@ internal sealed class OutboxWritePath<TOld, TNew>(
         return await context.Stores.RecordAsync(intent, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async ValueTask WriteOldAsync(string operation, string id, TOld? oldEntity)
+    /// <summary>
+    /// Writes the old store; returns whether it refused the write as superseded by a later old-API write of the entity
+    /// (<see cref="WriteBackSupersededException"/>), which is no failure.
+    /// </summary>
+    private async ValueTask<bool> WriteOldAsync(string operation, string id, TOld? oldEntity)
     {
         try
         {
             _ = oldEntity is null
                 ? await context.Stores.DeleteOldAsync(id, CancellationToken.None).ConfigureAwait(false)
                 : await context.Stores.UpsertOldAsync(id, oldEntity, CancellationToken.None).ConfigureAwait(false);
+            return false;
         }
-        catch (WriteBackSupersededException)
+        catch (WriteBackSupersededException refused) when (refused.EntityCount == 1 && refused.EntityId == id)
         {
             // An old-API write came after this one, and stays in the old store: its forward sync brings the new store
             // up to it, so the write that came last wins in both. The save itself succeeded.
             Log.OutboxItemSkipped(context.Logger, context.Name, OutboxItemKind.WriteBack, id, SkipReasons.Superseded);
             context.Outbox.Wake();
+            return true;
         }
         catch (MigrationStoreException exception)
         {
@@ -142,9 +153,9 @@ internal sealed class OutboxWritePath<TOld, TNew>(
 
     /// <summary>
     /// Completes the item the call applied, if no write came after it; a failure leaves it for the dispatcher, which
-    /// applies the current state again: harmless.
+    /// applies the current state again: harmless. Returns whether the completion went through.
     /// </summary>
-    private async ValueTask CompleteAsync(string id, long version)
+    private async ValueTask<bool> CompleteAsync(string id, long version)
     {
         DateTimeOffset now = context.TimeProvider.GetUtcNow();
         var applied = new OutboxItem
@@ -159,11 +170,13 @@ internal sealed class OutboxWritePath<TOld, TNew>(
         try
         {
             await context.Stores.CompleteAsync([applied], CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
         catch (MigrationStoreException exception)
         {
             Log.OutboxCompletionFailed(context.Logger, context.Name, id, exception);
             context.Outbox.Wake();
+            return false;
         }
     }
 }

@@ -137,22 +137,20 @@ internal sealed partial class ResilientStores<TOld, TNew>(
     public void ValidateOldId(string id) => oldStore.ValidateId(id);
 
     public ValueTask<bool> UpsertOldAsync(string id, TOld entity, CancellationToken cancellationToken) =>
-        Run(
-                Site.Of(MigrationRole.OldStore, "upsert", id),
-                static (s, ct) => Refusable(static (w, c) => w.Store.UpsertAsync(w.Id, w.Entity, c), s, ct),
-                (Store: oldStore, Id: id, Entity: entity),
-                cancellationToken
-            )
-            .ThrowIfRefused();
+        WriteOldAsync(
+            Site.Of(MigrationRole.OldStore, "upsert", id),
+            static (s, ct) => s.Store.UpsertAsync(s.Id, s.Entity, ct),
+            (Store: oldStore, Id: id, Entity: entity),
+            cancellationToken
+        );
 
     public ValueTask<bool> DeleteOldAsync(string id, CancellationToken cancellationToken) =>
-        Run(
-                Site.Of(MigrationRole.OldStore, "delete", id),
-                static (s, ct) => Refusable(static (w, c) => w.Store.DeleteAsync(w.Id, c), s, ct),
-                (Store: oldStore, Id: id),
-                cancellationToken
-            )
-            .ThrowIfRefused();
+        WriteOldAsync(
+            Site.Of(MigrationRole.OldStore, "delete", id),
+            static (s, ct) => s.Store.DeleteAsync(s.Id, ct),
+            (Store: oldStore, Id: id),
+            cancellationToken
+        );
 
     /// <summary>Gets whether the old store writes many entities in a call (<see cref="UpsertManyOldAsync"/>).</summary>
     public bool WritesOldInBatches => _batchWriter is not null;
@@ -162,23 +160,21 @@ internal sealed partial class ResilientStores<TOld, TNew>(
         IReadOnlyList<KeyValuePair<string, TOld>> entities,
         CancellationToken cancellationToken
     ) =>
-        Run(
-                Site.Of(MigrationRole.OldStore, "upsert_many", entities[0].Key, entities.Count),
-                static (s, ct) => Refusable(static (w, c) => w.Store.UpsertManyAsync(w.Entities, c), s, ct),
-                (Store: _batchWriter!, Entities: entities),
-                cancellationToken
-            )
-            .ThrowIfRefused();
+        WriteOldAsync(
+            Site.Of(MigrationRole.OldStore, "upsert_many", entities[0].Key, entities.Count),
+            static (s, ct) => s.Store.UpsertManyAsync(s.Entities, ct),
+            (Store: _batchWriter!, Entities: entities),
+            cancellationToken
+        );
 
     /// <summary>Deletes several entities through a <see cref="IBatchWritingOldStore{TOld}"/>.</summary>
     public ValueTask<bool> DeleteManyOldAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        Run(
-                Site.Of(MigrationRole.OldStore, "delete_many", ids),
-                static (s, ct) => Refusable(static (w, c) => w.Store.DeleteManyAsync(w.Ids, c), s, ct),
-                (Store: _batchWriter!, Ids: ids),
-                cancellationToken
-            )
-            .ThrowIfRefused();
+        WriteOldAsync(
+            Site.Of(MigrationRole.OldStore, "delete_many", ids),
+            static (s, ct) => s.Store.DeleteManyAsync(s.Ids, ct),
+            (Store: _batchWriter!, Ids: ids),
+            cancellationToken
+        );
 
     /// <summary>
     /// Locks one id; each attempt, a retry too, waits only for what is left of <paramref name="deadline"/>, and a retry
@@ -333,11 +329,21 @@ internal sealed partial class ResilientStores<TOld, TNew>(
     }
 
     /// <summary>
-    /// A write-back to the old store, with the store's refusal of it as superseded (<see
-    /// cref="WriteBackSupersededException"/>) handed back as a value: that is the store's answer, not a failure, so no
-    /// strategy of a pipeline the user configured (a retry of every exception, a circuit breaker) may send it again or
-    /// count it. <see cref="WriteBackRefusal.ThrowIfRefused"/> throws it once the pipeline is done.
+    /// A write-back to the old store through its pipeline, with the store's refusal of it as superseded (<see
+    /// cref="WriteBackSupersededException"/>) handed back through the pipeline as a value: that is the store's answer,
+    /// not a failure, so no strategy of a pipeline the user configured (a retry of every exception, a circuit breaker)
+    /// sends it again or counts it as a failure. <see cref="WriteBackRefusal.ThrowIfRefused"/> throws it once the
+    /// pipeline is done.
     /// </summary>
+    private ValueTask<bool> WriteOldAsync<TState>(
+        Site site,
+        Func<TState, CancellationToken, ValueTask> write,
+        TState state,
+        CancellationToken cancellationToken
+    ) =>
+        Run(site, static (s, ct) => Refusable(s.Write, s.State, ct), (Write: write, State: state), cancellationToken)
+            .ThrowIfRefused();
+
     private static async ValueTask<WriteBackSupersededException?> Refusable<TState>(
         Func<TState, CancellationToken, ValueTask> writeBack,
         TState state,
