@@ -21,24 +21,19 @@ internal static class SupersededWriteBacks
     /// Runs the write-back of one entity; when the order check refuses it, logs that and throws
     /// <see cref="WriteBackSupersededException"/>, the row unchanged.
     /// </summary>
-    public static async ValueTask RunAsync(ValueTask write, ILogger logger, string id, string table)
-    {
-        try
-        {
-            await write.ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (Is(e))
-        {
-            PostgreSqlLog.WriteBackSuperseded(logger, id, table);
-            throw new WriteBackSupersededException(id, RefusedBy(table), e);
-        }
-    }
+    public static ValueTask RunAsync(ValueTask write, ILogger logger, string id, string table) =>
+        RunAsync(write, id, 1, table, logger);
 
     /// <summary>
     /// Runs the write-back of several entities in one statement; when the order check refuses one of them, which rolls
     /// back the whole statement, throws <see cref="WriteBackSupersededException"/> for the batch, none of it written.
     /// </summary>
-    public static async ValueTask RunManyAsync(ValueTask write, string firstId, int count, string table)
+    public static ValueTask RunManyAsync(ValueTask write, string firstId, int count, string table) =>
+        RunAsync(write, firstId, count, table, logger: null);
+
+    /// <summary>The write of <paramref name="count"/> entities, <paramref name="firstId"/> first, its refusal typed.
+    /// </summary>
+    private static async ValueTask RunAsync(ValueTask write, string firstId, int count, string table, ILogger? logger)
     {
         try
         {
@@ -46,10 +41,18 @@ internal static class SupersededWriteBacks
         }
         catch (PostgresException e) when (Is(e))
         {
-            throw new WriteBackSupersededException(firstId, RefusedBy(table), e, count);
+            // A batch's refusal names no entity: each is written again alone, and those refused then are logged.
+            if (logger is not null)
+            {
+                PostgreSqlLog.WriteBackSuperseded(logger, firstId, table);
+            }
+
+            throw new WriteBackSupersededException(
+                firstId,
+                $"The forward sync trigger on {table} refused it (SQLSTATE {WriteBackMark.SupersededState}).",
+                e,
+                count
+            );
         }
     }
-
-    private static string RefusedBy(string table) =>
-        $"The forward sync trigger on {table} refused it (SQLSTATE {WriteBackMark.SupersededState}).";
 }

@@ -61,7 +61,7 @@ internal static class LockedApply
                 {
                     await step(id, ct).ConfigureAwait(false);
                 }
-                catch (WriteBackSupersededException refused) when (refused.EntityCount == 1 && refused.EntityId == id)
+                catch (WriteBackSupersededException refused) when (refused.IsOf(id))
                 {
                     result.Skip(id, SkipReasons.Superseded);
                 }

@@ -132,7 +132,7 @@ internal sealed class OutboxWritePath<TOld, TNew>(
                 : await context.Stores.UpsertOldAsync(id, oldEntity, CancellationToken.None).ConfigureAwait(false);
             return false;
         }
-        catch (WriteBackSupersededException refused) when (refused.EntityCount == 1 && refused.EntityId == id)
+        catch (WriteBackSupersededException refused) when (refused.IsOf(id))
         {
             // An old-API write came after this one, and stays in the old store: its forward sync brings the new store
             // up to it, so the write that came last wins in both. The save itself succeeded.

@@ -332,8 +332,7 @@ internal sealed partial class ResilientStores<TOld, TNew>(
     /// A write-back to the old store through its pipeline, with the store's refusal of it as superseded (<see
     /// cref="WriteBackSupersededException"/>) handed back through the pipeline as a value: that is the store's answer,
     /// not a failure, so no strategy of a pipeline the user configured (a retry of every exception, a circuit breaker)
-    /// sends it again or counts it as a failure. <see cref="WriteBackRefusal.ThrowIfRefused"/> throws it once the
-    /// pipeline is done.
+    /// sends it again or counts it as a failure (<see cref="WriteBackRefusal"/>).
     /// </summary>
     private ValueTask<bool> WriteOldAsync<TState>(
         Site site,
@@ -341,25 +340,13 @@ internal sealed partial class ResilientStores<TOld, TNew>(
         TState state,
         CancellationToken cancellationToken
     ) =>
-        Run(site, static (s, ct) => Refusable(s.Write, s.State, ct), (Write: write, State: state), cancellationToken)
+        Run(
+                site,
+                static (s, ct) => WriteBackRefusal.AsValueAsync(s.Write, s.State, ct),
+                (Write: write, State: state),
+                cancellationToken
+            )
             .ThrowIfRefused();
-
-    private static async ValueTask<WriteBackSupersededException?> Refusable<TState>(
-        Func<TState, CancellationToken, ValueTask> writeBack,
-        TState state,
-        CancellationToken cancellationToken
-    )
-    {
-        try
-        {
-            await writeBack(state, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (WriteBackSupersededException refused)
-        {
-            return refused;
-        }
-    }
 
     /// <summary>
     /// Observes the failure of a call no longer awaited whenever it comes, so that it never goes unobserved.
