@@ -1,6 +1,5 @@
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using NSubstitute;
 
 namespace LazyMigrate.Tests;
@@ -16,18 +15,11 @@ public sealed class TelemetryTests
             configure?.Invoke(b);
         });
 
-    private static MetricCollector<long> Collect(MigrationHarness harness, string instrument) =>
-        new(
-            harness.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            LazyMigrateTelemetry.MeterName,
-            instrument
-        );
-
     [Fact]
     public async Task Reads_AreCountedBySource()
     {
         await using var harness = CreateWithMeterFactory().SeedLegacy(2);
-        using var reads = Collect(harness, LazyMigrateTelemetry.ReadsInstrument);
+        using var reads = harness.Collect(LazyMigrateTelemetry.ReadsInstrument);
 
         await harness.Repository.GetAsync(MigrationHarness.Id(0)); // old
         await harness.Repository.GetAsync(MigrationHarness.Id(0)); // new
@@ -56,8 +48,8 @@ public sealed class TelemetryTests
     public async Task Migrations_AreCountedByOutcome_AndFailuresByKind()
     {
         await using var harness = CreateWithMeterFactory().SeedLegacy(2);
-        using var migrations = Collect(harness, LazyMigrateTelemetry.MigrationsInstrument);
-        using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
+        using var migrations = harness.Collect(LazyMigrateTelemetry.MigrationsInstrument);
+        using var failures = harness.Collect(LazyMigrateTelemetry.FailuresInstrument);
         harness.Mapper.FailWhen = old => old == MigrationHarness.Legacy(1);
 
         await harness.Repository.MigrateAsync(MigrationHarness.Id(0));
@@ -93,8 +85,8 @@ public sealed class TelemetryTests
                 }
             )
             .SeedLegacy(2);
-        using var migrations = Collect(harness, LazyMigrateTelemetry.MigrationsInstrument);
-        using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
+        using var migrations = harness.Collect(LazyMigrateTelemetry.MigrationsInstrument);
+        using var failures = harness.Collect(LazyMigrateTelemetry.FailuresInstrument);
 
         await Assert.ThrowsAsync<NullReferenceException>(async () =>
             await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1)])
@@ -115,7 +107,7 @@ public sealed class TelemetryTests
             .HandleAsync(default!, default)
             .ReturnsForAnyArgs(ValueTask.FromException(new InvalidOperationException()));
         await using var harness = CreateWithMeterFactory(b => b.AddHandler(_ => throwing)).SeedLegacy(1);
-        using var failures = Collect(harness, LazyMigrateTelemetry.FailuresInstrument);
+        using var failures = harness.Collect(LazyMigrateTelemetry.FailuresInstrument);
 
         await harness.Repository.GetAsync(MigrationHarness.Id(0));
         await harness.DrainAsync();
@@ -127,7 +119,7 @@ public sealed class TelemetryTests
     public async Task Meter_CarriesTheLibrarysVersion()
     {
         await using var harness = CreateWithMeterFactory().SeedLegacy(1);
-        using var reads = Collect(harness, LazyMigrateTelemetry.ReadsInstrument);
+        using var reads = harness.Collect(LazyMigrateTelemetry.ReadsInstrument);
 
         await harness.Repository.GetAsync(MigrationHarness.Id(0));
 
@@ -138,8 +130,8 @@ public sealed class TelemetryTests
     public async Task NoTag_EverCarriesAnEntityId()
     {
         await using var harness = CreateWithMeterFactory().SeedLegacy(3);
-        using var reads = Collect(harness, LazyMigrateTelemetry.ReadsInstrument);
-        using var migrations = Collect(harness, LazyMigrateTelemetry.MigrationsInstrument);
+        using var reads = harness.Collect(LazyMigrateTelemetry.ReadsInstrument);
+        using var migrations = harness.Collect(LazyMigrateTelemetry.MigrationsInstrument);
 
         await harness.Repository.GetManyAsync([MigrationHarness.Id(0), MigrationHarness.Id(1), MigrationHarness.Id(2)]);
 

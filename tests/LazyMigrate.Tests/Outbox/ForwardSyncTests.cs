@@ -1,10 +1,8 @@
-using System.Diagnostics.Metrics;
 using LazyMigrate.InMemory;
 using LazyMigrate.Outbox;
 using LazyMigrate.TestKit;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static LazyMigrate.Tests.Outbox.AsyncWriteBack;
 using static LazyMigrate.Tests.Outbox.ForwardSyncScenario;
 
@@ -151,8 +149,8 @@ public sealed class ForwardSyncTests
     public async Task AForwardSyncOfWhatAWriteBackWrote_IsAnEcho_AndWritesNothing()
     {
         await using var harness = await _scenario.MigratedAsync();
-        using var skipped = Collect(harness, LazyMigrateTelemetry.OutboxSkippedInstrument);
-        using var applied = Collect(harness, LazyMigrateTelemetry.OutboxAppliedInstrument);
+        using var skipped = harness.Collect(LazyMigrateTelemetry.OutboxSkippedInstrument);
+        using var applied = harness.Collect(LazyMigrateTelemetry.OutboxAppliedInstrument);
         await harness.Repository.SaveAsync(Id, Revision(0, 1));
         await harness.DrainAsync();
         int inserts = Shared.New.InsertCount;
@@ -164,8 +162,8 @@ public sealed class ForwardSyncTests
         Assert.Equal(Revision(0, 1), await harness.Repository.GetAsync(Id));
         Assert.Equal(inserts, Shared.New.InsertCount);
         var echo = Assert.Single(skipped.GetMeasurementSnapshot());
-        Assert.Equal(("forward_sync", "unchanged", 1L), (Tag(echo, "kind"), Tag(echo, "reason"), echo.Value));
-        Assert.DoesNotContain(applied.GetMeasurementSnapshot(), m => Tag(m, "kind") == "forward_sync");
+        Assert.Equal(("forward_sync", "unchanged", 1L), (echo.OutboxTag("kind"), echo.OutboxTag("reason"), echo.Value));
+        Assert.DoesNotContain(applied.GetMeasurementSnapshot(), m => m.OutboxTag("kind") == "forward_sync");
     }
 
     [Fact]
@@ -393,10 +391,4 @@ public sealed class ForwardSyncTests
         );
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
-
-    private static MetricCollector<long> Collect(MigrationHarness harness, string instrument) =>
-        new(harness.Services.GetRequiredService<IMeterFactory>(), LazyMigrateTelemetry.MeterName, instrument);
-
-    private static string? Tag(CollectedMeasurement<long> measurement, string name) =>
-        measurement.Tags[$"lazymigrate.outbox.{name}"] as string;
 }

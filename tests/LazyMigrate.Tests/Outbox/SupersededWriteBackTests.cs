@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using LazyMigrate.InMemory;
 using LazyMigrate.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,9 +28,9 @@ public sealed class SupersededWriteBackTests
         string refused = MigrationHarness.Id(saves - 1);
         var store = new BatchWritingOldStore<OldCustomer>(_shared.Old, refused, asSuperseded: true);
         await using var harness = Create(store, WriteBackMode.Async);
-        using var applied = Collect(harness, LazyMigrateTelemetry.OutboxAppliedInstrument);
-        using var skipped = Collect(harness, LazyMigrateTelemetry.OutboxSkippedInstrument);
-        using var retried = Collect(harness, LazyMigrateTelemetry.OutboxRetriedInstrument);
+        using var applied = harness.Collect(LazyMigrateTelemetry.OutboxAppliedInstrument);
+        using var skipped = harness.Collect(LazyMigrateTelemetry.OutboxSkippedInstrument);
+        using var retried = harness.Collect(LazyMigrateTelemetry.OutboxRetriedInstrument);
         for (int n = 0; n < saves; n++)
         {
             await harness.Repository.SaveAsync(MigrationHarness.Id(n), MigrationHarness.Mapped(n));
@@ -48,7 +47,7 @@ public sealed class SupersededWriteBackTests
         CollectedMeasurement<long> superseded = Assert.Single(skipped.GetMeasurementSnapshot());
         Assert.Equal(
             ("write_back", "superseded", 1L),
-            (Tag(superseded, "kind"), Tag(superseded, "reason"), superseded.Value)
+            (superseded.OutboxTag("kind"), superseded.OutboxTag("reason"), superseded.Value)
         );
         Assert.Empty(retried.GetMeasurementSnapshot());
         // A refused batch is no failure of the store: written again entity by entity, with no warning.
@@ -62,7 +61,7 @@ public sealed class SupersededWriteBackTests
         string id = MigrationHarness.Id(0);
         var store = new BatchWritingOldStore<OldCustomer>(_shared.Old, id, asSuperseded: true);
         await using var harness = Create(store, WriteBackMode.Sync);
-        using var skipped = Collect(harness, LazyMigrateTelemetry.OutboxSkippedInstrument);
+        using var skipped = harness.Collect(LazyMigrateTelemetry.OutboxSkippedInstrument);
         _shared.Old.Seed(id, MigrationHarness.Legacy(0));
         var saved = MigrationHarness.Mapped(7) with { Email = "new@example.com" };
 
@@ -77,7 +76,7 @@ public sealed class SupersededWriteBackTests
         CollectedMeasurement<long> superseded = Assert.Single(skipped.GetMeasurementSnapshot());
         Assert.Equal(
             ("write_back", "superseded", 1L),
-            (Tag(superseded, "kind"), Tag(superseded, "reason"), superseded.Value)
+            (superseded.OutboxTag("kind"), superseded.OutboxTag("reason"), superseded.Value)
         );
     }
 
@@ -95,7 +94,7 @@ public sealed class SupersededWriteBackTests
                     p => p.AddRetry(new RetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.Zero })
                 )
         );
-        using var skipped = Collect(harness, LazyMigrateTelemetry.OutboxSkippedInstrument);
+        using var skipped = harness.Collect(LazyMigrateTelemetry.OutboxSkippedInstrument);
         for (int n = 0; n < 3; n++)
         {
             await harness.Repository.SaveAsync(MigrationHarness.Id(n), MigrationHarness.Mapped(n));
@@ -129,10 +128,4 @@ public sealed class SupersededWriteBackTests
 
     private static IReadOnlyList<FakeLogRecord> Logs(MigrationHarness harness) =>
         harness.Services.GetRequiredService<FakeLogCollector>().GetSnapshot();
-
-    private static MetricCollector<long> Collect(MigrationHarness harness, string instrument) =>
-        new(harness.Services.GetRequiredService<IMeterFactory>(), LazyMigrateTelemetry.MeterName, instrument);
-
-    private static string? Tag(CollectedMeasurement<long> measurement, string name) =>
-        measurement.Tags[$"lazymigrate.outbox.{name}"] as string;
 }
