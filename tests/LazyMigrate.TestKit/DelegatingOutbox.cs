@@ -43,26 +43,26 @@ public abstract class DelegatingOutbox(IMigrationOutbox inner) : IMigrationOutbo
         CancellationToken cancellationToken = default
     ) => inner.FindAsync(migration, entityIds, cancellationToken);
 
-    public ValueTask<IReadOnlyList<OutboxItem>> ListDeadLettersAsync(
+    public virtual ValueTask<IReadOnlyList<OutboxItem>> ListDeadLettersAsync(
         string migration,
         int limit,
         CancellationToken cancellationToken = default
     ) => inner.ListDeadLettersAsync(migration, limit, cancellationToken);
 
-    public ValueTask<int> ReplayDeadLettersAsync(
+    public virtual ValueTask<int> ReplayDeadLettersAsync(
         string migration,
         IReadOnlyCollection<string>? entityIds,
         DateTimeOffset now,
         CancellationToken cancellationToken = default
     ) => inner.ReplayDeadLettersAsync(migration, entityIds, now, cancellationToken);
 
-    public ValueTask<int> PurgeDeadLettersAsync(
+    public virtual ValueTask<int> PurgeDeadLettersAsync(
         string migration,
         IReadOnlyCollection<string>? entityIds,
         CancellationToken cancellationToken = default
     ) => inner.PurgeDeadLettersAsync(migration, entityIds, cancellationToken);
 
-    public ValueTask<OutboxStatistics> GetStatisticsAsync(
+    public virtual ValueTask<OutboxStatistics> GetStatisticsAsync(
         string migration,
         CancellationToken cancellationToken = default
     ) => inner.GetStatisticsAsync(migration, cancellationToken);

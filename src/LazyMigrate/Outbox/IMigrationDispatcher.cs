@@ -32,12 +32,16 @@ public interface IMigrationDispatcher<TOld, TNew>
     /// <summary>Counts what the outbox holds for this migration.</summary>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The statistics.</returns>
+    /// <exception cref="MigrationStoreException">The outbox failed after its resilience pipeline gave up; its entity
+    /// id is <c>(outbox)</c> for a call about no one entity.</exception>
     ValueTask<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Lists this migration's dead letters, oldest first, with their errors.</summary>
     /// <param name="limit">The most items to list.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>The dead letters.</returns>
+    /// <exception cref="MigrationStoreException">The outbox failed after its resilience pipeline gave up; its entity
+    /// id is <c>(outbox)</c> for a call about no one entity.</exception>
     ValueTask<IReadOnlyList<OutboxItem>> GetDeadLettersAsync(
         int limit = 100,
         CancellationToken cancellationToken = default
@@ -47,6 +51,10 @@ public interface IMigrationDispatcher<TOld, TNew>
     /// <param name="entityIds">The entities, or <see langword="null"/> for all.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>How many items were replayed.</returns>
+    /// <exception cref="InvalidEntityIdException">An id no store can key on (a NUL character, a lone surrogate),
+    /// refused before the outbox is called.</exception>
+    /// <exception cref="MigrationStoreException">The outbox failed after its resilience pipeline gave up; its entity
+    /// id is <c>(outbox)</c> for a call about no one entity.</exception>
     ValueTask<int> ReplayDeadLettersAsync(
         IReadOnlyCollection<string>? entityIds = null,
         CancellationToken cancellationToken = default
@@ -56,6 +64,10 @@ public interface IMigrationDispatcher<TOld, TNew>
     /// <param name="entityIds">The entities, or <see langword="null"/> for all.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
     /// <returns>How many items were deleted.</returns>
+    /// <exception cref="InvalidEntityIdException">An id no store can key on (a NUL character, a lone surrogate),
+    /// refused before the outbox is called.</exception>
+    /// <exception cref="MigrationStoreException">The outbox failed after its resilience pipeline gave up; its entity
+    /// id is <c>(outbox)</c> for a call about no one entity.</exception>
     ValueTask<int> PurgeDeadLettersAsync(
         IReadOnlyCollection<string>? entityIds = null,
         CancellationToken cancellationToken = default

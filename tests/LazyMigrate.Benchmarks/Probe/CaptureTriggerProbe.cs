@@ -22,8 +22,9 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// LazyMigrate's trigger with the new store's stale mark, each write marking a migrated entity. <c>--write save</c>
 /// makes each write the web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>).
 /// <c>--variant</c> adds a way whose table (<c>{table}</c> in the file) gets the file's triggers: a design tried before
-/// it is built. Untimed before each round: the captures emptied and the tables vacuumed, as a dispatcher that keeps up
-/// and autovacuum leave them.
+/// it is built, or one that is never built (<c>Probe/CompiledCaptureTrigger/variant.sql</c>, a compiled trigger whose
+/// library loads from the file's folder, <c>{directory}</c>). Untimed before each round: the captures emptied and the
+/// tables vacuumed, as a dispatcher that keeps up and autovacuum leave them.
 /// </remarks>
 internal static class CaptureTriggerProbe
 {
@@ -42,8 +43,13 @@ internal static class CaptureTriggerProbe
             ? Enum.Parse<LegacyWrite>(args[written + 1], ignoreCase: true)
             : LegacyWrite.Update;
         string[] ways = [Baseline, "control", "trigger", "floor"];
+        // {directory} in the file is its folder, for what a variant loads beside it (a compiled trigger's library).
         string? variant = Array.IndexOf(args, "--variant") is var at and >= 0
-            ? await File.ReadAllTextAsync(args[at + 1])
+            ? (await File.ReadAllTextAsync(args[at + 1])).Replace(
+                "{directory}",
+                Path.GetDirectoryName(Path.GetFullPath(args[at + 1])),
+                StringComparison.Ordinal
+            )
             : null;
         if (variant is not null)
         {

@@ -142,7 +142,7 @@ internal sealed class MigrationDispatcher<TOld, TNew>
     public async ValueTask<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
         OutboxStatistics statistics = await _context
-            .Stores.Outbox.GetStatisticsAsync(Name, cancellationToken)
+            .Stores.OutboxStatisticsAsync(cancellationToken)
             .ConfigureAwait(false);
         _context.Metrics.OutboxObserved(Name, statistics, _context.TimeProvider.GetUtcNow());
         return statistics;
@@ -154,7 +154,7 @@ internal sealed class MigrationDispatcher<TOld, TNew>
     )
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return _context.Stores.Outbox.ListDeadLettersAsync(Name, limit, cancellationToken);
+        return _context.Stores.ListDeadLettersAsync(limit, cancellationToken);
     }
 
     public async ValueTask<int> ReplayDeadLettersAsync(
@@ -162,8 +162,9 @@ internal sealed class MigrationDispatcher<TOld, TNew>
         CancellationToken cancellationToken = default
     )
     {
+        ThrowIfAnyInvalid(entityIds);
         int replayed = await _context
-            .Stores.Outbox.ReplayDeadLettersAsync(Name, entityIds, _context.TimeProvider.GetUtcNow(), cancellationToken)
+            .Stores.ReplayDeadLettersAsync(entityIds, _context.TimeProvider.GetUtcNow(), cancellationToken)
             .ConfigureAwait(false);
         Log.OutboxDeadLettersReplayed(_context.Logger, Name, replayed);
         if (replayed > 0)
@@ -177,7 +178,28 @@ internal sealed class MigrationDispatcher<TOld, TNew>
     public ValueTask<int> PurgeDeadLettersAsync(
         IReadOnlyCollection<string>? entityIds = null,
         CancellationToken cancellationToken = default
-    ) => _context.Stores.Outbox.PurgeDeadLettersAsync(Name, entityIds, cancellationToken);
+    )
+    {
+        ThrowIfAnyInvalid(entityIds);
+        return _context.Stores.PurgeDeadLettersAsync(entityIds, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks the ids of a dead-letter call as the repository checks its own, before the outbox sees any: an id no
+    /// store can key on would otherwise fail in the outbox's driver, as an error that names nothing.
+    /// </summary>
+    private static void ThrowIfAnyInvalid(IReadOnlyCollection<string>? entityIds)
+    {
+        if (entityIds is null)
+        {
+            return;
+        }
+
+        foreach (string id in entityIds)
+        {
+            EntityIds.ThrowIfInvalid(id, nameof(entityIds));
+        }
+    }
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {

@@ -12,8 +12,6 @@ internal sealed partial class ResilientStores<TOld, TNew>
     /// <summary>Gets whether the new store records intents atomically with its changes.</summary>
     public bool RecordsWithChanges => _atomicStore is not null;
 
-    public IMigrationOutbox Outbox => _outbox;
-
     public ValueTask<long> RecordAsync(OutboxIntent intent, CancellationToken cancellationToken) =>
         Run(
             Site.Of(MigrationRole.Outbox, "record", intent.EntityId),
@@ -83,6 +81,52 @@ internal sealed partial class ResilientStores<TOld, TNew>
             (Outbox: _outbox, Claim: claim),
             cancellationToken
         );
+
+    public ValueTask<OutboxStatistics> OutboxStatisticsAsync(CancellationToken cancellationToken) =>
+        Run(
+            Site.Of(MigrationRole.Outbox, "statistics", NoEntity),
+            static (s, ct) => s.Outbox.GetStatisticsAsync(s.Migration, ct),
+            (Outbox: _outbox, Migration: migration),
+            cancellationToken
+        );
+
+    public ValueTask<IReadOnlyList<OutboxItem>> ListDeadLettersAsync(int limit, CancellationToken cancellationToken) =>
+        Run(
+            Site.Of(MigrationRole.Outbox, "list_dead_letters", NoEntity),
+            static (s, ct) => s.Outbox.ListDeadLettersAsync(s.Migration, s.Limit, ct),
+            (Outbox: _outbox, Migration: migration, Limit: limit),
+            cancellationToken
+        );
+
+    /// <summary>Replays the dead letters of <paramref name="ids"/> (checked by the caller), or all of them.</summary>
+    public ValueTask<int> ReplayDeadLettersAsync(
+        IReadOnlyCollection<string>? ids,
+        DateTimeOffset now,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            DeadLettersSite("replay_dead_letters", ids),
+            static (s, ct) => s.Outbox.ReplayDeadLettersAsync(s.Migration, s.Ids, s.Now, ct),
+            (Outbox: _outbox, Migration: migration, Ids: ids, Now: now),
+            cancellationToken
+        );
+
+    /// <summary>Purges the dead letters of <paramref name="ids"/> (checked by the caller), or all of them.</summary>
+    public ValueTask<int> PurgeDeadLettersAsync(
+        IReadOnlyCollection<string>? ids,
+        CancellationToken cancellationToken
+    ) =>
+        Run(
+            DeadLettersSite("purge_dead_letters", ids),
+            static (s, ct) => s.Outbox.PurgeDeadLettersAsync(s.Migration, s.Ids, ct),
+            (Outbox: _outbox, Migration: migration, Ids: ids),
+            cancellationToken
+        );
+
+    private static Site DeadLettersSite(string operation, IReadOnlyCollection<string>? ids) =>
+        ids is { Count: > 0 }
+            ? Site.Of(MigrationRole.Outbox, operation, ids.First(), ids.Count)
+            : Site.Of(MigrationRole.Outbox, operation, NoEntity);
 
     public ValueTask<IReadOnlyList<OutboxItem>> FindOutboxAsync(
         IReadOnlyList<string> ids,
