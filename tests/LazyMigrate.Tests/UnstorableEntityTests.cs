@@ -1,0 +1,28 @@
+using LazyMigrate.Tests.Support;
+
+namespace LazyMigrate.Tests;
+
+public sealed class UnstorableEntityTests
+{
+    private static readonly string Id = MigrationHarness.Id(3);
+
+    [Fact]
+    public async Task SaveAsync_AnEntityTheNewStoreCannotHold_SurfacesItsExceptionUnchanged_AndWritesNothing()
+    {
+        var shared = new SharedStores();
+        var store = new UnstorableNewStore<NewCustomer>(shared.New, Id);
+        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store)).SeedLegacy(5);
+
+        var failure = await Assert.ThrowsAsync<UnstorableEntityException>(async () =>
+            await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(103))
+        );
+        await harness.DrainAsync();
+
+        Assert.Equal(Id, failure.EntityId);
+        Assert.Contains(Id, failure.Message, StringComparison.Ordinal);
+        Assert.Contains("NUL character", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("First103", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(NewStoreState.Missing, shared.New.Peek(Id).State);
+        Assert.Equal(MigrationHarness.Legacy(3), shared.Old.Peek(Id));
+    }
+}
