@@ -25,4 +25,19 @@ public sealed class UnstorableEntityTests
         Assert.Equal(NewStoreState.Missing, shared.New.Peek(Id).State);
         Assert.Equal(MigrationHarness.Legacy(3), shared.Old.Peek(Id));
     }
+
+    [Fact]
+    public async Task SaveAsync_AnEntityTheNewStoreCannotHold_IsNotRetried_EvenWhenItWrapsATransientFailure()
+    {
+        var shared = new SharedStores();
+        var store = new UnstorableNewStore<NewCustomer>(shared.New, Id) { Cause = new TimeoutException("slow") };
+        await using var harness = MigrationHarness.Create(shared, configure: b => b.UseNewStore(store));
+
+        var failure = await Assert.ThrowsAsync<UnstorableEntityException>(async () =>
+            await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(103))
+        );
+
+        Assert.IsType<TimeoutException>(failure.InnerException);
+        Assert.Equal(1, store.Writes);
+    }
 }
