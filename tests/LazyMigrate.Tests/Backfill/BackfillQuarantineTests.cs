@@ -1,15 +1,32 @@
 using LazyMigrate.Backfill;
+using LazyMigrate.InMemory;
 using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests.Backfill;
 
 public sealed class BackfillQuarantineTests
 {
-    private static MigrationHarness Create(SharedStores shared, IOldStore<OldCustomer>? oldStore = null) =>
+    private static MigrationHarness Create(
+        SharedStores shared,
+        IOldStore<OldCustomer>? oldStore = null,
+        INewStore<NewCustomer>? newStore = null,
+        bool forwardSync = false
+    ) =>
         MigrationHarness.Create(
             shared,
-            configure: b =>
+            o => o.ForwardSync = forwardSync,
+            b =>
             {
+                if (newStore is not null)
+                {
+                    b.UseNewStore(newStore);
+                }
+
+                if (forwardSync)
+                {
+                    b.UseInMemoryOutbox(new InMemoryOutbox());
+                }
+
                 b.ConfigureBackfill(o =>
                 {
                     o.InitialBatchSize = 20;
@@ -34,26 +51,8 @@ public sealed class BackfillQuarantineTests
         BackfillSummary summary = await harness.Backfill.RunAsync();
         IReadOnlyList<QuarantinedEntity> quarantined = await harness.Backfill.GetQuarantinedAsync();
 
-        Assert.True(summary.IsComplete);
-        Assert.Equal(
-            new BackfillCounts
-            {
-                Scanned = 50,
-                Migrated = 48,
-                Quarantined = 2,
-            },
-            summary.Counts
-        );
-        Assert.Equal(bad, quarantined.Select(q => q.EntityId));
-        Assert.All(
-            quarantined,
-            q =>
-            {
-                Assert.StartsWith("MigrationMappingException: ", q.Error, StringComparison.Ordinal);
-                Assert.Contains(q.EntityId, q.Error, StringComparison.Ordinal);
-                Assert.Contains("the full name has no space", q.Error, StringComparison.Ordinal);
-            }
-        );
+        AssertTwoOfFiftyQuarantined(summary, quarantined, bad, nameof(MigrationMappingException));
+        Assert.All(quarantined, q => Assert.Contains("the full name has no space", q.Error, StringComparison.Ordinal));
         Assert.Equal(NewStoreState.Missing, shared.New.Peek(bad[0]).State);
     }
 
@@ -118,5 +117,74 @@ public sealed class BackfillQuarantineTests
         Assert.Equal(49, shared.New.Count);
         Assert.Equal(MigrationHarness.Mapped(24), shared.New.Peek(MigrationHarness.Id(24)).Value);
         Assert.Equal(MigrationHarness.Mapped(26), shared.New.Peek(MigrationHarness.Id(26)).Value);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_AnEntityTheNewStoreCannotHold_IsQuarantined_AndTheRestOfItsBatchMigrate(bool forwardSync)
+    {
+        var shared = new SharedStores();
+        string[] unstorable = [MigrationHarness.Id(7), MigrationHarness.Id(12)];
+        var store = new UnstorableNewStore<NewCustomer>(shared.New, unstorable);
+        await using MigrationHarness harness = Create(shared, newStore: store, forwardSync: forwardSync).SeedLegacy(50);
+
+        BackfillSummary summary = await harness.Backfill.RunAsync();
+        IReadOnlyList<QuarantinedEntity> quarantined = await harness.Backfill.GetQuarantinedAsync();
+
+        AssertTwoOfFiftyQuarantined(summary, quarantined, unstorable, nameof(UnstorableEntityException));
+        Assert.Equal(48, shared.New.Count);
+        Assert.Equal(MigrationHarness.Mapped(6), shared.New.Peek(MigrationHarness.Id(6)).Value);
+        Assert.Equal(MigrationHarness.Mapped(8), shared.New.Peek(MigrationHarness.Id(8)).Value);
+        Assert.Equal(NewStoreState.Missing, shared.New.Peek(unstorable[0]).State);
+    }
+
+    [Fact]
+    public async Task RetryQuarantinedAsync_AnEntityTheNewStoreStillCannotHold_StaysQuarantined()
+    {
+        var shared = new SharedStores();
+        string id = MigrationHarness.Id(4);
+        var store = new UnstorableNewStore<NewCustomer>(shared.New, id);
+        await using MigrationHarness harness = Create(shared, newStore: store).SeedLegacy(10);
+        await harness.Backfill.RunAsync();
+
+        QuarantineRetrySummary retry = await harness.Backfill.RetryQuarantinedAsync();
+
+        Assert.Equal(new QuarantineRetrySummary(1, 0, 0, 1), retry);
+        QuarantinedEntity still = Assert.Single(await harness.Backfill.GetQuarantinedAsync());
+        Assert.Equal(id, still.EntityId);
+        Assert.Equal(2, still.Attempts);
+    }
+
+    /// <summary>
+    /// A complete run over fifty entities that migrated all but <paramref name="ids"/>, quarantined with an error that
+    /// names the exception and the id.
+    /// </summary>
+    private static void AssertTwoOfFiftyQuarantined(
+        BackfillSummary summary,
+        IReadOnlyList<QuarantinedEntity> quarantined,
+        string[] ids,
+        string exception
+    )
+    {
+        Assert.True(summary.IsComplete);
+        Assert.Equal(
+            new BackfillCounts
+            {
+                Scanned = 50,
+                Migrated = 48,
+                Quarantined = 2,
+            },
+            summary.Counts
+        );
+        Assert.Equal(ids, quarantined.Select(q => q.EntityId));
+        Assert.All(
+            quarantined,
+            q =>
+            {
+                Assert.StartsWith(exception + ": ", q.Error, StringComparison.Ordinal);
+                Assert.Contains(q.EntityId, q.Error, StringComparison.Ordinal);
+            }
+        );
     }
 }

@@ -256,9 +256,25 @@ internal sealed class BackfillRunner<TOld, TNew>(
         CancellationToken cancellationToken
     )
     {
-        ScannedMigration migration = await migrator
-            .MigrateScannedAsync(batch.Entities, MigrationTrigger.Backfill, cancellationToken)
-            .ConfigureAwait(false);
+        IReadOnlyList<KeyValuePair<string, TOld>> entities = batch.Entities;
+        ScannedMigration migration;
+        while (true)
+        {
+            try
+            {
+                migration = await migrator
+                    .MigrateScannedAsync(entities, MigrationTrigger.Backfill, cancellationToken)
+                    .ConfigureAwait(false);
+                break;
+            }
+            catch (UnstorableEntityException unstorable) when (entities.Any(e => e.Key == unstorable.EntityId))
+            {
+                // The batch's insert failed whole, for one entity: it is quarantined, the rest migrate without it.
+                quarantined.Add(Quarantined(unstorable.EntityId, unstorable));
+                entities = [.. entities.Where(e => e.Key != unstorable.EntityId)];
+            }
+        }
+
         foreach (var (id, failure) in migration.Failures)
         {
             quarantined.Add(Quarantined(id, failure));
@@ -288,15 +304,50 @@ internal sealed class BackfillRunner<TOld, TNew>(
             ids.Add(id);
         }
 
-        IReadOnlyDictionary<string, MigrationResult<TNew>> results = await migrator
-            .MigrateManyAsync(ids, MigrationTrigger.Backfill, cancellationToken)
-            .ConfigureAwait(false);
-        return Count(ids, results, counts, quarantined);
+        while (true)
+        {
+            IReadOnlyDictionary<string, MigrationResult<TNew>> results = await migrator
+                .MigrateManyAsync(ids, MigrationTrigger.Backfill, cancellationToken)
+                .ConfigureAwait(false);
+            if (HeldBackBy(ids, results) is not { } unstorable)
+            {
+                return Count(ids, results, counts, quarantined);
+            }
+
+            // The batch's insert failed whole, for one entity: it is quarantined, the rest migrate again without it.
+            quarantined.Add(Quarantined(unstorable.EntityId, unstorable));
+            ids.Remove(unstorable.EntityId);
+        }
     }
 
     /// <summary>
-    /// Counts each id's outcome. A failure of the mapper or of the id's own record quarantines the id; any other
-    /// failure (a lock timeout, a store down past its retries) fails the batch, which runs again from the checkpoint.
+    /// The entity a store could not hold when the batch's insert failed whole for it, the other ids failing with its
+    /// error; <see langword="null"/> if no id of the batch failed so.
+    /// </summary>
+    private static UnstorableEntityException? HeldBackBy(
+        List<string> ids,
+        IReadOnlyDictionary<string, MigrationResult<TNew>> results
+    )
+    {
+        foreach (string id in ids)
+        {
+            if (
+                results[id].Failure is UnstorableEntityException unstorable
+                && unstorable.EntityId != id
+                && ids.Contains(unstorable.EntityId)
+            )
+            {
+                return unstorable;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Counts each id's outcome. A failure of the mapper, of the id's own record or of a store that cannot hold its
+    /// mapped value quarantines the id; any other failure (a lock timeout, a store down past its retries) fails the
+    /// batch, which runs again from the checkpoint.
     /// </summary>
     private BackfillCounts Count(
         List<string> ids,
@@ -528,9 +579,13 @@ internal sealed class BackfillRunner<TOld, TNew>(
         }
     }
 
-    /// <summary>Whether a failure is the entity's own (its mapping or its record), which quarantines it.</summary>
+    /// <summary>
+    /// Whether a failure is the entity's own (its mapping, its record, or a mapped value no store can hold), which
+    /// quarantines it.
+    /// </summary>
     private static bool IsEntityFailure(string id, LazyMigrationException failure) =>
-        failure is MigrationMappingException || (failure is CorruptEntityException && failure.EntityId == id);
+        failure is MigrationMappingException
+        || (failure is CorruptEntityException or UnstorableEntityException && failure.EntityId == id);
 
     private QuarantinedEntity Quarantined(string id, Exception failure) =>
         new(id, $"{failure.GetType().Name}: {failure.Message}", context.TimeProvider.GetUtcNow(), 1);
