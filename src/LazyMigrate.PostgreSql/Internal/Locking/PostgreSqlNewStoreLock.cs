@@ -313,7 +313,7 @@ internal sealed class PostgreSqlNewStoreLock<T, TOld> : IOutboxNewStoreLock<T>, 
             PostgreSqlEntityIds.Validate(id);
             return new NpgsqlBatchCommand(_table.Sql.InsertIfAbsentReturningId)
             {
-                Parameters = { DocumentTable<T>.Text(id), DocumentTable<T>.Jsonb(_table.Serialize(entity)) },
+                Parameters = { DocumentTable<T>.Text(id), DocumentTable<T>.Jsonb(_table.Serialize(id, entity)) },
             };
         }
 

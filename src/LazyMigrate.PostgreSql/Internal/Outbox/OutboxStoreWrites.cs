@@ -102,7 +102,7 @@ internal sealed class OutboxStoreWrites<T>
         NpgsqlParameter[] parameters =
         [
             DocumentTable<T>.Text(id),
-            DocumentTable<T>.Jsonb(_table.Serialize(entity)),
+            DocumentTable<T>.Jsonb(_table.Serialize(id, entity)),
             .. marks ? [OutboxRows.Time(intent.RecordedAt)] : OutboxRows.Intent(intent),
         ];
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);

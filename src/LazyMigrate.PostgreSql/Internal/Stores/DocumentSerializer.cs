@@ -21,10 +21,53 @@ internal sealed class DocumentSerializer<T>
         _table = table.Qualified;
     }
 
-    public byte[] Serialize(T entity)
+    /// <exception cref="UnstorableEntityException">A string in the entity, or a property name, holds a NUL
+    /// character, which <c>jsonb</c> cannot hold: thrown before anything is sent.</exception>
+    public byte[] Serialize(string id, T entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        return JsonSerializer.SerializeToUtf8Bytes(entity, _typeInfo);
+        byte[] payload = JsonSerializer.SerializeToUtf8Bytes(entity, _typeInfo);
+        if (HoldsEscapedNul(payload))
+        {
+            throw new UnstorableEntityException(
+                id,
+                $"a string in it holds a NUL character (U+0000), which PostgreSQL's jsonb cannot hold (table {_table})."
+            );
+        }
+
+        return payload;
+    }
+
+    /// <summary>
+    /// Whether the JSON holds the escape <c>\u0000</c>, the only way System.Text.Json writes a NUL: one vectorized
+    /// search, which allocates nothing. A match preceded by a backslash may be an escaped backslash followed by the
+    /// text <c>u0000</c>, so only an odd run of backslashes before <c>u0000</c> is the escape.
+    /// </summary>
+    internal static bool HoldsEscapedNul(ReadOnlySpan<byte> json)
+    {
+        int from = 0;
+        while (true)
+        {
+            int found = json[from..].IndexOf("\\u0000"u8);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            int at = from + found;
+            int backslashes = 1;
+            while (at - backslashes >= 0 && json[at - backslashes] == (byte)'\\')
+            {
+                backslashes++;
+            }
+
+            if (backslashes % 2 == 1)
+            {
+                return true;
+            }
+
+            from = at + 1;
+        }
     }
 
     /// <exception cref="CorruptPayloadException">The payload is not JSON of <typeparamref name="T"/>, or is JSON

@@ -248,10 +248,11 @@ internal sealed class DocumentTable<T>
     public int ScanPageSize => _scanPageSize;
 
     /// <summary>Serializes an entity into its <c>jsonb</c> payload.</summary>
-    public byte[] Serialize(T entity) => _serializer.Serialize(entity);
+    /// <exception cref="UnstorableEntityException"><c>jsonb</c> cannot hold the entity.</exception>
+    public byte[] Serialize(string id, T entity) => _serializer.Serialize(id, entity);
 
     public async ValueTask<bool> InsertIfAbsentAsync(string id, T entity, CancellationToken cancellationToken) =>
-        await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken)
+        await ExecuteAsync(_sql.InsertIfAbsent, Text(id), Jsonb(_serializer.Serialize(id, entity)), cancellationToken)
             .ConfigureAwait(false) == 1;
 
     public async ValueTask<IReadOnlyCollection<string>> InsertManyIfAbsentAsync(
@@ -406,6 +407,7 @@ internal sealed class DocumentTable<T>
 
     /// <summary>Validates the ids and serializes the entities, in the batch's order.</summary>
     /// <exception cref="InvalidEntityIdException">An id PostgreSQL cannot store.</exception>
+    /// <exception cref="UnstorableEntityException"><c>jsonb</c> cannot hold an entity, the first such one.</exception>
     private (string[] Ids, byte[][] Payloads) Serialized(IReadOnlyCollection<KeyValuePair<string, T>> entities)
     {
         string[] ids = new string[entities.Count];
@@ -415,7 +417,7 @@ internal sealed class DocumentTable<T>
         {
             PostgreSqlEntityIds.Validate(id);
             ids[i] = id;
-            payloads[i++] = _serializer.Serialize(entity);
+            payloads[i++] = _serializer.Serialize(id, entity);
         }
 
         return (ids, payloads);
@@ -453,7 +455,7 @@ internal sealed class DocumentTable<T>
     }
 
     public async ValueTask UpsertAsync(string id, T entity, CancellationToken cancellationToken) =>
-        await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(entity)), cancellationToken)
+        await ExecuteAsync(_sql.Upsert, Text(id), Jsonb(_serializer.Serialize(id, entity)), cancellationToken)
             .ConfigureAwait(false);
 
     /// <summary>Upserts entities of distinct ids in one statement.</summary>
