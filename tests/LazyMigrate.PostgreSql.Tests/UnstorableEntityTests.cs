@@ -1,6 +1,7 @@
 using LazyMigrate.Backfill;
 using LazyMigrate.InMemory;
 using LazyMigrate.PostgreSql.Tests.Outbox;
+using LazyMigrate.PostgreSql.Tests.Tables;
 using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LazyMigrate.PostgreSql.Tests;
 
 /// <summary>
-/// A string holding a NUL, which neither <c>jsonb</c> can hold, fails as an
+/// A string holding a NUL, which neither <c>jsonb</c> nor <c>text</c> can hold, fails as an
 /// <see cref="UnstorableEntityException"/> naming the entity, before anything is sent, and nothing is written.
 /// </summary>
 [Collection("postgres")]
@@ -124,6 +125,25 @@ public sealed class UnstorableEntityTests(PostgresServer server)
         Assert.Equal("c2", quarantined.EntityId);
         Assert.StartsWith(nameof(UnstorableEntityException), quarantined.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("ret", quarantined.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TableOldStore_UpsertAndUpsertManyWithANulInATextColumn_ThrowNamingTheColumn_AndWriteNothing()
+    {
+        PostgreSqlTableOldStore<LegacyCustomer> store = await LegacyTables.CustomerStoreAsync(
+            server.DataSource,
+            PostgreSqlKeyType.Integer
+        );
+        var bad = new LegacyCustomer { FullName = Secret, Version = 1 };
+
+        var upsert = await Assert.ThrowsAsync<UnstorableEntityException>(async () => await store.UpsertAsync("5", bad));
+        var batch = await Assert.ThrowsAsync<UnstorableEntityException>(async () =>
+            await store.UpsertManyAsync([new("6", LegacyCustomer.Create("6", 1)), new("7", bad), new("8", bad)])
+        );
+
+        Assert.Equal(["5", "7"], new[] { upsert, batch }.Select(e => e.EntityId));
+        Assert.All([upsert, batch], e => AssertNamesCauseNotValues(e, store.TableName, "\"full_name\""));
+        Assert.Empty(await store.FindManyAsync(["5", "6", "7", "8"]));
     }
 
     private static void AssertNamesCauseNotValues(UnstorableEntityException failure, string table, string cause)

@@ -148,13 +148,15 @@ public sealed class PostgreSqlTableOldStore<TOld>
     /// form.</exception>
     /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back:
     /// the entity was written through the old API after its intent. Nothing was written.</exception>
+    /// <exception cref="UnstorableEntityException">A string for a text column holds a NUL character, which PostgreSQL
+    /// cannot hold; thrown naming the column before anything is sent.</exception>
     public async ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
     {
         NpgsqlParameter key = _mapping.Key.Parameter(id);
         ArgumentNullException.ThrowIfNull(entity);
         cancellationToken.ThrowIfCancellationRequested();
         await SupersededWriteBacks
-            .RunAsync(WriteAsync([UpsertCommand(key, entity)], id, cancellationToken), _logger, id, TableName)
+            .RunAsync(WriteAsync([UpsertCommand(id, key, entity)], id, cancellationToken), _logger, id, TableName)
             .ConfigureAwait(false);
     }
 
@@ -172,6 +174,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
     /// <exception cref="WriteBackSupersededException">The forward sync trigger's order check refused the write-back of
     /// one of the entities: it was written through the old API after its intent. None of the batch was written.
     /// </exception>
+    /// <exception cref="UnstorableEntityException">A string for a text column holds a NUL character: thrown naming
+    /// the first such entity and the column before anything is sent, so none of the batch was written.</exception>
     public async ValueTask UpsertManyAsync(
         IReadOnlyList<KeyValuePair<string, TOld>> entities,
         CancellationToken cancellationToken = default
@@ -210,14 +214,16 @@ public sealed class PostgreSqlTableOldStore<TOld>
     {
         if (_mapping.ColumnArrays is not { } columns)
         {
-            return [.. ids.Select((id, i) => UpsertCommand(_mapping.Key.Parameter(id), rows[i]))];
+            return [.. ids.Select((id, i) => UpsertCommand(id, _mapping.Key.Parameter(id), rows[i]))];
         }
 
         var upsert = new NpgsqlBatchCommand(_sql.UpsertMany);
         upsert.Parameters.Add(keys);
-        foreach (Func<IReadOnlyList<TOld>, NpgsqlParameter> column in columns)
+        for (int i = 0; i < columns.Count; i++)
         {
-            upsert.Parameters.Add(column(rows));
+            NpgsqlParameter values = columns[i](rows);
+            _mapping.ThrowIfUnstorable(ids, i, values);
+            upsert.Parameters.Add(values);
         }
 
         return [upsert];
@@ -293,7 +299,7 @@ public sealed class PostgreSqlTableOldStore<TOld>
     }
 
     /// <summary>The single-row upsert of one entity, with the parameters the mapping writes for it.</summary>
-    private NpgsqlBatchCommand UpsertCommand(NpgsqlParameter key, TOld entity)
+    private NpgsqlBatchCommand UpsertCommand(string id, NpgsqlParameter key, TOld entity)
     {
         var upsert = new NpgsqlBatchCommand(_sql.Upsert);
         upsert.Parameters.Add(key);
@@ -305,6 +311,8 @@ public sealed class PostgreSqlTableOldStore<TOld>
                     + $"{_parameterCount - 1} columns: it must add one parameter per column, in order."
             );
         }
+
+        _mapping.ThrowIfUnstorable(id, upsert.Parameters);
 
         return upsert;
     }

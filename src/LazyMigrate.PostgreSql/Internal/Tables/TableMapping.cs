@@ -129,6 +129,53 @@ internal sealed class TableMapping<TOld>
     public Action<TOld, NpgsqlParameterCollection> Write { get; }
 
     /// <summary>
+    /// Throws when a string the row's parameters (the key first, then one per column) would send holds a NUL, which
+    /// PostgreSQL's text types cannot hold (22021): before anything is sent. Only string parameters are read, so the
+    /// others are not boxed.
+    /// </summary>
+    /// <exception cref="UnstorableEntityException">A column's string holds a NUL character.</exception>
+    public void ThrowIfUnstorable(string id, NpgsqlParameterCollection parameters)
+    {
+        for (int i = 1; i < parameters.Count; i++)
+        {
+            string? text = parameters[i] switch
+            {
+                NpgsqlParameter<string> typed => typed.TypedValue,
+                { } untyped when untyped.GetType() == typeof(NpgsqlParameter) => untyped.Value as string,
+                _ => null,
+            };
+            ThrowIfNul(id, text, i - 1);
+        }
+    }
+
+    /// <summary>
+    /// Throws when a string of a column's values, one per id of a batch, holds a NUL: before anything is sent.
+    /// </summary>
+    /// <exception cref="UnstorableEntityException">A string holds a NUL character: the first such entity.</exception>
+    public void ThrowIfUnstorable(string[] ids, int column, NpgsqlParameter values)
+    {
+        if (values is NpgsqlParameter<string?[]> { TypedValue: { } texts })
+        {
+            for (int i = 0; i < texts.Length; i++)
+            {
+                ThrowIfNul(ids[i], texts[i], column);
+            }
+        }
+    }
+
+    private void ThrowIfNul(string id, string? text, int column)
+    {
+        if (text is not null && text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new UnstorableEntityException(
+                id,
+                $"the string for column \"{Columns[column].Name}\" of {Table.Qualified} holds a NUL character "
+                    + "(U+0000), which PostgreSQL's text cannot hold."
+            );
+        }
+    }
+
+    /// <summary>
     /// Gets, per column in order, the column's values of many entities as one array parameter of the property's stored
     /// type, for the batch upsert; <see langword="null"/> for a row mapping, whose writer adds parameters of its own
     /// choosing one row at a time.
