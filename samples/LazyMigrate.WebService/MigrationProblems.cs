@@ -4,7 +4,8 @@ namespace LazyMigrate.WebService;
 
 /// <summary>
 /// Turns LazyMigrate's typed errors into problem responses that name the customer and the cause: a client's fault is
-/// a 4xx, a store or lock that did not answer in time a 503 the client may retry.
+/// a 4xx (a customer no store can hold as it is, such as a name holding U+0000, a 422 not worth retrying), a store or
+/// lock that did not answer in time a 503 the client may retry.
 /// </summary>
 public sealed class MigrationProblems(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -17,7 +18,7 @@ public sealed class MigrationProblems(IProblemDetailsService problems) : IExcept
         int? status = exception switch
         {
             InvalidEntityIdException => StatusCodes.Status400BadRequest,
-            MigrationMappingException => StatusCodes.Status422UnprocessableEntity,
+            MigrationMappingException or UnstorableEntityException => StatusCodes.Status422UnprocessableEntity,
             MigrationLockTimeoutException or MigrationStoreException => StatusCodes.Status503ServiceUnavailable,
             _ => null,
         };
