@@ -8,21 +8,36 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Installs Debian packages as root (or through sudo); a failure ends the run with a total that says so.
+install_packages() {
+  local as_root=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then
+      as_root=(sudo)
+    else
+      echo "installing $* needs root (or sudo): apt-get install $*"
+      echo "0 passed, 1 failed, 0 skipped"; exit 1
+    fi
+  fi
+  echo "Installing: apt-get update, then apt-get install -y $*"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update \
+    && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" \
+    || { echo "installing $* failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+}
+
 # The adapter tests start throwaway PostgreSQL 15 and Redis servers themselves: install the Debian packages if missing.
 if [[ ! -x /usr/lib/postgresql/15/bin/initdb || ! -x /usr/bin/redis-server ]]; then
-  if [[ $(id -u) -eq 0 ]]; then
-    as_root=()
-  elif command -v sudo >/dev/null; then
-    as_root=(sudo)
-  else
-    echo "PostgreSQL 15 or Redis is missing and installing them needs root (or sudo): apt-get install postgresql redis-server"
-    echo "0 passed, 1 failed, 0 skipped"; exit 1
-  fi
-  echo "Installing the test servers: apt-get update, then apt-get install -y postgresql redis-server"
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update \
-    && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql redis-server \
-    || { echo "installing postgresql and redis-server failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+  install_packages postgresql redis-server
 fi
+
+# The compiled capture trigger's server module, which the PostgreSQL tests load: built against the server's headers.
+pg_config=/usr/lib/postgresql/15/bin/pg_config
+if [[ ! -f /usr/include/postgresql/15/server/postgres.h || ! -x $pg_config ]] \
+  || ! command -v gcc >/dev/null || ! command -v make >/dev/null; then
+  install_packages postgresql-server-dev-15 gcc make
+fi
+make -C extensions/lazymigrate_capture PG_CONFIG="$pg_config" with_llvm=no \
+  || { echo "building extensions/lazymigrate_capture failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 dotnet restore LazyMigrate.sln || { echo "restore failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 dotnet build LazyMigrate.sln -c Release --no-restore || { echo "build failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }

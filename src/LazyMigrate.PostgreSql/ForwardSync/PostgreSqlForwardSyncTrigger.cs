@@ -74,10 +74,17 @@ public static class PostgreSqlForwardSyncTrigger
         AppendFunction(script, target.OrderFunction, "(text, text) RETURNS void", OrderFunctionBody(target));
         AppendFunction(script, target.Function, "() RETURNS trigger", FunctionBody(target, "OLD"));
         AppendFunction(script, target.NewRowFunction, "() RETURNS trigger", FunctionBody(target, "NEW"));
+        if (target.CompiledFunction is not null)
+        {
+            AppendCompiledFunction(script, target);
+        }
+
         // No WHEN clause on the triggers that every legacy write meets: PostgreSQL reads each WHEN clause's stored
         // expression back once per statement, which cost more than the function's own test of the mark.
-        AppendTrigger(script, target, target.Trigger, "AFTER UPDATE OR DELETE", when: null, target.Function);
-        AppendTrigger(script, target, target.InsertTrigger, "AFTER INSERT", when: null, target.NewRowFunction);
+        string oldRow = CaptureCall(target, "OLD");
+        string newRow = CaptureCall(target, "NEW");
+        AppendTrigger(script, target, target.Trigger, "AFTER UPDATE OR DELETE", when: null, oldRow);
+        AppendTrigger(script, target, target.InsertTrigger, "AFTER INSERT", when: null, newRow);
         // Only an UPDATE that sets the key meets this one: the others skip it on its column list, before its WHEN.
         AppendTrigger(
             script,
@@ -85,7 +92,7 @@ public static class PostgreSqlForwardSyncTrigger
             target.RekeyTrigger,
             $"AFTER UPDATE OF {target.Key}",
             $"NEW.{target.Key} IS DISTINCT FROM OLD.{target.Key}",
-            target.NewRowFunction
+            newRow
         );
         // An earlier version's order trigger, which ran before each row of a write-back, and its function.
         script
@@ -99,6 +106,72 @@ public static class PostgreSqlForwardSyncTrigger
         return script.ToString();
     }
 
+    /// <summary>
+    /// What a trigger executes for the key of <paramref name="row"/>: the PL/pgSQL capture function of that row, with
+    /// the migration's name; or the compiled one, with the arguments it reads (see extensions/lazymigrate_capture),
+    /// the PL/pgSQL function among them for a write-back's rows.
+    /// </summary>
+    private static string CaptureCall(TriggerTarget target, string row)
+    {
+        string function = row == "OLD" ? target.Function : target.NewRowFunction;
+        if (target.CompiledFunction is null)
+        {
+            return $"{function}({target.MigrationLiteral})";
+        }
+
+        IEnumerable<string> arguments = CompiledArguments(target, row).Select(TriggerTarget.Quoted);
+        return $"{target.CompiledFunction}({string.Join(", ", arguments)})";
+    }
+
+    /// <summary>The compiled capture's arguments for the key of <paramref name="row"/>, in its order.</summary>
+    private static string[] CompiledArguments(TriggerTarget target, string row) =>
+        [
+            target.Migration,
+            row,
+            target.KeyName!,
+            target.Captures.Qualified,
+            PostgreSqlOutboxSchema.SequenceName(target.Outbox),
+            (row == "OLD" ? target.Function : target.NewRowFunction) + "()",
+        ];
+
+    /// <summary>
+    /// The compiled capture function (a superuser's statement: <c>LANGUAGE c</c>), after a check of the key's type,
+    /// which it captures as its output text: for the types it takes, the same text as the PL/pgSQL cast.
+    /// </summary>
+    private static void AppendCompiledFunction(StringBuilder script, TriggerTarget target)
+    {
+        string legacy = target.Legacy.Qualified;
+        script
+            .Append("-- The compiled capture: the server module ")
+            .Append(TriggerTarget.CompiledSymbol)
+            .Append(" must be installed (docs/postgresql.md); creating it needs a superuser.\n")
+            .Append(
+                $$"""
+                DO $lazymigrate$
+                BEGIN
+                    IF (SELECT a.atttypid FROM pg_catalog.pg_attribute AS a
+                            WHERE a.attrelid = '{{legacy}}'::regclass AND a.attname = '{{target.KeyName}}'
+                                AND NOT a.attisdropped)
+                        NOT IN ('text'::regtype, 'varchar'::regtype, 'int2'::regtype, 'int4'::regtype,
+                            'int8'::regtype, 'uuid'::regtype) THEN
+                        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', MESSAGE =
+                            'LazyMigrate: the compiled capture takes a key of text, varchar, smallint, integer, '
+                                || 'bigint or uuid';
+                    END IF;
+                END
+                $lazymigrate$;
+
+                """
+            )
+            .Append("CREATE OR REPLACE FUNCTION ")
+            .Append(target.CompiledFunction)
+            .Append("() RETURNS trigger LANGUAGE c AS '")
+            .Append(TriggerTarget.CompiledSymbol)
+            .Append("', '")
+            .Append(TriggerTarget.CompiledSymbol)
+            .Append("';\n");
+    }
+
     private static void AppendFunction(StringBuilder script, string function, string signature, string body) =>
         script
             .Append("CREATE OR REPLACE FUNCTION ")
@@ -109,8 +182,8 @@ public static class PostgreSqlForwardSyncTrigger
             .Append("$lazymigrate$;\n");
 
     /// <summary>
-    /// A row trigger, with a <c>WHEN</c> clause that the executor evaluates before calling the function where
-    /// <paramref name="when"/> is given.
+    /// A row trigger executing <paramref name="call"/>, with a <c>WHEN</c> clause that the executor evaluates before
+    /// calling the function where <paramref name="when"/> is given.
     /// </summary>
     private static void AppendTrigger(
         StringBuilder script,
@@ -118,7 +191,7 @@ public static class PostgreSqlForwardSyncTrigger
         string trigger,
         string events,
         string? when,
-        string function
+        string call
     ) =>
         script
             .Append("DROP TRIGGER IF EXISTS ")
@@ -134,10 +207,8 @@ public static class PostgreSqlForwardSyncTrigger
             .Append("\n    FOR EACH ROW ")
             .Append(when is null ? "" : $"WHEN ({when}) ")
             .Append("EXECUTE FUNCTION ")
-            .Append(function)
-            .Append('(')
-            .Append(target.MigrationLiteral)
-            .Append(");\n");
+            .Append(call)
+            .Append(";\n");
 
     /// <summary>
     /// The body of a capture function, between its dollar quotes, for the key of <paramref name="row"/> (<c>OLD</c> or
@@ -347,24 +418,36 @@ public static class PostgreSqlForwardSyncTrigger
         var command = new NpgsqlCommand(InstalledSql, connection);
         await using (command.ConfigureAwait(false))
         {
+            bool compiled = target.CompiledFunction is not null;
+            string oldBody = FunctionBody(target, "OLD");
+            string newBody = FunctionBody(target, "NEW");
             foreach (
                 string value in (string[])
                     [
                         target.Legacy.Qualified,
-                        migration,
                         target.Trigger,
                         target.InsertTrigger,
                         target.RekeyTrigger,
-                        FunctionBody(target, "OLD"),
-                        FunctionBody(target, "NEW"),
+                        compiled ? TriggerTarget.CompiledSymbol : oldBody,
+                        compiled ? TriggerTarget.CompiledSymbol : newBody,
                         target.OrderTrigger,
                         target.OrderFunction,
                         OrderFunctionBody(target),
                         target.Key,
+                        target.Function,
+                        oldBody,
+                        target.NewRowFunction,
+                        newBody,
                     ]
             )
             {
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+            }
+
+            foreach (string row in (string[])["OLD", "NEW"])
+            {
+                string[] arguments = compiled ? CompiledArguments(target, row) : [migration];
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = arguments });
             }
 
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -373,31 +456,43 @@ public static class PostgreSqlForwardSyncTrigger
 
     /// <summary>
     /// The query of <see cref="ExistsAsync"/>, in the order of its parameters. <c>tgtype</c> is a row trigger (1),
-    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte;
+    /// after the row, on an insert (4), a delete (8), an update (16); <c>tgargs</c> each argument and a zero byte
+    /// (<c>$15</c> the arguments of the triggers that capture the old row's key, <c>$16</c> the new row's);
     /// <c>tgattr</c> the columns of <c>UPDATE OF</c> (the key's number for the re-key trigger); a trigger disabled, or
     /// enabled for replication sessions only (<c>tgenabled</c> other than <c>O</c> or <c>A</c>), is not there. The
-    /// functions are looked up in the catalog's tables, which the statement reads under its own snapshot, not with
-    /// <c>to_regprocedure</c>, which reads the session's cache (<see cref="PostgreSqlDocumentStoreSchema"/>).
+    /// function a trigger calls has the source <c>$5</c> or <c>$6</c>: the PL/pgSQL bodies, or the compiled capture's
+    /// symbol, and the PL/pgSQL capture functions are there with their bodies either way (the compiled capture hands
+    /// them a write-back's rows). The functions are looked up in the catalog's tables, which the statement reads under
+    /// its own snapshot, not with <c>to_regprocedure</c>, which reads the session's cache
+    /// (<see cref="PostgreSqlDocumentStoreSchema"/>).
     /// </summary>
     private static readonly string InstalledSql = $"""
         SELECT (SELECT count(*) FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_proc AS p ON p.oid = t.tgfoid
                 WHERE t.tgrelid = to_regclass($1)
                     AND t.tgenabled IN ('O', 'A')
-                    AND t.tgargs = convert_to($2, current_setting('server_encoding')) || decode('00', 'hex')
-                    AND ({Quoted("t.tgname")}, t.tgtype, t.tgqual IS NULL, p.prosrc, t.tgattr::text)
-                        IN (($3, 25, true, $6, ''), ($4, 5, true, $7, ''), ($5, 17, false, $7,
+                    AND ({Quoted("t.tgname")}, t.tgtype, t.tgqual IS NULL, p.prosrc, t.tgattr::text, t.tgargs)
+                        IN (($2, 25, true, $5, '', {Arguments("$15")}), ($3, 5, true, $6, '', {Arguments("$16")}),
+                            ($4, 17, false, $6,
                             (SELECT a.attnum::text FROM pg_catalog.pg_attribute AS a
-                                WHERE a.attrelid = t.tgrelid AND {Quoted("a.attname")} = $11)))) = 3
+                                WHERE a.attrelid = t.tgrelid AND {Quoted("a.attname")} = $10),
+                            {Arguments("$16")}))) = 3
             AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
-                WHERE t.tgrelid = to_regclass($1) AND {Quoted("t.tgname")} = $8)
-            AND EXISTS ({OrderFunctions()} AND p.proargtypes = '25 25'::oidvector AND p.prosrc = $10)
-            AND NOT EXISTS ({OrderFunctions()} AND p.pronargs = 0)
+                WHERE t.tgrelid = to_regclass($1) AND {Quoted("t.tgname")} = $7)
+            AND EXISTS ({FunctionsNamed("$8")} AND p.proargtypes = '25 25'::oidvector AND p.prosrc = $9)
+            AND NOT EXISTS ({FunctionsNamed("$8")} AND p.pronargs = 0)
+            AND EXISTS ({FunctionsNamed("$11")} AND p.pronargs = 0 AND p.prosrc = $12)
+            AND EXISTS ({FunctionsNamed("$13")} AND p.pronargs = 0 AND p.prosrc = $14)
         """;
 
-    /// <summary>The functions named as the order function (<c>$9</c>, quoted), of any arguments.</summary>
-    private static string OrderFunctions() =>
+    /// <summary>A trigger's <c>tgargs</c> for the arguments in the text array <paramref name="parameter"/>.</summary>
+    private static string Arguments(string parameter) =>
+        "(SELECT string_agg(convert_to(u.a, current_setting('server_encoding')) || decode('00', 'hex'), "
+        + $"''::bytea ORDER BY u.o) FROM unnest({parameter}::text[]) WITH ORDINALITY AS u(a, o))";
+
+    /// <summary>The functions of the quoted, qualified name in <paramref name="parameter"/>, any arguments.</summary>
+    private static string FunctionsNamed(string parameter) =>
         "SELECT FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
-        + $"WHERE {Quoted("n.nspname")} || '.' || {Quoted("p.proname")} = $9";
+        + $"WHERE {Quoted("n.nspname")} || '.' || {Quoted("p.proname")} = {parameter}";
 
     /// <summary>
     /// SQL that quotes the name in <paramref name="column"/> as <see cref="PostgreSqlIdentifier"/> does (its names

@@ -62,6 +62,20 @@ public sealed class PostgreSqlForwardSyncTriggerOptions
     /// <value>The default value is 5 seconds.</value>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Gets or sets whether the triggers capture a legacy write with LazyMigrate's compiled trigger function (the
+    /// <c>lazymigrate_capture</c> server module, which must be installed on the server: docs/postgresql.md) instead
+    /// of PL/pgSQL. It records the same captures; a write-back's rows it hands to the PL/pgSQL functions, which run the
+    /// order check. It costs a one-row legacy write far less where the legacy pool resets its sessions (Npgsql's
+    /// default <c>DISCARD ALL</c>, which makes PostgreSQL plan a PL/pgSQL capture again on every write): see
+    /// docs/benchmarks.md. Creating it needs a superuser (a <c>LANGUAGE c</c> function); the key must be
+    /// <c>text</c>, <c>varchar</c>, <c>smallint</c>, <c>integer</c>, <c>bigint</c> or <c>uuid</c>; it does not mark
+    /// the new store stale (<see cref="NewStoreTable"/> must be unset). Managed PostgreSQL services that do not load
+    /// custom server modules cannot use it.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: PL/pgSQL, which needs nothing installed.</value>
+    public bool CompiledCapture { get; set; }
+
     /// <summary>Gets or sets the trigger's name: one per legacy table and migration.</summary>
     /// <value>The default value is <see cref="DefaultTriggerName"/>.</value>
     public string TriggerName { get; set; } = DefaultTriggerName;

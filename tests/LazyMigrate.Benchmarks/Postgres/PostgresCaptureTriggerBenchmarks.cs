@@ -59,6 +59,9 @@ public class PostgresCaptureTriggerBenchmarks
     [GlobalSetup(Target = nameof(LegacyWriteWithTrigger))]
     public Task SetupWithTriggerAsync() => SetupAsync(withTrigger: true);
 
+    [GlobalSetup(Target = nameof(LegacyWriteWithCompiledCapture))]
+    public Task SetupWithCompiledCaptureAsync() => SetupAsync(withTrigger: true, compiled: true);
+
     [GlobalSetup(Target = nameof(LegacyWriteWithLeastCaptureTrigger))]
     public async Task SetupWithLeastCaptureTriggerAsync()
     {
@@ -138,6 +141,13 @@ public class PostgresCaptureTriggerBenchmarks
     public Task LegacyWriteWithTrigger() => WriteAllAsync();
 
     /// <summary>
+    /// The same writes under the trigger's compiled capture (<see cref="PostgreSqlForwardSyncTriggerOptions
+    /// .CompiledCapture"/>; <c>extensions/lazymigrate_capture</c> must be built).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = WritesPerInvocation)]
+    public Task LegacyWriteWithCompiledCapture() => WriteAllAsync();
+
+    /// <summary>
     /// The same writes on a server that decodes its log, captured without a trigger by a reader of a replication slot:
     /// an invocation ends once the reader has recorded every write's capture, so the time includes the decoding and
     /// the recording that the writes caused (and the reader's last <see cref="SlotCaptureReader.RecordInterval"/>).
@@ -170,7 +180,7 @@ public class PostgresCaptureTriggerBenchmarks
     [Benchmark(OperationsPerInvoke = WritesPerInvocation)]
     public Task LegacyWriteWithLeastCaptureTrigger() => WriteAllAsync();
 
-    private async Task SetupAsync(bool withTrigger, bool logicalDecoding = false)
+    private async Task SetupAsync(bool withTrigger, bool logicalDecoding = false, bool compiled = false)
     {
         _bench = await PostgresBench.StartAsync(
             new PostgresServer
@@ -191,7 +201,12 @@ public class PostgresCaptureTriggerBenchmarks
         {
             await PostgreSqlForwardSyncTrigger.CreateAsync(
                 _bench.DataSource,
-                new() { LegacyTable = Table, Migration = "LegacyCustomer->Customer" }
+                new()
+                {
+                    LegacyTable = Table,
+                    Migration = "LegacyCustomer->Customer",
+                    CompiledCapture = compiled,
+                }
             );
         }
     }

@@ -8,7 +8,8 @@ namespace LazyMigrate.Benchmarks.Probe;
 
 /// <summary>
 /// The capture trigger's cost to legacy writes, paired: the writes of <see cref="PostgresCaptureTriggerBenchmarks"/>
-/// to tables of one server, one table a way (no trigger, no trigger again as the A/A control, LazyMigrate's trigger,
+/// to tables of one server, one table a way (no trigger, no trigger again as the A/A control, LazyMigrate's trigger
+/// with its PL/pgSQL functions and with its compiled capture, which needs <c>extensions/lazymigrate_capture</c> built,
 /// the least capture trigger), in rounds of <see cref="LegacyWriteWorkload.Rows"/> writes that alternate their order
 /// (<see cref="AlternatingRounds"/>). BenchmarkDotNet runs each case in a process and on a server of its own, minutes
 /// apart, so the drift of this machine between cases lands in its ratios (its A/A control spread 0.87-1.17 in a run);
@@ -22,9 +23,8 @@ namespace LazyMigrate.Benchmarks.Probe;
 /// LazyMigrate's trigger with the new store's stale mark, each write marking a migrated entity. <c>--write save</c>
 /// makes each write the web service sample's old-API save instead of a one-column update (<see cref="LegacyWrite"/>).
 /// <c>--variant</c> adds a way whose table (<c>{table}</c> in the file) gets the file's triggers: a design tried before
-/// it is built, or one that is never built (<c>Probe/CompiledCaptureTrigger/variant.sql</c>, a compiled trigger whose
-/// library loads from the file's folder, <c>{directory}</c>). Untimed before each round: the captures emptied and the
-/// tables vacuumed, as a dispatcher that keeps up and autovacuum leave them.
+/// it is built (<c>{directory}</c> in the file is its folder, for a library it loads from there). Untimed before each
+/// round: the captures emptied and the tables vacuumed, as a dispatcher that keeps up and autovacuum leave them.
 /// </remarks>
 internal static class CaptureTriggerProbe
 {
@@ -42,8 +42,8 @@ internal static class CaptureTriggerProbe
         LegacyWrite write = Array.IndexOf(args, "--write") is var written and >= 0
             ? Enum.Parse<LegacyWrite>(args[written + 1], ignoreCase: true)
             : LegacyWrite.Update;
-        string[] ways = [Baseline, "control", "trigger", "floor"];
-        // {directory} in the file is its folder, for what a variant loads beside it (a compiled trigger's library).
+        string[] ways = [Baseline, "control", "trigger", "compiled", "floor"];
+        // {directory} in the file is its folder, for what a variant loads beside it (a trigger's compiled library).
         string? variant = Array.IndexOf(args, "--variant") is var at and >= 0
             ? (await File.ReadAllTextAsync(args[at + 1])).Replace(
                 "{directory}",
@@ -81,6 +81,15 @@ internal static class CaptureTriggerProbe
         await PostgreSqlForwardSyncTrigger.CreateAsync(
             bench.DataSource,
             new() { LegacyTable = TableOf("trigger"), Migration = "LegacyCustomer->Customer" }
+        );
+        await PostgreSqlForwardSyncTrigger.CreateAsync(
+            bench.DataSource,
+            new()
+            {
+                LegacyTable = TableOf("compiled"),
+                Migration = "LegacyCustomer->Customer",
+                CompiledCapture = true,
+            }
         );
         await ExecuteAsync(bench.DataSource, LegacyWriteWorkload.LeastCaptureTrigger(TableOf("floor")));
         if (ways.Contains("stale"))

@@ -13,22 +13,29 @@ internal static class CapturingLegacyTables
 {
     public const string Migration = "LegacyCustomer->Customer";
 
-    /// <summary>A new legacy customers table with an integer key, the trigger on it and a new outbox.</summary>
-    public static async Task<(string Legacy, PostgreSqlOutbox Outbox)> CreateAsync(NpgsqlDataSource dataSource)
+    /// <summary>
+    /// A new legacy customers table with an integer key, the trigger on it (the compiled capture if
+    /// <paramref name="compiled"/>) and a new outbox.
+    /// </summary>
+    public static async Task<(string Legacy, PostgreSqlOutbox Outbox)> CreateAsync(
+        NpgsqlDataSource dataSource,
+        bool compiled = false
+    )
     {
         string legacy = await LegacyTables.CreateCustomersAsync(dataSource, PostgreSqlKeyType.Integer);
-        return await TriggerAsync(dataSource, legacy, "id");
+        return await TriggerAsync(dataSource, legacy, "id", compiled);
     }
 
     /// <summary>The trigger on <paramref name="legacy"/>, recording into a new outbox.</summary>
     public static async Task<(string Legacy, PostgreSqlOutbox Outbox)> TriggerAsync(
         NpgsqlDataSource dataSource,
         string legacy,
-        string keyColumn
+        string keyColumn,
+        bool compiled = false
     )
     {
         PostgreSqlOutboxOptions outboxOptions = await OutboxAsync(dataSource);
-        PostgreSqlForwardSyncTriggerOptions options = TriggerOptions(legacy, outboxOptions.TableName);
+        PostgreSqlForwardSyncTriggerOptions options = TriggerOptions(legacy, outboxOptions.TableName, compiled);
         options.KeyColumn = keyColumn;
         Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(dataSource, options));
         return (legacy, new PostgreSqlOutbox(dataSource, outboxOptions));
@@ -43,12 +50,17 @@ internal static class CapturingLegacyTables
         return options;
     }
 
-    public static PostgreSqlForwardSyncTriggerOptions TriggerOptions(string legacy, string outboxTable) =>
+    public static PostgreSqlForwardSyncTriggerOptions TriggerOptions(
+        string legacy,
+        string outboxTable,
+        bool compiled = false
+    ) =>
         new()
         {
             LegacyTable = legacy,
             Migration = Migration,
             OutboxTable = outboxTable,
+            CompiledCapture = compiled,
         };
 
     /// <summary>The captures of the ids not folded into items yet.</summary>

@@ -11,11 +11,20 @@ namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 /// <summary>
 /// The forward sync capture trigger on a legacy table with typed columns (invariant 9): every row the old API writes
 /// is recorded in the outbox in the write's own transaction, coalesced per entity; LazyMigrate's own write-backs mark
-/// their transaction and are not recorded; the DDL is idempotent and takes no name from input unchecked.
+/// their transaction and are not recorded; the DDL is idempotent and takes no name from input unchecked. Each test runs
+/// with the PL/pgSQL capture functions and with the compiled capture (extensions/lazymigrate_capture), which must
+/// capture alike.
 /// </summary>
-[Collection("postgres")]
-public sealed class ForwardSyncTriggerTests(PostgresServer server)
+public abstract class ForwardSyncTriggerTests(PostgresServer server, bool compiled)
 {
+    /// <summary>The triggers' PL/pgSQL capture functions, the default.</summary>
+    [Collection("postgres")]
+    public sealed class PlPgSql(PostgresServer server) : ForwardSyncTriggerTests(server, compiled: false);
+
+    /// <summary>The compiled capture (<see cref="PostgreSqlForwardSyncTriggerOptions.CompiledCapture"/>).</summary>
+    [Collection("postgres")]
+    public sealed class Compiled(PostgresServer server) : ForwardSyncTriggerTests(server, compiled: true);
+
     private const string Migration = CapturingLegacyTables.Migration;
 
     private NpgsqlDataSource DataSource => server.DataSource;
@@ -139,7 +148,7 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         await using NpgsqlDataSource single = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = 1 }.ConnectionString
         );
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(single);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(single, compiled);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
             single,
             LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
@@ -341,15 +350,15 @@ public sealed class ForwardSyncTriggerTests(PostgresServer server)
         (customer?.FirstName, customer?.LastName, customer?.Version);
 
     private Task<(string Legacy, PostgreSqlOutbox Outbox)> LegacyTableWithTriggerAsync() =>
-        CapturingLegacyTables.CreateAsync(DataSource);
+        CapturingLegacyTables.CreateAsync(DataSource, compiled);
 
     private Task<(string Legacy, PostgreSqlOutbox Outbox)> TriggerAsync(string legacy, string keyColumn) =>
-        CapturingLegacyTables.TriggerAsync(DataSource, legacy, keyColumn);
+        CapturingLegacyTables.TriggerAsync(DataSource, legacy, keyColumn, compiled);
 
     private Task<PostgreSqlOutboxOptions> OutboxAsync() => CapturingLegacyTables.OutboxAsync(DataSource);
 
-    private static PostgreSqlForwardSyncTriggerOptions TriggerOptions(string legacy, string outboxTable) =>
-        CapturingLegacyTables.TriggerOptions(legacy, outboxTable);
+    private PostgreSqlForwardSyncTriggerOptions TriggerOptions(string legacy, string outboxTable) =>
+        CapturingLegacyTables.TriggerOptions(legacy, outboxTable, compiled);
 
     private static Task<long> CapturedAsync(PostgreSqlOutbox outbox, params string[] ids) =>
         CapturingLegacyTables.CapturedAsync(outbox, ids);

@@ -20,9 +20,16 @@ namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 /// legacy application's own writes meet no <c>BEFORE</c> row trigger, which would lock each row before every one of
 /// its updates.
 /// </summary>
-[Collection("postgres")]
-public sealed class WriteBackOrderTests(PostgresServer server)
+public abstract class WriteBackOrderTests(PostgresServer server, bool compiled)
 {
+    /// <summary>The triggers' PL/pgSQL capture functions, the default.</summary>
+    [Collection("postgres")]
+    public sealed class PlPgSql(PostgresServer server) : WriteBackOrderTests(server, compiled: false);
+
+    /// <summary>The compiled capture, which hands a write-back's rows to the PL/pgSQL functions.</summary>
+    [Collection("postgres")]
+    public sealed class Compiled(PostgresServer server) : WriteBackOrderTests(server, compiled: true);
+
     private const string Migration = CapturingLegacyTables.Migration;
 
     private NpgsqlDataSource DataSource => server.DataSource;
@@ -65,7 +72,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     [Fact]
     public async Task AWriteBackOfSeveralEntities_OneWrittenThroughTheOldApiAfter_IsRefusedWhole_InTheTableStore()
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
             DataSource,
             LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)
@@ -99,7 +106,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         await store.UpsertManyAsync([
             .. new[] { "a", "b", "c", "d" }.Select(id => KeyValuePair.Create(id, Customer(id))),
         ]);
-        var (_, outbox) = await CapturingLegacyTables.TriggerAsync(DataSource, options.TableName!, "id");
+        var (_, outbox) = await CapturingLegacyTables.TriggerAsync(DataSource, options.TableName!, "id", compiled);
         await RecordWriteBacksAsync(outbox, "a", "b", "c", "d");
         // The old API's write of the name, whatever the case of its JSON key.
         await DataSource.ExecuteAsync(
@@ -231,7 +238,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
         PostgreSqlOutboxOptions outboxOptions = await CapturingLegacyTables.OutboxAsync(DataSource);
         await PostgreSqlForwardSyncTrigger.CreateAsync(
             DataSource,
-            CapturingLegacyTables.TriggerOptions(legacy, outboxOptions.TableName)
+            CapturingLegacyTables.TriggerOptions(legacy, outboxOptions.TableName, compiled)
         );
         var services = new ServiceCollection().AddMetrics();
         services
@@ -290,7 +297,7 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     [Fact]
     public async Task TheTriggers_HaveNoBeforeRowTrigger_AndTheRekeyTriggerMeetsOnlyUpdatesOfTheKey()
     {
-        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
 
         Assert.Equal(0L, await BeforeRowTriggersAsync(DataSource, legacy));
         Assert.Equal(
@@ -338,14 +345,14 @@ public sealed class WriteBackOrderTests(PostgresServer server)
     /// delete) reaches the row first and waits. The row must end as the legacy write left it: named
     /// <paramref name="expected"/>, or absent where that is <see langword="null"/>.
     /// </summary>
-    private static async Task WriteBackAfterALegacyWriteInFlightAsync(
+    private async Task WriteBackAfterALegacyWriteInFlightAsync(
         NpgsqlDataSource dataSource,
         string legacyWrite,
         bool writeBackDeletes,
         string? expected
     )
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(dataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(dataSource, compiled);
         var store = new PostgreSqlTableOldStore<LegacyCustomer>(
             dataSource,
             LegacyTables.CustomerOptions(legacy, PostgreSqlKeyType.Integer)

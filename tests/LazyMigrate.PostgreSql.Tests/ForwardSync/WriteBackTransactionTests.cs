@@ -13,15 +13,22 @@ namespace LazyMigrate.PostgreSql.Tests.ForwardSync;
 /// whose mark ends with it), under an ambient transaction on a data source that does not enlist, and on a multiplexing
 /// data source.
 /// </summary>
-[Collection("postgres")]
-public sealed class WriteBackTransactionTests(PostgresServer server)
+public abstract class WriteBackTransactionTests(PostgresServer server, bool compiled)
 {
+    /// <summary>The triggers' PL/pgSQL capture functions, the default.</summary>
+    [Collection("postgres")]
+    public sealed class PlPgSql(PostgresServer server) : WriteBackTransactionTests(server, compiled: false);
+
+    /// <summary>The compiled capture, which hands a write-back's rows to the PL/pgSQL functions.</summary>
+    [Collection("postgres")]
+    public sealed class Compiled(PostgresServer server) : WriteBackTransactionTests(server, compiled: true);
+
     private NpgsqlDataSource DataSource => server.DataSource;
 
     [Fact]
     public async Task InsideAnAmbientTransaction_ARefusedWriteBack_RollsBackAlone_AndTheCallersTransactionCommits()
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
         await RecordWriteBacksAsync(outbox, "1", "2");
@@ -48,7 +55,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     [Fact]
     public async Task InsideAnAmbientTransaction_TheMarkEndsWithTheWriteBack_AndALegacyWriteAfterItIsCaptured()
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace', 1)");
         Assert.Equal(1L, await CapturingLegacyTables.CapturedAsync(outbox, "2"));
@@ -75,7 +82,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     [Fact]
     public async Task InsideAnAmbientTransaction_AWriteBackThatFails_RollsBackAlone_AndTheCallersTransactionGoesOn()
     {
-        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         await DataSource.ExecuteAsync($"ALTER TABLE \"{legacy}\" ADD CHECK (version >= 0)");
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
 
@@ -95,7 +102,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
     [Fact]
     public async Task InsideAnAmbientTransaction_AWriteBackCancelledWhileItWaits_RollsBackAlone_AndTheCallerGoesOn()
     {
-        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
         await using NpgsqlDataSource probe = Unenlisted();
@@ -131,7 +138,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
         bool prepared
     )
     {
-        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         using var cancellation = new CancellationTokenSource();
         bool armed = false;
         // Once armed, the token is cancelled as the next physical connection opens: the write-back's, which Npgsql
@@ -187,7 +194,7 @@ public sealed class WriteBackTransactionTests(PostgresServer server)
         IsolationLevel level
     )
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(DataSource, legacy);
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
         // The write-back's intent comes after that insert: only the delete below could make the order check refuse it.

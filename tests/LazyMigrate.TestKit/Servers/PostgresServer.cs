@@ -115,6 +115,7 @@ public sealed class PostgresServer : IAsyncLifetime
             }
 
             string data = Path.Combine(_folder.FullName, "data");
+            CompiledCapture.CopyInto(Path.Combine(_folder.FullName, CompiledCapture.Folder));
             await SystemCommand.RunAsync(
                 Command(
                     "initdb",
@@ -281,6 +282,9 @@ public sealed class PostgresServer : IAsyncLifetime
                     // the shared pools of stores and locks (StorePoolSize + LockPoolSize).
                     "-c",
                     "max_connections=500",
+                    // The compiled capture trigger's module, copied beside the data (CompiledCapture).
+                    "-c",
+                    $"dynamic_library_path=$libdir:{Path.Combine(_folder!.FullName, CompiledCapture.Folder)}",
                     // Last, so that a setting given wins over any above.
                     .. Settings.SelectMany(setting => (string[])["-c", setting]),
                 ]

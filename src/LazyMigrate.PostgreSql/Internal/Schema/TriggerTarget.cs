@@ -29,7 +29,28 @@ internal sealed class TriggerTarget
         RekeyTrigger = TriggerName(options, "_rekey");
         NewRowFunction = FunctionName(options, NewRowSuffix);
         MigrationLiteral = Literal(options.Migration);
+        Migration = options.Migration;
+        if (options.CompiledCapture)
+        {
+            if (NewStore is not null)
+            {
+                throw new ArgumentException(
+                    "The compiled capture does not mark the new store's rows stale: set CompiledCapture or "
+                        + "NewStoreTable, not both.",
+                    nameof(options)
+                );
+            }
+
+            CompiledFunction = FunctionName(options, CompiledSuffix);
+            KeyName = options.KeyColumn;
+        }
     }
+
+    /// <summary>The server module and symbol of the compiled capture function (extensions/lazymigrate_capture).
+    /// </summary>
+    public const string CompiledSymbol = "lazymigrate_capture";
+
+    private const string CompiledSuffix = "_compiled";
 
     public DocumentTableName Legacy { get; }
 
@@ -73,8 +94,20 @@ internal sealed class TriggerTarget
     /// </summary>
     public string OrderFunction { get; }
 
+    /// <summary>Gets the migration name (checked by <see cref="MigrationLiteral"/>).</summary>
+    public string Migration { get; }
+
     /// <summary>Gets the migration name as an SQL string literal, the trigger's argument.</summary>
     public string MigrationLiteral { get; }
+
+    /// <summary>
+    /// Gets the compiled capture function the triggers call, a <c>LANGUAGE c</c> function over
+    /// <see cref="CompiledSymbol"/>, or <see langword="null"/> where they call the PL/pgSQL functions.
+    /// </summary>
+    public string? CompiledFunction { get; }
+
+    /// <summary>Gets the key column's name unquoted (checked by <see cref="Key"/>), for the compiled capture.</summary>
+    public string? KeyName { get; }
 
     /// <summary>A function of the trigger, in the legacy table's schema: the table's name and the trigger's, cut to
     /// fit.</summary>
@@ -116,8 +149,14 @@ internal sealed class TriggerTarget
             );
         }
 
-        var literal = new StringBuilder("E'", migration.Length + 3);
-        foreach (char c in migration)
+        return Quoted(migration);
+    }
+
+    /// <summary>Text without NUL as an escape-string literal (see <see cref="Literal"/>).</summary>
+    public static string Quoted(string text)
+    {
+        var literal = new StringBuilder("E'", text.Length + 3);
+        foreach (char c in text)
         {
             literal.Append(c is '\'' or '\\' ? new string(c, 2) : c.ToString());
         }
