@@ -22,6 +22,9 @@ namespace LazyMigrate.PostgreSql;
 /// that the next read through the new API syncs it at once: the role then needs <c>UPDATE (stale)</c> and
 /// <c>SELECT (id, stale)</c> on that table too, and the table must exist (with its <c>stale</c> column) before the
 /// script runs. Replacing the triggers (an upgrade, other options) needs the owner of the table and its functions.
+/// With <see cref="PostgreSqlForwardSyncTriggerOptions.CompiledCapture"/> the triggers call a compiled trigger function
+/// instead (the <c>lazymigrate_capture</c> server module, installed on the server; creating its function needs a
+/// superuser), which captures a legacy write without PL/pgSQL and hands a write-back's rows to the PL/pgSQL functions.
 /// </remarks>
 public static class PostgreSqlForwardSyncTrigger
 {
