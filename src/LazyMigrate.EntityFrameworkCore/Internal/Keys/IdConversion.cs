@@ -49,7 +49,7 @@ internal sealed class IdConversion<TKey>
         {
             throw new InvalidEntityIdException(
                 id,
-                $"it does not convert to a {typeof(TKey).Name} key ({exception.Message})",
+                $"it does not convert to {KeyName} ({exception.Message})",
                 exception
             );
         }
@@ -72,4 +72,7 @@ internal sealed class IdConversion<TKey>
     }
 
     public string ToId(TKey key) => _format(key);
+
+    /// <summary>Gets the key type's name after its indefinite article, as a message reads it: "an Int32 key".</summary>
+    private static string KeyName { get; } = $"{KeyTypeNames.Article(typeof(TKey).Name)} {typeof(TKey).Name} key";
 }
