@@ -348,6 +348,14 @@ public static class PostgreSqlForwardSyncTrigger
     /// <see cref="PostgreSqlForwardSyncTriggerOptions.LockTimeout"/>, or the wait for another instance's creation
     /// outlasted the command timeout: a transaction in flight holds it. Nothing was changed; call again later.
     /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// A table the triggers write to does not exist yet: the outbox's captures table (the outbox's schema creates it:
+    /// <see cref="PostgreSqlOutboxOptions.CreateSchema"/>, <see cref="PostgreSqlOutboxSchema.CreateAsync"/> or its
+    /// script), or, with <see cref="PostgreSqlForwardSyncTriggerOptions.NewStoreTable"/>, the new store's table or its
+    /// <c>stale</c> column (the new store's schema: <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/>,
+    /// <see cref="PostgreSqlDocumentStoreSchema.CreateAsync{TEntity}"/> or its script). The message names the table;
+    /// the <see cref="PostgresException"/> is the inner exception. Nothing was changed.
+    /// </exception>
     public static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,
         PostgreSqlForwardSyncTriggerOptions options,
@@ -368,6 +376,10 @@ public static class PostgreSqlForwardSyncTrigger
                     options.LockTimeout
                 )
                 .ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (TriggerPrerequisites.Missing(target, e) is { } missing)
+        {
+            throw missing;
         }
         catch (NpgsqlException e)
             when (e is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable }
