@@ -45,7 +45,8 @@ public sealed class PostgreSqlBackfillCheckpointStore : IBackfillCheckpointStore
             quarantine,
             PostgreSqlBackfillSchema.CreateScript(options),
             options.CreateSchema,
-            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LazyMigrate.PostgreSql.Backfill")
+            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LazyMigrate.PostgreSql.Backfill"),
+            logCreated: l => PostgreSqlLog.BackfillTablesCreated(l, checkpoints.Qualified, quarantine.Qualified)
         );
         string c = checkpoints.Qualified;
         string q = quarantine.Qualified;

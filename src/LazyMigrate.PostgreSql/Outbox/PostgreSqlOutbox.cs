@@ -47,7 +47,8 @@ public sealed class PostgreSqlOutbox : IMigrationOutbox
             Sql.Captures.Table,
             PostgreSqlOutboxSchema.CreateScript(Sql.Table),
             options.CreateSchema,
-            logger
+            logger,
+            logCreated: l => PostgreSqlLog.OutboxCreated(l, Sql.Table.Qualified, Sql.Captures.Table.Qualified)
         );
     }
 

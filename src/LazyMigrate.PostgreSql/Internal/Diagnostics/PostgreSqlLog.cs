@@ -13,10 +13,47 @@ internal static partial class PostgreSqlLog
     [LoggerMessage(
         101,
         LogLevel.Information,
-        "Created the LazyMigrate document table {Table}",
-        EventName = "TableCreated"
+        "Created the LazyMigrate new store table {Table}, or added the columns it lacked",
+        EventName = "NewStoreTableCreated"
     )]
-    public static partial void TableCreated(ILogger logger, string table);
+    public static partial void NewStoreTableCreated(ILogger logger, string table);
+
+    [LoggerMessage(
+        102,
+        LogLevel.Information,
+        "Created the LazyMigrate old store table {Table}",
+        EventName = "OldStoreTableCreated"
+    )]
+    public static partial void OldStoreTableCreated(ILogger logger, string table);
+
+    [LoggerMessage(
+        103,
+        LogLevel.Information,
+        "Created the LazyMigrate outbox {Table} and its captures table {CapturesTable}",
+        EventName = "OutboxCreated"
+    )]
+    public static partial void OutboxCreated(ILogger logger, string table, string capturesTable);
+
+    [LoggerMessage(
+        104,
+        LogLevel.Information,
+        "Created the LazyMigrate backfill checkpoint table {Table} and its quarantine table {QuarantineTable}",
+        EventName = "BackfillTablesCreated"
+    )]
+    public static partial void BackfillTablesCreated(ILogger logger, string table, string quarantineTable);
+
+    /// <summary>The creation of a document store's table, by its role.</summary>
+    public static void StoreTableCreated(ILogger logger, MigrationRole role, string table)
+    {
+        if (role == MigrationRole.NewStore)
+        {
+            NewStoreTableCreated(logger, table);
+        }
+        else
+        {
+            OldStoreTableCreated(logger, table);
+        }
+    }
 
     [LoggerMessage(
         111,

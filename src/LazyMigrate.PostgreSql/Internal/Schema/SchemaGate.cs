@@ -15,12 +15,15 @@ internal sealed class SchemaGate
     private readonly string _script;
     private readonly ILogger _logger;
     private readonly string? _requiredColumn;
+    private readonly Action<ILogger> _logCreated;
     private readonly SemaphoreSlim _creating = new(1, 1);
     private volatile bool _ready;
 
     /// <summary>
     /// A gate that runs <paramref name="script"/> (idempotent) to create <paramref name="table"/>, or, with
-    /// <paramref name="requiredColumn"/>, also when the table lacks that column (the script adds it).
+    /// <paramref name="requiredColumn"/>, also when the table lacks that column (the script adds it). Once the script
+    /// ran, <paramref name="logCreated"/> logs what it created; by default a document store's table, a new store's when
+    /// there is a <paramref name="requiredColumn"/> (an old store's table needs no column beyond the first layout).
     /// </summary>
     public SchemaGate(
         NpgsqlDataSource dataSource,
@@ -28,9 +31,20 @@ internal sealed class SchemaGate
         string script,
         bool createSchema,
         ILogger logger,
-        string? requiredColumn = null
+        string? requiredColumn = null,
+        Action<ILogger>? logCreated = null
     )
     {
+        _logCreated =
+            logCreated
+            ?? (
+                l =>
+                    PostgreSqlLog.StoreTableCreated(
+                        l,
+                        requiredColumn is null ? MigrationRole.OldStore : MigrationRole.NewStore,
+                        table.Qualified
+                    )
+            );
         _dataSource = dataSource;
         _table = table;
         _script = script;
@@ -68,7 +82,7 @@ internal sealed class SchemaGate
                     .ConfigureAwait(false)
             )
             {
-                PostgreSqlLog.TableCreated(_logger, _table.Qualified);
+                _logCreated(_logger);
             }
 
             _ready = true;

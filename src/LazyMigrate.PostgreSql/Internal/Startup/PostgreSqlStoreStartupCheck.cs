@@ -1,5 +1,7 @@
 using LazyMigrate.Outbox;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -71,9 +73,22 @@ internal sealed class PostgreSqlStoreStartupCheck(
         {
             if (options.CreateSchema)
             {
-                await PostgreSqlDocumentStoreSchema
-                    .CreateAsync(source, table, added.Length == 0 ? null : added[^1], cancellationToken)
-                    .ConfigureAwait(false);
+                // The store's own gate finds the table there afterwards and logs nothing: the creation is logged here.
+                if (
+                    await PostgreSqlDocumentStoreSchema
+                        .CreateAsync(source, table, added.Length == 0 ? null : added[^1], cancellationToken)
+                        .ConfigureAwait(false)
+                )
+                {
+                    PostgreSqlLog.StoreTableCreated(
+                        (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(
+                            PostgreSqlLog.Category
+                        ),
+                        role,
+                        table.Qualified
+                    );
+                }
+
                 return;
             }
 
