@@ -66,6 +66,11 @@ public sealed class WebServiceApiTests : WebServiceTests
         """{"fullName":"","phone":"(555) 010-0008","creditLimit":0}""",
         "customer 8: fullName"
     )]
+    [InlineData(
+        "/v1/customers/8",
+        """{"fullName":"Ada\u0000 Byron","phone":"(555) 010-0008","creditLimit":0}""",
+        "customer 8: fullName holds a NUL character"
+    )]
     public async Task ABadWrite_IsRefusedWith400_NamingTheCustomerOrTheCause(string path, string body, string named)
     {
         string before = await Http.GetStringAsync("/v1/customers/8");
@@ -78,6 +83,31 @@ public sealed class WebServiceApiTests : WebServiceTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(named, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(before, await Http.GetStringAsync("/v1/customers/8"));
+    }
+
+    [Theory]
+    [InlineData("GET", "99999999999")]
+    [InlineData("PUT", "0")]
+    [InlineData("DELETE", "-1")]
+    [InlineData("GET", "abc")]
+    public async Task AV1CallWithAnIdThatIsNotAPositiveInt_IsRefusedWith400_NamingTheIdAndTheCause(
+        string method,
+        string id
+    )
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"/v1/customers/{id}")
+        {
+            Content = method == "PUT" ? JsonContent.Create(new V1Customer("Ada Byron", "(555) 010-0008", 0)) : null,
+        };
+
+        HttpResponseMessage response = await Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(
+            $"customer id '{id}' is invalid: the legacy table's key is a positive int",
+            await response.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
