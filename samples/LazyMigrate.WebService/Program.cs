@@ -34,7 +34,17 @@ if (builder.Configuration["urls"] is null)
 }
 
 await using ServiceDatabase database = ServiceDatabase.For(settings);
-bool seeded = await database.PrepareAsync(settings.Records, settings.Reset);
+bool seeded;
+try
+{
+    seeded = await database.PrepareAsync(settings.Records, settings.Reset);
+}
+catch (Exception failure) when (database.Unusable(failure) is { } problem)
+{
+    // A database that cannot be used as given is the operator's to fix, like a bad flag: one line, no stack trace.
+    Console.Error.WriteLine(problem);
+    return 1;
+}
 
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(database);

@@ -45,6 +45,13 @@ public abstract class ServiceDatabase : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     /// <summary>
+    /// One line for a failure of <see cref="PrepareAsync"/> that means the database cannot be used as given (not
+    /// reachable, missing, refusing the user), naming where it was looked for but never a password; or
+    /// <see langword="null"/> for any other failure, which is a bug to show whole.
+    /// </summary>
+    public virtual string? Unusable(Exception exception) => null;
+
+    /// <summary>
     /// legacy.db and customers.db in the data folder. LazyMigrate reads the legacy table and writes back to it through
     /// EF Core (<see cref="LegacyDb"/>); the old API's writes are recorded by the legacy code's one call.
     /// </summary>
@@ -150,15 +157,33 @@ public abstract class ServiceDatabase : IAsyncDisposable
 
         private readonly NpgsqlDataSource _dataSource;
         private readonly string _host;
+        private readonly string _where;
 
         public PostgresDatabase(string connectionString)
         {
             _dataSource = NpgsqlDataSource.Create(connectionString);
-            _host = new NpgsqlConnectionStringBuilder(connectionString).Host ?? "localhost";
+            var settings = new NpgsqlConnectionStringBuilder(connectionString);
+            _host = settings.Host ?? "localhost";
+            // Npgsql connects to the database named after the user when none is given.
+            _where =
+                $"host {_host}, port {settings.Port}, database {settings.Database ?? settings.Username ?? "(none)"}";
             Legacy = LegacyTable.OnPostgres(_dataSource.CreateConnection, Schema);
         }
 
         public override string Description => $"PostgreSQL {_host}, schema {Schema}";
+
+        /// <summary>
+        /// Any Npgsql failure of the start: the server's own message when it answered (a missing database, a refused
+        /// login), the client's and its cause otherwise (a refused connection, a timeout). Neither holds the password.
+        /// </summary>
+        public override string? Unusable(Exception exception) =>
+            exception switch
+            {
+                PostgresException answered => $"PostgreSQL at {_where}: {answered.MessageText}",
+                NpgsqlException failed => $"PostgreSQL at {_where} cannot be reached: {failed.Message}"
+                    + (failed.InnerException is { } cause ? $" ({cause.Message})" : ""),
+                _ => null,
+            };
 
         public override LegacyTable Legacy { get; }
 

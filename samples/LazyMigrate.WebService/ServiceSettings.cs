@@ -1,4 +1,5 @@
 using System.Globalization;
+using Npgsql;
 
 namespace LazyMigrate.WebService;
 
@@ -27,7 +28,7 @@ public sealed record ServiceSettings(
     /// <exception cref="ArgumentException">An option's value is invalid.</exception>
     public static ServiceSettings From(IConfiguration configuration) =>
         new(
-            configuration["postgres"],
+            ConnectionString(configuration["postgres"]),
             configuration["write-back"]?.ToLowerInvariant() switch
             {
                 null or "sync" => WriteBackMode.Sync,
@@ -40,6 +41,23 @@ public sealed record ServiceSettings(
             TimeSpan.FromMilliseconds(Positive(configuration, "poll-interval-ms", 100)),
             configuration["max-attempts"] is null ? null : MaxAttemptsFrom(configuration)
         );
+
+    /// <summary>
+    /// A connection string Npgsql reads, checked before anything connects; Npgsql's error names a keyword, never a
+    /// value (a password).
+    /// </summary>
+    private static string? ConnectionString(string? value)
+    {
+        try
+        {
+            _ = value is null ? null : new NpgsqlConnectionStringBuilder(value);
+            return value;
+        }
+        catch (ArgumentException invalid)
+        {
+            throw new ArgumentException($"--postgres is not a connection string Npgsql reads: {invalid.Message}");
+        }
+    }
 
     /// <summary>The outbox accepts 1 to 1,000 attempts (<c>OutboxOptions.MaxAttempts</c>).</summary>
     private static int MaxAttemptsFrom(IConfiguration configuration) =>

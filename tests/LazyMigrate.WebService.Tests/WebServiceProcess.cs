@@ -78,6 +78,18 @@ public sealed partial class WebServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the service with <paramref name="arguments"/> to its exit, for a start that fails: its exit code and what
+    /// it printed.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> ExitAsync(params string[] arguments)
+    {
+        await using var service = new WebServiceProcess(arguments);
+        // WaitForExitAsync returns after the redirected streams reached their end, so the output is whole.
+        await service._process.WaitForExitAsync().WaitAsync(StartBound);
+        return (service._process.ExitCode, service.Output);
+    }
+
     /// <summary>A client of the service with a bound on every request: a request that takes longer fails.</summary>
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
