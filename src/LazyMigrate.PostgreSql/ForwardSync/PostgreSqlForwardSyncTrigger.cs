@@ -172,7 +172,11 @@ public static class PostgreSqlForwardSyncTrigger
             .Append(TriggerTarget.CompiledSymbol)
             .Append("', '")
             .Append(TriggerTarget.CompiledSymbol)
-            .Append("';\n");
+            .Append("';\n")
+            // Firing a trigger needs no EXECUTE: revoked, so that no other table's owner can attach the function.
+            .Append("REVOKE EXECUTE ON FUNCTION ")
+            .Append(target.CompiledFunction)
+            .Append("() FROM PUBLIC;\n");
     }
 
     private static void AppendFunction(StringBuilder script, string function, string signature, string body) =>

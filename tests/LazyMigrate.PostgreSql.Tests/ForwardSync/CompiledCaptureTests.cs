@@ -1,3 +1,4 @@
+using LazyMigrate.TestKit;
 using LazyMigrate.TestKit.Servers;
 using Npgsql;
 
@@ -123,8 +124,214 @@ public sealed class CompiledCaptureTests(PostgresServer server)
         );
     }
 
-    /// <summary>Runs <paramref name="sql"/> as <paramref name="role"/>, in a transaction of its own.</summary>
-    private async Task AsRoleAsync(string role, string sql, int id)
+    [Theory]
+    [InlineData("pg_catalog.pg_reload_conf()", "is not a PL/pgSQL trigger function")]
+    [InlineData("pg_catalog.textlen(text)", "is not a PL/pgSQL trigger function")]
+    [InlineData("{compiled}", "is not a PL/pgSQL trigger function")]
+    public async Task ATriggerWhoseWriteBackFunctionIsNotAPlPgSqlTriggerFunction_FailsTheWrite_AndTheServerGoesOn(
+        string function,
+        string refusal
+    )
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        await AttachAsync(legacy, outbox, "id", outbox.Sql.Captures.Table.Qualified, function);
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            WriteBackAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)")
+        );
+
+        Assert.Contains(refusal, refused.MessageText, StringComparison.Ordinal);
+        Assert.Equal(1, await DataSource.ScalarAsync<int>("SELECT 1"));
+    }
+
+    [Theory]
+    [InlineData("ctid", "has no key column")]
+    [InlineData("no_such_column", "has no key column")]
+    public async Task ATriggerWithASystemOrMissingKeyColumn_FailsTheWrite_NamingIt(string key, string refusal)
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        await AttachAsync(legacy, outbox, key, outbox.Sql.Captures.Table.Qualified, null);
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)")
+        );
+
+        Assert.Contains(refusal, refused.MessageText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATriggerWhoseCapturesArgumentIsAViewOrNoSequence_FailsTheWrite_AndWritesNothing()
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        string view = TestDatabase.UniqueTable("view");
+        await DataSource.ExecuteAsync($"CREATE VIEW \"{view}\" AS SELECT * FROM {outbox.Sql.Captures.Table.Qualified}");
+        await AttachAsync(legacy, outbox, "id", $"\"{view}\"", null);
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)")
+        );
+
+        Assert.Contains("is not a plain table", refused.MessageText, StringComparison.Ordinal);
+        Assert.Equal(0L, await CapturingLegacyTables.CapturedAsync(outbox, "1"));
+    }
+
+    [Fact]
+    public async Task TheCapturesTableAlteredWhileALegacyWriteWaits_IsReadAsItIsWhenTheWriteCaptures()
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        string captures = outbox.Sql.Captures.Table.Qualified;
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+        await using NpgsqlConnection holder = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction held = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT FROM \"{legacy}\" WHERE id = 1 FOR UPDATE", holder))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        int holderPid = holder.ProcessID;
+        // The writer's session captured before, then its delete waits for the row before its first capture.
+        await using NpgsqlConnection writer = await DataSource.OpenConnectionAsync();
+        await using (
+            var warm = new NpgsqlCommand(
+                $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Grace', 1)",
+                writer
+            )
+        )
+        {
+            await warm.ExecuteNonQueryAsync();
+        }
+
+        await using var delete = new NpgsqlCommand($"DELETE FROM \"{legacy}\" WHERE id = 1", writer);
+        Task<int> deleting = delete.ExecuteNonQueryAsync();
+        await Eventually.TrueAsync(() => WriteBackOrderTests.BlockedByAsync(DataSource, holderPid));
+
+        // A column added and dropped meanwhile: the table now has a dropped attribute the write must leave NULL.
+        await DataSource.ExecuteAsync(
+            $"ALTER TABLE {captures} ADD COLUMN extra int; ALTER TABLE {captures} DROP COLUMN extra"
+        );
+        await held.CommitAsync();
+
+        // The insert's capture and the delete's.
+        Assert.Equal(1, await deleting);
+        Assert.Equal(2L, await CapturingLegacyTables.CapturedAsync(outbox, "1"));
+    }
+
+    [Fact]
+    public async Task TheCapturesTableReCreated_IsFoundByName_BySessionsThatCapturedBefore()
+    {
+        await using NpgsqlDataSource single = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(server.ConnectionString) { MaxPoolSize = 1 }.ConnectionString
+        );
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(single, compiled: true);
+        await single.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
+
+        await single.ExecuteAsync(
+            $"DROP TABLE {outbox.Sql.Captures.Table.Qualified}; {PostgreSqlOutboxSchema.CreateScript(outbox.Sql.Table)}"
+        );
+        await single.ExecuteAsync($"UPDATE \"{legacy}\" SET version = 2 WHERE id = 1");
+
+        Assert.Equal(1L, await CapturingLegacyTables.CapturedAsync(outbox, "1"));
+    }
+
+    [Theory]
+    [InlineData("ADD COLUMN extra int", "its columns are not the outbox's")]
+    [InlineData("ADD CONSTRAINT short CHECK (length(entity_id) < 2)", "it has a check constraint")]
+    [InlineData("ENABLE ROW LEVEL SECURITY", "it has a trigger, a rule or row security")]
+    public async Task ACapturesTableAlteredBeyondWhatItWrites_FailsTheWrite_SayingWhy(string alter, string refusal)
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        await DataSource.ExecuteAsync($"ALTER TABLE {outbox.Sql.Captures.Table.Qualified} {alter}");
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (10, 'Ada', 1)")
+        );
+
+        Assert.Contains(refusal, refused.MessageText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheCompiledFunction_IsRevokedFromPublic_SoNoOtherTableOwnerAttachesIt()
+    {
+        var (legacy, _) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        string role = TestDatabase.UniqueTable("owner");
+        string table = TestDatabase.UniqueTable("theirs");
+        await DataSource.ExecuteAsync(
+            $"CREATE ROLE \"{role}\"; CREATE TABLE \"{table}\" (id int); ALTER TABLE \"{table}\" OWNER TO \"{role}\""
+        );
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            AsRoleAsync(
+                role,
+                $"CREATE TRIGGER t AFTER INSERT ON \"{table}\" FOR EACH ROW "
+                    + $"EXECUTE FUNCTION {CompiledFunction(legacy)}()",
+                id: null
+            )
+        );
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+    }
+
+    /// <summary>The functions the script made for <paramref name="legacy"/>'s triggers.</summary>
+    private static TriggerTarget Functions(string legacy) =>
+        TriggerTarget.Of(CapturingLegacyTables.TriggerOptions(legacy, "outbox", compiled: true));
+
+    private static string CompiledFunction(string legacy) => Functions(legacy).CompiledFunction!;
+
+    /// <summary>
+    /// A trigger of the compiled capture on inserts into <paramref name="legacy"/> made by hand, with the arguments
+    /// given (<paramref name="writeBack"/> <see langword="null"/> for the table's own PL/pgSQL function,
+    /// <c>{compiled}</c> for the compiled function itself), as a table's owner could make one.
+    /// </summary>
+    private async Task AttachAsync(
+        string legacy,
+        PostgreSqlOutbox outbox,
+        string key,
+        string captures,
+        string? writeBack
+    )
+    {
+        string function = writeBack switch
+        {
+            null => $"{Functions(legacy).NewRowFunction}()",
+            "{compiled}" => $"{CompiledFunction(legacy)}()",
+            _ => writeBack,
+        };
+        string[] arguments =
+        [
+            CapturingLegacyTables.Migration,
+            "NEW",
+            key,
+            captures,
+            PostgreSqlOutboxSchema.SequenceName(outbox.Sql.Table),
+            function,
+        ];
+        await DataSource.ExecuteAsync(
+            $"DROP TRIGGER lazymigrate_forward_sync_insert ON \"{legacy}\"; CREATE TRIGGER by_hand AFTER INSERT ON "
+                + $"\"{legacy}\" FOR EACH ROW EXECUTE FUNCTION {CompiledFunction(legacy)}("
+                + string.Join(", ", arguments.Select(a => "'" + a.Replace("'", "''", StringComparison.Ordinal) + "'"))
+                + ")"
+        );
+    }
+
+    /// <summary>Runs <paramref name="sql"/> in a transaction that carries LazyMigrate's write-back mark.</summary>
+    private async Task WriteBackAsync(string sql)
+    {
+        await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await using var write = new NpgsqlCommand(
+            $"SELECT set_config('lazymigrate.write_back', 'on', true); {sql}",
+            connection,
+            transaction
+        );
+        await write.ExecuteNonQueryAsync();
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> as <paramref name="role"/>, in a transaction of its own, with <paramref name="id"/>
+    /// as <c>$1</c> if given.
+    /// </summary>
+    private async Task AsRoleAsync(string role, string sql, int? id)
     {
         await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync();
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
@@ -133,10 +340,13 @@ public sealed class CompiledCaptureTests(PostgresServer server)
             await setRole.ExecuteNonQueryAsync();
         }
 
-        await using (
-            var write = new NpgsqlCommand(sql, connection, transaction) { Parameters = { new() { Value = id } } }
-        )
+        await using (var write = new NpgsqlCommand(sql, connection, transaction))
         {
+            if (id is { } value)
+            {
+                write.Parameters.Add(new() { Value = value });
+            }
+
             await write.ExecuteNonQueryAsync();
         }
 
