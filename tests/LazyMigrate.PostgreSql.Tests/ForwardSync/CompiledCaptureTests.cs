@@ -152,26 +152,22 @@ public sealed class CompiledCaptureTests(PostgresServer server)
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
         await AttachAsync(legacy, outbox, key, outbox.Sql.Captures.Table.Qualified, null);
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
-            DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)")
-        );
+        string refused = await RefusedInsertAsync(legacy, 1);
 
-        Assert.Contains(refusal, refused.MessageText, StringComparison.Ordinal);
+        Assert.Contains(refusal, refused, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task ATriggerWhoseCapturesArgumentIsAViewOrNoSequence_FailsTheWrite_AndWritesNothing()
+    public async Task ATriggerWhoseCapturesArgumentIsAView_FailsTheWrite_AndWritesNothing()
     {
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
         string view = TestDatabase.UniqueTable("view");
         await DataSource.ExecuteAsync($"CREATE VIEW \"{view}\" AS SELECT * FROM {outbox.Sql.Captures.Table.Qualified}");
         await AttachAsync(legacy, outbox, "id", $"\"{view}\"", null);
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
-            DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)")
-        );
+        string refused = await RefusedInsertAsync(legacy, 1);
 
-        Assert.Contains("is not a plain table", refused.MessageText, StringComparison.Ordinal);
+        Assert.Contains("is not a plain table", refused, StringComparison.Ordinal);
         Assert.Equal(0L, await CapturingLegacyTables.CapturedAsync(outbox, "1"));
     }
 
@@ -242,11 +238,9 @@ public sealed class CompiledCaptureTests(PostgresServer server)
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
         await DataSource.ExecuteAsync($"ALTER TABLE {outbox.Sql.Captures.Table.Qualified} {alter}");
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
-            DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (10, 'Ada', 1)")
-        );
+        string refused = await RefusedInsertAsync(legacy, 10);
 
-        Assert.Contains(refusal, refused.MessageText, StringComparison.Ordinal);
+        Assert.Contains(refusal, refused, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -311,6 +305,14 @@ public sealed class CompiledCaptureTests(PostgresServer server)
                 + string.Join(", ", arguments.Select(a => "'" + a.Replace("'", "''", StringComparison.Ordinal) + "'"))
                 + ")"
         );
+    }
+
+    /// <summary>An insert of row <paramref name="id"/> into <paramref name="legacy"/> that must fail: why.</summary>
+    private async Task<string> RefusedInsertAsync(string legacy, int id)
+    {
+        string insert = $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES ({id}, 'Ada', 1)";
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => DataSource.ExecuteAsync(insert));
+        return refused.MessageText;
     }
 
     /// <summary>Runs <paramref name="sql"/> in a transaction that carries LazyMigrate's write-back mark.</summary>
