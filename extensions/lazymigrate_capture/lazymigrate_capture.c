@@ -105,9 +105,10 @@ columns_of(Relation captures)
 	int			i;
 	int			c;
 
-	if (captures->rd_rel->relkind != RELKIND_RELATION)
+	if (captures->rd_rel->relkind != RELKIND_RELATION || captures->rd_rel->relispartition)
 		fail_shape(captures, "it is not a plain table");
-	if (captures->rd_rel->relhastriggers || captures->rd_rel->relhasrules || captures->rd_rel->relrowsecurity)
+	/* What the table has now (relhastriggers and relhasrules stay set until a vacuum after a drop). */
+	if (captures->trigdesc != NULL || captures->rd_rules != NULL || captures->rd_rel->relrowsecurity)
 		fail_shape(captures, "it has a trigger, a rule or row security");
 	if (desc->constr != NULL && desc->constr->num_check > 0)
 		fail_shape(captures, "it has a check constraint");

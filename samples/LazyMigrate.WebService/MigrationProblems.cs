@@ -18,7 +18,11 @@ public sealed class MigrationProblems(IProblemDetailsService problems) : IExcept
         int? status = exception switch
         {
             InvalidEntityIdException => StatusCodes.Status400BadRequest,
-            MigrationMappingException or UnstorableEntityException => StatusCodes.Status422UnprocessableEntity,
+            // A write-back the old store cannot hold fails the save as a store failure whose cause is the data.
+            MigrationMappingException
+            or UnstorableEntityException
+            or MigrationStoreException { InnerException: UnstorableEntityException } =>
+                StatusCodes.Status422UnprocessableEntity,
             MigrationLockTimeoutException or MigrationStoreException => StatusCodes.Status503ServiceUnavailable,
             _ => null,
         };

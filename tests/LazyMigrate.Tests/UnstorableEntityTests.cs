@@ -1,3 +1,4 @@
+using LazyMigrate.Outbox;
 using LazyMigrate.Tests.Support;
 
 namespace LazyMigrate.Tests;
@@ -39,5 +40,28 @@ public sealed class UnstorableEntityTests
 
         Assert.IsType<TimeoutException>(failure.InnerException);
         Assert.Equal(1, store.Writes);
+    }
+
+    [Fact]
+    public async Task ASyncSave_WhoseWriteBackTheOldStoreCannotHold_FailsAsAWriteBackFailure_TheNewStoreKeepingTheSave()
+    {
+        var shared = new SharedStores();
+        var old = new HookedOldStore<OldCustomer>(shared.Old)
+        {
+            BeforeUpsert = id => throw new UnstorableEntityException(id, "a string in it holds a NUL character."),
+        };
+        await using var harness = MigrationHarness
+            .Create(shared, o => o.WriteBackMode = WriteBackMode.Sync, b => b.UseOldStore(old))
+            .SeedLegacy(5);
+
+        var failure = await Assert.ThrowsAsync<MigrationStoreException>(async () =>
+            await harness.Repository.SaveAsync(Id, MigrationHarness.Mapped(103))
+        );
+
+        Assert.Equal((MigrationRole.OldStore, Id), (failure.Role, failure.EntityId));
+        Assert.IsType<UnstorableEntityException>(failure.InnerException);
+        Assert.Equal(MigrationHarness.Mapped(103), shared.New.Peek(Id).Value);
+        Assert.Equal(MigrationHarness.Legacy(3), shared.Old.Peek(Id));
+        Assert.Equal(1, (await harness.Dispatcher.GetStatisticsAsync()).Pending[OutboxItemKind.WriteBack]);
     }
 }

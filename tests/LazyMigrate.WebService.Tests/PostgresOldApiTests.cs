@@ -4,7 +4,9 @@ using LazyMigrate.TestKit.Servers;
 
 namespace LazyMigrate.WebService.Tests;
 
-/// <summary>The old API's refusals on PostgreSQL, where the legacy SQL itself would fail on what it refuses.</summary>
+/// <summary>
+/// The refusals on PostgreSQL, where the legacy SQL itself, and the new store's jsonb, would fail on what they refuse.
+/// </summary>
 [Collection(WebServiceCollection.Name)]
 public sealed class PostgresOldApiTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
@@ -48,12 +50,7 @@ public sealed class PostgresOldApiTests(PostgresServer postgres) : IClassFixture
     [Fact]
     public async Task AV1CallWithAnIdPastIntRange_IsRefusedWith400_NamingTheId()
     {
-        await using WebServiceProcess service = await WebServiceProcess.StartAsync(
-            "--records",
-            "20",
-            "--postgres",
-            await postgres.CreateDatabaseAsync()
-        );
+        await using WebServiceProcess service = await StartAsync();
         using HttpClient http = service.CreateClient();
 
         HttpResponseMessage response = await http.GetAsync("/v1/customers/99999999999");
@@ -61,4 +58,34 @@ public sealed class PostgresOldApiTests(PostgresServer postgres) : IClassFixture
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("'99999999999'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AV2SaveWithANulCharacter_IsRefusedWith422_NamingTheCustomer_WithNoRetryAfter_AndChangesNothing()
+    {
+        await using WebServiceProcess service = await StartAsync();
+        using HttpClient http = service.CreateClient();
+        string before = await http.GetStringAsync("/v2/customers/9");
+
+        HttpResponseMessage response = await http.PutAsync(
+            "/v2/customers/9",
+            new StringContent(
+                """{"firstName":"A\u0000b","lastName":"Byron","phone":"+15550100009"}""",
+                Encoding.UTF8,
+                "application/json"
+            )
+        );
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains(
+            "Entity '9' cannot be stored",
+            await response.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal
+        );
+        Assert.False(response.Headers.Contains("Retry-After"));
+        Assert.Equal(before, await http.GetStringAsync("/v2/customers/9"));
+    }
+
+    /// <summary>The service on a database of its own, seeded with 20 customers.</summary>
+    private async Task<WebServiceProcess> StartAsync() =>
+        await WebServiceProcess.StartAsync("--records", "20", "--postgres", await postgres.CreateDatabaseAsync());
 }

@@ -116,10 +116,9 @@ public static class PostgreSqlForwardSyncTrigger
     /// </summary>
     private static string CaptureCall(TriggerTarget target, string row)
     {
-        string function = row == "OLD" ? target.Function : target.NewRowFunction;
         if (target.CompiledFunction is null)
         {
-            return $"{function}({target.MigrationLiteral})";
+            return $"{RowFunction(target, row)}({target.MigrationLiteral})";
         }
 
         IEnumerable<string> arguments = CompiledArguments(target, row).Select(TriggerTarget.Quoted);
@@ -134,8 +133,12 @@ public static class PostgreSqlForwardSyncTrigger
             target.KeyName!,
             target.Captures.Qualified,
             PostgreSqlOutboxSchema.SequenceName(target.Outbox),
-            (row == "OLD" ? target.Function : target.NewRowFunction) + "()",
+            RowFunction(target, row) + "()",
         ];
+
+    /// <summary>The PL/pgSQL capture function of the key of <paramref name="row"/> (<c>OLD</c> or <c>NEW</c>).</summary>
+    private static string RowFunction(TriggerTarget target, string row) =>
+        row == "OLD" ? target.Function : target.NewRowFunction;
 
     /// <summary>
     /// The compiled capture function (a superuser's statement: <c>LANGUAGE c</c>), after a check of the key's type,
@@ -359,6 +362,11 @@ public static class PostgreSqlForwardSyncTrigger
     /// <c>stale</c> column (the new store's schema: <see cref="PostgreSqlDocumentStoreOptions.CreateSchema"/>,
     /// <see cref="PostgreSqlDocumentStoreSchema.CreateAsync{TEntity}"/> or its script). The message names the table;
     /// the <see cref="PostgresException"/> is the inner exception. Nothing was changed.
+    /// </exception>
+    /// <exception cref="PostgresException">
+    /// With <see cref="PostgreSqlForwardSyncTriggerOptions.CompiledCapture"/>, the script's own refusal: a key column
+    /// of a type the compiled capture does not take (<c>0A000</c>), a server that cannot load the module
+    /// (<c>58P01</c>), a role that is not a superuser (<c>42501</c>). Nothing was changed.
     /// </exception>
     public static async ValueTask<bool> CreateAsync(
         NpgsqlDataSource dataSource,

@@ -20,7 +20,7 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
     [Fact]
     public async Task AClaim_SkipsTheCapturesAnotherFoldHolds_WithoutWaiting_AndThatFoldRecordsThemOnce()
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: false);
         await DataSource.ExecuteAsync(
             $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1), (2, 'Grace', 1), (3, 'Alan', 1)"
         );
@@ -62,7 +62,7 @@ public sealed class CaptureFoldConcurrencyTests(PostgresServer server)
     [Fact]
     public async Task AFoldThatMeetsTheItemAnotherFoldIsWriting_WaitsForItsCommit_AndAddsToItsVersion()
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: false);
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
 
         // Another fold writes the item of entity 1 and has not committed; a legacy write captures entity 1 again.

@@ -19,7 +19,7 @@ internal static class CapturingLegacyTables
     /// </summary>
     public static async Task<(string Legacy, PostgreSqlOutbox Outbox)> CreateAsync(
         NpgsqlDataSource dataSource,
-        bool compiled = false
+        bool compiled
     )
     {
         string legacy = await LegacyTables.CreateCustomersAsync(dataSource, PostgreSqlKeyType.Integer);
@@ -31,7 +31,7 @@ internal static class CapturingLegacyTables
         NpgsqlDataSource dataSource,
         string legacy,
         string keyColumn,
-        bool compiled = false
+        bool compiled
     )
     {
         PostgreSqlOutboxOptions outboxOptions = await OutboxAsync(dataSource);
@@ -53,7 +53,7 @@ internal static class CapturingLegacyTables
     public static PostgreSqlForwardSyncTriggerOptions TriggerOptions(
         string legacy,
         string outboxTable,
-        bool compiled = false
+        bool compiled
     ) =>
         new()
         {

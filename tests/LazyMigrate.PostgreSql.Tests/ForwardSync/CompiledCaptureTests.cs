@@ -19,7 +19,7 @@ public sealed class CompiledCaptureTests(PostgresServer server)
     [Fact]
     public async Task TheTriggers_CallTheCompiledFunction_AndCreateAsyncSwitchesToItAndBack_EachOnce()
     {
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: false);
         var options = CapturingLegacyTables.TriggerOptions(legacy, outbox.Sql.Table.Table, compiled: true);
 
         Assert.True(await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options));
@@ -70,7 +70,7 @@ public sealed class CompiledCaptureTests(PostgresServer server)
         PostgreSqlOutbox outbox = new(DataSource, await CapturingLegacyTables.OutboxAsync(DataSource));
         string legacy = TestDatabase.UniqueTable("legacy");
         await DataSource.ExecuteAsync($"CREATE TABLE \"{legacy}\" (id numeric PRIMARY KEY, name text)");
-        var options = CapturingLegacyTables.TriggerOptions(legacy, outbox.Sql.Table.Table);
+        var options = CapturingLegacyTables.TriggerOptions(legacy, outbox.Sql.Table.Table, compiled: false);
         await PostgreSqlForwardSyncTrigger.CreateAsync(DataSource, options);
         options.CompiledCapture = true;
 
@@ -99,7 +99,20 @@ public sealed class CompiledCaptureTests(PostgresServer server)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task AWriterWithoutInsertOnTheCaptures_IsRefused_AndWithItWrites_AsWithPlPgSql(bool compiled)
+    public async Task AWriterWithoutInsertOnTheCaptures_IsRefused_AndWithItWrites_AsWithPlPgSql(bool compiled) =>
+        await RefusedThenAllowedAsync(compiled, "INSERT");
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWriterWithInsertOnTheColumnsThePlPgSqlCaptureNames_Writes_AsWithPlPgSql(bool compiled) =>
+        await RefusedThenAllowedAsync(compiled, "INSERT (migration, entity_id)");
+
+    /// <summary>
+    /// A role with what the legacy application needs but the captures: its write refused; then
+    /// <paramref name="grant"/> on the captures table, and its write captured.
+    /// </summary>
+    private async Task RefusedThenAllowedAsync(bool compiled, string grant)
     {
         var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled);
         string role = TestDatabase.UniqueTable("writer");
@@ -111,7 +124,7 @@ public sealed class CompiledCaptureTests(PostgresServer server)
         string insert = $"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES ($1, 'Ada', 1)";
 
         var refused = await Assert.ThrowsAsync<PostgresException>(() => AsRoleAsync(role, insert, 1));
-        await DataSource.ExecuteAsync($"GRANT INSERT ON {captures} TO \"{role}\"");
+        await DataSource.ExecuteAsync($"GRANT {grant} ON {captures} TO \"{role}\"");
         await AsRoleAsync(role, insert, 2);
 
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
@@ -241,6 +254,25 @@ public sealed class CompiledCaptureTests(PostgresServer server)
         string refused = await RefusedInsertAsync(legacy, 10);
 
         Assert.Contains(refusal, refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATriggerAddedToTheCapturesTableAndDroppedAgain_LeavesItWritable()
+    {
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(DataSource, compiled: true);
+        string captures = outbox.Sql.Captures.Table.Qualified;
+        string function = TestDatabase.UniqueTable("noop");
+        await DataSource.ExecuteAsync(
+            $"CREATE FUNCTION \"{function}\"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; "
+                + $"CREATE TRIGGER passing AFTER INSERT ON {captures} FOR EACH ROW EXECUTE FUNCTION \"{function}\"()"
+        );
+        Assert.Contains("it has a trigger", await RefusedInsertAsync(legacy, 1), StringComparison.Ordinal);
+
+        // PostgreSQL keeps the table's "has triggers" flag until a vacuum: what counts is the triggers it has.
+        await DataSource.ExecuteAsync($"DROP TRIGGER passing ON {captures}");
+        await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (2, 'Ada', 1)");
+
+        Assert.Equal(1L, await CapturingLegacyTables.CapturedAsync(outbox, "2"));
     }
 
     [Fact]

@@ -233,7 +233,7 @@ public abstract class WriteBackTransactionTests(PostgresServer server, bool comp
     public async Task OnADataSourceThatDoesNotEnlist_AWriteBackUnderAnAmbientTransaction_RunsInATransactionOfItsOwn()
     {
         await using NpgsqlDataSource unenlisted = Unenlisted();
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(unenlisted);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(unenlisted, compiled);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(unenlisted, legacy);
 
         using (new TransactionScope(TransactionScopeAsyncFlowOption.Enabled))
@@ -252,7 +252,7 @@ public abstract class WriteBackTransactionTests(PostgresServer server, bool comp
         await using NpgsqlDataSource multiplexing = NpgsqlDataSource.Create(
             server.ConnectionString + ";Multiplexing=true"
         );
-        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(multiplexing);
+        var (legacy, outbox) = await CapturingLegacyTables.CreateAsync(multiplexing, compiled);
         PostgreSqlTableOldStore<LegacyCustomer> store = Store(multiplexing, legacy);
         await DataSource.ExecuteAsync($"INSERT INTO \"{legacy}\" (id, full_name, version) VALUES (1, 'Ada', 1)");
         await RecordWriteBacksAsync(outbox, "1", "2", "3");

@@ -1,11 +1,16 @@
 namespace LazyMigrate.Tests.Support;
 
-/// <summary>An old store that runs a test's code before every read of several ids: to fail it or charge time.</summary>
+/// <summary>
+/// An old store that runs a test's code before every read of several ids and every upsert: to fail it or charge time.
+/// </summary>
 public sealed class HookedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
     where TOld : class
 {
     /// <summary>Gets or sets code run before every many-id read, given its ids; it may throw to fail it.</summary>
     public Action<IReadOnlyCollection<string>>? BeforeFindMany { get; set; }
+
+    /// <summary>Gets or sets code run before every upsert, given its id; it may throw to fail it.</summary>
+    public Action<string>? BeforeUpsert { get; set; }
 
     public ValueTask<TOld?> FindAsync(string id, CancellationToken cancellationToken = default) =>
         inner.FindAsync(id, cancellationToken);
@@ -24,8 +29,11 @@ public sealed class HookedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld
         CancellationToken cancellationToken = default
     ) => inner.ScanAsync(afterId, cancellationToken);
 
-    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default) =>
-        inner.UpsertAsync(id, entity, cancellationToken);
+    public ValueTask UpsertAsync(string id, TOld entity, CancellationToken cancellationToken = default)
+    {
+        BeforeUpsert?.Invoke(id);
+        return inner.UpsertAsync(id, entity, cancellationToken);
+    }
 
     public ValueTask DeleteAsync(string id, CancellationToken cancellationToken = default) =>
         inner.DeleteAsync(id, cancellationToken);

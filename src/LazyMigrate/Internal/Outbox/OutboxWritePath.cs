@@ -142,13 +142,31 @@ internal sealed class OutboxWritePath<TOld, TNew>(
         }
         catch (MigrationStoreException exception)
         {
-            Log.WriteBackFailed(context.Logger, context.Name, operation, id, exception);
-            context.Metrics.Failure(context.Name, FailureKinds.WriteBack);
-
-            // The item stays: the dispatcher repairs the old store.
-            context.Outbox.Wake();
-            throw;
+            throw WriteBackFailed(operation, id, exception);
         }
+        catch (UnstorableEntityException unstorable)
+        {
+            // The old store cannot hold what the new one already does: the save is not "nothing written", so it fails
+            // as any write-back of it does, naming the old store, with the item left pending (dead-lettered in time).
+            throw WriteBackFailed(
+                operation,
+                id,
+                new MigrationStoreException(context.Name, id, MigrationRole.OldStore, operation, unstorable)
+            );
+        }
+    }
+
+    /// <summary>
+    /// A write-back that failed after the new store took the save: logged, counted, and left to the dispatcher.
+    /// </summary>
+    private MigrationStoreException WriteBackFailed(string operation, string id, MigrationStoreException exception)
+    {
+        Log.WriteBackFailed(context.Logger, context.Name, operation, id, exception);
+        context.Metrics.Failure(context.Name, FailureKinds.WriteBack);
+
+        // The item stays: the dispatcher repairs the old store.
+        context.Outbox.Wake();
+        return exception;
     }
 
     /// <summary>
