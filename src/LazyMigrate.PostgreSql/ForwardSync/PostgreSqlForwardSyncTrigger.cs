@@ -136,7 +136,7 @@ public static class PostgreSqlForwardSyncTrigger
             RowFunction(target, row) + "()",
         ];
 
-    /// <summary>The PL/pgSQL capture function of the key of <paramref name="row"/> (<c>OLD</c> or <c>NEW</c>).</summary>
+    /// <summary>The PL/pgSQL capture function of the key of <paramref name="row"/>, <c>OLD</c> or <c>NEW</c>.</summary>
     private static string RowFunction(TriggerTarget target, string row) =>
         row == "OLD" ? target.Function : target.NewRowFunction;
 
