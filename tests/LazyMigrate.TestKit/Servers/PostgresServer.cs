@@ -291,7 +291,7 @@ public sealed class PostgresServer : IAsyncLifetime
             ),
         };
         _process.Start();
-        _output.Follow(_process);
+        _output.Follow(_process, "database system is ready to accept connections");
     }
 
     /// <summary>
@@ -299,52 +299,43 @@ public sealed class PostgresServer : IAsyncLifetime
     /// </summary>
     private async Task<bool> WaitUntilAcceptingAsync()
     {
-        // Real connection attempts, not a guess at how long start-up takes; each failure waits a moment before the
-        // next. A short connect timeout: a port taken by another listener accepts the connection and never answers.
+        // The server says when it accepts connections (initdb's C locale keeps its messages in English); one
+        // connection then confirms it. A short connect timeout: a port another listener took accepts the connection
+        // and never answers.
+        if (!await ServerOutput.WaitUntilReadyAsync(_output, StartTimeout, "PostgreSQL", Port))
+        {
+            // It exited: wait for the end of its output, which says why.
+            await _process!.WaitForExitAsync();
+            if (ServerOutput.SaysPortTaken(_output))
+            {
+                return false;
+            }
+
+            throw new InvalidOperationException(
+                $"PostgreSQL exited with code {_process.ExitCode} while starting. "
+                    + $"Its log:{Environment.NewLine}{_output}"
+            );
+        }
+
         string probe = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres", pooling: false))
         {
             Timeout = 2,
         }.ConnectionString;
-        var clock = Stopwatch.StartNew();
-        Exception? lastError = null;
-        while (clock.Elapsed < StartTimeout)
+        try
         {
-            if (_process!.HasExited)
-            {
-                // Wait for the end of its output, which says why it exited.
-                await _process.WaitForExitAsync();
-                if (ServerOutput.SaysPortTaken(_output))
-                {
-                    return false;
-                }
-
-                throw new InvalidOperationException(
-                    $"PostgreSQL exited with code {_process.ExitCode} while starting. "
-                        + $"Its log:{Environment.NewLine}{_output}"
-                );
-            }
-
-            try
-            {
-                await using var connection = new NpgsqlConnection(probe);
-                await connection.OpenAsync();
-                return true;
-            }
-            catch (Exception exception)
-                when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                lastError = exception;
-
-                // Start-up polling of a real server, bounded by the start timeout: no test waits on this to
-                // synchronise.
-                await Task.Delay(50);
-            }
+            await using var connection = new NpgsqlConnection(probe);
+            await connection.OpenAsync();
+            return true;
         }
-
-        throw new TimeoutException(
-            $"PostgreSQL did not accept connections on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s "
-                + $"(last error: {lastError?.Message}). Its log:{Environment.NewLine}{_output}"
-        );
+        catch (Exception exception)
+            when (exception is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL said it accepts connections, but a connection to 127.0.0.1:{Port} failed "
+                    + $"({exception.Message}). Its log:{Environment.NewLine}{_output}",
+                exception
+            );
+        }
     }
 
     private async Task StopServerAsync()

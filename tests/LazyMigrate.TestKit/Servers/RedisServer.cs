@@ -132,7 +132,7 @@ public sealed class RedisServer : IAsyncLifetime
                 ),
             };
             _process.Start();
-            _output.Follow(_process);
+            _output.Follow(_process, "Ready to accept connections");
             if (await WaitUntilAnsweringAsync())
             {
                 return;
@@ -153,45 +153,41 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary>Returns true once the server answers PING, false when it exited because its port was taken.</summary>
     private async Task<bool> WaitUntilAnsweringAsync()
     {
-        // Real PING round trips, not a guess at how long start-up takes; each failure waits a moment before the next.
-        var clock = Stopwatch.StartNew();
-        Exception? lastError = null;
-        while (clock.Elapsed < StartTimeout)
+        // The server says when it accepts connections; one PING then confirms it.
+        if (!await ServerOutput.WaitUntilReadyAsync(_output, StartTimeout, "redis-server", Port))
         {
-            if (_process!.HasExited)
+            // It exited: wait for the end of its output, which says why.
+            await _process!.WaitForExitAsync();
+            if (ServerOutput.SaysPortTaken(_output))
             {
-                // Wait for the end of its output, which says why it exited.
-                await _process.WaitForExitAsync();
-                if (ServerOutput.SaysPortTaken(_output))
-                {
-                    return false;
-                }
-
-                throw new InvalidOperationException(
-                    $"redis-server exited with code {_process.ExitCode} while starting. "
-                        + $"Its output:{Environment.NewLine}{_output}"
-                );
+                return false;
             }
 
-            try
-            {
-                if (await PingAsync())
-                {
-                    return true;
-                }
-            }
-            catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)
-            {
-                lastError = exception;
-            }
-
-            // Start-up polling of a real server, bounded by the start timeout: no test waits on this to synchronise.
-            await Task.Delay(50);
+            throw new InvalidOperationException(
+                $"redis-server exited with code {_process.ExitCode} while starting. "
+                    + $"Its output:{Environment.NewLine}{_output}"
+            );
         }
 
-        throw new TimeoutException(
-            $"redis-server did not answer PING on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s "
-                + $"(last error: {lastError?.Message ?? "no PONG"}). Its output:{Environment.NewLine}{_output}"
+        try
+        {
+            if (await PingAsync())
+            {
+                return true;
+            }
+        }
+        catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)
+        {
+            throw new InvalidOperationException(
+                $"redis-server said it accepts connections, but a PING to 127.0.0.1:{Port} failed "
+                    + $"({exception.Message}). Its output:{Environment.NewLine}{_output}",
+                exception
+            );
+        }
+
+        throw new InvalidOperationException(
+            $"redis-server said it accepts connections, but did not answer PING with PONG on 127.0.0.1:{Port}. "
+                + $"Its output:{Environment.NewLine}{_output}"
         );
     }
 

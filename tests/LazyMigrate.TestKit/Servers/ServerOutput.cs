@@ -13,12 +13,26 @@ internal sealed class ServerOutput
 
     private readonly object _gate = new();
     private readonly StringBuilder _text = new();
+    private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _readyLine;
+    private int _openStreams = 2;
+
+    /// <summary>
+    /// Gets a task that completes with <see langword="true"/> once the process printed the line given to
+    /// <see cref="Follow"/> (a server saying it accepts connections), or with <see langword="false"/> once it closed
+    /// both its outputs without printing it (it exited).
+    /// </summary>
+    public Task<bool> Ready => _ready.Task;
 
     /// <summary>
     /// Starts copying a process's standard output and error into this buffer; call right after the process started.
     /// </summary>
-    public void Follow(Process process)
+    /// <param name="process">The process.</param>
+    /// <param name="readyLine">Text that a line of the process's output holds once it is ready (<see cref="Ready"/>).
+    /// </param>
+    public void Follow(Process process, string? readyLine = null)
     {
+        _readyLine = readyLine;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -29,6 +43,12 @@ internal sealed class ServerOutput
     {
         if (line is null)
         {
+            // The end of one of the two outputs; after both, the process has nothing more to say.
+            if (Interlocked.Decrement(ref _openStreams) == 0)
+            {
+                _ready.TrySetResult(false);
+            }
+
             return;
         }
 
@@ -39,6 +59,32 @@ internal sealed class ServerOutput
             {
                 _text.Remove(0, _text.Length - MaxChars);
             }
+        }
+
+        if (_readyLine is not null && line.Contains(_readyLine, StringComparison.Ordinal))
+        {
+            _ready.TrySetResult(true);
+        }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="output"/>'s <see cref="Ready"/>: <see langword="true"/> once the server said it is
+    /// ready, <see langword="false"/> once it exited; a server that says neither within <paramref name="timeout"/>
+    /// fails the run with what it printed.
+    /// </summary>
+    public static async Task<bool> WaitUntilReadyAsync(ServerOutput output, TimeSpan timeout, string server, int port)
+    {
+        try
+        {
+            return await output.Ready.WaitAsync(timeout);
+        }
+        catch (TimeoutException exception)
+        {
+            throw new TimeoutException(
+                $"{server} did not say it was ready on 127.0.0.1:{port} within {timeout.TotalSeconds:0} s. "
+                    + $"Its output:{Environment.NewLine}{output}",
+                exception
+            );
         }
     }
 
