@@ -302,19 +302,9 @@ public sealed class PostgresServer : IAsyncLifetime
         // The server says when it accepts connections (initdb's C locale keeps its messages in English); one
         // connection then confirms it. A short connect timeout: a port another listener took accepts the connection
         // and never answers.
-        if (!await ServerOutput.WaitUntilReadyAsync(_output, StartTimeout, "PostgreSQL", Port))
+        if (!await ServerOutput.WaitUntilReadyAsync(_process!, _output, StartTimeout, "PostgreSQL", Port))
         {
-            // It exited: wait for the end of its output, which says why.
-            await _process!.WaitForExitAsync();
-            if (ServerOutput.SaysPortTaken(_output))
-            {
-                return false;
-            }
-
-            throw new InvalidOperationException(
-                $"PostgreSQL exited with code {_process.ExitCode} while starting. "
-                    + $"Its log:{Environment.NewLine}{_output}"
-            );
+            return false;
         }
 
         string probe = new NpgsqlConnectionStringBuilder(ConnectionStringFor("postgres", pooling: false))

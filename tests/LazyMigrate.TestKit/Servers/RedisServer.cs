@@ -154,19 +154,9 @@ public sealed class RedisServer : IAsyncLifetime
     private async Task<bool> WaitUntilAnsweringAsync()
     {
         // The server says when it accepts connections; one PING then confirms it.
-        if (!await ServerOutput.WaitUntilReadyAsync(_output, StartTimeout, "redis-server", Port))
+        if (!await ServerOutput.WaitUntilReadyAsync(_process!, _output, StartTimeout, "redis-server", Port))
         {
-            // It exited: wait for the end of its output, which says why.
-            await _process!.WaitForExitAsync();
-            if (ServerOutput.SaysPortTaken(_output))
-            {
-                return false;
-            }
-
-            throw new InvalidOperationException(
-                $"redis-server exited with code {_process.ExitCode} while starting. "
-                    + $"Its output:{Environment.NewLine}{_output}"
-            );
+            return false;
         }
 
         try

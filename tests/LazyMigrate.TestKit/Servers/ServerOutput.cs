@@ -68,15 +68,22 @@ internal sealed class ServerOutput
     }
 
     /// <summary>
-    /// Waits for <paramref name="output"/>'s <see cref="Ready"/>: <see langword="true"/> once the server said it is
-    /// ready, <see langword="false"/> once it exited; a server that says neither within <paramref name="timeout"/>
-    /// fails the run with what it printed.
+    /// Waits for the server <paramref name="process"/> to say it is ready (<see cref="Ready"/>): <see langword="true"/>
+    /// then, <see langword="false"/> when it exited because its port was taken. A server that exited otherwise, or
+    /// said nothing within <paramref name="timeout"/>, fails the run with what it printed.
     /// </summary>
-    public static async Task<bool> WaitUntilReadyAsync(ServerOutput output, TimeSpan timeout, string server, int port)
+    public static async Task<bool> WaitUntilReadyAsync(
+        Process process,
+        ServerOutput output,
+        TimeSpan timeout,
+        string server,
+        int port
+    )
     {
+        bool ready;
         try
         {
-            return await output.Ready.WaitAsync(timeout);
+            ready = await output.Ready.WaitAsync(timeout);
         }
         catch (TimeoutException exception)
         {
@@ -86,6 +93,19 @@ internal sealed class ServerOutput
                 exception
             );
         }
+
+        if (ready)
+        {
+            return true;
+        }
+
+        // It exited: its output, now whole, says why.
+        await process.WaitForExitAsync();
+        return SaysPortTaken(output)
+            ? false
+            : throw new InvalidOperationException(
+                $"{server} exited with code {process.ExitCode} while starting. Its output:{Environment.NewLine}{output}"
+            );
     }
 
     /// <summary>
