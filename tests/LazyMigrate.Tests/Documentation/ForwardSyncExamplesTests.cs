@@ -45,9 +45,17 @@ public sealed class ForwardSyncExamplesTests
         Assert.Equal("(555) 010-0002", (await customers.GetAsync("c1"))?.Phone);
 
         // A new-API save whose write-back is pending, then an old-API write: the old-API write came last, and wins.
+        // In RecordWriteAsync the write runs under the entity's lock: a write-back dispatched meanwhile
+        // (DispatchOnWrite) lands before it, never between the write and its record (see Limits).
         await customers.SaveAsync("c1", new Customer("Ada", "Lovelace", "(555) 010-0003"));
-        oldStore.Seed("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0004"));
-        await oldApiChanges.RecordChangeAsync("c1");
+        await oldApiChanges.RecordWriteAsync(
+            "c1",
+            _ =>
+            {
+                oldStore.Seed("c1", new LegacyCustomer("Ada Lovelace", "(555) 010-0004"));
+                return ValueTask.FromResult(true); // it changed the record
+            }
+        );
         await dispatcher.DrainAsync();
 
         Assert.Equal("(555) 010-0004", (await customers.GetAsync("c1"))?.Phone);
