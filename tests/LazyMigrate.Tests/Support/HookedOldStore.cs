@@ -1,14 +1,9 @@
 namespace LazyMigrate.Tests.Support;
 
-/// <summary>
-/// An old store that runs a test's code before every read of several ids and every upsert: to fail it or charge time.
-/// </summary>
+/// <summary>An old store that runs a test's code before every upsert: to fail it.</summary>
 public sealed class HookedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld>
     where TOld : class
 {
-    /// <summary>Gets or sets code run before every many-id read, given its ids; it may throw to fail it.</summary>
-    public Action<IReadOnlyCollection<string>>? BeforeFindMany { get; set; }
-
     /// <summary>Gets or sets code run before every upsert, given its id; it may throw to fail it.</summary>
     public Action<string>? BeforeUpsert { get; set; }
 
@@ -18,11 +13,7 @@ public sealed class HookedOldStore<TOld>(IOldStore<TOld> inner) : IOldStore<TOld
     public ValueTask<IReadOnlyDictionary<string, TOld>> FindManyAsync(
         IReadOnlyCollection<string> ids,
         CancellationToken cancellationToken = default
-    )
-    {
-        BeforeFindMany?.Invoke(ids);
-        return inner.FindManyAsync(ids, cancellationToken);
-    }
+    ) => inner.FindManyAsync(ids, cancellationToken);
 
     public IAsyncEnumerable<KeyValuePair<string, TOld>> ScanAsync(
         string? afterId,
